@@ -1,0 +1,94 @@
+"""FastAPI app for /_broker/*: health for operators, clock/reset/jobs for test suites (test_mode only)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, HTTPException
+from pydantic import BaseModel
+from sqlalchemy import text
+
+from broker import __version__, clock
+from broker.jobs import leases
+
+
+class ClockChange(BaseModel):
+    offset_seconds: float | None = None
+    advance_seconds: float | None = None
+
+
+def build_admin(runtime) -> FastAPI:  # noqa: ANN001
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI):  # noqa: ANN202
+        await runtime.start()
+        yield
+        await runtime.stop()
+
+    app = FastAPI(
+        title="broker admin",
+        version=__version__,
+        lifespan=lifespan,
+        docs_url="/_broker/docs",
+        openapi_url="/_broker/openapi.json",
+        redoc_url=None,
+    )
+
+    def _test_mode() -> None:
+        if not runtime.settings.test_mode:
+            raise HTTPException(404, "test endpoints are disabled (set test_mode = true)")
+
+    @app.get("/_broker/health")
+    async def health() -> dict:
+        try:
+            await runtime.db.read(lambda conn: conn.execute(text("SELECT 1")).scalar())
+            db_ok = True
+        except Exception:  # noqa: BLE001
+            db_ok = False
+        return {
+            "status": "ok" if db_ok else "degraded",
+            "database": "reachable" if db_ok else "unreachable",
+            "backend": "postgresql" if runtime.settings.is_postgres else "sqlite",
+            "version": __version__,
+            "uptime_seconds": round(time.time() - runtime.started_at, 3),
+            "pid": runtime.pid,
+            "waiting_long_polls": runtime.notifier.waiting(),
+        }
+
+    @app.get("/_broker/clock")
+    async def get_clock() -> dict:
+        _test_mode()
+        return {"now_ms": clock.now_ms(), "offset_ms": clock.offset_ms()}
+
+    @app.post("/_broker/clock")
+    async def set_clock(change: ClockChange) -> dict:
+        _test_mode()
+        if change.offset_seconds is not None:
+            offset = int(change.offset_seconds * 1000)
+        elif change.advance_seconds is not None:
+            offset = clock.offset_ms() + int(change.advance_seconds * 1000)
+        else:
+            raise HTTPException(400, "give offset_seconds or advance_seconds")
+        await runtime.set_clock_offset(offset)
+        return {"now_ms": clock.now_ms(), "offset_ms": clock.offset_ms()}
+
+    @app.post("/_broker/reset")
+    async def reset() -> dict:
+        _test_mode()
+        await runtime.reset()
+        return {"reset": True}
+
+    @app.post("/_broker/jobs/{name}/run")
+    async def run_job(name: str) -> dict:
+        _test_mode()
+        if name not in runtime.jobs.jobs:
+            raise HTTPException(404, f"no job {name}")
+        ran = await asyncio.get_running_loop().run_in_executor(None, runtime.jobs.run, name)
+        return {"job": name, "ran": ran, "owner": runtime.jobs.owner}
+
+    @app.get("/_broker/leases")
+    async def list_leases() -> dict:
+        return {"owner": runtime.jobs.owner, "leases": await runtime.db.read(leases.holders)}
+
+    return app

@@ -1,0 +1,137 @@
+"""`broker serve | db upgrade | bench | --version`. Errors end with one clear line and a non-zero exit."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import sys
+
+from broker import __version__
+from broker.config import RESOLVED_ENV, ConfigError, Settings, load_settings
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--config", help="TOML settings file (default: $BROKER_CONFIG)")
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--data-dir", help="directory of the embedded SQLite database (default ./data)")
+    g.add_argument("--db-url", help="postgresql://user@host/db to share state between nodes")
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="broker", description="Durable AWS messaging broker (SQS, ...).")
+    p.add_argument("--version", action="version", version=f"broker {__version__}")
+    sub = p.add_subparsers(dest="command")
+    s = sub.add_parser("serve", help="run the broker")
+    _common(s)
+    s.add_argument("--host")
+    s.add_argument("--port", type=int)
+    s.add_argument("--workers", type=int, help="worker processes sharing the database")
+    s.add_argument(
+        "--test-mode",
+        action="store_true",
+        default=None,
+        help="enable /_broker/clock and /_broker/reset (test suites only)",
+    )
+    db = sub.add_parser("db", help="database maintenance")
+    dbsub = db.add_subparsers(dest="db_command")
+    up = dbsub.add_parser("upgrade", help="apply migrations")
+    _common(up)
+    b = sub.add_parser("bench", help="run a benchmark against a fresh broker")
+    b.add_argument("target", choices=["sqs"])
+    b.add_argument("--duration", type=float, default=10.0)
+    b.add_argument("--workers", type=int, default=2)
+    b.add_argument("--connections", type=int, default=32)
+    b.add_argument("--out", help="write results as JSON here")
+    return p
+
+
+def _settings(args: argparse.Namespace, **extra: object) -> Settings:
+    overrides = {
+        "data_dir": getattr(args, "data_dir", None),
+        "db_url": getattr(args, "db_url", None),
+        "host": getattr(args, "host", None),
+        "port": getattr(args, "port", None),
+        "workers": getattr(args, "workers", None),
+        "test_mode": getattr(args, "test_mode", None),
+        **extra,
+    }
+    return load_settings(getattr(args, "config", None), overrides)
+
+
+def _check_port(host: str, port: int) -> None:
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((host, port))
+        except OSError as e:
+            raise ConfigError(f"cannot listen on {host}:{port}: {e.strerror}") from None
+
+
+def serve(settings: Settings) -> None:
+    import uvicorn
+
+    from broker.storage.migrate import upgrade
+
+    _check_port(settings.host, settings.port)
+    try:
+        upgrade(settings)
+    except PermissionError as e:
+        raise ConfigError(str(e)) from None
+    except OSError as e:
+        raise ConfigError(f"cannot use data dir {settings.data_dir}: {e.strerror or e}") from None
+    except Exception as e:  # noqa: BLE001 - e.g. database unreachable
+        raise ConfigError(f"cannot open the database: {str(e).splitlines()[0]}") from None
+    os.environ[RESOLVED_ENV] = json.dumps(settings.model_dump())
+    print(
+        f"broker {__version__} listening on http://{settings.host}:{settings.port} "
+        f"({settings.workers} worker(s), {'postgresql' if settings.is_postgres else 'sqlite ' + settings.data_dir})",
+        flush=True,
+    )
+    uvicorn.run(
+        "broker.app:create_app",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=settings.workers if settings.workers > 1 else None,
+        loop="uvloop",
+        http="httptools",
+        access_log=False,
+        log_level="warning" if settings.log_level == "info" else settings.log_level,
+        timeout_graceful_shutdown=5,
+        backlog=4096,
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "serve":
+            serve(_settings(args))
+        elif args.command == "db" and args.db_command == "upgrade":
+            from broker.storage.migrate import upgrade
+
+            settings = _settings(args)
+            try:
+                upgrade(settings)
+            except Exception as e:  # noqa: BLE001
+                raise ConfigError(f"migration failed: {str(e).splitlines()[0]}") from None
+            print("database is at the latest schema")
+        elif args.command == "bench":
+            from broker.bench import run
+
+            return run(args)
+        else:
+            _parser().print_help()
+            return 2
+    except ConfigError as e:
+        print(f"broker: error: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,29 @@
+"""The only source of "now" for everything AWS-visible.
+
+In test mode the offset can be moved through /_broker/clock; the new offset is stored in the database and
+broadcast to every process, so all workers agree on the time.
+"""
+
+from __future__ import annotations
+
+import time
+
+_offset_ms = 0
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000) + _offset_ms
+
+
+def now() -> float:
+    """Seconds since the epoch, as a float."""
+    return time.time() + _offset_ms / 1000.0
+
+
+def offset_ms() -> int:
+    return _offset_ms
+
+
+def set_offset_ms(value: int) -> None:
+    global _offset_ms
+    _offset_ms = int(value)

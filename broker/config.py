@@ -1,0 +1,111 @@
+"""One typed settings object: TOML file, then BROKER_* environment, then CLI flags (each overrides the last)."""
+
+from __future__ import annotations
+
+import json
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+ENV_PREFIX = "BROKER_"
+# The parent process hands its resolved settings to uvicorn worker processes through this variable.
+RESOLVED_ENV = "BROKER__RESOLVED_SETTINGS"
+
+
+class ConfigError(Exception):
+    """A setting is wrong; the CLI prints it as one line and exits non-zero."""
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    host: str = "127.0.0.1"
+    port: int = Field(4566, ge=1, le=65535)
+    data_dir: str = "./data"
+    db_url: str | None = None
+    workers: int = Field(1, ge=1, le=64)
+    default_account: str = Field("000000000000", pattern=r"^\d{12}$")
+    default_region: str = Field("us-east-1", pattern=r"^[a-z]{2}(-[a-z]+)+-\d+$")
+    durability: Literal["normal", "fsync"] = "normal"
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    # Public host:port used in queue URLs; empty means "the Host header of the request".
+    public_host: str = ""
+    # Enables /_broker/clock and /_broker/reset. Never in production.
+    test_mode: bool = False
+    # Scheduler and leases.
+    lease_ttl_seconds: float = Field(15.0, gt=0)
+    sweep_interval_seconds: float = Field(5.0, gt=0)
+    # Safety-net recheck for idle long polls (wakeups normally come from the notifier).
+    long_poll_recheck_seconds: float = Field(10.0, gt=0)
+    # How long a write waits for a locked database before answering a retryable error.
+    db_busy_timeout_ms: int = Field(5000, ge=0)
+    # Most requests committed together in one transaction (group commit).
+    write_batch_max: int = Field(128, ge=1)
+    read_threads: int = Field(4, ge=1, le=64)
+
+    @field_validator("db_url")
+    @classmethod
+    def _normalize_db_url(cls, v: str | None) -> str | None:
+        if not v:
+            return None
+        if v.startswith("postgresql://") or v.startswith("postgres://"):
+            v = "postgresql+psycopg://" + v.split("://", 1)[1]
+        if not (v.startswith("postgresql+psycopg://") or v.startswith("sqlite:///")):
+            raise ValueError("must be postgresql://... or sqlite:///path")
+        return v
+
+    @property
+    def is_postgres(self) -> bool:
+        return bool(self.db_url and self.db_url.startswith("postgresql"))
+
+    def database_url(self) -> str:
+        if self.db_url:
+            return self.db_url
+        return "sqlite:///" + str(Path(self.data_dir).resolve() / "broker.db")
+
+
+def _env_values(environ: dict[str, str]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name in Settings.model_fields:
+        key = ENV_PREFIX + name.upper()
+        if key in environ:
+            out[name] = environ[key]
+    return out
+
+
+def load_settings(
+    config_file: str | None = None,
+    overrides: dict[str, Any] | None = None,
+    environ: dict[str, str] | None = None,
+) -> Settings:
+    """Resolve settings from file, environment and explicit overrides, raising ConfigError on any bad value."""
+    environ = dict(os.environ if environ is None else environ)
+    values: dict[str, Any] = {}
+    config_file = config_file or environ.get("BROKER_CONFIG")
+    if config_file:
+        try:
+            with open(config_file, "rb") as f:
+                values.update(tomllib.load(f))
+        except OSError as e:
+            raise ConfigError(f"cannot read config file {config_file}: {e.strerror}") from None
+        except tomllib.TOMLDecodeError as e:
+            raise ConfigError(f"config file {config_file} is not valid TOML: {e}") from None
+    values.update(_env_values(environ))
+    values.update({k: v for k, v in (overrides or {}).items() if v is not None})
+    try:
+        return Settings(**values)
+    except ValidationError as e:
+        err = e.errors()[0]
+        where = ".".join(str(p) for p in err["loc"]) or "settings"
+        raise ConfigError(f"invalid setting {where!s}: {err['msg']}") from None
+
+
+def settings_from_resolved_env() -> Settings:
+    """Settings for a worker process: the parent's resolved settings, or a fresh resolution."""
+    raw = os.environ.get(RESOLVED_ENV)
+    if raw:
+        return Settings(**json.loads(raw))
+    return load_settings()

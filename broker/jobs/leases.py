@@ -1,0 +1,41 @@
+"""Leases: a row (name, owner, expires_at) taken and renewed atomically; a dead owner's lease simply expires.
+
+Leases use wall-clock time, never the test clock, so moving the test clock cannot steal a live lease.
+"""
+
+from __future__ import annotations
+
+import time
+
+from sqlalchemy import and_, delete, or_, select, update
+
+from broker.storage.db import Tx
+from broker.storage.helpers import insert_ignore
+from broker.storage.tables import leases
+
+
+def _wall_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def acquire(tx: Tx, name: str, owner: str, ttl_ms: int) -> bool:
+    """Take or renew `name` for `owner`; False if another live owner holds it."""
+    now = _wall_ms()
+    res = tx.conn.execute(
+        update(leases)
+        .where(and_(leases.c.name == name, or_(leases.c.owner == owner, leases.c.expires_at < now)))
+        .values(owner=owner, expires_at=now + ttl_ms)
+    )
+    if res.rowcount:
+        return True
+    return insert_ignore(tx.conn, leases, {"name": name, "owner": owner, "expires_at": now + ttl_ms}) == 1
+
+
+def release(tx: Tx, name: str, owner: str) -> None:
+    tx.conn.execute(delete(leases).where(and_(leases.c.name == name, leases.c.owner == owner)))
+
+
+def holders(conn) -> list[dict]:  # noqa: ANN001
+    rows = conn.execute(select(leases)).mappings().all()
+    now = _wall_ms()
+    return [dict(r, live=r["expires_at"] >= now) for r in rows]

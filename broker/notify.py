@@ -1,0 +1,292 @@
+"""Wakeups when a commit makes work available: in this process at once, and in every other process.
+
+Cross-process transport: on SQLite, a Unix datagram socket per process (Linux abstract namespace, registered by a
+marker file in the data dir); on PostgreSQL, LISTEN/NOTIFY (the NOTIFY is sent inside the writing transaction, so it
+is delivered exactly when the data is visible). Idle waiters cost nothing: nobody polls the database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import logging
+import os
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from sqlalchemy import Connection, text
+
+log = logging.getLogger("broker.notify")
+
+CHANNEL = "broker_events"
+WAKE_ALL = "*"
+
+
+class Watch:
+    """Registered interest in some keys; create it *before* checking for work, then wait."""
+
+    __slots__ = ("_notifier", "_keys", "fut")
+
+    def __init__(self, notifier: Notifier, keys: Iterable[str]) -> None:
+        self._notifier = notifier
+        self._keys = tuple(keys)
+        self.fut: asyncio.Future = asyncio.get_running_loop().create_future()
+        for k in self._keys:
+            notifier._waiters.setdefault(k, set()).add(self.fut)
+
+    async def wait(self, timeout: float) -> bool:
+        """True if woken, False on timeout."""
+        if self.fut.done():
+            return True
+        if timeout <= 0:
+            return False
+        try:
+            await asyncio.wait_for(asyncio.shield(self.fut), timeout)
+            return True
+        except TimeoutError:
+            return False
+
+    def close(self) -> None:
+        for k in self._keys:
+            s = self._notifier._waiters.get(k)
+            if s is not None:
+                s.discard(self.fut)
+                if not s:
+                    del self._notifier._waiters[k]
+        if not self.fut.done():
+            self.fut.cancel()
+
+    def __enter__(self) -> Watch:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class Notifier:
+    def __init__(self, transport: Transport) -> None:
+        self._waiters: dict[str, set[asyncio.Future]] = {}
+        self._handlers: list[tuple[str, Callable[[str], None]]] = []
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.transport = transport
+
+    def start(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.transport.start(loop, self._on_keys)
+
+    def stop(self) -> None:
+        self.transport.stop()
+
+    def watch(self, *keys: str) -> Watch:
+        return Watch(self, keys)
+
+    def subscribe(self, prefix: str, handler: Callable[[str], None]) -> None:
+        """Call `handler(key)` in the loop thread for every key with this prefix, local or remote."""
+        self._handlers.append((prefix, handler))
+
+    def waiting(self) -> int:
+        return sum(len(s) for s in self._waiters.values())
+
+    # -- delivery (loop thread) ----------------------------------------------------------------------------
+    def _on_keys(self, keys: Iterable[str]) -> None:
+        for key in keys:
+            for prefix, handler in self._handlers:
+                if key.startswith(prefix):
+                    try:
+                        handler(key)
+                    except Exception:  # noqa: BLE001
+                        log.exception("notify handler failed for %s", key)
+            if key == WAKE_ALL:
+                targets = [f for s in self._waiters.values() for f in s]
+            else:
+                targets = list(self._waiters.get(key, ()))
+            for fut in targets:
+                if not fut.done():
+                    fut.set_result(True)
+
+    def _local(self, keys: set[str]) -> None:
+        if self.loop is not None:
+            with contextlib.suppress(RuntimeError):
+                self.loop.call_soon_threadsafe(self._on_keys, list(keys))
+
+    # -- CommitListener (writer thread) --------------------------------------------------------------------
+    def before_commit(self, conn: Connection, keys: set[str]) -> None:
+        self.transport.in_transaction(conn, keys)
+
+    def after_commit(self, keys: set[str]) -> None:
+        self._local(keys)
+        self.transport.publish(keys)
+
+    def broadcast(self, keys: set[str]) -> None:
+        """Publish outside any transaction (clock changes, cache invalidation)."""
+        self._local(keys)
+        self.transport.publish_direct(keys)
+
+
+class Transport:
+    def start(self, loop: asyncio.AbstractEventLoop, deliver: Callable[[list[str]], None]) -> None: ...
+    def stop(self) -> None: ...
+    def in_transaction(self, conn: Connection, keys: set[str]) -> None: ...
+    def publish(self, keys: set[str]) -> None: ...
+    def publish_direct(self, keys: set[str]) -> None:
+        self.publish(keys)
+
+
+class DatagramTransport(Transport):
+    """Peers are processes sharing one data dir; each has an abstract Unix socket named in a marker file."""
+
+    def __init__(self, data_dir: str) -> None:
+        self.dir = Path(data_dir).resolve() / "notify"
+        self._ns = hashlib.sha1(str(self.dir).encode()).hexdigest()[:16]
+        self._me = f"{os.getpid()}-{os.urandom(4).hex()}"
+        self._recv: socket.socket | None = None
+        self._send = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self._send.setblocking(False)
+        self._peers: list[str] = []
+        self._peers_at = 0.0
+        self._lock = threading.Lock()
+        self._deliver: Callable[[list[str]], None] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def _addr(self, name: str) -> bytes:
+        return f"\0broker-{self._ns}-{name}".encode()
+
+    def start(self, loop: asyncio.AbstractEventLoop, deliver: Callable[[list[str]], None]) -> None:
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self._recv = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self._recv.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
+        self._recv.bind(self._addr(self._me))
+        self._recv.setblocking(False)
+        (self.dir / self._me).touch()
+        self._deliver = deliver
+        self._loop = loop
+        loop.add_reader(self._recv.fileno(), self._readable)
+
+    def stop(self) -> None:
+        if self._recv is not None:
+            if self._loop is not None:
+                with contextlib.suppress(Exception):
+                    self._loop.remove_reader(self._recv.fileno())
+            self._recv.close()
+            self._recv = None
+        with contextlib.suppress(FileNotFoundError):
+            (self.dir / self._me).unlink()
+
+    def _readable(self) -> None:
+        keys: list[str] = []
+        while self._recv is not None:
+            try:
+                data = self._recv.recv(65536)
+            except (BlockingIOError, InterruptedError):
+                break
+            keys.extend(data.decode().split("\n"))
+        if keys and self._deliver is not None:
+            self._deliver(keys)
+
+    def _peer_names(self) -> list[str]:
+        now = time.monotonic()
+        if now - self._peers_at > 0.5:
+            try:
+                self._peers = [n for n in os.listdir(self.dir) if n != self._me]
+            except FileNotFoundError:
+                self._peers = []
+            self._peers_at = now
+        return self._peers
+
+    def publish(self, keys: set[str]) -> None:
+        payload = "\n".join(keys).encode()
+        with self._lock:
+            for name in list(self._peer_names()):
+                try:
+                    self._send.sendto(payload, self._addr(name))
+                except ConnectionRefusedError:
+                    # The peer died without cleaning up: forget it.
+                    with contextlib.suppress(FileNotFoundError):
+                        (self.dir / name).unlink()
+                    self._peers_at = 0.0
+                except (BlockingIOError, OSError):
+                    pass  # its buffer is full; it will recheck on its safety-net timer
+
+
+class PostgresTransport(Transport):
+    def __init__(self, dsn: str) -> None:
+        self.dsn = dsn.replace("postgresql+psycopg://", "postgresql://")
+        self._thread: threading.Thread | None = None
+        self._stopping = threading.Event()
+        self._deliver: Callable[[list[str]], None] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._direct = None
+        self._direct_lock = threading.Lock()
+        self.connected = threading.Event()
+
+    def start(self, loop: asyncio.AbstractEventLoop, deliver: Callable[[list[str]], None]) -> None:
+        self._loop = loop
+        self._deliver = deliver
+        self._thread = threading.Thread(target=self._listen, name="broker-listen", daemon=True)
+        self._thread.start()
+        self.connected.wait(5)
+
+    def stop(self) -> None:
+        self._stopping.set()
+
+    def _listen(self) -> None:
+        import psycopg
+
+        while not self._stopping.is_set():
+            try:
+                with psycopg.connect(self.dsn, autocommit=True) as conn:
+                    conn.execute(f"LISTEN {CHANNEL}")
+                    self.connected.set()
+                    # After a reconnect anything may have been missed: wake everyone to recheck.
+                    self._hand_over([WAKE_ALL])
+                    while not self._stopping.is_set():
+                        for n in conn.notifies(timeout=1.0):
+                            self._hand_over(n.payload.split("\n"))
+            except Exception as e:  # noqa: BLE001
+                log.warning("LISTEN connection lost (%s); reconnecting", e)
+                self._stopping.wait(1.0)
+
+    def _hand_over(self, keys: list[str]) -> None:
+        if self._loop is not None and self._deliver is not None:
+            with contextlib.suppress(RuntimeError):
+                self._loop.call_soon_threadsafe(self._deliver, keys)
+
+    def in_transaction(self, conn: Connection, keys: set[str]) -> None:
+        for chunk in _chunks(keys):
+            conn.execute(text("SELECT pg_notify(:c, :p)"), {"c": CHANNEL, "p": chunk})
+
+    def publish(self, keys: set[str]) -> None:
+        pass  # sent by in_transaction, delivered by PostgreSQL at commit
+
+    def publish_direct(self, keys: set[str]) -> None:
+        import psycopg
+
+        with self._direct_lock:
+            for attempt in range(2):
+                try:
+                    if self._direct is None or self._direct.closed:
+                        self._direct = psycopg.connect(self.dsn, autocommit=True)
+                    for chunk in _chunks(keys):
+                        self._direct.execute("SELECT pg_notify(%s, %s)", (CHANNEL, chunk))
+                    return
+                except Exception:  # noqa: BLE001
+                    self._direct = None
+                    if attempt:
+                        raise
+
+
+def _chunks(keys: set[str]) -> list[str]:
+    out, cur, size = [], [], 0
+    for k in keys:
+        if size + len(k) > 7000 and cur:
+            out.append("\n".join(cur))
+            cur, size = [], 0
+        cur.append(k)
+        size += len(k) + 1
+    if cur:
+        out.append("\n".join(cur))
+    return out

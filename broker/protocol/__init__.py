@@ -1,0 +1,1 @@
+"""Generic, spec-driven wire protocols. Nothing in here knows any particular service."""

@@ -1,0 +1,177 @@
+"""The AWS query protocol: form-encoded `Action=` requests, XML responses.
+
+Request members are located by the model's shapes; list and map element names that today's models no longer
+carry come from the service spec's QueryNames table.
+"""
+
+from __future__ import annotations
+
+import base64
+from datetime import UTC, datetime
+from typing import Any
+
+from botocore.model import OperationModel, Shape
+
+from broker.errors import ServiceError
+from broker.protocol.spec import InputConverter, ServiceSpec
+
+Response = tuple[int, list[tuple[bytes, bytes]], bytes]
+
+_XML_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "\r": "&#xD;", '"': "&quot;"})
+
+
+def escape(text: str) -> str:
+    return text.translate(_XML_ESCAPES)
+
+
+# -- parsing -----------------------------------------------------------------------------------------------
+def parse_input(spec: ServiceSpec, op: OperationModel, params: dict[str, str]) -> dict:
+    shape = op.input_shape
+    if shape is None:
+        return {}
+    nested = _structure(spec, shape, params, "")
+    return InputConverter(spec, textual=True).convert(shape, nested)
+
+
+def _indices(params: dict[str, str], prefix: str) -> list[int]:
+    found = set()
+    plen = len(prefix)
+    for key in params:
+        if key.startswith(prefix):
+            rest = key[plen:].split(".", 1)[0]
+            if rest.isdigit():
+                found.add(int(rest))
+    return sorted(found)
+
+
+def _structure(spec: ServiceSpec, shape: Shape, params: dict[str, str], prefix: str) -> dict:
+    out: dict[str, Any] = {}
+    for name, mshape in shape.members.items():
+        value = _member(spec, shape, name, mshape, params, prefix)
+        if value is not None:
+            out[name] = value
+    return out
+
+
+def _member(spec, parent: Shape, name: str, shape: Shape, params, prefix: str) -> Any:
+    t = shape.type_name
+    wire = spec.query_names.member_name(parent.name, name, shape)
+    key = prefix + wire
+    if t == "structure":
+        sub = key + "."
+        if not any(k.startswith(sub) for k in params):
+            return None
+        return _structure(spec, shape, params, sub)
+    if t == "list":
+        base = key + "." if shape.serialization.get("flattened") else key + ".member."
+        items = []
+        for i in _indices(params, base):
+            items.append(_element(spec, shape.member, params, f"{base}{i}"))
+        if not items and key in params and params[key] == "":
+            return []
+        return items or None
+    if t == "map":
+        kname, vname = spec.query_names.map_names(parent.name, name, shape)
+        base = key + "." if shape.serialization.get("flattened") else key + ".entry."
+        result = {}
+        for i in _indices(params, base):
+            k = params.get(f"{base}{i}.{kname}")
+            if k is None:
+                raise ServiceError("MissingParameter", f"The request must contain the parameter {base}{i}.{kname}.")
+            result[k] = _element(spec, shape.value, params, f"{base}{i}.{vname}")
+        return result or None
+    return params.get(key)
+
+
+def _element(spec, shape: Shape, params, key: str) -> Any:
+    if shape.type_name == "structure":
+        return _structure(spec, shape, params, key + ".")
+    if shape.type_name == "list":
+        base = key + ".member." if not shape.serialization.get("flattened") else key + "."
+        return [_element(spec, shape.member, params, f"{base}{i}") for i in _indices(params, base)]
+    return params.get(key)
+
+
+# -- serializing -------------------------------------------------------------------------------------------
+def render_result(spec: ServiceSpec, op: OperationModel, result: dict | None, request_id: str) -> Response:
+    parts = [f'<?xml version="1.0"?><{op.name}Response xmlns="{spec.xmlns}">']
+    shape = op.output_shape
+    if shape is not None:
+        parts.append(f"<{op.name}Result>")
+        _write_structure(spec, shape, result or {}, parts)
+        parts.append(f"</{op.name}Result>")
+    parts.append(f"<ResponseMetadata><RequestId>{request_id}</RequestId></ResponseMetadata></{op.name}Response>")
+    return 200, _headers(request_id), "".join(parts).encode()
+
+
+def render_error(spec: ServiceSpec | None, err: ServiceError, request_id: str) -> Response:
+    code = spec.error_wire_code(err.code) if spec else err.code
+    xmlns = spec.xmlns if spec else ""
+    kind = "Sender" if err.sender_fault else "Receiver"
+    body = (
+        f'<?xml version="1.0"?><ErrorResponse xmlns="{xmlns}"><Error><Type>{kind}</Type>'
+        f"<Code>{escape(code)}</Code><Message>{escape(err.message)}</Message><Detail/></Error>"
+        f"<RequestId>{request_id}</RequestId></ErrorResponse>"
+    )
+    return err.status, _headers(request_id), body.encode()
+
+
+def _headers(request_id: str) -> list[tuple[bytes, bytes]]:
+    return [(b"content-type", b"text/xml"), (b"x-amzn-requestid", request_id.encode())]
+
+
+def _write_structure(spec: ServiceSpec, shape: Shape, value: dict, parts: list[str]) -> None:
+    for name, mshape in shape.members.items():
+        v = value.get(name)
+        if v is None:
+            continue
+        t = mshape.type_name
+        wire = spec.query_names.member_name(shape.name, name, mshape)
+        if t == "list":
+            if mshape.serialization.get("flattened"):
+                for item in v:
+                    _write_value(spec, mshape.member, wire, item, parts)
+            else:
+                parts.append(f"<{wire}>")
+                for item in v:
+                    _write_value(spec, mshape.member, "member", item, parts)
+                parts.append(f"</{wire}>")
+        elif t == "map":
+            kname, vname = spec.query_names.map_names(shape.name, name, mshape)
+            flat = mshape.serialization.get("flattened")
+            if not flat:
+                parts.append(f"<{wire}>")
+            for k, item in v.items():
+                parts.append(f"<{wire if flat else 'entry'}><{kname}>{escape(str(k))}</{kname}>")
+                _write_value(spec, mshape.value, vname, item, parts)
+                parts.append(f"</{wire if flat else 'entry'}>")
+            if not flat:
+                parts.append(f"</{wire}>")
+        else:
+            _write_value(spec, mshape, wire, v, parts)
+
+
+def _write_value(spec: ServiceSpec, shape: Shape, tag: str, v: Any, parts: list[str]) -> None:
+    t = shape.type_name
+    if t == "structure":
+        parts.append(f"<{tag}>")
+        _write_structure(spec, shape, v, parts)
+        parts.append(f"</{tag}>")
+        return
+    if t == "boolean":
+        text = "true" if v else "false"
+    elif t == "blob":
+        text = base64.b64encode(v).decode()
+    elif t == "timestamp":
+        if isinstance(v, int | float):
+            v = datetime.fromtimestamp(v, UTC)
+        text = v.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    elif t == "list":
+        parts.append(f"<{tag}>")
+        for item in v:
+            _write_value(spec, shape.member, "member", item, parts)
+        parts.append(f"</{tag}>")
+        return
+    else:
+        text = escape(str(v))
+    parts.append(f"<{tag}>{text}</{tag}>")

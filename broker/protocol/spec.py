@@ -1,0 +1,296 @@
+"""Service specs built from botocore's service models, and shape-driven input conversion/validation.
+
+The botocore model is the contract: operation names, members, required members, types and constraints all come
+from it. A service module only adds its operation functions and the few facts the model no longer carries.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import cache
+from typing import Any
+
+from botocore.loaders import Loader
+from botocore.model import OperationModel, ServiceModel, Shape
+
+from broker.errors import ServiceError
+
+Handler = Callable[..., Awaitable[dict | None]]
+
+_loader = Loader()
+
+
+@cache
+def load_model(name: str) -> ServiceModel:
+    return ServiceModel(_loader.load_service_model(name, "service-2"), service_name=name)
+
+
+@dataclass
+class QueryNames:
+    """Query-protocol member names that today's JSON-only models no longer carry (from AWS's API reference).
+
+    `members` maps "StructureShape.Member" to the serialized name of a flattened list/map member;
+    `map_keys` maps the same key to the (key, value) element names of a map.
+    """
+
+    members: dict[str, str] = field(default_factory=dict)
+    map_keys: dict[str, tuple[str, str]] = field(default_factory=dict)
+
+    def member_name(self, struct: str, member: str, shape: Shape) -> str:
+        key = f"{struct}.{member}"
+        if key in self.members:
+            return self.members[key]
+        return shape.serialization.get("name", member)
+
+    def map_names(self, struct: str, member: str, shape: Shape) -> tuple[str, str]:
+        key = f"{struct}.{member}"
+        if key in self.map_keys:
+            return self.map_keys[key]
+        return (
+            shape.key.serialization.get("name", "key"),
+            shape.value.serialization.get("name", "value"),
+        )
+
+
+@dataclass
+class ServiceSpec:
+    name: str  # SigV4 signing name, e.g. "sqs"
+    model: ServiceModel
+    handlers: dict[str, Handler]
+    json_error_prefix: str = ""
+    # Error shape name -> code spelled by the query protocol (and x-amzn-query-error on JSON).
+    query_error_codes: dict[str, str] = field(default_factory=dict)
+    query_names: QueryNames = field(default_factory=QueryNames)
+    xmlns: str = ""
+    # How a missing required member is reported: (code, message template with {name}).
+    missing_error: tuple[str, str] = (
+        "ValidationException",
+        "1 validation error detected: Value null at '{name}' failed to satisfy constraint: Member must not be null",
+    )
+    # Code for min/max/pattern violations found by the generic validator.
+    constraint_error: str = "ValidationException"
+    # X-Amz-Target prefix when the model has none (a query service that also answers JSON).
+    json_target: str = ""
+    # A query request that omits this member means the request URL (SQS: QueueUrl posted to the queue's URL).
+    path_member: str = ""
+
+    @property
+    def target_prefix(self) -> str:
+        return self.json_target or self.model.metadata.get("targetPrefix", "")
+
+    @property
+    def api_version(self) -> str:
+        return self.model.api_version
+
+    @property
+    def query_compatible(self) -> bool:
+        return "awsQueryCompatible" in self.model.metadata
+
+    def operation(self, name: str) -> OperationModel | None:
+        if name not in self.handlers:
+            return None
+        try:
+            return self.model.operation_model(name)
+        except Exception:
+            return None
+
+    def error_wire_code(self, code: str) -> str:
+        return self.query_error_codes.get(code, code)
+
+
+class InputConverter:
+    """Turns protocol-decoded input into Python values of the model's types, checking as AWS does.
+
+    `textual=True` is for the query protocol, where every scalar arrives as a string.
+    """
+
+    def __init__(self, spec: ServiceSpec, textual: bool) -> None:
+        self.spec = spec
+        self.textual = textual
+
+    def convert(self, shape: Shape | None, value: Any) -> dict:
+        if shape is None:
+            return {}
+        if value is None:
+            value = {}
+        if not isinstance(value, dict):
+            raise self._type_error("", "structure")
+        return self._structure(shape, value, "")
+
+    # -- errors --------------------------------------------------------------------------------------------
+    def _type_error(self, path: str, expected: str) -> ServiceError:
+        if self.textual:
+            return ServiceError(
+                "InvalidParameterValue",
+                f"Value for parameter {path} is invalid. Reason: must be a {expected}.",
+            )
+        return ServiceError("SerializationException", f"Expected a {expected} at '{path or '$'}'.")
+
+    def _constraint(self, path: str, value: Any, what: str) -> ServiceError:
+        shown = value if not isinstance(value, bytes | list | dict) else "..."
+        return ServiceError(
+            self.spec.constraint_error,
+            f"1 validation error detected: Value '{shown}' at '{path}' failed to satisfy constraint: {what}",
+        )
+
+    # -- shapes --------------------------------------------------------------------------------------------
+    def _value(self, shape: Shape, value: Any, path: str) -> Any:
+        t = shape.type_name
+        if t == "structure":
+            if not isinstance(value, dict):
+                raise self._type_error(path, "structure")
+            return self._structure(shape, value, path)
+        if t == "list":
+            if not isinstance(value, list):
+                raise self._type_error(path, "list")
+            out = [self._value(shape.member, v, f"{path}.{i + 1}") for i, v in enumerate(value)]
+            self._check_length(shape, out, path)
+            return out
+        if t == "map":
+            if not isinstance(value, dict):
+                raise self._type_error(path, "map")
+            out = {
+                self._value(shape.key, k, f"{path}.key"): self._value(shape.value, v, f"{path}.{k}")
+                for k, v in value.items()
+            }
+            self._check_length(shape, out, path)
+            return out
+        return self._scalar(shape, t, value, path)
+
+    def _structure(self, shape: Shape, value: dict, path: str) -> dict:
+        out = {}
+        members = shape.members
+        for name, v in value.items():
+            mshape = members.get(name)
+            if mshape is None or v is None:
+                continue  # unknown members are ignored, as AWS's JSON and query frontends do
+            out[name] = self._value(mshape, v, f"{path}.{name}" if path else name)
+        for req in shape.required_members:
+            if req not in out:
+                code, template = self.spec.missing_error
+                full = f"{path}.{req}" if path else req
+                raise ServiceError(code, template.format(name=full))
+        return out
+
+    def _scalar(self, shape: Shape, t: str, value: Any, path: str) -> Any:
+        if t == "string":
+            if not isinstance(value, str):
+                raise self._type_error(path, "string")
+            self._check_length(shape, value, path)
+            pattern = shape.metadata.get("pattern")
+            if pattern and not _regex(pattern).search(value):
+                raise self._constraint(path, value, f"Member must satisfy regular expression pattern: {pattern}")
+            return value
+        if t in ("integer", "long"):
+            if self.textual and isinstance(value, str):
+                try:
+                    value = int(value.strip())
+                except ValueError:
+                    raise self._type_error(path, "number") from None
+            if not isinstance(value, int) or isinstance(value, bool):
+                raise self._type_error(path, "number")
+            self._check_range(shape, value, path)
+            return value
+        if t in ("float", "double"):
+            if self.textual and isinstance(value, str):
+                try:
+                    value = float(value)
+                except ValueError:
+                    raise self._type_error(path, "number") from None
+            if not isinstance(value, int | float) or isinstance(value, bool):
+                raise self._type_error(path, "number")
+            self._check_range(shape, value, path)
+            return float(value)
+        if t == "boolean":
+            if self.textual and isinstance(value, str):
+                low = value.lower()
+                if low in ("true", "false"):
+                    return low == "true"
+                raise self._type_error(path, "boolean")
+            if not isinstance(value, bool):
+                raise self._type_error(path, "boolean")
+            return value
+        if t == "blob":
+            if isinstance(value, bytes):
+                out = value
+            elif isinstance(value, str):
+                try:
+                    out = base64.b64decode(value, validate=True)
+                except (binascii.Error, ValueError):
+                    raise self._type_error(path, "base64-encoded blob") from None
+            else:
+                raise self._type_error(path, "blob")
+            self._check_length(shape, out, path)
+            return out
+        if t == "timestamp":
+            return _timestamp(value, path, self)
+        return value
+
+    def _check_length(self, shape: Shape, value: Any, path: str) -> None:
+        lo = shape.metadata.get("min")
+        hi = shape.metadata.get("max")
+        if lo is None and hi is None:
+            return
+        n = len(value)
+        if lo is not None and n < lo:
+            raise self._constraint(path, value, f"Member must have length greater than or equal to {lo}")
+        if hi is not None and n > hi:
+            raise self._constraint(path, value, f"Member must have length less than or equal to {hi}")
+
+    def _check_range(self, shape: Shape, value: float, path: str) -> None:
+        lo = shape.metadata.get("min")
+        hi = shape.metadata.get("max")
+        if lo is not None and value < lo:
+            raise self._constraint(path, value, f"Member must have value greater than or equal to {lo}")
+        if hi is not None and value > hi:
+            raise self._constraint(path, value, f"Member must have value less than or equal to {hi}")
+
+
+@cache
+def _regex(pattern: str) -> re.Pattern:
+    return re.compile(pattern)
+
+
+def _timestamp(value: Any, path: str, conv: InputConverter) -> datetime:
+    if isinstance(value, bool):
+        raise conv._type_error(path, "timestamp")
+    if isinstance(value, int | float):
+        return datetime.fromtimestamp(value, UTC)
+    if isinstance(value, str):
+        try:
+            return datetime.fromtimestamp(float(value), UTC)
+        except ValueError:
+            pass
+        try:
+            dt = datetime.fromisoformat(value.replace("Z", "+00:00"))
+            return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
+        except ValueError:
+            pass
+    raise conv._type_error(path, "timestamp")
+
+
+@cache
+def needs_output_conversion(shape: Shape) -> bool:
+    """True if values of this shape contain blobs or timestamps (which JSON must encode)."""
+    return _needs(shape, set())
+
+
+def _needs(shape: Shape, seen: set) -> bool:
+    if shape.name in seen:
+        return False
+    seen.add(shape.name)
+    t = shape.type_name
+    if t in ("blob", "timestamp"):
+        return True
+    if t == "structure":
+        return any(_needs(m, seen) for m in shape.members.values())
+    if t == "list":
+        return _needs(shape.member, seen)
+    if t == "map":
+        return _needs(shape.value, seen)
+    return False

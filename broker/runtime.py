@@ -1,0 +1,90 @@
+"""Everything one worker process owns: database, notifier, scheduler, caches, service specs."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import time
+
+from sqlalchemy import delete, select
+
+from broker import clock
+from broker.config import Settings
+from broker.jobs.scheduler import Jobs
+from broker.notify import WAKE_ALL, DatagramTransport, Notifier, PostgresTransport
+from broker.protocol.spec import ServiceSpec
+from broker.services.sqs import jobs as sqs_jobs
+from broker.services.sqs import spec as sqs_spec
+from broker.services.sqs.queues import CACHE_PREFIX, QueueCache
+from broker.services.sts import spec as sts_spec
+from broker.storage.db import Database, Tx
+from broker.storage.helpers import upsert
+from broker.storage.tables import broker_state, metadata
+
+log = logging.getLogger("broker")
+
+CLOCK_KEY = "clock_offset_ms"
+
+
+class Runtime:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.started_at = time.time()
+        self.pid = os.getpid()
+        self.db = Database(settings)
+        transport = (
+            PostgresTransport(settings.database_url()) if settings.is_postgres else DatagramTransport(settings.data_dir)
+        )
+        self.notifier = Notifier(transport)
+        self.jobs = Jobs(self.db, settings.lease_ttl_seconds)
+        self.sqs_cache = QueueCache()
+        self.specs: list[ServiceSpec] = [sqs_spec.build(), sts_spec.build()]
+
+    async def start(self) -> None:
+        loop = asyncio.get_running_loop()
+        self.db.listener = self.notifier
+        self.db.start()
+        self.notifier.subscribe(CACHE_PREFIX, self.sqs_cache.on_notify)
+        self.notifier.subscribe("clock:", self._on_clock)
+        await loop.run_in_executor(None, self.notifier.start, loop)
+        if self.settings.test_mode:
+            offset = await self.db.read(_read_clock)
+            clock.set_offset_ms(offset)
+        self.jobs.add("sqs.sweep", lambda: sqs_jobs.sweep(self.db), self.settings.sweep_interval_seconds)
+        self.jobs.start()
+
+    async def stop(self) -> None:
+        self.jobs.stop()
+        self.notifier.stop()
+        await asyncio.get_running_loop().run_in_executor(None, self.db.stop)
+
+    # -- test mode ----------------------------------------------------------------------------------------
+    def _on_clock(self, key: str) -> None:
+        clock.set_offset_ms(int(key.split(":", 1)[1]))
+
+    async def set_clock_offset(self, offset_ms: int) -> None:
+        await self.db.write(_write_clock, offset_ms)
+        clock.set_offset_ms(offset_ms)
+        self.notifier.broadcast({f"clock:{offset_ms}", WAKE_ALL})
+
+    async def reset(self) -> None:
+        await self.db.write(_reset_all)
+        clock.set_offset_ms(0)
+        self.sqs_cache.on_notify(CACHE_PREFIX + "*")
+        self.notifier.broadcast({CACHE_PREFIX + "*", "clock:0", WAKE_ALL})
+
+
+def _read_clock(conn) -> int:  # noqa: ANN001
+    value = conn.execute(select(broker_state.c.value).where(broker_state.c.key == CLOCK_KEY)).scalar()
+    return int(value) if value else 0
+
+
+def _write_clock(tx: Tx, offset_ms: int) -> None:
+    upsert(tx.conn, broker_state, {"key": CLOCK_KEY, "value": str(offset_ms)}, ["key"])
+
+
+def _reset_all(tx: Tx) -> None:
+    for table in reversed(metadata.sorted_tables):
+        if table.name != "leases":
+            tx.conn.execute(delete(table))

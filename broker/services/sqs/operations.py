@@ -1,0 +1,518 @@
+"""Amazon SQS operations: one function per AWS operation, independent of the wire protocol."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import os
+import time
+import uuid
+from typing import Any
+
+from broker import clock
+from broker.context import RequestContext
+from broker.errors import ServiceError, invalid_parameter
+from broker.notify import Watch
+from broker.services.sqs import store, validation
+from broker.services.sqs.checksums import md5_of_attributes, md5_of_body
+from broker.services.sqs.queues import Queue, cache_key, lookup, queue_url, resolve
+from broker.services.sqs.wire import QUERY_ERROR_CODES
+
+BATCH_LIMIT_BYTES = 1_048_576
+
+
+# -- queues ------------------------------------------------------------------------------------------------
+async def create_queue(ctx: RequestContext, p: dict) -> dict:
+    name = p["QueueName"]
+    validation.check_queue_name(name)
+    attrs = validation.normalize_attributes(p.get("Attributes") or {}, creating=True)
+    tags = p.get("tags") or {}
+    _check_tags(tags)
+    now = clock.now_ms()
+    await ctx.runtime.db.write(_create, ctx.account, ctx.region, name, attrs, tags, now)
+    return {"QueueUrl": queue_url(ctx, ctx.account, name)}
+
+
+def _create(tx, account, region, name, attrs, tags, now):  # noqa: ANN001, ANN202
+    row, created = store.create_queue(tx, account, region, name, attrs, tags, now)
+    if created:
+        tx.wake(cache_key(account, region, name))
+    return row
+
+
+async def get_queue_url(ctx: RequestContext, p: dict) -> dict:
+    account = p.get("QueueOwnerAWSAccountId") or ctx.account
+    queue = await lookup(ctx, account, p["QueueName"])
+    return {"QueueUrl": queue_url(ctx, queue.account, queue.name)}
+
+
+async def list_queues(ctx: RequestContext, p: dict) -> dict:
+    max_results = p.get("MaxResults")
+    if max_results is not None and not 1 <= max_results <= 1000:
+        raise invalid_parameter(
+            f"Value {max_results} for parameter MaxResults is invalid. Reason: MaxResults must be an integer "
+            "between 1 and 1000."
+        )
+    after = _decode_token(p["NextToken"]) if p.get("NextToken") else None
+    limit = max_results or 1000
+    names = await ctx.runtime.db.read(
+        store.list_queues, ctx.account, ctx.region, p.get("QueueNamePrefix") or "", after, limit + 1
+    )
+    out: dict[str, Any] = {}
+    if names[:limit]:
+        out["QueueUrls"] = [queue_url(ctx, ctx.account, n) for n in names[:limit]]
+    if max_results is not None and len(names) > limit:
+        out["NextToken"] = _encode_token(names[limit - 1])
+    return out
+
+
+def _encode_token(name: str) -> str:
+    return base64.urlsafe_b64encode(json.dumps({"after": name}).encode()).decode()
+
+
+def _decode_token(token: str) -> str:
+    try:
+        return json.loads(base64.urlsafe_b64decode(token.encode()))["after"]
+    except (ValueError, KeyError, TypeError, binascii.Error):
+        raise invalid_parameter("Invalid NextToken value.") from None
+
+
+async def delete_queue(ctx: RequestContext, p: dict) -> dict:
+    queue = await _fresh(ctx, p["QueueUrl"])
+    await ctx.runtime.db.write(_delete_queue, queue, clock.now_ms())
+    return {}
+
+
+def _delete_queue(tx, queue: Queue, now: int) -> None:  # noqa: ANN001
+    store.delete_queue(tx, {"id": queue.id, "account": queue.account, "region": queue.region, "name": queue.name}, now)
+    tx.wake(queue.cache_key)
+    tx.wake(f"sqs:{queue.id}")
+
+
+async def _fresh(ctx: RequestContext, url: str) -> Queue:
+    """The queue as stored now (not from the cache): for operations that read or change its attributes."""
+    queue = await resolve(ctx, url)
+    row = await ctx.runtime.db.read(store.get_queue, queue.account, queue.region, queue.name)
+    if row is None:
+        raise ServiceError("QueueDoesNotExist", "The specified queue does not exist.")
+    return Queue.from_row(row)
+
+
+async def get_queue_attributes(ctx: RequestContext, p: dict) -> dict:
+    names = p.get("AttributeNames") or []
+    for n in names:
+        if n != "All" and n not in validation.READABLE:
+            raise ServiceError("InvalidAttributeName", f"Unknown Attribute {n}.")
+    queue = await _fresh(ctx, p["QueueUrl"])
+    wanted = set(validation.READABLE) if "All" in names else set(names)
+    if not wanted:
+        return {}
+    out: dict[str, str] = {}
+    for k, v in queue.attrs.items():
+        if k in wanted:
+            out[k] = v
+    if "KmsMasterKeyId" in queue.attrs and "KmsDataKeyReusePeriodSeconds" in wanted:
+        out.setdefault("KmsDataKeyReusePeriodSeconds", "300")
+    if wanted & {
+        "ApproximateNumberOfMessages",
+        "ApproximateNumberOfMessagesNotVisible",
+        "ApproximateNumberOfMessagesDelayed",
+    }:
+        counts = await ctx.runtime.db.read(store.counts, queue.id, clock.now_ms())
+        out.update({k: str(v) for k, v in counts.items() if k in wanted})
+    if "CreatedTimestamp" in wanted:
+        out["CreatedTimestamp"] = str(queue.created_at // 1000)
+    if "LastModifiedTimestamp" in wanted:
+        out["LastModifiedTimestamp"] = str(queue.modified_at // 1000)
+    if "QueueArn" in wanted:
+        out["QueueArn"] = queue.arn
+    return {"Attributes": out} if out else {}
+
+
+async def set_queue_attributes(ctx: RequestContext, p: dict) -> dict:
+    changes = validation.normalize_attributes(p.get("Attributes") or {}, creating=False)
+    queue = await resolve(ctx, p["QueueUrl"])
+    if changes:
+        await ctx.runtime.db.write(_set_attributes, queue, changes, clock.now_ms())
+    return {}
+
+
+def _set_attributes(tx, queue: Queue, changes: dict, now: int) -> None:  # noqa: ANN001
+    store.set_attributes(tx, queue.id, changes, now)
+    tx.wake(queue.cache_key)
+    tx.wake(f"sqs:{queue.id}")  # long polls re-read the queue's settings
+
+
+async def purge_queue(ctx: RequestContext, p: dict) -> dict:
+    queue = await resolve(ctx, p["QueueUrl"])
+    await ctx.runtime.db.write(store.purge, queue.id, clock.now_ms())
+    return {}
+
+
+def _check_tags(tags: dict[str, str]) -> None:
+    if len(tags) > 50:
+        raise invalid_parameter("Too many tags added for queue. Maximum is 50.")
+    for k, v in tags.items():
+        if not 1 <= len(k) <= 128:
+            raise invalid_parameter(f"Tag key '{k}' must be between 1 and 128 characters long.")
+        if len(v) > 256:
+            raise invalid_parameter(f"Tag value for key '{k}' must be at most 256 characters long.")
+
+
+async def tag_queue(ctx: RequestContext, p: dict) -> dict:
+    tags = p["Tags"]
+    _check_tags(tags)
+    queue = await resolve(ctx, p["QueueUrl"])
+    await ctx.runtime.db.write(store.change_tags, queue.id, tags, [])
+    return {}
+
+
+async def untag_queue(ctx: RequestContext, p: dict) -> dict:
+    queue = await resolve(ctx, p["QueueUrl"])
+    await ctx.runtime.db.write(store.change_tags, queue.id, {}, p["TagKeys"])
+    return {}
+
+
+async def list_queue_tags(ctx: RequestContext, p: dict) -> dict:
+    queue = await resolve(ctx, p["QueueUrl"])
+    tags = await ctx.runtime.db.read(store.get_tags, queue.id)
+    return {"Tags": tags} if tags else {}
+
+
+# -- sending -----------------------------------------------------------------------------------------------
+def _prepare(ctx: RequestContext, queue: Queue, p: dict, now: int) -> tuple[dict, dict, int]:
+    """Validate one message; return (row to insert, result members, size in bytes)."""
+    attrs, attrs_size = validation.message_attributes(p.get("MessageAttributes"))
+    body = p["MessageBody"]
+    validation.check_body(body, queue.max_size, attrs_size)
+    delay = p.get("DelaySeconds")
+    validation.check_delay(delay)
+    sys_attrs = validation.system_attributes(p.get("MessageSystemAttributes"))
+    message_id = str(uuid.uuid4())
+    md5_body = md5_of_body(body)
+    md5_attrs = md5_of_attributes(attrs)
+    md5_sys = md5_of_attributes(sys_attrs)
+    visible_at = now + (queue.delay if delay is None else delay) * 1000
+    row = {
+        "queue_id": queue.id,
+        "message_id": message_id,
+        "body": body,
+        "attributes": _encode_attrs(attrs),
+        "system_attributes": _encode_attrs(sys_attrs),
+        "md5_body": md5_body,
+        "md5_attributes": md5_attrs,
+        "md5_system_attributes": md5_sys,
+        "sender_id": ctx.caller_id,
+        "sent_at": now,
+        "visible_at": visible_at,
+        "expires_at": now + queue.retention * 1000,
+        "receive_count": 0,
+        "first_received_at": None,
+        "received_at": None,
+        "receipt": None,
+    }
+    result = {"MessageId": message_id, "MD5OfMessageBody": md5_body}
+    if md5_attrs:
+        result["MD5OfMessageAttributes"] = md5_attrs
+    if md5_sys:
+        result["MD5OfMessageSystemAttributes"] = md5_sys
+    return row, result, len(body.encode()) + attrs_size
+
+
+def _encode_attrs(attrs: dict[str, dict]) -> str | None:
+    if not attrs:
+        return None
+    out = {}
+    for name, a in attrs.items():
+        if "BinaryValue" in a:
+            out[name] = {
+                "DataType": a["DataType"],
+                "BinaryValue": base64.b64encode(a["BinaryValue"]).decode(),
+            }
+        else:
+            out[name] = a
+    return json.dumps(out)
+
+
+def _decode_attrs(raw: str | None) -> dict[str, dict]:
+    if not raw:
+        return {}
+    out = json.loads(raw)
+    for a in out.values():
+        if "BinaryValue" in a:
+            a["BinaryValue"] = base64.b64decode(a["BinaryValue"])
+    return out
+
+
+async def send_message(ctx: RequestContext, p: dict) -> dict:
+    queue = await resolve(ctx, p["QueueUrl"])
+    row, result, _size = _prepare(ctx, queue, p, clock.now_ms())
+    await ctx.runtime.db.write(store.insert_messages, queue.id, [row])
+    return result
+
+
+async def send_message_batch(ctx: RequestContext, p: dict) -> dict:
+    entries = p.get("Entries") or []
+    validation.batch_ids(entries, "SendMessageBatchRequestEntry")
+    queue = await resolve(ctx, p["QueueUrl"])
+    now = clock.now_ms()
+    rows, successful, failed, total = [], [], [], 0
+    for entry in entries:
+        try:
+            row, result, size = _prepare(ctx, queue, entry, now)
+        except ServiceError as e:
+            failed.append(_failure(entry["Id"], e))
+            continue
+        total += size
+        rows.append(row)
+        successful.append({"Id": entry["Id"], **result})
+    if total > BATCH_LIMIT_BYTES:
+        raise ServiceError(
+            "BatchRequestTooLong",
+            f"Batch requests cannot be longer than {BATCH_LIMIT_BYTES} bytes. You have sent {total} bytes.",
+        )
+    if rows:
+        await ctx.runtime.db.write(store.insert_messages, queue.id, rows)
+    return {"Successful": successful, "Failed": failed}
+
+
+def _failure(entry_id: str, e: ServiceError) -> dict:
+    return {
+        "Id": entry_id,
+        "SenderFault": e.sender_fault,
+        "Code": QUERY_ERROR_CODES.get(e.code, e.code),
+        "Message": e.message,
+    }
+
+
+# -- receiving ---------------------------------------------------------------------------------------------
+async def receive_message(ctx: RequestContext, p: dict) -> dict:
+    queue = await resolve(ctx, p["QueueUrl"])
+    n = p.get("MaxNumberOfMessages")
+    if n is not None and not 1 <= n <= 10:
+        raise invalid_parameter(
+            f"Value {n} for parameter MaxNumberOfMessages is invalid. Reason: Must be between 1 and 10, if provided."
+        )
+    vt = p.get("VisibilityTimeout")
+    if vt is not None and not 0 <= vt <= 43200:
+        raise invalid_parameter(
+            f"Value {vt} for parameter VisibilityTimeout is invalid. Reason: Must be >= 0 and <= 43200, if provided."
+        )
+    wait = p.get("WaitTimeSeconds")
+    if wait is not None and not 0 <= wait <= 20:
+        raise invalid_parameter(
+            f"Value {wait} for parameter WaitTimeSeconds is invalid. Reason: Must be >= 0 and <= 20, if provided."
+        )
+    system_names = set(p.get("AttributeNames") or ()) | set(p.get("MessageSystemAttributeNames") or ())
+    for name in system_names:
+        if name != "All" and name not in validation.SYSTEM_ATTRIBUTES:
+            raise ServiceError("InvalidAttributeName", f"Unknown Attribute {name}.")
+    rows = await _receive(
+        ctx,
+        queue,
+        n or 1,
+        queue.visibility_timeout if vt is None else vt,
+        queue.wait if wait is None else wait,
+    )
+    if not rows:
+        return {}
+    names = p.get("MessageAttributeNames") or []
+    return {"Messages": [_message(queue, r, system_names, names) for r in rows]}
+
+
+async def _receive(ctx: RequestContext, queue: Queue, n: int, vt: int, wait: int) -> list[dict]:
+    db = ctx.runtime.db
+    token = os.urandom(6).hex()
+    if wait <= 0:
+        now = clock.now_ms()
+        return await db.write(store.receive, queue.id, now, n, now + vt * 1000, token)
+    deadline = time.monotonic() + wait
+    recheck = ctx.runtime.settings.long_poll_recheck_seconds
+    while True:
+        # Watch first, then look: a send that commits in between still wakes us.
+        with Watch(ctx.runtime.notifier, (f"sqs:{queue.id}",)) as watch:
+            now = clock.now_ms()
+            rows = await db.write(store.receive, queue.id, now, n, now + vt * 1000, token)
+            remaining = deadline - time.monotonic()
+            if rows or remaining <= 0:
+                return rows
+            timeout = min(remaining, recheck)
+            due = await db.read(store.next_due, queue.id, clock.now_ms())
+            if due is not None:
+                timeout = min(timeout, max(0.0, (due - clock.now_ms()) / 1000) + 0.001)
+            await watch.wait(timeout)
+
+
+def _message(queue: Queue, row: dict, system_names: set[str], attribute_names: list[str]) -> dict:
+    msg: dict[str, Any] = {
+        "MessageId": row["message_id"],
+        "ReceiptHandle": make_handle(queue.id, row["id"], row["receipt"]),
+        "MD5OfBody": row["md5_body"],
+        "Body": row["body"],
+    }
+    if system_names:
+        every = "All" in system_names
+        sysattrs: dict[str, str] = {}
+        if every or "SenderId" in system_names:
+            sysattrs["SenderId"] = row["sender_id"]
+        if every or "SentTimestamp" in system_names:
+            sysattrs["SentTimestamp"] = str(row["sent_at"])
+        if every or "ApproximateReceiveCount" in system_names:
+            sysattrs["ApproximateReceiveCount"] = str(row["receive_count"])
+        if every or "ApproximateFirstReceiveTimestamp" in system_names:
+            sysattrs["ApproximateFirstReceiveTimestamp"] = str(row["first_received_at"])
+        if (every or "AWSTraceHeader" in system_names) and row["system_attributes"]:
+            trace = _decode_attrs(row["system_attributes"]).get("AWSTraceHeader")
+            if trace:
+                sysattrs["AWSTraceHeader"] = trace["StringValue"]
+        if sysattrs:
+            msg["Attributes"] = sysattrs
+    if attribute_names and row["attributes"]:
+        attrs = _decode_attrs(row["attributes"])
+        chosen = _select_attributes(attrs, attribute_names)
+        if chosen:
+            msg["MessageAttributes"] = chosen
+            msg["MD5OfMessageAttributes"] = (
+                row["md5_attributes"] if len(chosen) == len(attrs) else md5_of_attributes(chosen)
+            )
+    return msg
+
+
+def _select_attributes(attrs: dict[str, dict], names: list[str]) -> dict[str, dict]:
+    if "All" in names or ".*" in names:
+        return attrs
+    out = {}
+    for name, value in attrs.items():
+        for pattern in names:
+            if pattern == name or (pattern.endswith(".*") and name.startswith(pattern[:-1])):
+                out[name] = value
+                break
+    return out
+
+
+# -- receipt handles ---------------------------------------------------------------------------------------
+def make_handle(queue_id: int, row_id: int, token: str) -> str:
+    raw = f"{queue_id}:{row_id}:{token}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def parse_handle(queue: Queue, handle: str) -> tuple[int, str]:
+    try:
+        raw = base64.urlsafe_b64decode(handle + "=" * (-len(handle) % 4)).decode()
+        qid, row_id, token = raw.split(":")
+        qid_i, row_i = int(qid), int(row_id)
+    except (ValueError, UnicodeDecodeError, binascii.Error):
+        qid_i = row_i = -1
+        token = ""
+    if qid_i != queue.id or row_i < 0 or not token:
+        raise ServiceError(
+            "ReceiptHandleIsInvalid", f'The input receipt handle "{handle}" is not a valid receipt handle.'
+        )
+    return row_i, token
+
+
+async def delete_message(ctx: RequestContext, p: dict) -> dict:
+    queue = await resolve(ctx, p["QueueUrl"])
+    handle = parse_handle(queue, p["ReceiptHandle"])
+    await ctx.runtime.db.write(store.delete_messages, queue.id, [handle])
+    return {}
+
+
+async def delete_message_batch(ctx: RequestContext, p: dict) -> dict:
+    entries = p.get("Entries") or []
+    validation.batch_ids(entries, "DeleteMessageBatchRequestEntry")
+    queue = await resolve(ctx, p["QueueUrl"])
+    handles, successful, failed = [], [], []
+    for entry in entries:
+        try:
+            handles.append(parse_handle(queue, entry["ReceiptHandle"]))
+        except ServiceError as e:
+            failed.append(_failure(entry["Id"], e))
+            continue
+        successful.append({"Id": entry["Id"]})
+    if handles:
+        await ctx.runtime.db.write(store.delete_messages, queue.id, handles)
+    return {"Successful": successful, "Failed": failed}
+
+
+def _check_visibility(timeout: int) -> None:
+    if not 0 <= timeout <= 43200:
+        raise invalid_parameter(
+            f"Value {timeout} for parameter VisibilityTimeout is invalid. Reason: Must be between 0 and 43200, "
+            "if provided."
+        )
+
+
+def _visibility_error(code: str | None, handle: str, timeout: int) -> ServiceError | None:
+    if code is None:
+        return None
+    if code == "not-inflight":
+        return ServiceError("MessageNotInflight", "The message referred to isn't in flight.")
+    if code == "too-long":
+        return invalid_parameter(
+            f"Value {timeout} for parameter VisibilityTimeout is invalid. Reason: Total VisibilityTimeout for the "
+            "message is beyond the limit [43200 seconds]"
+        )
+    return invalid_parameter(
+        f"Value {handle} for parameter ReceiptHandle is invalid. Reason: Message does not exist or is not "
+        "available for visibility timeout change."
+    )
+
+
+async def change_message_visibility(ctx: RequestContext, p: dict) -> dict:
+    timeout = p["VisibilityTimeout"]
+    _check_visibility(timeout)
+    queue = await resolve(ctx, p["QueueUrl"])
+    row_id, token = parse_handle(queue, p["ReceiptHandle"])
+    (code,) = await ctx.runtime.db.write(store.change_visibility, queue.id, [(row_id, token, timeout)], clock.now_ms())
+    err = _visibility_error(code, p["ReceiptHandle"], timeout)
+    if err:
+        raise err
+    return {}
+
+
+async def change_message_visibility_batch(ctx: RequestContext, p: dict) -> dict:
+    entries = p.get("Entries") or []
+    validation.batch_ids(entries, "ChangeMessageVisibilityBatchRequestEntry")
+    queue = await resolve(ctx, p["QueueUrl"])
+    pending, successful, failed = [], [], []
+    for entry in entries:
+        timeout = entry.get("VisibilityTimeout", 0)
+        try:
+            _check_visibility(timeout)
+            row_id, token = parse_handle(queue, entry["ReceiptHandle"])
+        except ServiceError as e:
+            failed.append(_failure(entry["Id"], e))
+            continue
+        pending.append((entry, (row_id, token, timeout)))
+    if pending:
+        codes = await ctx.runtime.db.write(store.change_visibility, queue.id, [x[1] for x in pending], clock.now_ms())
+        for (entry, (_r, _t, timeout)), code in zip(pending, codes, strict=True):
+            err = _visibility_error(code, entry["ReceiptHandle"], timeout)
+            if err:
+                failed.append(_failure(entry["Id"], err))
+            else:
+                successful.append({"Id": entry["Id"]})
+    return {"Successful": successful, "Failed": failed}
+
+
+HANDLERS = {
+    "CreateQueue": create_queue,
+    "GetQueueUrl": get_queue_url,
+    "ListQueues": list_queues,
+    "DeleteQueue": delete_queue,
+    "GetQueueAttributes": get_queue_attributes,
+    "SetQueueAttributes": set_queue_attributes,
+    "PurgeQueue": purge_queue,
+    "TagQueue": tag_queue,
+    "UntagQueue": untag_queue,
+    "ListQueueTags": list_queue_tags,
+    "SendMessage": send_message,
+    "SendMessageBatch": send_message_batch,
+    "ReceiveMessage": receive_message,
+    "DeleteMessage": delete_message,
+    "DeleteMessageBatch": delete_message_batch,
+    "ChangeMessageVisibility": change_message_visibility,
+    "ChangeMessageVisibilityBatch": change_message_visibility_batch,
+}

@@ -1,0 +1,125 @@
+"""Resolving queue URLs to queues, with a small per-process cache kept coherent across processes.
+
+AWS itself documents that attribute changes and deletions can take up to 60 seconds to be seen everywhere; we do
+far better: every change is broadcast at commit and drops the entry in every process, and entries also expire
+after a couple of seconds as a safety net.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from broker.context import RequestContext
+from broker.errors import ServiceError
+from broker.services.sqs import store
+from broker.services.sqs.validation import DEFAULTS
+
+CACHE_TTL = 2.0
+CACHE_PREFIX = "sqs:cache:"
+
+
+@dataclass(slots=True)
+class Queue:
+    id: int
+    account: str
+    region: str
+    name: str
+    fifo: bool
+    attrs: dict[str, str]
+    created_at: int
+    modified_at: int
+    visibility_timeout: int
+    delay: int
+    max_size: int
+    retention: int
+    wait: int
+
+    @property
+    def arn(self) -> str:
+        return f"arn:aws:sqs:{self.region}:{self.account}:{self.name}"
+
+    @property
+    def cache_key(self) -> str:
+        return cache_key(self.account, self.region, self.name)
+
+    @classmethod
+    def from_row(cls, row: dict) -> Queue:
+        attrs = {**DEFAULTS, **json.loads(row["attributes"])}
+        return cls(
+            id=row["id"],
+            account=row["account"],
+            region=row["region"],
+            name=row["name"],
+            fifo=bool(row["fifo"]),
+            attrs=attrs,
+            created_at=row["created_at"],
+            modified_at=row["modified_at"],
+            visibility_timeout=int(attrs["VisibilityTimeout"]),
+            delay=int(attrs["DelaySeconds"]),
+            max_size=int(attrs["MaximumMessageSize"]),
+            retention=int(attrs["MessageRetentionPeriod"]),
+            wait=int(attrs["ReceiveMessageWaitTimeSeconds"]),
+        )
+
+
+def cache_key(account: str, region: str, name: str) -> str:
+    return f"{CACHE_PREFIX}{account}:{region}:{name}"
+
+
+class QueueCache:
+    def __init__(self) -> None:
+        self._entries: dict[str, tuple[Queue, float]] = {}
+
+    def get(self, key: str) -> Queue | None:
+        hit = self._entries.get(key)
+        if hit is None:
+            return None
+        if time.monotonic() - hit[1] > CACHE_TTL:
+            del self._entries[key]
+            return None
+        return hit[0]
+
+    def put(self, queue: Queue) -> None:
+        self._entries[queue.cache_key] = (queue, time.monotonic())
+
+    def on_notify(self, key: str) -> None:
+        if key == CACHE_PREFIX + "*":
+            self._entries.clear()
+        else:
+            self._entries.pop(key, None)
+
+
+def parse_queue_url(url: str) -> tuple[str, str]:
+    """(account, name) from any URL whose path ends in /<account>/<name>."""
+    path = urlsplit(url).path if "://" in url else url
+    parts = [p for p in path.split("/") if p]
+    if len(parts) < 2 or not parts[-2].isdigit() or len(parts[-2]) != 12:
+        raise ServiceError("InvalidAddress", f"The address {url} is not valid for this endpoint.")
+    return parts[-2], parts[-1]
+
+
+def queue_url(ctx: RequestContext, account: str, name: str) -> str:
+    host = ctx.runtime.settings.public_host or ctx.host
+    return f"http://{host}/{account}/{name}"
+
+
+async def resolve(ctx: RequestContext, url: str) -> Queue:
+    account, name = parse_queue_url(url)
+    return await lookup(ctx, account, name)
+
+
+async def lookup(ctx: RequestContext, account: str, name: str) -> Queue:
+    cache: QueueCache = ctx.runtime.sqs_cache
+    key = cache_key(account, ctx.region, name)
+    queue = cache.get(key)
+    if queue is not None:
+        return queue
+    row = await ctx.runtime.db.read(store.get_queue, account, ctx.region, name)
+    if row is None:
+        raise ServiceError("QueueDoesNotExist", "The specified queue does not exist.")
+    queue = Queue.from_row(row)
+    cache.put(queue)
+    return queue

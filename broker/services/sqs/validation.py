@@ -1,0 +1,246 @@
+"""SQS input rules that the service model does not express: attribute names and ranges, names, bodies."""
+
+from __future__ import annotations
+
+import json
+import re
+from decimal import Decimal, InvalidOperation
+
+from broker.errors import ServiceError, invalid_parameter, missing_parameter
+
+QUEUE_NAME = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
+BATCH_ID = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
+ATTRIBUTE_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,256}$")
+# Characters AWS accepts in a message body (W3C XML Char production).
+INVALID_BODY_CHAR = re.compile("[^\x09\x0a\x0d\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+DEFAULTS: dict[str, str] = {
+    "DelaySeconds": "0",
+    "MaximumMessageSize": "1048576",
+    "MessageRetentionPeriod": "345600",
+    "ReceiveMessageWaitTimeSeconds": "0",
+    "VisibilityTimeout": "30",
+    "SqsManagedSseEnabled": "true",
+}
+INT_RANGES: dict[str, tuple[int, int]] = {
+    "DelaySeconds": (0, 900),
+    "MaximumMessageSize": (1024, 1048576),
+    "MessageRetentionPeriod": (60, 1209600),
+    "ReceiveMessageWaitTimeSeconds": (0, 20),
+    "VisibilityTimeout": (0, 43200),
+    "KmsDataKeyReusePeriodSeconds": (60, 86400),
+}
+BOOLEANS = {"SqsManagedSseEnabled"}
+SETTABLE = set(INT_RANGES) | BOOLEANS | {"Policy", "KmsMasterKeyId"}
+# Attributes of FIFO queues and dead-letter redrive: part of the model, not yet served by this broker.
+NOT_YET = {
+    "FifoQueue",
+    "ContentBasedDeduplication",
+    "DeduplicationScope",
+    "FifoThroughputLimit",
+    "RedrivePolicy",
+    "RedriveAllowPolicy",
+}
+COMPUTED = {
+    "ApproximateNumberOfMessages",
+    "ApproximateNumberOfMessagesNotVisible",
+    "ApproximateNumberOfMessagesDelayed",
+    "CreatedTimestamp",
+    "LastModifiedTimestamp",
+    "QueueArn",
+}
+READABLE = SETTABLE | COMPUTED | NOT_YET
+SYSTEM_ATTRIBUTES = {
+    "SenderId",
+    "SentTimestamp",
+    "ApproximateReceiveCount",
+    "ApproximateFirstReceiveTimestamp",
+    "SequenceNumber",
+    "MessageDeduplicationId",
+    "MessageGroupId",
+    "AWSTraceHeader",
+    "DeadLetterQueueSourceArn",
+}
+
+
+def check_queue_name(name: str) -> None:
+    if not QUEUE_NAME.match(name):
+        if name.endswith(".fifo"):
+            raise ServiceError("UnsupportedOperation", "FIFO queues are not supported by this broker yet.")
+        raise invalid_parameter("Can only include alphanumeric characters, hyphens, or underscores. 1 to 80 in length")
+
+
+def normalize_attributes(attrs: dict[str, str], *, creating: bool) -> dict[str, str]:
+    """Validate settable queue attributes; return them in the form GetQueueAttributes returns."""
+    out: dict[str, str] = {}
+    for name, value in attrs.items():
+        if name in NOT_YET:
+            raise ServiceError("InvalidAttributeName", f"Attribute {name} is not supported by this broker yet.")
+        if name not in SETTABLE:
+            raise ServiceError("InvalidAttributeName", f"Unknown Attribute {name}.")
+        if not isinstance(value, str):
+            raise _bad_value(name)
+        if name in INT_RANGES:
+            lo, hi = INT_RANGES[name]
+            try:
+                n = int(value.strip())
+            except ValueError:
+                raise _bad_value(name) from None
+            if not lo <= n <= hi:
+                raise _bad_value(name)
+            out[name] = str(n)
+        elif name in BOOLEANS:
+            if value.lower() not in ("true", "false"):
+                raise _bad_value(name)
+            out[name] = value.lower()
+        elif name == "Policy":
+            if value:
+                try:
+                    doc = json.loads(value)
+                except ValueError:
+                    raise _bad_value(name) from None
+                if not isinstance(doc, dict):
+                    raise _bad_value(name)
+            out[name] = value
+        else:
+            out[name] = value
+    if out.get("KmsMasterKeyId") and out.get("SqsManagedSseEnabled") == "true":
+        raise ServiceError(
+            "InvalidAttributeName",
+            "You can use one type of server-side encryption (SSE) at one time. You can either enable KMS "
+            "SSE or SQS SSE.",
+        )
+    if "KmsMasterKeyId" in out and "SqsManagedSseEnabled" not in out:
+        out["SqsManagedSseEnabled"] = "false" if out["KmsMasterKeyId"] else "true"
+    return out
+
+
+def _bad_value(name: str) -> ServiceError:
+    return ServiceError("InvalidAttributeValue", f"Invalid value for the parameter {name}.")
+
+
+def check_body(body: str, max_size: int, attributes_size: int) -> None:
+    if body == "":
+        raise missing_parameter("MessageBody")
+    if INVALID_BODY_CHAR.search(body):
+        raise ServiceError(
+            "InvalidMessageContents",
+            "Invalid characters found. Valid unicode characters are #x9 | #xA | #xD | #x20 to #xD7FF | "
+            "#xE000 to #xFFFD | #x10000 to #x10FFFF",
+        )
+    if len(body) + attributes_size > max_size and len(body.encode()) + attributes_size > max_size:
+        raise invalid_parameter(
+            f"One or more parameters are invalid. Reason: Message must be shorter than {max_size} bytes."
+        )
+
+
+def check_delay(delay: int | None) -> None:
+    if delay is not None and not 0 <= delay <= 900:
+        raise invalid_parameter(
+            f"Value {delay} for parameter DelaySeconds is invalid. Reason: DelaySeconds must be >= 0 and <= 900."
+        )
+
+
+def message_attributes(attrs: dict[str, dict] | None) -> tuple[dict[str, dict], int]:
+    """Validate message attributes; return them as stored (binary as bytes) and their size in bytes."""
+    if not attrs:
+        return {}, 0
+    if len(attrs) > 10:
+        raise invalid_parameter(f"Number of message attributes [{len(attrs)}] exceeds the allowed maximum [10].")
+    out: dict[str, dict] = {}
+    size = 0
+    for name, attr in attrs.items():
+        _check_attribute_name(name)
+        data_type = attr.get("DataType", "")
+        if not data_type:
+            raise invalid_parameter(f"The message attribute '{name}' must contain non-empty message attribute type.")
+        base = data_type.split(".", 1)[0]
+        if base not in ("String", "Number", "Binary") or len(data_type) > 256:
+            raise invalid_parameter(
+                f"The message attribute '{name}' has an invalid message attribute type, the set of supported "
+                "type prefixes is Binary, Number, and String."
+            )
+        if base == "Binary":
+            value = attr.get("BinaryValue")
+            if not value:
+                raise invalid_parameter(f"The message attribute '{name}' with type 'Binary' must use field 'Binary'.")
+            out[name] = {"DataType": data_type, "BinaryValue": value}
+            size += len(value)
+        else:
+            value = attr.get("StringValue")
+            if value is None or value == "":
+                raise invalid_parameter(
+                    f"The message attribute '{name}' must contain non-empty message attribute value for message "
+                    f"attribute type '{base}'."
+                )
+            if INVALID_BODY_CHAR.search(value):
+                raise ServiceError(
+                    "InvalidParameterValue",
+                    f"Message attribute '{name}' contains invalid characters.",
+                )
+            if base == "Number":
+                _check_number(name, value)
+            out[name] = {"DataType": data_type, "StringValue": value}
+            size += len(value.encode())
+        size += len(name.encode()) + len(data_type.encode())
+    return out, size
+
+
+def _check_attribute_name(name: str) -> None:
+    low = name.lower()
+    if (
+        not ATTRIBUTE_NAME.match(name)
+        or name.startswith(".")
+        or name.endswith(".")
+        or ".." in name
+        or low.startswith("aws.")
+        or low.startswith("amazon.")
+    ):
+        raise invalid_parameter(f"The message attribute name '{name}' is invalid.")
+
+
+def _check_number(name: str, value: str) -> None:
+    try:
+        d = Decimal(value.strip())
+    except InvalidOperation:
+        d = None
+    if d is None or not d.is_finite() or len(d.as_tuple().digits) > 38 or (d != 0 and abs(d.adjusted()) > 126):
+        raise invalid_parameter(f"Can't cast the value of message (user) attribute '{name}' to a number.")
+
+
+def system_attributes(attrs: dict[str, dict] | None) -> dict[str, dict]:
+    if not attrs:
+        return {}
+    out = {}
+    for name, attr in attrs.items():
+        if name != "AWSTraceHeader":
+            raise invalid_parameter(f"Message system attribute name '{name}' is invalid.")
+        if attr.get("DataType") != "String" or not attr.get("StringValue"):
+            raise invalid_parameter(
+                "Message system attribute 'AWSTraceHeader' must have data type String and a non-empty value."
+            )
+        out[name] = {"DataType": "String", "StringValue": attr["StringValue"]}
+    return out
+
+
+def batch_ids(entries: list[dict] | None, entry_shape: str) -> None:
+    """The checks that refuse a whole batch request."""
+    if not entries:
+        raise ServiceError("EmptyBatchRequest", f"There should be at least one {entry_shape} in the request.")
+    if len(entries) > 10:
+        raise ServiceError(
+            "TooManyEntriesInBatchRequest",
+            f"Maximum number of entries per request are 10. You have sent {len(entries)}.",
+        )
+    seen = set()
+    for e in entries:
+        eid = e.get("Id", "")
+        if not BATCH_ID.match(eid):
+            raise ServiceError(
+                "InvalidBatchEntryId",
+                "A batch entry id can only contain alphanumeric characters, hyphens and underscores. It can be at "
+                "most 80 letters long.",
+            )
+        if eid in seen:
+            raise ServiceError("BatchEntryIdsNotDistinct", f"Id {eid} repeated.")
+        seen.add(eid)

@@ -1,0 +1,12 @@
+"""STS operations."""
+
+from __future__ import annotations
+
+from broker.context import RequestContext
+
+
+async def get_caller_identity(ctx: RequestContext, p: dict) -> dict:
+    return {"UserId": ctx.account, "Account": ctx.account, "Arn": f"arn:aws:iam::{ctx.account}:root"}
+
+
+HANDLERS = {"GetCallerIdentity": get_caller_identity}

@@ -1,0 +1,65 @@
+"""SQLAlchemy engines: SQLite (WAL, BEGIN IMMEDIATE for writes) or PostgreSQL (psycopg)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.pool import NullPool, QueuePool
+
+from broker.config import Settings
+
+
+def ensure_data_dir(settings: Settings) -> None:
+    if settings.is_postgres or (settings.db_url and settings.db_url.startswith("sqlite")):
+        return
+    path = Path(settings.data_dir)
+    path.mkdir(parents=True, exist_ok=True)
+    if not os.access(path, os.W_OK):
+        raise PermissionError(f"data dir {path} is not writable")
+
+
+def make_engine(settings: Settings, *, writer: bool, pool_size: int = 1) -> Engine:
+    url = settings.database_url()
+    if url.startswith("sqlite"):
+        return _sqlite_engine(settings, url, writer, pool_size)
+    return create_engine(
+        url,
+        poolclass=QueuePool,
+        pool_size=pool_size,
+        max_overflow=2,
+        pool_pre_ping=True,
+        pool_recycle=1800,
+        connect_args={"connect_timeout": 10},
+    )
+
+
+def _sqlite_engine(settings: Settings, url: str, writer: bool, pool_size: int) -> Engine:
+    engine = create_engine(
+        url,
+        poolclass=QueuePool if pool_size else NullPool,
+        pool_size=max(pool_size, 1),
+        max_overflow=2,
+        connect_args={"check_same_thread": False, "timeout": settings.db_busy_timeout_ms / 1000},
+    )
+    sync = "FULL" if settings.durability == "fsync" else "NORMAL"
+    begin = "BEGIN IMMEDIATE" if writer else "BEGIN"
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn, _record):  # noqa: ANN001
+        # Let SQLAlchemy's "begin" event issue BEGIN itself, so writes take the lock up front.
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute(f"PRAGMA synchronous={sync}")
+        cur.execute(f"PRAGMA busy_timeout={settings.db_busy_timeout_ms}")
+        cur.execute("PRAGMA temp_store=MEMORY")
+        cur.execute("PRAGMA cache_size=-32000")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn):  # noqa: ANN001
+        conn.exec_driver_sql(begin)
+
+    return engine

@@ -1,0 +1,24 @@
+"""Small SQL helpers that differ per dialect."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection, Table
+from sqlalchemy.dialects import postgresql, sqlite
+
+
+def insert_ignore(conn: Connection, table: Table, values: dict[str, Any]) -> int:
+    """INSERT ... ON CONFLICT DO NOTHING; returns the number of rows inserted."""
+    if conn.dialect.name == "postgresql":
+        stmt = postgresql.insert(table).values(**values).on_conflict_do_nothing()
+    else:
+        stmt = sqlite.insert(table).values(**values).on_conflict_do_nothing()
+    return conn.execute(stmt).rowcount
+
+
+def upsert(conn: Connection, table: Table, values: dict[str, Any], keys: list[str]) -> None:
+    mod = postgresql if conn.dialect.name == "postgresql" else sqlite
+    stmt = mod.insert(table).values(**values)
+    stmt = stmt.on_conflict_do_update(index_elements=keys, set_={k: v for k, v in values.items() if k not in keys})
+    conn.execute(stmt)

@@ -1,0 +1,29 @@
+"""Applying alembic migrations (broker db upgrade, and broker serve before any worker starts)."""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+
+from broker.config import Settings
+from broker.storage.engine import ensure_data_dir
+
+MIGRATIONS = Path(__file__).resolve().parent.parent.parent / "migrations"
+
+
+def upgrade(settings: Settings) -> None:
+    ensure_data_dir(settings)
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.attributes["url"] = settings.database_url()
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    if settings.is_postgres:
+        command.upgrade(cfg, "head")  # serialized by an advisory lock in migrations/env.py
+        return
+    with open(Path(settings.data_dir) / ".migrate.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        command.upgrade(cfg, "head")

@@ -1,0 +1,79 @@
+"""The schema: one MetaData for every service. Changed only together with a migration in migrations/."""
+
+from __future__ import annotations
+
+from sqlalchemy import BigInteger, Boolean, Column, Index, Integer, MetaData, String, Table, Text
+
+metadata = MetaData()
+
+# Lease-guarded scheduler jobs (jobs/leases.py). expires_at is wall-clock ms, never the test clock.
+leases = Table(
+    "leases",
+    metadata,
+    Column("name", String(200), primary_key=True),
+    Column("owner", String(100), nullable=False),
+    Column("expires_at", BigInteger, nullable=False),
+)
+
+# Small shared key/value state (the test clock offset).
+broker_state = Table(
+    "broker_state",
+    metadata,
+    Column("key", String(100), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+sqs_queues = Table(
+    "sqs_queues",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("account", String(12), nullable=False),
+    Column("region", String(32), nullable=False),
+    Column("name", String(80), nullable=False),
+    Column("fifo", Boolean, nullable=False, default=False),
+    # Settable attributes exactly as AWS returns them (JSON object of strings).
+    Column("attributes", Text, nullable=False),
+    Column("tags", Text, nullable=False, default="{}"),
+    Column("created_at", BigInteger, nullable=False),  # ms
+    Column("modified_at", BigInteger, nullable=False),  # ms
+    Column("purged_at", BigInteger),  # ms of the last PurgeQueue
+    Index("ux_sqs_queues_name", "account", "region", "name", unique=True),
+    sqlite_autoincrement=True,  # never reuse the id of a deleted queue
+)
+
+# Deleted queues: AWS refuses to re-create a name within 60 s, and the sweep job removes their messages.
+sqs_queue_tombstones = Table(
+    "sqs_queue_tombstones",
+    metadata,
+    Column("queue_id", Integer, primary_key=True, autoincrement=False),
+    Column("account", String(12), nullable=False),
+    Column("region", String(32), nullable=False),
+    Column("name", String(80), nullable=False),
+    Column("deleted_at", BigInteger, nullable=False),
+    Index("ix_sqs_queue_tombstones_name", "account", "region", "name"),
+)
+
+# A queue is rows with a visible_at column: receive picks visible rows and moves visible_at forward.
+sqs_messages = Table(
+    "sqs_messages",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("queue_id", Integer, nullable=False),
+    Column("message_id", String(36), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("attributes", Text),  # message attributes, JSON (binary values base64)
+    Column("system_attributes", Text),  # AWSTraceHeader etc., JSON
+    Column("md5_body", String(32), nullable=False),
+    Column("md5_attributes", String(32)),
+    Column("md5_system_attributes", String(32)),
+    Column("sender_id", String(128), nullable=False),
+    Column("sent_at", BigInteger, nullable=False),  # ms
+    Column("visible_at", BigInteger, nullable=False),  # ms
+    Column("expires_at", BigInteger, nullable=False),  # ms, sent_at + retention
+    Column("receive_count", Integer, nullable=False, default=0),
+    Column("first_received_at", BigInteger),  # ms
+    Column("received_at", BigInteger),  # ms of the latest receive
+    Column("receipt", String(32)),  # token of the latest receive; part of the receipt handle
+    Index("ix_sqs_messages_visible", "queue_id", "visible_at"),
+    Index("ix_sqs_messages_expires", "expires_at"),
+)
