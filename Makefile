@@ -1,0 +1,37 @@
+# The two commands a newcomer needs: `make run` and `make test`.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+PYTEST_ARGS ?=
+
+.PHONY: run test lint format bench clean
+
+$(STAMP): pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/broker serve --host 127.0.0.1 --port 4566 --data-dir ./data
+
+test: $(STAMP)
+	$(BIN)/ruff check broker tests migrations
+	$(BIN)/ruff format --check broker tests migrations
+	$(BIN)/pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check broker tests migrations
+
+format: $(STAMP)
+	$(BIN)/ruff format broker tests migrations
+	$(BIN)/ruff check --fix broker tests migrations
+
+# Benchmarks need wrk (Debian package) as the load generator; installed here if missing.
+bench: $(STAMP)
+	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
+	$(BIN)/broker bench sqs --out bench-results/sqs.json
+
+clean:
+	rm -rf $(VENV) data bench-results

@@ -1,0 +1,110 @@
+"""Fixtures: a real broker process per backend (SQLite always, PostgreSQL when reachable; required on CI)."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+
+import pytest
+
+from tests.server import BrokerServer
+
+PG_URL = os.environ.get("BROKER_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
+CI = os.environ.get("CI", "").lower() == "true"
+
+
+def _pg_admin():
+    import psycopg
+
+    return psycopg.connect(PG_URL, autocommit=True, connect_timeout=3)
+
+
+def _pg_reachable() -> str | None:
+    try:
+        with _pg_admin():
+            return None
+    except Exception as e:  # noqa: BLE001
+        return str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+
+
+class PgDatabases:
+    """Creates fresh PostgreSQL databases for a test run and drops them afterwards."""
+
+    def __init__(self) -> None:
+        self.created: list[str] = []
+
+    def create(self) -> str:
+        name = f"broker_test_{uuid.uuid4().hex[:10]}"
+        with _pg_admin() as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+        self.created.append(name)
+        base, _, _ = PG_URL.rpartition("/")
+        return f"{base}/{name}"
+
+    def drop_all(self) -> None:
+        for name in self.created:
+            try:
+                with _pg_admin() as conn:
+                    conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            except Exception:  # noqa: BLE001
+                pass
+
+
+@pytest.fixture(scope="session")
+def pg_databases() -> Iterator[PgDatabases]:
+    why = _pg_reachable()
+    if why is not None:
+        if CI:
+            pytest.fail(f"PostgreSQL at {PG_URL} is required on CI but unreachable: {why}")
+        pytest.skip(f"PostgreSQL not reachable at {PG_URL}: {why}")
+    dbs = PgDatabases()
+    yield dbs
+    dbs.drop_all()
+
+
+def _backends() -> list:
+    return ["sqlite", pytest.param("pg", marks=pytest.mark.pg)]
+
+
+@pytest.fixture(scope="session", params=_backends())
+def backend(request) -> str:  # noqa: ANN001
+    return request.param
+
+
+@pytest.fixture(scope="session")
+def shared_server(backend, tmp_path_factory, request) -> Iterator[BrokerServer]:  # noqa: ANN001
+    """One broker per backend for the whole session; tests isolate themselves with reset()."""
+    data = tmp_path_factory.mktemp(f"broker-{backend}")
+    db_url = request.getfixturevalue("pg_databases").create() if backend == "pg" else None
+    server = BrokerServer(data / "data", db_url=db_url).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def broker(shared_server: BrokerServer) -> BrokerServer:
+    shared_server.reset()
+    return shared_server
+
+
+@pytest.fixture
+def sqs(broker: BrokerServer):  # noqa: ANN201
+    return broker.client("sqs")
+
+
+@pytest.fixture
+def server_factory(tmp_path, request) -> Iterator:  # noqa: ANN001
+    """Start extra brokers (own data dir or own PG database) that are stopped after the test."""
+    servers: list[BrokerServer] = []
+
+    def make(backend: str = "sqlite", workers: int = 1, db_url: str | None = None, data_dir=None, **kw) -> BrokerServer:  # noqa: ANN001
+        if backend == "pg" and db_url is None:
+            db_url = request.getfixturevalue("pg_databases").create()
+        server = BrokerServer(data_dir or (tmp_path / f"data{len(servers)}"), db_url=db_url, workers=workers, **kw)
+        servers.append(server)
+        return server
+
+    yield make
+    for s in servers:
+        s.kill()

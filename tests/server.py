@@ -1,0 +1,148 @@
+"""A real broker server process for tests: start, stop, kill -9, restart on the same data, clients."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import boto3
+import httpx
+from botocore.config import Config
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class BrokerServer:
+    def __init__(
+        self,
+        data_dir: Path,
+        db_url: str | None = None,
+        workers: int = 1,
+        port: int | None = None,
+        env: dict[str, str] | None = None,
+    ) -> None:
+        self.data_dir = Path(data_dir)
+        self.db_url = db_url
+        self.workers = workers
+        self.port = port or free_port()
+        self.env = env or {}
+        self.proc: subprocess.Popen | None = None
+        self.log_path = self.data_dir.parent / f"broker-{self.port}.log"
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 30) -> BrokerServer:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        cmd = [
+            sys.executable,
+            "-m",
+            "broker",
+            "serve",
+            "--port",
+            str(self.port),
+            "--workers",
+            str(self.workers),
+            "--test-mode",
+        ]
+        cmd += ["--db-url", self.db_url] if self.db_url else ["--data-dir", str(self.data_dir)]
+        env = {
+            **os.environ,
+            "BROKER_LOG_LEVEL": "warning",
+            "BROKER_LEASE_TTL_SECONDS": "2",
+            "BROKER_SWEEP_INTERVAL_SECONDS": "1",
+            **self.env,
+        }
+        env.pop("BROKER_CONFIG", None)
+        self._log = open(self.log_path, "ab")  # noqa: SIM115
+        self.proc = subprocess.Popen(
+            cmd, cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        deadline = time.monotonic() + timeout
+        pids = set()
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"broker exited with {self.proc.returncode}: {self.log_path.read_text()[-2000:]}")
+            try:
+                r = httpx.get(self.url + "/_broker/health", timeout=1)
+                if r.status_code == 200:
+                    pids.add(r.json()["pid"])
+                    if len(pids) >= min(self.workers, 1) and self._all_workers_up(pids):
+                        return self
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.05)
+        raise RuntimeError(f"broker did not start: {self.log_path.read_text()[-2000:]}")
+
+    def _all_workers_up(self, pids: set[int]) -> bool:
+        if self.workers == 1:
+            return True
+        # Each worker answers health once its lifespan finished; wait until N distinct pids answered.
+        for _ in range(200):
+            if len(pids) >= self.workers:
+                return True
+            try:
+                pids.add(httpx.get(self.url + "/_broker/health", timeout=1).json()["pid"])
+            except httpx.HTTPError:
+                time.sleep(0.02)
+        return len(pids) >= self.workers
+
+    def kill(self, sig: int = signal.SIGKILL) -> None:
+        if self.proc and self.proc.poll() is None:
+            os.killpg(self.proc.pid, sig)
+            self.proc.wait(timeout=30)
+        self.proc = None
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        self.proc = None
+
+    def restart(self) -> BrokerServer:
+        self.kill()
+        return self.start()
+
+    # -- helpers for tests ---------------------------------------------------------------------------------
+    def client(
+        self,
+        service: str = "sqs",
+        region: str = "us-east-1",
+        access_key: str = "test",
+        protocol: str | None = None,
+        **config,
+    ) -> object:
+        cfg = Config(retries={"max_attempts": 1, "mode": "standard"}, **config)
+        session = boto3.session.Session(
+            aws_access_key_id=access_key, aws_secret_access_key="secret", region_name=region
+        )
+        return session.client(service, endpoint_url=self.url, config=cfg)
+
+    def admin(self, method: str, path: str, **kw) -> dict:
+        r = httpx.request(method, self.url + path, timeout=30, **kw)
+        r.raise_for_status()
+        return r.json()
+
+    def reset(self) -> None:
+        self.admin("POST", "/_broker/reset")
+
+    def advance(self, seconds: float) -> None:
+        self.admin("POST", "/_broker/clock", json={"advance_seconds": seconds})
+
+    def run_job(self, name: str) -> dict:
+        return self.admin("POST", f"/_broker/jobs/{name}/run")
