@@ -127,7 +127,8 @@ class BrokerServer:
         protocol: str | None = None,
         **config,
     ) -> object:
-        cfg = Config(retries={"max_attempts": 1, "mode": "standard"}, **config)
+        config.setdefault("retries", {"max_attempts": 1, "mode": "standard"})
+        cfg = Config(**config)
         session = boto3.session.Session(
             aws_access_key_id=access_key, aws_secret_access_key="secret", region_name=region
         )
