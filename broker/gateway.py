@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import logging
 import re
-import uuid
 from urllib.parse import parse_qsl
 
+from broker import ids
 from broker.context import RequestContext
 from broker.errors import ServiceError
 from broker.protocol import json as json_protocol
@@ -40,7 +40,7 @@ class Gateway:
                 self.by_action.setdefault(op, s)
 
     async def __call__(self, scope: dict, receive, send) -> None:  # noqa: ANN001
-        request_id = str(uuid.uuid4())
+        request_id = ids.uuid4()
         headers = dict(scope["headers"])
         try:
             body = await _read_body(receive, headers)

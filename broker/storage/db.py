@@ -10,10 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
+import fcntl
 import logging
+import os
 import queue
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any, Protocol
 
 from sqlalchemy import Connection
@@ -46,6 +50,14 @@ class Tx:
         self.wakes.add(key)
 
 
+class _UnitFailed(Exception):
+    """A unit of a multi-unit batch raised; the batch is retried with savepoints."""
+
+
+def _is_db_failure(e: Exception) -> bool:
+    return isinstance(e, OperationalError)
+
+
 def _translate(exc: Exception) -> Exception:
     if isinstance(exc, ServiceError):
         return exc
@@ -70,6 +82,25 @@ class Database:
         self._thread: threading.Thread | None = None
         self._readers = concurrent.futures.ThreadPoolExecutor(settings.read_threads, thread_name_prefix="broker-read")
         self._conn: Connection | None = None
+        # SQLite's own busy handler sleeps and polls (waits of up to 100 ms, unfair): between our processes a
+        # kernel file lock hands the write lock over the moment it is released. Foreign lockers still meet
+        # busy_timeout.
+        self._lock_fd: int | None = None
+        if not self.is_pg:
+            lock_dir = Path(settings.database_url().removeprefix("sqlite:///")).parent
+            lock_dir.mkdir(parents=True, exist_ok=True)
+            self._lock_fd = os.open(lock_dir / "write.lock", os.O_RDWR | os.O_CREAT, 0o644)
+
+    @contextlib.contextmanager
+    def _write_lock(self) -> Iterator[None]:
+        if self._lock_fd is None:
+            yield
+            return
+        fcntl.flock(self._lock_fd, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
 
     # -- lifecycle -----------------------------------------------------------------------------------------
     def start(self) -> None:
@@ -140,43 +171,61 @@ class Database:
         return self._conn
 
     def _run_batch(self, batch: list) -> None:
-        outcomes: list[tuple[bool, Any]] = []
-        wakes: set[str] = set()
         try:
-            conn = self._connection()
-            with conn.begin():
-                single = len(batch) == 1
-                for fn, args, _fut, _loop in batch:
-                    tx = Tx(conn, self.is_pg)
-                    if single:
-                        outcomes.append((True, fn(tx, *args)))
-                    else:
-                        sp = conn.begin_nested()
-                        try:
-                            res = fn(tx, *args)
-                        except Exception as e:  # noqa: BLE001 - belongs to this unit only
-                            sp.rollback()
-                            outcomes.append((False, e))
-                            continue
-                        sp.commit()
-                        outcomes.append((True, res))
-                    wakes |= tx.wakes
-                if wakes and self.listener is not None:
-                    self.listener.before_commit(conn, wakes)
+            outcomes, wakes = self._transaction(batch, isolate=False)
+        except _UnitFailed:
+            # A unit failed after others had written: run the batch again, each unit inside its own savepoint,
+            # so only the failing unit's writes are undone. Units are plain functions of the database state.
+            try:
+                outcomes, wakes = self._transaction(batch, isolate=True)
+            except Exception as e:  # noqa: BLE001
+                outcomes, wakes = self._failed(batch, e)
         except Exception as e:  # noqa: BLE001 - the whole transaction failed
-            if not isinstance(e, ServiceError):
-                log.warning("write transaction failed: %s", e)
-                if self._conn is not None and isinstance(e, DBAPIError) and e.connection_invalidated:
-                    self._conn = None
-            err = _translate(e)
-            outcomes = [(False, err)] * len(batch)  # nothing of the batch was committed
-            wakes = set()
+            outcomes, wakes = self._failed(batch, e)
         if wakes and self.listener is not None:
             try:
                 self.listener.after_commit(wakes)
             except Exception:  # noqa: BLE001
                 log.exception("after-commit notification failed")
         self._deliver(batch, outcomes)
+
+    def _transaction(self, batch: list, isolate: bool) -> tuple[list, set[str]]:
+        """Run the units in one transaction. Without `isolate` (the fast path: no savepoints) a failing unit
+        aborts the whole transaction, unless it is alone in the batch."""
+        outcomes: list[tuple[bool, Any]] = []
+        wakes: set[str] = set()
+        conn = self._connection()
+        with self._write_lock(), conn.begin():
+            for fn, args, _fut, _loop in batch:
+                tx = Tx(conn, self.is_pg)
+                if isolate:
+                    sp = conn.begin_nested()
+                    try:
+                        res = fn(tx, *args)
+                    except Exception as e:  # noqa: BLE001 - belongs to this unit only
+                        sp.rollback()
+                        outcomes.append((False, e))
+                        continue
+                    sp.commit()
+                else:
+                    try:
+                        res = fn(tx, *args)
+                    except Exception as e:
+                        if len(batch) > 1 and not _is_db_failure(e):
+                            raise _UnitFailed from e
+                        raise
+                outcomes.append((True, res))
+                wakes |= tx.wakes
+            if wakes and self.listener is not None:
+                self.listener.before_commit(conn, wakes)
+        return outcomes, wakes
+
+    def _failed(self, batch: list, e: Exception) -> tuple[list, set[str]]:
+        if not isinstance(e, ServiceError):
+            log.warning("write transaction failed: %s", e)
+            if isinstance(e, DBAPIError) and e.connection_invalidated:
+                self._conn = None
+        return [(False, _translate(e))] * len(batch), set()  # nothing of the batch was committed
 
     @staticmethod
     def _deliver(batch: list, outcomes: list[tuple[bool, Any]]) -> None:

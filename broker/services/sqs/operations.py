@@ -5,12 +5,10 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-import os
 import time
-import uuid
 from typing import Any
 
-from broker import clock
+from broker import clock, ids
 from broker.context import RequestContext
 from broker.errors import ServiceError, invalid_parameter
 from broker.notify import Watch
@@ -189,7 +187,7 @@ def _prepare(ctx: RequestContext, queue: Queue, p: dict, now: int) -> tuple[dict
     delay = p.get("DelaySeconds")
     validation.check_delay(delay)
     sys_attrs = validation.system_attributes(p.get("MessageSystemAttributes"))
-    message_id = str(uuid.uuid4())
+    message_id = ids.uuid4()
     md5_body = md5_of_body(body)
     md5_attrs = md5_of_attributes(attrs)
     md5_sys = md5_of_attributes(sys_attrs)
@@ -323,7 +321,7 @@ async def receive_message(ctx: RequestContext, p: dict) -> dict:
 
 async def _receive(ctx: RequestContext, queue: Queue, n: int, vt: int, wait: int) -> list[dict]:
     db = ctx.runtime.db
-    token = os.urandom(6).hex()
+    token = ids.token()
     if wait <= 0:
         now = clock.now_ms()
         return await db.write(store.receive, queue.id, now, n, now + vt * 1000, token)

@@ -9,6 +9,7 @@ from sqlalchemy import Connection, and_, bindparam, delete, func, insert, select
 
 from broker.errors import ServiceError
 from broker.storage.db import Tx
+from broker.storage.prepared import Prepared
 from broker.storage.tables import sqs_messages as m
 from broker.storage.tables import sqs_queue_tombstones as tomb
 from broker.storage.tables import sqs_queues as q
@@ -173,11 +174,12 @@ def counts(conn: Connection, queue_id: int, now: int) -> dict[str, int]:
 
 
 # -- messages ----------------------------------------------------------------------------------------------
-_insert = insert(m)
+MESSAGE_COLUMNS = [c.name for c in m.columns if c.name != "id"]
+_insert = Prepared(insert(m), column_keys=MESSAGE_COLUMNS)
 
 
 def insert_messages(tx: Tx, queue_id: int, rows: list[dict[str, Any]]) -> None:
-    tx.conn.execute(_insert, rows)
+    _insert.executemany(tx.conn, rows)
     tx.wake(f"sqs:{queue_id}")
 
 
@@ -227,14 +229,13 @@ def _receive_statement(for_pg: bool):  # noqa: ANN202
     )
 
 
-_receive_sqlite = _receive_statement(False)
-_receive_pg = _receive_statement(True)
+_receive_sqlite = Prepared(_receive_statement(False))
+_receive_pg = Prepared(_receive_statement(True))
 
 
 def receive(tx: Tx, queue_id: int, now: int, n: int, until: int, token: str) -> list[dict]:
     stmt = _receive_pg if tx.is_pg else _receive_sqlite
-    rows = tx.conn.execute(stmt, {"q": queue_id, "now": now, "n": n, "until": until, "token": token}).mappings()
-    out = [dict(r) for r in rows]
+    out = stmt.fetch_dicts(tx.conn, {"q": queue_id, "now": now, "n": n, "until": until, "token": token})
     out.sort(key=lambda r: r["id"])
     return out
 
@@ -263,14 +264,14 @@ def next_due(conn: Connection, queue_id: int, now: int) -> int | None:
     return conn.execute(_next_due, {"q": queue_id, "now": now}).scalar()
 
 
-_delete = delete(m).where(
-    and_(m.c.id == bindparam("id"), m.c.queue_id == bindparam("q"), m.c.receipt == bindparam("token"))
+_delete = Prepared(
+    delete(m).where(and_(m.c.id == bindparam("id"), m.c.queue_id == bindparam("q"), m.c.receipt == bindparam("token")))
 )
 
 
 def delete_messages(tx: Tx, queue_id: int, handles: list[tuple[int, str]]) -> None:
     """Delete by (row id, receipt token). A stale or already-used handle deletes nothing, as on AWS."""
-    tx.conn.execute(_delete, [{"id": i, "q": queue_id, "token": t} for i, t in handles])
+    _delete.executemany(tx.conn, [{"id": i, "q": queue_id, "token": t} for i, t in handles])
 
 
 VISIBILITY_LIMIT_MS = 43_200_000

@@ -1,0 +1,12 @@
+"""`broker bench`: reproducible load figures. wrk (a C load generator) drives the HTTP load so the client does not
+eat the cores it measures; every figure is reported with the raw-ASGI "hello" ceiling of the same run."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def run(args: argparse.Namespace) -> int:
+    from broker.bench.sqs import main
+
+    return main(args)

@@ -1,0 +1,352 @@
+"""`broker bench sqs`: SQS throughput and latency figures against a fresh broker (durable SQLite, N workers)."""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from broker.bench.wrk import require_wrk, run_wrk
+
+ACCOUNT = "000000000000"
+AUTH = (
+    "AWS4-HMAC-SHA256 Credential=bench/20260101/us-east-1/sqs/aws4_request, SignedHeaders=host;x-amz-date, Signature=0"
+)
+TARGET = "AmazonSQS."
+
+HEADERS_LUA = f"""
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/x-amz-json-1.0"
+wrk.headers["Authorization"] = "{AUTH}"
+items = 0
+"""
+
+SEND_LUA = (
+    HEADERS_LUA
+    + """
+wrk.headers["X-Amz-Target"] = "AmazonSQS.SendMessage"
+local n = 0
+request = function()
+  n = n + 1
+  return wrk.format(nil, "/", nil, '{"QueueUrl":"QURL","MessageBody":"benchmark message number ' .. n .. '"}')
+end
+response = function(status, headers, body) if status == 200 then items = items + 1 end end
+"""
+)
+
+BATCH_LUA = (
+    HEADERS_LUA
+    + """
+wrk.headers["X-Amz-Target"] = "AmazonSQS.SendMessageBatch"
+local n = 0
+request = function()
+  local parts = {}
+  for i = 1, 10 do
+    n = n + 1
+    parts[i] = '{"Id":"e' .. i .. '","MessageBody":"benchmark message number ' .. n .. '"}'
+  end
+  return wrk.format(nil, "/", nil, '{"QueueUrl":"QURL","Entries":[' .. table.concat(parts, ",") .. ']}')
+end
+response = function(status, headers, body)
+  if status == 200 and body:find('"Failed":%[%]') then items = items + 10 end
+end
+"""
+)
+
+RECEIVE_DELETE_LUA = (
+    HEADERS_LUA
+    + """
+local handles = {}
+local receive_body = '{"QueueUrl":"QURL","MaxNumberOfMessages":10,"VisibilityTimeout":120}'
+request = function()
+  if #handles > 0 then
+    local parts = {}
+    local k = 0
+    while #handles > 0 and k < 10 do
+      k = k + 1
+      parts[k] = '{"Id":"d' .. k .. '","ReceiptHandle":"' .. table.remove(handles) .. '"}'
+    end
+    pending = (pending or 0) + k
+    return wrk.format(nil, "/", {["X-Amz-Target"] = "AmazonSQS.DeleteMessageBatch"},
+                      '{"QueueUrl":"QURL","Entries":[' .. table.concat(parts, ",") .. ']}')
+  end
+  return wrk.format(nil, "/", {["X-Amz-Target"] = "AmazonSQS.ReceiveMessage"}, receive_body)
+end
+response = function(status, headers, body)
+  if status ~= 200 then return end
+  if body:find('"Successful"') then
+    local ok = 0
+    for _ in body:gmatch('"Id":"d') do ok = ok + 1 end
+    items = items + ok
+    return
+  end
+  for h in body:gmatch('"ReceiptHandle":"([^"]+)"') do table.insert(handles, h) end
+end
+"""
+)
+
+RECEIVE_ONLY_LUA = (
+    HEADERS_LUA
+    + """
+wrk.headers["X-Amz-Target"] = "AmazonSQS.ReceiveMessage"
+wrk.body = '{"QueueUrl":"QURL","MaxNumberOfMessages":10,"VisibilityTimeout":0}'
+response = function(status, headers, body) if status == 200 then items = items + 1 end end
+"""
+)
+
+HELLO_LUA = """
+items = 0
+wrk.method = "POST"
+wrk.body = '{"QueueUrl":"x","MessageBody":"benchmark message"}'
+response = function(status) if status == 200 then items = items + 1 end end
+"""
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_up(port: int, path: str = "/_broker/health", timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            c = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
+            c.request("GET", path)
+            if c.getresponse().status < 500:
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise SystemExit(f"server on port {port} did not come up")
+
+
+class Client:
+    """A keep-alive JSON-protocol client on one connection (so it stays with one worker process)."""
+
+    def __init__(self, port: int) -> None:
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+
+    def call(self, op: str, body: dict) -> dict:
+        self.conn.request(
+            "POST",
+            "/",
+            json.dumps(body),
+            {"X-Amz-Target": TARGET + op, "Content-Type": "application/x-amz-json-1.0", "Authorization": AUTH},
+        )
+        r = self.conn.getresponse()
+        data = r.read()
+        if r.status != 200:
+            raise RuntimeError(f"{op}: {r.status} {data[:200]!r}")
+        return json.loads(data)
+
+    def pid(self) -> int:
+        self.conn.request("GET", "/_broker/health")
+        return json.loads(self.conn.getresponse().read())["pid"]
+
+
+def _start(cmd: list[str], port: int, env: dict, health: str) -> subprocess.Popen:
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, start_new_session=True)
+    _wait_up(port, health)
+    time.sleep(1.0)  # let every worker finish starting
+    return proc
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    import signal
+
+    os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(15)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+
+
+def _fill(port: int, url: str, count: int) -> None:
+    def worker(n: int) -> None:
+        c = Client(port)
+        for i in range(n):
+            c.call(
+                "SendMessageBatch",
+                {"QueueUrl": url, "Entries": [{"Id": str(k), "MessageBody": f"filler {i} {k}"} for k in range(10)]},
+            )
+
+    per = count // 10 // 4
+    threads = [threading.Thread(target=worker, args=(per,)) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+
+def _depth(port: int, url: str) -> int:
+    attrs = Client(port).call("GetQueueAttributes", {"QueueUrl": url, "AttributeNames": ["All"]})["Attributes"]
+    return int(attrs["ApproximateNumberOfMessages"]) + int(attrs["ApproximateNumberOfMessagesNotVisible"])
+
+
+def _long_poll_wake(port: int, rounds: int) -> dict:
+    """Park a long poll on one worker, send from a connection on another worker, time the wakeup."""
+    sender = Client(port)
+    sender_pid = sender.pid()
+    pollers: list[Client] = []
+    for _ in range(40):
+        c = Client(port)
+        if c.pid() != sender_pid:
+            pollers.append(c)
+        if len(pollers) >= 2:
+            break
+    if not pollers:
+        raise SystemExit("could not get a connection on another worker process")
+    url = sender.call("CreateQueue", {"QueueName": "bench-longpoll"})["QueueUrl"]
+    wakes, e2e = [], []
+    for i in range(rounds):
+        poller = pollers[i % len(pollers)]
+        done: dict = {}
+
+        def poll(p: Client = poller, out: dict = done) -> None:
+            r = p.call("ReceiveMessage", {"QueueUrl": url, "WaitTimeSeconds": 10})
+            out["t"] = time.perf_counter()
+            out["n"] = len(r.get("Messages", []))
+            for m in r.get("Messages", []):
+                p.call("DeleteMessage", {"QueueUrl": url, "ReceiptHandle": m["ReceiptHandle"]})
+
+        t = threading.Thread(target=poll)
+        t.start()
+        time.sleep(0.15)  # parked
+        t0 = time.perf_counter()
+        sender.call("SendMessage", {"QueueUrl": url, "MessageBody": f"wake {i}"})
+        t_ack = time.perf_counter()
+        t.join()
+        if done.get("n"):
+            wakes.append(max(0.0, done["t"] - t_ack))
+            e2e.append(done["t"] - t0)
+    return {
+        "rounds": len(wakes),
+        "wake_after_ack_p50_ms": statistics.median(wakes) * 1000,
+        "send_to_receive_p50_ms": statistics.median(e2e) * 1000,
+        "send_to_receive_p90_ms": statistics.quantiles(e2e, n=10)[-1] * 1000,
+    }
+
+
+def main(args: argparse.Namespace) -> int:
+    require_wrk()
+    d = args.duration
+    c = args.connections
+    results: dict = {
+        "workers": args.workers,
+        "connections": c,
+        "duration_s": d,
+        "durability": "sqlite WAL, synchronous=NORMAL (survives kill -9)",
+        "cpus": os.cpu_count(),
+    }
+    env = {**os.environ, "BROKER_LOG_LEVEL": "warning"}
+
+    # 1. The ceiling: a hello-world ASGI app under the same server settings.
+    port = _free_port()
+    hello = _start(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "broker.bench.hello:app",
+            "--port",
+            str(port),
+            "--workers",
+            str(args.workers),
+            "--loop",
+            "uvloop",
+            "--http",
+            "httptools",
+            "--no-access-log",
+            "--log-level",
+            "warning",
+            "--backlog",
+            "4096",
+        ],
+        port,
+        env,
+        "/",
+    )
+    try:
+        results["hello"] = run_wrk(f"http://127.0.0.1:{port}/", HELLO_LUA, d, c)
+    finally:
+        _stop(hello)
+    print(f"hello ceiling: {results['hello']['rps']:.0f} req/s", flush=True)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        port = _free_port()
+        broker = _start(
+            [
+                sys.executable,
+                "-m",
+                "broker",
+                "serve",
+                "--port",
+                str(port),
+                "--workers",
+                str(args.workers),
+                "--data-dir",
+                str(Path(tmp) / "data"),
+            ],
+            port,
+            env,
+            "/_broker/health",
+        )
+        try:
+            base = f"http://127.0.0.1:{port}/"
+            admin = Client(port)
+            q = {
+                n: admin.call("CreateQueue", {"QueueName": f"bench-{n}"})["QueueUrl"]
+                for n in ("send", "batch", "empty", "small")
+            }
+
+            results["send"] = run_wrk(base, SEND_LUA.replace("QURL", q["send"]), d, c)
+            print(f"SendMessage: {results['send']['items_per_s']:.0f} msg/s", flush=True)
+            results["send_batch"] = run_wrk(base, BATCH_LUA.replace("QURL", q["batch"]), d, c)
+            print(f"SendMessageBatch(10): {results['send_batch']['items_per_s']:.0f} msg/s", flush=True)
+            deep = _depth(port, q["batch"])
+            if deep < 110_000:
+                _fill(port, q["batch"], 110_000 - deep)
+            deep = _depth(port, q["batch"])
+
+            # Latency against queue depth, at light load (4 connections).
+            _fill(port, q["small"], 40)
+            lat = {}
+            lat["send_empty"] = run_wrk(base, SEND_LUA.replace("QURL", q["empty"]), d / 2, 4)
+            lat["send_deep"] = run_wrk(base, SEND_LUA.replace("QURL", q["batch"]), d / 2, 4)
+            lat["receive_small"] = run_wrk(base, RECEIVE_ONLY_LUA.replace("QURL", q["small"]), d / 2, 4)
+            lat["receive_deep"] = run_wrk(base, RECEIVE_ONLY_LUA.replace("QURL", q["batch"]), d / 2, 4)
+            results["depth_latency"] = {"deep_queue_messages": deep, **lat}
+            print(
+                f"depth {deep}: send p50 {lat['send_empty']['p50_us']}us -> {lat['send_deep']['p50_us']}us, "
+                f"receive p50 {lat['receive_small']['p50_us']}us -> {lat['receive_deep']['p50_us']}us",
+                flush=True,
+            )
+
+            results["receive_delete"] = run_wrk(base, RECEIVE_DELETE_LUA.replace("QURL", q["batch"]), d, c)
+            print(f"Receive(10)+DeleteBatch: {results['receive_delete']['items_per_s']:.0f} msg/s", flush=True)
+
+            if args.workers > 1:
+                results["long_poll_wake"] = _long_poll_wake(port, rounds=60)
+                print(f"long-poll wake across workers: {results['long_poll_wake']}", flush=True)
+        finally:
+            _stop(broker)
+
+    ceiling = results["hello"]["rps"]
+    for key in ("send", "send_batch", "receive_delete"):
+        results[key]["ratio_to_hello_rps"] = results[key]["rps"] / ceiling
+    if args.out:
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.out).write_text(json.dumps(results, indent=2))
+    print(json.dumps(results, indent=2))
+    return 0
