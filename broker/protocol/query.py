@@ -63,22 +63,27 @@ def _member(spec, parent: Shape, name: str, shape: Shape, params, prefix: str) -
             return None
         return _structure(spec, shape, params, sub)
     if t == "list":
-        base = key + "." if shape.serialization.get("flattened") else key + ".member."
-        items = []
-        for i in _indices(params, base):
-            items.append(_element(spec, shape.member, params, f"{base}{i}"))
-        if not items and key in params and params[key] == "":
-            return []
+        flat = shape.serialization.get("flattened")
+        base = key + "." if flat else key + ".member."
+        items = [_element(spec, shape.member, params, f"{base}{i}") for i in _indices(params, base)]
+        if not items and flat and params.get(key):
+            items = [_element(spec, shape.member, params, key)]  # a single entry may omit its index
+        if not items and name in parent.required_members:
+            return []  # the query protocol cannot spell an empty list: absent means empty
         return items or None
     if t == "map":
         kname, vname = spec.query_names.map_names(parent.name, name, shape)
-        base = key + "." if shape.serialization.get("flattened") else key + ".entry."
+        flat = shape.serialization.get("flattened")
+        base = key + "." if flat else key + ".entry."
         result = {}
-        for i in _indices(params, base):
-            k = params.get(f"{base}{i}.{kname}")
+        entries = [f"{base}{i}" for i in _indices(params, base)]
+        if not entries and flat and f"{key}.{kname}" in params:
+            entries = [key]  # a single entry may omit its index: Attribute.Name=...&Attribute.Value=...
+        for entry in entries:
+            k = params.get(f"{entry}.{kname}")
             if k is None:
-                raise ServiceError("MissingParameter", f"The request must contain the parameter {base}{i}.{kname}.")
-            result[k] = _element(spec, shape.value, params, f"{base}{i}.{vname}")
+                raise ServiceError("MissingParameter", f"The request must contain the parameter {entry}.{kname}.")
+            result[k] = _element(spec, shape.value, params, f"{entry}.{vname}")
         return result or None
     return params.get(key)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, delete, func, insert, select, update
+from sqlalchemy import Connection, and_, bindparam, case, delete, func, insert, select, update
 
 from broker.errors import ServiceError
 from broker.storage.db import Tx
@@ -157,19 +157,19 @@ def purge(tx: Tx, queue_id: int, now: int) -> None:
 
 
 def counts(conn: Connection, queue_id: int, now: int) -> dict[str, int]:
-    """ApproximateNumberOfMessages(+NotVisible, +Delayed) from the visible_at model."""
-    live = and_(m.c.queue_id == queue_id, m.c.expires_at > now)
-    visible = conn.execute(select(func.count()).where(and_(live, m.c.visible_at <= now))).scalar_one()
-    rows = conn.execute(
-        select(m.c.receive_count > 0, func.count())
-        .where(and_(live, m.c.visible_at > now))
-        .group_by(m.c.receive_count > 0)
-    ).all()
-    hidden = {bool(k): n for k, n in rows}
+    """ApproximateNumberOfMessages(+NotVisible, +Delayed) from the visible_at model, in one pass."""
+    hidden = m.c.visible_at > now
+    row = conn.execute(
+        select(
+            func.count(case((~hidden, 1))),
+            func.count(case((and_(hidden, m.c.receive_count > 0), 1))),
+            func.count(case((and_(hidden, m.c.receive_count == 0), 1))),
+        ).where(and_(m.c.queue_id == queue_id, m.c.expires_at > now))
+    ).one()
     return {
-        "ApproximateNumberOfMessages": visible,
-        "ApproximateNumberOfMessagesNotVisible": hidden.get(True, 0),
-        "ApproximateNumberOfMessagesDelayed": hidden.get(False, 0),
+        "ApproximateNumberOfMessages": row[0],
+        "ApproximateNumberOfMessagesNotVisible": row[1],
+        "ApproximateNumberOfMessagesDelayed": row[2],
     }
 
 
