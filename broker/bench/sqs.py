@@ -319,19 +319,25 @@ def main(args: argparse.Namespace) -> int:
                 _fill(port, q["batch"], 110_000 - deep)
             deep = _depth(port, q["batch"])
 
-            # Latency against queue depth, at light load (4 connections).
+            # Latency against queue depth, at light load (4 connections), alternating the two queues so that
+            # drift of a noisy machine does not favour either; medians of the rounds.
             _fill(port, q["small"], 40)
-            lat = {}
-            lat["send_empty"] = run_wrk(base, SEND_LUA.replace("QURL", q["empty"]), d / 2, 4)
-            lat["send_deep"] = run_wrk(base, SEND_LUA.replace("QURL", q["batch"]), d / 2, 4)
-            lat["receive_small"] = run_wrk(base, RECEIVE_ONLY_LUA.replace("QURL", q["small"]), d / 2, 4)
-            lat["receive_deep"] = run_wrk(base, RECEIVE_ONLY_LUA.replace("QURL", q["batch"]), d / 2, 4)
+            pairs = {"send": (SEND_LUA, q["empty"], q["batch"]), "receive": (RECEIVE_ONLY_LUA, q["small"], q["batch"])}
+            lat: dict = {}
+            for name, (lua, shallow, deepq) in pairs.items():
+                p50s: dict[str, list] = {"shallow": [], "deep": []}
+                for _ in range(3):
+                    for label, url in (("shallow", shallow), ("deep", deepq)):
+                        p50s[label].append(run_wrk(base, lua.replace("QURL", url), max(d / 4, 2), 4)["p50_us"])
+                lat[name] = {k: statistics.median(v) for k, v in p50s.items()}
+                lat[name]["ratio"] = lat[name]["deep"] / lat[name]["shallow"]
             results["depth_latency"] = {"deep_queue_messages": deep, **lat}
-            print(
-                f"depth {deep}: send p50 {lat['send_empty']['p50_us']}us -> {lat['send_deep']['p50_us']}us, "
-                f"receive p50 {lat['receive_small']['p50_us']}us -> {lat['receive_deep']['p50_us']}us",
-                flush=True,
-            )
+            print(f"depth {deep}: {lat}", flush=True)
+
+            # Send p99 at a load just above the target rate (fewer connections than the throughput run).
+            results["send_8_connections"] = run_wrk(base, SEND_LUA.replace("QURL", q["send"]), d, 8)
+            r8 = results["send_8_connections"]
+            print(f"SendMessage, 8 connections: {r8['items_per_s']:.0f} msg/s, p99 {r8['p99_us']} us", flush=True)
 
             results["receive_delete"] = run_wrk(base, RECEIVE_DELETE_LUA.replace("QURL", q["batch"]), d, c)
             print(f"Receive(10)+DeleteBatch: {results['receive_delete']['items_per_s']:.0f} msg/s", flush=True)
