@@ -5,6 +5,8 @@ It bypasses FastAPI on purpose: the hot path pays for nothing but parsing and th
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import re
 from urllib.parse import parse_qsl
@@ -48,10 +50,13 @@ class Gateway:
             await _send(send, *query_protocol.render_error(None, e, request_id))
             return
         target = headers.get(b"x-amz-target")
-        if target is not None:
-            response = await self._json(scope, headers, body, target.decode("latin-1"), request_id)
-        else:
-            response = await self._query(scope, headers, body, request_id)
+        try:
+            if target is not None:
+                response = await self._json(scope, headers, body, target.decode("latin-1"), request_id, receive)
+            else:
+                response = await self._query(scope, headers, body, request_id, receive)
+        except ClientGone:
+            return  # nobody to answer; the operation was cancelled
         await _send(send, *response)
 
     def _context(
@@ -80,7 +85,7 @@ class Gateway:
             path=scope.get("path", "/"),
         )
 
-    async def _json(self, scope: dict, headers: dict, body: bytes, target: str, request_id: str):  # noqa: ANN202
+    async def _json(self, scope: dict, headers: dict, body: bytes, target: str, request_id: str, receive):  # noqa: ANN001, ANN202
         prefix, _, op_name = target.rpartition(".")
         spec = self.by_target.get(prefix)
         if spec is None:
@@ -94,7 +99,7 @@ class Gateway:
         ctx = self._context(scope, headers, spec, op_name, request_id, cred)
         try:
             params = json_protocol.parse_input(spec, op, body)
-            result = await spec.handlers[op_name](ctx, params)
+            result = await _call(spec, op_name, ctx, params, receive)
         except ServiceError as e:
             return json_protocol.render_error(spec, e, request_id)
         except Exception:  # noqa: BLE001 - a bug, never bad input
@@ -102,7 +107,7 @@ class Gateway:
             return json_protocol.render_error(spec, _internal(), request_id)
         return json_protocol.render_result(spec, result, request_id)
 
-    async def _query(self, scope: dict, headers: dict, body: bytes, request_id: str):  # noqa: ANN202
+    async def _query(self, scope: dict, headers: dict, body: bytes, request_id: str, receive):  # noqa: ANN001, ANN202
         params: dict[str, str] = {}
         try:
             if scope.get("query_string"):
@@ -138,13 +143,41 @@ class Gateway:
             params[spec.path_member] = f"http://{ctx.host}{ctx.path}"
         try:
             parsed = query_protocol.parse_input(spec, op, params)
-            result = await spec.handlers[action](ctx, parsed)
+            result = await _call(spec, action, ctx, parsed, receive)
         except ServiceError as e:
             return query_protocol.render_error(spec, e, request_id)
         except Exception:  # noqa: BLE001 - a bug, never bad input
             log.exception("internal error in %s.%s", spec.name, action)
             return query_protocol.render_error(spec, _internal(), request_id)
         return query_protocol.render_result(spec, op, result, request_id)
+
+
+class ClientGone(Exception):
+    """The client disconnected while its request was waiting (a long poll)."""
+
+
+async def _call(spec: ServiceSpec, name: str, ctx: RequestContext, params: dict, receive) -> dict | None:  # noqa: ANN001
+    """Run the operation; one that may wait long is cancelled as soon as its client disconnects, so abandoned
+    long polls leave no task, watcher or connection behind."""
+    if name not in spec.waiting_operations:
+        return await spec.handlers[name](ctx, params)
+    work = asyncio.ensure_future(spec.handlers[name](ctx, params))
+    gone = asyncio.ensure_future(_disconnected(receive))
+    try:
+        await asyncio.wait((work, gone), return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        if not work.done():
+            work.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await work
+            raise ClientGone
+        gone.cancel()
+    return work.result()
+
+
+async def _disconnected(receive) -> None:  # noqa: ANN001
+    while (await receive())["type"] != "http.disconnect":
+        pass
 
 
 def _unknown(spec: ServiceSpec, name: str, query: bool = False) -> ServiceError:

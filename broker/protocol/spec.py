@@ -78,6 +78,8 @@ class ServiceSpec:
     json_target: str = ""
     # A query request that omits this member means the request URL (SQS: QueueUrl posted to the queue's URL).
     path_member: str = ""
+    # Operations that may wait (long polls): cancelled when their client disconnects.
+    waiting_operations: frozenset[str] = frozenset()
 
     @property
     def target_prefix(self) -> str:

@@ -147,3 +147,33 @@ def test_two_nodes_on_one_postgresql_behave_as_one_broker(server_factory, pg_dat
 def test_postgresql_workers_never_share_a_message(server_factory):
     server = server_factory("pg", workers=2).start()
     _no_double_delivery([server], total=400, consumers=4)
+
+
+def test_abandoned_long_polls_leave_nothing_behind(broker):
+    """Clients that hang up during a long poll: their waits end at once, and a later send is not swallowed."""
+    import socket
+
+    url = broker.client().create_queue(QueueName="abandoned")["QueueUrl"]
+    body = b'{"QueueUrl":"%s","WaitTimeSeconds":20}' % url.encode()
+    request = (
+        b"POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Amz-Target: AmazonSQS.ReceiveMessage\r\n"
+        b"Content-Type: application/x-amz-json-1.0\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body)
+    )
+    socks = []
+    for _ in range(20):
+        s = socket.create_connection(("127.0.0.1", broker.port))
+        s.sendall(request)
+        socks.append(s)
+    deadline = time.monotonic() + 5
+    while httpx.get(broker.url + "/_broker/health").json()["waiting_long_polls"] < 20 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert httpx.get(broker.url + "/_broker/health").json()["waiting_long_polls"] == 20
+    for s in socks:
+        s.close()
+    deadline = time.monotonic() + 5
+    while httpx.get(broker.url + "/_broker/health").json()["waiting_long_polls"] > 0 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert httpx.get(broker.url + "/_broker/health").json()["waiting_long_polls"] == 0
+    sqs = broker.client()
+    sqs.send_message(QueueUrl=url, MessageBody="after")
+    assert [m["Body"] for m in sqs.receive_message(QueueUrl=url)["Messages"]] == ["after"]

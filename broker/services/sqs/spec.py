@@ -19,4 +19,5 @@ def build() -> ServiceSpec:
         missing_error=("MissingParameter", "The request must contain the parameter {name}."),
         constraint_error="InvalidParameterValue",
         path_member="QueueUrl",
+        waiting_operations=frozenset({"ReceiveMessage"}),
     )
