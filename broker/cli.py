@@ -80,13 +80,14 @@ def serve(settings: Settings) -> None:
     except PermissionError as e:
         raise ConfigError(str(e)) from None
     except OSError as e:
-        raise ConfigError(f"cannot use data dir {settings.data_dir}: {e.strerror or e}") from None
+        raise ConfigError(f"cannot use data dir {settings.state_dir}: {e.strerror or e}") from None
     except Exception as e:  # noqa: BLE001 - e.g. database unreachable
         raise ConfigError(f"cannot open the database: {str(e).splitlines()[0]}") from None
     os.environ[RESOLVED_ENV] = json.dumps(settings.model_dump())
+    store = "postgresql" if settings.is_postgres else f"sqlite in {settings.state_dir}"
     print(
         f"broker {__version__} listening on http://{settings.host}:{settings.port} "
-        f"({settings.workers} worker(s), {'postgresql' if settings.is_postgres else 'sqlite ' + settings.data_dir})",
+        f"({settings.workers} worker(s), {store})",
         flush=True,
     )
     uvicorn.run(

@@ -61,6 +61,13 @@ class Settings(BaseModel):
     def is_postgres(self) -> bool:
         return bool(self.db_url and self.db_url.startswith("postgresql"))
 
+    @property
+    def state_dir(self) -> str:
+        """Where a SQLite deployment keeps its lock files and wakeup sockets: the database file's directory."""
+        if self.db_url and self.db_url.startswith("sqlite:///"):
+            return str(Path(self.db_url.removeprefix("sqlite:///")).resolve().parent)
+        return str(Path(self.data_dir).resolve())
+
     def database_url(self) -> str:
         if self.db_url:
             return self.db_url

@@ -111,12 +111,12 @@ class Gateway:
         params: dict[str, str] = {}
         try:
             if scope.get("query_string"):
-                params.update(parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True))
+                params.update(
+                    parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True, errors="strict")
+                )
             ctype = headers.get(b"content-type", b"").decode("latin-1").lower()
             if body and (not ctype or "x-www-form-urlencoded" in ctype):
-                params.update(
-                    parse_qsl(body.decode("utf-8", "surrogateescape"), keep_blank_values=True, strict_parsing=False)
-                )
+                params.update(parse_qsl(body.decode("utf-8"), keep_blank_values=True, errors="strict"))
         except (UnicodeDecodeError, ValueError):
             return query_protocol.render_error(
                 None, ServiceError("MalformedQueryString", "The query string is malformed."), request_id

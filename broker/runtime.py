@@ -34,7 +34,9 @@ class Runtime:
         self.pid = os.getpid()
         self.db = Database(settings)
         transport = (
-            PostgresTransport(settings.database_url()) if settings.is_postgres else DatagramTransport(settings.data_dir)
+            PostgresTransport(settings.database_url())
+            if settings.is_postgres
+            else DatagramTransport(settings.state_dir)
         )
         self.notifier = Notifier(transport)
         self.jobs = Jobs(self.db, settings.lease_ttl_seconds)

@@ -89,3 +89,10 @@ def test_precedence_file_then_env_then_flags(tmp_path):
     assert (s.port, s.workers, s.default_region) == (3333, 2, "eu-west-1")
     with pytest.raises(ConfigError):
         load_settings(None, {}, environ={"BROKER_DURABILITY": "sometimes"})
+
+
+def test_sqlite_db_url_in_a_new_directory(tmp_path):
+    target = tmp_path / "new" / "deeper" / "b.db"
+    proc = _broker("db", "upgrade", "--db-url", f"sqlite:///{target}")
+    assert proc.returncode == 0, proc.stderr
+    assert target.exists()

@@ -6,7 +6,7 @@ import asyncio
 import time
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, HTTPException
+from fastapi import FastAPI, HTTPException, Response
 from pydantic import BaseModel
 from sqlalchemy import text
 
@@ -40,12 +40,13 @@ def build_admin(runtime) -> FastAPI:  # noqa: ANN001
             raise HTTPException(404, "test endpoints are disabled (set test_mode = true)")
 
     @app.get("/_broker/health")
-    async def health() -> dict:
+    async def health(response: Response) -> dict:
         try:
             await runtime.db.read(lambda conn: conn.execute(text("SELECT 1")).scalar())
             db_ok = True
         except Exception:  # noqa: BLE001
             db_ok = False
+            response.status_code = 503
         return {
             "status": "ok" if db_ok else "degraded",
             "database": "reachable" if db_ok else "unreachable",

@@ -87,9 +87,7 @@ class Database:
         # busy_timeout.
         self._lock_fd: int | None = None
         if not self.is_pg:
-            lock_dir = Path(settings.database_url().removeprefix("sqlite:///")).parent
-            lock_dir.mkdir(parents=True, exist_ok=True)
-            self._lock_fd = os.open(lock_dir / "write.lock", os.O_RDWR | os.O_CREAT, 0o644)
+            self._lock_fd = os.open(Path(settings.state_dir) / "write.lock", os.O_RDWR | os.O_CREAT, 0o644)
 
     @contextlib.contextmanager
     def _write_lock(self) -> Iterator[None]:

@@ -12,9 +12,9 @@ from broker.config import Settings
 
 
 def ensure_data_dir(settings: Settings) -> None:
-    if settings.is_postgres or (settings.db_url and settings.db_url.startswith("sqlite")):
+    if settings.is_postgres:
         return
-    path = Path(settings.data_dir)
+    path = Path(settings.state_dir)
     path.mkdir(parents=True, exist_ok=True)
     if not os.access(path, os.W_OK):
         raise PermissionError(f"data dir {path} is not writable")

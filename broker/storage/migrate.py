@@ -24,6 +24,6 @@ def upgrade(settings: Settings) -> None:
     if settings.is_postgres:
         command.upgrade(cfg, "head")  # serialized by an advisory lock in migrations/env.py
         return
-    with open(Path(settings.data_dir) / ".migrate.lock", "w") as lock:
+    with open(Path(settings.state_dir) / ".migrate.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         command.upgrade(cfg, "head")

@@ -53,10 +53,11 @@ async def list_queues(ctx: RequestContext, p: dict) -> dict:
             "between 1 and 1000."
         )
     after = _decode_token(p["NextToken"]) if p.get("NextToken") else None
+    prefix = p.get("QueueNamePrefix") or ""
+    if len(prefix) > 80 or not validation.QUEUE_NAME_CHARS.match(prefix):
+        return {}  # no queue name can start like that
     limit = max_results or 1000
-    names = await ctx.runtime.db.read(
-        store.list_queues, ctx.account, ctx.region, p.get("QueueNamePrefix") or "", after, limit + 1
-    )
+    names = await ctx.runtime.db.read(store.list_queues, ctx.account, ctx.region, prefix, after, limit + 1)
     out: dict[str, Any] = {}
     if names[:limit]:
         out["QueueUrls"] = [queue_url(ctx, ctx.account, n) for n in names[:limit]]
@@ -152,6 +153,8 @@ def _check_tags(tags: dict[str, str]) -> None:
     if len(tags) > 50:
         raise invalid_parameter("Too many tags added for queue. Maximum is 50.")
     for k, v in tags.items():
+        if validation.INVALID_BODY_CHAR.search(k + v):
+            raise invalid_parameter(f"Tag '{k}' contains invalid characters.")
         if not 1 <= len(k) <= 128:
             raise invalid_parameter(f"Tag key '{k}' must be between 1 and 128 characters long.")
         if len(v) > 256:
@@ -168,7 +171,8 @@ async def tag_queue(ctx: RequestContext, p: dict) -> dict:
 
 async def untag_queue(ctx: RequestContext, p: dict) -> dict:
     queue = await resolve(ctx, p["QueueUrl"])
-    await ctx.runtime.db.write(store.change_tags, queue.id, {}, p["TagKeys"])
+    keys = [k for k in p["TagKeys"] if not validation.INVALID_BODY_CHAR.search(k)]
+    await ctx.runtime.db.write(store.change_tags, queue.id, {}, keys)
     return {}
 
 

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 from broker.context import RequestContext
 from broker.errors import ServiceError
 from broker.services.sqs import store
-from broker.services.sqs.validation import DEFAULTS
+from broker.services.sqs.validation import DEFAULTS, QUEUE_NAME
 
 CACHE_TTL = 2.0
 CACHE_PREFIX = "sqs:cache:"
@@ -112,6 +112,8 @@ async def resolve(ctx: RequestContext, url: str) -> Queue:
 
 
 async def lookup(ctx: RequestContext, account: str, name: str) -> Queue:
+    if not QUEUE_NAME.match(name) or not (account.isdigit() and len(account) == 12):
+        raise ServiceError("QueueDoesNotExist", "The specified queue does not exist.")
     cache: QueueCache = ctx.runtime.sqs_cache
     key = cache_key(account, ctx.region, name)
     queue = cache.get(key)

@@ -9,6 +9,7 @@ from decimal import Decimal, InvalidOperation
 from broker.errors import ServiceError, invalid_parameter, missing_parameter
 
 QUEUE_NAME = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
+QUEUE_NAME_CHARS = re.compile(r"^[A-Za-z0-9_.-]*$")
 BATCH_ID = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
 ATTRIBUTE_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,256}$")
 # Characters AWS accepts in a message body (W3C XML Char production).
@@ -78,7 +79,7 @@ def normalize_attributes(attrs: dict[str, str], *, creating: bool) -> dict[str, 
             raise ServiceError("InvalidAttributeName", f"Attribute {name} is not supported by this broker yet.")
         if name not in SETTABLE:
             raise ServiceError("InvalidAttributeName", f"Unknown Attribute {name}.")
-        if not isinstance(value, str):
+        if not isinstance(value, str) or INVALID_BODY_CHAR.search(value):
             raise _bad_value(name)
         if name in INT_RANGES:
             lo, hi = INT_RANGES[name]
