@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fcntl
 import logging
+import sys
 from pathlib import Path
 
 from alembic import command
@@ -12,13 +13,22 @@ from alembic.config import Config
 from broker.config import Settings
 from broker.storage.engine import ensure_data_dir
 
-MIGRATIONS = Path(__file__).resolve().parent.parent.parent / "migrations"
+
+def migrations_dir() -> Path:
+    """The alembic folder: the checkout's migrations/, or the copy a regular install puts under share/."""
+    for candidate in (
+        Path(__file__).resolve().parent.parent.parent / "migrations",
+        Path(sys.prefix) / "share" / "broker" / "migrations",
+    ):
+        if (candidate / "env.py").exists():
+            return candidate
+    raise FileNotFoundError("broker's migrations folder is missing from this installation")
 
 
 def upgrade(settings: Settings) -> None:
     ensure_data_dir(settings)
     cfg = Config()
-    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.set_main_option("script_location", str(migrations_dir()))
     cfg.attributes["url"] = settings.database_url()
     logging.getLogger("alembic").setLevel(logging.WARNING)
     if settings.is_postgres:
