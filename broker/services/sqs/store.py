@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import Connection, and_, bindparam, case, delete, func, insert, select, update
 
 from broker.errors import ServiceError
+from broker.services.sqs.validation import DEFAULTS
 from broker.storage.db import Tx
 from broker.storage.prepared import Prepared
 from broker.storage.tables import sqs_messages as m
@@ -45,7 +46,7 @@ def create_queue(
     """Create the queue, or return the existing one if the given attributes match; (row, created)."""
     existing = get_queue(tx.conn, account, region, name)
     if existing is not None:
-        current = json.loads(existing["attributes"])
+        current = {**DEFAULTS, **json.loads(existing["attributes"])}
         for k, v in attrs.items():
             if current.get(k) != v:
                 raise ServiceError(
@@ -140,7 +141,8 @@ def change_tags(tx: Tx, queue_id: int, add: dict[str, str], remove: list[str]) -
 def list_queues(conn: Connection, account: str, region: str, prefix: str, after: str | None, limit: int) -> list[str]:
     stmt = select(q.c.name).where(and_(q.c.account == account, q.c.region == region))
     if prefix:
-        stmt = stmt.where(q.c.name.startswith(prefix, autoescape=True))
+        # substr, not LIKE: SQLite's LIKE ignores case, and queue names are case-sensitive.
+        stmt = stmt.where(func.substr(q.c.name, 1, len(prefix)) == prefix)
     if after is not None:
         stmt = stmt.where(q.c.name > after)
     return list(conn.execute(stmt.order_by(q.c.name).limit(limit)).scalars())
@@ -281,11 +283,10 @@ def change_visibility(tx: Tx, queue_id: int, entries: list[tuple[int, str, int]]
     """Set visible_at = now + timeout for in-flight messages; per entry None or an error code."""
     results: list[str | None] = []
     woke = False
-    for row_id, token, timeout_s in entries:
+    for row_id, _token, timeout_s in entries:
+        # By message, not by the latest receipt token: AWS accepts an older handle of a message in flight.
         row = tx.conn.execute(
-            select(m.c.visible_at, m.c.received_at).where(
-                and_(m.c.id == row_id, m.c.queue_id == queue_id, m.c.receipt == token)
-            )
+            select(m.c.visible_at, m.c.received_at).where(and_(m.c.id == row_id, m.c.queue_id == queue_id))
         ).first()
         if row is None:
             results.append("gone")

@@ -129,7 +129,7 @@ def check_body(body: str, max_size: int, attributes_size: int) -> None:
             "Invalid characters found. Valid unicode characters are #x9 | #xA | #xD | #x20 to #xD7FF | "
             "#xE000 to #xFFFD | #x10000 to #x10FFFF",
         )
-    if len(body) + attributes_size > max_size and len(body.encode()) + attributes_size > max_size:
+    if len(body.encode()) + attributes_size > max_size:
         raise invalid_parameter(
             f"One or more parameters are invalid. Reason: Message must be shorter than {max_size} bytes."
         )
