@@ -43,7 +43,7 @@ def run_wrk(url: str, script: str, duration: float, connections: int, threads: i
                 "-c",
                 str(connections),
                 "-d",
-                f"{duration:g}s",
+                f"{max(1, round(duration))}s",
                 "--timeout",
                 "30s",
                 "-s",

@@ -29,6 +29,8 @@ from broker.storage.engine import make_engine
 
 log = logging.getLogger("broker.db")
 
+CHECKPOINT_INTERVAL = 0.5
+
 
 class CommitListener(Protocol):
     def before_commit(self, conn: Connection, keys: set[str]) -> None: ...
@@ -82,6 +84,8 @@ class Database:
         self._thread: threading.Thread | None = None
         self._readers = concurrent.futures.ThreadPoolExecutor(settings.read_threads, thread_name_prefix="broker-read")
         self._conn: Connection | None = None
+        self._checkpointer: threading.Thread | None = None
+        self._stopping = threading.Event()
         # SQLite's own busy handler sleeps and polls (waits of up to 100 ms, unfair): between our processes a
         # kernel file lock hands the write lock over the moment it is released. Foreign lockers still meet
         # busy_timeout.
@@ -105,8 +109,25 @@ class Database:
         if self._thread is None:
             self._thread = threading.Thread(target=self._run, name="broker-writer", daemon=True)
             self._thread.start()
+        if not self.is_pg and self._checkpointer is None:
+            self._checkpointer = threading.Thread(target=self._checkpoint_loop, name="broker-checkpoint", daemon=True)
+            self._checkpointer.start()
+
+    def _checkpoint_loop(self) -> None:
+        """Copy the WAL back into the database file off the request path (PASSIVE: never blocks writers)."""
+        import sqlite3
+
+        path = self.write_engine.url.database
+        conn = sqlite3.connect(path, timeout=0, check_same_thread=False)
+        try:
+            while not self._stopping.wait(CHECKPOINT_INTERVAL):
+                with contextlib.suppress(sqlite3.Error):
+                    conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        finally:
+            conn.close()
 
     def stop(self) -> None:
+        self._stopping.set()
         if self._thread is not None:
             self._queue.put(None)
             self._thread.join(timeout=10)

@@ -55,6 +55,9 @@ def _sqlite_engine(settings: Settings, url: str, writer: bool, pool_size: int) -
         cur.execute(f"PRAGMA synchronous={sync}")
         cur.execute(f"PRAGMA busy_timeout={settings.db_busy_timeout_ms}")
         cur.execute("PRAGMA temp_store=MEMORY")
+        # Checkpoints run on the writer's own thread otherwise, inside a request's commit: db.py runs them
+        # in the background instead.
+        cur.execute("PRAGMA wal_autocheckpoint=0")
         cur.execute("PRAGMA cache_size=-131072")  # 128 MiB per connection, so deep queues stay in memory
         cur.execute("PRAGMA mmap_size=1073741824")
         cur.close()
