@@ -27,3 +27,8 @@ def offset_ms() -> int:
 def set_offset_ms(value: int) -> None:
     global _offset_ms
     _offset_ms = int(value)
+
+
+def wall_ms() -> int:
+    """Real time, never offset: for rates and leases, which the test clock must not distort."""
+    return int(time.time() * 1000)

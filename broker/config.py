@@ -38,6 +38,9 @@ class Settings(BaseModel):
     # Scheduler and leases.
     lease_ttl_seconds: float = Field(15.0, gt=0)
     sweep_interval_seconds: float = Field(5.0, gt=0)
+    # Message move tasks (dead-letter redrive): how often they step, and their velocity when the task gives none.
+    move_interval_seconds: float = Field(0.1, gt=0)
+    sqs_move_default_rate: int = Field(1000, ge=1)
     # Safety-net recheck for idle long polls (wakeups normally come from the notifier).
     long_poll_recheck_seconds: float = Field(10.0, gt=0)
     # How long a write waits for a locked database before answering a retryable error.

@@ -55,6 +55,12 @@ class Runtime:
             offset = await self.db.read(_read_clock)
             clock.set_offset_ms(offset)
         self.jobs.add("sqs.sweep", lambda: sqs_jobs.sweep(self.db), self.settings.sweep_interval_seconds)
+        self.jobs.add(
+            "sqs.move",
+            lambda: sqs_jobs.run_move_tasks(self.db, self.settings.sqs_move_default_rate),
+            self.settings.move_interval_seconds,
+            precheck=lambda: sqs_jobs.has_move_tasks(self.db),
+        )
         self.jobs.start()
         # Long-lived startup objects leave the collector's view, and young collections run less often: fewer
         # pauses in the middle of requests.

@@ -22,6 +22,8 @@ class Job:
     fn: Callable[[], object]
     interval: float
     leased: bool = True
+    # Cheap check run before taking the lease: no lease traffic while there is nothing to do.
+    precheck: Callable[[], bool] | None = None
 
 
 class Jobs:
@@ -32,8 +34,15 @@ class Jobs:
         self.jobs: dict[str, Job] = {}
         self.scheduler = BackgroundScheduler(daemon=True, job_defaults={"coalesce": True, "max_instances": 1})
 
-    def add(self, name: str, fn: Callable[[], object], interval: float, leased: bool = True) -> None:
-        self.jobs[name] = Job(name, fn, interval, leased)
+    def add(
+        self,
+        name: str,
+        fn: Callable[[], object],
+        interval: float,
+        leased: bool = True,
+        precheck: Callable[[], bool] | None = None,
+    ) -> None:
+        self.jobs[name] = Job(name, fn, interval, leased, precheck)
 
     def start(self) -> None:
         for job in self.jobs.values():
@@ -48,6 +57,8 @@ class Jobs:
         """Run one job now if this process can hold its lease; True if it ran."""
         job = self.jobs[name]
         try:
+            if job.precheck is not None and not job.precheck():
+                return False
             if job.leased and not self.db.write_sync(leases.acquire, f"job:{name}", self.owner, self.ttl_ms):
                 return False
             job.fn()

@@ -37,7 +37,10 @@ sqs_queues = Table(
     Column("created_at", BigInteger, nullable=False),  # ms
     Column("modified_at", BigInteger, nullable=False),  # ms
     Column("purged_at", BigInteger),  # ms of the last PurgeQueue
+    Column("seq", BigInteger, nullable=False, default=0),  # FIFO: last SequenceNumber handed out
+    Column("dlq_arn", String(300)),  # deadLetterTargetArn of its RedrivePolicy, for ListDeadLetterSourceQueues
     Index("ux_sqs_queues_name", "account", "region", "name", unique=True),
+    Index("ix_sqs_queues_dlq", "dlq_arn"),
     sqlite_autoincrement=True,  # never reuse the id of a deleted queue
 )
 
@@ -74,6 +77,58 @@ sqs_messages = Table(
     Column("first_received_at", BigInteger),  # ms
     Column("received_at", BigInteger),  # ms of the latest receive
     Column("receipt", String(32)),  # token of the latest receive; part of the receipt handle
+    Column("group_id", String(128)),  # MessageGroupId
+    Column("dedup_id", String(128)),  # FIFO MessageDeduplicationId
+    Column("seq", BigInteger),  # FIFO SequenceNumber: order within the queue
+    Column("source_arn", String(300)),  # DeadLetterQueueSourceArn of a dead-lettered message
     Index("ix_sqs_messages_visible", "queue_id", "visible_at"),
     Index("ix_sqs_messages_expires", "expires_at"),
+    Index("ix_sqs_messages_seq", "queue_id", "seq"),
+)
+
+# FIFO deduplication: a (scope, id) seen within 5 minutes answers with the original message.
+sqs_fifo_dedup = Table(
+    "sqs_fifo_dedup",
+    metadata,
+    Column("queue_id", Integer, primary_key=True, autoincrement=False),
+    Column("scope", String(128), primary_key=True),  # "" for DeduplicationScope=queue, else the group id
+    Column("dedup_id", String(128), primary_key=True),
+    Column("message_id", String(36), nullable=False),
+    Column("seq", BigInteger, nullable=False),
+    Column("expires_at", BigInteger, nullable=False),
+    Index("ix_sqs_fifo_dedup_expires", "expires_at"),
+)
+
+# FIFO ReceiveRequestAttemptId: a retried receive within 5 minutes gets the same messages and handles.
+sqs_receive_attempts = Table(
+    "sqs_receive_attempts",
+    metadata,
+    Column("queue_id", Integer, primary_key=True, autoincrement=False),
+    Column("attempt_id", String(128), primary_key=True),
+    Column("token", String(32), nullable=False),
+    Column("message_ids", Text, nullable=False),  # JSON list of row ids
+    Column("expires_at", BigInteger, nullable=False),
+    Index("ix_sqs_receive_attempts_expires", "expires_at"),
+)
+
+# Dead-letter queue redrive (StartMessageMoveTask): stored progress driven by a leased job.
+sqs_move_tasks = Table(
+    "sqs_move_tasks",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("handle", String(200), nullable=False, unique=True),
+    Column("account", String(12), nullable=False),
+    Column("region", String(32), nullable=False),
+    Column("source_arn", String(300), nullable=False),
+    Column("destination_arn", String(300)),
+    Column("rate", Integer),  # MaxNumberOfMessagesPerSecond
+    Column("status", String(16), nullable=False),  # RUNNING, CANCELLING, CANCELLED, COMPLETED, FAILED
+    Column("started_at", BigInteger, nullable=False),
+    Column("moved", BigInteger, nullable=False),
+    Column("to_move", BigInteger, nullable=False),
+    Column("high_water", BigInteger, nullable=False),  # only messages up to this row id are moved
+    Column("failure_reason", Text),
+    Column("progress_at", BigInteger, nullable=False),  # wall ms of the last step, for the rate
+    Index("ix_sqs_move_tasks_source", "source_arn", "started_at"),
+    Index("ix_sqs_move_tasks_status", "status"),
 )

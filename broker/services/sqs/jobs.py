@@ -23,3 +23,18 @@ def sweep(db: Database) -> int:
         if n < CHUNK:
             break
     return total
+
+
+MOVE_CHUNK = 500
+
+
+def has_move_tasks(db: Database) -> bool:
+    return bool(db.read_sync(store.active_move_tasks))
+
+
+def run_move_tasks(db: Database, default_rate: int) -> int:
+    """One tick of every running message move task: each moves what its rate allows since its last step."""
+    moved = 0
+    for task_id in db.read_sync(store.active_move_tasks):
+        moved += db.write_sync(store.move_step, task_id, clock.now_ms(), clock.wall_ms(), default_rate, MOVE_CHUNK)
+    return moved

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import json
 import time
 from typing import Any
 
 from broker import clock, ids
 from broker.context import RequestContext
-from broker.errors import ServiceError, invalid_parameter
+from broker.errors import ServiceError, invalid_parameter, missing_parameter
 from broker.notify import Watch
-from broker.services.sqs import store, validation
+from broker.services.sqs import permissions, redrive, store, validation
 from broker.services.sqs.checksums import md5_of_attributes, md5_of_body
 from broker.services.sqs.queues import Queue, cache_key, lookup, queue_url, resolve
 from broker.services.sqs.wire import QUERY_ERROR_CODES
@@ -23,17 +24,31 @@ BATCH_LIMIT_BYTES = 1_048_576
 # -- queues ------------------------------------------------------------------------------------------------
 async def create_queue(ctx: RequestContext, p: dict) -> dict:
     name = p["QueueName"]
-    validation.check_queue_name(name)
-    attrs = validation.normalize_attributes(p.get("Attributes") or {}, creating=True)
+    raw = p.get("Attributes") or {}
+    fifo = validation.is_fifo_request(raw)
+    validation.check_queue_name(name, fifo)
+    attrs = validation.normalize_attributes(raw, creating=True, fifo=fifo)
+    _check_fifo_settings(attrs)
+    arn = f"arn:aws:sqs:{ctx.region}:{ctx.account}:{name}"
+    await redrive.check_redrive_policy(ctx, arn, fifo, attrs.get("RedrivePolicy"))
     tags = p.get("tags") or {}
     _check_tags(tags)
     now = clock.now_ms()
-    await ctx.runtime.db.write(_create, ctx.account, ctx.region, name, attrs, tags, now)
+    await ctx.runtime.db.write(_create, ctx.account, ctx.region, name, attrs, tags, now, fifo)
     return {"QueueUrl": queue_url(ctx, ctx.account, name)}
 
 
-def _create(tx, account, region, name, attrs, tags, now):  # noqa: ANN001, ANN202
-    row, created = store.create_queue(tx, account, region, name, attrs, tags, now)
+def _check_fifo_settings(attrs: dict[str, str]) -> None:
+    if attrs.get("FifoThroughputLimit") == "perMessageGroupId" and attrs.get("DeduplicationScope") == "queue":
+        raise ServiceError(
+            "InvalidAttributeValue",
+            "Invalid value for the parameter FifoThroughputLimit. Reason: perMessageGroupId requires "
+            "DeduplicationScope messageGroup.",
+        )
+
+
+def _create(tx, account, region, name, attrs, tags, now, fifo):  # noqa: ANN001, ANN202
+    row, created = store.create_queue(tx, account, region, name, attrs, tags, now, fifo)
     if created:
         tx.wake(cache_key(account, region, name))
     return row
@@ -130,8 +145,11 @@ async def get_queue_attributes(ctx: RequestContext, p: dict) -> dict:
 
 
 async def set_queue_attributes(ctx: RequestContext, p: dict) -> dict:
-    changes = validation.normalize_attributes(p.get("Attributes") or {}, creating=False)
-    queue = await resolve(ctx, p["QueueUrl"])
+    queue = await _fresh(ctx, p["QueueUrl"])
+    changes = validation.normalize_attributes(p.get("Attributes") or {}, creating=False, fifo=queue.fifo)
+    _check_fifo_settings({**queue.attrs, **changes})
+    if changes.get("RedrivePolicy"):
+        await redrive.check_redrive_policy(ctx, queue.arn, queue.fifo, changes["RedrivePolicy"])
     if changes:
         await ctx.runtime.db.write(_set_attributes, queue, changes, clock.now_ms())
     return {}
@@ -190,6 +208,7 @@ def _prepare(ctx: RequestContext, queue: Queue, p: dict, now: int) -> tuple[dict
     validation.check_body(body, queue.max_size, attrs_size)
     delay = p.get("DelaySeconds")
     validation.check_delay(delay)
+    group, dedup = _fifo_ids(queue, p, body, delay)
     sys_attrs = validation.system_attributes(p.get("MessageSystemAttributes"))
     message_id = ids.uuid4()
     md5_body = md5_of_body(body)
@@ -213,6 +232,10 @@ def _prepare(ctx: RequestContext, queue: Queue, p: dict, now: int) -> tuple[dict
         "first_received_at": None,
         "received_at": None,
         "receipt": None,
+        "group_id": group,
+        "dedup_id": dedup,
+        "seq": None,
+        "source_arn": None,
     }
     result = {"MessageId": message_id, "MD5OfMessageBody": md5_body}
     if md5_attrs:
@@ -220,6 +243,38 @@ def _prepare(ctx: RequestContext, queue: Queue, p: dict, now: int) -> tuple[dict
     if md5_sys:
         result["MD5OfMessageSystemAttributes"] = md5_sys
     return row, result, len(body.encode()) + attrs_size
+
+
+def _fifo_ids(queue: Queue, p: dict, body: str, delay: int | None) -> tuple[str | None, str | None]:
+    """(MessageGroupId, MessageDeduplicationId) of a message, checked against the queue's type."""
+    group = p.get("MessageGroupId")
+    dedup = p.get("MessageDeduplicationId")
+    if group is not None:
+        validation.check_fifo_token("MessageGroupId", group)
+    if not queue.fifo:
+        if dedup is not None:
+            raise invalid_parameter(
+                f"Value {dedup} for parameter MessageDeduplicationId is invalid. Reason: The request includes a "
+                "parameter that is not valid for this queue type."
+            )
+        return group, None  # a group id on a standard queue is kept (fair queues)
+    if delay is not None:
+        raise invalid_parameter(
+            f"Value {delay} for parameter DelaySeconds is invalid. Reason: The request include parameter that is "
+            "not valid for this queue type."
+        )
+    if group is None:
+        raise missing_parameter("MessageGroupId")
+    if dedup is None:
+        if not queue.content_dedup:
+            raise invalid_parameter(
+                "The queue should either have ContentBasedDeduplication enabled or MessageDeduplicationId "
+                "provided explicitly"
+            )
+        dedup = hashlib.sha256(body.encode()).hexdigest()
+    else:
+        validation.check_fifo_token("MessageDeduplicationId", dedup)
+    return group, dedup
 
 
 def _encode_attrs(attrs: dict[str, dict]) -> str | None:
@@ -249,8 +304,15 @@ def _decode_attrs(raw: str | None) -> dict[str, dict]:
 
 async def send_message(ctx: RequestContext, p: dict) -> dict:
     queue = await resolve(ctx, p["QueueUrl"])
-    row, result, _size = _prepare(ctx, queue, p, clock.now_ms())
-    await ctx.runtime.db.write(store.insert_messages, queue.id, [row])
+    now = clock.now_ms()
+    row, result, _size = _prepare(ctx, queue, p, now)
+    if queue.fifo:
+        ((message_id, seq, _dup),) = await ctx.runtime.db.write(
+            store.insert_fifo, queue.id, [row], queue.group_dedup, now
+        )
+        result.update(MessageId=message_id, SequenceNumber=store.sequence_number(seq))
+    else:
+        await ctx.runtime.db.write(store.insert_messages, queue.id, [row])
     return result
 
 
@@ -274,7 +336,11 @@ async def send_message_batch(ctx: RequestContext, p: dict) -> dict:
             "BatchRequestTooLong",
             f"Batch requests cannot be longer than {BATCH_LIMIT_BYTES} bytes. You have sent {total} bytes.",
         )
-    if rows:
+    if rows and queue.fifo:
+        outcome = await ctx.runtime.db.write(store.insert_fifo, queue.id, rows, queue.group_dedup, now)
+        for entry, (message_id, seq, _dup) in zip(successful, outcome, strict=True):
+            entry.update(MessageId=message_id, SequenceNumber=store.sequence_number(seq))
+    elif rows:
         await ctx.runtime.db.write(store.insert_messages, queue.id, rows)
     return {"Successful": successful, "Failed": failed}
 
@@ -310,12 +376,18 @@ async def receive_message(ctx: RequestContext, p: dict) -> dict:
     for name in system_names:
         if name != "All" and name not in validation.SYSTEM_ATTRIBUTES:
             raise ServiceError("InvalidAttributeName", f"Unknown Attribute {name}.")
+    attempt = p.get("ReceiveRequestAttemptId")
+    if attempt is not None:
+        validation.check_fifo_token("ReceiveRequestAttemptId", attempt)
+    dead_letter = await redrive.dead_letter_target(ctx, queue)
     rows = await _receive(
         ctx,
         queue,
         n or 1,
         queue.visibility_timeout if vt is None else vt,
         queue.wait if wait is None else wait,
+        dead_letter,
+        attempt if queue.fifo else None,
     )
     if not rows:
         return {}
@@ -323,19 +395,27 @@ async def receive_message(ctx: RequestContext, p: dict) -> dict:
     return {"Messages": [_message(queue, r, system_names, names) for r in rows]}
 
 
-async def _receive(ctx: RequestContext, queue: Queue, n: int, vt: int, wait: int) -> list[dict]:
+async def _receive(
+    ctx: RequestContext, queue: Queue, n: int, vt: int, wait: int, dead_letter: dict | None, attempt: str | None
+) -> list[dict]:
     db = ctx.runtime.db
     token = ids.token()
+
+    def once(now: int):  # noqa: ANN202 - the awaitable of one receive attempt
+        if attempt is not None:
+            return db.write(store.receive_with_attempt, queue.id, attempt, now, n, now + vt * 1000, token, dead_letter)
+        if queue.fifo or dead_letter is not None:
+            return db.write(store.receive_general, queue.id, now, n, now + vt * 1000, token, queue.fifo, dead_letter)
+        return db.write(store.receive, queue.id, now, n, now + vt * 1000, token)
+
     if wait <= 0:
-        now = clock.now_ms()
-        return await db.write(store.receive, queue.id, now, n, now + vt * 1000, token)
+        return await once(clock.now_ms())
     deadline = time.monotonic() + wait
     recheck = ctx.runtime.settings.long_poll_recheck_seconds
     while True:
         # Watch first, then look: a send that commits in between still wakes us.
         with Watch(ctx.runtime.notifier, (f"sqs:{queue.id}",)) as watch:
-            now = clock.now_ms()
-            rows = await db.write(store.receive, queue.id, now, n, now + vt * 1000, token)
+            rows = await once(clock.now_ms())
             remaining = deadline - time.monotonic()
             if rows or remaining <= 0:
                 return rows
@@ -364,6 +444,14 @@ def _message(queue: Queue, row: dict, system_names: set[str], attribute_names: l
             sysattrs["ApproximateReceiveCount"] = str(row["receive_count"])
         if every or "ApproximateFirstReceiveTimestamp" in system_names:
             sysattrs["ApproximateFirstReceiveTimestamp"] = str(row["first_received_at"])
+        if row["group_id"] is not None and (every or "MessageGroupId" in system_names):
+            sysattrs["MessageGroupId"] = row["group_id"]
+        if queue.fifo and (every or "MessageDeduplicationId" in system_names):
+            sysattrs["MessageDeduplicationId"] = row["dedup_id"]
+        if queue.fifo and (every or "SequenceNumber" in system_names):
+            sysattrs["SequenceNumber"] = store.sequence_number(row["seq"])
+        if row["source_arn"] and (every or "DeadLetterQueueSourceArn" in system_names):
+            sysattrs["DeadLetterQueueSourceArn"] = row["source_arn"]
         if (every or "AWSTraceHeader" in system_names) and row["system_attributes"]:
             trace = _decode_attrs(row["system_attributes"]).get("AWSTraceHeader")
             if trace:
@@ -417,7 +505,7 @@ def parse_handle(queue: Queue, handle: str) -> tuple[int, str]:
 async def delete_message(ctx: RequestContext, p: dict) -> dict:
     queue = await resolve(ctx, p["QueueUrl"])
     handle = parse_handle(queue, p["ReceiptHandle"])
-    await ctx.runtime.db.write(store.delete_messages, queue.id, [handle])
+    await ctx.runtime.db.write(store.delete_messages, queue.id, [handle], queue.fifo)
     return {}
 
 
@@ -434,7 +522,7 @@ async def delete_message_batch(ctx: RequestContext, p: dict) -> dict:
             continue
         successful.append({"Id": entry["Id"]})
     if handles:
-        await ctx.runtime.db.write(store.delete_messages, queue.id, handles)
+        await ctx.runtime.db.write(store.delete_messages, queue.id, handles, queue.fifo)
     return {"Successful": successful, "Failed": failed}
 
 
@@ -517,4 +605,10 @@ HANDLERS = {
     "DeleteMessageBatch": delete_message_batch,
     "ChangeMessageVisibility": change_message_visibility,
     "ChangeMessageVisibilityBatch": change_message_visibility_batch,
+    "AddPermission": permissions.add_permission,
+    "RemovePermission": permissions.remove_permission,
+    "ListDeadLetterSourceQueues": redrive.list_dead_letter_source_queues,
+    "StartMessageMoveTask": redrive.start_message_move_task,
+    "ListMessageMoveTasks": redrive.list_message_move_tasks,
+    "CancelMessageMoveTask": redrive.cancel_message_move_task,
 }

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 from broker.context import RequestContext
 from broker.errors import ServiceError
 from broker.services.sqs import store
-from broker.services.sqs.validation import DEFAULTS, QUEUE_NAME
+from broker.services.sqs.validation import ANY_QUEUE_NAME, DEFAULTS, FIFO_DEFAULTS
 
 CACHE_TTL = 2.0
 CACHE_PREFIX = "sqs:cache:"
@@ -36,6 +36,10 @@ class Queue:
     max_size: int
     retention: int
     wait: int
+    content_dedup: bool = False
+    group_dedup: bool = False  # DeduplicationScope=messageGroup
+    dlq_arn: str | None = None
+    max_receives: int = 0
 
     @property
     def arn(self) -> str:
@@ -47,7 +51,9 @@ class Queue:
 
     @classmethod
     def from_row(cls, row: dict) -> Queue:
-        attrs = {**DEFAULTS, **json.loads(row["attributes"])}
+        fifo = bool(row["fifo"])
+        attrs = {**DEFAULTS, **(FIFO_DEFAULTS if fifo else {}), **json.loads(row["attributes"])}
+        redrive = json.loads(attrs["RedrivePolicy"]) if attrs.get("RedrivePolicy") else None
         return cls(
             id=row["id"],
             account=row["account"],
@@ -62,6 +68,10 @@ class Queue:
             max_size=int(attrs["MaximumMessageSize"]),
             retention=int(attrs["MessageRetentionPeriod"]),
             wait=int(attrs["ReceiveMessageWaitTimeSeconds"]),
+            content_dedup=attrs.get("ContentBasedDeduplication") == "true",
+            group_dedup=attrs.get("DeduplicationScope") == "messageGroup",
+            dlq_arn=redrive["deadLetterTargetArn"] if redrive else None,
+            max_receives=redrive["maxReceiveCount"] if redrive else 0,
         )
 
 
@@ -92,6 +102,28 @@ class QueueCache:
             self._entries.pop(key, None)
 
 
+def parse_arn(arn: str) -> tuple[str, str, str] | None:
+    """(region, account, name) of an SQS queue ARN, or None."""
+    parts = arn.split(":")
+    if len(parts) != 6 or parts[0] != "arn" or parts[2] != "sqs" or not ANY_QUEUE_NAME.match(parts[5]):
+        return None
+    if not (parts[4].isdigit() and len(parts[4]) == 12) or not parts[3]:
+        return None
+    return parts[3], parts[4], parts[5]
+
+
+async def by_arn(ctx: RequestContext, arn: str) -> Queue | None:
+    """The queue an ARN names (in its own region), or None if there is none."""
+    parsed = parse_arn(arn)
+    if parsed is None:
+        return None
+    region, account, name = parsed
+    try:
+        return await _lookup(ctx, account, region, name)
+    except ServiceError:
+        return None
+
+
 def parse_queue_url(url: str) -> tuple[str, str]:
     """(account, name) from any URL whose path ends in /<account>/<name>."""
     path = urlsplit(url).path if "://" in url else url
@@ -112,14 +144,18 @@ async def resolve(ctx: RequestContext, url: str) -> Queue:
 
 
 async def lookup(ctx: RequestContext, account: str, name: str) -> Queue:
-    if not QUEUE_NAME.match(name) or not (account.isdigit() and len(account) == 12):
+    return await _lookup(ctx, account, ctx.region, name)
+
+
+async def _lookup(ctx: RequestContext, account: str, region: str, name: str) -> Queue:
+    if not ANY_QUEUE_NAME.match(name) or not (account.isdigit() and len(account) == 12):
         raise ServiceError("QueueDoesNotExist", "The specified queue does not exist.")
     cache: QueueCache = ctx.runtime.sqs_cache
-    key = cache_key(account, ctx.region, name)
+    key = cache_key(account, region, name)
     queue = cache.get(key)
     if queue is not None:
         return queue
-    row = await ctx.runtime.db.read(store.get_queue, account, ctx.region, name)
+    row = await ctx.runtime.db.read(store.get_queue, account, region, name)
     if row is None:
         raise ServiceError("QueueDoesNotExist", "The specified queue does not exist.")
     queue = Queue.from_row(row)

@@ -9,6 +9,10 @@ from decimal import Decimal, InvalidOperation
 from broker.errors import ServiceError, invalid_parameter, missing_parameter
 
 QUEUE_NAME = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
+FIFO_QUEUE_NAME = re.compile(r"^[A-Za-z0-9_-]{1,75}\.fifo$")
+ANY_QUEUE_NAME = re.compile(r"^(?:[A-Za-z0-9_-]{1,80}|[A-Za-z0-9_-]{1,75}\.fifo)$")
+# MessageGroupId / MessageDeduplicationId / ReceiveRequestAttemptId: alphanumerics and punctuation, 1-128.
+FIFO_TOKEN = re.compile(r"^[A-Za-z0-9!\"#$%&'()*+,\-./:;<=>?@\[\\\]^_`{|}~]{1,128}$")
 QUEUE_NAME_CHARS = re.compile(r"^[A-Za-z0-9_.-]*$")
 BATCH_ID = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
 ATTRIBUTE_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,256}$")
@@ -32,16 +36,15 @@ INT_RANGES: dict[str, tuple[int, int]] = {
     "KmsDataKeyReusePeriodSeconds": (60, 86400),
 }
 BOOLEANS = {"SqsManagedSseEnabled"}
-SETTABLE = set(INT_RANGES) | BOOLEANS | {"Policy", "KmsMasterKeyId"}
-# Attributes of FIFO queues and dead-letter redrive: part of the model, not yet served by this broker.
-NOT_YET = {
-    "FifoQueue",
-    "ContentBasedDeduplication",
-    "DeduplicationScope",
-    "FifoThroughputLimit",
-    "RedrivePolicy",
-    "RedriveAllowPolicy",
+SETTABLE = set(INT_RANGES) | BOOLEANS | {"Policy", "KmsMasterKeyId", "RedrivePolicy", "RedriveAllowPolicy"}
+FIFO_ONLY = {"FifoQueue", "ContentBasedDeduplication", "DeduplicationScope", "FifoThroughputLimit"}
+FIFO_DEFAULTS = {
+    "FifoQueue": "true",
+    "ContentBasedDeduplication": "false",
+    "DeduplicationScope": "queue",
+    "FifoThroughputLimit": "perQueue",
 }
+FIFO_ENUMS = {"DeduplicationScope": ("messageGroup", "queue"), "FifoThroughputLimit": ("perQueue", "perMessageGroupId")}
 COMPUTED = {
     "ApproximateNumberOfMessages",
     "ApproximateNumberOfMessagesNotVisible",
@@ -50,7 +53,7 @@ COMPUTED = {
     "LastModifiedTimestamp",
     "QueueArn",
 }
-READABLE = SETTABLE | COMPUTED | NOT_YET
+READABLE = SETTABLE | COMPUTED | FIFO_ONLY
 SYSTEM_ATTRIBUTES = {
     "SenderId",
     "SentTimestamp",
@@ -64,20 +67,40 @@ SYSTEM_ATTRIBUTES = {
 }
 
 
-def check_queue_name(name: str) -> None:
-    if not QUEUE_NAME.match(name):
-        if name.endswith(".fifo"):
-            raise ServiceError("UnsupportedOperation", "FIFO queues are not supported by this broker yet.")
+def check_queue_name(name: str, fifo: bool) -> None:
+    if fifo:
+        if not FIFO_QUEUE_NAME.match(name):
+            raise invalid_parameter(
+                "The name of a FIFO queue can only include alphanumeric characters, hyphens, or underscores, must "
+                "end with .fifo suffix and be 1 to 80 in length."
+            )
+    elif not QUEUE_NAME.match(name):
         raise invalid_parameter("Can only include alphanumeric characters, hyphens, or underscores. 1 to 80 in length")
 
 
-def normalize_attributes(attrs: dict[str, str], *, creating: bool) -> dict[str, str]:
+def is_fifo_request(attrs: dict[str, str]) -> bool:
+    """CreateQueue makes a FIFO queue when FifoQueue is true (the name must then end in .fifo)."""
+    value = attrs.get("FifoQueue")
+    if value is None:
+        return False
+    if not isinstance(value, str) or value.lower() not in ("true", "false"):
+        raise _bad_value("FifoQueue")
+    return value.lower() == "true"
+
+
+def normalize_attributes(attrs: dict[str, str], *, creating: bool, fifo: bool) -> dict[str, str]:
     """Validate settable queue attributes; return them in the form GetQueueAttributes returns."""
     out: dict[str, str] = {}
     for name, value in attrs.items():
-        if name in NOT_YET:
-            raise ServiceError("InvalidAttributeName", f"Attribute {name} is not supported by this broker yet.")
-        if name not in SETTABLE:
+        if name == "FifoQueue":
+            if not creating:
+                raise ServiceError("InvalidAttributeName", f"Unknown Attribute {name}.")
+            if fifo:
+                out[name] = "true"
+            continue
+        if name in FIFO_ONLY and not fifo:
+            raise ServiceError("InvalidAttributeName", f"Unknown Attribute {name}.")
+        if name not in SETTABLE and name not in FIFO_ONLY:
             raise ServiceError("InvalidAttributeName", f"Unknown Attribute {name}.")
         if not isinstance(value, str) or INVALID_BODY_CHAR.search(value):
             raise _bad_value(name)
@@ -90,10 +113,14 @@ def normalize_attributes(attrs: dict[str, str], *, creating: bool) -> dict[str, 
             if not lo <= n <= hi:
                 raise _bad_value(name)
             out[name] = str(n)
-        elif name in BOOLEANS:
+        elif name in BOOLEANS or name == "ContentBasedDeduplication":
             if value.lower() not in ("true", "false"):
                 raise _bad_value(name)
             out[name] = value.lower()
+        elif name in FIFO_ENUMS:
+            if value not in FIFO_ENUMS[name]:
+                raise _bad_value(name)
+            out[name] = value
         elif name == "Policy":
             if value:
                 try:
@@ -103,6 +130,10 @@ def normalize_attributes(attrs: dict[str, str], *, creating: bool) -> dict[str, 
                 if not isinstance(doc, dict):
                     raise _bad_value(name)
             out[name] = value
+        elif name == "RedrivePolicy":
+            out[name] = redrive_policy(value) if value else ""
+        elif name == "RedriveAllowPolicy":
+            out[name] = redrive_allow_policy(value) if value else ""
         else:
             out[name] = value
     if out.get("KmsMasterKeyId") and out.get("SqsManagedSseEnabled") == "true":
@@ -114,6 +145,81 @@ def normalize_attributes(attrs: dict[str, str], *, creating: bool) -> dict[str, 
     if "KmsMasterKeyId" in out and "SqsManagedSseEnabled" not in out:
         out["SqsManagedSseEnabled"] = "false" if out["KmsMasterKeyId"] else "true"
     return out
+
+
+def _redrive_error(name: str, value: str, reason: str) -> ServiceError:
+    return invalid_parameter(f"Value {value} for parameter {name} is invalid. Reason: {reason}")
+
+
+def redrive_policy(value: str) -> str:
+    """Normalize a RedrivePolicy to AWS's compact form; the target queue is checked by the operation."""
+    try:
+        doc = json.loads(value)
+    except ValueError:
+        doc = None
+    if not isinstance(doc, dict):
+        raise _redrive_error("RedrivePolicy", value, "Redrive policy is not a valid JSON map.")
+    arn = doc.get("deadLetterTargetArn")
+    if not isinstance(arn, str) or not arn:
+        raise _redrive_error(
+            "RedrivePolicy", value, "Redrive policy does not contain mandatory attribute: deadLetterTargetArn."
+        )
+    count = doc.get("maxReceiveCount")
+    if count is None:
+        raise _redrive_error(
+            "RedrivePolicy", value, "Redrive policy does not contain mandatory attribute: maxReceiveCount."
+        )
+    try:
+        n = int(count)
+    except (TypeError, ValueError):
+        n = 0
+    if isinstance(count, bool) or not 1 <= n <= 1000 or (isinstance(count, float) and count != n):
+        raise _redrive_error(
+            "RedrivePolicy",
+            value,
+            f"Invalid value for maxReceiveCount: {count}, valid values are from 1 to 1000 both inclusive.",
+        )
+    if set(doc) - {"deadLetterTargetArn", "maxReceiveCount"}:
+        raise _redrive_error(
+            "RedrivePolicy", value, "Only following attributes are supported: [deadLetterTargetArn, maxReceiveCount]."
+        )
+    return json.dumps({"deadLetterTargetArn": arn, "maxReceiveCount": n}, separators=(",", ":"))
+
+
+def redrive_allow_policy(value: str) -> str:
+    try:
+        doc = json.loads(value)
+    except ValueError:
+        doc = None
+    if not isinstance(doc, dict):
+        raise _redrive_error("RedriveAllowPolicy", value, "Redrive allow policy is not a valid JSON map.")
+    permission = doc.get("redrivePermission")
+    arns = doc.get("sourceQueueArns")
+    if permission not in ("allowAll", "denyAll", "byQueue"):
+        raise _redrive_error(
+            "RedriveAllowPolicy", value, "redrivePermission must be one of allowAll, denyAll or byQueue."
+        )
+    if permission == "byQueue":
+        if not isinstance(arns, list) or not 1 <= len(arns) <= 10 or not all(isinstance(a, str) for a in arns):
+            raise _redrive_error(
+                "RedriveAllowPolicy", value, "Between 1 and 10 sourceQueueArns are required for byQueue."
+            )
+    elif arns is not None:
+        raise _redrive_error(
+            "RedriveAllowPolicy", value, "sourceQueueArns may only be given when redrivePermission is byQueue."
+        )
+    out: dict = {"redrivePermission": permission}
+    if permission == "byQueue":
+        out["sourceQueueArns"] = arns
+    return json.dumps(out, separators=(",", ":"))
+
+
+def check_fifo_token(name: str, value: str) -> None:
+    if not FIFO_TOKEN.match(value):
+        raise invalid_parameter(
+            f"Value {value} for parameter {name} is invalid. Reason: {name} can only include alphanumeric and "
+            "punctuation characters. 1 to 128 in length."
+        )
 
 
 def _bad_value(name: str) -> ServiceError:

@@ -1,0 +1,176 @@
+"""Dead-letter queues: redrive policies, ListDeadLetterSourceQueues and message move tasks."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+from broker import clock, ids
+from broker.context import RequestContext
+from broker.errors import ServiceError, invalid_parameter
+from broker.services.sqs import store
+from broker.services.sqs.queues import Queue, by_arn, parse_arn, queue_url, resolve
+
+MAX_VELOCITY = 500  # MaxNumberOfMessagesPerSecond, as AWS limits it
+
+
+async def check_redrive_policy(ctx: RequestContext, source_arn: str, source_fifo: bool, policy: str | None) -> None:
+    """The dead-letter target must exist in the same account and region, be of the same type, and allow this
+    source by its RedriveAllowPolicy."""
+    if not policy:
+        return
+    target_arn = json.loads(policy)["deadLetterTargetArn"]
+
+    def bad(reason: str) -> ServiceError:
+        return invalid_parameter(f"Value {policy} for parameter RedrivePolicy is invalid. Reason: {reason}")
+
+    parsed = parse_arn(target_arn)
+    if parsed is None or parsed[:2] != (ctx.region, source_arn.split(":")[4]):
+        raise bad("Dead-letter target must be in the same account and region as the source queue.")
+    if target_arn == source_arn:
+        raise bad("Dead-letter target can't be the source queue itself.")
+    target = await by_arn(ctx, target_arn)
+    if target is None:
+        raise bad("Dead letter target does not exist.")
+    if target.fifo != source_fifo:
+        raise bad("Dead-letter queue must be same type of queue as the source.")
+    allow = target.attrs.get("RedriveAllowPolicy")
+    if allow:
+        doc = json.loads(allow)
+        permission = doc["redrivePermission"]
+        if permission == "denyAll" or (permission == "byQueue" and source_arn not in doc["sourceQueueArns"]):
+            raise bad(f"Queue {target_arn} does not allow {source_arn} to use it as a dead-letter queue.")
+
+
+async def dead_letter_target(ctx: RequestContext, queue: Queue) -> dict | None:
+    """What receive needs to move over-received messages, or None when the queue has no (existing) DLQ."""
+    if not queue.dlq_arn:
+        return None
+    target = await by_arn(ctx, queue.dlq_arn)
+    if target is None:
+        return None
+    return {
+        "id": target.id,
+        "fifo": target.fifo,
+        "retention": target.retention,
+        "max_receives": queue.max_receives,
+        "source_arn": queue.arn,
+    }
+
+
+async def list_dead_letter_source_queues(ctx: RequestContext, p: dict) -> dict:
+    queue = await resolve(ctx, p["QueueUrl"])
+    max_results = p.get("MaxResults")
+    if max_results is not None and not 1 <= max_results <= 1000:
+        raise invalid_parameter(
+            f"Value {max_results} for parameter MaxResults is invalid. Reason: MaxResults must be an integer "
+            "between 1 and 1000."
+        )
+    after = _decode(p["NextToken"]) if p.get("NextToken") else None
+    limit = max_results or 1000
+    names = await ctx.runtime.db.read(
+        store.dead_letter_sources, queue.account, queue.region, queue.arn, after, limit + 1
+    )
+    out: dict = {"queueUrls": [queue_url(ctx, queue.account, n) for n in names[:limit]]}
+    if max_results is not None and len(names) > limit:
+        out["NextToken"] = _encode(names[limit - 1])
+    return out
+
+
+def _encode(name: str) -> str:
+    return base64.urlsafe_b64encode(json.dumps({"after": name}).encode()).decode()
+
+
+def _decode(token: str) -> str:
+    try:
+        return json.loads(base64.urlsafe_b64decode(token.encode()))["after"]
+    except (ValueError, KeyError, TypeError):
+        raise invalid_parameter("Invalid NextToken value.") from None
+
+
+# -- move tasks --------------------------------------------------------------------------------------------
+async def start_message_move_task(ctx: RequestContext, p: dict) -> dict:
+    source_arn = p["SourceArn"]
+    source = await by_arn(ctx, source_arn)
+    if source is None:
+        raise ServiceError(
+            "ResourceNotFoundException", "The resource that you specified for the SourceArn parameter doesn't exist."
+        )
+    if not await ctx.runtime.db.read(store.has_dead_letter_sources, source_arn):
+        raise invalid_parameter("Source queue must be configured as a Dead Letter Queue.")
+    destination_arn = p.get("DestinationArn")
+    if destination_arn is not None:
+        destination = await by_arn(ctx, destination_arn)
+        if destination is None:
+            raise ServiceError(
+                "ResourceNotFoundException",
+                "The resource that you specified for the DestinationArn parameter doesn't exist.",
+            )
+        if destination.fifo != source.fifo:
+            raise invalid_parameter("The source queue and the destination queue must be of the same type.")
+        if destination_arn == source_arn:
+            raise invalid_parameter("The source queue and the destination queue must be different.")
+    rate = p.get("MaxNumberOfMessagesPerSecond")
+    if rate is not None and not 1 <= rate <= MAX_VELOCITY:
+        raise invalid_parameter(
+            f"Value {rate} for parameter MaxNumberOfMessagesPerSecond is invalid. Reason: must be between 1 "
+            f"and {MAX_VELOCITY}."
+        )
+    now = clock.now_ms()
+    task_id = ids.uuid4()
+    handle = base64.b64encode(json.dumps({"taskId": task_id, "sourceArn": source_arn}).encode()).decode()
+    await ctx.runtime.db.write(
+        store.start_move_task,
+        {
+            "handle": handle,
+            "account": source.account,
+            "region": source.region,
+            "source_arn": source_arn,
+            "destination_arn": destination_arn,
+            "rate": rate,
+            "status": "RUNNING",
+            "started_at": now,
+            "failure_reason": None,
+            "progress_at": clock.wall_ms(),
+        },
+    )
+    return {"TaskHandle": handle}
+
+
+async def list_message_move_tasks(ctx: RequestContext, p: dict) -> dict:
+    source_arn = p["SourceArn"]
+    if await by_arn(ctx, source_arn) is None:
+        raise ServiceError(
+            "ResourceNotFoundException", "The resource that you specified for the SourceArn parameter doesn't exist."
+        )
+    max_results = p.get("MaxResults")
+    if max_results is not None and not 1 <= max_results <= 10:
+        raise invalid_parameter(
+            f"Value {max_results} for parameter MaxResults is invalid. Reason: must be between 1 and 10."
+        )
+    tasks = await ctx.runtime.db.read(store.list_move_tasks, source_arn, max_results or 1)
+    return {"Results": [_task(t) for t in tasks]}
+
+
+def _task(t: dict) -> dict:
+    out = {
+        "Status": t["status"],
+        "SourceArn": t["source_arn"],
+        "ApproximateNumberOfMessagesMoved": t["moved"],
+        "ApproximateNumberOfMessagesToMove": t["to_move"],
+        "StartedTimestamp": t["started_at"],
+    }
+    if t["status"] == "RUNNING":
+        out["TaskHandle"] = t["handle"]
+    if t["destination_arn"]:
+        out["DestinationArn"] = t["destination_arn"]
+    if t["rate"]:
+        out["MaxNumberOfMessagesPerSecond"] = t["rate"]
+    if t["failure_reason"]:
+        out["FailureReason"] = t["failure_reason"]
+    return out
+
+
+async def cancel_message_move_task(ctx: RequestContext, p: dict) -> dict:
+    task = await ctx.runtime.db.write(store.cancel_move_task, p["TaskHandle"])
+    return {"ApproximateNumberOfMessagesMoved": task["moved"]}
