@@ -39,11 +39,12 @@ def _parser() -> argparse.ArgumentParser:
     up = dbsub.add_parser("upgrade", help="apply migrations")
     _common(up)
     b = sub.add_parser("bench", help="run a benchmark against a fresh broker")
-    b.add_argument("target", choices=["sqs"])
+    b.add_argument("target", choices=["sqs", "sqs-fifo"])
     b.add_argument("--duration", type=float, default=10.0)
     b.add_argument("--workers", type=int, default=2)
     b.add_argument("--connections", type=int, default=32)
     b.add_argument("--out", help="write results as JSON here")
+    b.add_argument("--move-messages", type=int, default=10000, help="sqs-fifo: messages per move-task run")
     return p
 
 

@@ -31,3 +31,8 @@ class ServiceUnavailable(ServiceError):
 
     def __init__(self, message: str = "Service is unavailable. Please retry.") -> None:
         super().__init__("ServiceUnavailable", message, status=503, sender_fault=False)
+
+
+def not_found(message: str) -> ServiceError:
+    """ResourceNotFoundException, which AWS answers with HTTP 404."""
+    return ServiceError("ResourceNotFoundException", message, status=404)

@@ -102,6 +102,8 @@ class Gateway:
             result = await _call(spec, op_name, ctx, params, receive)
         except ServiceError as e:
             return json_protocol.render_error(spec, e, request_id)
+        except ClientGone:
+            raise
         except Exception:  # noqa: BLE001 - a bug, never bad input
             log.exception("internal error in %s.%s", spec.name, op_name)
             return json_protocol.render_error(spec, _internal(), request_id)
@@ -146,6 +148,8 @@ class Gateway:
             result = await _call(spec, action, ctx, parsed, receive)
         except ServiceError as e:
             return query_protocol.render_error(spec, e, request_id)
+        except ClientGone:
+            raise
         except Exception:  # noqa: BLE001 - a bug, never bad input
             log.exception("internal error in %s.%s", spec.name, action)
             return query_protocol.render_error(spec, _internal(), request_id)

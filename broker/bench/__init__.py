@@ -7,6 +7,8 @@ import argparse
 
 
 def run(args: argparse.Namespace) -> int:
-    from broker.bench.sqs import main
-
+    if args.target == "sqs-fifo":
+        from broker.bench.sqs_fifo import main
+    else:
+        from broker.bench.sqs import main
     return main(args)

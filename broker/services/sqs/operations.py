@@ -258,7 +258,7 @@ def _fifo_ids(queue: Queue, p: dict, body: str, delay: int | None) -> tuple[str 
                 "parameter that is not valid for this queue type."
             )
         return group, None  # a group id on a standard queue is kept (fair queues)
-    if delay is not None:
+    if delay:
         raise invalid_parameter(
             f"Value {delay} for parameter DelaySeconds is invalid. Reason: The request include parameter that is "
             "not valid for this queue type."
@@ -320,6 +320,16 @@ async def send_message_batch(ctx: RequestContext, p: dict) -> dict:
     entries = p.get("Entries") or []
     validation.batch_ids(entries, "SendMessageBatchRequestEntry")
     queue = await resolve(ctx, p["QueueUrl"])
+    if queue.fifo:
+        # On a FIFO queue a missing group or deduplication id refuses the whole request.
+        for entry in entries:
+            if entry.get("MessageGroupId") is None:
+                raise invalid_parameter("The request must contain the parameter MessageGroupId.")
+            if entry.get("MessageDeduplicationId") is None and not queue.content_dedup:
+                raise invalid_parameter(
+                    "The queue should either have ContentBasedDeduplication enabled or MessageDeduplicationId "
+                    "provided explicitly"
+                )
     now = clock.now_ms()
     rows, successful, failed, total = [], [], [], 0
     for entry in entries:
@@ -505,7 +515,12 @@ def parse_handle(queue: Queue, handle: str) -> tuple[int, str]:
 async def delete_message(ctx: RequestContext, p: dict) -> dict:
     queue = await resolve(ctx, p["QueueUrl"])
     handle = parse_handle(queue, p["ReceiptHandle"])
-    await ctx.runtime.db.write(store.delete_messages, queue.id, [handle], queue.fifo)
+    if queue.fifo:
+        (expired,) = await ctx.runtime.db.write(store.delete_fifo, queue.id, [handle], clock.now_ms())
+        if expired:
+            raise invalid_parameter("The receipt handle has expired.")
+    else:
+        await ctx.runtime.db.write(store.delete_messages, queue.id, [handle])
     return {}
 
 
@@ -516,13 +531,19 @@ async def delete_message_batch(ctx: RequestContext, p: dict) -> dict:
     handles, successful, failed = [], [], []
     for entry in entries:
         try:
-            handles.append(parse_handle(queue, entry["ReceiptHandle"]))
+            handles.append((entry["Id"], parse_handle(queue, entry["ReceiptHandle"])))
         except ServiceError as e:
             failed.append(_failure(entry["Id"], e))
-            continue
-        successful.append({"Id": entry["Id"]})
-    if handles:
-        await ctx.runtime.db.write(store.delete_messages, queue.id, handles, queue.fifo)
+    if handles and queue.fifo:
+        expired = await ctx.runtime.db.write(store.delete_fifo, queue.id, [h for _e, h in handles], clock.now_ms())
+        for (entry_id, _h), gone in zip(handles, expired, strict=True):
+            if gone:
+                failed.append(_failure(entry_id, invalid_parameter("The receipt handle has expired.")))
+            else:
+                successful.append({"Id": entry_id})
+    elif handles:
+        await ctx.runtime.db.write(store.delete_messages, queue.id, [h for _e, h in handles])
+        successful.extend({"Id": entry_id} for entry_id, _h in handles)
     return {"Successful": successful, "Failed": failed}
 
 

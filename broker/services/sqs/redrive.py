@@ -7,7 +7,7 @@ import json
 
 from broker import clock, ids
 from broker.context import RequestContext
-from broker.errors import ServiceError, invalid_parameter
+from broker.errors import ServiceError, invalid_parameter, not_found
 from broker.services.sqs import store
 from broker.services.sqs.queues import Queue, by_arn, parse_arn, queue_url, resolve
 
@@ -93,17 +93,14 @@ async def start_message_move_task(ctx: RequestContext, p: dict) -> dict:
     source_arn = p["SourceArn"]
     source = await by_arn(ctx, source_arn)
     if source is None:
-        raise ServiceError(
-            "ResourceNotFoundException", "The resource that you specified for the SourceArn parameter doesn't exist."
-        )
+        raise not_found("The resource that you specified for the SourceArn parameter doesn't exist.")
     if not await ctx.runtime.db.read(store.has_dead_letter_sources, source_arn):
         raise invalid_parameter("Source queue must be configured as a Dead Letter Queue.")
     destination_arn = p.get("DestinationArn")
     if destination_arn is not None:
         destination = await by_arn(ctx, destination_arn)
         if destination is None:
-            raise ServiceError(
-                "ResourceNotFoundException",
+            raise not_found(
                 "The resource that you specified for the DestinationArn parameter doesn't exist.",
             )
         if destination.fifo != source.fifo:
@@ -140,9 +137,7 @@ async def start_message_move_task(ctx: RequestContext, p: dict) -> dict:
 async def list_message_move_tasks(ctx: RequestContext, p: dict) -> dict:
     source_arn = p["SourceArn"]
     if await by_arn(ctx, source_arn) is None:
-        raise ServiceError(
-            "ResourceNotFoundException", "The resource that you specified for the SourceArn parameter doesn't exist."
-        )
+        raise not_found("The resource that you specified for the SourceArn parameter doesn't exist.")
     max_results = p.get("MaxResults")
     if max_results is not None and not 1 <= max_results <= 10:
         raise invalid_parameter(
@@ -172,5 +167,13 @@ def _task(t: dict) -> dict:
 
 
 async def cancel_message_move_task(ctx: RequestContext, p: dict) -> dict:
-    task = await ctx.runtime.db.write(store.cancel_move_task, p["TaskHandle"])
+    handle = p["TaskHandle"]
+    try:
+        doc = json.loads(base64.b64decode(handle, validate=True))
+        valid = isinstance(doc, dict) and {"taskId", "sourceArn"} <= set(doc)
+    except (ValueError, TypeError):
+        valid = False
+    if not valid:
+        raise invalid_parameter("Value for parameter TaskHandle is invalid.")
+    task = await ctx.runtime.db.write(store.cancel_move_task, handle)
     return {"ApproximateNumberOfMessagesMoved": task["moved"]}

@@ -6,9 +6,11 @@ import json
 from typing import Any
 
 from sqlalchemy import Connection, and_, bindparam, case, delete, func, insert, select, text, update
+from sqlalchemy.dialects import postgresql as pg_dialect
+from sqlalchemy.dialects import sqlite as sqlite_dialect
 
 from broker import ids
-from broker.errors import ServiceError
+from broker.errors import ServiceError, not_found
 from broker.services.sqs.validation import DEFAULTS, FIFO_DEFAULTS
 from broker.storage.db import Tx
 from broker.storage.helpers import upsert
@@ -181,6 +183,7 @@ def purge(tx: Tx, queue_id: int, now: int) -> None:
             "PurgeQueueInProgress", "Only one PurgeQueue operation on each queue is allowed every 60 seconds."
         )
     tx.conn.execute(delete(m).where(and_(m.c.queue_id == queue_id, m.c.sent_at <= now)))
+    tx.conn.execute(delete(dd).where(dd.c.queue_id == queue_id))  # a purge also forgets FIFO deduplication
     tx.conn.execute(update(q).where(q.c.id == queue_id).values(purged_at=now))
 
 
@@ -301,12 +304,29 @@ _delete = Prepared(
 )
 
 
-def delete_messages(tx: Tx, queue_id: int, handles: list[tuple[int, str]], unblocks: bool = False) -> None:
-    """Delete by (row id, receipt token). A stale or already-used handle deletes nothing, as on AWS.
-    `unblocks`: a FIFO delete may free its message group for waiting receivers."""
+def delete_messages(tx: Tx, queue_id: int, handles: list[tuple[int, str]]) -> None:
+    """Delete by (row id, receipt token). A stale or already-used handle deletes nothing, as on AWS."""
     _delete.executemany(tx.conn, [{"id": i, "q": queue_id, "token": t} for i, t in handles])
-    if unblocks:
-        tx.wake(f"sqs:{queue_id}")
+
+
+def delete_fifo(tx: Tx, queue_id: int, handles: list[tuple[int, str]], now: int) -> list[bool]:
+    """FIFO delete: a handle whose visibility ran out (or that was superseded) has expired and deletes nothing.
+    Per handle True if expired. A delete frees the message's group for waiting receivers."""
+    expired = []
+    for row_id, token in handles:
+        row = tx.conn.execute(
+            select(m.c.visible_at, m.c.receipt).where(and_(m.c.id == row_id, m.c.queue_id == queue_id))
+        ).first()
+        if row is None:
+            expired.append(False)  # already deleted: succeeds, as on AWS
+            continue
+        if row[1] != token or row[0] <= now:
+            expired.append(True)
+            continue
+        tx.conn.execute(delete(m).where(m.c.id == row_id))
+        expired.append(False)
+    tx.wake(f"sqs:{queue_id}")
+    return expired
 
 
 VISIBILITY_LIMIT_MS = 43_200_000
@@ -382,44 +402,83 @@ def _allocate_seqs(tx: Tx, queue_id: int, count: int) -> int:
     return last - count + 1
 
 
+_dedup_hit = Prepared(
+    select(dd.c.message_id, dd.c.seq).where(
+        and_(
+            dd.c.queue_id == bindparam("q"),
+            dd.c.scope == bindparam("scope"),
+            dd.c.dedup_id == bindparam("dedup"),
+            dd.c.expires_at > bindparam("now"),
+        )
+    )
+)
+_seq_alloc = Prepared(update(q).where(q.c.id == bindparam("q")).values(seq=q.c.seq + bindparam("k")).returning(q.c.seq))
+
+
+def _dedup_upsert(dialect) -> Prepared:  # noqa: ANN001
+    stmt = dialect.insert(dd).values(
+        queue_id=bindparam("queue_id"),
+        scope=bindparam("scope"),
+        dedup_id=bindparam("dedup_id"),
+        message_id=bindparam("message_id"),
+        seq=bindparam("seq"),
+        expires_at=bindparam("expires_at"),
+    )
+    return Prepared(
+        stmt.on_conflict_do_update(
+            index_elements=["queue_id", "scope", "dedup_id"],
+            set_={
+                "message_id": stmt.excluded.message_id,
+                "seq": stmt.excluded.seq,
+                "expires_at": stmt.excluded.expires_at,
+            },
+        )
+    )
+
+
+_dedup_upsert_sqlite = _dedup_upsert(sqlite_dialect)
+_dedup_upsert_pg = _dedup_upsert(pg_dialect)
+
+
+def _allocate_seqs(tx: Tx, queue_id: int, count: int) -> int:
+    """Reserve `count` sequence numbers of the queue; returns the first."""
+    cur = _seq_alloc.execute(tx.conn, {"q": queue_id, "k": count})
+    last = cur.fetchone()[0]
+    cur.close()
+    return last - count + 1
+
+
 def insert_fifo(tx: Tx, queue_id: int, rows: list[dict[str, Any]], group_scope: bool, now: int) -> list[tuple]:
     """Insert FIFO messages within the 5-minute deduplication window.
 
     Returns per row (message_id, seq, duplicate): a duplicate answers with the original message and is not
     enqueued again."""
-    results: list[tuple | None] = []
-    fresh: list[tuple[int, dict]] = []
-    seen: dict[tuple[str, str], int] = {}
-    for i, row in enumerate(rows):
+    results: list[tuple] = []
+    fresh: list[dict] = []
+    seen: dict[tuple[str, str], dict] = {}
+    for row in rows:
         scope = row["group_id"] if group_scope else ""
         key = (scope, row["dedup_id"])
         if key in seen:  # a duplicate within this very batch
-            results.append(("same", seen[key]))
+            results.append(("batch", seen[key]))
             continue
-        hit = tx.conn.execute(
-            select(dd.c.message_id, dd.c.seq).where(
-                and_(
-                    dd.c.queue_id == queue_id,
-                    dd.c.scope == scope,
-                    dd.c.dedup_id == row["dedup_id"],
-                    dd.c.expires_at > now,
-                )
-            )
-        ).first()
+        cur = _dedup_hit.execute(tx.conn, {"q": queue_id, "scope": scope, "dedup": row["dedup_id"], "now": now})
+        hit = cur.fetchone()
+        cur.close()
         if hit is not None:
             results.append((hit[0], hit[1], True))
             continue
-        seen[key] = i
-        fresh.append((i, row))
-        results.append(None)
+        seen[key] = row
+        fresh.append(row)
+        results.append(("new", row))
     if fresh:
         first = _allocate_seqs(tx, queue_id, len(fresh))
-        for k, (i, row) in enumerate(fresh):
+        for k, row in enumerate(fresh):
             row["seq"] = first + k
-            results[i] = (row["message_id"], row["seq"], False)
-            upsert(
-                tx.conn,
-                dd,
+        upsert_dedup = _dedup_upsert_pg if tx.is_pg else _dedup_upsert_sqlite
+        upsert_dedup.executemany(
+            tx.conn,
+            [
                 {
                     "queue_id": queue_id,
                     "scope": row["group_id"] if group_scope else "",
@@ -427,33 +486,96 @@ def insert_fifo(tx: Tx, queue_id: int, rows: list[dict[str, Any]], group_scope: 
                     "message_id": row["message_id"],
                     "seq": row["seq"],
                     "expires_at": now + DEDUP_WINDOW_MS,
-                },
-                ["queue_id", "scope", "dedup_id"],
-            )
-        _insert.executemany(tx.conn, [row for _i, row in fresh])
+                }
+                for row in fresh
+            ],
+        )
+        _insert.executemany(tx.conn, fresh)
         tx.wake(f"sqs:{queue_id}")
     out = []
     for r in results:
-        if r is not None and r[0] == "same":
-            orig = results[r[1]]
-            out.append((orig[0], orig[1], True))
+        if r[0] == "new":
+            out.append((r[1]["message_id"], r[1]["seq"], False))
+        elif r[0] == "batch":
+            out.append((r[1]["message_id"], r[1]["seq"], True))
         else:
             out.append(r)
     return out
 
 
 # -- receiving with FIFO groups and dead-letter redrive ---------------------------------------------------
-_PICK_STANDARD = (
-    "SELECT id, receive_count FROM sqs_messages WHERE queue_id = :q AND visible_at <= :now AND expires_at > :now "
-    "ORDER BY visible_at LIMIT :n"
+_pick_standard = Prepared(
+    text(
+        "SELECT id, receive_count FROM sqs_messages WHERE queue_id = :q AND visible_at <= :now AND expires_at > :now "
+        "ORDER BY visible_at LIMIT :n"
+    )
 )
-# FIFO: oldest first by sequence, skipping every group that has a message in flight. "+visible_at" keeps
-# SQLite on the (queue_id, seq) index, which also serves the ORDER BY.
-_PICK_FIFO = (
-    "SELECT id, receive_count FROM sqs_messages WHERE queue_id = :q AND +visible_at <= :now AND expires_at > :now "
-    "AND (group_id IS NULL OR group_id NOT IN (SELECT f.group_id FROM sqs_messages f WHERE f.queue_id = :q "
-    "AND f.visible_at > :now AND f.receive_count > 0 AND f.group_id IS NOT NULL)) ORDER BY seq LIMIT :n"
+_pick_standard_pg = Prepared(
+    text(
+        "SELECT id, receive_count FROM sqs_messages WHERE queue_id = :q AND visible_at <= :now AND expires_at > :now "
+        "ORDER BY visible_at LIMIT :n FOR UPDATE SKIP LOCKED"
+    )
 )
+# FIFO: for each group, the lowest sequence number in flight; a message behind it waits.
+_fifo_blocked = Prepared(
+    text(
+        "SELECT group_id, MIN(seq) FROM sqs_messages WHERE queue_id = :q AND visible_at > :now AND receive_count > 0 "
+        "AND group_id IS NOT NULL GROUP BY group_id"
+    )
+)
+# FIFO candidates in sequence order. "+visible_at" keeps SQLite on the (queue_id, seq) index.
+_fifo_candidates = Prepared(
+    text(
+        "SELECT id, receive_count, group_id, seq FROM sqs_messages WHERE queue_id = :q AND +visible_at <= :now "
+        "AND expires_at > :now AND seq > :after ORDER BY seq LIMIT :lim"
+    )
+)
+_mark_received = Prepared(
+    update(m)
+    .where(m.c.id == bindparam("rid"))
+    .values(
+        visible_at=bindparam("until"),
+        receipt=bindparam("token"),
+        receive_count=m.c.receive_count + 1,
+        first_received_at=func.coalesce(m.c.first_received_at, bindparam("now")),
+        received_at=bindparam("now"),
+    )
+    .returning(*_RETURNED)
+)
+FIFO_SCAN_LIMIT = 5000
+
+
+def _fetch(prepared: Prepared, tx: Tx, params: dict) -> list[tuple]:
+    cur = prepared.execute(tx.conn, params)
+    rows = cur.fetchall()
+    cur.close()
+    return rows
+
+
+def _pick_fifo(tx: Tx, queue_id: int, now: int, n: int) -> list[tuple[int, int]]:
+    """Up to n (id, receive_count) of a FIFO queue: only messages with no earlier message of their group in
+    flight, in order; as many as possible from the first group, then the next (as AWS returns them)."""
+    blocked = dict(_fetch(_fifo_blocked, tx, {"q": queue_id, "now": now}))
+    groups: dict[str, list[tuple[int, int]]] = {}
+    after, scanned, found = -1, 0, 0
+    batch = max(100, n * 20)
+    while scanned < FIFO_SCAN_LIMIT:
+        rows = _fetch(_fifo_candidates, tx, {"q": queue_id, "now": now, "after": after, "lim": batch})
+        for rid, count, group, seq in rows:
+            if group in blocked and seq > blocked[group]:
+                continue
+            groups.setdefault(group, []).append((rid, count))
+            found += 1
+        scanned += len(rows)
+        if len(rows) < batch or found >= n:
+            break
+        after = rows[-1][3]
+    picked: list[tuple[int, int]] = []
+    for members in groups.values():
+        picked.extend(members[: n - len(picked)])
+        if len(picked) >= n:
+            break
+    return picked
 
 
 def receive_general(
@@ -466,37 +588,28 @@ def receive_general(
     if fifo and tx.is_pg:
         # One FIFO receive at a time per queue across nodes, so two receivers never split a group.
         tx.conn.execute(select(q.c.id).where(q.c.id == queue_id).with_for_update())
-    sql = _PICK_FIFO if fifo else _PICK_STANDARD
-    if tx.is_pg and not fifo:
-        sql += " FOR UPDATE SKIP LOCKED"
-    got: list[int] = []
+    rows: list[dict] = []
     for _ in range(20):
-        picked = tx.conn.execute(text(sql), {"q": queue_id, "now": now, "n": n - len(got)}).all()
+        if fifo:
+            picked = _pick_fifo(tx, queue_id, now, n - len(rows))
+        else:
+            pick = _pick_standard_pg if tx.is_pg else _pick_standard
+            picked = _fetch(pick, tx, {"q": queue_id, "now": now, "n": n - len(rows)})
         if not picked:
             break
-        over = [r[0] for r in picked if dead_letter and r[1] >= dead_letter["max_receives"]]
-        keep = [r[0] for r in picked if not (dead_letter and r[1] >= dead_letter["max_receives"])]
-        if keep:
-            tx.conn.execute(
-                update(m)
-                .where(m.c.id.in_(keep))
-                .values(
-                    visible_at=until,
-                    receipt=token,
-                    receive_count=m.c.receive_count + 1,
-                    first_received_at=func.coalesce(m.c.first_received_at, now),
-                    received_at=now,
+        limit = dead_letter["max_receives"] if dead_letter else None
+        over = [r[0] for r in picked if limit is not None and r[1] >= limit]
+        for rid, count in picked:
+            if limit is None or count < limit:
+                rows.extend(
+                    _mark_received.fetch_dicts(tx.conn, {"rid": rid, "until": until, "token": token, "now": now})
                 )
-            )
-            got.extend(keep)
         if over:
             _dead_letter(tx, over, dead_letter, now)
-        if len(got) >= n or not over:
+        if len(rows) >= n or not over:
             break
-    if not got:
-        return []
-    rows = [dict(r) for r in tx.conn.execute(select(*_RETURNED).where(m.c.id.in_(got))).mappings()]
-    rows.sort(key=lambda r: (r["seq"] or 0, r["id"]) if fifo else r["id"])
+    if not fifo:
+        rows.sort(key=lambda r: r["id"])
     return rows
 
 
@@ -536,13 +649,18 @@ def receive_with_attempt(
     ).first()
     if hit is not None:
         ids = json.loads(hit[1])
+        # A retry within the window returns the same messages and resets their visibility timeout.
+        tx.conn.execute(
+            update(m).where(and_(m.c.id.in_(ids), m.c.receipt == hit[0], m.c.visible_at > now)).values(visible_at=until)
+        )
         rows = [
             dict(r)
             for r in tx.conn.execute(
                 select(*_RETURNED).where(and_(m.c.id.in_(ids), m.c.receipt == hit[0], m.c.visible_at > now))
             ).mappings()
         ]
-        rows.sort(key=lambda r: (r["seq"] or 0, r["id"]))
+        order = {rid: i for i, rid in enumerate(ids)}
+        rows.sort(key=lambda r: order[r["id"]])
         return rows
     rows = receive_general(tx, queue_id, now, n, until, token, True, dead_letter)
     upsert(
@@ -607,14 +725,12 @@ def start_move_task(tx: Tx, values: dict) -> None:
     ).first()
     if active is not None:
         raise ServiceError(
-            "UnsupportedOperation",
+            "InvalidParameterValue",
             "There is already a task running. Only one active task is allowed for a source queue arn at a given time.",
         )
     source = _queue_by_arn(tx.conn, values["source_arn"])
     if source is None:
-        raise ServiceError(
-            "ResourceNotFoundException", "The resource that you specified for the SourceArn parameter doesn't exist."
-        )
+        raise not_found("The resource that you specified for the SourceArn parameter doesn't exist.")
     count = tx.conn.execute(select(func.count(), func.max(m.c.id)).where(m.c.queue_id == source["id"])).one()
     tx.conn.execute(insert(mt).values(**values, moved=0, to_move=count[0], high_water=count[1] or 0))
     tx.wake("sqs:moves")
@@ -630,11 +746,9 @@ def list_move_tasks(conn: Connection, source_arn: str, limit: int) -> list[dict]
 def cancel_move_task(tx: Tx, handle: str) -> dict:
     row = tx.conn.execute(select(mt).where(mt.c.handle == handle)).mappings().first()
     if row is None:
-        raise ServiceError("ResourceNotFoundException", "The specified task handle doesn't exist.")
+        raise not_found("The specified task handle doesn't exist.")
     if row["status"] != "RUNNING":
-        raise ServiceError(
-            "ResourceNotFoundException", f"Only a RUNNING task can be cancelled; this task is {row['status']}."
-        )
+        raise not_found(f"Only a RUNNING task can be cancelled; this task is {row['status']}.")
     tx.conn.execute(update(mt).where(mt.c.id == row["id"]).values(status="CANCELLED"))
     return dict(row)
 
@@ -656,7 +770,7 @@ def move_step(tx: Tx, task_id: int, now: int, wall_ms: int, default_rate: int, c
         return 0
     source = _queue_by_arn(tx.conn, task["source_arn"])
     if source is None:
-        return _finish(tx, task_id, "FAILED", "The source queue no longer exists.")
+        return _finish(tx, task_id, "FAILED", "AWS.SimpleQueueService.NonExistentQueue")
     rows = [
         dict(r)
         for r in tx.conn.execute(
@@ -688,7 +802,7 @@ def move_step(tx: Tx, task_id: int, now: int, wall_ms: int, default_rate: int, c
             targets[arn] = _queue_by_arn(tx.conn, arn)
         dest = targets[arn]
         if dest is None:
-            return _finish(tx, task_id, "FAILED", f"The destination queue {arn} does not exist.")
+            return _finish(tx, task_id, "FAILED", "AWS.SimpleQueueService.NonExistentQueue")
         out.append((dest, row))
     moved_ids = []
     for dest, row in out:

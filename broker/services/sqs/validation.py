@@ -94,8 +94,11 @@ def normalize_attributes(attrs: dict[str, str], *, creating: bool, fifo: bool) -
     for name, value in attrs.items():
         if name == "FifoQueue":
             if not creating:
-                raise ServiceError("InvalidAttributeName", f"Unknown Attribute {name}.")
-            if fifo:
+                if not fifo:
+                    raise ServiceError("InvalidAttributeName", f"Unknown Attribute {name}.")
+                if not isinstance(value, str) or value.lower() != "true":
+                    raise ServiceError("InvalidAttributeValue", "Modifying queue type is not supported.")
+            elif fifo:
                 out[name] = "true"
             continue
         if name in FIFO_ONLY and not fifo:
