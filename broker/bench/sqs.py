@@ -138,6 +138,14 @@ class Client:
         self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
 
     def call(self, op: str, body: dict) -> dict:
+        try:
+            return self._call(op, body)
+        except (ConnectionError, http.client.HTTPException):
+            # The server closes idle keep-alive connections (between phases): reconnect once.
+            self.conn.close()
+            return self._call(op, body)
+
+    def _call(self, op: str, body: dict) -> dict:
         self.conn.request(
             "POST",
             "/",

@@ -309,24 +309,31 @@ def delete_messages(tx: Tx, queue_id: int, handles: list[tuple[int, str]]) -> No
     _delete.executemany(tx.conn, [{"id": i, "q": queue_id, "token": t} for i, t in handles])
 
 
+_delete_in_flight = Prepared(
+    delete(m).where(
+        and_(
+            m.c.id == bindparam("id"),
+            m.c.queue_id == bindparam("q"),
+            m.c.receipt == bindparam("token"),
+            m.c.visible_at > bindparam("now"),
+        )
+    )
+)
+_exists = Prepared(select(m.c.id).where(and_(m.c.id == bindparam("id"), m.c.queue_id == bindparam("q"))))
+
+
 def delete_fifo(tx: Tx, queue_id: int, handles: list[tuple[int, str]], now: int) -> list[bool]:
     """FIFO delete: a handle whose visibility ran out (or that was superseded) has expired and deletes nothing.
     Per handle True if expired. A delete frees the message's group for waiting receivers."""
-    expired = []
-    for row_id, token in handles:
-        row = tx.conn.execute(
-            select(m.c.visible_at, m.c.receipt).where(and_(m.c.id == row_id, m.c.queue_id == queue_id))
-        ).first()
-        if row is None:
-            expired.append(False)  # already deleted: succeeds, as on AWS
-            continue
-        if row[1] != token or row[0] <= now:
-            expired.append(True)
-            continue
-        tx.conn.execute(delete(m).where(m.c.id == row_id))
-        expired.append(False)
+    deleted = _delete_in_flight.executemany(
+        tx.conn, [{"id": i, "q": queue_id, "token": t, "now": now} for i, t in handles]
+    )
     tx.wake(f"sqs:{queue_id}")
-    return expired
+    if deleted == len(handles):
+        return [False] * len(handles)
+    # Some were not deleted: those still present have an expired handle; absent ones were deleted (now or
+    # before, which succeeds on AWS too).
+    return [bool(_fetch(_exists, tx, {"id": i, "q": queue_id})) for i, _t in handles]
 
 
 VISIBILITY_LIMIT_MS = 43_200_000
