@@ -32,6 +32,7 @@ format: $(STAMP)
 bench: $(STAMP)
 	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	$(BIN)/broker bench sqs --out bench-results/sqs.json
+	$(BIN)/broker bench sqs-fifo --out bench-results/sqs-fifo.json
 
 clean:
 	rm -rf $(VENV) data bench-results
