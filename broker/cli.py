@@ -44,6 +44,7 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--workers", type=int, default=2)
     b.add_argument("--connections", type=int, default=32)
     b.add_argument("--out", help="write results as JSON here")
+    b.add_argument("--db-url", help="benchmark on this (empty) PostgreSQL database instead of SQLite")
     b.add_argument("--move-messages", type=int, default=10000, help="sqs-fifo: messages per move-task run")
     return p
 

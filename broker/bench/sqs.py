@@ -110,6 +110,13 @@ response = function(status) if status == 200 then items = items + 1 end end
 """
 
 
+def storage_args(args: argparse.Namespace, tmp: str) -> list[str]:
+    """Where the benchmarked broker keeps its state: a fresh SQLite data dir, or the given PostgreSQL database."""
+    if getattr(args, "db_url", None):
+        return ["--db-url", args.db_url]
+    return ["--data-dir", str(Path(tmp) / "data")]
+
+
 def _free_port() -> int:
     import socket
 
@@ -251,10 +258,13 @@ def main(args: argparse.Namespace) -> int:
     d = args.duration
     c = args.connections
     results: dict = {
+        "backend": "postgresql" if args.db_url else "sqlite",
         "workers": args.workers,
         "connections": c,
         "duration_s": d,
-        "durability": "sqlite WAL, synchronous=NORMAL (survives kill -9)",
+        "durability": "postgresql commit (synchronous_commit as configured)"
+        if args.db_url
+        else "sqlite WAL, synchronous=NORMAL (survives kill -9)",
         "cpus": os.cpu_count(),
     }
     env = {**os.environ, "BROKER_LOG_LEVEL": "warning"}
@@ -303,8 +313,7 @@ def main(args: argparse.Namespace) -> int:
                 str(port),
                 "--workers",
                 str(args.workers),
-                "--data-dir",
-                str(Path(tmp) / "data"),
+                *storage_args(args, tmp),
             ],
             port,
             env,

@@ -10,7 +10,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from broker.bench.sqs import HEADERS_LUA, RECEIVE_DELETE_LUA, Client, _free_port, _start, _stop
+from broker.bench.sqs import HEADERS_LUA, RECEIVE_DELETE_LUA, Client, _free_port, _start, _stop, storage_args
 from broker.bench.wrk import require_wrk, run_wrk
 
 FIFO_SEND_LUA = (
@@ -88,8 +88,7 @@ def main(args: argparse.Namespace) -> int:
                 str(port),
                 "--workers",
                 str(args.workers),
-                "--data-dir",
-                str(Path(tmp) / "data"),
+                *storage_args(args, tmp),
             ],
             port,
             env,
