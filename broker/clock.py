@@ -15,11 +15,6 @@ def now_ms() -> int:
     return int(time.time() * 1000) + _offset_ms
 
 
-def now() -> float:
-    """Seconds since the epoch, as a float."""
-    return time.time() + _offset_ms / 1000.0
-
-
 def offset_ms() -> int:
     return _offset_ms
 

@@ -19,8 +19,3 @@ def uuid4() -> str:
 
 def token(nbytes: int = 6) -> str:
     return f"{_rand.getrandbits(nbytes * 8):0{nbytes * 2}x}"
-
-
-def reseed() -> None:
-    """Call in a forked child so it does not repeat its parent's sequence."""
-    _rand.seed(os.urandom(32))

@@ -81,9 +81,6 @@ class Notifier:
     def stop(self) -> None:
         self.transport.stop()
 
-    def watch(self, *keys: str) -> Watch:
-        return Watch(self, keys)
-
     def subscribe(self, prefix: str, handler: Callable[[str], None]) -> None:
         """Call `handler(key)` in the loop thread for every key with this prefix, local or remote."""
         self._handlers.append((prefix, handler))

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import time
 
-from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy import and_, or_, select, update
 
 from broker.storage.db import Tx
 from broker.storage.helpers import insert_ignore
@@ -29,10 +29,6 @@ def acquire(tx: Tx, name: str, owner: str, ttl_ms: int) -> bool:
     if res.rowcount:
         return True
     return insert_ignore(tx.conn, leases, {"name": name, "owner": owner, "expires_at": now + ttl_ms}) == 1
-
-
-def release(tx: Tx, name: str, owner: str) -> None:
-    tx.conn.execute(delete(leases).where(and_(leases.c.name == name, leases.c.owner == owner)))
 
 
 def holders(conn) -> list[dict]:  # noqa: ANN001

@@ -1,9 +1,10 @@
 """Database access for one process: a writer thread that group-commits, and a small reader pool.
 
 Every write of a request runs as a *unit* (a plain function taking a Tx) on the writer thread. The thread takes
-all units queued at that moment and runs them in one transaction, each inside a savepoint, then commits once
-and only then resolves the requests' futures: a request is answered only after its data is committed, and many
-concurrent requests share one commit. Database calls never run on the event loop.
+all units queued at that moment and runs them in one transaction, commits once and only then resolves the
+requests' futures: a request is answered only after its data is committed, and many concurrent requests share one
+commit. If one unit fails, the batch is run again with a savepoint per unit, so only that unit fails; a deadlock
+or serialization failure (PostgreSQL, several nodes) re-runs the batch. Database calls never run on the event loop.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from sqlalchemy import Connection
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError
 
 from broker.config import Settings
 from broker.errors import ServiceError, ServiceUnavailable
@@ -30,6 +31,7 @@ from broker.storage.engine import make_engine
 log = logging.getLogger("broker.db")
 
 CHECKPOINT_INTERVAL = 0.5
+RETRIES = 3
 
 
 class CommitListener(Protocol):
@@ -56,14 +58,37 @@ class _UnitFailed(Exception):
     """A unit of a multi-unit batch raised; the batch is retried with savepoints."""
 
 
+def _driver_errors() -> tuple[type[Exception], ...]:
+    """The DBAPI drivers' own base errors: prepared statements run on the raw cursor and raise these."""
+    import sqlite3
+
+    errors: list[type[Exception]] = [DBAPIError, sqlite3.Error]
+    try:
+        import psycopg
+
+        errors.append(psycopg.Error)
+    except ImportError:  # pragma: no cover - psycopg is a dependency
+        pass
+    return tuple(errors)
+
+
+DB_ERRORS = _driver_errors()
+RETRYABLE_SQLSTATES = {"40001", "40P01"}  # serialization failure, deadlock detected
+
+
 def _is_db_failure(e: Exception) -> bool:
-    return isinstance(e, OperationalError)
+    return isinstance(e, DB_ERRORS)
+
+
+def _is_retryable(e: Exception) -> bool:
+    orig = getattr(e, "orig", e)
+    return getattr(orig, "sqlstate", None) in RETRYABLE_SQLSTATES
 
 
 def _translate(exc: Exception) -> Exception:
     if isinstance(exc, ServiceError):
         return exc
-    if isinstance(exc, OperationalError | DBAPIError):
+    if isinstance(exc, DB_ERRORS):
         text = str(getattr(exc, "orig", exc)).lower()
         if "locked" in text or "busy" in text:
             return ServiceUnavailable("The database is busy. Please retry.")
@@ -191,12 +216,12 @@ class Database:
 
     def _run_batch(self, batch: list) -> None:
         try:
-            outcomes, wakes = self._transaction(batch, isolate=False)
+            outcomes, wakes = self._transaction_retrying(batch, isolate=False)
         except _UnitFailed:
             # A unit failed after others had written: run the batch again, each unit inside its own savepoint,
             # so only the failing unit's writes are undone. Units are plain functions of the database state.
             try:
-                outcomes, wakes = self._transaction(batch, isolate=True)
+                outcomes, wakes = self._transaction_retrying(batch, isolate=True)
             except Exception as e:  # noqa: BLE001
                 outcomes, wakes = self._failed(batch, e)
         except Exception as e:  # noqa: BLE001 - the whole transaction failed
@@ -207,6 +232,16 @@ class Database:
             except Exception:  # noqa: BLE001
                 log.exception("after-commit notification failed")
         self._deliver(batch, outcomes)
+
+    def _transaction_retrying(self, batch: list, isolate: bool) -> tuple[list, set[str]]:
+        for attempt in range(RETRIES):
+            try:
+                return self._transaction(batch, isolate)
+            except Exception as e:
+                if attempt + 1 == RETRIES or not _is_retryable(e):
+                    raise
+                log.info("write transaction hit %s; running it again", e)
+        raise AssertionError("unreachable")
 
     def _transaction(self, batch: list, isolate: bool) -> tuple[list, set[str]]:
         """Run the units in one transaction. Without `isolate` (the fast path: no savepoints) a failing unit
@@ -222,8 +257,12 @@ class Database:
                     try:
                         res = fn(tx, *args)
                     except Exception as e:  # noqa: BLE001 - belongs to this unit only
+                        if _is_retryable(e):
+                            raise  # the whole transaction is void: run the batch again
                         sp.rollback()
-                        outcomes.append((False, e))
+                        if not isinstance(e, ServiceError):
+                            log.warning("write unit failed: %s", e)
+                        outcomes.append((False, _translate(e)))
                         continue
                     sp.commit()
                 else:
@@ -242,8 +281,13 @@ class Database:
     def _failed(self, batch: list, e: Exception) -> tuple[list, set[str]]:
         if not isinstance(e, ServiceError):
             log.warning("write transaction failed: %s", e)
-            if isinstance(e, DBAPIError) and e.connection_invalidated:
-                self._conn = None
+            if isinstance(e, DB_ERRORS) and self._conn is not None:
+                # A lost connection (PostgreSQL restarted, network): start the next batch on a fresh one.
+                raw = getattr(self._conn.connection, "driver_connection", None)
+                if (isinstance(e, DBAPIError) and e.connection_invalidated) or getattr(raw, "closed", False):
+                    with contextlib.suppress(Exception):
+                        self._conn.invalidate()
+                    self._conn = None
         return [(False, _translate(e))] * len(batch), set()  # nothing of the batch was committed
 
     @staticmethod

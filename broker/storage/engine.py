@@ -31,7 +31,11 @@ def make_engine(settings: Settings, *, writer: bool, pool_size: int = 1) -> Engi
         max_overflow=2,
         pool_pre_ping=True,
         pool_recycle=1800,
-        connect_args={"connect_timeout": 10},
+        # A lock held elsewhere (another node, a stuck session) must not stall the writer thread forever.
+        connect_args={
+            "connect_timeout": 10,
+            "options": f"-c lock_timeout={max(settings.db_busy_timeout_ms, 1)} -c statement_timeout=60000",
+        },
     )
 
 
@@ -58,6 +62,7 @@ def _sqlite_engine(settings: Settings, url: str, writer: bool, pool_size: int) -
         # Checkpoints run on the writer's own thread otherwise, inside a request's commit: db.py runs them
         # in the background instead.
         cur.execute("PRAGMA wal_autocheckpoint=0")
+        cur.execute("PRAGMA journal_size_limit=67108864")  # the WAL shrinks back to 64 MiB after checkpoints
         cur.execute("PRAGMA cache_size=-131072")  # 128 MiB per connection, so deep queues stay in memory
         cur.execute("PRAGMA mmap_size=1073741824")
         cur.close()

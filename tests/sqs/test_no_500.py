@@ -124,3 +124,65 @@ def test_query_protocol_never_500(broker, value):
         if r.status_code >= 500:
             bad.append(("raw invalid utf-8", "", r.status_code, r.text[:200]))
     assert not bad, bad[:10]
+
+
+def test_hostile_values_found_in_review_get_aws_errors(broker):
+    """Inputs that once produced a 500 or broken XML."""
+    import base64
+
+    sqs = broker.client()
+    url = sqs.create_queue(QueueName="hostile")["QueueUrl"]
+    with httpx.Client(base_url=broker.url, timeout=30) as http:
+
+        def call(op: str, params: dict) -> httpx.Response:
+            return http.post(
+                "/",
+                content=json.dumps(params),
+                headers={"X-Amz-Target": f"AmazonSQS.{op}", "Content-Type": "application/x-amz-json-1.0"},
+            )
+
+        cases = [
+            ("SendMessage", {"QueueUrl": "http://[::1/000000000000/hostile", "MessageBody": "x"}),
+            (
+                "DeleteMessage",
+                {"QueueUrl": url, "ReceiptHandle": base64.urlsafe_b64encode(f"1:{10**25}:tok".encode()).decode()},
+            ),
+            (
+                "ChangeMessageVisibility",
+                {
+                    "QueueUrl": url,
+                    "VisibilityTimeout": 1,
+                    "ReceiptHandle": base64.urlsafe_b64encode(f"1:{2**63}:tok".encode()).decode(),
+                },
+            ),
+            ("ListQueues", {"MaxResults": 5, "NextToken": base64.urlsafe_b64encode(b'{"after": true}').decode()}),
+            ("ListQueues", {"MaxResults": 5, "NextToken": base64.urlsafe_b64encode(b'{"after": "a\\u0000"}').decode()}),
+            ("SetQueueAttributes", {"QueueUrl": url, "Attributes": {"Policy": '{"Statement": "x"}'}}),
+            ("SetQueueAttributes", {"QueueUrl": url, "Attributes": {"Policy": '{"Statement": [1]}'}}),
+            (
+                "SendMessage",
+                {
+                    "QueueUrl": url,
+                    "MessageBody": "x",
+                    "MessageAttributes": {"a": {"DataType": "String.\u0001", "StringValue": "v"}},
+                },
+            ),
+            (
+                "SendMessage",
+                {
+                    "QueueUrl": url,
+                    "MessageBody": "x",
+                    "MessageSystemAttributes": {"AWSTraceHeader": {"DataType": "String", "StringValue": "\u0001"}},
+                },
+            ),
+        ]
+        for op, params in cases:
+            r = call(op, params)
+            assert 400 <= r.status_code < 500 and "__type" in r.json(), (op, params, r.status_code, r.text)
+        assert (
+            call(
+                "AddPermission",
+                {"QueueUrl": url, "Label": "l", "AWSAccountIds": ["123456789012"], "Actions": ["SendMessage"]},
+            ).status_code
+            == 200
+        )

@@ -36,5 +36,8 @@ def run_move_tasks(db: Database, default_rate: int) -> int:
     """One tick of every running message move task: each moves what its rate allows since its last step."""
     moved = 0
     for task_id in db.read_sync(store.active_move_tasks):
-        moved += db.write_sync(store.move_step, task_id, clock.now_ms(), clock.wall_ms(), default_rate, MOVE_CHUNK)
+        try:
+            moved += db.write_sync(store.move_step, task_id, clock.now_ms(), clock.wall_ms(), default_rate, MOVE_CHUNK)
+        except store.MoveTaskFailed as e:
+            db.write_sync(store.fail_move_task, task_id, str(e))
     return moved

@@ -15,7 +15,7 @@ from broker.errors import ServiceError, invalid_parameter, missing_parameter
 from broker.notify import Watch
 from broker.services.sqs import permissions, redrive, store, validation
 from broker.services.sqs.checksums import md5_of_attributes, md5_of_body
-from broker.services.sqs.queues import Queue, cache_key, lookup, queue_url, resolve
+from broker.services.sqs.queues import Queue, cache_key, decode_token, encode_token, lookup, queue_url, resolve
 from broker.services.sqs.wire import QUERY_ERROR_CODES
 
 BATCH_LIMIT_BYTES = 1_048_576
@@ -67,7 +67,7 @@ async def list_queues(ctx: RequestContext, p: dict) -> dict:
             f"Value {max_results} for parameter MaxResults is invalid. Reason: MaxResults must be an integer "
             "between 1 and 1000."
         )
-    after = _decode_token(p["NextToken"]) if p.get("NextToken") else None
+    after = decode_token(p["NextToken"]) if p.get("NextToken") else None
     prefix = p.get("QueueNamePrefix") or ""
     if len(prefix) > 80 or not validation.QUEUE_NAME_CHARS.match(prefix):
         return {}  # no queue name can start like that
@@ -77,19 +77,8 @@ async def list_queues(ctx: RequestContext, p: dict) -> dict:
     if names[:limit]:
         out["QueueUrls"] = [queue_url(ctx, ctx.account, n) for n in names[:limit]]
     if max_results is not None and len(names) > limit:
-        out["NextToken"] = _encode_token(names[limit - 1])
+        out["NextToken"] = encode_token(names[limit - 1])
     return out
-
-
-def _encode_token(name: str) -> str:
-    return base64.urlsafe_b64encode(json.dumps({"after": name}).encode()).decode()
-
-
-def _decode_token(token: str) -> str:
-    try:
-        return json.loads(base64.urlsafe_b64decode(token.encode()))["after"]
-    except (ValueError, KeyError, TypeError, binascii.Error):
-        raise invalid_parameter("Invalid NextToken value.") from None
 
 
 async def delete_queue(ctx: RequestContext, p: dict) -> dict:
@@ -505,7 +494,7 @@ def parse_handle(queue: Queue, handle: str) -> tuple[int, str]:
     except (ValueError, UnicodeDecodeError, binascii.Error):
         qid_i = row_i = -1
         token = ""
-    if qid_i != queue.id or row_i < 0 or not token:
+    if qid_i != queue.id or not 0 <= row_i < 2**63 or not token:
         raise ServiceError(
             "ReceiptHandleIsInvalid", f'The input receipt handle "{handle}" is not a valid receipt handle.'
         )

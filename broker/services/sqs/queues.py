@@ -7,6 +7,8 @@ after a couple of seconds as a safety net.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import time
 from dataclasses import dataclass
@@ -126,7 +128,10 @@ async def by_arn(ctx: RequestContext, arn: str) -> Queue | None:
 
 def parse_queue_url(url: str) -> tuple[str, str]:
     """(account, name) from any URL whose path ends in /<account>/<name>."""
-    path = urlsplit(url).path if "://" in url else url
+    try:
+        path = urlsplit(url).path if "://" in url else url
+    except ValueError:  # e.g. an unbalanced IPv6 bracket
+        raise ServiceError("InvalidAddress", f"The address {url} is not valid for this endpoint.") from None
     parts = [p for p in path.split("/") if p]
     if len(parts) < 2 or not parts[-2].isdigit() or len(parts[-2]) != 12:
         raise ServiceError("InvalidAddress", f"The address {url} is not valid for this endpoint.")
@@ -161,3 +166,18 @@ async def _lookup(ctx: RequestContext, account: str, region: str, name: str) -> 
     queue = Queue.from_row(row)
     cache.put(queue)
     return queue
+
+
+def encode_token(name: str) -> str:
+    return base64.urlsafe_b64encode(json.dumps({"after": name}).encode()).decode()
+
+
+def decode_token(token: str) -> str:
+    """The queue name a NextToken continues after (tokens are ours: base64 of {"after": name})."""
+    try:
+        after = json.loads(base64.urlsafe_b64decode(token.encode()))["after"]
+    except (ValueError, KeyError, TypeError, binascii.Error):
+        after = None
+    if not isinstance(after, str) or not ANY_QUEUE_NAME.match(after):
+        raise ServiceError("InvalidParameterValue", "Invalid NextToken value.")
+    return after

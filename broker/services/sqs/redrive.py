@@ -9,7 +9,7 @@ from broker import clock, ids
 from broker.context import RequestContext
 from broker.errors import ServiceError, invalid_parameter, not_found
 from broker.services.sqs import store
-from broker.services.sqs.queues import Queue, by_arn, parse_arn, queue_url, resolve
+from broker.services.sqs.queues import Queue, by_arn, decode_token, encode_token, parse_arn, queue_url, resolve
 
 MAX_VELOCITY = 500  # MaxNumberOfMessagesPerSecond, as AWS limits it
 
@@ -66,26 +66,15 @@ async def list_dead_letter_source_queues(ctx: RequestContext, p: dict) -> dict:
             f"Value {max_results} for parameter MaxResults is invalid. Reason: MaxResults must be an integer "
             "between 1 and 1000."
         )
-    after = _decode(p["NextToken"]) if p.get("NextToken") else None
+    after = decode_token(p["NextToken"]) if p.get("NextToken") else None
     limit = max_results or 1000
     names = await ctx.runtime.db.read(
         store.dead_letter_sources, queue.account, queue.region, queue.arn, after, limit + 1
     )
     out: dict = {"queueUrls": [queue_url(ctx, queue.account, n) for n in names[:limit]]}
     if max_results is not None and len(names) > limit:
-        out["NextToken"] = _encode(names[limit - 1])
+        out["NextToken"] = encode_token(names[limit - 1])
     return out
-
-
-def _encode(name: str) -> str:
-    return base64.urlsafe_b64encode(json.dumps({"after": name}).encode()).decode()
-
-
-def _decode(token: str) -> str:
-    try:
-        return json.loads(base64.urlsafe_b64decode(token.encode()))["after"]
-    except (ValueError, KeyError, TypeError):
-        raise invalid_parameter("Invalid NextToken value.") from None
 
 
 # -- move tasks --------------------------------------------------------------------------------------------

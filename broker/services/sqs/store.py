@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, case, delete, func, insert, select, text, update
+from sqlalchemy import Connection, and_, bindparam, case, delete, func, insert, or_, select, text, update
 from sqlalchemy.dialects import postgresql as pg_dialect
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 
@@ -104,13 +104,17 @@ def create_queue(
         "modified_at": now,
         "purged_at": None,
     }
-    qid = tx.conn.execute(insert(q).values(**values).returning(q.c.id)).scalar_one()
+    mod = pg_dialect if tx.is_pg else sqlite_dialect
+    qid = tx.conn.execute(mod.insert(q).values(**values).on_conflict_do_nothing().returning(q.c.id)).scalar()
+    if qid is None:  # created concurrently by another node since we looked: compare with that one
+        return create_queue(tx, account, region, name, attrs, tags, now, fifo)
     return {**values, "id": qid}, True
 
 
 def delete_queue(tx: Tx, queue: dict, now: int) -> None:
     """Drop the queue at once; its messages are removed in chunks by the sweep job (tombstone)."""
-    tx.conn.execute(delete(q).where(q.c.id == queue["id"]))
+    if tx.conn.execute(delete(q).where(q.c.id == queue["id"])).rowcount == 0:
+        raise ServiceError("QueueDoesNotExist", "The specified queue does not exist.")
     tx.conn.execute(
         insert(tomb).values(
             queue_id=queue["id"],
@@ -275,24 +279,9 @@ def receive(tx: Tx, queue_id: int, now: int, n: int, until: int, token: str) -> 
     return out
 
 
-_has_visible = (
-    select(m.c.id)
-    .where(
-        and_(
-            m.c.queue_id == bindparam("q"),
-            m.c.visible_at <= bindparam("now"),
-            m.c.expires_at > bindparam("now"),
-        )
-    )
-    .limit(1)
-)
 _next_due = select(func.min(m.c.visible_at)).where(
     and_(m.c.queue_id == bindparam("q"), m.c.visible_at > bindparam("now"))
 )
-
-
-def has_visible(conn: Connection, queue_id: int, now: int) -> bool:
-    return conn.execute(_has_visible, {"q": queue_id, "now": now}).first() is not None
 
 
 def next_due(conn: Connection, queue_id: int, now: int) -> int | None:
@@ -358,8 +347,13 @@ def change_visibility(tx: Tx, queue_id: int, entries: list[tuple[int, str, int]]
         if received_at is not None and now + timeout_s * 1000 - received_at > VISIBILITY_LIMIT_MS:
             results.append("too-long")
             continue
-        tx.conn.execute(update(m).where(m.c.id == row_id).values(visible_at=now + timeout_s * 1000))
-        woke = woke or timeout_s == 0
+        changed = tx.conn.execute(
+            update(m).where(and_(m.c.id == row_id, m.c.visible_at > now)).values(visible_at=now + timeout_s * 1000)
+        ).rowcount
+        if not changed:
+            results.append("not-inflight")
+            continue
+        woke = woke or now + timeout_s * 1000 < visible_at
         results.append(None)
     if woke:
         tx.wake(f"sqs:{queue_id}")
@@ -399,14 +393,6 @@ SEQ_BASE = 18_000_000_000_000_000_000  # SequenceNumbers are 20-digit decimal st
 
 def sequence_number(seq: int) -> str:
     return str(SEQ_BASE + seq)
-
-
-def _allocate_seqs(tx: Tx, queue_id: int, count: int) -> int:
-    """Reserve `count` sequence numbers of the queue; returns the first."""
-    last = tx.conn.execute(
-        update(q).where(q.c.id == queue_id).values(seq=q.c.seq + count).returning(q.c.seq)
-    ).scalar_one()
-    return last - count + 1
 
 
 _dedup_hit = Prepared(
@@ -450,9 +436,21 @@ _dedup_upsert_pg = _dedup_upsert(pg_dialect)
 def _allocate_seqs(tx: Tx, queue_id: int, count: int) -> int:
     """Reserve `count` sequence numbers of the queue; returns the first."""
     cur = _seq_alloc.execute(tx.conn, {"q": queue_id, "k": count})
-    last = cur.fetchone()[0]
+    row = cur.fetchone()
     cur.close()
-    return last - count + 1
+    if row is None:
+        raise ServiceError("QueueDoesNotExist", "The specified queue does not exist.")
+    return row[0] - count + 1
+
+
+_lock_queue = Prepared(select(q.c.id).where(q.c.id == bindparam("q")).with_for_update())
+
+
+def lock_fifo_queue(tx: Tx, queue_id: int) -> None:
+    """On PostgreSQL, serialize the FIFO work of one queue across nodes (deduplication, attempts, group order)
+    by locking its row first; SQLite transactions are serialized already."""
+    if tx.is_pg and not _fetch(_lock_queue, tx, {"q": queue_id}):
+        raise ServiceError("QueueDoesNotExist", "The specified queue does not exist.")
 
 
 def insert_fifo(tx: Tx, queue_id: int, rows: list[dict[str, Any]], group_scope: bool, now: int) -> list[tuple]:
@@ -460,6 +458,7 @@ def insert_fifo(tx: Tx, queue_id: int, rows: list[dict[str, Any]], group_scope: 
 
     Returns per row (message_id, seq, duplicate): a duplicate answers with the original message and is not
     enqueued again."""
+    lock_fifo_queue(tx, queue_id)
     results: list[tuple] = []
     fresh: list[dict] = []
     seen: dict[tuple[str, str], dict] = {}
@@ -530,13 +529,6 @@ _fifo_blocked = Prepared(
         "AND group_id IS NOT NULL GROUP BY group_id"
     )
 )
-# FIFO candidates in sequence order. "+visible_at" keeps SQLite on the (queue_id, seq) index.
-_fifo_candidates = Prepared(
-    text(
-        "SELECT id, receive_count, group_id, seq FROM sqs_messages WHERE queue_id = :q AND +visible_at <= :now "
-        "AND expires_at > :now AND seq > :after ORDER BY seq LIMIT :lim"
-    )
-)
 _mark_received = Prepared(
     update(m)
     .where(m.c.id == bindparam("rid"))
@@ -549,7 +541,6 @@ _mark_received = Prepared(
     )
     .returning(*_RETURNED)
 )
-FIFO_SCAN_LIMIT = 5000
 
 
 def _fetch(prepared: Prepared, tx: Tx, params: dict) -> list[tuple]:
@@ -559,24 +550,29 @@ def _fetch(prepared: Prepared, tx: Tx, params: dict) -> list[tuple]:
     return rows
 
 
+_FIFO_COLUMNS = (m.c.id, m.c.receive_count, m.c.group_id, m.c.seq)
+
+
 def _pick_fifo(tx: Tx, queue_id: int, now: int, n: int) -> list[tuple[int, int]]:
     """Up to n (id, receive_count) of a FIFO queue: only messages with no earlier message of their group in
     flight, in order; as many as possible from the first group, then the next (as AWS returns them)."""
     blocked = dict(_fetch(_fifo_blocked, tx, {"q": queue_id, "now": now}))
-    groups: dict[str, list[tuple[int, int]]] = {}
-    after, scanned, found = -1, 0, 0
-    batch = max(100, n * 20)
-    while scanned < FIFO_SCAN_LIMIT:
-        rows = _fetch(_fifo_candidates, tx, {"q": queue_id, "now": now, "after": after, "lim": batch})
-        for rid, count, group, seq in rows:
-            if group in blocked and seq > blocked[group]:
-                continue
-            groups.setdefault(group, []).append((rid, count))
-            found += 1
-        scanned += len(rows)
-        if len(rows) < batch or found >= n:
-            break
-        after = rows[-1][3]
+    # "visible_at + 0" keeps SQLite on the (queue_id, seq) index, which also serves the ORDER BY.
+    live = and_(m.c.queue_id == queue_id, m.c.visible_at + 0 <= now, m.c.expires_at > now)
+    stmt = select(*_FIFO_COLUMNS).where(live)
+    if blocked:
+        stmt = stmt.where(or_(m.c.group_id.is_(None), m.c.group_id.not_in(list(blocked))))
+    rows = list(tx.conn.execute(stmt.order_by(m.c.seq).limit(max(100, n * 20))))
+    if blocked:
+        # A message made visible again while a later one of its group is in flight is deliverable.
+        heads = select(*_FIFO_COLUMNS).where(
+            and_(live, m.c.group_id.in_(list(blocked)), m.c.seq < max(blocked.values()))
+        )
+        rows.extend(r for r in tx.conn.execute(heads) if r[3] < blocked[r[2]])
+        rows.sort(key=lambda r: r[3])
+    groups: dict[str | None, list[tuple[int, int]]] = {}
+    for rid, count, group, _seq in rows:
+        groups.setdefault(group, []).append((rid, count))
     picked: list[tuple[int, int]] = []
     for members in groups.values():
         picked.extend(members[: n - len(picked)])
@@ -592,9 +588,8 @@ def receive_general(
 
     Messages already received maxReceiveCount times are moved to the dead-letter queue instead of being
     delivered (atomically, in this transaction), and more are picked in their place."""
-    if fifo and tx.is_pg:
-        # One FIFO receive at a time per queue across nodes, so two receivers never split a group.
-        tx.conn.execute(select(q.c.id).where(q.c.id == queue_id).with_for_update())
+    if fifo:
+        lock_fifo_queue(tx, queue_id)  # two receivers on two nodes never split a group
     rows: list[dict] = []
     for _ in range(20):
         if fifo:
@@ -623,6 +618,8 @@ def receive_general(
 def _dead_letter(tx: Tx, ids: list[int], target: dict, now: int) -> None:
     """Move messages to the dead-letter queue: same MessageId, body and attributes. Standard queues keep the
     original enqueue time; FIFO queues restart it and use the MessageId as deduplication id."""
+    if tx.conn.execute(select(q.c.id).where(q.c.id == target["id"])).first() is None:
+        return  # the dead-letter queue was deleted meanwhile: the messages stay where they are
     rows = [dict(r) for r in tx.conn.execute(select(m).where(m.c.id.in_(ids)).order_by(m.c.id)).mappings()]
     first = _allocate_seqs(tx, target["id"], len(rows)) if target["fifo"] else 0
     out = []
@@ -649,6 +646,7 @@ def receive_with_attempt(
     tx: Tx, queue_id: int, attempt_id: str, now: int, n: int, until: int, token: str, dead_letter: dict | None
 ) -> list[dict]:
     """FIFO ReceiveRequestAttemptId: a retry within 5 minutes gets the same messages and receipt handles."""
+    lock_fifo_queue(tx, queue_id)
     hit = tx.conn.execute(
         select(ra.c.token, ra.c.message_ids).where(
             and_(ra.c.queue_id == queue_id, ra.c.attempt_id == attempt_id, ra.c.expires_at > now)
@@ -670,6 +668,8 @@ def receive_with_attempt(
         rows.sort(key=lambda r: order[r["id"]])
         return rows
     rows = receive_general(tx, queue_id, now, n, until, token, True, dead_letter)
+    if not rows:
+        return rows  # an empty answer is not remembered: a later retry (or long-poll pass) may find messages
     upsert(
         tx.conn,
         ra,
@@ -699,7 +699,7 @@ def has_dead_letter_sources(conn: Connection, arn: str) -> bool:
 
 
 # -- message move tasks (dead-letter queue redrive) -------------------------------------------------------
-ACTIVE = ("RUNNING", "CANCELLING")
+ACTIVE = ("RUNNING",)
 
 
 def _queue_by_arn(conn: Connection, arn: str) -> dict | None:
@@ -767,7 +767,8 @@ def active_move_tasks(conn: Connection) -> list[int]:
 def move_step(tx: Tx, task_id: int, now: int, wall_ms: int, default_rate: int, chunk: int) -> int:
     """Move the messages this task may move now (by its rate), as one transaction with its progress: a crash
     either keeps the whole step or none of it, so every message moves exactly once. Returns how many moved."""
-    task = tx.conn.execute(select(mt).where(mt.c.id == task_id)).mappings().first()
+    stmt = select(mt).where(mt.c.id == task_id)
+    task = tx.conn.execute(stmt.with_for_update() if tx.is_pg else stmt).mappings().first()
     if task is None or task["status"] != "RUNNING":
         return 0
     rate = task["rate"] or default_rate
@@ -778,43 +779,44 @@ def move_step(tx: Tx, task_id: int, now: int, wall_ms: int, default_rate: int, c
     source = _queue_by_arn(tx.conn, task["source_arn"])
     if source is None:
         return _finish(tx, task_id, "FAILED", "AWS.SimpleQueueService.NonExistentQueue")
+    # Take the messages out with DELETE ... RETURNING, re-checking visibility: a message a consumer received
+    # in the meantime (on another node) is not moved, and only what this statement deleted is inserted.
+    candidates = (
+        select(m.c.id)
+        .where(
+            and_(
+                m.c.queue_id == source["id"], m.c.id <= task["high_water"], m.c.visible_at <= now, m.c.expires_at > now
+            )
+        )
+        .order_by(m.c.id)
+        .limit(budget)
+    )
+    if tx.is_pg:
+        candidates = candidates.with_for_update(skip_locked=True)
     rows = [
         dict(r)
         for r in tx.conn.execute(
-            select(m)
-            .where(
-                and_(
-                    m.c.queue_id == source["id"],
-                    m.c.id <= task["high_water"],
-                    m.c.visible_at <= now,
-                    m.c.expires_at > now,
-                )
-            )
-            .order_by(m.c.id)
-            .limit(budget)
+            delete(m).where(and_(m.c.id.in_(candidates.scalar_subquery()), m.c.visible_at <= now)).returning(*m.columns)
         ).mappings()
     ]
+    rows.sort(key=lambda r: r["id"])
     targets: dict[str, dict | None] = {}
     out = []
     for row in rows:
         arn = task["destination_arn"] or row["source_arn"]
         if arn is None:
-            return _finish(
-                tx,
-                task_id,
-                "FAILED",
-                "A message in the source queue has no source queue to return to; give a DestinationArn.",
+            raise MoveTaskFailed(
+                "A message in the source queue has no source queue to return to; give a DestinationArn."
             )
         if arn not in targets:
             targets[arn] = _queue_by_arn(tx.conn, arn)
         dest = targets[arn]
         if dest is None:
-            return _finish(tx, task_id, "FAILED", "AWS.SimpleQueueService.NonExistentQueue")
+            raise MoveTaskFailed("AWS.SimpleQueueService.NonExistentQueue")
         out.append((dest, row))
-    moved_ids = []
     for dest, row in out:
         # Redriven messages are new messages: new MessageId and enqueue time (AWS's redrive behaviour).
-        moved_ids.append(row.pop("id"))
+        row.pop("id")
         new_id = ids.uuid4()
         row.update(
             queue_id=dest["id"],
@@ -835,7 +837,6 @@ def move_step(tx: Tx, task_id: int, now: int, wall_ms: int, default_rate: int, c
         tx.wake(f"sqs:{dest['id']}")
     if out:
         _insert.executemany(tx.conn, [row for _d, row in out])
-        tx.conn.execute(delete(m).where(m.c.id.in_(moved_ids)))
     remaining = tx.conn.execute(
         select(m.c.id).where(and_(m.c.queue_id == source["id"], m.c.id <= task["high_water"])).limit(1)
     ).first()
@@ -847,6 +848,14 @@ def move_step(tx: Tx, task_id: int, now: int, wall_ms: int, default_rate: int, c
         values["status"] = "COMPLETED"
     tx.conn.execute(update(mt).where(mt.c.id == task_id).values(**values))
     return len(out)
+
+
+class MoveTaskFailed(Exception):
+    """Raised inside a step, so that the step's deletions are rolled back; the job then records FAILED."""
+
+
+def fail_move_task(tx: Tx, task_id: int, reason: str) -> None:
+    _finish(tx, task_id, "FAILED", reason)
 
 
 def _finish(tx: Tx, task_id: int, status: str, reason: str | None) -> int:

@@ -14,6 +14,7 @@ ANY_QUEUE_NAME = re.compile(r"^(?:[A-Za-z0-9_-]{1,80}|[A-Za-z0-9_-]{1,75}\.fifo)
 # MessageGroupId / MessageDeduplicationId / ReceiveRequestAttemptId: alphanumerics and punctuation, 1-128.
 FIFO_TOKEN = re.compile(r"^[A-Za-z0-9!\"#$%&'()*+,\-./:;<=>?@\[\\\]^_`{|}~]{1,128}$")
 QUEUE_NAME_CHARS = re.compile(r"^[A-Za-z0-9_.-]*$")
+DATA_TYPE = re.compile(r"^[\x21-\x7e]+$")  # printable ASCII: a custom type suffix is shown in XML and headers
 BATCH_ID = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
 ATTRIBUTE_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,256}$")
 # Characters AWS accepts in a message body (W3C XML Char production).
@@ -130,7 +131,10 @@ def normalize_attributes(attrs: dict[str, str], *, creating: bool, fifo: bool) -
                     doc = json.loads(value)
                 except ValueError:
                     raise _bad_value(name) from None
-                if not isinstance(doc, dict):
+                statements = doc.get("Statement", []) if isinstance(doc, dict) else None
+                if isinstance(statements, dict):
+                    statements = [statements]
+                if not isinstance(statements, list) or not all(isinstance(st, dict) for st in statements):
                     raise _bad_value(name)
             out[name] = value
         elif name == "RedrivePolicy":
@@ -265,7 +269,7 @@ def message_attributes(attrs: dict[str, dict] | None) -> tuple[dict[str, dict], 
         if not data_type:
             raise invalid_parameter(f"The message attribute '{name}' must contain non-empty message attribute type.")
         base = data_type.split(".", 1)[0]
-        if base not in ("String", "Number", "Binary") or len(data_type) > 256:
+        if base not in ("String", "Number", "Binary") or len(data_type) > 256 or not DATA_TYPE.match(data_type):
             raise invalid_parameter(
                 f"The message attribute '{name}' has an invalid message attribute type, the set of supported "
                 "type prefixes is Binary, Number, and String."
@@ -325,7 +329,11 @@ def system_attributes(attrs: dict[str, dict] | None) -> dict[str, dict]:
     for name, attr in attrs.items():
         if name != "AWSTraceHeader":
             raise invalid_parameter(f"Message system attribute name '{name}' is invalid.")
-        if attr.get("DataType") != "String" or not attr.get("StringValue"):
+        if (
+            attr.get("DataType") != "String"
+            or not attr.get("StringValue")
+            or INVALID_BODY_CHAR.search(attr["StringValue"])
+        ):
             raise invalid_parameter(
                 "Message system attribute 'AWSTraceHeader' must have data type String and a non-empty value."
             )
