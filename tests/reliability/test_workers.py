@@ -62,23 +62,27 @@ def _long_poll_wakes(servers: list, polls: int = 8) -> None:
     """Long polls parked in (probably) other processes return as soon as a send commits."""
     client = servers[0].client()
     urls = [client.create_queue(QueueName=f"lp{i}")["QueueUrl"] for i in range(polls)]
-    results: dict[int, float] = {}
+    pollers = [servers[i % len(servers)].client(read_timeout=30) for i in range(polls)]
+    senders = [servers[(i + 1) % len(servers)].client() for i in range(polls)]
+    returned: dict[int, float] = {}
+    sent: dict[int, float] = {}
 
     def poll(i: int) -> None:
-        c = servers[i % len(servers)].client(read_timeout=30)
-        t0 = time.monotonic()
-        msgs = c.receive_message(QueueUrl=urls[i], WaitTimeSeconds=20).get("Messages", [])
-        results[i] = time.monotonic() - t0 if msgs else float("inf")
+        msgs = pollers[i].receive_message(QueueUrl=urls[i], WaitTimeSeconds=20).get("Messages", [])
+        returned[i] = time.monotonic() if msgs else float("inf")
 
     with ThreadPoolExecutor(polls) as pool:
         futures = [pool.submit(poll, i) for i in range(polls)]
         time.sleep(1.0)  # all polls are parked now
         for i, url in enumerate(urls):
-            servers[(i + 1) % len(servers)].client().send_message(QueueUrl=url, MessageBody="wake")
+            senders[i].send_message(QueueUrl=url, MessageBody="wake")
+            sent[i] = time.monotonic()
         for f in futures:
             f.result()
-    slow = {i: t for i, t in results.items() if t > 3.0}
-    assert not slow, f"long polls not woken promptly: {slow}"
+    # From the send's acknowledgement to the poll's answer. The safety-net recheck is 60 s in these servers,
+    # so only a real wakeup is this fast.
+    late = {i: returned[i] - sent[i] for i in range(polls) if returned[i] - sent[i] > 1.5}
+    assert not late, f"long polls not woken promptly after the send: {late}"
 
 
 @pytest.mark.slow
