@@ -551,24 +551,48 @@ def _fetch(prepared: Prepared, tx: Tx, params: dict) -> list[tuple]:
 
 
 _FIFO_COLUMNS = (m.c.id, m.c.receive_count, m.c.group_id, m.c.seq)
+# Candidates in sequence order; "visible_at + 0" keeps SQLite on the (queue_id, seq) index for the ORDER BY.
+_fifo_candidates = Prepared(
+    select(*_FIFO_COLUMNS)
+    .where(
+        and_(
+            m.c.queue_id == bindparam("q"),
+            m.c.visible_at + 0 <= bindparam("now"),
+            m.c.expires_at > bindparam("now"),
+            m.c.seq > bindparam("after"),
+        )
+    )
+    .order_by(m.c.seq)
+    .limit(bindparam("lim"))
+)
+FIFO_QUICK_PAGES = 2
 
 
 def _pick_fifo(tx: Tx, queue_id: int, now: int, n: int) -> list[tuple[int, int]]:
     """Up to n (id, receive_count) of a FIFO queue: only messages with no earlier message of their group in
     flight, in order; as many as possible from the first group, then the next (as AWS returns them)."""
     blocked = dict(_fetch(_fifo_blocked, tx, {"q": queue_id, "now": now}))
-    # "visible_at + 0" keeps SQLite on the (queue_id, seq) index, which also serves the ORDER BY.
-    live = and_(m.c.queue_id == queue_id, m.c.visible_at + 0 <= now, m.c.expires_at > now)
-    stmt = select(*_FIFO_COLUMNS).where(live)
-    if blocked:
-        stmt = stmt.where(or_(m.c.group_id.is_(None), m.c.group_id.not_in(list(blocked))))
-    rows = list(tx.conn.execute(stmt.order_by(m.c.seq).limit(max(100, n * 20))))
-    if blocked:
-        # A message made visible again while a later one of its group is in flight is deliverable.
-        heads = select(*_FIFO_COLUMNS).where(
-            and_(live, m.c.group_id.in_(list(blocked)), m.c.seq < max(blocked.values()))
-        )
-        rows.extend(r for r in tx.conn.execute(heads) if r[3] < blocked[r[2]])
+
+    def eligible(row: tuple) -> bool:
+        return row[2] not in blocked or row[3] < blocked[row[2]]
+
+    page = max(100, n * 20)
+    rows: list[tuple] = []
+    after, exhausted = -1, False
+    for _ in range(FIFO_QUICK_PAGES):  # the common case: eligible messages near the head of the queue
+        batch = _fetch(_fifo_candidates, tx, {"q": queue_id, "now": now, "after": after, "lim": page})
+        rows.extend(r for r in batch if eligible(r))
+        exhausted = len(batch) < page
+        if exhausted or len(rows) >= n:
+            break
+        after = batch[-1][3]
+    if blocked and not exhausted and len(rows) < n:
+        # Deep blocked groups ahead: let the database skip them instead of walking them page by page.
+        live = and_(m.c.queue_id == queue_id, m.c.visible_at + 0 <= now, m.c.expires_at > now, m.c.seq > after)
+        stmt = select(*_FIFO_COLUMNS).where(live, or_(m.c.group_id.is_(None), m.c.group_id.not_in(list(blocked))))
+        rows.extend(tx.conn.execute(stmt.order_by(m.c.seq).limit(page)))
+        heads = select(*_FIFO_COLUMNS).where(live, m.c.group_id.in_(list(blocked)), m.c.seq < max(blocked.values()))
+        rows.extend(r for r in tx.conn.execute(heads) if eligible(r))
         rows.sort(key=lambda r: r[3])
     groups: dict[str | None, list[tuple[int, int]]] = {}
     for rid, count, group, _seq in rows:
