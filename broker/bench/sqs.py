@@ -110,6 +110,12 @@ response = function(status) if status == 200 then items = items + 1 end end
 """
 
 
+def start_broker(args: argparse.Namespace, tmp: str, port: int, env: dict) -> subprocess.Popen:
+    """A fresh broker for one benchmark run, with the run's worker count and storage."""
+    cmd = [sys.executable, "-m", "broker", "serve", "--port", str(port), "--workers", str(args.workers)]
+    return _start(cmd + storage_args(args, tmp), port, env, "/_broker/health")
+
+
 def storage_args(args: argparse.Namespace, tmp: str) -> list[str]:
     """Where the benchmarked broker keeps its state: a fresh SQLite data dir, or the given PostgreSQL database."""
     if getattr(args, "db_url", None):
@@ -303,22 +309,7 @@ def main(args: argparse.Namespace) -> int:
 
     with tempfile.TemporaryDirectory() as tmp:
         port = _free_port()
-        broker = _start(
-            [
-                sys.executable,
-                "-m",
-                "broker",
-                "serve",
-                "--port",
-                str(port),
-                "--workers",
-                str(args.workers),
-                *storage_args(args, tmp),
-            ],
-            port,
-            env,
-            "/_broker/health",
-        )
+        broker = start_broker(args, tmp, port, env)
         try:
             base = f"http://127.0.0.1:{port}/"
             admin = Client(port)

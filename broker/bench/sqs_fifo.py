@@ -5,12 +5,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-from broker.bench.sqs import HEADERS_LUA, RECEIVE_DELETE_LUA, Client, _free_port, _start, _stop, storage_args
+from broker.bench.sqs import HEADERS_LUA, RECEIVE_DELETE_LUA, Client, _free_port, _stop, start_broker
 from broker.bench.wrk import require_wrk, run_wrk
 
 FIFO_SEND_LUA = (
@@ -78,22 +77,7 @@ def main(args: argparse.Namespace) -> int:
     env = {**os.environ, "BROKER_LOG_LEVEL": "warning"}
     with tempfile.TemporaryDirectory() as tmp:
         port = _free_port()
-        broker = _start(
-            [
-                sys.executable,
-                "-m",
-                "broker",
-                "serve",
-                "--port",
-                str(port),
-                "--workers",
-                str(args.workers),
-                *storage_args(args, tmp),
-            ],
-            port,
-            env,
-            "/_broker/health",
-        )
+        broker = start_broker(args, tmp, port, env)
         try:
             base = f"http://127.0.0.1:{port}/"
             admin = Client(port)

@@ -15,17 +15,9 @@ import pytest
 from botocore.exceptions import ClientError
 from botocore.loaders import Loader
 
+from tests.sqs.clients import client as _client
+
 JSON_CT = "application/x-amz-json-1.0"
-
-_clients: dict[tuple, object] = {}
-
-
-def _client(broker, region: str = "us-east-1", access_key: str = "test", **config):  # noqa: ANN201
-    """A boto3 client takes ~0.1 s to build: keep one per server and settings for the whole module."""
-    key = (broker.url, region, access_key, tuple(sorted(config.items())))
-    if key not in _clients:
-        _clients[key] = broker.client("sqs", region=region, access_key=access_key, **config)
-    return _clients[key]
 
 
 @pytest.fixture

@@ -18,6 +18,7 @@ import time
 import pytest
 from botocore.exceptions import ClientError
 
+from tests.sqs.clients import client as _client
 from tests.sqs.query_client import ACCOUNT, QueryClient, attributes
 
 FIFO_DEFAULTS = {
@@ -28,16 +29,6 @@ FIFO_DEFAULTS = {
 }
 FIFO_ONLY = set(FIFO_DEFAULTS)
 DEDUP_WINDOW = 300  # seconds
-
-_clients: dict[tuple, object] = {}
-
-
-def _client(broker, access_key: str = "test"):  # noqa: ANN201
-    """A boto3 client takes ~0.1 s to build: keep one per server and access key for the whole module."""
-    key = (broker.url, access_key)
-    if key not in _clients:
-        _clients[key] = broker.client("sqs", access_key=access_key)
-    return _clients[key]
 
 
 @pytest.fixture

@@ -15,16 +15,13 @@ import json
 import pytest
 from botocore.exceptions import ClientError
 
+from tests.sqs.clients import client as _client
 from tests.sqs.query_client import ACCOUNT, QueryClient, attributes
-
-_clients: dict[str, object] = {}
 
 
 @pytest.fixture
 def sqs(broker):  # noqa: ANN001, ANN201
-    if broker.url not in _clients:
-        _clients[broker.url] = broker.client("sqs")
-    return _clients[broker.url]
+    return _client(broker)
 
 
 def _arn(name: str) -> str:

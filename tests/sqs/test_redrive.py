@@ -21,17 +21,8 @@ import uuid
 import pytest
 from botocore.exceptions import ClientError
 
+from tests.sqs.clients import client as _client
 from tests.sqs.query_client import ACCOUNT, QueryClient
-
-_clients: dict[tuple, object] = {}
-
-
-def _client(broker, region: str = "us-east-1", access_key: str = "test"):  # noqa: ANN001, ANN202
-    """A boto3 client takes ~0.1 s to build: keep one per server and settings for the whole module."""
-    key = (broker.url, region, access_key)
-    if key not in _clients:
-        _clients[key] = broker.client("sqs", region=region, access_key=access_key)
-    return _clients[key]
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from broker.errors import ServiceError, invalid_parameter, missing_parameter
 from broker.notify import Watch
 from broker.services.sqs import permissions, redrive, store, validation
 from broker.services.sqs.checksums import md5_of_attributes, md5_of_body
-from broker.services.sqs.queues import Queue, cache_key, decode_token, encode_token, lookup, queue_url, resolve
+from broker.services.sqs.queues import Queue, cache_key, lookup, name_page, queue_url, resolve
 from broker.services.sqs.wire import QUERY_ERROR_CODES
 
 BATCH_LIMIT_BYTES = 1_048_576
@@ -61,23 +61,18 @@ async def get_queue_url(ctx: RequestContext, p: dict) -> dict:
 
 
 async def list_queues(ctx: RequestContext, p: dict) -> dict:
-    max_results = p.get("MaxResults")
-    if max_results is not None and not 1 <= max_results <= 1000:
-        raise invalid_parameter(
-            f"Value {max_results} for parameter MaxResults is invalid. Reason: MaxResults must be an integer "
-            "between 1 and 1000."
-        )
-    after = decode_token(p["NextToken"]) if p.get("NextToken") else None
     prefix = p.get("QueueNamePrefix") or ""
-    if len(prefix) > 80 or not validation.QUEUE_NAME_CHARS.match(prefix):
-        return {}  # no queue name can start like that
-    limit = max_results or 1000
-    names = await ctx.runtime.db.read(store.list_queues, ctx.account, ctx.region, prefix, after, limit + 1)
+    possible = len(prefix) <= 80 and validation.QUEUE_NAME_CHARS.match(prefix)  # else no name starts like that
+
+    def fetch(conn, after, limit):  # noqa: ANN001, ANN202
+        return store.list_queues(conn, ctx.account, ctx.region, prefix, after, limit) if possible else []
+
+    names, token = await name_page(ctx, p, fetch)
     out: dict[str, Any] = {}
-    if names[:limit]:
-        out["QueueUrls"] = [queue_url(ctx, ctx.account, n) for n in names[:limit]]
-    if max_results is not None and len(names) > limit:
-        out["NextToken"] = encode_token(names[limit - 1])
+    if names:
+        out["QueueUrls"] = [queue_url(ctx, ctx.account, n) for n in names]
+    if token:
+        out["NextToken"] = token
     return out
 
 

@@ -181,3 +181,20 @@ def decode_token(token: str) -> str:
     if not isinstance(after, str) or not ANY_QUEUE_NAME.match(after):
         raise ServiceError("InvalidParameterValue", "Invalid NextToken value.")
     return after
+
+
+async def name_page(ctx: RequestContext, p: dict, fetch) -> tuple[list[str], str | None]:  # noqa: ANN001
+    """One page of queue names (ListQueues, ListDeadLetterSourceQueues): MaxResults 1-1000, NextToken only when
+    MaxResults was given and more names follow. `fetch(conn, after, limit)` reads the names."""
+    max_results = p.get("MaxResults")
+    if max_results is not None and not 1 <= max_results <= 1000:
+        raise ServiceError(
+            "InvalidParameterValue",
+            f"Value {max_results} for parameter MaxResults is invalid. Reason: MaxResults must be an integer "
+            "between 1 and 1000.",
+        )
+    after = decode_token(p["NextToken"]) if p.get("NextToken") else None
+    limit = max_results or 1000
+    names = await ctx.runtime.db.read(fetch, after, limit + 1)
+    token = encode_token(names[limit - 1]) if max_results is not None and len(names) > limit else None
+    return names[:limit], token

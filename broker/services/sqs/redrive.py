@@ -9,7 +9,7 @@ from broker import clock, ids
 from broker.context import RequestContext
 from broker.errors import ServiceError, invalid_parameter, not_found
 from broker.services.sqs import store
-from broker.services.sqs.queues import Queue, by_arn, decode_token, encode_token, parse_arn, queue_url, resolve
+from broker.services.sqs.queues import Queue, by_arn, name_page, parse_arn, queue_url, resolve
 
 MAX_VELOCITY = 500  # MaxNumberOfMessagesPerSecond, as AWS limits it
 
@@ -60,20 +60,14 @@ async def dead_letter_target(ctx: RequestContext, queue: Queue) -> dict | None:
 
 async def list_dead_letter_source_queues(ctx: RequestContext, p: dict) -> dict:
     queue = await resolve(ctx, p["QueueUrl"])
-    max_results = p.get("MaxResults")
-    if max_results is not None and not 1 <= max_results <= 1000:
-        raise invalid_parameter(
-            f"Value {max_results} for parameter MaxResults is invalid. Reason: MaxResults must be an integer "
-            "between 1 and 1000."
-        )
-    after = decode_token(p["NextToken"]) if p.get("NextToken") else None
-    limit = max_results or 1000
-    names = await ctx.runtime.db.read(
-        store.dead_letter_sources, queue.account, queue.region, queue.arn, after, limit + 1
-    )
-    out: dict = {"queueUrls": [queue_url(ctx, queue.account, n) for n in names[:limit]]}
-    if max_results is not None and len(names) > limit:
-        out["NextToken"] = encode_token(names[limit - 1])
+
+    def fetch(conn, after, limit):  # noqa: ANN001, ANN202
+        return store.dead_letter_sources(conn, queue.account, queue.region, queue.arn, after, limit)
+
+    names, token = await name_page(ctx, p, fetch)
+    out: dict = {"queueUrls": [queue_url(ctx, queue.account, n) for n in names]}
+    if token:
+        out["NextToken"] = token
     return out
 
 
