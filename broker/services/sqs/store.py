@@ -239,6 +239,16 @@ _RETURNED = [
 ]
 
 
+# What a receive sets on each message it hands out.
+_RECEIVED = {
+    "visible_at": bindparam("until"),
+    "receipt": bindparam("token"),
+    "receive_count": m.c.receive_count + 1,
+    "first_received_at": func.coalesce(m.c.first_received_at, bindparam("now")),
+    "received_at": bindparam("now"),
+}
+
+
 def _receive_statement(for_pg: bool):  # noqa: ANN202
     pick = (
         select(m.c.id)
@@ -254,18 +264,7 @@ def _receive_statement(for_pg: bool):  # noqa: ANN202
     )
     if for_pg:
         pick = pick.with_for_update(skip_locked=True)
-    return (
-        update(m)
-        .where(m.c.id.in_(pick.scalar_subquery()))
-        .values(
-            visible_at=bindparam("until"),
-            receipt=bindparam("token"),
-            receive_count=m.c.receive_count + 1,
-            first_received_at=func.coalesce(m.c.first_received_at, bindparam("now")),
-            received_at=bindparam("now"),
-        )
-        .returning(*_RETURNED)
-    )
+    return update(m).where(m.c.id.in_(pick.scalar_subquery())).values(**_RECEIVED).returning(*_RETURNED)
 
 
 _receive_sqlite = Prepared(_receive_statement(False))
@@ -529,18 +528,7 @@ _fifo_blocked = Prepared(
         "AND group_id IS NOT NULL GROUP BY group_id"
     )
 )
-_mark_received = Prepared(
-    update(m)
-    .where(m.c.id == bindparam("rid"))
-    .values(
-        visible_at=bindparam("until"),
-        receipt=bindparam("token"),
-        receive_count=m.c.receive_count + 1,
-        first_received_at=func.coalesce(m.c.first_received_at, bindparam("now")),
-        received_at=bindparam("now"),
-    )
-    .returning(*_RETURNED)
-)
+_mark_received = Prepared(update(m).where(m.c.id == bindparam("rid")).values(**_RECEIVED).returning(*_RETURNED))
 
 
 def _fetch(prepared: Prepared, tx: Tx, params: dict) -> list[tuple]:
