@@ -147,3 +147,17 @@ class BrokerServer:
 
     def run_job(self, name: str) -> dict:
         return self.admin("POST", f"/_broker/jobs/{name}/run")
+
+
+def drain(client, url: str, max_batches: int = 100_000) -> list[str]:  # noqa: ANN001
+    """Receive and delete everything in a queue; the bodies, in the order received."""
+    bodies: list[str] = []
+    for _ in range(max_batches):
+        msgs = client.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=300).get("Messages", [])
+        if not msgs:
+            return bodies
+        bodies.extend(m["Body"] for m in msgs)
+        client.delete_message_batch(
+            QueueUrl=url, Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(msgs)]
+        )
+    raise AssertionError("queue never drained")

@@ -7,6 +7,8 @@ import time
 
 import pytest
 
+from tests.server import drain
+
 BACKENDS = ["sqlite", pytest.param("pg", marks=pytest.mark.pg)]
 
 
@@ -30,18 +32,6 @@ def _sender(server, url: str, prefix: str, acked: list, stop: threading.Event) -
         i += 1
 
 
-def _drain(client, url: str) -> list[str]:
-    bodies: list[str] = []
-    while True:
-        msgs = client.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=300).get("Messages", [])
-        if not msgs:
-            return bodies
-        bodies.extend(m["Body"] for m in msgs)
-        client.delete_message_batch(
-            QueueUrl=url, Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(msgs)]
-        )
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_kill_9_loses_no_acknowledged_send(server_factory, backend):
@@ -59,7 +49,7 @@ def test_kill_9_loses_no_acknowledged_send(server_factory, backend):
         t.join()
     assert len(acked) > 100, "the load did not get going"
     server.start()
-    received = _drain(server.client(), url)
+    received = drain(server.client(), url)
     missing = set(acked) - set(received)
     assert not missing, f"{len(missing)} acknowledged messages lost, e.g. {sorted(missing)[:5]}"
     assert len(received) == len(set(received)), "a message came back twice"

@@ -10,6 +10,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from tests.server import drain
+
 BACKENDS = ["sqlite", pytest.param("pg", marks=pytest.mark.pg)]
 ACCOUNT = "000000000000"
 N = 2000
@@ -35,19 +37,6 @@ def _fill(server, url: str, bodies: list[str]) -> None:  # noqa: ANN001
 def _task(client, source_arn: str) -> dict:  # noqa: ANN001
     (task,) = client.list_message_move_tasks(SourceArn=source_arn)["Results"]
     return task
-
-
-def _drain(client, url: str) -> list[str]:  # noqa: ANN001
-    bodies: list[str] = []
-    for _ in range(N):
-        msgs = client.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=300).get("Messages", [])
-        if not msgs:
-            return bodies
-        bodies.extend(m["Body"] for m in msgs)
-        client.delete_message_batch(
-            QueueUrl=url, Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(msgs)]
-        )
-    raise AssertionError("queue never drained")
 
 
 @pytest.mark.slow
@@ -87,7 +76,7 @@ def test_move_task_survives_kill_9(server_factory, backend):
     assert task["Status"] == "COMPLETED", task
     assert task["ApproximateNumberOfMessagesToMove"] == N
 
-    moved = Counter(_drain(client, dest_url))
+    moved = Counter(drain(client, dest_url, max_batches=N))
     duplicated = sorted(b for b, n in moved.items() if n > 1)
     missing = sorted(set(bodies) - set(moved))
     assert not duplicated, f"{len(duplicated)} messages moved twice, e.g. {duplicated[:5]}"

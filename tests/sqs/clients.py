@@ -1,7 +1,9 @@
-"""boto3 clients shared by the SQS test modules: building one takes ~0.1 s, so each is built once per server and
-settings."""
+"""Shared by the SQS test modules: cached boto3 clients (building one takes ~0.1 s, so each is built once per
+server and settings), and the outcome of a call as (status, code)."""
 
 from __future__ import annotations
+
+from botocore.exceptions import ClientError
 
 _clients: dict[tuple, object] = {}
 
@@ -11,3 +13,12 @@ def client(broker, region: str = "us-east-1", access_key: str = "test", **config
     if key not in _clients:
         _clients[key] = broker.client("sqs", region=region, access_key=access_key, **config)
     return _clients[key]
+
+
+def outcome(fn, **kw) -> tuple[int, str] | str:  # noqa: ANN001
+    """(HTTP status, error code) of a failed call, or "ok"."""
+    try:
+        fn(**kw)
+    except ClientError as e:
+        return e.response["ResponseMetadata"]["HTTPStatusCode"], e.response["Error"]["Code"]
+    return "ok"

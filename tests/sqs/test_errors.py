@@ -16,6 +16,7 @@ from botocore.exceptions import ClientError
 from botocore.loaders import Loader
 
 from tests.sqs.clients import client as _client
+from tests.sqs.clients import outcome as _outcome
 
 JSON_CT = "application/x-amz-json-1.0"
 
@@ -46,15 +47,6 @@ def _err(fn, **kw) -> dict:
 
 def _code(fn, **kw) -> str:
     return _err(fn, **kw)["Code"]
-
-
-def _outcome(fn, **kw) -> tuple[int, str] | str:
-    """(HTTP status, error code) of a failed call, or "ok"."""
-    try:
-        fn(**kw)
-    except ClientError as e:
-        return e.response["ResponseMetadata"]["HTTPStatusCode"], e.response["Error"]["Code"]
-    return "ok"
 
 
 def _raw_outcome(r: httpx.Response) -> tuple[int, str]:

@@ -14,9 +14,9 @@ import time
 
 import pytest
 import sqlalchemy as sa
-from botocore.exceptions import ClientError
 
 from tests.sqs.clients import client as _client
+from tests.sqs.clients import outcome as _outcome
 
 DEFAULT_ACCOUNT = "000000000000"
 
@@ -304,14 +304,6 @@ def test_changed_visibility_is_not_kept_for_the_next_receive(broker, sqs):
 # AWS-validated third-party suites (LocalStack PR #9632) record a 200 that changes nothing. Both agree that the
 # message must stay visible, so either answer is accepted and the visibility is what is asserted.
 NOT_INFLIGHT_OUTCOMES = ("ok", (400, "AWS.SimpleQueueService.MessageNotInflight"))
-
-
-def _outcome(fn, **kw) -> tuple[int, str] | str:
-    try:
-        fn(**kw)
-    except ClientError as e:
-        return e.response["ResponseMetadata"]["HTTPStatusCode"], e.response["Error"]["Code"]
-    return "ok"
 
 
 def test_change_visibility_of_message_no_longer_in_flight_is_message_not_inflight(sqs):

@@ -12,6 +12,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from tests.sqs.clients import client as _client
+from tests.sqs.clients import outcome as _outcome
 
 DEFAULT_ACCOUNT = "000000000000"
 
@@ -53,15 +54,6 @@ def _err(fn, **kw) -> dict:
     resp = ei.value.response
     assert resp["ResponseMetadata"]["HTTPStatusCode"] == 400, resp
     return resp["Error"]
-
-
-def _outcome(fn, **kw) -> tuple[int, str] | str:
-    """(HTTP status, error code) of a failed call, or "ok"."""
-    try:
-        fn(**kw)
-    except ClientError as e:
-        return e.response["ResponseMetadata"]["HTTPStatusCode"], e.response["Error"]["Code"]
-    return "ok"
 
 
 def _now_ms(broker) -> int:
