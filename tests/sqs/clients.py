@@ -22,3 +22,13 @@ def outcome(fn, **kw) -> tuple[int, str] | str:  # noqa: ANN001
     except ClientError as e:
         return e.response["ResponseMetadata"]["HTTPStatusCode"], e.response["Error"]["Code"]
     return "ok"
+
+
+def error_400(fn, **kw) -> dict:  # noqa: ANN001
+    """The Error of a call that must fail with HTTP 400."""
+    try:
+        fn(**kw)
+    except ClientError as e:
+        assert e.response["ResponseMetadata"]["HTTPStatusCode"] == 400, e.response
+        return e.response["Error"]
+    raise AssertionError(f"{fn.__name__} did not fail")

@@ -16,6 +16,7 @@ from botocore.exceptions import ClientError
 from botocore.loaders import Loader
 
 from tests.sqs.clients import client as _client
+from tests.sqs.clients import error_400 as _err
 from tests.sqs.clients import outcome as _outcome
 
 JSON_CT = "application/x-amz-json-1.0"
@@ -35,14 +36,6 @@ def raw(broker):
 @pytest.fixture
 def url(sqs) -> str:
     return sqs.create_queue(QueueName="errors")["QueueUrl"]
-
-
-def _err(fn, **kw) -> dict:
-    with pytest.raises(ClientError) as ei:
-        fn(**kw)
-    resp = ei.value.response
-    assert resp["ResponseMetadata"]["HTTPStatusCode"] == 400, resp
-    return resp["Error"]
 
 
 def _code(fn, **kw) -> str:

@@ -9,9 +9,9 @@ from __future__ import annotations
 import json
 
 import pytest
-from botocore.exceptions import ClientError
 
 from tests.sqs.clients import client as _client
+from tests.sqs.clients import error_400 as _err
 from tests.sqs.clients import outcome as _outcome
 
 DEFAULT_ACCOUNT = "000000000000"
@@ -46,14 +46,6 @@ RANGES = [
     ("ReceiveMessageWaitTimeSeconds", 0, 20),
     ("VisibilityTimeout", 0, 43200),
 ]
-
-
-def _err(fn, **kw) -> dict:
-    with pytest.raises(ClientError) as ei:
-        fn(**kw)
-    resp = ei.value.response
-    assert resp["ResponseMetadata"]["HTTPStatusCode"] == 400, resp
-    return resp["Error"]
 
 
 def _now_ms(broker) -> int:
