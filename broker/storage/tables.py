@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Boolean, Column, Index, Integer, MetaData, String, Table, Text
+from sqlalchemy import BigInteger, Boolean, Column, Index, Integer, MetaData, String, Table, Text, text
 
 metadata = MetaData()
 
@@ -84,6 +84,15 @@ sqs_messages = Table(
     Index("ix_sqs_messages_visible", "queue_id", "visible_at"),
     Index("ix_sqs_messages_expires", "expires_at"),
     Index("ix_sqs_messages_seq", "queue_id", "seq"),
+    # FIFO receives fill from one group at a time; only FIFO rows carry a seq.
+    Index(
+        "ix_sqs_messages_group",
+        "queue_id",
+        "group_id",
+        "seq",
+        sqlite_where=text("seq IS NOT NULL"),
+        postgresql_where=text("seq IS NOT NULL"),
+    ),
 )
 
 # FIFO deduplication: a (scope, id) seen within 5 minutes answers with the original message.

@@ -638,6 +638,21 @@ def test_receive_returns_as_many_messages_of_one_group_as_possible(sqs):
     assert _bodies(_receive(sqs, url)) == ["g1-m1", "g1-m2", "g1-m3", "g2-m1"]
 
 
+def test_one_group_fills_a_receive_even_when_groups_are_interleaved(sqs):
+    # 30 groups sent round-robin, 12 messages each: a receive of 10 takes g0's first ten, the next one g1's, so that
+    # each consumer holds one group and the others stay free for other consumers.
+    url = _fifo(sqs)
+    for i in range(0, 360, 10):
+        entries = [
+            {"Id": str(k), "MessageBody": f"g{(i + k) % 30}-{(i + k) // 30}", "MessageGroupId": f"g{(i + k) % 30}"}
+            for k in range(10)
+        ]
+        entries = [{**e, "MessageDeduplicationId": e["MessageBody"]} for e in entries]
+        sqs.send_message_batch(QueueUrl=url, Entries=entries)
+    assert _bodies(_receive(sqs, url)) == [f"g0-{n}" for n in range(10)]
+    assert _bodies(_receive(sqs, url)) == [f"g1-{n}" for n in range(10)]
+
+
 def test_max_number_of_messages_takes_from_the_first_group(sqs):
     # LocalStack AWS-validated: test_fifo_receive_message_visibility_timeout_shared_in_group.
     url = _fifo(sqs, ContentBasedDeduplication="true")

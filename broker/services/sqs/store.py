@@ -554,12 +554,24 @@ _fifo_candidates = Prepared(
     .limit(bindparam("lim"))
 )
 FIFO_QUICK_PAGES = 2
+# The next messages of one group, in order, from its first deliverable one (the (queue_id, group_id, seq) index).
+_fifo_group = Prepared(
+    select(m.c.id, m.c.receive_count, m.c.visible_at)
+    .where(
+        and_(
+            m.c.queue_id == bindparam("q"),
+            m.c.group_id == bindparam("g"),
+            m.c.seq >= bindparam("first"),
+            m.c.expires_at > bindparam("now"),
+        )
+    )
+    .order_by(m.c.seq)
+    .limit(bindparam("lim"))
+)
 
 
-def _pick_fifo(tx: Tx, queue_id: int, now: int, n: int) -> list[tuple[int, int]]:
-    """Up to n (id, receive_count) of a FIFO queue: only messages with no earlier message of their group in
-    flight, in order; as many as possible from the first group, then the next (as AWS returns them)."""
-    blocked = dict(_fetch(_fifo_blocked, tx, {"q": queue_id, "now": now}))
+def _group_heads(tx: Tx, queue_id: int, now: int, n: int, blocked: dict) -> list[tuple]:
+    """(id, receive_count, group, seq) of the first deliverable message of up to n groups, in queue order."""
 
     def eligible(row: tuple) -> bool:
         return row[2] not in blocked or row[3] < blocked[row[2]]
@@ -567,14 +579,14 @@ def _pick_fifo(tx: Tx, queue_id: int, now: int, n: int) -> list[tuple[int, int]]
     page = max(100, n * 20)
     rows: list[tuple] = []
     after, exhausted = -1, False
-    for _ in range(FIFO_QUICK_PAGES):  # the common case: eligible messages near the head of the queue
+    for _ in range(FIFO_QUICK_PAGES):  # the common case: deliverable messages near the head of the queue
         batch = _fetch(_fifo_candidates, tx, {"q": queue_id, "now": now, "after": after, "lim": page})
         rows.extend(r for r in batch if eligible(r))
         exhausted = len(batch) < page
-        if exhausted or len(rows) >= n:
+        if exhausted or len({r[2] for r in rows}) >= n:
             break
         after = batch[-1][3]
-    if blocked and not exhausted and len(rows) < n:
+    if blocked and not exhausted and len({r[2] for r in rows}) < n:
         # Deep blocked groups ahead: let the database skip them instead of walking them page by page.
         live = and_(m.c.queue_id == queue_id, m.c.visible_at + 0 <= now, m.c.expires_at > now, m.c.seq > after)
         stmt = select(*_FIFO_COLUMNS).where(live, or_(m.c.group_id.is_(None), m.c.group_id.not_in(list(blocked))))
@@ -582,12 +594,29 @@ def _pick_fifo(tx: Tx, queue_id: int, now: int, n: int) -> list[tuple[int, int]]
         heads = select(*_FIFO_COLUMNS).where(live, m.c.group_id.in_(list(blocked)), m.c.seq < max(blocked.values()))
         rows.extend(r for r in tx.conn.execute(heads) if eligible(r))
         rows.sort(key=lambda r: r[3])
-    groups: dict[str | None, list[tuple[int, int]]] = {}
-    for rid, count, group, _seq in rows:
-        groups.setdefault(group, []).append((rid, count))
+    first: dict[str | None, tuple] = {}
+    for row in rows:
+        first.setdefault(row[2], row)
+    return list(first.values())[:n]
+
+
+def _pick_fifo(tx: Tx, queue_id: int, now: int, n: int) -> list[tuple[int, int]]:
+    """Up to n (id, receive_count) of a FIFO queue: only messages with no earlier message of their group in
+    flight, in order; as many as possible from the first group, then the next (as AWS returns them), so that
+    one receive holds as few groups as it can and other consumers get the rest."""
+    blocked = dict(_fetch(_fifo_blocked, tx, {"q": queue_id, "now": now}))
     picked: list[tuple[int, int]] = []
-    for members in groups.values():
-        picked.extend(members[: n - len(picked)])
+    for rid, count, group, seq in _group_heads(tx, queue_id, now, n, blocked):
+        if group is None:
+            picked.append((rid, count))
+        else:
+            lim = n - len(picked)
+            members = _fetch(_fifo_group, tx, {"q": queue_id, "g": group, "first": seq, "now": now, "lim": lim})
+            # In order until the first one not deliverable now (in flight or delayed): nothing overtakes it.
+            for mid, mcount, visible_at in members:
+                if visible_at > now:
+                    break
+                picked.append((mid, mcount))
         if len(picked) >= n:
             break
     return picked
