@@ -348,7 +348,13 @@ def main(args: argparse.Namespace) -> int:
             print(f"SendMessage, 8 connections: {r8['items_per_s']:.0f} msg/s, p99 {r8['p99_us']} us", flush=True)
 
             results["receive_delete"] = run_wrk(base, RECEIVE_DELETE_LUA.replace("QURL", q["batch"]), d, c)
-            print(f"Receive(10)+DeleteBatch: {results['receive_delete']['items_per_s']:.0f} msg/s", flush=True)
+            # A queue drained before the end would make the figure a measure of empty receives.
+            results["receive_delete"]["left_in_queue"] = _depth(port, q["batch"])
+            print(
+                f"Receive(10)+DeleteBatch: {results['receive_delete']['items_per_s']:.0f} msg/s "
+                f"({results['receive_delete']['left_in_queue']} messages left)",
+                flush=True,
+            )
 
             if args.workers > 1:
                 results["long_poll_wake"] = _long_poll_wake(port, rounds=60)

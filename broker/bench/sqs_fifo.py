@@ -9,7 +9,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from broker.bench.sqs import HEADERS_LUA, RECEIVE_DELETE_LUA, Client, _free_port, _stop, start_broker
+from broker.bench.sqs import HEADERS_LUA, RECEIVE_DELETE_LUA, Client, _depth, _free_port, _stop, start_broker
 from broker.bench.wrk import require_wrk, run_wrk
 
 FIFO_SEND_LUA = (
@@ -17,14 +17,33 @@ FIFO_SEND_LUA = (
     + """
 wrk.headers["X-Amz-Target"] = "AmazonSQS.SendMessage"
 local n = 0
-local me = tostring(math.random(1, 1000000000))
 request = function()
   n = n + 1
   local body = '{"QueueUrl":"QURL","MessageBody":"fifo benchmark message ' .. n .. '","MessageGroupId":"g'
-    .. (n % 100) .. '","MessageDeduplicationId":"' .. me .. '-' .. n .. '"}'
+    .. (n % 100) .. '","MessageDeduplicationId":"' .. tid .. '-' .. n .. '"}'
   return wrk.format(nil, "/", nil, body)
 end
 response = function(status, headers, body) if status == 200 then items = items + 1 end end
+"""
+)
+
+FIFO_BATCH_LUA = (
+    HEADERS_LUA
+    + """
+wrk.headers["X-Amz-Target"] = "AmazonSQS.SendMessageBatch"
+local n = 0
+request = function()
+  local parts = {}
+  for i = 1, 10 do
+    n = n + 1
+    parts[i] = '{"Id":"e' .. i .. '","MessageBody":"fifo benchmark message ' .. n .. '","MessageGroupId":"g'
+      .. (n % 100) .. '","MessageDeduplicationId":"b' .. tid .. '-' .. n .. '"}'
+  end
+  return wrk.format(nil, "/", nil, '{"QueueUrl":"QURL","Entries":[' .. table.concat(parts, ",") .. ']}')
+end
+response = function(status, headers, body)
+  if status == 200 and body:find('"Failed":%[%]') then items = items + 10 end
+end
 """
 )
 
@@ -86,9 +105,21 @@ def main(args: argparse.Namespace) -> int:
             ]
             results["fifo_send"] = run_wrk(base, FIFO_SEND_LUA.replace("QURL", fifo), d, c)
             print(f"FIFO SendMessage: {results['fifo_send']['items_per_s']:.0f} msg/s", flush=True)
+            results["fifo_send_batch"] = run_wrk(base, FIFO_BATCH_LUA.replace("QURL", fifo), d, c)
+            print(f"FIFO SendMessageBatch(10): {results['fifo_send_batch']['items_per_s']:.0f} msg/s", flush=True)
+            # Every send carried a unique deduplication id, so all of them must be in the queue (and a few more
+            # whose answers wrk did not wait for).
+            enqueued = _depth(port, fifo)
+            sent = results["fifo_send"]["items"] + results["fifo_send_batch"]["items"]
+            if enqueued < sent:
+                raise SystemExit(f"FIFO benchmark: {sent} sends acknowledged but {enqueued} messages queued")
             results["fifo_receive_delete"] = run_wrk(base, RECEIVE_DELETE_LUA.replace("QURL", fifo), d, c)
+            # A queue drained before the end would make the figure a measure of empty receives.
+            results["fifo_receive_delete"]["left_in_queue"] = _depth(port, fifo)
             print(
-                f"FIFO Receive(10)+DeleteBatch: {results['fifo_receive_delete']['items_per_s']:.0f} msg/s", flush=True
+                f"FIFO Receive(10)+DeleteBatch: {results['fifo_receive_delete']['items_per_s']:.0f} msg/s "
+                f"({results['fifo_receive_delete']['left_in_queue']} messages left)",
+                flush=True,
             )
 
             count = args.move_messages

@@ -10,7 +10,8 @@ from pathlib import Path
 
 DONE = r"""
 local threads = {}
-setup = function(thread) table.insert(threads, thread) end
+-- Each thread gets its own "tid": scripts use it to keep ids (e.g. FIFO deduplication ids) unique across threads.
+setup = function(thread) table.insert(threads, thread); thread:set("tid", #threads) end
 done = function(summary, latency, requests)
   local items = 0
   for _, t in ipairs(threads) do items = items + (t:get("items") or 0) end
