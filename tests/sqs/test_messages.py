@@ -508,6 +508,19 @@ def test_lowering_retention_expires_existing_messages(broker, sqs):
     assert [m["Body"] for m in _drain(sqs, url)] == ["fresh"]
 
 
+def test_lowering_retention_of_a_large_queue_reaches_every_message(broker, sqs):
+    # Beyond one chunk (5,000 rows) the new expiry is written by the sweep job (AWS: up to 15 minutes).
+    url = _queue(sqs)
+    for i in range(0, 5600, 10):
+        sqs.send_message_batch(QueueUrl=url, Entries=[{"Id": str(k), "MessageBody": f"m{i + k}"} for k in range(10)])
+    broker.advance(120)
+    sqs.send_message(QueueUrl=url, MessageBody="fresh")
+    sqs.set_queue_attributes(QueueUrl=url, Attributes={"MessageRetentionPeriod": "60"})
+    broker.run_job("sqs.sweep")
+    assert _counts(sqs, url) == (1, 0, 0)
+    assert [m["Body"] for m in _drain(sqs, url)] == ["fresh"]
+
+
 # -- system attributes -----------------------------------------------------------------------------------------
 SYSTEM = ["SenderId", "SentTimestamp", "ApproximateReceiveCount", "ApproximateFirstReceiveTimestamp"]
 

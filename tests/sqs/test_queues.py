@@ -559,6 +559,25 @@ def test_purge_twice_within_60_seconds_is_purge_queue_in_progress(broker, sqs):
     assert _counts(sqs, url) == (0, 0, 0)
 
 
+def _fill(sqs, url: str, count: int) -> None:
+    for i in range(0, count, 10):
+        sqs.send_message_batch(QueueUrl=url, Entries=[{"Id": str(k), "MessageBody": f"m{i + k}"} for k in range(10)])
+
+
+def test_purge_of_a_large_queue_finishes_in_the_sweep_and_spares_later_messages(broker, sqs):
+    # Beyond one chunk (5,000 rows) a purge finishes in the background, as AWS allows itself up to 60 s to.
+    url = sqs.create_queue(QueueName="purge-large")["QueueUrl"]
+    _fill(sqs, url, 5600)
+    sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)  # in flight messages go too
+    sqs.purge_queue(QueueUrl=url)
+    sqs.send_message(QueueUrl=url, MessageBody="sent after the purge")  # possibly within the same millisecond
+    assert 1 < sum(_counts(sqs, url)) <= 601
+    broker.run_job("sqs.sweep")
+    assert _counts(sqs, url) == (1, 0, 0)
+    got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
+    assert [m["Body"] for m in got] == ["sent after the purge"]
+
+
 def test_purge_limit_is_per_queue(sqs):
     a = sqs.create_queue(QueueName="purge-a")["QueueUrl"]
     b = sqs.create_queue(QueueName="purge-b")["QueueUrl"]

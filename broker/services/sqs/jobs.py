@@ -1,4 +1,4 @@
-"""Timed work of SQS: retention expiry and removal of deleted queues' messages (chunked, lease-guarded)."""
+"""Timed work of SQS: retention expiry, removal of deleted queues' messages, large purges (chunked, leased)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,11 @@ CHUNK = 2000
 
 
 def sweep(db: Database) -> int:
-    """Delete expired messages and messages of deleted queues; returns how many rows went."""
+    """Delete expired messages and messages of deleted queues, finish large purges and retention changes;
+    returns how many rows were touched."""
     total = 0
+    while n := db.write_sync(store.sweep_rewrites, clock.now_ms(), CHUNK):
+        total += n
     while True:
         n = db.write_sync(store.sweep_expired, clock.now_ms(), CHUNK)
         total += n

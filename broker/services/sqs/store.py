@@ -15,6 +15,7 @@ from broker.services.sqs.validation import DEFAULTS, FIFO_DEFAULTS
 from broker.storage.db import Tx
 from broker.storage.helpers import upsert
 from broker.storage.prepared import Prepared
+from broker.storage.tables import broker_state as bs
 from broker.storage.tables import sqs_fifo_dedup as dd
 from broker.storage.tables import sqs_messages as m
 from broker.storage.tables import sqs_move_tasks as mt
@@ -145,10 +146,11 @@ def set_attributes(tx: Tx, queue_id: int, changes: dict[str, str], now: int) -> 
     )
     new_retention = attrs.get("MessageRetentionPeriod")
     if new_retention != old_retention:
-        # AWS applies a changed retention period to the messages already in the queue.
-        tx.conn.execute(
-            update(m).where(m.c.queue_id == queue_id).values(expires_at=m.c.sent_at + int(new_retention) * 1000)
-        )
+        # AWS applies a changed retention period to the messages already in the queue: the first chunk now, the
+        # rest by the sweep job.
+        last = _retention_chunk(tx, queue_id, int(new_retention), -1, REWRITE_CHUNK)
+        if last is not None:
+            upsert(tx.conn, bs, {"key": f"{_RETENTION}{queue_id}", "value": str(last)}, ["key"])
     return attrs
 
 
@@ -186,9 +188,66 @@ def purge(tx: Tx, queue_id: int, now: int) -> None:
         raise ServiceError(
             "PurgeQueueInProgress", "Only one PurgeQueue operation on each queue is allowed every 60 seconds."
         )
-    tx.conn.execute(delete(m).where(and_(m.c.queue_id == queue_id, m.c.sent_at <= now)))
-    tx.conn.execute(delete(dd).where(dd.c.queue_id == queue_id))  # a purge also forgets FIFO deduplication
     tx.conn.execute(update(q).where(q.c.id == queue_id).values(purged_at=now))
+    tx.conn.execute(delete(dd).where(dd.c.queue_id == queue_id))  # a purge also forgets FIFO deduplication
+    if _purge_chunk(tx, queue_id, now + 1, REWRITE_CHUNK) == REWRITE_CHUNK:
+        # The rest goes in the background: all sent before this millisecond. Those sent within it go now (they
+        # are all visible from now on, a short range of the visibility index), so that a message sent right
+        # after the purge, in the same millisecond, is never taken for one sent before it.
+        tx.conn.execute(delete(m).where(and_(m.c.queue_id == queue_id, m.c.visible_at >= now, m.c.sent_at == now)))
+        upsert(tx.conn, bs, {"key": f"{_PURGING}{queue_id}", "value": str(now)}, ["key"])
+
+
+# A large purge or retention change is finished in chunks by the sweep job, so that no request holds the writer
+# for a whole queue. AWS allows itself 60 s to purge and up to 15 minutes to apply a new retention period.
+REWRITE_CHUNK = 5000
+_PURGING = "sqs.purging."  # broker_state key + queue id -> the purge time: messages sent before it go
+_RETENTION = "sqs.retention."  # broker_state key + queue id -> the last message id already given the new expiry
+
+
+def _purge_chunk(tx: Tx, queue_id: int, before: int, limit: int) -> int:
+    ids = select(m.c.id).where(and_(m.c.queue_id == queue_id, m.c.sent_at < before)).limit(limit).scalar_subquery()
+    return tx.conn.execute(delete(m).where(m.c.id.in_(ids))).rowcount
+
+
+def _retention_chunk(tx: Tx, queue_id: int, retention_s: int, after: int, limit: int) -> int | None:
+    """Give the next `limit` messages (by id) the queue's retention; returns the last id done, None at the end."""
+    ids = tx.conn.execute(
+        select(m.c.id).where(and_(m.c.queue_id == queue_id, m.c.id > after)).order_by(m.c.id).limit(limit)
+    ).scalars()
+    ids = list(ids)
+    if ids:
+        tx.conn.execute(
+            update(m)
+            .where(and_(m.c.queue_id == queue_id, m.c.id > after, m.c.id <= ids[-1]))
+            .values(expires_at=m.c.sent_at + retention_s * 1000)
+        )
+    return ids[-1] if len(ids) == limit else None
+
+
+def sweep_rewrites(tx: Tx, now: int, limit: int) -> int:
+    """One chunk of a pending purge or retention change; returns the rows touched (0: nothing pending)."""
+    row = tx.conn.execute(
+        select(bs.c.key, bs.c.value).where(or_(bs.c.key.startswith(_PURGING), bs.c.key.startswith(_RETENTION))).limit(1)
+    ).first()
+    if row is None:
+        return 0
+    key, value = row
+    queue_id = int(key.rsplit(".", 1)[1])
+    attrs = tx.conn.execute(select(q.c.attributes).where(q.c.id == queue_id)).scalar()
+    done, touched = True, 0
+    if attrs is not None and key.startswith(_PURGING):
+        touched = _purge_chunk(tx, queue_id, int(value), limit)
+        done = touched < limit
+    elif attrs is not None:
+        retention = int(json.loads(attrs).get("MessageRetentionPeriod", DEFAULTS["MessageRetentionPeriod"]))
+        last = _retention_chunk(tx, queue_id, retention, int(value), limit)
+        if last is not None:
+            tx.conn.execute(update(bs).where(bs.c.key == key).values(value=str(last)))
+        touched, done = limit, last is None
+    if done:
+        tx.conn.execute(delete(bs).where(bs.c.key == key))
+    return max(touched, 1)
 
 
 def counts(conn: Connection, queue_id: int, now: int) -> dict[str, int]:
