@@ -571,8 +571,7 @@ def test_purge_of_a_large_queue_finishes_in_the_sweep_and_spares_later_messages(
     sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)  # in flight messages go too
     sqs.purge_queue(QueueUrl=url)
     sqs.send_message(QueueUrl=url, MessageBody="sent after the purge")  # possibly within the same millisecond
-    assert 1 < sum(_counts(sqs, url)) <= 601
-    broker.run_job("sqs.sweep")
+    broker.run_job("sqs.sweep")  # (the scheduled sweep may have finished it already)
     assert _counts(sqs, url) == (1, 0, 0)
     got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
     assert [m["Body"] for m in got] == ["sent after the purge"]

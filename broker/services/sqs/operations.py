@@ -14,7 +14,8 @@ from broker.context import RequestContext
 from broker.errors import ServiceError, invalid_parameter, missing_parameter
 from broker.notify import Watch
 from broker.services.sqs import permissions, redrive, store, validation
-from broker.services.sqs.checksums import md5_of_attributes, md5_of_body
+from broker.services.sqs.checksums import md5_of_attributes
+from broker.services.sqs.enqueue import message_row
 from broker.services.sqs.queues import Queue, cache_key, lookup, name_page, queue_url, resolve
 from broker.services.sqs.wire import QUERY_ERROR_CODES
 
@@ -194,33 +195,9 @@ def _prepare(ctx: RequestContext, queue: Queue, p: dict, now: int) -> tuple[dict
     validation.check_delay(delay)
     group, dedup = _fifo_ids(queue, p, body, delay)
     sys_attrs = validation.system_attributes(p.get("MessageSystemAttributes"))
-    message_id = ids.uuid4()
-    md5_body = md5_of_body(body)
-    md5_attrs = md5_of_attributes(attrs)
-    md5_sys = md5_of_attributes(sys_attrs)
-    visible_at = now + (queue.delay if delay is None else delay) * 1000
-    row = {
-        "queue_id": queue.id,
-        "message_id": message_id,
-        "body": body,
-        "attributes": _encode_attrs(attrs),
-        "system_attributes": _encode_attrs(sys_attrs),
-        "md5_body": md5_body,
-        "md5_attributes": md5_attrs,
-        "md5_system_attributes": md5_sys,
-        "sender_id": ctx.caller_id,
-        "sent_at": now,
-        "visible_at": visible_at,
-        "expires_at": now + queue.retention * 1000,
-        "receive_count": 0,
-        "first_received_at": None,
-        "received_at": None,
-        "receipt": None,
-        "group_id": group,
-        "dedup_id": dedup,
-        "seq": None,
-        "source_arn": None,
-    }
+    row = message_row(queue, body, attrs, sys_attrs, ctx.caller_id, now, delay, group, dedup)
+    message_id, md5_body = row["message_id"], row["md5_body"]
+    md5_attrs, md5_sys = row["md5_attributes"], row["md5_system_attributes"]
     result = {"MessageId": message_id, "MD5OfMessageBody": md5_body}
     if md5_attrs:
         result["MD5OfMessageAttributes"] = md5_attrs
@@ -259,21 +236,6 @@ def _fifo_ids(queue: Queue, p: dict, body: str, delay: int | None) -> tuple[str 
     else:
         validation.check_fifo_token("MessageDeduplicationId", dedup)
     return group, dedup
-
-
-def _encode_attrs(attrs: dict[str, dict]) -> str | None:
-    if not attrs:
-        return None
-    out = {}
-    for name, a in attrs.items():
-        if "BinaryValue" in a:
-            out[name] = {
-                "DataType": a["DataType"],
-                "BinaryValue": base64.b64encode(a["BinaryValue"]).decode(),
-            }
-        else:
-            out[name] = a
-    return json.dumps(out)
 
 
 def _decode_attrs(raw: str | None) -> dict[str, dict]:

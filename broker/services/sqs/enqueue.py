@@ -1,0 +1,75 @@
+"""Putting messages into SQS queues: the row a message becomes, and the insert that fits the queue's type.
+
+Used by SendMessage(Batch) and by other services that deliver into queues (SNS fan-out), so that a message
+delivered by SNS is exactly what a direct send would have stored.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any
+
+from broker import ids
+from broker.services.sqs import store
+from broker.services.sqs.checksums import md5_of_attributes, md5_of_body
+from broker.services.sqs.queues import Queue
+from broker.storage.db import Tx
+
+
+def encode_attributes(attrs: dict[str, dict]) -> str | None:
+    """Message attributes as stored: JSON, binary values in base64."""
+    if not attrs:
+        return None
+    out = {}
+    for name, a in attrs.items():
+        if "BinaryValue" in a:
+            out[name] = {"DataType": a["DataType"], "BinaryValue": base64.b64encode(a["BinaryValue"]).decode()}
+        else:
+            out[name] = a
+    return json.dumps(out)
+
+
+def message_row(
+    queue: Queue,
+    body: str,
+    attrs: dict[str, dict],
+    sys_attrs: dict[str, dict],
+    sender_id: str,
+    now: int,
+    delay: int | None = None,
+    group: str | None = None,
+    dedup: str | None = None,
+    message_id: str | None = None,
+) -> dict[str, Any]:
+    """The sqs_messages row of one message (checked already)."""
+    return {
+        "queue_id": queue.id,
+        "message_id": message_id or ids.uuid4(),
+        "body": body,
+        "attributes": encode_attributes(attrs),
+        "system_attributes": encode_attributes(sys_attrs),
+        "md5_body": md5_of_body(body),
+        "md5_attributes": md5_of_attributes(attrs),
+        "md5_system_attributes": md5_of_attributes(sys_attrs),
+        "sender_id": sender_id,
+        "sent_at": now,
+        "visible_at": now + (queue.delay if delay is None else delay) * 1000,
+        "expires_at": now + queue.retention * 1000,
+        "receive_count": 0,
+        "first_received_at": None,
+        "received_at": None,
+        "receipt": None,
+        "group_id": group,
+        "dedup_id": dedup,
+        "seq": None,
+        "source_arn": None,
+    }
+
+
+def enqueue(tx: Tx, queue: Queue, rows: list[dict[str, Any]], now: int) -> list[tuple] | None:
+    """Insert rows into one queue in this transaction; for a FIFO queue, per row (message_id, seq, duplicate)."""
+    if queue.fifo:
+        return store.insert_fifo(tx, queue.id, rows, queue.group_dedup, now)
+    store.insert_messages(tx, queue.id, rows)
+    return None
