@@ -33,6 +33,7 @@ bench: $(STAMP)
 	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	$(BIN)/broker bench sqs --out bench-results/sqs.json
 	$(BIN)/broker bench sqs-fifo --out bench-results/sqs-fifo.json
+	$(BIN)/broker bench sns --out bench-results/sns.json
 
 clean:
 	rm -rf $(VENV) data bench-results

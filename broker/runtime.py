@@ -15,6 +15,13 @@ from broker.config import Settings
 from broker.jobs.scheduler import Jobs
 from broker.notify import WAKE_ALL, DatagramTransport, Notifier, PostgresTransport
 from broker.protocol.spec import ServiceSpec
+from broker.services.sns import jobs as sns_jobs
+from broker.services.sns import spec as sns_spec
+from broker.services.sns.http_delivery import Deliverer
+from broker.services.sns.signing import STATE_KEY as SIGNING_KEY
+from broker.services.sns.signing import Signer
+from broker.services.sns.topics import CACHE_PREFIX as SNS_CACHE_PREFIX
+from broker.services.sns.topics import TopicCache
 from broker.services.sqs import jobs as sqs_jobs
 from broker.services.sqs import spec as sqs_spec
 from broker.services.sqs.queues import CACHE_PREFIX, QueueCache
@@ -42,13 +49,17 @@ class Runtime:
         self.notifier = Notifier(transport)
         self.jobs = Jobs(self.db, settings.lease_ttl_seconds)
         self.sqs_cache = QueueCache()
-        self.specs: list[ServiceSpec] = [sqs_spec.build(), sts_spec.build()]
+        self.sns_cache = TopicCache()
+        self.sns_signer = Signer()
+        self.sns_http = Deliverer(self.db, self.notifier)
+        self.specs: list[ServiceSpec] = [sqs_spec.build(), sns_spec.build(), sts_spec.build()]
 
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
         self.db.listener = self.notifier
         self.db.start()
         self.notifier.subscribe(CACHE_PREFIX, self.sqs_cache.on_notify)
+        self.notifier.subscribe(SNS_CACHE_PREFIX, self.sns_cache.on_notify)
         self.notifier.subscribe("clock:", self._on_clock)
         await loop.run_in_executor(None, self.notifier.start, loop)
         if self.settings.test_mode:
@@ -61,7 +72,16 @@ class Runtime:
             self.settings.move_interval_seconds,
             precheck=lambda: sqs_jobs.has_move_tasks(self.db),
         )
+        await loop.run_in_executor(None, self.sns_signer.load, self.db, self.settings.sns_signing_key_bits)
+        self.jobs.add("sns.sweep", lambda: sns_jobs.sweep(self.db), self.settings.sweep_interval_seconds)
+        self.jobs.add(
+            "sns.replay",
+            lambda: sns_jobs.run_replays(self.db, self.sns_signer),
+            self.settings.move_interval_seconds,
+            precheck=lambda: sns_jobs.has_replays(self.db),
+        )
         self.jobs.start()
+        self.sns_http.start()
         # Long-lived startup objects leave the collector's view, and young collections run less often: fewer
         # pauses in the middle of requests.
         gc.collect()
@@ -69,6 +89,7 @@ class Runtime:
         gc.set_threshold(50_000, 20, 20)
 
     async def stop(self) -> None:
+        await self.sns_http.stop()
         self.jobs.stop()
         self.notifier.stop()
         await asyncio.get_running_loop().run_in_executor(None, self.db.stop)
@@ -86,7 +107,8 @@ class Runtime:
         await self.db.write(_reset_all)
         clock.set_offset_ms(0)
         self.sqs_cache.on_notify(CACHE_PREFIX + "*")
-        self.notifier.broadcast({CACHE_PREFIX + "*", "clock:0", WAKE_ALL})
+        self.sns_cache.on_notify(SNS_CACHE_PREFIX + "*")
+        self.notifier.broadcast({CACHE_PREFIX + "*", SNS_CACHE_PREFIX + "*", "clock:0", WAKE_ALL})
 
 
 def _read_clock(conn) -> int:  # noqa: ANN001
@@ -100,5 +122,7 @@ def _write_clock(tx: Tx, offset_ms: int) -> None:
 
 def _reset_all(tx: Tx) -> None:
     for table in reversed(metadata.sorted_tables):
-        if table.name != "leases":
+        if table.name == "broker_state":  # the SNS signing key stays: every worker holds it in memory
+            tx.conn.execute(delete(table).where(table.c.key != SIGNING_KEY))
+        elif table.name != "leases":
             tx.conn.execute(delete(table))

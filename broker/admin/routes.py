@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import re
 import time
 from contextlib import asynccontextmanager
 
@@ -12,6 +14,15 @@ from sqlalchemy import text
 
 from broker import __version__, clock
 from broker.jobs import leases
+from broker.services.sns import mobile as sns_mobile
+from broker.services.sns import store as sns_store
+
+
+class SmsChange(BaseModel):
+    account: str = ""
+    region: str = ""
+    opt_out: str = ""  # a phone number to opt out of SMS
+    in_sandbox: bool | None = None
 
 
 class ClockChange(BaseModel):
@@ -87,6 +98,54 @@ def build_admin(runtime) -> FastAPI:  # noqa: ANN001
             raise HTTPException(404, f"no job {name}")
         ran = await asyncio.get_running_loop().run_in_executor(None, runtime.jobs.run, name)
         return {"job": name, "ran": ran, "owner": runtime.jobs.owner}
+
+    @app.get("/_broker/sns/SimpleNotificationService-{cert_id}.pem")
+    async def sns_certificate(cert_id: str) -> Response:
+        signer = runtime.sns_signer
+        if cert_id != signer.cert_id:
+            raise HTTPException(404, "no such certificate")
+        return Response(signer.cert_pem, media_type="application/x-pem-file")
+
+    @app.get("/_broker/sns/outbox")
+    async def sns_outbox(
+        topic_arn: str = "",
+        subscription_arn: str = "",
+        protocol: str = "",
+        endpoint: str = "",
+        account: str = "",
+        region: str = "",
+        after: int = 0,
+        limit: int = 1000,
+    ) -> dict:
+        """What email, email-json, SMS and mobile push deliveries would have sent, oldest first."""
+        filters = {
+            "topic_arn": topic_arn,
+            "subscription_arn": subscription_arn,
+            "protocol": protocol,
+            "endpoint": endpoint,
+            "account": account,
+            "region": region,
+        }
+        rows = await runtime.db.read(sns_store.outbox, filters, after, min(max(limit, 1), 10_000))
+        return {"messages": [{**r, "message": json.loads(r["message"])} for r in rows]}
+
+    @app.delete("/_broker/sns/outbox")
+    async def clear_sns_outbox() -> dict:
+        return {"deleted": await runtime.db.write(sns_store.clear_outbox)}
+
+    @app.post("/_broker/sns/sms")
+    async def sns_sms_state(change: SmsChange) -> dict:
+        """What only a phone's owner (STOP) or AWS support can change: opt a number out, the SMS sandbox."""
+        _test_mode()
+        account = change.account or runtime.settings.default_account
+        region = change.region or runtime.settings.default_region
+        if change.opt_out:
+            if not re.fullmatch(r"\+?[0-9]{7,15}", change.opt_out):
+                raise HTTPException(400, "opt_out must be a phone number in E.164 form")
+            await runtime.db.write(sns_mobile.opt_out, account, region, change.opt_out)
+        if change.in_sandbox is not None:
+            await runtime.db.write(sns_mobile.set_sms_sandbox, account, region, change.in_sandbox)
+        return {"account": account, "region": region}
 
     @app.get("/_broker/leases")
     async def list_leases() -> dict:

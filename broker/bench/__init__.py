@@ -9,6 +9,8 @@ import argparse
 def run(args: argparse.Namespace) -> int:
     if args.target == "sqs-fifo":
         from broker.bench.sqs_fifo import main
+    elif args.target == "sns":
+        from broker.bench.sns import main
     else:
         from broker.bench.sqs import main
     return main(args)

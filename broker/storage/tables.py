@@ -141,3 +141,130 @@ sqs_move_tasks = Table(
     Index("ix_sqs_move_tasks_source", "source_arn", "started_at"),
     Index("ix_sqs_move_tasks_status", "status"),
 )
+
+# -- SNS -------------------------------------------------------------------------------------------------------
+sns_topics = Table(
+    "sns_topics",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("arn", String(300), nullable=False, unique=True),
+    Column("account", String(12), nullable=False),
+    Column("region", String(32), nullable=False),
+    Column("name", String(256), nullable=False),
+    Column("fifo", Boolean, nullable=False, default=False),
+    Column("attributes", Text, nullable=False),  # settable attributes, JSON
+    Column("tags", Text, nullable=False, default="{}"),
+    Column("data_protection_policy", Text),
+    Column("created_at", BigInteger, nullable=False),  # ms
+    Column("seq", BigInteger, nullable=False, default=0),  # FIFO: last SequenceNumber handed out
+    Index("ix_sns_topics_account", "account", "region", "name"),
+)
+
+sns_subscriptions = Table(
+    "sns_subscriptions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("arn", String(400), nullable=False, unique=True),
+    Column("topic_arn", String(300), nullable=False),
+    Column("owner", String(12), nullable=False),
+    Column("protocol", String(32), nullable=False),
+    Column("endpoint", Text, nullable=False),
+    Column("attributes", Text, nullable=False),  # settable attributes, JSON
+    Column("confirmed", Boolean, nullable=False),
+    Column("token", String(256)),  # confirmation token while pending
+    Column("created_at", BigInteger, nullable=False),  # ms
+    Index("ix_sns_subscriptions_topic", "topic_arn", "id"),
+    Index("ix_sns_subscriptions_owner", "owner", "id"),
+)
+
+# FIFO topics: a (scope, id) seen within 5 minutes answers with the original message.
+sns_fifo_dedup = Table(
+    "sns_fifo_dedup",
+    metadata,
+    Column("topic_id", Integer, primary_key=True, autoincrement=False),
+    Column("scope", String(128), primary_key=True),  # "" for the topic, else the message group id
+    Column("dedup_id", String(128), primary_key=True),
+    Column("message_id", String(36), nullable=False),
+    Column("seq", BigInteger, nullable=False),
+    Column("expires_at", BigInteger, nullable=False),
+    Index("ix_sns_fifo_dedup_expires", "expires_at"),
+)
+
+# What email, SMS and mobile push deliveries would have sent: nothing leaves the machine; tests read it back.
+sns_outbox = Table(
+    "sns_outbox",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("created_at", BigInteger, nullable=False),  # ms
+    Column("account", String(12), nullable=False),
+    Column("region", String(32), nullable=False),
+    Column("topic_arn", String(300)),
+    Column("subscription_arn", String(400)),
+    Column("protocol", String(32), nullable=False),
+    Column("endpoint", Text, nullable=False),
+    Column("message", Text, nullable=False),  # JSON: what would have been sent
+    Index("ix_sns_outbox_created", "created_at"),
+)
+
+# Pending HTTP(S) deliveries: rows, so that retries continue after a restart.
+sns_deliveries = Table(
+    "sns_deliveries",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("subscription_arn", String(400), nullable=False),
+    Column("kind", String(32), nullable=False),  # Notification, SubscriptionConfirmation, UnsubscribeConfirmation
+    Column("payload", Text, nullable=False),  # JSON: headers and body to POST
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("due_at", BigInteger, nullable=False),  # ms
+    Column("created_at", BigInteger, nullable=False),  # ms
+    Column("lease_until", BigInteger, nullable=False, default=0),  # ms: taken by a delivery run until then
+    Index("ix_sns_deliveries_due", "due_at"),
+)
+
+# FIFO topic archive (ArchivePolicy), replayed to subscriptions with a ReplayPolicy.
+sns_archive = Table(
+    "sns_archive",
+    metadata,
+    Column("topic_id", Integer, primary_key=True, autoincrement=False),
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("message_id", String(36), nullable=False),
+    Column("published_at", BigInteger, nullable=False),  # ms
+    Column("payload", Text, nullable=False),  # JSON: the published message
+    Index("ix_sns_archive_published", "topic_id", "published_at"),
+)
+
+sns_platform_applications = Table(
+    "sns_platform_applications",
+    metadata,
+    Column("arn", String(400), primary_key=True),
+    Column("account", String(12), nullable=False),
+    Column("region", String(32), nullable=False),
+    Column("name", String(256), nullable=False),
+    Column("platform", String(32), nullable=False),
+    Column("attributes", Text, nullable=False),  # JSON
+    Column("created_at", BigInteger, nullable=False),
+    Index("ix_sns_platform_applications_account", "account", "region", "arn"),
+)
+
+sns_endpoints = Table(
+    "sns_endpoints",
+    metadata,
+    Column("arn", String(500), primary_key=True),
+    Column("application_arn", String(400), nullable=False),
+    Column("token", Text, nullable=False),
+    Column("attributes", Text, nullable=False),  # JSON
+    Column("created_at", BigInteger, nullable=False),
+    Index("ix_sns_endpoints_application", "application_arn", "arn"),
+)
+
+# Account-level SMS state: kind "attribute" (SetSMSAttributes), "opted-out" (phone numbers), "sandbox" (numbers
+# with their verification state, JSON).
+sns_sms = Table(
+    "sns_sms",
+    metadata,
+    Column("account", String(12), primary_key=True),
+    Column("region", String(32), primary_key=True),
+    Column("kind", String(16), primary_key=True),
+    Column("key", String(256), primary_key=True),
+    Column("value", Text, nullable=False),
+)

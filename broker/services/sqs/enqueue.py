@@ -73,3 +73,15 @@ def enqueue(tx: Tx, queue: Queue, rows: list[dict[str, Any]], now: int) -> list[
         return store.insert_fifo(tx, queue.id, rows, queue.group_dedup, now)
     store.insert_messages(tx, queue.id, rows)
     return None
+
+
+def enqueue_many(tx: Tx, batches: list[tuple[Queue, list[dict[str, Any]]]], now: int) -> None:
+    """Insert into several queues in this transaction: the standard queues' rows in one statement."""
+    plain: list[dict[str, Any]] = []
+    for queue, rows in batches:
+        if queue.fifo:
+            store.insert_fifo(tx, queue.id, rows, queue.group_dedup, now)
+        else:
+            plain.extend(rows)
+    if plain:
+        store.insert_rows(tx, plain)

@@ -277,6 +277,13 @@ def insert_messages(tx: Tx, queue_id: int, rows: list[dict[str, Any]]) -> None:
     tx.wake(f"sqs:{queue_id}")
 
 
+def insert_rows(tx: Tx, rows: list[dict[str, Any]]) -> None:
+    """Insert messages of any number of (standard) queues at once; wakes each queue's waiters."""
+    _insert.executemany(tx.conn, rows)
+    for queue_id in {r["queue_id"] for r in rows}:
+        tx.wake(f"sqs:{queue_id}")
+
+
 _RETURNED = [
     m.c.id,
     m.c.message_id,

@@ -1,0 +1,141 @@
+"""`broker bench sns`: Publish to a topic with 10 SQS subscriptions (durable fan-out in one transaction), and the
+same with a slow HTTP subscriber added, which must not slow publishing down."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import tempfile
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import quote
+
+from broker.bench.sqs import AUTH, Client, _depth, _free_port, _stop, start_broker
+from broker.bench.wrk import require_wrk, run_wrk
+
+SUBSCRIPTIONS = 10
+
+PUBLISH_LUA = f"""
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/x-www-form-urlencoded; charset=utf-8"
+wrk.headers["Authorization"] = "{AUTH.replace("/sqs/", "/sns/")}"
+items = 0
+local n = 0
+request = function()
+  n = n + 1
+  return wrk.format(nil, "/", nil, "Action=Publish&Version=2010-03-31&TopicArn=TOPIC&Message=benchmark+message+" .. n)
+end
+response = function(status, headers, body) if status == 200 then items = items + 1 end end
+"""
+
+
+class _SlowEndpoint:
+    """An HTTP subscriber that takes `delay` seconds to answer each POST."""
+
+    def __init__(self, delay: float) -> None:
+        self.count = 0
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                if self.headers.get("x-amz-sns-message-type") == "SubscriptionConfirmation":
+                    outer.token = json.loads(body)["Token"]
+                else:
+                    time.sleep(delay)
+                outer.count += 1
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.token = ""
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/slow"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
+def _sns(client: Client, action: str, params: dict) -> str:
+    """A query-protocol SNS call on the benchmark's keep-alive connection; returns the XML answer."""
+    body = "&".join(
+        f"{k}={quote(str(v), safe='')}" for k, v in {"Action": action, "Version": "2010-03-31", **params}.items()
+    )
+    client.conn.close()  # a fresh connection: the server drops idle keep-alive ones between phases
+    client.conn.request(
+        "POST",
+        "/",
+        body=body.encode(),
+        headers={"Content-Type": "application/x-www-form-urlencoded", "Authorization": AUTH.replace("/sqs/", "/sns/")},
+    )
+    response = client.conn.getresponse()
+    text = response.read().decode()
+    if response.status != 200:
+        raise SystemExit(f"{action} failed: {text}")
+    return text
+
+
+def _between(text: str, tag: str) -> str:
+    return text.split(f"<{tag}>", 1)[1].split(f"</{tag}>", 1)[0]
+
+
+def main(args: argparse.Namespace) -> int:
+    require_wrk()
+    d, c = args.duration, args.connections
+    results: dict = {"workers": args.workers, "connections": c, "duration_s": d, "subscriptions": SUBSCRIPTIONS}
+    env = {**os.environ, "BROKER_LOG_LEVEL": "warning"}
+    with tempfile.TemporaryDirectory() as tmp:
+        port = _free_port()
+        broker = start_broker(args, tmp, port, env)
+        try:
+            base = f"http://127.0.0.1:{port}/"
+            admin = Client(port)
+            topic = _between(_sns(admin, "CreateTopic", {"Name": "bench"}), "TopicArn")
+            queues = []
+            for i in range(SUBSCRIPTIONS):
+                url = admin.call("CreateQueue", {"QueueName": f"fan-{i}"})["QueueUrl"]
+                arn = admin.call("GetQueueAttributes", {"QueueUrl": url, "AttributeNames": ["QueueArn"]})["Attributes"][
+                    "QueueArn"
+                ]
+                _sns(admin, "Subscribe", {"TopicArn": topic, "Protocol": "sqs", "Endpoint": arn})
+                queues.append(url)
+            lua = PUBLISH_LUA.replace("TOPIC", quote(topic, safe=""))
+            results["publish_10_sqs"] = r = run_wrk(base, lua, d, c)
+            delivered = sum(_depth(port, u) for u in queues)
+            r["deliveries"] = delivered
+            r["deliveries_per_s"] = delivered / (r["duration_us"] / 1e6)
+            print(
+                f"Publish, {SUBSCRIPTIONS} SQS subscriptions: {r['items_per_s']:.0f} publishes/s, "
+                f"{r['deliveries_per_s']:.0f} deliveries/s, p50 {r['p50_us'] / 1000:.2f} ms",
+                flush=True,
+            )
+            # Light load: the latency a single publisher sees.
+            results["publish_10_sqs_4_connections"] = r4 = run_wrk(base, lua, max(d / 2, 2), 4)
+            print(f"  at 4 connections: {r4['items_per_s']:.0f}/s, p50 {r4['p50_us'] / 1000:.2f} ms", flush=True)
+
+            slow = _SlowEndpoint(delay=2.0)
+            _sns(admin, "Subscribe", {"TopicArn": topic, "Protocol": "http", "Endpoint": slow.url})
+            deadline = time.monotonic() + 10
+            while not slow.token and time.monotonic() < deadline:
+                time.sleep(0.05)
+            _sns(admin, "ConfirmSubscription", {"TopicArn": topic, "Token": slow.token})
+            results["publish_with_slow_http"] = rs = run_wrk(base, lua, d, c)
+            rs["http_posts_answered"] = slow.count
+            print(
+                f"  plus a 2 s HTTP subscriber: {rs['items_per_s']:.0f} publishes/s, p50 {rs['p50_us'] / 1000:.2f} ms "
+                f"({slow.count} slow POSTs answered meanwhile)",
+                flush=True,
+            )
+            slow.server.shutdown()
+        finally:
+            _stop(broker)
+    if args.out:
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.out).write_text(json.dumps(results, indent=2))
+    print(json.dumps(results, indent=2))
+    return 0

@@ -1,0 +1,234 @@
+"""What a publish turns into for each subscription: the JSON envelope AWS sends (signed), raw bodies, SQS rows,
+HTTP requests and outbox entries."""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import quote
+
+from broker.services.sns.signing import Signer
+from broker.services.sns.topics import Subscription, Topic
+
+USER_AGENT = "Amazon Simple Notification Service Agent"
+
+
+def timestamp(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def dumps(envelope: dict[str, Any]) -> str:
+    """AWS's layout of an SNS JSON document (two-space indent, " : " separators)."""
+    return json.dumps(envelope, indent=2, separators=(",", " : "), ensure_ascii=False)
+
+
+@dataclass(slots=True)
+class Message:
+    """One published message, checked."""
+
+    message_id: str
+    topic_arn: str
+    message: str
+    subject: str | None
+    attributes: dict[str, dict]
+    published_at: int  # ms
+    per_protocol: dict[str, str] | None = None  # MessageStructure=json
+    group: str | None = None
+    dedup: str | None = None
+    seq: int | None = None  # FIFO topics: set inside the publishing transaction
+    replayed: bool = False  # redelivered from a FIFO topic's archive
+    signatures: dict[str, str] = field(default_factory=dict)  # by SignatureVersion (and protocol, see Envelopes)
+    rendered: dict[str, tuple[str, str]] = field(default_factory=dict)  # signed notification text, see Envelopes
+
+    def text_for(self, key: str) -> str:
+        if self.per_protocol is None:
+            return self.message
+        return self.per_protocol.get(key, self.per_protocol["default"])
+
+    def payload(self) -> dict:
+        """What the archive keeps of it, to replay."""
+        return {
+            "message_id": self.message_id,
+            "message": self.message,
+            "subject": self.subject,
+            "attributes": encode_attributes(self.attributes),
+            "published_at": self.published_at,
+            "per_protocol": self.per_protocol,
+            "group": self.group,
+            "dedup": self.dedup,
+            "seq": self.seq,
+        }
+
+    @classmethod
+    def from_payload(cls, topic_arn: str, p: dict) -> Message:
+        return cls(
+            message_id=p["message_id"],
+            topic_arn=topic_arn,
+            message=p["message"],
+            subject=p["subject"],
+            attributes=decode_attributes(p["attributes"]),
+            published_at=p["published_at"],
+            per_protocol=p["per_protocol"],
+            group=p["group"],
+            dedup=p["dedup"],
+            seq=p["seq"],
+        )
+
+
+def _attribute_value(a: dict) -> str:
+    return a["StringValue"] if "StringValue" in a else base64.b64encode(a["BinaryValue"]).decode()
+
+
+def encode_attributes(attrs: dict[str, dict]) -> dict[str, dict]:
+    return {
+        k: {"DataType": a["DataType"], "BinaryValue": base64.b64encode(a["BinaryValue"]).decode()}
+        if "BinaryValue" in a
+        else a
+        for k, a in attrs.items()
+    }
+
+
+def decode_attributes(attrs: dict[str, dict]) -> dict[str, dict]:
+    return {
+        k: {"DataType": a["DataType"], "BinaryValue": base64.b64decode(a["BinaryValue"])} if "BinaryValue" in a else a
+        for k, a in attrs.items()
+    }
+
+
+class Envelopes:
+    """Builds the JSON documents SNS sends; signs each message once per SignatureVersion."""
+
+    def __init__(self, signer: Signer, base_url: str) -> None:
+        self.signer = signer
+        self.base_url = base_url
+
+    def cert_url(self) -> str:
+        return self.base_url + self.signer.cert_path
+
+    def unsubscribe_url(self, sub_arn: str) -> str:
+        return f"{self.base_url}/?Action=Unsubscribe&SubscriptionArn={quote(sub_arn, safe='')}"
+
+    def notification(self, msg: Message, topic: Topic, sub: Subscription) -> str:
+        """The Notification document for one subscription, as text.
+
+        Everything but the UnsubscribeURL is the same for every subscription of the message: it is rendered and
+        signed once per message (and per protocol with MessageStructure=json), then only the URL is spliced in."""
+        key = f"{topic.signature_version}:{sub.protocol if msg.per_protocol else ''}"
+        parts = msg.rendered.get(key)
+        if parts is None:
+            parts = msg.rendered[key] = self._render(msg, topic, sub)
+        return parts[0] + json.dumps(self.unsubscribe_url(sub.arn)) + parts[1]
+
+    def sign(self, msg: Message, topic: Topic, sub: Subscription) -> str:
+        """The notification's signature (it does not cover the SequenceNumber: FIFO publishes sign before their
+        transaction and render inside it)."""
+        version = topic.signature_version
+        key = f"{version}:{sub.protocol if msg.per_protocol else ''}"
+        signature = msg.signatures.get(key)
+        if signature is None:
+            fields = {
+                "Type": "Notification",
+                "MessageId": msg.message_id,
+                "TopicArn": msg.topic_arn,
+                "Subject": msg.subject,
+                "Message": msg.text_for(sub.protocol),
+                "Timestamp": timestamp(msg.published_at),
+            }
+            signature = msg.signatures[key] = self.signer.sign(fields, version)
+        return signature
+
+    def _render(self, msg: Message, topic: Topic, sub: Subscription) -> tuple[str, str]:
+        version, text, stamp = topic.signature_version, msg.text_for(sub.protocol), timestamp(msg.published_at)
+        head: list[tuple[str, str]] = [("Type", "Notification"), ("MessageId", msg.message_id)]
+        if msg.seq is not None:
+            head.append(("SequenceNumber", sequence_number(msg.seq)))
+        head.append(("TopicArn", msg.topic_arn))
+        if msg.subject is not None:
+            head.append(("Subject", msg.subject))
+        head += [
+            ("Message", text),
+            ("Timestamp", stamp),
+            ("SignatureVersion", version),
+            ("Signature", self.sign(msg, topic, sub)),
+            ("SigningCertURL", self.cert_url()),
+        ]
+        if msg.replayed:
+            head.append(("Replayed", True))
+        start = "{\n" + "".join(f'  "{k}" : {json.dumps(v, ensure_ascii=False)},\n' for k, v in head)
+        start += '  "UnsubscribeURL" : '
+        end = "\n}"
+        if msg.attributes:
+            items = ",\n".join(
+                f"    {json.dumps(k, ensure_ascii=False)} : "
+                + json.dumps({"Type": a["DataType"], "Value": _attribute_value(a)}, ensure_ascii=False)
+                for k, a in msg.attributes.items()
+            )
+            end = ',\n  "MessageAttributes" : {\n' + items + "\n  }\n}"
+        return start, end
+
+    def confirmation(
+        self, kind: str, topic_arn: str, message_id: str, token: str, now: int, version: str
+    ) -> dict[str, Any]:
+        """SubscriptionConfirmation or UnsubscribeConfirmation."""
+        subscribe_url = (
+            f"{self.base_url}/?Action=ConfirmSubscription&TopicArn={quote(topic_arn, safe='')}&Token={token}"
+        )
+        if kind == "SubscriptionConfirmation":
+            text = (
+                f"You have chosen to subscribe to the topic {topic_arn}.\n"
+                "To confirm the subscription, visit the SubscribeURL included in this message."
+            )
+        else:
+            text = (
+                f"You have chosen to deactivate subscription {topic_arn}.\n"
+                "To cancel this operation and restore the subscription, visit the SubscribeURL included in this "
+                "message."
+            )
+        fields = {
+            "Type": kind,
+            "MessageId": message_id,
+            "Token": token,
+            "TopicArn": topic_arn,
+            "Message": text,
+            "SubscribeURL": subscribe_url,
+            "Timestamp": timestamp(now),
+        }
+        return {
+            **fields,
+            "SignatureVersion": version,
+            "Signature": self.signer.sign(fields, version),
+            "SigningCertURL": self.cert_url(),
+        }
+
+
+SEQ_BASE = 10_000_000_000_000_000_000  # SequenceNumbers are 20-digit decimal strings, like AWS's
+
+
+def sequence_number(seq: int) -> str:
+    return str(SEQ_BASE + seq)
+
+
+def sqs_raw_attributes(attrs: dict[str, dict]) -> dict[str, dict]:
+    """Message attributes of a raw delivery to SQS, as SQS message attributes."""
+    return {k: dict(a) for k, a in attrs.items()}
+
+
+def http_request(
+    sub: Subscription, topic_arn: str, kind: str, message_id: str, body: str, raw: bool = False
+) -> dict[str, Any]:
+    """The POST an HTTP/S subscription receives (headers as AWS sends them)."""
+    headers = {
+        "x-amz-sns-message-type": kind,
+        "x-amz-sns-message-id": message_id,
+        "x-amz-sns-topic-arn": topic_arn,
+        "Content-Type": "text/plain; charset=UTF-8",
+        "User-Agent": USER_AGENT,
+    }
+    if kind != "SubscriptionConfirmation":
+        headers["x-amz-sns-subscription-arn"] = sub.arn
+    if raw:
+        headers["x-amz-sns-rawdelivery"] = "true"
+    return {"url": sub.endpoint, "headers": headers, "body": body}

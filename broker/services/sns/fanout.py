@@ -1,0 +1,155 @@
+"""Fan-out: what one published message becomes for each subscription that accepts it, and the transaction that
+commits all of it at once (SQS rows, pending HTTP deliveries, outbox entries, the FIFO archive)."""
+
+from __future__ import annotations
+
+import json
+
+from broker.services.sns import mobile, replay, store
+from broker.services.sns.delivery import Envelopes, Message, http_request, sqs_raw_attributes
+from broker.services.sns.topics import Subscription, Topic
+from broker.services.sqs.enqueue import enqueue_many, message_row
+from broker.services.sqs.queues import Queue
+from broker.storage.db import Tx
+
+SNS_SENDER_ID = "AIDAIT2UOQQY3AUEKVGXU"  # the SenderId SQS shows for messages SNS delivered
+
+Work = dict[str, list]
+
+
+def empty() -> Work:
+    return {"deliveries": [], "outbox": [], "sqs": []}
+
+
+def delivery_row(sub_arn: str, kind: str, request: dict, now: int) -> dict:
+    return {
+        "subscription_arn": sub_arn,
+        "kind": kind,
+        "payload": json.dumps(request),
+        "attempts": 0,
+        "due_at": now,
+        "created_at": now,
+        "lease_until": 0,
+    }
+
+
+def outbox_row(account: str, region: str, topic_arn: str | None, sub: Subscription | None, msg: dict, now: int) -> dict:
+    return {
+        "created_at": now,
+        "account": account,
+        "region": region,
+        "topic_arn": topic_arn,
+        "subscription_arn": sub.arn if sub else None,
+        "protocol": sub.protocol if sub else msg.get("protocol", "sms"),
+        "endpoint": sub.endpoint if sub else msg.get("endpoint", ""),
+        "message": json.dumps(msg, ensure_ascii=False),
+    }
+
+
+def apply(tx: Tx, work: Work, now: int) -> None:
+    enqueue_many(tx, work["sqs"], now)
+    store.add_outbox(tx, work["outbox"])
+    store.add_deliveries(tx, work["deliveries"])
+
+
+class Fanout:
+    """Turns a message into the work of each subscription of a topic that accepts it."""
+
+    def __init__(self, t: Topic, queues: dict[str, Queue | None], env: Envelopes) -> None:
+        self.t = t
+        self.queues = queues  # SQS endpoints and dead-letter queues by ARN (None: the queue is gone)
+        self.env = env
+
+    def work(self, msg: Message, now: int, subs: list[Subscription] | None = None) -> Work:
+        work = empty()
+        for sub in self.t.subscriptions if subs is None else subs:
+            if not sub.confirmed or not sub.accepts(msg.attributes, msg.text_for(sub.protocol)):
+                continue
+            proto = sub.protocol
+            if proto == "sqs":
+                self._to_queue(work, msg, sub, now)
+            elif proto in ("http", "https"):
+                if sub.raw:
+                    body, raw = msg.text_for(proto), True
+                else:
+                    body, raw = self.env.notification(msg, self.t, sub), False
+                req = http_request(sub, self.t.arn, "Notification", msg.message_id, body, raw)
+                work["deliveries"].append(delivery_row(sub.arn, "Notification", req, now))
+            elif proto == "email":
+                out = {
+                    "Subject": msg.subject or self.t.attrs.get("DisplayName") or "AWS Notification Message",
+                    "Body": msg.text_for(proto),
+                    "MessageId": msg.message_id,
+                    "UnsubscribeURL": self.env.unsubscribe_url(sub.arn),
+                }
+                work["outbox"].append(self._outbox(sub, out, now))
+            elif proto == "email-json":
+                work["outbox"].append(self._outbox(sub, json.loads(self.env.notification(msg, self.t, sub)), now))
+            elif proto == "sms":
+                out = {"PhoneNumber": sub.endpoint, "Message": msg.text_for(proto), "MessageId": msg.message_id}
+                work["outbox"].append(self._outbox(sub, out, now))
+            elif proto == "application":
+                work["outbox"].append(self._outbox(sub, mobile.push_payload(sub.endpoint, msg), now))
+            # lambda and firehose subscriptions are kept; their delivery comes with those services.
+        return work
+
+    def _outbox(self, sub: Subscription, out: dict, now: int) -> dict:
+        return outbox_row(self.t.account, self.t.region, self.t.arn, sub, out, now)
+
+    def _to_queue(self, work: Work, msg: Message, sub: Subscription, now: int) -> None:
+        queue = self.queues.get(sub.endpoint)
+        if sub.raw:
+            body, attrs = msg.text_for("sqs"), sqs_raw_attributes(msg.attributes)
+        else:
+            body, attrs = self.env.notification(msg, self.t, sub), {}
+        if queue is None:
+            # The queue is gone: the message goes to the subscription's dead-letter queue, if it has one.
+            policy = sub.attrs.get("RedrivePolicy")
+            queue = self.queues.get(json.loads(policy)["deadLetterTargetArn"]) if policy else None
+            if queue is None:
+                return
+            body, attrs = self.env.notification(msg, self.t, sub), {}
+        group = msg.group if (queue.fifo or not self.t.fifo) else None
+        dedup = msg.dedup if queue.fifo else None
+        if queue.fifo and group is None:
+            return  # a standard topic cannot feed a FIFO queue (refused at Subscribe)
+        row = message_row(queue, body, attrs, {}, SNS_SENDER_ID, now, group=group, dedup=dedup)
+        work["sqs"].append((queue, [row]))
+
+
+def commit(tx: Tx, works: list[Work], now: int) -> None:
+    """One transaction for the work of several messages (a standard topic's Publish or PublishBatch)."""
+    merged = empty()
+    by_queue: dict[int, tuple[Queue, list]] = {}
+    for work in works:
+        merged["deliveries"] += work["deliveries"]
+        merged["outbox"] += work["outbox"]
+        for queue, rows in work["sqs"]:
+            by_queue.setdefault(queue.id, (queue, []))[1].extend(rows)
+    merged["sqs"] = list(by_queue.values())
+    apply(tx, merged, now)
+
+
+def commit_fifo(tx: Tx, fanout: Fanout, msgs: list[Message]) -> list[tuple[str, int]]:
+    """A FIFO topic's publish: sequence numbers, deduplication, fan-out and archive in one transaction.
+    Subscriptions that are replaying from the archive get the message from the replay, in order."""
+    t = fanout.t
+    now = msgs[0].published_at
+    first = store.allocate_seq(tx, t.id, len(msgs))  # also serializes the topic's publishes on PostgreSQL
+    archive = bool(t.attrs.get("ArchivePolicy"))
+    held = replay.held_subscriptions(tx.conn, t.arn) if archive else set()
+    live = [s for s in t.subscriptions if s.arn not in held]
+    results = []
+    for k, msg in enumerate(msgs):
+        scope = msg.group if t.group_scope else ""
+        hit = store.dedup_hit(tx, t.id, scope, msg.dedup, now)
+        if hit is not None:
+            results.append(hit)
+            continue
+        msg.seq = first + k
+        store.remember_dedup(tx, t.id, scope, msg.dedup, msg.message_id, msg.seq, now)
+        apply(tx, fanout.work(msg, now, live), now)
+        if archive:
+            store.archive(tx, t.id, msg.seq, msg.message_id, now, msg.payload())
+        results.append((msg.message_id, msg.seq))
+    return results

@@ -1,0 +1,217 @@
+"""HTTP/S delivery of SNS notifications and confirmations, with AWS's delivery-policy retries.
+
+Pending deliveries are rows (sns_deliveries), so they survive a restart. Every worker process runs a deliverer
+on its event loop: it claims due rows for a while (lease_until), POSTs them concurrently, and deletes or
+reschedules each one. A claim that is never finished (the process died) is taken again when its lease ends, so a
+delivery may be repeated after a crash, never lost — as with AWS, subscribers should expect duplicates.
+A publish only writes rows: a slow or dead endpoint never slows publishing down.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import math
+
+import httpx
+from sqlalchemy import and_, delete, select, update
+
+from broker import clock
+from broker.services.sqs import store as sqs_store
+from broker.services.sqs.enqueue import enqueue, message_row
+from broker.services.sqs.queues import Queue
+from broker.storage.db import Database, Tx
+from broker.storage.tables import sns_deliveries as dl
+from broker.storage.tables import sns_subscriptions as s
+from broker.storage.tables import sns_topics as t
+
+log = logging.getLogger("broker.sns.http")
+
+WAKE_KEY = "sns:deliveries"
+CLAIM_MS = 60_000  # a claimed delivery is retried by anyone after this long without an outcome
+REQUEST_TIMEOUT_S = 15.0  # AWS waits up to 15 s for an HTTP endpoint
+MAX_IN_FLIGHT = 200
+IDLE_RECHECK_S = 1.0
+SNS_SENDER_ID = "AIDAIT2UOQQY3AUEKVGXU"
+
+DEFAULT_RETRY = {
+    "minDelayTarget": 20,
+    "maxDelayTarget": 20,
+    "numRetries": 3,
+    "numNoDelayRetries": 0,
+    "numMinDelayRetries": 0,
+    "numMaxDelayRetries": 0,
+    "backoffFunction": "linear",
+}
+
+
+def retry_delay_s(policy: dict, attempt: int) -> float | None:
+    """Seconds to wait before retry number `attempt` (1-based), or None when the retries are used up.
+
+    AWS's four phases: immediate retries, retries at the minimum delay, a backoff phase from the minimum to the
+    maximum delay shaped by backoffFunction, and retries at the maximum delay."""
+    p = {**DEFAULT_RETRY, **policy}
+    total = p["numRetries"]
+    if attempt > total:
+        return None
+    lo, hi = p["minDelayTarget"], p["maxDelayTarget"]
+    no_delay, at_min, at_max = p["numNoDelayRetries"], p["numMinDelayRetries"], p["numMaxDelayRetries"]
+    backoff = max(total - no_delay - at_min - at_max, 0)
+    if attempt <= no_delay:
+        return 0.0
+    if attempt <= no_delay + at_min:
+        return float(lo)
+    k = attempt - no_delay - at_min
+    if k > backoff:
+        return float(hi)
+    if backoff == 1 or hi == lo:
+        return float(hi if backoff == 1 else lo)
+    x = (k - 1) / (backoff - 1)  # 0 at the first backoff retry, 1 at the last
+    fn = p["backoffFunction"]
+    if fn == "arithmetic":
+        x = x * (x + 1 / (backoff - 1)) / (1 + 1 / (backoff - 1))  # steps that grow by a constant amount
+    elif fn == "geometric":
+        return lo * (hi / lo) ** x
+    elif fn == "exponential":
+        x = (math.exp(3 * x) - 1) / (math.exp(3) - 1)
+    return lo + (hi - lo) * x
+
+
+def _effective_retry(topic_attrs: dict, sub_attrs: dict, protocol: str) -> dict:
+    topic_policy = json.loads(topic_attrs.get("DeliveryPolicy") or "{}").get(protocol) or json.loads(
+        topic_attrs.get("DeliveryPolicy") or "{}"
+    ).get("http", {})
+    policy = dict(topic_policy.get("defaultHealthyRetryPolicy") or {})
+    if not topic_policy.get("disableSubscriptionOverrides"):
+        policy.update(json.loads(sub_attrs.get("DeliveryPolicy") or "{}").get("healthyRetryPolicy") or {})
+    return policy
+
+
+# -- claiming and finishing (writer thread) ---------------------------------------------------------------------
+def claim(tx: Tx, now: int, limit: int) -> list[dict]:
+    stmt = select(dl).where(and_(dl.c.due_at <= now, dl.c.lease_until <= now)).order_by(dl.c.due_at).limit(limit)
+    if tx.is_pg:
+        stmt = stmt.with_for_update(skip_locked=True)
+    rows = [dict(r) for r in tx.conn.execute(stmt).mappings()]
+    if rows:
+        tx.conn.execute(update(dl).where(dl.c.id.in_([r["id"] for r in rows])).values(lease_until=now + CLAIM_MS))
+    return rows
+
+
+def next_due(conn, now: int) -> int | None:  # noqa: ANN001
+    return conn.execute(select(dl.c.due_at).where(dl.c.lease_until <= now).order_by(dl.c.due_at).limit(1)).scalar()
+
+
+def finish(tx: Tx, row: dict, ok: bool, now: int) -> str:
+    """Record the outcome of one attempt: delivered, retry later, or dead-lettered/dropped."""
+    if ok:
+        tx.conn.execute(delete(dl).where(dl.c.id == row["id"]))
+        return "delivered"
+    sub = tx.conn.execute(select(s.c.attributes, s.c.topic_arn).where(s.c.arn == row["subscription_arn"])).first()
+    if sub is None:
+        tx.conn.execute(delete(dl).where(dl.c.id == row["id"]))
+        return "dropped"
+    sub_attrs = json.loads(sub[0])
+    topic_attrs_text = tx.conn.execute(select(t.c.attributes).where(t.c.arn == sub[1])).scalar()
+    protocol = json.loads(row["payload"])["url"].split(":", 1)[0].lower()
+    policy = _effective_retry(json.loads(topic_attrs_text or "{}"), sub_attrs, protocol)
+    attempts = row["attempts"] + 1
+    delay = retry_delay_s(policy, attempts)
+    if delay is not None:
+        tx.conn.execute(
+            update(dl)
+            .where(dl.c.id == row["id"])
+            .values(attempts=attempts, due_at=now + int(delay * 1000), lease_until=0)
+        )
+        tx.wake(WAKE_KEY)
+        return "retry"
+    tx.conn.execute(delete(dl).where(dl.c.id == row["id"]))
+    if row["kind"] == "Notification" and sub_attrs.get("RedrivePolicy"):
+        _dead_letter(tx, json.loads(sub_attrs["RedrivePolicy"])["deadLetterTargetArn"], row, now)
+        return "dead-lettered"
+    return "dropped"
+
+
+def _dead_letter(tx: Tx, arn: str, row: dict, now: int) -> None:
+    """After the last retry the notification goes to the subscription's dead-letter queue (as its JSON body)."""
+    parts = arn.split(":")
+    found = sqs_store.get_queue(tx.conn, parts[4], parts[3], parts[5]) if len(parts) == 6 else None
+    if found is None:
+        return
+    queue = Queue.from_row(found)
+    if queue.fifo:
+        return  # a FIFO dead-letter queue needs group ids a standard topic's notification lacks
+    body = json.loads(row["payload"])["body"]
+    enqueue(tx, queue, [message_row(queue, body, {}, {}, SNS_SENDER_ID, now)], now)
+
+
+# -- the deliverer (event loop of each worker) ----------------------------------------------------------------
+class Deliverer:
+    def __init__(self, db: Database, notifier) -> None:  # noqa: ANN001
+        self.db = db
+        self.notifier = notifier
+        self._task: asyncio.Task | None = None
+        self._client: httpx.AsyncClient | None = None
+        self._in_flight: set[asyncio.Task] = set()
+        self._wake = asyncio.Event()
+
+    def start(self) -> None:
+        # New deliveries (any process) and clock changes (test mode) end the wait for the next pass.
+        self.notifier.subscribe(WAKE_KEY, lambda _key: self._wake.set())
+        self.notifier.subscribe("clock:", lambda _key: self._wake.set())
+        self._client = httpx.AsyncClient(timeout=REQUEST_TIMEOUT_S, follow_redirects=False)
+        self._task = asyncio.get_running_loop().create_task(self._run())
+
+    async def stop(self) -> None:
+        for task in [self._task, *self._in_flight]:
+            if task is not None:
+                task.cancel()
+        for task in [self._task, *self._in_flight]:
+            if task is not None:
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+        if self._client is not None:
+            await self._client.aclose()
+
+    async def _run(self) -> None:
+        while True:
+            self._wake.clear()
+            try:
+                wait = await self._tick()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # noqa: BLE001 - e.g. the database is busy: try again shortly
+                log.exception("SNS HTTP delivery pass failed")
+                wait = IDLE_RECHECK_S
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), wait)
+
+    async def _tick(self) -> float:
+        """Start the due deliveries; returns how long to sleep before the next pass."""
+        room = MAX_IN_FLIGHT - len(self._in_flight)
+        due = await self.db.read(next_due, clock.now_ms())
+        if room > 0 and due is not None and due <= clock.now_ms():
+            rows = await self.db.write(claim, clock.now_ms(), room)
+            for row in rows:
+                task = asyncio.get_running_loop().create_task(self._deliver(row))
+                self._in_flight.add(task)
+                task.add_done_callback(self._in_flight.discard)
+        now = clock.now_ms()
+        due = await self.db.read(next_due, now)
+        if due is None:
+            return IDLE_RECHECK_S
+        return min(max((due - now) / 1000, 0.0), IDLE_RECHECK_S)
+
+    async def _deliver(self, row: dict) -> None:
+        request = json.loads(row["payload"])
+        assert self._client is not None
+        try:
+            response = await self._client.post(
+                request["url"], content=request["body"].encode(), headers=request["headers"]
+            )
+            ok = 200 <= response.status_code < 300
+        except (httpx.HTTPError, OSError, ValueError):
+            ok = False
+        await self.db.write(finish, row, ok, clock.now_ms())

@@ -1,0 +1,87 @@
+"""Timed work of SNS: forgetting FIFO deduplication ids after 5 minutes, trimming FIFO archives to their policy,
+and replaying archives to subscriptions (chunk by chunk, resumable)."""
+
+from __future__ import annotations
+
+import json
+
+from broker import clock
+from broker.services.sns import fanout, replay, store
+from broker.services.sns.delivery import Envelopes, Message
+from broker.services.sns.signing import Signer
+from broker.services.sns.topics import Subscription, Topic
+from broker.services.sqs import store as sqs_store
+from broker.services.sqs.queues import Queue
+from broker.storage.db import Database, Tx
+
+DAY_MS = 86_400_000
+
+
+def sweep(db: Database) -> int:
+    now = clock.now_ms()
+    cutoffs = {}
+    for topic_id, attrs in db.read_sync(store.archiving_topics):
+        policy = json.loads(attrs).get("ArchivePolicy")
+        days = int(json.loads(policy)["MessageRetentionPeriod"]) if policy and policy != "{}" else 0
+        cutoffs[topic_id] = now - days * DAY_MS  # no policy (any more): nothing is kept
+    return db.write_sync(store.sweep, now, cutoffs)
+
+
+REPLAY_CHUNK = 200
+
+
+def has_replays(db: Database) -> bool:
+    return bool(db.read_sync(replay.unfinished))
+
+
+def run_replays(db: Database, signer: Signer) -> int:
+    """Move every unfinished replay forward by a chunk of archived messages; returns how many were replayed."""
+    done = 0
+    for sub_arn in db.read_sync(replay.unfinished):
+        done += db.write_sync(_replay_step, sub_arn, signer, clock.now_ms())
+    return done
+
+
+def _replay_step(tx: Tx, sub_arn: str, signer: Signer, now: int) -> int:
+    st = replay.state(tx.conn, sub_arn)
+    row = store.get_subscription(tx.conn, sub_arn)
+    topic_row = store.get_topic(tx.conn, st["topic_arn"]) if st else None
+    if st is None or row is None or topic_row is None:
+        replay.stop(tx, sub_arn)
+        return 0
+    store.allocate_seq(tx, topic_row["id"], 0)  # in step with the topic's publishes (row lock on PostgreSQL)
+    sub = Subscription.from_row(row)
+    t = Topic(
+        id=topic_row["id"],
+        arn=topic_row["arn"],
+        account=topic_row["account"],
+        region=topic_row["region"],
+        name=topic_row["name"],
+        fifo=bool(topic_row["fifo"]),
+        attrs=json.loads(topic_row["attributes"]),
+        subscriptions=[sub],
+    )
+    queues = {arn: _queue(tx, arn) for arn in _queue_arns(sub)}
+    fan = fanout.Fanout(t, queues, Envelopes(signer, st["base_url"]))
+    archived = store.archived(tx.conn, t.id, st["start"], st["end"], st["after"], REPLAY_CHUNK)
+    for item in archived:
+        msg = Message.from_payload(t.arn, json.loads(item["payload"]))
+        msg.replayed = True
+        fanout.apply(tx, fan.work(msg, now, [sub]), now)
+        st["after"] = item["seq"]
+    st["status"] = "In progress" if len(archived) == REPLAY_CHUNK else "Completed"
+    replay.save(tx, sub_arn, st)
+    return len(archived)
+
+
+def _queue_arns(sub: Subscription) -> list[str]:
+    arns = [sub.endpoint] if sub.protocol == "sqs" else []
+    if sub.attrs.get("RedrivePolicy"):
+        arns.append(json.loads(sub.attrs["RedrivePolicy"])["deadLetterTargetArn"])
+    return arns
+
+
+def _queue(tx: Tx, arn: str) -> Queue | None:
+    parts = arn.split(":")
+    row = sqs_store.get_queue(tx.conn, parts[4], parts[3], parts[5]) if len(parts) == 6 else None
+    return Queue.from_row(row) if row else None

@@ -1,0 +1,190 @@
+"""SNS HTTP/S subscriptions against a loopback endpoint: the confirmation flow, signed notifications, raw
+delivery, delivery-policy retries on the test clock, dead-lettering, restarts, and slow endpoints."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+
+import httpx
+import pytest
+
+from tests.sns.helpers import Endpoint, bodies, queue_arn, receive_all, sns_client
+from tests.sns.test_publish import _verify
+from tests.sqs.clients import client as sqs_client
+
+
+@pytest.fixture
+def endpoint():  # noqa: ANN201
+    ep = Endpoint()
+    yield ep
+    ep.close()
+
+
+def _confirmed_http_subscription(broker, endpoint: Endpoint, name: str = "web", **attrs) -> tuple[str, str]:  # noqa: ANN001
+    sns = sns_client(broker)
+    topic = sns.create_topic(Name=name)["TopicArn"]
+    sns.subscribe(TopicArn=topic, Protocol="http", Endpoint=endpoint.url, Attributes=attrs)
+    (req,) = endpoint.wait_for(1)
+    doc = json.loads(req["body"])
+    sub = sns.confirm_subscription(TopicArn=topic, Token=doc["Token"])["SubscriptionArn"]
+    endpoint.requests.clear()
+    return topic, sub
+
+
+def test_confirmation_post_and_subscribe_url(broker, endpoint):
+    sns = sns_client(broker)
+    topic = sns.create_topic(Name="confirm")["TopicArn"]
+    assert sns.subscribe(TopicArn=topic, Protocol="http", Endpoint=endpoint.url)["SubscriptionArn"] == (
+        "pending confirmation"
+    )
+    (req,) = endpoint.wait_for(1)
+    headers = {k.lower(): v for k, v in req["headers"].items()}
+    assert headers["x-amz-sns-message-type"] == "SubscriptionConfirmation"
+    assert headers["x-amz-sns-topic-arn"] == topic
+    assert "x-amz-sns-subscription-arn" not in headers
+    assert headers["content-type"] == "text/plain; charset=UTF-8"
+    assert headers["user-agent"] == "Amazon Simple Notification Service Agent"
+    doc = json.loads(req["body"])
+    assert doc["Type"] == "SubscriptionConfirmation" and doc["TopicArn"] == topic
+    assert headers["x-amz-sns-message-id"] == doc["MessageId"]
+    _verify(doc)
+    # Following the SubscribeURL (a plain GET, no credentials) confirms, as on AWS.
+    answer = httpx.get(doc["SubscribeURL"])
+    assert answer.status_code == 200 and "<SubscriptionArn>" in answer.text
+    (listed,) = sns.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"]
+    assert listed["SubscriptionArn"].startswith(topic + ":")
+
+
+def test_notification_post(broker, endpoint):
+    sns = sns_client(broker)
+    topic, sub = _confirmed_http_subscription(broker, endpoint)
+    r = sns.publish(
+        TopicArn=topic,
+        Message="over http",
+        Subject="s",
+        MessageAttributes={"k": {"DataType": "String", "StringValue": "v"}},
+    )
+    (req,) = endpoint.wait_for(1)
+    headers = {k.lower(): v for k, v in req["headers"].items()}
+    assert headers["x-amz-sns-message-type"] == "Notification"
+    assert headers["x-amz-sns-message-id"] == r["MessageId"]
+    assert headers["x-amz-sns-subscription-arn"] == sub
+    doc = json.loads(req["body"])
+    assert (doc["Message"], doc["Subject"], doc["MessageAttributes"]) == (
+        "over http",
+        "s",
+        {"k": {"Type": "String", "Value": "v"}},
+    )
+    _verify(doc)
+
+
+def test_raw_http_delivery(broker, endpoint):
+    sns = sns_client(broker)
+    topic, sub = _confirmed_http_subscription(broker, endpoint, RawMessageDelivery="true")
+    sns.publish(TopicArn=topic, Message="just the body")
+    (req,) = endpoint.wait_for(1)
+    assert req["body"] == "just the body"
+    assert {k.lower(): v for k, v in req["headers"].items()}["x-amz-sns-rawdelivery"] == "true"
+
+
+def test_failed_deliveries_are_retried_by_the_delivery_policy_then_dead_lettered(broker, endpoint):
+    sns, sqs = sns_client(broker), sqs_client(broker)
+    dlq = sqs.create_queue(QueueName="http-dlq")["QueueUrl"]
+    policy = {"healthyRetryPolicy": {"numRetries": 2, "minDelayTarget": 30, "maxDelayTarget": 30}}
+    topic, sub = _confirmed_http_subscription(
+        broker,
+        endpoint,
+        DeliveryPolicy=json.dumps(policy),
+        RedrivePolicy=json.dumps({"deadLetterTargetArn": queue_arn(sqs, dlq)}),
+    )
+    endpoint.status = 500
+    r = sns.publish(TopicArn=topic, Message="flaky")
+    endpoint.wait_for(1)
+    time.sleep(0.5)
+    assert len(endpoint.requests) == 1  # the retry waits for its delay
+    broker.advance(31)
+    endpoint.wait_for(2)
+    broker.advance(31)
+    endpoint.wait_for(3)
+    (env,) = bodies(receive_all(sqs, dlq, expect=1, wait=10))
+    assert (env["MessageId"], env["Message"]) == (r["MessageId"], "flaky")
+    broker.advance(600)
+    time.sleep(0.5)
+    assert len(endpoint.requests) == 3  # 1 + numRetries, then no more
+
+
+def test_a_retry_succeeds(broker, endpoint):
+    sns = sns_client(broker)
+    topic, sub = _confirmed_http_subscription(broker, endpoint, name="retry-ok")
+    endpoint.status = 503
+    sns.publish(TopicArn=topic, Message="eventually")
+    endpoint.wait_for(1)
+    endpoint.status = 200
+    broker.advance(21)  # the default policy: 3 retries, 20 s apart
+    endpoint.wait_for(2)
+    broker.advance(100)
+    time.sleep(0.5)
+    assert len(endpoint.requests) == 2
+
+
+def test_slow_endpoint_does_not_hold_up_publishing(broker):
+    gate = threading.Event()
+    ep = Endpoint()
+    try:
+        sns = sns_client(broker)
+        topic, _sub = _confirmed_http_subscription(broker, ep, name="slow")
+
+        # Hold every POST until the gate opens; publishes meanwhile must all be acknowledged.
+        handler = ep.server.RequestHandlerClass
+        post = handler.do_POST
+
+        def held(self) -> None:  # noqa: ANN001
+            gate.wait(20)
+            post(self)
+
+        handler.do_POST = held
+        ids = [sns.publish(TopicArn=topic, Message=f"m{i}")["MessageId"] for i in range(20)]
+        assert len(set(ids)) == 20 and ep.requests == []
+        gate.set()
+        got = ep.wait_for(20, timeout=20)
+        assert sorted(json.loads(r["body"])["MessageId"] for r in got) == sorted(ids)
+    finally:
+        gate.set()
+        ep.close()
+
+
+def test_unsubscribe_sends_an_unsubscribe_confirmation(broker, endpoint):
+    sns = sns_client(broker)
+    topic, sub = _confirmed_http_subscription(broker, endpoint, name="bye")
+    sns.unsubscribe(SubscriptionArn=sub)
+    (req,) = endpoint.wait_for(1)
+    doc = json.loads(req["body"])
+    assert doc["Type"] == "UnsubscribeConfirmation"
+    _verify(doc)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("backend", ["sqlite", pytest.param("pg", marks=pytest.mark.pg)])
+def test_pending_retries_survive_kill_9(server_factory, backend):
+    ep = Endpoint()
+    try:
+        server = server_factory(backend, workers=2).start()
+        sns = server.client("sns")
+        topic = sns.create_topic(Name="durable")["TopicArn"]
+        sns.subscribe(TopicArn=topic, Protocol="http", Endpoint=ep.url)
+        token = json.loads(ep.wait_for(1)[0]["body"])["Token"]
+        sns.confirm_subscription(TopicArn=topic, Token=token)
+        ep.status = 500
+        ids = [sns.publish(TopicArn=topic, Message=f"m{i}")["MessageId"] for i in range(5)]
+        ep.wait_for(6)  # each failed once
+        server.kill()
+        ep.status = 200
+        server.start()
+        server.advance(61)  # past the retry delay (20 s) and any claim the killed process held (60 s)
+        got = ep.wait_for(11, timeout=20)
+        delivered = {json.loads(r["body"]).get("MessageId") for r in got[6:]}
+        assert delivered == set(ids)
+    finally:
+        ep.close()
