@@ -1,5 +1,5 @@
-"""`broker bench sns`: Publish to a topic with 10 SQS subscriptions (durable fan-out in one transaction), and the
-same with a slow HTTP subscriber added, which must not slow publishing down."""
+"""`broker bench sns`: Publish to a topic with 10 SQS subscriptions (durable fan-out in one transaction), then with
+an HTTP subscriber added — a fast one, then a slow one, which must not slow publishing down."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import quote
 
-from broker.bench.sqs import AUTH, Client, _depth, _free_port, _stop, start_broker
+from broker.bench.sqs import AUTH, BATCH_LUA, Client, _depth, _free_port, _stop, start_broker
 from broker.bench.wrk import require_wrk, run_wrk
 
 SUBSCRIPTIONS = 10
@@ -104,6 +104,10 @@ def main(args: argparse.Namespace) -> int:
                 ]
                 _sns(admin, "Subscribe", {"TopicArn": topic, "Protocol": "sqs", "Endpoint": arn})
                 queues.append(url)
+            # The same-run reference: SendMessageBatch of 10 messages, the SQS request that writes as many rows.
+            ref_queue = admin.call("CreateQueue", {"QueueName": "reference"})["QueueUrl"]
+            results["sqs_send_batch_reference"] = ref = run_wrk(base, BATCH_LUA.replace("QURL", ref_queue), d, c)
+            print(f"Reference, SQS SendMessageBatch(10): {ref['rps']:.0f} requests/s", flush=True)
             lua = PUBLISH_LUA.replace("TOPIC", quote(topic, safe=""))
             results["publish_10_sqs"] = r = run_wrk(base, lua, d, c)
             delivered = sum(_depth(port, u) for u in queues)
@@ -118,20 +122,29 @@ def main(args: argparse.Namespace) -> int:
             results["publish_10_sqs_4_connections"] = r4 = run_wrk(base, lua, max(d / 2, 2), 4)
             print(f"  at 4 connections: {r4['items_per_s']:.0f}/s, p50 {r4['p50_us'] / 1000:.2f} ms", flush=True)
 
-            slow = _SlowEndpoint(delay=2.0)
-            _sns(admin, "Subscribe", {"TopicArn": topic, "Protocol": "http", "Endpoint": slow.url})
-            deadline = time.monotonic() + 10
-            while not slow.token and time.monotonic() < deadline:
-                time.sleep(0.05)
-            _sns(admin, "ConfirmSubscription", {"TopicArn": topic, "Token": slow.token})
-            results["publish_with_slow_http"] = rs = run_wrk(base, lua, d, c)
-            rs["http_posts_answered"] = slow.count
-            print(
-                f"  plus a 2 s HTTP subscriber: {rs['items_per_s']:.0f} publishes/s, p50 {rs['p50_us'] / 1000:.2f} ms "
-                f"({slow.count} slow POSTs answered meanwhile)",
-                flush=True,
-            )
-            slow.server.shutdown()
+            # An HTTP subscriber added: first one that answers at once, then one that takes 2 s per POST. The
+            # slow one must not slow publishing down compared with the fast one.
+            for label, delay in (("publish_with_fast_http", 0.0), ("publish_with_slow_http", 2.0)):
+                endpoint = _SlowEndpoint(delay)
+                sub = _between(
+                    _sns(admin, "Subscribe", {"TopicArn": topic, "Protocol": "http", "Endpoint": endpoint.url}),
+                    "SubscriptionArn",
+                )
+                deadline = time.monotonic() + 10
+                while not endpoint.token and time.monotonic() < deadline:
+                    time.sleep(0.05)
+                sub = _between(
+                    _sns(admin, "ConfirmSubscription", {"TopicArn": topic, "Token": endpoint.token}), "SubscriptionArn"
+                )
+                results[label] = rh = run_wrk(base, lua, d, c)
+                rh["http_posts_answered"] = endpoint.count
+                print(
+                    f"  plus an HTTP subscriber answering in {delay:.0f} s: {rh['items_per_s']:.0f} publishes/s, "
+                    f"p50 {rh['p50_us'] / 1000:.2f} ms ({endpoint.count} POSTs answered meanwhile)",
+                    flush=True,
+                )
+                _sns(admin, "Unsubscribe", {"SubscriptionArn": sub})
+                endpoint.server.shutdown()
         finally:
             _stop(broker)
     if args.out:

@@ -219,6 +219,8 @@ sns_deliveries = Table(
     Column("created_at", BigInteger, nullable=False),  # ms
     Column("lease_until", BigInteger, nullable=False, default=0),  # ms: taken by a delivery run until then
     Index("ix_sns_deliveries_due", "due_at"),
+    # Outcomes are recorded by id after the POST: an id must never be reused by a later row.
+    sqlite_autoincrement=True,
 )
 
 # FIFO topic archive (ArchivePolicy), replayed to subscriptions with a ReplayPolicy.

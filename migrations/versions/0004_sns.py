@@ -82,6 +82,7 @@ def upgrade() -> None:
         sa.Column("due_at", sa.BigInteger, nullable=False),
         sa.Column("created_at", sa.BigInteger, nullable=False),
         sa.Column("lease_until", sa.BigInteger, nullable=False),
+        sqlite_autoincrement=True,
     )
     op.create_index("ix_sns_deliveries_due", "sns_deliveries", ["due_at"])
     op.create_table(

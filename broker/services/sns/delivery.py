@@ -7,6 +7,7 @@ import base64
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 from urllib.parse import quote
 
@@ -14,6 +15,17 @@ from broker.services.sns.signing import Signer
 from broker.services.sns.topics import Subscription, Topic
 
 USER_AGENT = "Amazon Simple Notification Service Agent"
+
+
+@lru_cache(maxsize=65536)
+def _unsubscribe_url(base_url: str, sub_arn: str) -> str:
+    return f"{base_url}/?Action=Unsubscribe&SubscriptionArn={quote(sub_arn, safe='')}"
+
+
+@lru_cache(maxsize=65536)
+def _unsubscribe_json(base_url: str, sub_arn: str) -> str:
+    """The URL as a JSON string (quoting it is a good part of a notification's cost: done once per subscription)."""
+    return json.dumps(_unsubscribe_url(base_url, sub_arn))
 
 
 def timestamp(ms: int) -> str:
@@ -109,7 +121,7 @@ class Envelopes:
         return self.base_url + self.signer.cert_path
 
     def unsubscribe_url(self, sub_arn: str) -> str:
-        return f"{self.base_url}/?Action=Unsubscribe&SubscriptionArn={quote(sub_arn, safe='')}"
+        return _unsubscribe_url(self.base_url, sub_arn)
 
     def notification(self, msg: Message, topic: Topic, sub: Subscription) -> str:
         """The Notification document for one subscription, as text.
@@ -120,7 +132,7 @@ class Envelopes:
         parts = msg.rendered.get(key)
         if parts is None:
             parts = msg.rendered[key] = self._render(msg, topic, sub)
-        return parts[0] + json.dumps(self.unsubscribe_url(sub.arn)) + parts[1]
+        return parts[0] + _unsubscribe_json(self.base_url, sub.arn) + parts[1]
 
     def sign(self, msg: Message, topic: Topic, sub: Subscription) -> str:
         """The notification's signature (it does not cover the SequenceNumber: FIFO publishes sign before their

@@ -32,8 +32,9 @@ log = logging.getLogger("broker.sns.http")
 WAKE_KEY = "sns:deliveries"
 CLAIM_MS = 60_000  # a claimed delivery is retried by anyone after this long without an outcome
 REQUEST_TIMEOUT_S = 15.0  # AWS waits up to 15 s for an HTTP endpoint
-MAX_IN_FLIGHT = 200
+MAX_IN_FLIGHT = 50  # per process; more only adds event-loop work (pool bookkeeping) when endpoints are slow
 IDLE_RECHECK_S = 1.0
+BATCH_WINDOW_S = 0.02  # wakeups within this window share one claim and one outcome transaction
 SNS_SENDER_ID = "AIDAIT2UOQQY3AUEKVGXU"
 
 DEFAULT_RETRY = {
@@ -97,6 +98,8 @@ def claim(tx: Tx, now: int, limit: int) -> list[dict]:
     rows = [dict(r) for r in tx.conn.execute(stmt).mappings()]
     if rows:
         tx.conn.execute(update(dl).where(dl.c.id.in_([r["id"] for r in rows])).values(lease_until=now + CLAIM_MS))
+        for r in rows:
+            r["lease_until"] = now + CLAIM_MS  # the claim: an outcome only counts while the row still has it
     return rows
 
 
@@ -104,8 +107,16 @@ def next_due(conn, now: int) -> int | None:  # noqa: ANN001
     return conn.execute(select(dl.c.due_at).where(dl.c.lease_until <= now).order_by(dl.c.due_at).limit(1)).scalar()
 
 
+def finish_all(tx: Tx, outcomes: list[tuple[dict, bool]], now: int) -> None:
+    for row, ok in outcomes:
+        finish(tx, row, ok, now)
+
+
 def finish(tx: Tx, row: dict, ok: bool, now: int) -> str:
     """Record the outcome of one attempt: delivered, retry later, or dead-lettered/dropped."""
+    mine = and_(dl.c.id == row["id"], dl.c.lease_until == row["lease_until"])
+    if tx.conn.execute(select(dl.c.id).where(mine)).first() is None:
+        return "gone"  # deleted meanwhile (its subscription went), or claimed again after this claim expired
     if ok:
         tx.conn.execute(delete(dl).where(dl.c.id == row["id"]))
         return "delivered"
@@ -155,13 +166,18 @@ class Deliverer:
         self._task: asyncio.Task | None = None
         self._client: httpx.AsyncClient | None = None
         self._in_flight: set[asyncio.Task] = set()
+        self._outcomes: list[tuple[dict, bool]] = []
         self._wake = asyncio.Event()
 
     def start(self) -> None:
         # New deliveries (any process) and clock changes (test mode) end the wait for the next pass.
         self.notifier.subscribe(WAKE_KEY, lambda _key: self._wake.set())
         self.notifier.subscribe("clock:", lambda _key: self._wake.set())
-        self._client = httpx.AsyncClient(timeout=REQUEST_TIMEOUT_S, follow_redirects=False)
+        self._client = httpx.AsyncClient(
+            timeout=REQUEST_TIMEOUT_S,
+            follow_redirects=False,
+            limits=httpx.Limits(max_connections=MAX_IN_FLIGHT, max_keepalive_connections=MAX_IN_FLIGHT),
+        )
         self._task = asyncio.get_running_loop().create_task(self._run())
 
     async def stop(self) -> None:
@@ -172,6 +188,9 @@ class Deliverer:
             if task is not None:
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await task
+        if self._outcomes:  # what finished before the stop is recorded; the cancelled ones are retried
+            with contextlib.suppress(Exception):
+                await self.db.write(finish_all, self._outcomes, clock.now_ms())
         if self._client is not None:
             await self._client.aclose()
 
@@ -179,6 +198,9 @@ class Deliverer:
         while True:
             self._wake.clear()
             try:
+                if self._outcomes:
+                    outcomes, self._outcomes = self._outcomes, []
+                    await self.db.write(finish_all, outcomes, clock.now_ms())
                 wait = await self._tick()
             except asyncio.CancelledError:
                 raise
@@ -187,6 +209,7 @@ class Deliverer:
                 wait = IDLE_RECHECK_S
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), wait)
+            await asyncio.sleep(BATCH_WINDOW_S)
 
     async def _tick(self) -> float:
         """Start the due deliveries; returns how long to sleep before the next pass."""
@@ -214,4 +237,5 @@ class Deliverer:
             ok = 200 <= response.status_code < 300
         except (httpx.HTTPError, OSError, ValueError):
             ok = False
-        await self.db.write(finish, row, ok, clock.now_ms())
+        self._outcomes.append((row, ok))  # recorded by the next pass, with the others that finished meanwhile
+        self._wake.set()
