@@ -27,7 +27,3 @@ def subscription_not_found() -> ServiceError:
 
 def resource_not_found(message: str = "Resource does not exist") -> ServiceError:
     return ServiceError("ResourceNotFound", message, status=404)
-
-
-def authorization_error(message: str) -> ServiceError:
-    return ServiceError("AuthorizationError", message, status=403)

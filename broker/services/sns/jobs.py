@@ -51,16 +51,7 @@ def _replay_step(tx: Tx, sub_arn: str, signer: Signer, now: int) -> int:
         return 0
     store.allocate_seq(tx, topic_row["id"], 0)  # in step with the topic's publishes (row lock on PostgreSQL)
     sub = Subscription.from_row(row)
-    t = Topic(
-        id=topic_row["id"],
-        arn=topic_row["arn"],
-        account=topic_row["account"],
-        region=topic_row["region"],
-        name=topic_row["name"],
-        fifo=bool(topic_row["fifo"]),
-        attrs=json.loads(topic_row["attributes"]),
-        subscriptions=[sub],
-    )
+    t = Topic.from_row(topic_row, [sub])
     queues = {arn: _queue(tx, arn) for arn in _queue_arns(sub)}
     fan = fanout.Fanout(t, queues, Envelopes(signer, st["base_url"]))
     archived = store.archived(tx.conn, t.id, st["start"], st["end"], st["after"], REPLAY_CHUNK)

@@ -20,6 +20,7 @@ from broker.services.sns import mobile_store as ms
 from broker.services.sns.delivery import Message
 from broker.services.sns.errors import invalid_parameter, not_found, resource_not_found
 from broker.services.sns.topics import parse_topic_arn
+from broker.services.sns.validation import INVALID_CHAR
 
 APPLE = ("APNS", "APNS_SANDBOX", "APNS_VOIP", "APNS_VOIP_SANDBOX", "MACOS", "MACOS_SANDBOX")
 PLATFORMS = (*APPLE, "ADM", "GCM", "BAIDU", "MPNS", "WNS")
@@ -319,6 +320,8 @@ def _check_token(platform: str, token: str) -> str:
         return token.lower()
     if len(token.encode()) > MAX_TOKEN_BYTES:
         raise invalid_parameter("Token Reason: must be at most 8192 bytes long in UTF-8 encoding")
+    if INVALID_CHAR.search(token):
+        raise invalid_parameter("Token Reason: contains invalid characters")
     return token
 
 

@@ -100,9 +100,7 @@ async def create_topic(ctx: RequestContext, p: dict) -> dict:
             "Attributes Reason: FifoTopic: Invalid value [" + fifo_flag + "]. Must be true or false."
         )
     fifo = (fifo_flag or "").lower() == "true"
-    if name.endswith(".fifo") and not fifo and fifo_flag is None:
-        fifo = False  # AWS: a .fifo name needs FifoTopic=true
-    validation.check_topic_name(name, fifo)
+    validation.check_topic_name(name, fifo)  # a .fifo name without FifoTopic=true is refused, as on AWS
     attrs = {k: validation.topic_attribute(k, v, fifo) for k, v in raw.items() if k != "FifoTopic"}
     tags = _tags_map(p.get("Tags"))
     if p.get("DataProtectionPolicy"):
@@ -402,6 +400,8 @@ async def confirm_subscription(ctx: RequestContext, p: dict) -> dict:
     arn = p["TopicArn"]
     if parse_topic_arn(arn) is None:
         raise invalid_parameter("TopicArn")
+    if not validation.TOKEN.match(p["Token"]):
+        raise invalid_parameter("Token")
     row = await ctx.runtime.db.write(_confirm, arn, p["Token"])
     if row is None:
         raise invalid_parameter("Token")

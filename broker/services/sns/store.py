@@ -184,17 +184,6 @@ def topic_subscriptions(conn: Connection, topic_arn: str) -> list[dict]:
     return [dict(r) for r in conn.execute(select(s).where(s.c.topic_arn == topic_arn).order_by(s.c.id)).mappings()]
 
 
-def find_subscription(conn: Connection, topic_arn: str, protocol: str, endpoint: str) -> dict | None:
-    row = (
-        conn.execute(
-            select(s).where(and_(s.c.topic_arn == topic_arn, s.c.protocol == protocol, s.c.endpoint == endpoint))
-        )
-        .mappings()
-        .first()
-    )
-    return dict(row) if row else None
-
-
 def add_subscription(tx: Tx, values: dict[str, Any]) -> None:
     if tx.conn.execute(select(t.c.id).where(t.c.arn == values["topic_arn"])).first() is None:
         raise topic_not_found()

@@ -65,6 +65,19 @@ class Topic:
     attrs: dict[str, str]
     subscriptions: list[Subscription] = field(default_factory=list)
 
+    @classmethod
+    def from_row(cls, row: dict, subscriptions: list[Subscription]) -> Topic:
+        return cls(
+            id=row["id"],
+            arn=row["arn"],
+            account=row["account"],
+            region=row["region"],
+            name=row["name"],
+            fifo=bool(row["fifo"]),
+            attrs=json.loads(row["attributes"]),
+            subscriptions=subscriptions,
+        )
+
     @property
     def content_dedup(self) -> bool:
         return self.attrs.get("ContentBasedDeduplication") == "true"
@@ -143,15 +156,6 @@ async def topic(ctx: RequestContext, arn: str, member: str = "TopicArn") -> Topi
     if loaded is None:
         raise topic_not_found()
     row, subs = loaded
-    found = Topic(
-        id=row["id"],
-        arn=row["arn"],
-        account=row["account"],
-        region=row["region"],
-        name=row["name"],
-        fifo=bool(row["fifo"]),
-        attrs=json.loads(row["attributes"]),
-        subscriptions=[Subscription.from_row(s) for s in subs],
-    )
+    found = Topic.from_row(row, [Subscription.from_row(s) for s in subs])
     cache.put(found)
     return found

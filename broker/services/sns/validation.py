@@ -22,6 +22,10 @@ SUBJECT = re.compile(r"^[\x21-\x7e][\x20-\x7e]{0,99}$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 PHONE = re.compile(r"^\+?[0-9]{7,15}$")
 MAX_MESSAGE_BYTES = 262_144
+# Characters AWS accepts in messages and attribute values (the XML Char production; no NUL, which PostgreSQL's text
+# cannot hold either).
+INVALID_CHAR = re.compile("[^\x09\x0a\x0d\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+TOKEN = re.compile(r"^[A-Za-z0-9]{1,2048}$")
 # AWS's own message attributes (mobile push and SMS settings) are the only "AWS." names a publisher may use.
 RESERVED_ATTRIBUTE_PREFIXES = ("aws.sns.mobile.", "aws.sns.sms.", "aws.mm.sms.")
 
@@ -195,6 +199,8 @@ def check_endpoint(protocol: str, endpoint: str | None) -> str:
         raise invalid_parameter(f"Amazon SNS does not support this protocol string: {protocol}")
     if not endpoint:
         raise invalid_parameter("Endpoint Reason: An endpoint must be specified")
+    if INVALID_CHAR.search(endpoint):
+        raise invalid_parameter("Endpoint")
     ok = {
         "http": endpoint.lower().startswith("http://"),
         "https": endpoint.lower().startswith("https://"),
@@ -294,6 +300,8 @@ def check_message(message: str | None, structure: str | None) -> dict[str, str] 
         raise invalid_parameter("Message Reason: no value for required parameter")
     if message == "":
         raise invalid_parameter("Empty message")
+    if INVALID_CHAR.search(message):
+        raise invalid_parameter("Message Reason: Message contains invalid characters")
     if structure is None:
         return None
     if structure != "json":
@@ -355,6 +363,8 @@ def message_attributes(attrs: dict[str, dict] | None) -> tuple[dict[str, dict], 
                     f"The message attribute '{name}' must contain non-empty message attribute value for message "
                     f"attribute type '{data_type if data_type == 'String.Array' else base}'."
                 )
+            if INVALID_CHAR.search(value):
+                raise invalid_parameter_value(f"Message attribute '{name}' contains invalid characters.")
             if data_type == "String.Array":
                 _check_string_array(name, value)
             elif base == "Number":
