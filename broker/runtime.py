@@ -11,6 +11,7 @@ import time
 from sqlalchemy import delete, select
 
 from broker import clock
+from broker.cache import TtlCache
 from broker.config import Settings
 from broker.jobs.scheduler import Jobs
 from broker.notify import WAKE_ALL, DatagramTransport, Notifier, PostgresTransport
@@ -21,10 +22,10 @@ from broker.services.sns.http_delivery import Deliverer
 from broker.services.sns.signing import STATE_KEY as SIGNING_KEY
 from broker.services.sns.signing import Signer
 from broker.services.sns.topics import CACHE_PREFIX as SNS_CACHE_PREFIX
-from broker.services.sns.topics import TopicCache
+from broker.services.sns.topics import Topic
 from broker.services.sqs import jobs as sqs_jobs
 from broker.services.sqs import spec as sqs_spec
-from broker.services.sqs.queues import CACHE_PREFIX, QueueCache
+from broker.services.sqs.queues import CACHE_PREFIX, Queue
 from broker.services.sts import spec as sts_spec
 from broker.storage.db import Database, Tx
 from broker.storage.helpers import upsert
@@ -48,8 +49,8 @@ class Runtime:
         )
         self.notifier = Notifier(transport)
         self.jobs = Jobs(self.db, settings.lease_ttl_seconds)
-        self.sqs_cache = QueueCache()
-        self.sns_cache = TopicCache()
+        self.sqs_cache: TtlCache[Queue] = TtlCache(CACHE_PREFIX)
+        self.sns_cache: TtlCache[Topic] = TtlCache(SNS_CACHE_PREFIX)
         self.sns_signer = Signer()
         self.sns_http = Deliverer(self.db, self.notifier)
         self.specs: list[ServiceSpec] = [sqs_spec.build(), sns_spec.build(), sts_spec.build()]

@@ -120,14 +120,10 @@ class Fanout:
 def commit(tx: Tx, works: list[Work], now: int) -> None:
     """One transaction for the work of several messages (a standard topic's Publish or PublishBatch)."""
     merged = empty()
-    by_queue: dict[int, tuple[Queue, list]] = {}
     for work in works:
-        merged["deliveries"] += work["deliveries"]
-        merged["outbox"] += work["outbox"]
-        for queue, rows in work["sqs"]:
-            by_queue.setdefault(queue.id, (queue, []))[1].extend(rows)
-    merged["sqs"] = list(by_queue.values())
-    apply(tx, merged, now)
+        for kind, items in work.items():
+            merged[kind] += items
+    apply(tx, merged, now)  # enqueue_many writes every standard queue's rows in one statement
 
 
 def commit_fifo(tx: Tx, fanout: Fanout, msgs: list[Message]) -> list[tuple[str, int]]:

@@ -19,9 +19,9 @@ import httpx
 from sqlalchemy import and_, delete, select, update
 
 from broker import clock
-from broker.services.sqs import store as sqs_store
+from broker.services.sns.fanout import SNS_SENDER_ID
 from broker.services.sqs.enqueue import enqueue, message_row
-from broker.services.sqs.queues import Queue
+from broker.services.sqs.queues import queue_by_arn
 from broker.storage.db import Database, Tx
 from broker.storage.tables import sns_deliveries as dl
 from broker.storage.tables import sns_subscriptions as s
@@ -35,7 +35,6 @@ REQUEST_TIMEOUT_S = 15.0  # AWS waits up to 15 s for an HTTP endpoint
 MAX_IN_FLIGHT = 50  # per process; more only adds event-loop work (pool bookkeeping) when endpoints are slow
 IDLE_RECHECK_S = 1.0
 BATCH_WINDOW_S = 0.02  # wakeups within this window share one claim and one outcome transaction
-SNS_SENDER_ID = "AIDAIT2UOQQY3AUEKVGXU"
 
 DEFAULT_RETRY = {
     "minDelayTarget": 20,
@@ -147,11 +146,9 @@ def finish(tx: Tx, row: dict, ok: bool, now: int) -> str:
 
 def _dead_letter(tx: Tx, arn: str, row: dict, now: int) -> None:
     """After the last retry the notification goes to the subscription's dead-letter queue (as its JSON body)."""
-    parts = arn.split(":")
-    found = sqs_store.get_queue(tx.conn, parts[4], parts[3], parts[5]) if len(parts) == 6 else None
-    if found is None:
+    queue = queue_by_arn(tx.conn, arn)
+    if queue is None:
         return
-    queue = Queue.from_row(found)
     if queue.fifo:
         return  # a FIFO dead-letter queue needs group ids a standard topic's notification lacks
     body = json.loads(row["payload"])["body"]

@@ -10,8 +10,7 @@ from broker.services.sns import fanout, replay, store
 from broker.services.sns.delivery import Envelopes, Message
 from broker.services.sns.signing import Signer
 from broker.services.sns.topics import Subscription, Topic
-from broker.services.sqs import store as sqs_store
-from broker.services.sqs.queues import Queue
+from broker.services.sqs.queues import queue_by_arn
 from broker.storage.db import Database, Tx
 
 DAY_MS = 86_400_000
@@ -52,7 +51,7 @@ def _replay_step(tx: Tx, sub_arn: str, signer: Signer, now: int) -> int:
     store.allocate_seq(tx, topic_row["id"], 0)  # in step with the topic's publishes (row lock on PostgreSQL)
     sub = Subscription.from_row(row)
     t = Topic.from_row(topic_row, [sub])
-    queues = {arn: _queue(tx, arn) for arn in _queue_arns(sub)}
+    queues = {arn: queue_by_arn(tx.conn, arn) for arn in sub.queue_arns}
     fan = fanout.Fanout(t, queues, Envelopes(signer, st["base_url"]))
     archived = store.archived(tx.conn, t.id, st["start"], st["end"], st["after"], REPLAY_CHUNK)
     for item in archived:
@@ -63,16 +62,3 @@ def _replay_step(tx: Tx, sub_arn: str, signer: Signer, now: int) -> int:
     st["status"] = "In progress" if len(archived) == REPLAY_CHUNK else "Completed"
     replay.save(tx, sub_arn, st)
     return len(archived)
-
-
-def _queue_arns(sub: Subscription) -> list[str]:
-    arns = [sub.endpoint] if sub.protocol == "sqs" else []
-    if sub.attrs.get("RedrivePolicy"):
-        arns.append(json.loads(sub.attrs["RedrivePolicy"])["deadLetterTargetArn"])
-    return arns
-
-
-def _queue(tx: Tx, arn: str) -> Queue | None:
-    parts = arn.split(":")
-    row = sqs_store.get_queue(tx.conn, parts[4], parts[3], parts[5]) if len(parts) == 6 else None
-    return Queue.from_row(row) if row else None

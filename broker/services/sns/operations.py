@@ -564,7 +564,7 @@ def _subscription_page(rows: list[dict]) -> dict:
 
 
 # -- publishing ------------------------------------------------------------------------------------------------
-def _message(ctx: RequestContext, t: Topic | None, p: dict, now: int) -> tuple[Message, int]:
+def _message(t: Topic | None, p: dict, now: int) -> tuple[Message, int]:
     """Check one message of Publish / PublishBatch; returns it and its size in bytes."""
     per_protocol = validation.check_message(p.get("Message"), p.get("MessageStructure"))
     validation.check_subject(p.get("Subject"))
@@ -601,13 +601,13 @@ async def publish(ctx: RequestContext, p: dict) -> dict:
     now = clock.now_ms()
     if p.get("TopicArn") or (p.get("TargetArn") and parse_topic_arn(p["TargetArn"])):
         t = await topic(ctx, p.get("TopicArn") or p["TargetArn"], "TopicArn" if p.get("TopicArn") else "TargetArn")
-        msg, _size = _message(ctx, t, p, now)
+        msg, _size = _message(t, p, now)
         ((message_id, seq),) = await _publish(ctx, t, [msg])
         out = {"MessageId": message_id}
         if seq is not None:
             out["SequenceNumber"] = sequence_number(seq)
         return out
-    msg, _size = _message(ctx, None, p, now)
+    msg, _size = _message(None, p, now)
     if p.get("PhoneNumber"):
         return await mobile.publish_sms(ctx, p["PhoneNumber"], msg)
     return await mobile.publish_to_endpoint(ctx, p["TargetArn"], msg)
@@ -640,7 +640,7 @@ async def publish_batch(ctx: RequestContext, p: dict) -> dict:
     total = 0
     for entry in entries:
         try:
-            msg, size = _message(ctx, t, entry, now)
+            msg, size = _message(t, entry, now)
         except ServiceError as e:
             failed.append({"Id": entry["Id"], "Code": e.code, "Message": e.message, "SenderFault": e.sender_fault})
             continue
@@ -663,10 +663,7 @@ async def _sqs_targets(ctx: RequestContext, t: Topic) -> dict[str, Queue | None]
     """The local queue of each confirmed SQS subscription (None if it is gone), and of their dead-letter queues."""
     out: dict[str, Queue | None] = {}
     for sub in t.subscriptions:
-        arns = [sub.endpoint] if sub.protocol == "sqs" else []
-        if sub.attrs.get("RedrivePolicy"):
-            arns.append(json.loads(sub.attrs["RedrivePolicy"])["deadLetterTargetArn"])
-        for arn in arns:
+        for arn in sub.queue_arns:
             if arn not in out:
                 out[arn] = await sqs_queues.by_arn(ctx, arn)
     return out

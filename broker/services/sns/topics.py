@@ -5,15 +5,14 @@ from __future__ import annotations
 
 import json
 import re
-import time
 from dataclasses import dataclass, field
 
+from broker.cache import TtlCache
 from broker.context import RequestContext
 from broker.services.sns import filter_policy, store
 from broker.services.sns.errors import invalid_parameter, topic_not_found
 
 TOPIC_NAME = re.compile(r"^[A-Za-z0-9_-]{1,256}$|^[A-Za-z0-9_-]{1,251}\.fifo$")
-CACHE_TTL = 2.0
 CACHE_PREFIX = "sns:cache:"
 
 
@@ -45,6 +44,14 @@ class Subscription:
             policy=filter_policy.validate(text, scope) if text else None,
             scope=scope,
         )
+
+    @property
+    def queue_arns(self) -> list[str]:
+        """The SQS queues this subscription may deliver to: its endpoint, and its dead-letter queue."""
+        arns = [self.endpoint] if self.protocol == "sqs" else []
+        if self.attrs.get("RedrivePolicy"):
+            arns.append(json.loads(self.attrs["RedrivePolicy"])["deadLetterTargetArn"])
+        return arns
 
     def accepts(self, attributes: dict[str, dict], message: str) -> bool:
         if self.policy is None:
@@ -95,29 +102,6 @@ def cache_key(arn: str) -> str:
     return CACHE_PREFIX + arn
 
 
-class TopicCache:
-    def __init__(self) -> None:
-        self._entries: dict[str, tuple[Topic, float]] = {}
-
-    def get(self, arn: str) -> Topic | None:
-        hit = self._entries.get(arn)
-        if hit is None:
-            return None
-        if time.monotonic() - hit[1] > CACHE_TTL:
-            del self._entries[arn]
-            return None
-        return hit[0]
-
-    def put(self, topic: Topic) -> None:
-        self._entries[topic.arn] = (topic, time.monotonic())
-
-    def on_notify(self, key: str) -> None:
-        if key == CACHE_PREFIX + "*":
-            self._entries.clear()
-        else:
-            self._entries.pop(key[len(CACHE_PREFIX) :], None)
-
-
 def parse_topic_arn(arn: str) -> tuple[str, str, str] | None:
     """(region, account, name) of an SNS topic ARN, or None."""
     parts = arn.split(":")
@@ -148,8 +132,8 @@ def _load(conn, arn: str) -> tuple[dict, list[dict]] | None:  # noqa: ANN001
 async def topic(ctx: RequestContext, arn: str, member: str = "TopicArn") -> Topic:
     """The topic an ARN names (with its subscriptions), or NotFound."""
     check_topic_arn(ctx, arn, member)
-    cache: TopicCache = ctx.runtime.sns_cache
-    hit = cache.get(arn)
+    cache: TtlCache[Topic] = ctx.runtime.sns_cache
+    hit = cache.get(cache_key(arn))
     if hit is not None:
         return hit
     loaded = await ctx.runtime.db.read(_load, arn)
@@ -157,5 +141,5 @@ async def topic(ctx: RequestContext, arn: str, member: str = "TopicArn") -> Topi
         raise topic_not_found()
     row, subs = loaded
     found = Topic.from_row(row, [Subscription.from_row(s) for s in subs])
-    cache.put(found)
+    cache.put(cache_key(arn), found)
     return found

@@ -71,7 +71,7 @@ def enqueue(tx: Tx, queue: Queue, rows: list[dict[str, Any]], now: int) -> list[
     """Insert rows into one queue in this transaction; for a FIFO queue, per row (message_id, seq, duplicate)."""
     if queue.fifo:
         return store.insert_fifo(tx, queue.id, rows, queue.group_dedup, now)
-    store.insert_messages(tx, queue.id, rows)
+    store.insert_rows(tx, rows)
     return None
 
 

@@ -258,7 +258,7 @@ async def send_message(ctx: RequestContext, p: dict) -> dict:
         )
         result.update(MessageId=message_id, SequenceNumber=store.sequence_number(seq))
     else:
-        await ctx.runtime.db.write(store.insert_messages, queue.id, [row])
+        await ctx.runtime.db.write(store.insert_rows, [row])
     return result
 
 
@@ -297,7 +297,7 @@ async def send_message_batch(ctx: RequestContext, p: dict) -> dict:
         for entry, (message_id, seq, _dup) in zip(successful, outcome, strict=True):
             entry.update(MessageId=message_id, SequenceNumber=store.sequence_number(seq))
     elif rows:
-        await ctx.runtime.db.write(store.insert_messages, queue.id, rows)
+        await ctx.runtime.db.write(store.insert_rows, rows)
     return {"Successful": successful, "Failed": failed}
 
 

@@ -10,16 +10,17 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-import time
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from sqlalchemy import Connection
+
+from broker.cache import TtlCache
 from broker.context import RequestContext
 from broker.errors import ServiceError
 from broker.services.sqs import store
 from broker.services.sqs.validation import ANY_QUEUE_NAME, DEFAULTS, FIFO_DEFAULTS
 
-CACHE_TTL = 2.0
 CACHE_PREFIX = "sqs:cache:"
 
 
@@ -81,29 +82,6 @@ def cache_key(account: str, region: str, name: str) -> str:
     return f"{CACHE_PREFIX}{account}:{region}:{name}"
 
 
-class QueueCache:
-    def __init__(self) -> None:
-        self._entries: dict[str, tuple[Queue, float]] = {}
-
-    def get(self, key: str) -> Queue | None:
-        hit = self._entries.get(key)
-        if hit is None:
-            return None
-        if time.monotonic() - hit[1] > CACHE_TTL:
-            del self._entries[key]
-            return None
-        return hit[0]
-
-    def put(self, queue: Queue) -> None:
-        self._entries[queue.cache_key] = (queue, time.monotonic())
-
-    def on_notify(self, key: str) -> None:
-        if key == CACHE_PREFIX + "*":
-            self._entries.clear()
-        else:
-            self._entries.pop(key, None)
-
-
 def parse_arn(arn: str) -> tuple[str, str, str] | None:
     """(region, account, name) of an SQS queue ARN, or None."""
     parts = arn.split(":")
@@ -112,6 +90,16 @@ def parse_arn(arn: str) -> tuple[str, str, str] | None:
     if not (parts[4].isdigit() and len(parts[4]) == 12) or not parts[3]:
         return None
     return parts[3], parts[4], parts[5]
+
+
+def queue_by_arn(conn: Connection, arn: str) -> Queue | None:
+    """The queue an ARN names, read now (for work outside a request, on the writer thread or in a job)."""
+    parsed = parse_arn(arn)
+    if parsed is None:
+        return None
+    region, account, name = parsed
+    row = store.get_queue(conn, account, region, name)
+    return Queue.from_row(row) if row else None
 
 
 async def by_arn(ctx: RequestContext, arn: str) -> Queue | None:
@@ -155,7 +143,7 @@ async def lookup(ctx: RequestContext, account: str, name: str) -> Queue:
 async def _lookup(ctx: RequestContext, account: str, region: str, name: str) -> Queue:
     if not ANY_QUEUE_NAME.match(name) or not (account.isdigit() and len(account) == 12):
         raise ServiceError("QueueDoesNotExist", "The specified queue does not exist.")
-    cache: QueueCache = ctx.runtime.sqs_cache
+    cache: TtlCache[Queue] = ctx.runtime.sqs_cache
     key = cache_key(account, region, name)
     queue = cache.get(key)
     if queue is not None:
@@ -164,7 +152,7 @@ async def _lookup(ctx: RequestContext, account: str, region: str, name: str) -> 
     if row is None:
         raise ServiceError("QueueDoesNotExist", "The specified queue does not exist.")
     queue = Queue.from_row(row)
-    cache.put(queue)
+    cache.put(key, queue)
     return queue
 
 

@@ -272,11 +272,6 @@ MESSAGE_COLUMNS = [c.name for c in m.columns if c.name != "id"]
 _insert = Prepared(insert(m), column_keys=MESSAGE_COLUMNS)
 
 
-def insert_messages(tx: Tx, queue_id: int, rows: list[dict[str, Any]]) -> None:
-    _insert.executemany(tx.conn, rows)
-    tx.wake(f"sqs:{queue_id}")
-
-
 def insert_rows(tx: Tx, rows: list[dict[str, Any]]) -> None:
     """Insert messages of any number of (standard) queues at once; wakes each queue's waiters."""
     _insert.executemany(tx.conn, rows)
