@@ -19,7 +19,7 @@ leases = Table(
 broker_state = Table(
     "broker_state",
     metadata,
-    Column("key", String(100), primary_key=True),
+    Column("key", String(512), primary_key=True),  # may end in a subscription ARN
     Column("value", Text, nullable=False),
 )
 
@@ -173,6 +173,9 @@ sns_subscriptions = Table(
     Column("confirmed", Boolean, nullable=False),
     Column("token", String(256)),  # confirmation token while pending
     Column("created_at", BigInteger, nullable=False),  # ms
+    # HTTP/S throttle (maxReceivesPerSecond): deliveries started in the wall-clock second `throttle_second`.
+    Column("throttle_second", BigInteger, nullable=False, server_default="0"),
+    Column("throttle_count", Integer, nullable=False, server_default="0"),
     Index("ix_sns_subscriptions_topic", "topic_arn", "id"),
     Index("ix_sns_subscriptions_owner", "owner", "id"),
 )

@@ -79,7 +79,9 @@ class Endpoint:
                 if endpoint.delay:
                     time.sleep(endpoint.delay)
                 with endpoint._cond:
-                    endpoint.requests.append({"path": self.path, "headers": dict(self.headers), "body": body})
+                    endpoint.requests.append(
+                        {"path": self.path, "headers": dict(self.headers), "body": body, "at": time.monotonic()}
+                    )
                     endpoint._cond.notify_all()
                 self.send_response(endpoint.status)
                 self.send_header("Content-Length", "0")

@@ -154,3 +154,20 @@ def test_archive_keeps_messages_for_its_retention_period(broker, archived_topic)
     sns.subscribe(TopicArn=archived_topic, Protocol="sqs", Endpoint=arn, Attributes={"ReplayPolicy": policy})
     _run_replays(broker)
     assert [e["Message"] for e in bodies(receive_all(sqs, url, expect=1, wait=5))] == ["recent"]
+
+
+def test_replay_on_a_topic_with_the_longest_name(broker):
+    """The replay's stored progress is keyed by the subscription ARN, which a 256-character topic name makes long."""
+    sns, sqs = sns_client(broker), sqs_client(broker)
+    name = "t" * 251 + ".fifo"
+    topic = sns.create_topic(
+        Name=name,
+        Attributes={"FifoTopic": "true", "ArchivePolicy": json.dumps({"MessageRetentionPeriod": "1"})},
+    )["TopicArn"]
+    start = _now(broker)
+    sent = sns.publish(TopicArn=topic, Message="kept", MessageGroupId="g", MessageDeduplicationId="d")["MessageId"]
+    url, arn = _fifo_queue(broker, "long-replay")
+    policy = json.dumps({"PointType": "Timestamp", "StartingPoint": _iso(start)})
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn, Attributes={"ReplayPolicy": policy})
+    _run_replays(broker)
+    assert [e["MessageId"] for e in bodies(receive_all(sqs, url, expect=1, wait=10))] == [sent]

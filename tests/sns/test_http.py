@@ -188,3 +188,103 @@ def test_pending_retries_survive_kill_9(server_factory, backend):
         assert delivered == set(ids)
     finally:
         ep.close()
+
+
+def _effective(sns, sub: str) -> dict:  # noqa: ANN001
+    return json.loads(sns.get_subscription_attributes(SubscriptionArn=sub)["Attributes"]["EffectiveDeliveryPolicy"])
+
+
+def test_effective_delivery_policy_combines_the_topic_and_the_subscription(broker, endpoint):
+    sns = sns_client(broker)
+    topic, sub = _confirmed_http_subscription(broker, endpoint, name="combined")
+    default = _effective(sns, sub)
+    assert default["healthyRetryPolicy"]["numRetries"] == 3
+    assert default["throttlePolicy"] is None
+    assert default["requestPolicy"] == {"headerContentType": "text/plain; charset=UTF-8"}
+    topic_policy = {
+        "http": {
+            "defaultHealthyRetryPolicy": {"numRetries": 5, "minDelayTarget": 2, "maxDelayTarget": 9},
+            "defaultThrottlePolicy": {"maxReceivesPerSecond": 7},
+            "defaultRequestPolicy": {"headerContentType": "application/json"},
+        }
+    }
+    sns.set_topic_attributes(TopicArn=topic, AttributeName="DeliveryPolicy", AttributeValue=json.dumps(topic_policy))
+    inherited = _effective(sns, sub)
+    assert inherited["healthyRetryPolicy"]["numRetries"] == 5
+    assert inherited["healthyRetryPolicy"]["minDelayTarget"] == 2
+    assert inherited["throttlePolicy"] == {"maxReceivesPerSecond": 7}
+    assert inherited["requestPolicy"] == {"headerContentType": "application/json"}
+    own = {"healthyRetryPolicy": {"numRetries": 1}, "throttlePolicy": {"maxReceivesPerSecond": 3}}
+    sns.set_subscription_attributes(SubscriptionArn=sub, AttributeName="DeliveryPolicy", AttributeValue=json.dumps(own))
+    overridden = _effective(sns, sub)
+    assert overridden["healthyRetryPolicy"]["numRetries"] == 1
+    assert overridden["healthyRetryPolicy"]["maxDelayTarget"] == 9  # the rest still from the topic
+    assert overridden["throttlePolicy"] == {"maxReceivesPerSecond": 3}
+    topic_policy["http"]["disableSubscriptionOverrides"] = True
+    sns.set_topic_attributes(TopicArn=topic, AttributeName="DeliveryPolicy", AttributeValue=json.dumps(topic_policy))
+    assert _effective(sns, sub) == inherited
+
+
+def test_the_topic_delivery_policy_drives_the_retries(broker, endpoint):
+    sns = sns_client(broker)
+    topic, sub = _confirmed_http_subscription(broker, endpoint, name="topic-retries")
+    policy = {"http": {"defaultHealthyRetryPolicy": {"numRetries": 1, "minDelayTarget": 40, "maxDelayTarget": 40}}}
+    sns.set_topic_attributes(TopicArn=topic, AttributeName="DeliveryPolicy", AttributeValue=json.dumps(policy))
+    endpoint.status = 500
+    sns.publish(TopicArn=topic, Message="per the topic")
+    endpoint.wait_for(1)
+    broker.advance(25)  # the default policy would retry after 20 s; the topic's waits 40 s
+    time.sleep(0.5)
+    assert len(endpoint.requests) == 1
+    broker.advance(20)
+    endpoint.wait_for(2)
+    broker.advance(600)
+    time.sleep(0.5)
+    assert len(endpoint.requests) == 2  # numRetries 1
+
+
+def test_request_policy_sets_the_content_type(broker, endpoint):
+    sns = sns_client(broker)
+    policy = {"requestPolicy": {"headerContentType": "application/json"}}
+    topic, _sub = _confirmed_http_subscription(broker, endpoint, name="json-type", DeliveryPolicy=json.dumps(policy))
+    sns.publish(TopicArn=topic, Message="typed")
+    (req,) = endpoint.wait_for(1)
+    assert {k.lower(): v for k, v in req["headers"].items()}["content-type"] == "application/json"
+
+
+@pytest.mark.parametrize(
+    "policy",
+    [
+        {"requestPolicy": {"headerContentType": "not a type"}},
+        {"requestPolicy": {"headerContentType": 5}},
+        {"requestPolicy": "application/json"},
+        {"throttlePolicy": {"maxReceivesPerSecond": 0}},
+    ],
+)
+def test_invalid_request_or_throttle_policy(broker, endpoint, policy):
+    sns = sns_client(broker)
+    _topic, sub = _confirmed_http_subscription(broker, endpoint, name="bad-policy")
+    with pytest.raises(sns.exceptions.InvalidParameterException):
+        sns.set_subscription_attributes(
+            SubscriptionArn=sub, AttributeName="DeliveryPolicy", AttributeValue=json.dumps(policy)
+        )
+
+
+def test_throttle_limits_deliveries_per_second_across_workers(server_factory, backend):
+    """maxReceivesPerSecond holds for the subscription as a whole: two worker processes share its counter."""
+    server = server_factory(backend, workers=2).start()
+    ep = Endpoint()
+    try:
+        policy = {"throttlePolicy": {"maxReceivesPerSecond": 2}}
+        topic, _sub = _confirmed_http_subscription(server, ep, name="throttled", DeliveryPolicy=json.dumps(policy))
+        sns = sns_client(server)
+        for i in range(8):
+            sns.publish(TopicArn=topic, Message=f"m{i}")
+        arrivals = [r["at"] for r in ep.wait_for(8, timeout=15)]
+        span = arrivals[-1] - arrivals[0]
+        # Two per wall-clock second: 8 deliveries need at least 4 seconds' buckets, over 2 s from first to last.
+        assert span > 2.0, [round(a - arrivals[0], 2) for a in arrivals]
+        for a in arrivals:
+            assert sum(1 for b in arrivals if a <= b < a + 1.0) <= 4  # two buckets at most in any 1-second window
+    finally:
+        ep.close()

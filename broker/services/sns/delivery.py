@@ -11,6 +11,7 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import quote
 
+from broker.services.sns.delivery_policy import DEFAULT_CONTENT_TYPE
 from broker.services.sns.signing import Signer
 from broker.services.sns.topics import Subscription, Topic
 
@@ -236,7 +237,7 @@ def http_request(
         "x-amz-sns-message-type": kind,
         "x-amz-sns-message-id": message_id,
         "x-amz-sns-topic-arn": topic_arn,
-        "Content-Type": "text/plain; charset=UTF-8",
+        "Content-Type": DEFAULT_CONTENT_TYPE,  # a notification's follows its requestPolicy
         "User-Agent": USER_AGENT,
     }
     if kind != "SubscriptionConfirmation":

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from broker.services.sns import mobile, replay, store
+from broker.services.sns import delivery_policy, mobile, replay, store
 from broker.services.sns.delivery import Envelopes, Message, http_request, sqs_raw_attributes
 from broker.services.sns.topics import Subscription, Topic
 from broker.services.sqs.enqueue import enqueue_many, message_row
@@ -74,6 +74,8 @@ class Fanout:
                 else:
                     body, raw = self.env.notification(msg, self.t, sub), False
                 req = http_request(sub, self.t.arn, "Notification", msg.message_id, body, raw)
+                policy = delivery_policy.effective(self.t.attrs, sub.attrs, proto)
+                req["headers"]["Content-Type"] = delivery_policy.content_type(policy)
                 work["deliveries"].append(delivery_row(sub.arn, "Notification", req, now))
             elif proto == "email":
                 out = {

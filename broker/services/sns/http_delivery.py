@@ -13,12 +13,12 @@ import asyncio
 import contextlib
 import json
 import logging
-import math
 
 import httpx
 from sqlalchemy import and_, delete, select, update
 
 from broker import clock
+from broker.services.sns import delivery_policy
 from broker.services.sns.fanout import SNS_SENDER_ID
 from broker.services.sqs.enqueue import enqueue, message_row
 from broker.services.sqs.queues import queue_by_arn
@@ -36,70 +36,61 @@ MAX_IN_FLIGHT = 50  # per process; more only adds event-loop work (pool bookkeep
 IDLE_RECHECK_S = 1.0
 BATCH_WINDOW_S = 0.02  # wakeups within this window share one claim and one outcome transaction
 
-DEFAULT_RETRY = {
-    "minDelayTarget": 20,
-    "maxDelayTarget": 20,
-    "numRetries": 3,
-    "numNoDelayRetries": 0,
-    "numMinDelayRetries": 0,
-    "numMaxDelayRetries": 0,
-    "backoffFunction": "linear",
-}
-
-
-def retry_delay_s(policy: dict, attempt: int) -> float | None:
-    """Seconds to wait before retry number `attempt` (1-based), or None when the retries are used up.
-
-    AWS's four phases: immediate retries, retries at the minimum delay, a backoff phase from the minimum to the
-    maximum delay shaped by backoffFunction, and retries at the maximum delay."""
-    p = {**DEFAULT_RETRY, **policy}
-    total = p["numRetries"]
-    if attempt > total:
-        return None
-    lo, hi = p["minDelayTarget"], p["maxDelayTarget"]
-    no_delay, at_min, at_max = p["numNoDelayRetries"], p["numMinDelayRetries"], p["numMaxDelayRetries"]
-    backoff = max(total - no_delay - at_min - at_max, 0)
-    if attempt <= no_delay:
-        return 0.0
-    if attempt <= no_delay + at_min:
-        return float(lo)
-    k = attempt - no_delay - at_min
-    if k > backoff:
-        return float(hi)
-    if backoff == 1 or hi == lo:
-        return float(hi if backoff == 1 else lo)
-    x = (k - 1) / (backoff - 1)  # 0 at the first backoff retry, 1 at the last
-    fn = p["backoffFunction"]
-    if fn == "arithmetic":
-        x = x * (x + 1 / (backoff - 1)) / (1 + 1 / (backoff - 1))  # steps that grow by a constant amount
-    elif fn == "geometric":
-        return lo * (hi / lo) ** x
-    elif fn == "exponential":
-        x = (math.exp(3 * x) - 1) / (math.exp(3) - 1)
-    return lo + (hi - lo) * x
-
-
-def _effective_retry(topic_attrs: dict, sub_attrs: dict, protocol: str) -> dict:
-    topic_policy = json.loads(topic_attrs.get("DeliveryPolicy") or "{}").get(protocol) or json.loads(
-        topic_attrs.get("DeliveryPolicy") or "{}"
-    ).get("http", {})
-    policy = dict(topic_policy.get("defaultHealthyRetryPolicy") or {})
-    if not topic_policy.get("disableSubscriptionOverrides"):
-        policy.update(json.loads(sub_attrs.get("DeliveryPolicy") or "{}").get("healthyRetryPolicy") or {})
-    return policy
-
 
 # -- claiming and finishing (writer thread) ---------------------------------------------------------------------
 def claim(tx: Tx, now: int, limit: int) -> list[dict]:
     stmt = select(dl).where(and_(dl.c.due_at <= now, dl.c.lease_until <= now)).order_by(dl.c.due_at).limit(limit)
     if tx.is_pg:
         stmt = stmt.with_for_update(skip_locked=True)
-    rows = [dict(r) for r in tx.conn.execute(stmt).mappings()]
+    rows = _within_throttle(tx, [dict(r) for r in tx.conn.execute(stmt).mappings()], now)
     if rows:
         tx.conn.execute(update(dl).where(dl.c.id.in_([r["id"] for r in rows])).values(lease_until=now + CLAIM_MS))
         for r in rows:
             r["lease_until"] = now + CLAIM_MS  # the claim: an outcome only counts while the row still has it
     return rows
+
+
+def _within_throttle(tx: Tx, rows: list[dict], now: int) -> list[dict]:
+    """Keep the deliveries their subscription's maxReceivesPerSecond allows in this (wall-clock) second; the
+    others wait for the next second. Counters live on the subscription rows, so all processes share them."""
+    if not rows:
+        return rows
+    arns = sorted({r["subscription_arn"] for r in rows})
+    found = tx.conn.execute(
+        select(s.c.arn, s.c.protocol, s.c.attributes, t.c.attributes)
+        .select_from(s.outerjoin(t, t.c.arn == s.c.topic_arn))
+        .where(s.c.arn.in_(arns))
+    ).all()
+    rates = {}
+    for arn, protocol, attrs, topic_attrs in found:
+        if "hrottlePolicy" not in attrs and "hrottlePolicy" not in (topic_attrs or ""):
+            continue  # the common case: no throttle anywhere, nothing to parse
+        policy = delivery_policy.effective(json.loads(topic_attrs or "{}"), json.loads(attrs), protocol)
+        if (rate := delivery_policy.max_per_second(policy)) is not None:
+            rates[arn] = rate
+    if not rates:
+        return rows
+    counters = select(s.c.arn, s.c.throttle_second, s.c.throttle_count).where(s.c.arn.in_(rates)).order_by(s.c.arn)
+    if tx.is_pg:
+        counters = counters.with_for_update()  # nodes claiming at once must not both spend the same second
+    wall = clock.wall_ms()
+    second = wall // 1000
+    used = {arn: count if at == second else 0 for arn, at, count in tx.conn.execute(counters)}
+    kept, held = [], []
+    for r in rows:
+        arn = r["subscription_arn"]
+        if arn not in rates or arn not in used:
+            kept.append(r)
+        elif used[arn] < rates[arn]:
+            used[arn] += 1
+            kept.append(r)
+        else:
+            held.append(r["id"])
+    for arn, count in used.items():
+        tx.conn.execute(update(s).where(s.c.arn == arn).values(throttle_second=second, throttle_count=count))
+    if held:
+        tx.conn.execute(update(dl).where(dl.c.id.in_(held)).values(due_at=now + 1000 - wall % 1000))
+    return kept
 
 
 def next_due(conn, now: int) -> int | None:  # noqa: ANN001
@@ -126,9 +117,9 @@ def finish(tx: Tx, row: dict, ok: bool, now: int) -> str:
     sub_attrs = json.loads(sub[0])
     topic_attrs_text = tx.conn.execute(select(t.c.attributes).where(t.c.arn == sub[1])).scalar()
     protocol = json.loads(row["payload"])["url"].split(":", 1)[0].lower()
-    policy = _effective_retry(json.loads(topic_attrs_text or "{}"), sub_attrs, protocol)
+    policy = delivery_policy.effective(json.loads(topic_attrs_text or "{}"), sub_attrs, protocol)
     attempts = row["attempts"] + 1
-    delay = retry_delay_s(policy, attempts)
+    delay = delivery_policy.retry_delay_s(policy["healthyRetryPolicy"], attempts)
     if delay is not None:
         tx.conn.execute(
             update(dl)

@@ -9,7 +9,7 @@ from typing import Any
 from broker import clock, ids
 from broker.context import RequestContext
 from broker.errors import ServiceError
-from broker.services.sns import fanout, mobile, replay, store, validation
+from broker.services.sns import delivery_policy, fanout, mobile, replay, store, validation
 from broker.services.sns.delivery import (
     Envelopes,
     Message,
@@ -40,21 +40,6 @@ ALL_ACTIONS = [
     "SNS:ListSubscriptionsByTopic",
     "SNS:Publish",
 ]
-DEFAULT_EFFECTIVE_DELIVERY_POLICY = {
-    "http": {
-        "defaultHealthyRetryPolicy": {
-            "minDelayTarget": 20,
-            "maxDelayTarget": 20,
-            "numRetries": 3,
-            "numMaxDelayRetries": 0,
-            "numNoDelayRetries": 0,
-            "numMinDelayRetries": 0,
-            "backoffFunction": "linear",
-        },
-        "disableSubscriptionOverrides": False,
-        "defaultRequestPolicy": {"headerContentType": "text/plain; charset=UTF-8"},
-    }
-}
 
 
 def base_url(ctx: RequestContext) -> str:
@@ -156,26 +141,14 @@ async def get_topic_attributes(ctx: RequestContext, p: dict) -> dict:
         "SubscriptionsConfirmed": str(confirmed),
         "SubscriptionsPending": str(pending),
         "SubscriptionsDeleted": "0",
-        "EffectiveDeliveryPolicy": json.dumps(DEFAULT_EFFECTIVE_DELIVERY_POLICY),
+        "EffectiveDeliveryPolicy": json.dumps(delivery_policy.effective_topic(stored)),
     }
     if row["fifo"]:
         attrs.update(FifoTopic="true", ContentBasedDeduplication="false", FifoThroughputScope="Topic")
     attrs.update(stored)
-    if "DeliveryPolicy" in stored:
-        attrs["EffectiveDeliveryPolicy"] = _effective_topic_policy(stored["DeliveryPolicy"])
     if stored.get("ArchivePolicy"):
         attrs["BeginningArchiveTime"] = timestamp(row["created_at"])
     return {"Attributes": attrs}
-
-
-def _effective_topic_policy(text: str) -> str:
-    policy = json.loads(text)
-    effective = json.loads(json.dumps(DEFAULT_EFFECTIVE_DELIVERY_POLICY))
-    for proto, value in policy.items():
-        merged = effective.setdefault(proto, {})
-        for key, sub in value.items():
-            merged[key] = {**merged.get(key, {}), **sub} if isinstance(sub, dict) else sub
-    return json.dumps(effective)
 
 
 async def set_topic_attributes(ctx: RequestContext, p: dict) -> dict:
@@ -475,7 +448,10 @@ async def get_subscription_attributes(ctx: RequestContext, p: dict) -> dict:
     if row["protocol"] in validation.RAW_PROTOCOLS:
         attrs["RawMessageDelivery"] = "false"
     if row["protocol"] in ("http", "https"):
-        attrs["EffectiveDeliveryPolicy"] = json.dumps(_effective_subscription_policy(stored.get("DeliveryPolicy")))
+        topic_row = await ctx.runtime.db.read(store.get_topic, row["topic_arn"])
+        topic_attrs = json.loads(topic_row["attributes"]) if topic_row else {}
+        effective = delivery_policy.effective(topic_attrs, stored, row["protocol"])
+        attrs["EffectiveDeliveryPolicy"] = json.dumps(effective)
     attrs.update(stored)
     replaying = await ctx.runtime.db.read(replay.state, row["arn"])
     if replaying is not None:
@@ -483,24 +459,6 @@ async def get_subscription_attributes(ctx: RequestContext, p: dict) -> dict:
     if "FilterPolicy" in stored and "FilterPolicyScope" not in stored:
         attrs["FilterPolicyScope"] = "MessageAttributes"
     return {"Attributes": attrs}
-
-
-def _effective_subscription_policy(text: str | None) -> dict:
-    base = DEFAULT_EFFECTIVE_DELIVERY_POLICY["http"]
-    effective = {
-        "healthyRetryPolicy": dict(base["defaultHealthyRetryPolicy"]),
-        "sicklyRetryPolicy": None,
-        "throttlePolicy": None,
-        "requestPolicy": dict(base["defaultRequestPolicy"]),
-        "guaranteed": False,
-    }
-    if text:
-        policy = json.loads(text)
-        effective["healthyRetryPolicy"].update(policy.get("healthyRetryPolicy") or {})
-        for key in ("throttlePolicy", "requestPolicy", "sicklyRetryPolicy"):
-            if key in policy:
-                effective[key] = policy[key]
-    return effective
 
 
 async def set_subscription_attributes(ctx: RequestContext, p: dict) -> dict:

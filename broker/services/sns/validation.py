@@ -154,10 +154,12 @@ def check_delivery_policy(value: str, topic: bool) -> dict:
             if "defaultHealthyRetryPolicy" in proto:
                 _check_retry(proto["defaultHealthyRetryPolicy"])
             _check_throttle(proto.get("defaultThrottlePolicy"))
+            _check_request(proto.get("defaultRequestPolicy"))
     else:
         if "healthyRetryPolicy" in policy:
             _check_retry(policy["healthyRetryPolicy"])
         _check_throttle(policy.get("throttlePolicy"))
+        _check_request(policy.get("requestPolicy"))
     return policy
 
 
@@ -191,6 +193,17 @@ def _check_throttle(throttle: object) -> None:
     rate = throttle.get("maxReceivesPerSecond") if isinstance(throttle, dict) else None
     if not isinstance(rate, int) or isinstance(rate, bool) or rate < 1:
         raise invalid_parameter("DeliveryPolicy: maxReceivesPerSecond must be a positive integer")
+
+
+CONTENT_TYPE = re.compile(r"^[A-Za-z0-9!#$&^_.+-]+/[A-Za-z0-9!#$&^_.+-]+(\s*;.*)?$")
+
+
+def _check_request(request: object) -> None:
+    if request is None:
+        return
+    kind = request.get("headerContentType") if isinstance(request, dict) else None
+    if not isinstance(kind, str) or not CONTENT_TYPE.match(kind) or len(kind) > 256:
+        raise invalid_parameter("DeliveryPolicy: headerContentType must be a MIME type")
 
 
 # -- subscriptions --------------------------------------------------------------------------------------------
