@@ -103,6 +103,9 @@ def serve(settings: Settings) -> None:
         access_log=False,
         log_level="warning" if settings.log_level == "info" else settings.log_level,
         timeout_graceful_shutdown=5,
+        # uvicorn kills a worker that misses a 5 s health ping: on a saturated 2-core machine a busy worker can,
+        # and killing it only drops its connections. A truly hung worker is still replaced.
+        timeout_worker_healthcheck=30,
         backlog=4096,
     )
 
