@@ -52,6 +52,9 @@ class Settings(BaseModel):
     # RSA key size of SNS message signatures. AWS's certificates carry 2048-bit keys; a 1024-bit key signs about
     # six times faster (one signature per published message) and verifies the same way.
     sns_signing_key_bits: Literal[1024, 2048, 3072, 4096] = 1024
+    # How long a Kinesis stream stays CREATING / UPDATING. boto3's stream waiters poll every 10 s, so any delay
+    # costs each waiter 10 s; 0 still goes through the states (a describe right after shows ACTIVE).
+    kinesis_status_delay_ms: int = Field(0, ge=0, le=600_000)
 
     @field_validator("db_url")
     @classmethod

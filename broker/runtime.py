@@ -16,6 +16,10 @@ from broker.config import Settings
 from broker.jobs.scheduler import Jobs
 from broker.notify import WAKE_ALL, DatagramTransport, Notifier, PostgresTransport
 from broker.protocol.spec import ServiceSpec
+from broker.services.kinesis import jobs as kinesis_jobs
+from broker.services.kinesis import spec as kinesis_spec
+from broker.services.kinesis.streams import CACHE_PREFIX as KINESIS_CACHE_PREFIX
+from broker.services.kinesis.streams import Stream
 from broker.services.sns import jobs as sns_jobs
 from broker.services.sns import spec as sns_spec
 from broker.services.sns.http_delivery import Deliverer
@@ -51,9 +55,10 @@ class Runtime:
         self.jobs = Jobs(self.db, settings.lease_ttl_seconds)
         self.sqs_cache: TtlCache[Queue] = TtlCache(CACHE_PREFIX)
         self.sns_cache: TtlCache[Topic] = TtlCache(SNS_CACHE_PREFIX)
+        self.kinesis_cache: TtlCache[Stream] = TtlCache(KINESIS_CACHE_PREFIX)
         self.sns_signer = Signer()
         self.sns_http = Deliverer(self.db, self.notifier)
-        self.specs: list[ServiceSpec] = [sqs_spec.build(), sns_spec.build(), sts_spec.build()]
+        self.specs: list[ServiceSpec] = [sqs_spec.build(), sns_spec.build(), kinesis_spec.build(), sts_spec.build()]
 
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
@@ -61,6 +66,7 @@ class Runtime:
         self.db.start()
         self.notifier.subscribe(CACHE_PREFIX, self.sqs_cache.on_notify)
         self.notifier.subscribe(SNS_CACHE_PREFIX, self.sns_cache.on_notify)
+        self.notifier.subscribe(KINESIS_CACHE_PREFIX, self.kinesis_cache.on_notify)
         self.notifier.subscribe("clock:", self._on_clock)
         await loop.run_in_executor(None, self.notifier.start, loop)
         if self.settings.test_mode:
@@ -81,6 +87,7 @@ class Runtime:
             self.settings.move_interval_seconds,
             precheck=lambda: sns_jobs.has_replays(self.db),
         )
+        self.jobs.add("kinesis.sweep", lambda: kinesis_jobs.sweep(self.db), self.settings.sweep_interval_seconds)
         self.jobs.start()
         self.sns_http.start()
         # Long-lived startup objects leave the collector's view, and young collections run less often: fewer
@@ -109,7 +116,9 @@ class Runtime:
         clock.set_offset_ms(0)
         self.sqs_cache.on_notify(CACHE_PREFIX + "*")
         self.sns_cache.on_notify(SNS_CACHE_PREFIX + "*")
-        self.notifier.broadcast({CACHE_PREFIX + "*", SNS_CACHE_PREFIX + "*", "clock:0", WAKE_ALL})
+        self.kinesis_cache.on_notify(KINESIS_CACHE_PREFIX + "*")
+        caches = {CACHE_PREFIX + "*", SNS_CACHE_PREFIX + "*", KINESIS_CACHE_PREFIX + "*"}
+        self.notifier.broadcast({*caches, "clock:0", WAKE_ALL})
 
 
 def _read_clock(conn) -> int:  # noqa: ANN001

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Boolean, Column, Index, Integer, MetaData, String, Table, Text, text
+from sqlalchemy import BigInteger, Boolean, Column, Index, Integer, LargeBinary, MetaData, String, Table, Text, text
 
 metadata = MetaData()
 
@@ -272,4 +272,56 @@ sns_sms = Table(
     Column("kind", String(16), primary_key=True),
     Column("key", String(256), primary_key=True),
     Column("value", Text, nullable=False),
+)
+
+# Kinesis Data Streams. A stream's shards are numbered per stream (`idx`, shown as shardId-000000000007); their hash
+# key ranges are 39-digit zero-padded decimals so that text comparison orders them as the 128-bit numbers they are.
+kinesis_streams = Table(
+    "kinesis_streams",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("account", String(12), nullable=False),
+    Column("region", String(32), nullable=False),
+    Column("name", String(128), nullable=False),
+    Column("stream_id", String(24), nullable=False),  # the model's StreamId
+    Column("mode", String(16), nullable=False),  # PROVISIONED | ON_DEMAND
+    Column("status", String(16), nullable=False),  # CREATING | UPDATING | ACTIVE | DELETING, see status_until
+    Column("status_until", BigInteger, nullable=False),  # ms: CREATING/UPDATING read as ACTIVE from then on
+    Column("retention_hours", Integer, nullable=False),
+    Column("encryption", String(8), nullable=False),  # NONE | KMS
+    Column("key_id", String(2048)),
+    Column("metrics", Text, nullable=False),  # JSON list of enabled shard-level metrics
+    Column("tags", Text, nullable=False),  # JSON object
+    Column("attributes", Text, nullable=False),  # JSON: resource policy, max record size, warm throughput...
+    Column("next_shard", Integer, nullable=False),  # idx of the next shard a reshard creates
+    Column("created_at", BigInteger, nullable=False),  # ms
+    Index("ux_kinesis_streams_name", "account", "region", "name", unique=True),
+)
+
+kinesis_shards = Table(
+    "kinesis_shards",
+    metadata,
+    Column("stream_id", Integer, primary_key=True, autoincrement=False),
+    Column("idx", Integer, primary_key=True, autoincrement=False),
+    Column("parent", Integer),
+    Column("adjacent_parent", Integer),
+    Column("hash_start", String(39), nullable=False),
+    Column("hash_end", String(39), nullable=False),
+    Column("seq_start", BigInteger, nullable=False),  # counter of the shard's first sequence number
+    Column("next_seq", BigInteger, nullable=False),  # counter the next record gets
+    Column("created_at", BigInteger, nullable=False),  # ms
+    Column("closed_at", BigInteger),  # ms; NULL while open (its last sequence number is then next_seq - 1)
+)
+
+kinesis_records = Table(
+    "kinesis_records",
+    metadata,
+    Column("stream_id", Integer, primary_key=True, autoincrement=False),
+    Column("shard", Integer, primary_key=True, autoincrement=False),
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("partition_key", String(256), nullable=False),
+    Column("data", LargeBinary, nullable=False),
+    Column("arrived_at", BigInteger, nullable=False),  # ms, ApproximateArrivalTimestamp
+    Index("ix_kinesis_records_arrival", "stream_id", "shard", "arrived_at"),
+    sqlite_with_rowid=False,
 )

@@ -1,0 +1,59 @@
+"""Shard iterators and pagination tokens: self-contained strings, so any worker process or node can serve them.
+
+An iterator names the stream (row id and creation time, so a re-created stream of the same name does not accept
+it), the shard, the position (the counter of the last record read, -1 before the first) and when it was issued:
+AWS's iterators expire after 5 minutes.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass
+
+from broker.errors import ServiceError
+from broker.services.kinesis.streams import invalid
+
+ITERATOR_TTL_MS = 300_000
+TOKEN_TTL_MS = 300_000
+
+
+@dataclass(frozen=True, slots=True)
+class Position:
+    stream_id: int
+    created_at: int
+    shard: int
+    after: int  # counter of the last record read; -1: before the first
+    issued_at: int
+
+
+def encode(pos: Position) -> str:
+    raw = f"{pos.stream_id}:{pos.created_at}:{pos.shard}:{pos.after}:{pos.issued_at}".encode()
+    return "AAAAAAAAAAE" + base64.urlsafe_b64encode(raw).decode()
+
+
+def decode(text: str, now: int) -> Position:
+    try:
+        raw = base64.urlsafe_b64decode(text.removeprefix("AAAAAAAAAAE").encode()).decode()
+        stream_id, created_at, shard, after, issued = (int(x) for x in raw.split(":"))
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise invalid(f"Invalid ShardIterator {text[:64]}.") from None
+    if now - issued > ITERATOR_TTL_MS:
+        raise ServiceError("ExpiredIteratorException", f"Iterator expired. The iterator was created at time {issued}.")
+    return Position(stream_id, created_at, shard, after, issued)
+
+
+def encode_token(state: dict, now: int) -> str:
+    return base64.urlsafe_b64encode(json.dumps({**state, "t": now}).encode()).decode()
+
+
+def decode_token(text: str, now: int) -> dict:
+    try:
+        state = json.loads(base64.urlsafe_b64decode(text.encode()))
+        issued = int(state.pop("t"))
+    except (binascii.Error, UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError):
+        raise invalid("Invalid NextToken.") from None
+    if now - issued > TOKEN_TTL_MS:
+        raise ServiceError("ExpiredNextTokenException", "The NextToken has expired.")
+    return state

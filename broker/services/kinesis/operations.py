@@ -1,0 +1,753 @@
+"""Kinesis Data Streams operations: one function per AWS operation, all of them taking StreamARN where the model
+allows it instead of StreamName."""
+
+from __future__ import annotations
+
+import json
+import random
+import string
+from datetime import UTC, datetime
+from typing import Any
+
+from broker import clock
+from broker.context import RequestContext
+from broker.errors import ServiceError
+from broker.services.kinesis import iterators, store
+from broker.services.kinesis.iterators import Position
+from broker.services.kinesis.streams import (
+    HASH_SPACE,
+    Stream,
+    cache_key,
+    in_use,
+    invalid,
+    not_found,
+    parse_arn,
+    parse_sequence,
+    partition_hash,
+    sequence_number,
+    shard_id,
+    shard_index,
+    stream_arn,
+)
+
+SHARD_LIMIT = 20_000  # per account and region (DescribeLimits); AWS's default is 500 or 200 and can be raised
+ON_DEMAND_STREAM_LIMIT = 50
+ON_DEMAND_SHARDS = 4  # an on-demand stream starts with 4 shards, as on AWS
+MIN_RETENTION_H, MAX_RETENTION_H, DEFAULT_RETENTION_H = 24, 8760, 24
+MAX_PUT_RECORDS_BYTES = 5 * 1024 * 1024
+MAX_GET_RECORDS_BYTES = 10 * 1024 * 1024
+METRICS = [
+    "IncomingBytes",
+    "IncomingRecords",
+    "OutgoingBytes",
+    "OutgoingRecords",
+    "WriteProvisionedThroughputExceeded",
+    "ReadProvisionedThroughputExceeded",
+    "IteratorAgeMilliseconds",
+]
+MAX_TAGS = 50
+
+
+def _ts(ms: int) -> datetime:
+    return datetime.fromtimestamp(ms / 1000, UTC)
+
+
+def _ms(value: datetime) -> int:
+    return int(value.timestamp() * 1000)
+
+
+# -- finding streams ---------------------------------------------------------------------------------------------
+def _name_of(ctx: RequestContext, p: dict, arn_member: str = "StreamARN") -> tuple[str, str, str]:
+    """(account, region, name) from StreamARN (wins) or StreamName."""
+    arn, name = p.get(arn_member), p.get("StreamName")
+    if arn:
+        region, account, arn_name = parse_arn(arn)
+        if name and name != arn_name:
+            raise invalid(f"StreamARN {arn} and StreamName {name} do not name the same stream.")
+        return account, region, arn_name
+    if not name:
+        raise invalid("Either StreamName or StreamARN must be provided.")
+    return ctx.account, ctx.region, name
+
+
+async def _load(ctx: RequestContext, account: str, region: str, name: str, fresh: bool = False) -> Stream:
+    cache = ctx.runtime.kinesis_cache
+    key = cache_key(account, region, name)
+    stream = None if fresh else cache.get(key)
+    if stream is None:
+        found = await ctx.runtime.db.read(store.get_stream, account, region, name)
+        if found is None:
+            raise not_found(name, account)
+        stream = Stream.from_row(*found)
+        cache.put(key, stream)
+    return stream
+
+
+async def _stream(ctx: RequestContext, p: dict, fresh: bool = False, arn_member: str = "StreamARN") -> Stream:
+    return await _load(ctx, *_name_of(ctx, p, arn_member), fresh=fresh)
+
+
+async def _active(ctx: RequestContext, p: dict) -> Stream:
+    """A stream that accepts changes: ACTIVE, not CREATING or UPDATING."""
+    s = await _stream(ctx, p, fresh=True)
+    status = s.status_at(clock.now_ms())
+    if status != "ACTIVE":
+        raise in_use(f"Stream {s.name} under account {s.account} not ACTIVE, instead in state {status}")
+    return s
+
+
+def _readable(s: Stream) -> Stream:
+    if s.status_at(clock.now_ms()) == "CREATING":
+        raise not_found(s.name, s.account)
+    return s
+
+
+def _new_stream_id() -> str:
+    alphabet = string.ascii_lowercase + string.digits
+    return "".join(random.choices(alphabet, k=20)) + "-" + "".join(random.choices(alphabet, k=3))  # noqa: S311
+
+
+# -- streams -----------------------------------------------------------------------------------------------------
+async def create_stream(ctx: RequestContext, p: dict) -> dict:
+    name = p["StreamName"]
+    mode = (p.get("StreamModeDetails") or {}).get("StreamMode", "PROVISIONED")
+    count = p.get("ShardCount")
+    if mode == "ON_DEMAND":
+        if count is not None:
+            raise ServiceError("ValidationException", "ShardCount is not supported for on-demand streams.")
+        count = ON_DEMAND_SHARDS
+    elif count is None:
+        raise invalid("ShardCount is required for provisioned streams.")
+    tags = p.get("Tags") or {}
+    _check_tags(tags)
+    shards, on_demand = await ctx.runtime.db.read(store.open_shard_count, ctx.account, ctx.region)
+    if shards + count > SHARD_LIMIT:
+        raise ServiceError(
+            "LimitExceededException",
+            f"This request would exceed the shard limit for the account {ctx.account} in {ctx.region}. Current "
+            f"shard count for the account: {shards}. Limit: {SHARD_LIMIT}. Number of additional shards that would "
+            f"have resulted from this request: {count}.",
+        )
+    if mode == "ON_DEMAND" and on_demand >= ON_DEMAND_STREAM_LIMIT:
+        raise ServiceError("LimitExceededException", "This request would exceed the on-demand stream limit.")
+    attrs: dict[str, Any] = {}
+    if p.get("MaxRecordSizeInKiB"):
+        attrs["MaxRecordSizeInKiB"] = p["MaxRecordSizeInKiB"]
+    if p.get("WarmThroughputMiBps") is not None:
+        attrs["WarmThroughputMiBps"] = p["WarmThroughputMiBps"]
+    now = clock.now_ms()
+    values = {
+        "account": ctx.account,
+        "region": ctx.region,
+        "name": name,
+        "stream_id": _new_stream_id(),
+        "mode": mode,
+        "status": "CREATING",
+        "status_until": now + ctx.runtime.settings.kinesis_status_delay_ms,
+        "retention_hours": DEFAULT_RETENTION_H,
+        "encryption": "NONE",
+        "key_id": None,
+        "metrics": "[]",
+        "tags": store.dumps(tags),
+        "attributes": store.dumps(attrs),
+        "created_at": now,
+    }
+    if not await ctx.runtime.db.write(store.create_stream, values, count, now):
+        raise in_use(f"Stream {name} under account {ctx.account} already exists.")
+    return {}
+
+
+async def delete_stream(ctx: RequestContext, p: dict) -> dict:
+    s = await _stream(ctx, p, fresh=True)
+    await ctx.runtime.db.write(store.delete_stream, s.id, s.cache_key)
+    ctx.runtime.kinesis_cache.on_notify(s.cache_key)
+    return {}
+
+
+def _mode(s: Stream) -> dict:
+    return {"StreamMode": s.mode}
+
+
+def _monitoring(s: Stream) -> list[dict]:
+    return [{"ShardLevelMetrics": list(s.metrics)}]
+
+
+def _shard_doc(row: dict) -> dict:
+    doc: dict[str, Any] = {"ShardId": shard_id(row["idx"])}
+    if row["parent"] is not None:
+        doc["ParentShardId"] = shard_id(row["parent"])
+    if row["adjacent_parent"] is not None:
+        doc["AdjacentParentShardId"] = shard_id(row["adjacent_parent"])
+    doc["HashKeyRange"] = {"StartingHashKey": str(int(row["hash_start"])), "EndingHashKey": str(int(row["hash_end"]))}
+    seq = {"StartingSequenceNumber": sequence_number(row["idx"], row["seq_start"])}
+    if row["closed_at"] is not None:
+        seq["EndingSequenceNumber"] = sequence_number(row["idx"], max(row["next_seq"] - 1, row["seq_start"]))
+    doc["SequenceNumberRange"] = seq
+    return doc
+
+
+async def describe_stream(ctx: RequestContext, p: dict) -> dict:
+    s = await _stream(ctx, p, fresh=True)
+    limit = p.get("Limit") or 100
+    rows = await ctx.runtime.db.read(store.shards, s.id)
+    if p.get("ExclusiveStartShardId"):
+        after = shard_index(p["ExclusiveStartShardId"])
+        rows = [r for r in rows if after is None or r["idx"] > after]
+    page = rows[:limit]
+    desc = {
+        "StreamName": s.name,
+        "StreamARN": s.arn,
+        "StreamStatus": s.status_at(clock.now_ms()),
+        "StreamModeDetails": _mode(s),
+        "Shards": [_shard_doc(r) for r in page],
+        "HasMoreShards": len(rows) > limit,
+        "RetentionPeriodHours": s.retention_hours,
+        "StreamCreationTimestamp": _ts(s.created_at),
+        "EnhancedMonitoring": _monitoring(s),
+        "EncryptionType": s.encryption,
+    }
+    if s.key_id:
+        desc["KeyId"] = s.key_id
+    return {"StreamDescription": desc}
+
+
+async def describe_stream_summary(ctx: RequestContext, p: dict) -> dict:
+    s = await _stream(ctx, p, fresh=True)
+    consumers = await ctx.runtime.db.read(store.consumer_count, s.id)
+    desc: dict[str, Any] = {
+        "StreamName": s.name,
+        "StreamARN": s.arn,
+        "StreamId": s.stream_id,
+        "StreamStatus": s.status_at(clock.now_ms()),
+        "StreamModeDetails": _mode(s),
+        "RetentionPeriodHours": s.retention_hours,
+        "StreamCreationTimestamp": _ts(s.created_at),
+        "EnhancedMonitoring": _monitoring(s),
+        "EncryptionType": s.encryption,
+        "OpenShardCount": len(s.open_shards),
+        "ConsumerCount": consumers,
+        "MaxRecordSizeInKiB": int(s.attrs.get("MaxRecordSizeInKiB", 1024)),
+    }
+    if s.key_id:
+        desc["KeyId"] = s.key_id
+    if "WarmThroughputMiBps" in s.attrs:
+        target = s.attrs["WarmThroughputMiBps"]
+        desc["WarmThroughput"] = {"TargetMiBps": target, "CurrentMiBps": target}
+    return {"StreamDescriptionSummary": desc}
+
+
+async def list_streams(ctx: RequestContext, p: dict) -> dict:
+    limit = p.get("Limit") or 100
+    now = clock.now_ms()
+    if p.get("NextToken"):
+        if p.get("ExclusiveStartStreamName"):
+            raise invalid("NextToken and ExclusiveStartStreamName cannot be provided together.")
+        after = str(iterators.decode_token(p["NextToken"], now).get("after", ""))
+    else:
+        after = p.get("ExclusiveStartStreamName") or ""
+    rows = await ctx.runtime.db.read(store.list_streams, ctx.account, ctx.region, after, limit + 1)
+    page, more = rows[:limit], len(rows) > limit
+    out: dict[str, Any] = {
+        "StreamNames": [r["name"] for r in page],
+        "HasMoreStreams": more,
+        "StreamSummaries": [
+            {
+                "StreamName": r["name"],
+                "StreamARN": stream_arn(r["region"], r["account"], r["name"]),
+                "StreamStatus": "ACTIVE"
+                if r["status"] in ("CREATING", "UPDATING") and now >= r["status_until"]
+                else r["status"],
+                "StreamModeDetails": {"StreamMode": r["mode"]},
+                "StreamCreationTimestamp": _ts(r["created_at"]),
+            }
+            for r in page
+        ],
+    }
+    if more:
+        out["NextToken"] = iterators.encode_token({"after": page[-1]["name"]}, now)
+    return out
+
+
+async def list_shards(ctx: RequestContext, p: dict) -> dict:
+    now = clock.now_ms()
+    if p.get("NextToken"):
+        if p.get("StreamName") or p.get("ExclusiveStartShardId") or p.get("ShardFilter"):
+            raise invalid(
+                "NextToken cannot be provided together with StreamName, ExclusiveStartShardId or ShardFilter."
+            )
+        state = iterators.decode_token(p["NextToken"], now)
+        s = await _load(ctx, state["account"], state["region"], state["name"], fresh=True)
+        after, filt = state["after"], state.get("filter")
+    else:
+        s = await _stream(ctx, p, fresh=True)
+        after = -1
+        if p.get("ExclusiveStartShardId"):
+            start = shard_index(p["ExclusiveStartShardId"])
+            if start is None:
+                raise invalid(f"Invalid ExclusiveStartShardId {p['ExclusiveStartShardId']}.")
+            after = start
+        filt = _shard_filter(p.get("ShardFilter"))
+    if p.get("StreamCreationTimestamp") and _ms(p["StreamCreationTimestamp"]) // 1000 != s.created_at // 1000:
+        raise not_found(s.name, s.account)
+    limit = p.get("MaxResults") or 1000
+    rows = await ctx.runtime.db.read(store.shards, s.id)
+    rows = [r for r in rows if r["idx"] > after and _passes(r, filt, s, now)]
+    page, more = rows[:limit], len(rows) > limit
+    out: dict[str, Any] = {"Shards": [_shard_doc(r) for r in page]}
+    if more:
+        out["NextToken"] = iterators.encode_token(
+            {"account": s.account, "region": s.region, "name": s.name, "after": page[-1]["idx"], "filter": filt}, now
+        )
+    return out
+
+
+def _shard_filter(f: dict | None) -> dict | None:
+    if not f:
+        return None
+    kind = f["Type"]
+    out: dict[str, Any] = {"type": kind}
+    if kind == "AFTER_SHARD_ID":
+        if not f.get("ShardId") or shard_index(f["ShardId"]) is None:
+            raise invalid("ShardFilter AFTER_SHARD_ID needs a valid ShardId.")
+        out["after"] = shard_index(f["ShardId"])
+    elif kind in ("AT_TIMESTAMP", "FROM_TIMESTAMP"):
+        if f.get("Timestamp") is None:
+            raise invalid(f"ShardFilter {kind} needs a Timestamp.")
+        out["at"] = _ms(f["Timestamp"])
+    elif f.get("ShardId") or f.get("Timestamp"):
+        raise invalid(f"ShardFilter {kind} takes neither ShardId nor Timestamp.")
+    return out
+
+
+def _passes(row: dict, f: dict | None, s: Stream, now: int) -> bool:
+    if f is None:
+        return True
+    kind, closed, created = f["type"], row["closed_at"], row["created_at"]
+    horizon = now - s.retention_hours * 3_600_000
+    if kind == "AFTER_SHARD_ID":
+        return row["idx"] > f["after"]
+    if kind == "AT_LATEST":
+        return closed is None
+    if kind == "AT_TRIM_HORIZON":  # the shards that were open at the trim horizon
+        return created <= max(horizon, s.created_at) and (closed is None or closed > horizon)
+    if kind == "FROM_TRIM_HORIZON":
+        return closed is None or closed > horizon
+    at = f["at"]
+    if kind == "AT_TIMESTAMP":  # open at that moment (or the stream's first shards, before it existed)
+        return (created <= at or created == s.created_at) and (closed is None or closed > at)
+    return closed is None or closed > at  # FROM_TIMESTAMP
+
+
+# -- records -----------------------------------------------------------------------------------------------------
+def _route(s: Stream, key: str, explicit: str | None) -> int:
+    if explicit is not None:
+        value = int(explicit)
+        if value >= HASH_SPACE:
+            raise invalid(f"Invalid ExplicitHashKey. ExplicitHashKey must be in the range: [0, {HASH_SPACE - 1}]")
+        return s.shard_for(value)
+    return s.shard_for(partition_hash(key))
+
+
+def _check_record(s: Stream, data: bytes, key: str | None, where: str) -> None:
+    if key is None:
+        raise ServiceError(
+            "ValidationException",
+            f"1 validation error detected: Value null at '{where}partitionKey' failed to satisfy constraint: "
+            "Member must not be null",
+        )
+    if len(data) > s.max_record_bytes:
+        raise ServiceError(
+            "ValidationException",
+            f"1 validation error detected: Value at '{where}data' failed to satisfy constraint: Member must have "
+            f"length less than or equal to {s.max_record_bytes}",
+        )
+
+
+async def _append(ctx: RequestContext, s: Stream, items: list[tuple[int, str, bytes]]) -> list[tuple[int, int]]:
+    try:
+        return await ctx.runtime.db.write(store.put_records, s.id, items, clock.now_ms())
+    except store.ShardClosed:
+        # A reshard closed a shard after this process read the routing table: route again with fresh shards.
+        ctx.runtime.kinesis_cache.on_notify(s.cache_key)
+        raise ServiceError(
+            "ProvisionedThroughputExceededException",
+            "The stream was resharded while the records were routed. Please retry.",
+        ) from None
+
+
+async def put_record(ctx: RequestContext, p: dict) -> dict:
+    s = _readable(await _stream(ctx, p))
+    data, key = p["Data"], p.get("PartitionKey")
+    _check_record(s, data, key, "")
+    idx = _route(s, key, p.get("ExplicitHashKey"))
+    ordering = p.get("SequenceNumberForOrdering")
+    if ordering is not None and parse_sequence(ordering) is None:
+        raise invalid(f"ExclusiveMinimumSequenceNumber {ordering} used in PutRecord on stream {s.name} is invalid.")
+    ((idx, seq),) = await _append(ctx, s, [(idx, key, data)])
+    return {"ShardId": shard_id(idx), "SequenceNumber": sequence_number(idx, seq), "EncryptionType": s.encryption}
+
+
+async def put_records(ctx: RequestContext, p: dict) -> dict:
+    s = _readable(await _stream(ctx, p))
+    items: list[tuple[int, str, bytes]] = []
+    total = 0
+    for i, rec in enumerate(p["Records"]):
+        data, key = rec["Data"], rec.get("PartitionKey")
+        _check_record(s, data, key, f"records.{i + 1}.member.")
+        total += len(data) + len(key.encode())
+        items.append((_route(s, key, rec.get("ExplicitHashKey")), key, data))
+    if total > MAX_PUT_RECORDS_BYTES:
+        raise invalid(f"Records size exceeds {MAX_PUT_RECORDS_BYTES // (1024 * 1024)} MB limit")
+    results = await _append(ctx, s, items)
+    return {
+        "FailedRecordCount": 0,
+        "Records": [{"SequenceNumber": sequence_number(i, q), "ShardId": shard_id(i)} for i, q in results],
+        "EncryptionType": s.encryption,
+    }
+
+
+async def get_shard_iterator(ctx: RequestContext, p: dict) -> dict:
+    s = _readable(await _stream(ctx, p))
+    idx = shard_index(p["ShardId"])
+    row = await ctx.runtime.db.read(store.shard, s.id, idx) if idx is not None else None
+    if row is None:
+        raise ServiceError(
+            "ResourceNotFoundException",
+            f"Shard {p['ShardId']} in stream {s.name} under account {s.account} does not exist",
+        )
+    kind, now = p["ShardIteratorType"], clock.now_ms()
+    seq_text = p.get("StartingSequenceNumber")
+    if kind in ("AT_SEQUENCE_NUMBER", "AFTER_SEQUENCE_NUMBER"):
+        if seq_text is None:
+            raise invalid(f"StartingSequenceNumber is required for {kind}.")
+        parsed = parse_sequence(seq_text)
+        if parsed is None or parsed[0] != idx:
+            raise invalid(
+                f"StartingSequenceNumber {seq_text} used in GetShardIterator on shard {shard_id(idx)} in stream "
+                f"{s.name} under account {s.account} is invalid because it did not come from this stream."
+            )
+        after = parsed[1] - 1 if kind == "AT_SEQUENCE_NUMBER" else parsed[1]
+    elif kind == "TRIM_HORIZON":
+        after = row["seq_start"] - 1
+    elif kind == "LATEST":
+        after = row["next_seq"] - 1
+    elif kind == "AT_TIMESTAMP":
+        if p.get("Timestamp") is None:
+            raise invalid("Timestamp is required for AT_TIMESTAMP.")
+        at = _ms(p["Timestamp"])
+        first = await ctx.runtime.db.read(store.first_at, s.id, idx, at)
+        after = (first if first is not None else row["next_seq"]) - 1
+    else:
+        raise invalid(f"Invalid ShardIteratorType {kind}.")
+    if seq_text is not None and kind not in ("AT_SEQUENCE_NUMBER", "AFTER_SEQUENCE_NUMBER"):
+        raise invalid(f"StartingSequenceNumber cannot be used with {kind}.")
+    return {"ShardIterator": iterators.encode(Position(s.id, s.created_at, idx, after, now))}
+
+
+async def get_records(ctx: RequestContext, p: dict) -> dict:
+    now = clock.now_ms()
+    pos = iterators.decode(p["ShardIterator"], now)
+    limit = p.get("Limit") or 10_000
+    result = await ctx.runtime.db.read(_read, pos, limit, now)
+    if result is None:
+        raise ServiceError("ResourceNotFoundException", "The stream or shard of the ShardIterator no longer exists.")
+    return result
+
+
+def _read(conn, pos: Position, limit: int, now: int) -> dict | None:  # noqa: ANN001
+    """GetRecords in one read transaction: the records, where the next iterator starts, and the lineage."""
+    row = store.shard(conn, pos.stream_id, pos.shard)
+    stream = store.stream_by_id(conn, pos.stream_id)
+    if row is None or stream is None or stream["created_at"] != pos.created_at or stream["status"] == "DELETING":
+        return None
+    oldest = now - stream["retention_hours"] * 3_600_000
+    rows = store.read_records(conn, pos.stream_id, pos.shard, pos.after, limit, oldest)
+    records, size, last = [], 0, pos.after
+    for rec in rows:
+        size += len(rec["data"]) + len(rec["partition_key"])
+        if records and size > MAX_GET_RECORDS_BYTES:
+            break
+        records.append(
+            {
+                "SequenceNumber": sequence_number(pos.shard, rec["seq"]),
+                "ApproximateArrivalTimestamp": _ts(rec["arrived_at"]),
+                "Data": rec["data"],
+                "PartitionKey": rec["partition_key"],
+            }
+        )
+        last = rec["seq"]
+    at_tip = last >= row["next_seq"] - 1
+    out: dict[str, Any] = {"Records": records}
+    out["MillisBehindLatest"] = 0 if at_tip or not records else max(now - rows[len(records) - 1]["arrived_at"], 0)
+    if row["closed_at"] is not None and at_tip:
+        out["ChildShards"] = [
+            {
+                "ShardId": shard_id(c["idx"]),
+                "ParentShards": [shard_id(x) for x in (c["parent"], c["adjacent_parent"]) if x is not None],
+                "HashKeyRange": {
+                    "StartingHashKey": str(int(c["hash_start"])),
+                    "EndingHashKey": str(int(c["hash_end"])),
+                },
+            }
+            for c in store.children(conn, pos.stream_id, pos.shard)
+        ]
+        return out  # the end of a closed shard: no next iterator
+    out["NextShardIterator"] = iterators.encode(Position(pos.stream_id, pos.created_at, pos.shard, last, now))
+    return out
+
+
+# -- retention, tags, encryption, monitoring, mode, policies ---------------------------------------------------
+def _check_retention(hours: int) -> None:
+    if hours < MIN_RETENTION_H:
+        raise invalid(
+            f"Minimum allowed retention period is {MIN_RETENTION_H} hours. Requested retention period ({hours} "
+            "hours) is too short."
+        )
+    if hours > MAX_RETENTION_H:
+        raise invalid(
+            f"Maximum allowed retention period is {MAX_RETENTION_H} hours. Requested retention period ({hours} "
+            "hours) is too long."
+        )
+
+
+async def increase_stream_retention_period(ctx: RequestContext, p: dict) -> dict:
+    s = await _active(ctx, p)
+    hours = p["RetentionPeriodHours"]
+    _check_retention(hours)
+    if hours < s.retention_hours:
+        raise invalid(
+            f"Requested retention period ({hours} hours) for stream {s.name} can not be shorter than existing "
+            f"retention period ({s.retention_hours} hours). Use DecreaseRetentionPeriod API."
+        )
+    await ctx.runtime.db.write(store.update_stream, s.id, s.cache_key, dict(retention_hours=hours))
+    return {}
+
+
+async def decrease_stream_retention_period(ctx: RequestContext, p: dict) -> dict:
+    s = await _active(ctx, p)
+    hours = p["RetentionPeriodHours"]
+    _check_retention(hours)
+    if hours > s.retention_hours:
+        raise invalid(
+            f"Requested retention period ({hours} hours) for stream {s.name} can not be longer than existing "
+            f"retention period ({s.retention_hours} hours). Use IncreaseRetentionPeriod API."
+        )
+    await ctx.runtime.db.write(store.update_stream, s.id, s.cache_key, dict(retention_hours=hours))
+    return {}
+
+
+def _check_tags(tags: dict[str, str]) -> None:
+    for key, value in tags.items():
+        if not 1 <= len(key) <= 128 or key.lower().startswith("aws:"):
+            raise invalid(f"Invalid tag key {key!r}: 1 to 128 characters, not starting with aws:.")
+        if len(value) > 256:
+            raise invalid(f"Invalid value for tag {key!r}: at most 256 characters.")
+    if len(tags) > MAX_TAGS:
+        raise ServiceError("LimitExceededException", f"A stream cannot have more than {MAX_TAGS} tags.")
+
+
+async def _set_tags(ctx: RequestContext, s: Stream, add: dict[str, str], remove: list[str]) -> None:
+    tags = {k: v for k, v in s.tags.items() if k not in remove}
+    tags.update(add)
+    _check_tags(add)
+    if len(tags) > MAX_TAGS:
+        raise ServiceError(
+            "LimitExceededException",
+            f"Failed to add tags to stream {s.name} under account {s.account} because a given stream cannot have "
+            f"more than {MAX_TAGS} tags.",
+        )
+    await ctx.runtime.db.write(store.update_stream, s.id, s.cache_key, dict(tags=store.dumps(tags)))
+
+
+async def add_tags_to_stream(ctx: RequestContext, p: dict) -> dict:
+    s = await _stream(ctx, p, fresh=True)
+    await _set_tags(ctx, s, p["Tags"], [])
+    return {}
+
+
+async def remove_tags_from_stream(ctx: RequestContext, p: dict) -> dict:
+    s = await _stream(ctx, p, fresh=True)
+    await _set_tags(ctx, s, {}, p["TagKeys"])
+    return {}
+
+
+async def list_tags_for_stream(ctx: RequestContext, p: dict) -> dict:
+    s = await _stream(ctx, p, fresh=True)
+    keys = sorted(k for k in s.tags if k > (p.get("ExclusiveStartTagKey") or ""))
+    limit = p.get("Limit") or 50
+    return {
+        "Tags": [{"Key": k, "Value": s.tags[k]} for k in keys[:limit]],
+        "HasMoreTags": len(keys) > limit,
+    }
+
+
+async def _resource(ctx: RequestContext, p: dict) -> Stream:
+    arn = p["ResourceARN"]
+    if ":stream/" not in arn or "/consumer/" in arn:
+        raise invalid(f"Invalid ResourceARN {arn}: only stream ARNs are supported.")
+    return await _stream(ctx, {"StreamARN": arn}, fresh=True)
+
+
+async def tag_resource(ctx: RequestContext, p: dict) -> dict:
+    s = await _resource(ctx, p)
+    await _set_tags(ctx, s, p["Tags"], [])
+    return {}
+
+
+async def untag_resource(ctx: RequestContext, p: dict) -> dict:
+    s = await _resource(ctx, p)
+    await _set_tags(ctx, s, {}, p["TagKeys"])
+    return {}
+
+
+async def list_tags_for_resource(ctx: RequestContext, p: dict) -> dict:
+    s = await _resource(ctx, p)
+    return {"Tags": [{"Key": k, "Value": v} for k, v in sorted(s.tags.items())]}
+
+
+def _updating(ctx: RequestContext) -> dict:
+    """The columns that put a stream into UPDATING for the configured delay."""
+    return {"status": "UPDATING", "status_until": clock.now_ms() + ctx.runtime.settings.kinesis_status_delay_ms}
+
+
+async def start_stream_encryption(ctx: RequestContext, p: dict) -> dict:
+    s = await _active(ctx, p)
+    if p["EncryptionType"] != "KMS":
+        raise invalid("EncryptionType must be KMS.")
+    await ctx.runtime.db.write(
+        store.update_stream, s.id, s.cache_key, dict(encryption="KMS", key_id=p["KeyId"], **_updating(ctx))
+    )
+    return {}
+
+
+async def stop_stream_encryption(ctx: RequestContext, p: dict) -> dict:
+    s = await _active(ctx, p)
+    if p["EncryptionType"] != "KMS":
+        raise invalid("EncryptionType must be KMS.")
+    await ctx.runtime.db.write(
+        store.update_stream, s.id, s.cache_key, dict(encryption="NONE", key_id=None, **_updating(ctx))
+    )
+    return {}
+
+
+async def _set_metrics(ctx: RequestContext, p: dict, enable: bool) -> dict:
+    s = await _active(ctx, p)
+    asked = p["ShardLevelMetrics"]
+    for m in asked:
+        if m not in (*METRICS, "ALL"):
+            raise invalid(f"Invalid ShardLevelMetrics value {m}.")
+    wanted = set(METRICS) if "ALL" in asked else set(asked)
+    current = set(s.metrics)
+    desired = current | wanted if enable else current - wanted
+    ordered = [m for m in METRICS if m in desired]
+    await ctx.runtime.db.write(store.update_stream, s.id, s.cache_key, dict(metrics=store.dumps(ordered)))
+    return {
+        "StreamName": s.name,
+        "StreamARN": s.arn,
+        "CurrentShardLevelMetrics": [m for m in METRICS if m in current],
+        "DesiredShardLevelMetrics": ordered,
+    }
+
+
+async def enable_enhanced_monitoring(ctx: RequestContext, p: dict) -> dict:
+    return await _set_metrics(ctx, p, True)
+
+
+async def disable_enhanced_monitoring(ctx: RequestContext, p: dict) -> dict:
+    return await _set_metrics(ctx, p, False)
+
+
+async def update_stream_mode(ctx: RequestContext, p: dict) -> dict:
+    s = await _active(ctx, {"StreamARN": p["StreamARN"]})
+    mode = p["StreamModeDetails"]["StreamMode"]
+    if mode == s.mode:
+        raise invalid(f"Stream {s.name} under account {s.account} is already in {mode} mode.")
+    await ctx.runtime.db.write(store.update_stream, s.id, s.cache_key, dict(mode=mode, **_updating(ctx)))
+    return {}
+
+
+async def update_max_record_size(ctx: RequestContext, p: dict) -> dict:
+    s = await _active(ctx, {"StreamARN": p.get("StreamARN")} if p.get("StreamARN") else p)
+    attrs = {**s.attrs, "MaxRecordSizeInKiB": p["MaxRecordSizeInKiB"]}
+    await ctx.runtime.db.write(store.update_stream, s.id, s.cache_key, dict(attributes=store.dumps(attrs)))
+    return {}
+
+
+async def update_stream_warm_throughput(ctx: RequestContext, p: dict) -> dict:
+    s = await _active(ctx, p)
+    if s.mode != "ON_DEMAND":
+        raise ServiceError("ValidationException", "Warm throughput applies to on-demand streams only.")
+    target = p["WarmThroughputMiBps"]
+    attrs = {**s.attrs, "WarmThroughputMiBps": target}
+    await ctx.runtime.db.write(store.update_stream, s.id, s.cache_key, dict(attributes=store.dumps(attrs)))
+    return {"StreamARN": s.arn, "StreamName": s.name, "WarmThroughput": {"TargetMiBps": target, "CurrentMiBps": target}}
+
+
+async def put_resource_policy(ctx: RequestContext, p: dict) -> dict:
+    s = await _resource(ctx, p)
+    try:
+        policy = json.loads(p["Policy"])
+    except ValueError:
+        raise invalid("Policy is not valid JSON.") from None
+    if not isinstance(policy, dict):
+        raise invalid("Policy must be a JSON object.")
+    attrs = {**s.attrs, "Policy": p["Policy"]}
+    await ctx.runtime.db.write(store.update_stream, s.id, s.cache_key, dict(attributes=store.dumps(attrs)))
+    return {}
+
+
+async def get_resource_policy(ctx: RequestContext, p: dict) -> dict:
+    s = await _resource(ctx, p)
+    return {"Policy": s.attrs.get("Policy", "{}")}
+
+
+async def delete_resource_policy(ctx: RequestContext, p: dict) -> dict:
+    s = await _resource(ctx, p)
+    if "Policy" not in s.attrs:
+        raise ServiceError("ResourceNotFoundException", f"No resource policy found for resource ARN {s.arn}.")
+    attrs = {k: v for k, v in s.attrs.items() if k != "Policy"}
+    await ctx.runtime.db.write(store.update_stream, s.id, s.cache_key, dict(attributes=store.dumps(attrs)))
+    return {}
+
+
+async def describe_limits(ctx: RequestContext, p: dict) -> dict:  # noqa: ARG001
+    shards, on_demand = await ctx.runtime.db.read(store.open_shard_count, ctx.account, ctx.region)
+    return {
+        "ShardLimit": SHARD_LIMIT,
+        "OpenShardCount": shards,
+        "OnDemandStreamCount": on_demand,
+        "OnDemandStreamCountLimit": ON_DEMAND_STREAM_LIMIT,
+    }
+
+
+HANDLERS = {
+    "CreateStream": create_stream,
+    "DeleteStream": delete_stream,
+    "DescribeStream": describe_stream,
+    "DescribeStreamSummary": describe_stream_summary,
+    "ListStreams": list_streams,
+    "ListShards": list_shards,
+    "PutRecord": put_record,
+    "PutRecords": put_records,
+    "GetShardIterator": get_shard_iterator,
+    "GetRecords": get_records,
+    "IncreaseStreamRetentionPeriod": increase_stream_retention_period,
+    "DecreaseStreamRetentionPeriod": decrease_stream_retention_period,
+    "AddTagsToStream": add_tags_to_stream,
+    "RemoveTagsFromStream": remove_tags_from_stream,
+    "ListTagsForStream": list_tags_for_stream,
+    "TagResource": tag_resource,
+    "UntagResource": untag_resource,
+    "ListTagsForResource": list_tags_for_resource,
+    "StartStreamEncryption": start_stream_encryption,
+    "StopStreamEncryption": stop_stream_encryption,
+    "EnableEnhancedMonitoring": enable_enhanced_monitoring,
+    "DisableEnhancedMonitoring": disable_enhanced_monitoring,
+    "UpdateStreamMode": update_stream_mode,
+    "UpdateMaxRecordSize": update_max_record_size,
+    "UpdateStreamWarmThroughput": update_stream_warm_throughput,
+    "PutResourcePolicy": put_resource_policy,
+    "GetResourcePolicy": get_resource_policy,
+    "DeleteResourcePolicy": delete_resource_policy,
+    "DescribeLimits": describe_limits,
+}

@@ -1,0 +1,10 @@
+"""The Kinesis service spec: botocore's (JSON 1.1) model; errors go out as their bare shape names."""
+
+from __future__ import annotations
+
+from broker.protocol.spec import ServiceSpec, load_model
+from broker.services.kinesis.operations import HANDLERS
+
+
+def build() -> ServiceSpec:
+    return ServiceSpec(name="kinesis", model=load_model("kinesis"), handlers=HANDLERS)

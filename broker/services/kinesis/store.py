@@ -1,0 +1,229 @@
+"""The SQL of Kinesis: streams, shards, records. Write functions take a Tx and run on the writer thread."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlalchemy import Connection, and_, delete, func, insert, select, update
+
+from broker.services.kinesis.streams import WAKE_PREFIX, cache_key, even_ranges, hash_text
+from broker.storage.db import Tx
+from broker.storage.tables import kinesis_records as r
+from broker.storage.tables import kinesis_shards as sh
+from broker.storage.tables import kinesis_streams as st
+
+SWEEP_CHUNK = 5000
+
+
+# -- streams -----------------------------------------------------------------------------------------------------
+def get_stream(
+    conn: Connection, account: str, region: str, name: str
+) -> tuple[dict, list[tuple[int, int, int]]] | None:
+    """A stream row and its open shards as (hash start, hash end, idx)."""
+    row = conn.execute(
+        select(st).where(and_(st.c.account == account, st.c.region == region, st.c.name == name))
+    ).first()
+    if row is None:
+        return None
+    shards = conn.execute(
+        select(sh.c.hash_start, sh.c.hash_end, sh.c.idx).where(and_(sh.c.stream_id == row.id, sh.c.closed_at.is_(None)))
+    ).all()
+    return dict(row._mapping), [(int(a), int(b), i) for a, b, i in shards]
+
+
+def create_stream(tx: Tx, values: dict[str, Any], shard_count: int, now: int) -> bool:
+    """Insert a stream with `shard_count` evenly split shards; False when the name is taken."""
+    exists = tx.conn.execute(
+        select(st.c.id).where(
+            and_(st.c.account == values["account"], st.c.region == values["region"], st.c.name == values["name"])
+        )
+    ).first()
+    if exists is not None:
+        return False
+    stream_id = tx.conn.execute(insert(st).values(**values, next_shard=shard_count).returning(st.c.id)).scalar_one()
+    tx.conn.execute(
+        insert(sh),
+        [
+            {
+                "stream_id": stream_id,
+                "idx": i,
+                "parent": None,
+                "adjacent_parent": None,
+                "hash_start": hash_text(start),
+                "hash_end": hash_text(end),
+                "seq_start": 0,
+                "next_seq": 0,
+                "created_at": now,
+                "closed_at": None,
+            }
+            for i, (start, end) in enumerate(even_ranges(shard_count))
+        ],
+    )
+    tx.wake(cache_key(values["account"], values["region"], values["name"]))
+    return True
+
+
+def update_stream(tx: Tx, stream_id: int, key: str, values: dict[str, Any]) -> None:
+    tx.conn.execute(update(st).where(st.c.id == stream_id).values(**values))
+    tx.wake(key)
+
+
+def delete_stream(tx: Tx, stream_id: int, key: str) -> None:
+    """The name is free at once; the records go in chunks (sweep), so a big stream does not hold the writer."""
+    tx.conn.execute(update(st).where(st.c.id == stream_id).values(status="DELETING", name=f"~{stream_id}"))
+    tx.wake(key)
+
+
+def list_streams(conn: Connection, account: str, region: str, after: str, limit: int) -> list[dict]:
+    rows = conn.execute(
+        select(st)
+        .where(and_(st.c.account == account, st.c.region == region, st.c.name > after, st.c.status != "DELETING"))
+        .order_by(st.c.name)
+        .limit(limit)
+    ).mappings()
+    return [dict(x) for x in rows]
+
+
+def consumer_count(conn: Connection, stream_id: int) -> int:  # noqa: ARG001 - enhanced fan-out comes later
+    return 0
+
+
+def open_shard_count(conn: Connection, account: str, region: str) -> tuple[int, int]:
+    """(open shards, on-demand streams) of an account in a region (DescribeLimits)."""
+    shards = conn.execute(
+        select(func.count())
+        .select_from(sh.join(st, st.c.id == sh.c.stream_id))
+        .where(
+            and_(st.c.account == account, st.c.region == region, st.c.status != "DELETING", sh.c.closed_at.is_(None))
+        )
+    ).scalar_one()
+    on_demand = conn.execute(
+        select(func.count()).where(
+            and_(st.c.account == account, st.c.region == region, st.c.status != "DELETING", st.c.mode == "ON_DEMAND")
+        )
+    ).scalar_one()
+    return shards, on_demand
+
+
+def stream_by_id(conn: Connection, stream_id: int) -> dict | None:
+    row = conn.execute(select(st).where(st.c.id == stream_id)).first()
+    return dict(row._mapping) if row else None
+
+
+# -- shards ------------------------------------------------------------------------------------------------------
+def shards(conn: Connection, stream_id: int) -> list[dict]:
+    return [dict(x) for x in conn.execute(select(sh).where(sh.c.stream_id == stream_id).order_by(sh.c.idx)).mappings()]
+
+
+def shard(conn: Connection, stream_id: int, idx: int) -> dict | None:
+    row = conn.execute(select(sh).where(and_(sh.c.stream_id == stream_id, sh.c.idx == idx))).first()
+    return dict(row._mapping) if row else None
+
+
+def children(conn: Connection, stream_id: int, idx: int) -> list[dict]:
+    rows = conn.execute(
+        select(sh)
+        .where(and_(sh.c.stream_id == stream_id, (sh.c.parent == idx) | (sh.c.adjacent_parent == idx)))
+        .order_by(sh.c.idx)
+    ).mappings()
+    return [dict(x) for x in rows]
+
+
+# -- records -----------------------------------------------------------------------------------------------------
+def put_records(tx: Tx, stream_id: int, items: list[tuple[int, str, bytes]], now: int) -> list[tuple[int, int]]:
+    """Append records (shard idx, partition key, data) in order; returns (shard idx, counter) for each.
+
+    Counters are taken from the shard rows inside this transaction, so concurrent writers (processes, nodes)
+    append to a shard in one order with no gaps. Raises ShardClosed when a reshard closed a shard meanwhile."""
+    counts: dict[int, int] = {}
+    for idx, _, _ in items:
+        counts[idx] = counts.get(idx, 0) + 1
+    first: dict[int, int] = {}
+    for idx in sorted(counts):  # one order of row locks for every writer (PostgreSQL)
+        end = tx.conn.execute(
+            update(sh)
+            .where(and_(sh.c.stream_id == stream_id, sh.c.idx == idx, sh.c.closed_at.is_(None)))
+            .values(next_seq=sh.c.next_seq + counts[idx])
+            .returning(sh.c.next_seq)
+        ).scalar()
+        if end is None:
+            raise ShardClosed(idx)
+        first[idx] = end - counts[idx]
+    out: list[tuple[int, int]] = []
+    rows = []
+    for idx, key, data in items:
+        seq = first[idx]
+        first[idx] = seq + 1
+        out.append((idx, seq))
+        rows.append(
+            {"stream_id": stream_id, "shard": idx, "seq": seq, "partition_key": key, "data": data, "arrived_at": now}
+        )
+    tx.conn.execute(insert(r), rows)
+    tx.wake(f"{WAKE_PREFIX}{stream_id}")
+    return out
+
+
+class ShardClosed(Exception):
+    """A record was routed to a shard that a reshard closed after the routing table was read."""
+
+
+def read_records(conn: Connection, stream_id: int, idx: int, after: int, limit: int, oldest: int) -> list[dict]:
+    """Records of a shard after counter `after`, oldest first, none older than `oldest` (ms, retention)."""
+    rows = conn.execute(
+        select(r.c.seq, r.c.partition_key, r.c.data, r.c.arrived_at)
+        .where(and_(r.c.stream_id == stream_id, r.c.shard == idx, r.c.seq > after, r.c.arrived_at >= oldest))
+        .order_by(r.c.seq)
+        .limit(limit)
+    ).mappings()
+    return [dict(x) for x in rows]
+
+
+def first_at(conn: Connection, stream_id: int, idx: int, ms: int) -> int | None:
+    """The counter of a shard's first record that arrived at or after `ms`."""
+    return conn.execute(
+        select(func.min(r.c.seq)).where(and_(r.c.stream_id == stream_id, r.c.shard == idx, r.c.arrived_at >= ms))
+    ).scalar()
+
+
+# -- retention and deletion (sweep) ------------------------------------------------------------------------------
+def sweep(tx: Tx, now: int) -> int:
+    """Drop records past their stream's retention, shards closed for longer than it, and deleted streams (a chunk
+    at a time). Returns how many rows went."""
+    done = 0
+    for row in tx.conn.execute(select(st.c.id, st.c.status, st.c.retention_hours)).all():
+        if row.status == "DELETING":
+            done += _drop_deleted(tx, row.id)
+            continue
+        cutoff = now - row.retention_hours * 3_600_000
+        for idx in tx.conn.execute(select(sh.c.idx).where(sh.c.stream_id == row.id)).scalars().all():
+            upto = tx.conn.execute(
+                select(func.max(r.c.seq)).where(
+                    and_(r.c.stream_id == row.id, r.c.shard == idx, r.c.arrived_at < cutoff)
+                )
+            ).scalar()
+            if upto is not None:
+                done += tx.conn.execute(
+                    delete(r).where(and_(r.c.stream_id == row.id, r.c.shard == idx, r.c.seq <= upto))
+                ).rowcount
+        done += tx.conn.execute(
+            delete(sh).where(and_(sh.c.stream_id == row.id, sh.c.closed_at.is_not(None), sh.c.closed_at < cutoff))
+        ).rowcount
+    return done
+
+
+def _drop_deleted(tx: Tx, stream_id: int) -> int:
+    seqs = select(r.c.shard, r.c.seq).where(r.c.stream_id == stream_id).limit(SWEEP_CHUNK).subquery()
+    gone = 0
+    for idx, upto in tx.conn.execute(select(seqs.c.shard, func.max(seqs.c.seq)).group_by(seqs.c.shard)).all():
+        gone += tx.conn.execute(
+            delete(r).where(and_(r.c.stream_id == stream_id, r.c.shard == idx, r.c.seq <= upto))
+        ).rowcount
+    if gone == 0:
+        tx.conn.execute(delete(sh).where(sh.c.stream_id == stream_id))
+        tx.conn.execute(delete(st).where(st.c.id == stream_id))
+    return gone
+
+
+def dumps(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"))

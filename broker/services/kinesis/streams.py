@@ -1,0 +1,158 @@
+"""Streams and shards as requests need them: names and ARNs, the hash key space, sequence numbers, shard ids, and a
+per-process cache of each stream with its open shards (dropped in every process when the stream changes)."""
+
+from __future__ import annotations
+
+import bisect
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+
+from broker.errors import ServiceError
+
+HASH_SPACE = 1 << 128
+CACHE_PREFIX = "kinesis:cache:"
+WAKE_PREFIX = "kinesis:records:"  # + stream row id: records were added (SubscribeToShard waits on it)
+ARN = re.compile(r"^arn:aws[a-z-]*:kinesis:([a-z0-9-]+):(\d{12}):stream/([a-zA-Z0-9_.-]{1,128})$")
+SEQ_PREFIX = "49"
+SEQ_DIGITS = 56  # as long as AWS's
+_IDX_DIGITS = 10
+
+
+def invalid(message: str) -> ServiceError:
+    return ServiceError("InvalidArgumentException", message)
+
+
+def not_found(name: str, account: str) -> ServiceError:
+    return ServiceError("ResourceNotFoundException", f"Stream {name} under account {account} not found.")
+
+
+def in_use(message: str) -> ServiceError:
+    return ServiceError("ResourceInUseException", message)
+
+
+def stream_arn(region: str, account: str, name: str) -> str:
+    return f"arn:aws:kinesis:{region}:{account}:stream/{name}"
+
+
+def parse_arn(arn: str) -> tuple[str, str, str]:
+    """(region, account, name) of a stream ARN."""
+    m = ARN.match(arn)
+    if m is None:
+        raise invalid(f"Invalid StreamARN {arn}.")
+    return m.group(1), m.group(2), m.group(3)
+
+
+def shard_id(idx: int) -> str:
+    return f"shardId-{idx:012d}"
+
+
+def shard_index(text: str) -> int | None:
+    """The index of a shard id (AWS also accepts the bare number), or None when it is not one."""
+    digits = text[8:] if text.startswith("shardId-") else text
+    return int(digits) if digits.isdigit() and len(digits) <= 12 else None
+
+
+def sequence_number(idx: int, counter: int) -> str:
+    """Sequence numbers increase within a shard and are larger in a child shard than in its parents."""
+    return f"{SEQ_PREFIX}{idx:0{_IDX_DIGITS}d}{counter:0{SEQ_DIGITS - 2 - _IDX_DIGITS}d}"
+
+
+def parse_sequence(text: str) -> tuple[int, int] | None:
+    """(shard index, counter) of a sequence number this broker issued, else None."""
+    if len(text) != SEQ_DIGITS or not text.startswith(SEQ_PREFIX) or not text.isdigit():
+        return None
+    return int(text[2 : 2 + _IDX_DIGITS]), int(text[2 + _IDX_DIGITS :])
+
+
+def hash_text(value: int) -> str:
+    """A hash key as stored: zero-padded, so text order is numeric order."""
+    return f"{value:039d}"
+
+
+def even_ranges(count: int) -> list[tuple[int, int]]:
+    """The hash key ranges of `count` shards that split the key space evenly, as AWS creates them."""
+    starts = [i * HASH_SPACE // count for i in range(count)]
+    return [(s, (starts[i + 1] if i + 1 < count else HASH_SPACE) - 1) for i, s in enumerate(starts)]
+
+
+def partition_hash(partition_key: str) -> int:
+    return int.from_bytes(hashlib.md5(partition_key.encode()).digest(), "big")  # noqa: S324 - AWS's routing
+
+
+@dataclass(slots=True)
+class Stream:
+    id: int
+    account: str
+    region: str
+    name: str
+    stream_id: str
+    mode: str
+    status: str
+    status_until: int
+    retention_hours: int
+    encryption: str
+    key_id: str | None
+    metrics: list[str]
+    tags: dict[str, str]
+    attrs: dict
+    next_shard: int
+    created_at: int
+    # Open shards, ordered by the start of their hash key range: (start, end, idx).
+    open_shards: list[tuple[int, int, int]] = field(default_factory=list)
+    _starts: list[int] = field(default_factory=list)
+
+    @classmethod
+    def from_row(cls, row: dict, open_shards: list[tuple[int, int, int]]) -> Stream:
+        shards = sorted(open_shards)
+        return cls(
+            id=row["id"],
+            account=row["account"],
+            region=row["region"],
+            name=row["name"],
+            stream_id=row["stream_id"],
+            mode=row["mode"],
+            status=row["status"],
+            status_until=row["status_until"],
+            retention_hours=row["retention_hours"],
+            encryption=row["encryption"],
+            key_id=row["key_id"],
+            metrics=json.loads(row["metrics"]),
+            tags=json.loads(row["tags"]),
+            attrs=json.loads(row["attributes"]),
+            next_shard=row["next_shard"],
+            created_at=row["created_at"],
+            open_shards=shards,
+            _starts=[s[0] for s in shards],
+        )
+
+    @property
+    def arn(self) -> str:
+        return stream_arn(self.region, self.account, self.name)
+
+    @property
+    def cache_key(self) -> str:
+        return cache_key(self.account, self.region, self.name)
+
+    def status_at(self, now: int) -> str:
+        """CREATING and UPDATING last until status_until (a setting; AWS takes seconds to minutes)."""
+        if self.status in ("CREATING", "UPDATING") and now >= self.status_until:
+            return "ACTIVE"
+        return self.status
+
+    @property
+    def max_record_bytes(self) -> int:
+        return int(self.attrs.get("MaxRecordSizeInKiB", 1024)) * 1024
+
+    def shard_for(self, hash_key: int) -> int:
+        """The open shard whose hash key range holds `hash_key`."""
+        i = bisect.bisect_right(self._starts, hash_key) - 1
+        start, end, idx = self.open_shards[i]
+        if not start <= hash_key <= end:  # pragma: no cover - open shards always cover the whole key space
+            raise ServiceError("InternalFailure", "No open shard for the hash key.", status=500, sender_fault=False)
+        return idx
+
+
+def cache_key(account: str, region: str, name: str) -> str:
+    return f"{CACHE_PREFIX}{account}:{region}:{name}"
