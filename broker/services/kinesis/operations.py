@@ -12,7 +12,7 @@ from typing import Any
 from broker import clock
 from broker.context import RequestContext
 from broker.errors import ServiceError
-from broker.services.kinesis import iterators, store
+from broker.services.kinesis import iterators, reshard, store
 from broker.services.kinesis.iterators import Position
 from broker.services.kinesis.streams import (
     HASH_SPACE,
@@ -710,6 +710,46 @@ async def delete_resource_policy(ctx: RequestContext, p: dict) -> dict:
     return {}
 
 
+# -- resharding --------------------------------------------------------------------------------------------------
+def _until(ctx: RequestContext) -> int:
+    return clock.now_ms() + ctx.runtime.settings.kinesis_status_delay_ms
+
+
+def _hash_key(text: str) -> int:
+    if not text.isdigit() or int(text) >= HASH_SPACE:
+        raise invalid(f"NewStartingHashKey {text} is not a hash key: an integer from 0 to {HASH_SPACE - 1}.")
+    return int(text)
+
+
+async def split_shard(ctx: RequestContext, p: dict) -> dict:
+    s = await _active(ctx, p)
+    name = p["ShardToSplit"]
+    key = _hash_key(p["NewStartingHashKey"])
+    await ctx.runtime.db.write(
+        reshard.split, s.id, shard_index(name), name, key, clock.now_ms(), _until(ctx), SHARD_LIMIT
+    )
+    ctx.runtime.kinesis_cache.on_notify(s.cache_key)
+    return {}
+
+
+async def merge_shards(ctx: RequestContext, p: dict) -> dict:
+    s = await _active(ctx, p)
+    a, b = p["ShardToMerge"], p["AdjacentShardToMerge"]
+    await ctx.runtime.db.write(reshard.merge, s.id, shard_index(a), a, shard_index(b), b, clock.now_ms(), _until(ctx))
+    ctx.runtime.kinesis_cache.on_notify(s.cache_key)
+    return {}
+
+
+async def update_shard_count(ctx: RequestContext, p: dict) -> dict:
+    s = await _active(ctx, p)
+    if s.mode == "ON_DEMAND":
+        raise ServiceError("ValidationException", "UpdateShardCount is not supported for on-demand streams.")
+    target = p["TargetShardCount"]
+    current = await ctx.runtime.db.write(reshard.uniform, s.id, target, clock.now_ms(), _until(ctx), SHARD_LIMIT)
+    ctx.runtime.kinesis_cache.on_notify(s.cache_key)
+    return {"StreamName": s.name, "StreamARN": s.arn, "CurrentShardCount": current, "TargetShardCount": target}
+
+
 async def describe_limits(ctx: RequestContext, p: dict) -> dict:  # noqa: ARG001
     shards, on_demand = await ctx.runtime.db.read(store.open_shard_count, ctx.account, ctx.region)
     return {
@@ -750,4 +790,7 @@ HANDLERS = {
     "GetResourcePolicy": get_resource_policy,
     "DeleteResourcePolicy": delete_resource_policy,
     "DescribeLimits": describe_limits,
+    "SplitShard": split_shard,
+    "MergeShards": merge_shards,
+    "UpdateShardCount": update_shard_count,
 }

@@ -121,6 +121,50 @@ def shard(conn: Connection, stream_id: int, idx: int) -> dict | None:
     return dict(row._mapping) if row else None
 
 
+def next_shard(conn: Connection, stream_id: int) -> int:
+    return conn.execute(select(st.c.next_shard).where(st.c.id == stream_id)).scalar_one()
+
+
+def stream_scope(conn: Connection, stream_id: int) -> tuple[str, str]:
+    row = conn.execute(select(st.c.account, st.c.region).where(st.c.id == stream_id)).one()
+    return row.account, row.region
+
+
+def apply_reshard(
+    tx: Tx, stream_id: int, new: list[dict], close: list[int], next_idx: int, now: int, until: int
+) -> None:
+    """Insert the children of a reshard and close their parents; the stream is UPDATING until `until`."""
+    closing = set(close)
+    created = {n["idx"] for n in new}
+    if new:
+        tx.conn.execute(
+            insert(sh),
+            [
+                {
+                    "stream_id": stream_id,
+                    "idx": n["idx"],
+                    "parent": n["parent"],
+                    "adjacent_parent": n["adjacent_parent"],
+                    "hash_start": hash_text(n["start"]),
+                    "hash_end": hash_text(n["end"]),
+                    "seq_start": 0,
+                    "next_seq": 0,
+                    "created_at": now,
+                    "closed_at": now if n["idx"] in closing else None,
+                }
+                for n in new
+            ],
+        )
+    old = sorted(closing - created)
+    if old:
+        tx.conn.execute(update(sh).where(and_(sh.c.stream_id == stream_id, sh.c.idx.in_(old))).values(closed_at=now))
+    row = tx.conn.execute(select(st.c.account, st.c.region, st.c.name).where(st.c.id == stream_id)).one()
+    tx.conn.execute(
+        update(st).where(st.c.id == stream_id).values(next_shard=next_idx, status="UPDATING", status_until=until)
+    )
+    tx.wake(cache_key(row.account, row.region, row.name))
+
+
 def children(conn: Connection, stream_id: int, idx: int) -> list[dict]:
     rows = conn.execute(
         select(sh)
