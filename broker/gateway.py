@@ -14,6 +14,7 @@ from urllib.parse import parse_qsl
 from broker import ids
 from broker.context import RequestContext
 from broker.errors import ServiceError
+from broker.protocol import cbor as cbor_protocol
 from broker.protocol import json as json_protocol
 from broker.protocol import query as query_protocol
 from broker.protocol.spec import ServiceSpec
@@ -86,27 +87,32 @@ class Gateway:
         )
 
     async def _json(self, scope: dict, headers: dict, body: bytes, target: str, request_id: str, receive):  # noqa: ANN001, ANN202
+        # Same dispatch for both encodings; the Java SDK and KCL send CBOR to Kinesis.
+        cbor = cbor_protocol.is_cbor(headers.get(b"content-type", b""))
+        proto = cbor_protocol if cbor else json_protocol
         prefix, _, op_name = target.rpartition(".")
         spec = self.by_target.get(prefix)
         if spec is None:
-            return json_protocol.render_error(
+            return proto.render_error(
                 None, ServiceError("UnknownOperationException", f"Unknown target {target}."), request_id
             )
         op = spec.operation(op_name)
         if op is None:
-            return json_protocol.render_error(spec, _unknown(spec, op_name), request_id)
+            return proto.render_error(spec, _unknown(spec, op_name), request_id)
         cred = parse_credential(headers.get(b"authorization", b"").decode("latin-1"))
         ctx = self._context(scope, headers, spec, op_name, request_id, cred)
         try:
-            params = json_protocol.parse_input(spec, op, body)
+            params = proto.parse_input(spec, op, body)
             result = await _call(spec, op_name, ctx, params, receive)
         except ServiceError as e:
-            return json_protocol.render_error(spec, e, request_id)
+            return proto.render_error(spec, e, request_id)
         except ClientGone:
             raise
         except Exception:  # noqa: BLE001 - a bug, never bad input
             log.exception("internal error in %s.%s", spec.name, op_name)
-            return json_protocol.render_error(spec, _internal(), request_id)
+            return proto.render_error(spec, _internal(), request_id)
+        if cbor:  # the output shape tells which numbers are timestamps, which CBOR must tag
+            return cbor_protocol.render_result(spec, result, request_id, op)
         return json_protocol.render_result(spec, result, request_id)
 
     async def _query(self, scope: dict, headers: dict, body: bytes, request_id: str, receive):  # noqa: ANN001, ANN202

@@ -261,6 +261,8 @@ def _regex(pattern: str) -> re.Pattern:
 def _timestamp(value: Any, path: str, conv: InputConverter) -> datetime:
     if isinstance(value, bool):
         raise conv._type_error(path, "timestamp")
+    if isinstance(value, datetime):  # binary protocols (CBOR tag 1) decode timestamps themselves
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
     if isinstance(value, int | float):
         return datetime.fromtimestamp(value, UTC)
     if isinstance(value, str):

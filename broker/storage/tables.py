@@ -325,3 +325,15 @@ kinesis_records = Table(
     Index("ix_kinesis_records_arrival", "stream_id", "shard", "arrived_at"),
     sqlite_with_rowid=False,
 )
+
+# Enhanced fan-out consumers (RegisterStreamConsumer). The ARN ends in the creation time in seconds.
+kinesis_consumers = Table(
+    "kinesis_consumers",
+    metadata,
+    Column("stream_id", Integer, primary_key=True, autoincrement=False),
+    Column("name", String(128), primary_key=True),
+    Column("created_at", BigInteger, nullable=False),  # ms
+    Column("status", String(16), nullable=False),  # CREATING (until status_until) | ACTIVE
+    Column("status_until", BigInteger, nullable=False),
+    Column("tags", Text, nullable=False),  # JSON object
+)

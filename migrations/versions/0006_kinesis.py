@@ -1,4 +1,4 @@
-"""Kinesis Data Streams: streams, shards, records.
+"""Kinesis Data Streams: streams, shards, records, enhanced fan-out consumers.
 
 Revision ID: 0006
 Revises: 0005
@@ -59,9 +59,19 @@ def upgrade() -> None:
         sqlite_with_rowid=False,
     )
     op.create_index("ix_kinesis_records_arrival", "kinesis_records", ["stream_id", "shard", "arrived_at"])
+    op.create_table(
+        "kinesis_consumers",
+        sa.Column("stream_id", sa.Integer, primary_key=True, autoincrement=False),
+        sa.Column("name", sa.String(128), primary_key=True),
+        sa.Column("created_at", sa.BigInteger, nullable=False),
+        sa.Column("status", sa.String(16), nullable=False),
+        sa.Column("status_until", sa.BigInteger, nullable=False),
+        sa.Column("tags", sa.Text, nullable=False),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("kinesis_consumers")
     op.drop_index("ix_kinesis_records_arrival", "kinesis_records")
     op.drop_table("kinesis_records")
     op.drop_table("kinesis_shards")

@@ -70,7 +70,7 @@ def _name_of(ctx: RequestContext, p: dict, arn_member: str = "StreamARN") -> tup
     return ctx.account, ctx.region, name
 
 
-async def _load(ctx: RequestContext, account: str, region: str, name: str, fresh: bool = False) -> Stream:
+async def load(ctx: RequestContext, account: str, region: str, name: str, fresh: bool = False) -> Stream:
     cache = ctx.runtime.kinesis_cache
     key = cache_key(account, region, name)
     stream = None if fresh else cache.get(key)
@@ -83,13 +83,13 @@ async def _load(ctx: RequestContext, account: str, region: str, name: str, fresh
     return stream
 
 
-async def _stream(ctx: RequestContext, p: dict, fresh: bool = False, arn_member: str = "StreamARN") -> Stream:
-    return await _load(ctx, *_name_of(ctx, p, arn_member), fresh=fresh)
+async def resolve(ctx: RequestContext, p: dict, fresh: bool = False, arn_member: str = "StreamARN") -> Stream:
+    return await load(ctx, *_name_of(ctx, p, arn_member), fresh=fresh)
 
 
 async def _active(ctx: RequestContext, p: dict) -> Stream:
     """A stream that accepts changes: ACTIVE, not CREATING or UPDATING."""
-    s = await _stream(ctx, p, fresh=True)
+    s = await resolve(ctx, p, fresh=True)
     status = s.status_at(clock.now_ms())
     if status != "ACTIVE":
         raise in_use(f"Stream {s.name} under account {s.account} not ACTIVE, instead in state {status}")
@@ -119,7 +119,7 @@ async def create_stream(ctx: RequestContext, p: dict) -> dict:
     elif count is None:
         raise invalid("ShardCount is required for provisioned streams.")
     tags = p.get("Tags") or {}
-    _check_tags(tags)
+    check_tags(tags)
     shards, on_demand = await ctx.runtime.db.read(store.open_shard_count, ctx.account, ctx.region)
     if shards + count > SHARD_LIMIT:
         raise ServiceError(
@@ -158,7 +158,12 @@ async def create_stream(ctx: RequestContext, p: dict) -> dict:
 
 
 async def delete_stream(ctx: RequestContext, p: dict) -> dict:
-    s = await _stream(ctx, p, fresh=True)
+    s = await resolve(ctx, p, fresh=True)
+    if not p.get("EnforceConsumerDeletion") and await ctx.runtime.db.read(store.consumer_count, s.id):
+        raise in_use(
+            f"Stream {s.name} under account {s.account} has registered consumers. Deregister them first, or set "
+            "EnforceConsumerDeletion."
+        )
     await ctx.runtime.db.write(store.delete_stream, s.id, s.cache_key)
     ctx.runtime.kinesis_cache.on_notify(s.cache_key)
     return {}
@@ -187,7 +192,7 @@ def _shard_doc(row: dict) -> dict:
 
 
 async def describe_stream(ctx: RequestContext, p: dict) -> dict:
-    s = await _stream(ctx, p, fresh=True)
+    s = await resolve(ctx, p, fresh=True)
     limit = p.get("Limit") or 100
     rows = await ctx.runtime.db.read(store.shards, s.id)
     if p.get("ExclusiveStartShardId"):
@@ -212,7 +217,7 @@ async def describe_stream(ctx: RequestContext, p: dict) -> dict:
 
 
 async def describe_stream_summary(ctx: RequestContext, p: dict) -> dict:
-    s = await _stream(ctx, p, fresh=True)
+    s = await resolve(ctx, p, fresh=True)
     consumers = await ctx.runtime.db.read(store.consumer_count, s.id)
     desc: dict[str, Any] = {
         "StreamName": s.name,
@@ -276,10 +281,10 @@ async def list_shards(ctx: RequestContext, p: dict) -> dict:
                 "NextToken cannot be provided together with StreamName, ExclusiveStartShardId or ShardFilter."
             )
         state = iterators.decode_token(p["NextToken"], now)
-        s = await _load(ctx, state["account"], state["region"], state["name"], fresh=True)
+        s = await load(ctx, state["account"], state["region"], state["name"], fresh=True)
         after, filt = state["after"], state.get("filter")
     else:
-        s = await _stream(ctx, p, fresh=True)
+        s = await resolve(ctx, p, fresh=True)
         after = -1
         if p.get("ExclusiveStartShardId"):
             start = shard_index(p["ExclusiveStartShardId"])
@@ -376,7 +381,7 @@ async def _append(ctx: RequestContext, s: Stream, items: list[tuple[int, str, by
 
 
 async def put_record(ctx: RequestContext, p: dict) -> dict:
-    s = _readable(await _stream(ctx, p))
+    s = _readable(await resolve(ctx, p))
     data, key = p["Data"], p.get("PartitionKey")
     _check_record(s, data, key, "")
     idx = _route(s, key, p.get("ExplicitHashKey"))
@@ -388,7 +393,7 @@ async def put_record(ctx: RequestContext, p: dict) -> dict:
 
 
 async def put_records(ctx: RequestContext, p: dict) -> dict:
-    s = _readable(await _stream(ctx, p))
+    s = _readable(await resolve(ctx, p))
     items: list[tuple[int, str, bytes]] = []
     total = 0
     for i, rec in enumerate(p["Records"]):
@@ -407,7 +412,7 @@ async def put_records(ctx: RequestContext, p: dict) -> dict:
 
 
 async def get_shard_iterator(ctx: RequestContext, p: dict) -> dict:
-    s = _readable(await _stream(ctx, p))
+    s = _readable(await resolve(ctx, p))
     idx = shard_index(p["ShardId"])
     row = await ctx.runtime.db.read(store.shard, s.id, idx) if idx is not None else None
     if row is None:
@@ -536,7 +541,7 @@ async def decrease_stream_retention_period(ctx: RequestContext, p: dict) -> dict
     return {}
 
 
-def _check_tags(tags: dict[str, str]) -> None:
+def check_tags(tags: dict[str, str]) -> None:
     for key, value in tags.items():
         if not 1 <= len(key) <= 128 or key.lower().startswith("aws:"):
             raise invalid(f"Invalid tag key {key!r}: 1 to 128 characters, not starting with aws:.")
@@ -549,7 +554,7 @@ def _check_tags(tags: dict[str, str]) -> None:
 async def _set_tags(ctx: RequestContext, s: Stream, add: dict[str, str], remove: list[str]) -> None:
     tags = {k: v for k, v in s.tags.items() if k not in remove}
     tags.update(add)
-    _check_tags(add)
+    check_tags(add)
     if len(tags) > MAX_TAGS:
         raise ServiceError(
             "LimitExceededException",
@@ -560,19 +565,19 @@ async def _set_tags(ctx: RequestContext, s: Stream, add: dict[str, str], remove:
 
 
 async def add_tags_to_stream(ctx: RequestContext, p: dict) -> dict:
-    s = await _stream(ctx, p, fresh=True)
+    s = await resolve(ctx, p, fresh=True)
     await _set_tags(ctx, s, p["Tags"], [])
     return {}
 
 
 async def remove_tags_from_stream(ctx: RequestContext, p: dict) -> dict:
-    s = await _stream(ctx, p, fresh=True)
+    s = await resolve(ctx, p, fresh=True)
     await _set_tags(ctx, s, {}, p["TagKeys"])
     return {}
 
 
 async def list_tags_for_stream(ctx: RequestContext, p: dict) -> dict:
-    s = await _stream(ctx, p, fresh=True)
+    s = await resolve(ctx, p, fresh=True)
     keys = sorted(k for k in s.tags if k > (p.get("ExclusiveStartTagKey") or ""))
     limit = p.get("Limit") or 50
     return {
@@ -585,7 +590,7 @@ async def _resource(ctx: RequestContext, p: dict) -> Stream:
     arn = p["ResourceARN"]
     if ":stream/" not in arn or "/consumer/" in arn:
         raise invalid(f"Invalid ResourceARN {arn}: only stream ARNs are supported.")
-    return await _stream(ctx, {"StreamARN": arn}, fresh=True)
+    return await resolve(ctx, {"StreamARN": arn}, fresh=True)
 
 
 async def tag_resource(ctx: RequestContext, p: dict) -> dict:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from broker.protocol.spec import ServiceSpec, load_model
+from broker.services.kinesis import consumers
 from broker.services.kinesis.operations import HANDLERS
 
 
 def build() -> ServiceSpec:
-    return ServiceSpec(name="kinesis", model=load_model("kinesis"), handlers=HANDLERS)
+    return ServiceSpec(name="kinesis", model=load_model("kinesis"), handlers={**HANDLERS, **consumers.HANDLERS})

@@ -9,6 +9,7 @@ from sqlalchemy import Connection, and_, delete, func, insert, select, update
 
 from broker.services.kinesis.streams import WAKE_PREFIX, cache_key, even_ranges, hash_text
 from broker.storage.db import Tx
+from broker.storage.tables import kinesis_consumers as co
 from broker.storage.tables import kinesis_records as r
 from broker.storage.tables import kinesis_shards as sh
 from broker.storage.tables import kinesis_streams as st
@@ -85,8 +86,39 @@ def list_streams(conn: Connection, account: str, region: str, after: str, limit:
     return [dict(x) for x in rows]
 
 
-def consumer_count(conn: Connection, stream_id: int) -> int:  # noqa: ARG001 - enhanced fan-out comes later
-    return 0
+def consumer_count(conn: Connection, stream_id: int) -> int:
+    return conn.execute(select(func.count()).where(co.c.stream_id == stream_id)).scalar_one()
+
+
+# -- enhanced fan-out consumers ----------------------------------------------------------------------------------
+def add_consumer(tx: Tx, values: dict[str, Any], limit: int) -> str | None:
+    """Register a consumer; None when it exists, "limit" when the stream has `limit` consumers already."""
+    taken = tx.conn.execute(
+        select(co.c.name).where(and_(co.c.stream_id == values["stream_id"], co.c.name == values["name"]))
+    ).first()
+    if taken is not None:
+        return None
+    if consumer_count(tx.conn, values["stream_id"]) >= limit:
+        return "limit"
+    tx.conn.execute(insert(co).values(**values))
+    return "ok"
+
+
+def consumer(conn: Connection, stream_id: int, name: str) -> dict | None:
+    row = conn.execute(select(co).where(and_(co.c.stream_id == stream_id, co.c.name == name))).first()
+    return dict(row._mapping) if row else None
+
+
+def consumers(conn: Connection, stream_id: int, after: str, limit: int) -> list[dict]:
+    rows = conn.execute(
+        select(co).where(and_(co.c.stream_id == stream_id, co.c.name > after)).order_by(co.c.name).limit(limit)
+    ).mappings()
+    return [dict(x) for x in rows]
+
+
+def remove_consumer(tx: Tx, stream_id: int, name: str) -> None:
+    tx.conn.execute(delete(co).where(and_(co.c.stream_id == stream_id, co.c.name == name)))
+    tx.wake(f"kinesis:consumer:{stream_id}:{name}")  # its subscriptions end
 
 
 def open_shard_count(conn: Connection, account: str, region: str) -> tuple[int, int]:
@@ -264,6 +296,7 @@ def _drop_deleted(tx: Tx, stream_id: int) -> int:
             delete(r).where(and_(r.c.stream_id == stream_id, r.c.shard == idx, r.c.seq <= upto))
         ).rowcount
     if gone == 0:
+        tx.conn.execute(delete(co).where(co.c.stream_id == stream_id))
         tx.conn.execute(delete(sh).where(sh.c.stream_id == stream_id))
         tx.conn.execute(delete(st).where(st.c.id == stream_id))
     return gone

@@ -1,0 +1,131 @@
+"""Enhanced fan-out consumers: RegisterStreamConsumer, DescribeStreamConsumer, ListStreamConsumers,
+DeregisterStreamConsumer. A consumer's ARN is the stream's ARN + /consumer/<name>:<creation time in seconds>."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+from broker import clock
+from broker.context import RequestContext
+from broker.errors import ServiceError
+from broker.services.kinesis import iterators, store
+from broker.services.kinesis.operations import check_tags, load, resolve
+from broker.services.kinesis.streams import Stream, invalid, parse_arn
+
+MAX_CONSUMERS = 20  # per stream, as on AWS
+CONSUMER_ARN = re.compile(
+    r"^(arn:aws[a-z-]*:kinesis:[a-z0-9-]+:\d{12}:stream/[a-zA-Z0-9_.-]+)/consumer/([a-zA-Z0-9_.-]+):(\d+)$"
+)
+
+
+def consumer_arn(s: Stream, row: dict) -> str:
+    return f"{s.arn}/consumer/{row['name']}:{row['created_at'] // 1000}"
+
+
+def _status(row: dict, now: int) -> str:
+    return "ACTIVE" if row["status"] == "CREATING" and now >= row["status_until"] else row["status"]
+
+
+def _doc(s: Stream, row: dict, now: int, with_stream: bool = False) -> dict[str, Any]:
+    doc: dict[str, Any] = {
+        "ConsumerName": row["name"],
+        "ConsumerARN": consumer_arn(s, row),
+        "ConsumerStatus": _status(row, now),
+        "ConsumerCreationTimestamp": datetime.fromtimestamp(row["created_at"] / 1000, UTC),
+    }
+    if with_stream:
+        doc["StreamARN"] = s.arn
+    return doc
+
+
+def _not_found(what: str) -> ServiceError:
+    return ServiceError("ResourceNotFoundException", f"Consumer {what} not found.")
+
+
+async def find(ctx: RequestContext, p: dict) -> tuple[Stream, dict]:
+    """The consumer named by ConsumerARN, or by StreamARN + ConsumerName."""
+    if p.get("ConsumerARN"):
+        m = CONSUMER_ARN.match(p["ConsumerARN"])
+        if m is None:
+            raise invalid(f"Invalid ConsumerARN {p['ConsumerARN']}.")
+        region, account, name = parse_arn(m.group(1))
+        try:
+            s = await load(ctx, account, region, name, fresh=True)
+        except ServiceError:
+            raise _not_found(p["ConsumerARN"]) from None
+        row = await ctx.runtime.db.read(store.consumer, s.id, m.group(2))
+        if row is None or row["created_at"] // 1000 != int(m.group(3)):
+            raise _not_found(p["ConsumerARN"])
+        return s, row
+    if not p.get("StreamARN") or not p.get("ConsumerName"):
+        raise invalid("Either ConsumerARN, or StreamARN and ConsumerName, must be provided.")
+    s = await resolve(ctx, {"StreamARN": p["StreamARN"]}, fresh=True)
+    row = await ctx.runtime.db.read(store.consumer, s.id, p["ConsumerName"])
+    if row is None:
+        raise _not_found(f"{p['ConsumerName']} under stream {s.arn}")
+    return s, row
+
+
+async def register_stream_consumer(ctx: RequestContext, p: dict) -> dict:
+    s = await resolve(ctx, {"StreamARN": p["StreamARN"]}, fresh=True)
+    tags = p.get("Tags") or {}
+    check_tags(tags)
+    now = clock.now_ms()
+    values = {
+        "stream_id": s.id,
+        "name": p["ConsumerName"],
+        "created_at": now,
+        "status": "CREATING",
+        "status_until": now + ctx.runtime.settings.kinesis_status_delay_ms,
+        "tags": store.dumps(tags),
+    }
+    outcome = await ctx.runtime.db.write(store.add_consumer, values, MAX_CONSUMERS)
+    if outcome is None:
+        raise ServiceError(
+            "ResourceInUseException", f"Consumer {p['ConsumerName']} under stream {s.name} already exists."
+        )
+    if outcome == "limit":
+        raise ServiceError(
+            "LimitExceededException", f"Stream {s.name} already has {MAX_CONSUMERS} registered consumers."
+        )
+    # AWS answers CREATING whatever the delay; describe shows ACTIVE once it has passed.
+    return {"Consumer": {**_doc(s, values, now), "ConsumerStatus": "CREATING"}}
+
+
+async def describe_stream_consumer(ctx: RequestContext, p: dict) -> dict:
+    s, row = await find(ctx, p)
+    return {"ConsumerDescription": _doc(s, row, clock.now_ms(), with_stream=True)}
+
+
+async def list_stream_consumers(ctx: RequestContext, p: dict) -> dict:
+    now = clock.now_ms()
+    if p.get("NextToken"):
+        state = iterators.decode_token(p["NextToken"], now)
+        if state.get("stream") != p["StreamARN"]:
+            raise invalid("NextToken does not belong to this stream.")
+        after = state["after"]
+    else:
+        after = ""
+    s = await resolve(ctx, {"StreamARN": p["StreamARN"]}, fresh=True)
+    limit = p.get("MaxResults") or 100
+    rows = await ctx.runtime.db.read(store.consumers, s.id, after, limit + 1)
+    out: dict[str, Any] = {"Consumers": [_doc(s, r, now) for r in rows[:limit]]}
+    if len(rows) > limit:
+        out["NextToken"] = iterators.encode_token({"stream": p["StreamARN"], "after": rows[limit - 1]["name"]}, now)
+    return out
+
+
+async def deregister_stream_consumer(ctx: RequestContext, p: dict) -> dict:
+    s, row = await find(ctx, p)
+    await ctx.runtime.db.write(store.remove_consumer, s.id, row["name"])
+    return {}
+
+
+HANDLERS = {
+    "RegisterStreamConsumer": register_stream_consumer,
+    "DescribeStreamConsumer": describe_stream_consumer,
+    "ListStreamConsumers": list_stream_consumers,
+    "DeregisterStreamConsumer": deregister_stream_consumer,
+}
