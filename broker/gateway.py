@@ -18,6 +18,7 @@ from broker.protocol import cbor as cbor_protocol
 from broker.protocol import json as json_protocol
 from broker.protocol import query as query_protocol
 from broker.protocol.spec import ServiceSpec
+from broker.protocol.streaming import StreamingResult
 
 log = logging.getLogger("broker.gateway")
 
@@ -58,6 +59,9 @@ class Gateway:
                 response = await self._query(scope, headers, body, request_id, receive)
         except ClientGone:
             return  # nobody to answer; the operation was cancelled
+        if isinstance(response, StreamingResult):
+            await _stream(send, receive, response, request_id)
+            return
         await _send(send, *response)
 
     def _context(
@@ -111,6 +115,8 @@ class Gateway:
         except Exception:  # noqa: BLE001 - a bug, never bad input
             log.exception("internal error in %s.%s", spec.name, op_name)
             return proto.render_error(spec, _internal(), request_id)
+        if isinstance(result, StreamingResult):
+            return result
         if cbor:  # the output shape tells which numbers are timestamps, which CBOR must tag
             return cbor_protocol.render_result(spec, result, request_id, op)
         return json_protocol.render_result(spec, result, request_id)
@@ -227,6 +233,35 @@ async def _read_body(receive, headers: dict) -> bytes:  # noqa: ANN001
         if not message.get("more_body"):
             break
     return b"".join(chunks)
+
+
+async def _stream(send, receive, result: StreamingResult, request_id: str) -> None:  # noqa: ANN001
+    """Send an event stream chunk by chunk (no content-length: chunked); stop producing when the client goes."""
+    headers = [(b"content-type", result.content_type.encode()), (b"x-amzn-requestid", request_id.encode())]
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    chunks = result.chunks
+    gone = asyncio.ensure_future(_disconnected(receive))
+    try:
+        while True:
+            nxt = asyncio.ensure_future(anext(chunks))
+            await asyncio.wait((nxt, gone), return_when=asyncio.FIRST_COMPLETED)
+            if not nxt.done():
+                nxt.cancel()
+                with contextlib.suppress(asyncio.CancelledError, StopAsyncIteration, Exception):
+                    await nxt
+                return
+            try:
+                chunk = nxt.result()
+            except StopAsyncIteration:
+                break
+            await send({"type": "http.response.body", "body": chunk, "more_body": True})
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
+    except OSError:
+        pass  # the connection broke while sending
+    finally:
+        gone.cancel()
+        with contextlib.suppress(Exception):
+            await chunks.aclose()  # type: ignore[attr-defined]
 
 
 async def _send(send, status: int, headers: list, body: bytes) -> None:  # noqa: ANN001

@@ -307,7 +307,7 @@ kinesis_shards = Table(
     Column("adjacent_parent", Integer),
     Column("hash_start", String(39), nullable=False),
     Column("hash_end", String(39), nullable=False),
-    Column("seq_start", BigInteger, nullable=False),  # counter of the shard's first sequence number
+    Column("seq_start", BigInteger, nullable=False),  # counter of StartingSequenceNumber (records start above it)
     Column("next_seq", BigInteger, nullable=False),  # counter the next record gets
     Column("created_at", BigInteger, nullable=False),  # ms
     Column("closed_at", BigInteger),  # ms; NULL while open (its last sequence number is then next_seq - 1)

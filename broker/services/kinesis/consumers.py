@@ -24,7 +24,7 @@ def consumer_arn(s: Stream, row: dict) -> str:
     return f"{s.arn}/consumer/{row['name']}:{row['created_at'] // 1000}"
 
 
-def _status(row: dict, now: int) -> str:
+def status(row: dict, now: int) -> str:
     return "ACTIVE" if row["status"] == "CREATING" and now >= row["status_until"] else row["status"]
 
 
@@ -32,7 +32,7 @@ def _doc(s: Stream, row: dict, now: int, with_stream: bool = False) -> dict[str,
     doc: dict[str, Any] = {
         "ConsumerName": row["name"],
         "ConsumerARN": consumer_arn(s, row),
-        "ConsumerStatus": _status(row, now),
+        "ConsumerStatus": status(row, now),
         "ConsumerCreationTimestamp": datetime.fromtimestamp(row["created_at"] / 1000, UTC),
     }
     if with_stream:

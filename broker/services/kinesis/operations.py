@@ -96,7 +96,7 @@ async def _active(ctx: RequestContext, p: dict) -> Stream:
     return s
 
 
-def _readable(s: Stream) -> Stream:
+def readable(s: Stream) -> Stream:
     if s.status_at(clock.now_ms()) == "CREATING":
         raise not_found(s.name, s.account)
     return s
@@ -381,7 +381,7 @@ async def _append(ctx: RequestContext, s: Stream, items: list[tuple[int, str, by
 
 
 async def put_record(ctx: RequestContext, p: dict) -> dict:
-    s = _readable(await resolve(ctx, p))
+    s = readable(await resolve(ctx, p))
     data, key = p["Data"], p.get("PartitionKey")
     _check_record(s, data, key, "")
     idx = _route(s, key, p.get("ExplicitHashKey"))
@@ -393,7 +393,7 @@ async def put_record(ctx: RequestContext, p: dict) -> dict:
 
 
 async def put_records(ctx: RequestContext, p: dict) -> dict:
-    s = _readable(await resolve(ctx, p))
+    s = readable(await resolve(ctx, p))
     items: list[tuple[int, str, bytes]] = []
     total = 0
     for i, rec in enumerate(p["Records"]):
@@ -411,56 +411,71 @@ async def put_records(ctx: RequestContext, p: dict) -> dict:
     }
 
 
-async def get_shard_iterator(ctx: RequestContext, p: dict) -> dict:
-    s = _readable(await resolve(ctx, p))
-    idx = shard_index(p["ShardId"])
+async def shard_row(ctx: RequestContext, s: Stream, name: str) -> dict:
+    idx = shard_index(name)
     row = await ctx.runtime.db.read(store.shard, s.id, idx) if idx is not None else None
     if row is None:
         raise ServiceError(
-            "ResourceNotFoundException",
-            f"Shard {p['ShardId']} in stream {s.name} under account {s.account} does not exist",
+            "ResourceNotFoundException", f"Shard {name} in stream {s.name} under account {s.account} does not exist"
         )
-    kind, now = p["ShardIteratorType"], clock.now_ms()
-    seq_text = p.get("StartingSequenceNumber")
+    return row
+
+
+async def start_after(
+    ctx: RequestContext, s: Stream, row: dict, kind: str, seq_text: str | None, at: datetime | None, op: str
+) -> int:
+    """Where reading starts (the counter of the last record before it) for an iterator type or starting position."""
+    idx = row["idx"]
+    if seq_text is not None and kind not in ("AT_SEQUENCE_NUMBER", "AFTER_SEQUENCE_NUMBER"):
+        raise invalid(f"StartingSequenceNumber cannot be used with {kind}.")
     if kind in ("AT_SEQUENCE_NUMBER", "AFTER_SEQUENCE_NUMBER"):
         if seq_text is None:
             raise invalid(f"StartingSequenceNumber is required for {kind}.")
         parsed = parse_sequence(seq_text)
         if parsed is None or parsed[0] != idx:
             raise invalid(
-                f"StartingSequenceNumber {seq_text} used in GetShardIterator on shard {shard_id(idx)} in stream "
-                f"{s.name} under account {s.account} is invalid because it did not come from this stream."
+                f"StartingSequenceNumber {seq_text} used in {op} on shard {shard_id(idx)} in stream {s.name} under "
+                f"account {s.account} is invalid because it did not come from this stream."
             )
-        after = parsed[1] - 1 if kind == "AT_SEQUENCE_NUMBER" else parsed[1]
-    elif kind == "TRIM_HORIZON":
-        after = row["seq_start"] - 1
-    elif kind == "LATEST":
-        after = row["next_seq"] - 1
-    elif kind == "AT_TIMESTAMP":
-        if p.get("Timestamp") is None:
+        return parsed[1] - 1 if kind == "AT_SEQUENCE_NUMBER" else parsed[1]
+    if kind == "TRIM_HORIZON":
+        return row["seq_start"]
+    if kind == "LATEST":
+        return row["next_seq"] - 1
+    if kind == "AT_TIMESTAMP":
+        if at is None:
             raise invalid("Timestamp is required for AT_TIMESTAMP.")
-        at = _ms(p["Timestamp"])
-        first = await ctx.runtime.db.read(store.first_at, s.id, idx, at)
-        after = (first if first is not None else row["next_seq"]) - 1
-    else:
-        raise invalid(f"Invalid ShardIteratorType {kind}.")
-    if seq_text is not None and kind not in ("AT_SEQUENCE_NUMBER", "AFTER_SEQUENCE_NUMBER"):
-        raise invalid(f"StartingSequenceNumber cannot be used with {kind}.")
-    return {"ShardIterator": iterators.encode(Position(s.id, s.created_at, idx, after, now))}
+        first = await ctx.runtime.db.read(store.first_at, s.id, idx, _ms(at))
+        return (first if first is not None else row["next_seq"]) - 1
+    raise invalid(f"Invalid ShardIteratorType {kind}.")
+
+
+async def get_shard_iterator(ctx: RequestContext, p: dict) -> dict:
+    s = readable(await resolve(ctx, p))
+    row = await shard_row(ctx, s, p["ShardId"])
+    after = await start_after(
+        ctx, s, row, p["ShardIteratorType"], p.get("StartingSequenceNumber"), p.get("Timestamp"), "GetShardIterator"
+    )
+    position = Position(s.id, s.created_at, row["idx"], after, clock.now_ms())
+    return {"ShardIterator": iterators.encode(position)}
 
 
 async def get_records(ctx: RequestContext, p: dict) -> dict:
     now = clock.now_ms()
     pos = iterators.decode(p["ShardIterator"], now)
     limit = p.get("Limit") or 10_000
-    result = await ctx.runtime.db.read(_read, pos, limit, now)
+    result = await ctx.runtime.db.read(read_batch, pos, limit, now)
     if result is None:
         raise ServiceError("ResourceNotFoundException", "The stream or shard of the ShardIterator no longer exists.")
-    return result
+    out, last = result
+    if "ChildShards" not in out:  # at the end of a closed shard there is no next iterator
+        out["NextShardIterator"] = iterators.encode(Position(pos.stream_id, pos.created_at, pos.shard, last, now))
+    return out
 
 
-def _read(conn, pos: Position, limit: int, now: int) -> dict | None:  # noqa: ANN001
-    """GetRecords in one read transaction: the records, where the next iterator starts, and the lineage."""
+def read_batch(conn, pos: Position, limit: int, now: int) -> tuple[dict, int] | None:  # noqa: ANN001
+    """Records after a position in one read transaction: (GetRecords' answer without NextShardIterator, the counter
+    of the last record read); ChildShards when the read reached the end of a closed shard. None: the shard is gone."""
     row = store.shard(conn, pos.stream_id, pos.shard)
     stream = store.stream_by_id(conn, pos.stream_id)
     if row is None or stream is None or stream["created_at"] != pos.created_at or stream["status"] == "DELETING":
@@ -496,9 +511,7 @@ def _read(conn, pos: Position, limit: int, now: int) -> dict | None:  # noqa: AN
             }
             for c in store.children(conn, pos.stream_id, pos.shard)
         ]
-        return out  # the end of a closed shard: no next iterator
-    out["NextShardIterator"] = iterators.encode(Position(pos.stream_id, pos.created_at, pos.shard, last, now))
-    return out
+    return out, last
 
 
 # -- retention, tags, encryption, monitoring, mode, policies ---------------------------------------------------

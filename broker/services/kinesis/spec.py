@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from broker.protocol.spec import ServiceSpec, load_model
-from broker.services.kinesis import consumers
+from broker.services.kinesis import consumers, subscribe
 from broker.services.kinesis.operations import HANDLERS
 
 
 def build() -> ServiceSpec:
-    return ServiceSpec(name="kinesis", model=load_model("kinesis"), handlers={**HANDLERS, **consumers.HANDLERS})
+    handlers = {**HANDLERS, **consumers.HANDLERS, **subscribe.HANDLERS}
+    return ServiceSpec(name="kinesis", model=load_model("kinesis"), handlers=handlers)

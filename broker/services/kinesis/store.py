@@ -54,7 +54,7 @@ def create_stream(tx: Tx, values: dict[str, Any], shard_count: int, now: int) ->
                 "hash_start": hash_text(start),
                 "hash_end": hash_text(end),
                 "seq_start": 0,
-                "next_seq": 0,
+                "next_seq": 1,  # counter 0 is the shard's StartingSequenceNumber, below every record
                 "created_at": now,
                 "closed_at": None,
             }
@@ -180,7 +180,7 @@ def apply_reshard(
                     "hash_start": hash_text(n["start"]),
                     "hash_end": hash_text(n["end"]),
                     "seq_start": 0,
-                    "next_seq": 0,
+                    "next_seq": 1,  # counter 0 is the shard's StartingSequenceNumber, below every record
                     "created_at": now,
                     "closed_at": now if n["idx"] in closing else None,
                 }

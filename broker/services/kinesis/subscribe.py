@@ -1,0 +1,92 @@
+"""SubscribeToShard: records pushed to an enhanced fan-out consumer as an event stream.
+
+Records are read right after the commit that added them: the put's transaction wakes the shard's stream key in
+every process (no polling; a slow periodic event only when the shard is quiet). A subscription lasts 5 minutes
+of the broker's clock, then the stream ends and the client subscribes again from its ContinuationSequenceNumber —
+which is also how it resumes after a broker restart, since the position lives in the client, as on AWS.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+
+from broker import clock
+from broker.context import RequestContext
+from broker.errors import ServiceError
+from broker.notify import Watch
+from broker.protocol import eventstream
+from broker.protocol import json as json_protocol
+from broker.protocol.streaming import StreamingResult
+from broker.services.kinesis import consumers, store
+from broker.services.kinesis.iterators import Position
+from broker.services.kinesis.operations import read_batch, readable, shard_row, start_after
+from broker.services.kinesis.streams import WAKE_PREFIX, sequence_number
+
+LIFETIME_MS = 300_000  # AWS ends a subscription after 5 minutes
+QUIET_EVENT_S = 5.0  # an event (with no records) at least this often, so the client sees the subscription alive
+BATCH = 10_000
+RESUBSCRIBE_GAP_S = 5.0  # AWS refuses a second subscription of a consumer to a shard within 5 s of the last
+
+_recent: dict[tuple[str, int], float] = {}  # (consumer ARN, shard) -> when a subscription started (this process)
+
+
+async def subscribe_to_shard(ctx: RequestContext, p: dict) -> StreamingResult:
+    s, consumer = await consumers.find(ctx, {"ConsumerARN": p["ConsumerARN"]})
+    now = clock.now_ms()
+    if consumers.status(consumer, now) != "ACTIVE":
+        raise ServiceError("ResourceInUseException", f"Consumer {p['ConsumerARN']} is not ACTIVE.")
+    readable(s)
+    row = await shard_row(ctx, s, p["ShardId"])
+    start = p["StartingPosition"]
+    after = await start_after(
+        ctx, s, row, start["Type"], start.get("SequenceNumber"), start.get("Timestamp"), "SubscribeToShard"
+    )
+    key = (p["ConsumerARN"], row["idx"])
+    started = _recent.get(key)
+    if started is not None and time.monotonic() - started < RESUBSCRIBE_GAP_S:
+        raise ServiceError(
+            "ResourceInUseException",
+            f"Another active subscription exists for consumer {p['ConsumerARN']} and shard {p['ShardId']}.",
+        )
+    _recent[key] = time.monotonic()
+    position = Position(s.id, s.created_at, row["idx"], after, now)
+    events = _events(ctx, position, consumer["name"], now + LIFETIME_MS)
+    return StreamingResult(eventstream.CONTENT_TYPE.decode(), events)
+
+
+async def _events(ctx: RequestContext, pos: Position, consumer: str, deadline: int) -> AsyncIterator[bytes]:
+    db, notifier = ctx.runtime.db, ctx.runtime.notifier
+    keys = (f"{WAKE_PREFIX}{pos.stream_id}", f"kinesis:consumer:{pos.stream_id}:{consumer}")
+    yield eventstream.initial_response()
+    after, sent_at, first = pos.after, 0.0, True
+    while True:
+        with Watch(notifier, keys) as watch:  # watch first, then read: a put committed in between still wakes us
+            now = clock.now_ms()
+            batch = await db.read(
+                read_batch, Position(pos.stream_id, pos.created_at, pos.shard, after, now), BATCH, now
+            )
+            if batch is None or await db.read(store.consumer, pos.stream_id, consumer) is None:
+                message = b'{"message":"The stream, shard or consumer no longer exists."}'
+                yield eventstream.exception("ResourceNotFoundException", message)
+                return
+            out, after = batch
+            ended = "ChildShards" in out
+            if out["Records"] or ended or first or time.monotonic() - sent_at >= QUIET_EVENT_S:
+                event = {
+                    "Records": out["Records"],
+                    "ContinuationSequenceNumber": sequence_number(pos.shard, after),
+                    "MillisBehindLatest": out["MillisBehindLatest"],
+                }
+                if ended:
+                    event["ChildShards"] = out["ChildShards"]
+                yield eventstream.event("SubscribeToShardEvent", json_protocol.dumps(event))
+                sent_at, first = time.monotonic(), False
+            if ended or clock.now_ms() >= deadline:
+                return  # a closed shard read to its end, or the subscription's 5 minutes are over
+            if len(out["Records"]) >= BATCH:
+                continue  # more is waiting: no need to sleep
+            await watch.wait(min(QUIET_EVENT_S, max((deadline - clock.now_ms()) / 1000, 0.001)))
+
+
+HANDLERS = {"SubscribeToShard": subscribe_to_shard}
