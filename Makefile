@@ -34,6 +34,7 @@ bench: $(STAMP)
 	$(BIN)/broker bench sqs --out bench-results/sqs.json
 	$(BIN)/broker bench sqs-fifo --out bench-results/sqs-fifo.json
 	$(BIN)/broker bench sns --out bench-results/sns.json
+	$(BIN)/broker bench kinesis --out bench-results/kinesis.json
 
 clean:
 	rm -rf $(VENV) data bench-results

@@ -39,7 +39,7 @@ def _parser() -> argparse.ArgumentParser:
     up = dbsub.add_parser("upgrade", help="apply migrations")
     _common(up)
     b = sub.add_parser("bench", help="run a benchmark against a fresh broker")
-    b.add_argument("target", choices=["sqs", "sqs-fifo", "sns"])
+    b.add_argument("target", choices=["sqs", "sqs-fifo", "sns", "kinesis"])
     b.add_argument("--duration", type=float, default=10.0)
     b.add_argument("--workers", type=int, default=2)
     b.add_argument("--connections", type=int, default=32)

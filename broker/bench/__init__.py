@@ -11,6 +11,8 @@ def run(args: argparse.Namespace) -> int:
         from broker.bench.sqs_fifo import main
     elif args.target == "sns":
         from broker.bench.sns import main
+    elif args.target == "kinesis":
+        from broker.bench.kinesis import main
     else:
         from broker.bench.sqs import main
     return main(args)

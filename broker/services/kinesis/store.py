@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlalchemy import Connection, and_, delete, func, insert, select, update
+from sqlalchemy import Connection, and_, bindparam, delete, func, insert, select, update
 
 from broker.services.kinesis.streams import WAKE_PREFIX, cache_key, even_ranges, hash_text
 from broker.storage.db import Tx
+from broker.storage.prepared import Prepared
 from broker.storage.tables import kinesis_consumers as co
 from broker.storage.tables import kinesis_records as r
 from broker.storage.tables import kinesis_shards as sh
@@ -207,6 +208,15 @@ def children(conn: Connection, stream_id: int, idx: int) -> list[dict]:
 
 
 # -- records -----------------------------------------------------------------------------------------------------
+_advance = Prepared(
+    update(sh)
+    .where(and_(sh.c.stream_id == bindparam("s"), sh.c.idx == bindparam("i"), sh.c.closed_at.is_(None)))
+    .values(next_seq=sh.c.next_seq + bindparam("n"))
+    .returning(sh.c.next_seq)
+)
+_insert_record = Prepared(insert(r), column_keys=["stream_id", "shard", "seq", "partition_key", "data", "arrived_at"])
+
+
 def put_records(tx: Tx, stream_id: int, items: list[tuple[int, str, bytes]], now: int) -> list[tuple[int, int]]:
     """Append records (shard idx, partition key, data) in order; returns (shard idx, counter) for each.
 
@@ -217,15 +227,12 @@ def put_records(tx: Tx, stream_id: int, items: list[tuple[int, str, bytes]], now
         counts[idx] = counts.get(idx, 0) + 1
     first: dict[int, int] = {}
     for idx in sorted(counts):  # one order of row locks for every writer (PostgreSQL)
-        end = tx.conn.execute(
-            update(sh)
-            .where(and_(sh.c.stream_id == stream_id, sh.c.idx == idx, sh.c.closed_at.is_(None)))
-            .values(next_seq=sh.c.next_seq + counts[idx])
-            .returning(sh.c.next_seq)
-        ).scalar()
-        if end is None:
+        cur = _advance.execute(tx.conn, {"s": stream_id, "i": idx, "n": counts[idx]})
+        found = cur.fetchone()
+        cur.close()
+        if found is None:
             raise ShardClosed(idx)
-        first[idx] = end - counts[idx]
+        first[idx] = found[0] - counts[idx]
     out: list[tuple[int, int]] = []
     rows = []
     for idx, key, data in items:
@@ -235,7 +242,7 @@ def put_records(tx: Tx, stream_id: int, items: list[tuple[int, str, bytes]], now
         rows.append(
             {"stream_id": stream_id, "shard": idx, "seq": seq, "partition_key": key, "data": data, "arrived_at": now}
         )
-    tx.conn.execute(insert(r), rows)
+    _insert_record.executemany(tx.conn, rows)
     tx.wake(f"{WAKE_PREFIX}{stream_id}")
     return out
 

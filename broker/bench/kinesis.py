@@ -1,0 +1,190 @@
+"""`broker bench kinesis`: PutRecords (500 × 1 KB) and PutRecord throughput, GetRecords read-back, and
+SubscribeToShard put-to-delivery latency, against a fresh broker (durable SQLite unless --db-url, N workers)."""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import http.client
+import json
+import os
+import statistics
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import botocore.session
+import orjson
+from botocore.config import Config
+
+from broker.bench.sqs import _free_port, _stop, start_broker
+from broker.bench.wrk import require_wrk, run_wrk
+
+STREAM = "bench"
+SHARDS = 4
+AUTH = "AWS4-HMAC-SHA256 Credential=bench/20260101/us-east-1/kinesis/aws4_request, SignedHeaders=host, Signature=0"
+DATA_1K = base64.b64encode(b"x" * 1024).decode()
+
+HEADERS_LUA = f"""
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/x-amz-json-1.1"
+wrk.headers["Authorization"] = "{AUTH}"
+items = 0
+"""
+
+PUT_RECORDS_LUA = (
+    HEADERS_LUA
+    + f"""
+wrk.headers["X-Amz-Target"] = "Kinesis_20131202.PutRecords"
+local parts = {{}}
+for i = 1, 500 do parts[i] = '{{"Data":"{DATA_1K}","PartitionKey":"key-' .. i .. '"}}' end
+wrk.body = '{{"StreamName":"{STREAM}","Records":[' .. table.concat(parts, ",") .. ']}}'
+response = function(status, headers, body)
+  if status == 200 and body:find('"FailedRecordCount":0') then items = items + 500 end
+end
+"""
+)
+
+PUT_RECORD_LUA = (
+    HEADERS_LUA
+    + f"""
+wrk.headers["X-Amz-Target"] = "Kinesis_20131202.PutRecord"
+local n = 0
+request = function()
+  n = n + 1
+  local body = '{{"StreamName":"{STREAM}","PartitionKey":"k' .. tid .. '-' .. n .. '","Data":"{DATA_1K}"}}'
+  return wrk.format(nil, "/", nil, body)
+end
+response = function(status, headers, body) if status == 200 then items = items + 1 end end
+"""
+)
+
+
+def _client(port: int):  # noqa: ANN202
+    session = botocore.session.get_session()
+    return session.create_client(
+        "kinesis",
+        endpoint_url=f"http://127.0.0.1:{port}",
+        region_name="us-east-1",
+        aws_access_key_id="bench",
+        aws_secret_access_key="bench",
+        config=Config(retries={"max_attempts": 1}, read_timeout=120),
+    )
+
+
+def _read_shard(port: int, iterator: str, counts: list[int], i: int) -> None:
+    """Read a shard to its tip with raw GetRecords calls (10,000 records each) on a keep-alive connection."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+    headers = {
+        "X-Amz-Target": "Kinesis_20131202.GetRecords",
+        "Content-Type": "application/x-amz-json-1.1",
+        "Authorization": AUTH,
+    }
+    while iterator:
+        conn.request("POST", "/", orjson.dumps({"ShardIterator": iterator, "Limit": 10000}), headers)
+        response = conn.getresponse()
+        out = orjson.loads(response.read())
+        if response.status != 200:
+            raise SystemExit(f"GetRecords failed: {out}")
+        counts[i] += len(out["Records"])
+        if not out["Records"] or out.get("MillisBehindLatest", 0) == 0 and len(out["Records"]) < 10000:
+            break
+        iterator = out.get("NextShardIterator")
+    conn.close()
+
+
+def _read_back(port: int, kinesis) -> dict:  # noqa: ANN001
+    shards = [s["ShardId"] for s in kinesis.list_shards(StreamName=STREAM)["Shards"]]
+    iterators = [
+        kinesis.get_shard_iterator(StreamName=STREAM, ShardId=s, ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+        for s in shards
+    ]
+    counts = [0] * len(shards)
+    started = time.perf_counter()
+    threads = [threading.Thread(target=_read_shard, args=(port, it, counts, i)) for i, it in enumerate(iterators)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.perf_counter() - started
+    total = sum(counts)
+    return {"records": total, "seconds": elapsed, "records_per_s": total / elapsed}
+
+
+def _subscribe_latency(port: int, kinesis, count: int) -> dict:  # noqa: ANN001
+    """Put one record at a time (20 per second) while a SubscribeToShard consumer receives them; each latency is
+    from just before the PutRecord call to the event's arrival."""
+    arn = kinesis.describe_stream_summary(StreamName=STREAM)["StreamDescriptionSummary"]["StreamARN"]
+    consumer = kinesis.register_stream_consumer(StreamARN=arn, ConsumerName="bench")["Consumer"]["ConsumerARN"]
+    shard = kinesis.list_shards(StreamName=STREAM)["Shards"][0]
+    key = str(int(shard["HashKeyRange"]["StartingHashKey"]))
+    sent: dict[bytes, float] = {}
+    latencies: list[float] = []
+    ready, done = threading.Event(), threading.Event()
+
+    def consume() -> None:
+        reader = _client(port)
+        events = reader.subscribe_to_shard(
+            ConsumerARN=consumer, ShardId=shard["ShardId"], StartingPosition={"Type": "LATEST"}
+        )["EventStream"]
+        ready.set()
+        for event in events:
+            now = time.perf_counter()
+            for record in event["SubscribeToShardEvent"]["Records"]:
+                if record["Data"] in sent:
+                    latencies.append(now - sent[record["Data"]])
+            if len(latencies) >= count:
+                break
+        events.close()
+        done.set()
+
+    threading.Thread(target=consume, daemon=True).start()
+    ready.wait(30)
+    time.sleep(0.5)
+    for i in range(count):
+        data = f"latency-{i}".encode()
+        sent[data] = time.perf_counter()
+        kinesis.put_record(StreamName=STREAM, Data=data, PartitionKey="p", ExplicitHashKey=key)
+        time.sleep(0.05)
+    done.wait(30)
+    ms = sorted(x * 1000 for x in latencies)
+    return {
+        "events": len(ms),
+        "p50_ms": statistics.median(ms) if ms else None,
+        "p99_ms": ms[int(len(ms) * 0.99) - 1] if ms else None,
+    }
+
+
+def main(args: argparse.Namespace) -> int:
+    require_wrk()
+    d, c = args.duration, args.connections
+    results: dict = {"workers": args.workers, "duration_s": d, "shards": SHARDS}
+    env = {**os.environ, "BROKER_LOG_LEVEL": "warning"}
+    with tempfile.TemporaryDirectory() as tmp:
+        port = _free_port()
+        broker = start_broker(args, tmp, port, env)
+        try:
+            base = f"http://127.0.0.1:{port}/"
+            kinesis = _client(port)
+            kinesis.create_stream(StreamName=STREAM, ShardCount=SHARDS)
+            kinesis.get_waiter("stream_exists").wait(StreamName=STREAM, WaiterConfig={"Delay": 1})
+            results["put_records_500x1k"] = r = run_wrk(base, PUT_RECORDS_LUA, d, min(c, 8))
+            print(f"PutRecords (500 x 1 KB): {r['items_per_s']:.0f} records/s, p50 {r['p50_us'] / 1000:.1f} ms")
+            results["put_record_1k"] = r = run_wrk(base, PUT_RECORD_LUA, d, c)
+            print(f"PutRecord (1 KB): {r['items_per_s']:.0f} records/s, p50 {r['p50_us'] / 1000:.2f} ms")
+            acked = results["put_records_500x1k"]["items"] + results["put_record_1k"]["items"]
+            results["get_records_read_back"] = rb = _read_back(port, kinesis)
+            rb["acknowledged"] = acked
+            print(f"GetRecords read-back: {rb['records_per_s']:.0f} records/s ({rb['records']} of {acked} acked)")
+            if rb["records"] < acked:
+                raise SystemExit(f"{acked - rb['records']} acknowledged records are missing")
+            results["subscribe_to_shard"] = sub = _subscribe_latency(port, kinesis, 200)
+            print(f"SubscribeToShard put-to-delivery: p50 {sub['p50_ms']:.2f} ms, p99 {sub['p99_ms']:.2f} ms")
+        finally:
+            _stop(broker)
+    if args.out:
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.out).write_text(json.dumps(results, indent=2))
+    print(json.dumps(results, indent=2))
+    return 0
