@@ -264,11 +264,14 @@ def _timestamp(value: Any, path: str, conv: InputConverter) -> datetime:
     if isinstance(value, datetime):  # binary protocols (CBOR tag 1) decode timestamps themselves
         return value if value.tzinfo else value.replace(tzinfo=UTC)
     if isinstance(value, int | float):
-        return datetime.fromtimestamp(value, UTC)
+        try:
+            return datetime.fromtimestamp(value, UTC)
+        except (OverflowError, OSError, ValueError):  # out of datetime's range (or NaN)
+            raise conv._type_error(path, "timestamp") from None
     if isinstance(value, str):
         try:
             return datetime.fromtimestamp(float(value), UTC)
-        except ValueError:
+        except (OverflowError, OSError, ValueError):
             pass
         try:
             dt = datetime.fromisoformat(value.replace("Z", "+00:00"))
