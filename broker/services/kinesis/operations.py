@@ -135,6 +135,10 @@ async def create_stream(ctx: RequestContext, p: dict) -> dict:
         attrs["MaxRecordSizeInKiB"] = p["MaxRecordSizeInKiB"]
     if p.get("WarmThroughputMiBps") is not None:
         attrs["WarmThroughputMiBps"] = p["WarmThroughputMiBps"]
+    if p.get("RecordDistributionStrategy"):
+        if mode != "ON_DEMAND":
+            raise invalid("RecordDistributionStrategy is supported for on-demand streams only.")
+        attrs["RecordDistributionStrategy"] = p["RecordDistributionStrategy"]
     now = clock.now_ms()
     values = {
         "account": ctx.account,
@@ -233,6 +237,8 @@ async def describe_stream_summary(ctx: RequestContext, p: dict) -> dict:
         "ConsumerCount": consumers,
         "MaxRecordSizeInKiB": int(s.attrs.get("MaxRecordSizeInKiB", 1024)),
     }
+    if s.mode == "ON_DEMAND":
+        desc["RecordDistributionStrategy"] = s.attrs.get("RecordDistributionStrategy", "USER_PARTITION_KEY")
     if s.key_id:
         desc["KeyId"] = s.key_id
     if "WarmThroughputMiBps" in s.attrs:
@@ -345,6 +351,8 @@ def _passes(row: dict, f: dict | None, s: Stream, now: int) -> bool:
 
 # -- records -----------------------------------------------------------------------------------------------------
 def _route(s: Stream, key: str, explicit: str | None) -> int:
+    if s.auto_distribution:  # RecordDistributionStrategy AUTO: keys are ignored, records spread evenly
+        return s.open_shards[random.randrange(len(s.open_shards))][2]  # noqa: S311
     if explicit is not None:
         value = int(explicit)
         if value >= HASH_SPACE:
@@ -354,7 +362,7 @@ def _route(s: Stream, key: str, explicit: str | None) -> int:
 
 
 def _check_record(s: Stream, data: bytes, key: str | None, where: str) -> None:
-    if key is None:
+    if key is None and not s.auto_distribution:
         raise ServiceError(
             "ValidationException",
             f"1 validation error detected: Value null at '{where}partitionKey' failed to satisfy constraint: "
@@ -382,8 +390,8 @@ async def _append(ctx: RequestContext, s: Stream, items: list[tuple[int, str, by
 
 async def put_record(ctx: RequestContext, p: dict) -> dict:
     s = readable(await resolve(ctx, p))
-    data, key = p["Data"], p.get("PartitionKey")
-    _check_record(s, data, key, "")
+    data, key = p["Data"], p.get("PartitionKey") or ""
+    _check_record(s, data, p.get("PartitionKey"), "")
     idx = _route(s, key, p.get("ExplicitHashKey"))
     ordering = p.get("SequenceNumberForOrdering")
     if ordering is not None and parse_sequence(ordering) is None:
@@ -397,8 +405,8 @@ async def put_records(ctx: RequestContext, p: dict) -> dict:
     items: list[tuple[int, str, bytes]] = []
     total = 0
     for i, rec in enumerate(p["Records"]):
-        data, key = rec["Data"], rec.get("PartitionKey")
-        _check_record(s, data, key, f"records.{i + 1}.member.")
+        data, key = rec["Data"], rec.get("PartitionKey") or ""
+        _check_record(s, data, rec.get("PartitionKey"), f"records.{i + 1}.member.")
         total += len(data) + len(key.encode())
         items.append((_route(s, key, rec.get("ExplicitHashKey")), key, data))
     if total > MAX_PUT_RECORDS_BYTES:
@@ -492,9 +500,10 @@ def read_batch(conn, pos: Position, limit: int, now: int) -> tuple[dict, int] | 
                 "SequenceNumber": sequence_number(pos.shard, rec["seq"]),
                 "ApproximateArrivalTimestamp": _ts(rec["arrived_at"]),
                 "Data": rec["data"],
-                "PartitionKey": rec["partition_key"],
             }
         )
+        if rec["partition_key"]:  # AUTO distribution stores records without one
+            records[-1]["PartitionKey"] = rec["partition_key"]
         last = rec["seq"]
     at_tip = last >= row["next_seq"] - 1
     out: dict[str, Any] = {"Records": records}
@@ -701,6 +710,35 @@ async def update_stream_warm_throughput(ctx: RequestContext, p: dict) -> dict:
     return {"StreamARN": s.arn, "StreamName": s.name, "WarmThroughput": {"TargetMiBps": target, "CurrentMiBps": target}}
 
 
+async def update_stream_record_distribution_strategy(ctx: RequestContext, p: dict) -> dict:
+    s = await _active(ctx, {"StreamARN": p.get("StreamARN")} if p.get("StreamARN") else p)
+    if s.mode != "ON_DEMAND":
+        raise invalid("The record distribution strategy applies to on-demand streams only.")
+    attrs = {**s.attrs, "RecordDistributionStrategy": p["RecordDistributionStrategy"]}
+    await ctx.runtime.db.write(store.update_stream, s.id, s.cache_key, dict(attributes=store.dumps(attrs)))
+    return {}
+
+
+async def describe_account_settings(ctx: RequestContext, p: dict) -> dict:  # noqa: ARG001
+    state = await ctx.runtime.db.read(store.account_settings, ctx.account)
+    return {"MinimumThroughputBillingCommitment": _commitment(state)}
+
+
+async def update_account_settings(ctx: RequestContext, p: dict) -> dict:
+    wanted = p["MinimumThroughputBillingCommitment"]["Status"]
+    state = await ctx.runtime.db.write(store.set_commitment, ctx.account, wanted, clock.now_ms())
+    return {"MinimumThroughputBillingCommitment": _commitment(state)}
+
+
+def _commitment(state: dict) -> dict:
+    """Billing commitments mean nothing here: the status is kept and reported, with its times."""
+    out: dict[str, Any] = {"Status": state.get("Status", "DISABLED")}
+    for key in ("StartedAt", "EndedAt"):
+        if state.get(key):
+            out[key] = _ts(state[key])
+    return out
+
+
 async def put_resource_policy(ctx: RequestContext, p: dict) -> dict:
     s = await _resource(ctx, p)
     try:
@@ -808,6 +846,9 @@ HANDLERS = {
     "GetResourcePolicy": get_resource_policy,
     "DeleteResourcePolicy": delete_resource_policy,
     "DescribeLimits": describe_limits,
+    "UpdateStreamRecordDistributionStrategy": update_stream_record_distribution_strategy,
+    "DescribeAccountSettings": describe_account_settings,
+    "UpdateAccountSettings": update_account_settings,
     "SplitShard": split_shard,
     "MergeShards": merge_shards,
     "UpdateShardCount": update_shard_count,

@@ -9,7 +9,9 @@ from sqlalchemy import Connection, and_, bindparam, delete, func, insert, select
 
 from broker.services.kinesis.streams import WAKE_PREFIX, cache_key, even_ranges, hash_text
 from broker.storage.db import Tx
+from broker.storage.helpers import upsert
 from broker.storage.prepared import Prepared
+from broker.storage.tables import broker_state as bs
 from broker.storage.tables import kinesis_consumers as co
 from broker.storage.tables import kinesis_records as r
 from broker.storage.tables import kinesis_shards as sh
@@ -142,6 +144,22 @@ def open_shard_count(conn: Connection, account: str, region: str) -> tuple[int, 
 def stream_by_id(conn: Connection, stream_id: int) -> dict | None:
     row = conn.execute(select(st).where(st.c.id == stream_id)).first()
     return dict(row._mapping) if row else None
+
+
+# -- account settings (broker_state) -----------------------------------------------------------------------------
+def account_settings(conn: Connection, account: str) -> dict:
+    value = conn.execute(select(bs.c.value).where(bs.c.key == f"kinesis.account.{account}")).scalar()
+    return json.loads(value) if value else {}
+
+
+def set_commitment(tx: Tx, account: str, status: str, now: int) -> dict:
+    state = account_settings(tx.conn, account)
+    if status != state.get("Status", "DISABLED"):
+        state = (
+            {"Status": status, "StartedAt": now} if status == "ENABLED" else {**state, "Status": status, "EndedAt": now}
+        )
+    upsert(tx.conn, bs, {"key": f"kinesis.account.{account}", "value": json.dumps(state)}, ["key"])
+    return state
 
 
 # -- shards ------------------------------------------------------------------------------------------------------

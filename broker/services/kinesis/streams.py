@@ -142,6 +142,10 @@ class Stream:
         return self.status
 
     @property
+    def auto_distribution(self) -> bool:
+        return self.attrs.get("RecordDistributionStrategy") == "AUTO"
+
+    @property
     def max_record_bytes(self) -> int:
         return int(self.attrs.get("MaxRecordSizeInKiB", 1024)) * 1024
 
