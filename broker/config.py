@@ -55,6 +55,9 @@ class Settings(BaseModel):
     # How long a Kinesis stream stays CREATING / UPDATING. boto3's stream waiters poll every 10 s, so any delay
     # costs each waiter 10 s; 0 still goes through the states (a describe right after shows ACTIVE).
     kinesis_status_delay_ms: int = Field(0, ge=0, le=600_000)
+    # AWS's per-shard limits (1 MiB or 1,000 records per second in; 5 GetRecords and 2 MiB per second out), answered
+    # with ProvisionedThroughputExceededException: for testing a producer's or consumer's retries. Off by default.
+    kinesis_throughput_limits: bool = False
 
     @field_validator("db_url")
     @classmethod

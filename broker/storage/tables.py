@@ -311,6 +311,10 @@ kinesis_shards = Table(
     Column("next_seq", BigInteger, nullable=False),  # counter the next record gets
     Column("created_at", BigInteger, nullable=False),  # ms
     Column("closed_at", BigInteger),  # ms; NULL while open (its last sequence number is then next_seq - 1)
+    # Optional write limits (kinesis_throughput_limits): records and bytes taken in the wall-clock second `window`.
+    Column("window", BigInteger, nullable=False, server_default="0"),
+    Column("window_records", Integer, nullable=False, server_default="0"),
+    Column("window_bytes", BigInteger, nullable=False, server_default="0"),
 )
 
 kinesis_records = Table(

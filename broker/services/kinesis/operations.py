@@ -376,9 +376,10 @@ def _check_record(s: Stream, data: bytes, key: str | None, where: str) -> None:
         )
 
 
-async def _append(ctx: RequestContext, s: Stream, items: list[tuple[int, str, bytes]]) -> list[tuple[int, int]]:
+async def _append(ctx: RequestContext, s: Stream, items: list[tuple[int, str, bytes]]) -> list[tuple[int, int] | None]:
+    limited = ctx.runtime.settings.kinesis_throughput_limits
     try:
-        return await ctx.runtime.db.write(store.put_records, s.id, items, clock.now_ms())
+        return await ctx.runtime.db.write(store.put_records, s.id, items, clock.now_ms(), limited)
     except store.ShardClosed:
         # A reshard closed a shard after this process read the routing table: route again with fresh shards.
         ctx.runtime.kinesis_cache.on_notify(s.cache_key)
@@ -396,7 +397,10 @@ async def put_record(ctx: RequestContext, p: dict) -> dict:
     ordering = p.get("SequenceNumberForOrdering")
     if ordering is not None and parse_sequence(ordering) is None:
         raise invalid(f"ExclusiveMinimumSequenceNumber {ordering} used in PutRecord on stream {s.name} is invalid.")
-    ((idx, seq),) = await _append(ctx, s, [(idx, key, data)])
+    (placed,) = await _append(ctx, s, [(idx, key, data)])
+    if placed is None:
+        raise _write_throttled(s, idx)
+    idx, seq = placed
     return {"ShardId": shard_id(idx), "SequenceNumber": sequence_number(idx, seq), "EncryptionType": s.encryption}
 
 
@@ -412,11 +416,44 @@ async def put_records(ctx: RequestContext, p: dict) -> dict:
     if total > MAX_PUT_RECORDS_BYTES:
         raise invalid(f"Records size exceeds {MAX_PUT_RECORDS_BYTES // (1024 * 1024)} MB limit")
     results = await _append(ctx, s, items)
-    return {
-        "FailedRecordCount": 0,
-        "Records": [{"SequenceNumber": sequence_number(i, q), "ShardId": shard_id(i)} for i, q in results],
-        "EncryptionType": s.encryption,
-    }
+    entries: list[dict[str, str]] = []
+    for (idx, _, _), placed in zip(items, results, strict=True):
+        if placed is None:
+            err = _write_throttled(s, idx)
+            entries.append({"ErrorCode": err.code, "ErrorMessage": err.message})
+        else:
+            entries.append({"SequenceNumber": sequence_number(*placed), "ShardId": shard_id(placed[0])})
+    failed = sum(1 for e in entries if "ErrorCode" in e)
+    return {"FailedRecordCount": failed, "Records": entries, "EncryptionType": s.encryption}
+
+
+def _write_throttled(s: Stream, idx: int) -> ServiceError:
+    return ServiceError(
+        "ProvisionedThroughputExceededException",
+        f"Rate exceeded for shard {shard_id(idx)} in stream {s.name} under account {s.account}.",
+    )
+
+
+# Read limits of one worker process (kinesis_throughput_limits): (stream row, shard) -> [second, calls, bytes].
+READ_CALLS_PER_S, READ_BYTES_PER_S = 5, 2 * 1024 * 1024
+_reads: dict[tuple[int, int], list[int]] = {}
+
+
+def _read_allowed(pos: Position) -> list[int]:
+    second = clock.wall_ms() // 1000
+    window = _reads.get((pos.stream_id, pos.shard))
+    if window is None or window[0] != second:
+        if len(_reads) > 100_000:
+            _reads.clear()
+        window = _reads[(pos.stream_id, pos.shard)] = [second, 0, 0]
+    if window[1] >= READ_CALLS_PER_S or window[2] >= READ_BYTES_PER_S:
+        raise ServiceError(
+            "ProvisionedThroughputExceededException",
+            f"Rate exceeded for shard {shard_id(pos.shard)}: more than {READ_CALLS_PER_S} GetRecords calls or "
+            f"{READ_BYTES_PER_S // (1024 * 1024)} MiB per second.",
+        )
+    window[1] += 1
+    return window
 
 
 async def shard_row(ctx: RequestContext, s: Stream, name: str) -> dict:
@@ -472,10 +509,13 @@ async def get_records(ctx: RequestContext, p: dict) -> dict:
     now = clock.now_ms()
     pos = iterators.decode(p["ShardIterator"], now)
     limit = p.get("Limit") or 10_000
+    window = _read_allowed(pos) if ctx.runtime.settings.kinesis_throughput_limits else None
     result = await ctx.runtime.db.read(read_batch, pos, limit, now)
     if result is None:
         raise ServiceError("ResourceNotFoundException", "The stream or shard of the ShardIterator no longer exists.")
     out, last = result
+    if window is not None:
+        window[2] += sum(len(r["Data"]) + len(r.get("PartitionKey", "")) for r in out["Records"])
     if "ChildShards" not in out:  # at the end of a closed shard there is no next iterator
         out["NextShardIterator"] = iterators.encode(Position(pos.stream_id, pos.created_at, pos.shard, last, now))
     return out

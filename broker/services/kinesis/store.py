@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, bindparam, delete, func, insert, select, update
 
+from broker import clock
 from broker.services.kinesis.streams import WAKE_PREFIX, cache_key, even_ranges, hash_text
 from broker.storage.db import Tx
 from broker.storage.helpers import upsert
@@ -235,13 +236,21 @@ _advance = Prepared(
 _insert_record = Prepared(insert(r), column_keys=["stream_id", "shard", "seq", "partition_key", "data", "arrived_at"])
 
 
-def put_records(tx: Tx, stream_id: int, items: list[tuple[int, str, bytes]], now: int) -> list[tuple[int, int]]:
-    """Append records (shard idx, partition key, data) in order; returns (shard idx, counter) for each.
+WRITE_RECORDS_PER_S, WRITE_BYTES_PER_S = 1000, 1024 * 1024
+
+
+def put_records(
+    tx: Tx, stream_id: int, items: list[tuple[int, str, bytes]], now: int, limited: bool = False
+) -> list[tuple[int, int] | None]:
+    """Append records (shard idx, partition key, data) in order; returns (shard idx, counter) for each, or None for
+    a record over its shard's write limit (only when `limited`).
 
     Counters are taken from the shard rows inside this transaction, so concurrent writers (processes, nodes)
     append to a shard in one order with no gaps. Raises ShardClosed when a reshard closed a shard meanwhile."""
+    admitted = _admit(tx, stream_id, items) if limited else None
+    accepted = items if admitted is None else [it for it, ok in zip(items, admitted, strict=True) if ok]
     counts: dict[int, int] = {}
-    for idx, _, _ in items:
+    for idx, _, _ in accepted:
         counts[idx] = counts.get(idx, 0) + 1
     first: dict[int, int] = {}
     for idx in sorted(counts):  # one order of row locks for every writer (PostgreSQL)
@@ -251,18 +260,48 @@ def put_records(tx: Tx, stream_id: int, items: list[tuple[int, str, bytes]], now
         if found is None:
             raise ShardClosed(idx)
         first[idx] = found[0] - counts[idx]
-    out: list[tuple[int, int]] = []
+    placed: list[tuple[int, int]] = []
     rows = []
-    for idx, key, data in items:
+    for idx, key, data in accepted:
         seq = first[idx]
         first[idx] = seq + 1
-        out.append((idx, seq))
+        placed.append((idx, seq))
         rows.append(
             {"stream_id": stream_id, "shard": idx, "seq": seq, "partition_key": key, "data": data, "arrived_at": now}
         )
-    _insert_record.executemany(tx.conn, rows)
-    tx.wake(f"{WAKE_PREFIX}{stream_id}")
-    return out
+    if rows:
+        _insert_record.executemany(tx.conn, rows)
+        tx.wake(f"{WAKE_PREFIX}{stream_id}")
+    if admitted is None:
+        return list(placed)
+    it = iter(placed)
+    return [next(it) if ok else None for ok in admitted]
+
+
+def _admit(tx: Tx, stream_id: int, items: list[tuple[int, str, bytes]]) -> list[bool]:
+    """Which records fit their shard's per-second write limit; the shard rows keep the count for every process."""
+    second = clock.wall_ms() // 1000
+    used: dict[int, list[int]] = {}
+    for idx in sorted({i for i, _, _ in items}):
+        stmt = select(sh.c.window, sh.c.window_records, sh.c.window_bytes).where(
+            and_(sh.c.stream_id == stream_id, sh.c.idx == idx)
+        )
+        row = tx.conn.execute(stmt.with_for_update() if tx.is_pg else stmt).first()
+        used[idx] = [row.window_records, row.window_bytes] if row is not None and row.window == second else [0, 0]
+    admitted = []
+    for idx, key, data in items:
+        u, size = used[idx], len(data) + len(key.encode())
+        ok = u[0] + 1 <= WRITE_RECORDS_PER_S and u[1] + size <= WRITE_BYTES_PER_S
+        if ok:
+            u[0], u[1] = u[0] + 1, u[1] + size
+        admitted.append(ok)
+    for idx, (records, size) in used.items():
+        tx.conn.execute(
+            update(sh)
+            .where(and_(sh.c.stream_id == stream_id, sh.c.idx == idx))
+            .values(window=second, window_records=records, window_bytes=size)
+        )
+    return admitted
 
 
 class ShardClosed(Exception):
