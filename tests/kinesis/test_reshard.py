@@ -158,3 +158,37 @@ def test_puts_route_to_children_after_a_split(broker):
     low = k.put_record(StreamName="route", Data=b"x", PartitionKey="p", ExplicitHashKey="1")
     high = k.put_record(StreamName="route", Data=b"x", PartitionKey="p", ExplicitHashKey=str(HASH_SPACE - 1))
     assert (low["ShardId"], high["ShardId"]) == ("shardId-000000000001", "shardId-000000000002")
+
+
+def test_puts_during_reshards_are_all_kept(server_factory, backend):
+    """Producers keep putting while the stream is resharded from other processes: every acknowledged record is
+    readable, none twice (puts routed with a stale routing table are routed again, not lost)."""
+    import threading
+
+    server = server_factory(backend, workers=2).start()
+    k = client(server)
+    create_stream(k, "busy", shards=2)
+    acked: list[bytes] = []
+    stop = threading.Event()
+
+    def produce(n: int) -> None:
+        writer = server.client("kinesis")
+        i = 0
+        while not stop.is_set():
+            batch = [{"Data": f"{n}-{i}-{j}".encode(), "PartitionKey": f"{n}-{j}"} for j in range(20)]
+            out = writer.put_records(StreamName="busy", Records=batch)
+            acked.extend(b["Data"] for b, r in zip(batch, out["Records"], strict=True) if "SequenceNumber" in r)
+            i += 1
+
+    threads = [threading.Thread(target=produce, args=(n,)) for n in range(2)]
+    for t in threads:
+        t.start()
+    resharder = server.client("kinesis")
+    for target in (3, 5, 4, 2):
+        resharder.update_shard_count(StreamName="busy", TargetShardCount=target, ScalingType="UNIFORM_SCALING")
+    stop.set()
+    for t in threads:
+        t.join()
+    stored = [d for sid in _shards(k, "busy") for d in _read_all(k, "busy", sid)[0]]
+    assert len(acked) > 100
+    assert sorted(stored) == sorted(acked)

@@ -103,7 +103,7 @@ async def list_stream_consumers(ctx: RequestContext, p: dict) -> dict:
     now = clock.now_ms()
     if p.get("NextToken"):
         state = iterators.decode_token(p["NextToken"], now)
-        if state.get("stream") != p["StreamARN"]:
+        if state.get("stream") != p["StreamARN"] or not isinstance(state.get("after"), str):
             raise invalid("NextToken does not belong to this stream.")
         after = state["after"]
     else:

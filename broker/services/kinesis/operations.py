@@ -57,9 +57,9 @@ def _ms(value: datetime) -> int:
 
 
 # -- finding streams ---------------------------------------------------------------------------------------------
-def _name_of(ctx: RequestContext, p: dict, arn_member: str = "StreamARN") -> tuple[str, str, str]:
+def _name_of(ctx: RequestContext, p: dict) -> tuple[str, str, str]:
     """(account, region, name) from StreamARN (wins) or StreamName."""
-    arn, name = p.get(arn_member), p.get("StreamName")
+    arn, name = p.get("StreamARN"), p.get("StreamName")
     if arn:
         region, account, arn_name = parse_arn(arn)
         if name and name != arn_name:
@@ -83,8 +83,9 @@ async def load(ctx: RequestContext, account: str, region: str, name: str, fresh:
     return stream
 
 
-async def resolve(ctx: RequestContext, p: dict, fresh: bool = False, arn_member: str = "StreamARN") -> Stream:
-    return await load(ctx, *_name_of(ctx, p, arn_member), fresh=fresh)
+async def resolve(ctx: RequestContext, p: dict, fresh: bool = False) -> Stream:
+    """The stream a request names. `fresh` skips the per-process cache (reads of definitions, changes)."""
+    return await load(ctx, *_name_of(ctx, p), fresh=fresh)
 
 
 async def _active(ctx: RequestContext, p: dict) -> Stream:
@@ -287,8 +288,15 @@ async def list_shards(ctx: RequestContext, p: dict) -> dict:
                 "NextToken cannot be provided together with StreamName, ExclusiveStartShardId or ShardFilter."
             )
         state = iterators.decode_token(p["NextToken"], now)
-        s = await load(ctx, state["account"], state["region"], state["name"], fresh=True)
-        after, filt = state["after"], state.get("filter")
+        try:
+            scope, after, filt = (
+                (state["account"], state["region"], state["name"]),
+                int(state["after"]),
+                state["filter"],
+            )
+        except (KeyError, TypeError, ValueError):
+            raise invalid("Invalid NextToken.") from None
+        s = await load(ctx, *scope, fresh=True)
     else:
         s = await resolve(ctx, p, fresh=True)
         after = -1
@@ -376,46 +384,55 @@ def _check_record(s: Stream, data: bytes, key: str | None, where: str) -> None:
         )
 
 
-async def _append(ctx: RequestContext, s: Stream, items: list[tuple[int, str, bytes]]) -> list[tuple[int, int] | None]:
+Unrouted = tuple[str, str | None, bytes]  # partition key, ExplicitHashKey, data
+
+
+async def _append(
+    ctx: RequestContext, s: Stream, records: list[Unrouted]
+) -> tuple[list[tuple[int, str, bytes]], list[tuple[int, int] | None]]:
+    """Route and write records: (routed items, and their (shard, counter) or None when over a write limit).
+
+    A reshard committed after this process read its routing table closes shards the records may have been routed
+    to: the write then fails as a whole and is routed again once, on fresh shards."""
     limited = ctx.runtime.settings.kinesis_throughput_limits
-    try:
-        return await ctx.runtime.db.write(store.put_records, s.id, items, clock.now_ms(), limited)
-    except store.ShardClosed:
-        # A reshard closed a shard after this process read the routing table: route again with fresh shards.
-        ctx.runtime.kinesis_cache.on_notify(s.cache_key)
-        raise ServiceError(
-            "ProvisionedThroughputExceededException",
-            "The stream was resharded while the records were routed. Please retry.",
-        ) from None
+    for attempt in range(2):
+        items = [(_route(s, key, explicit), key, data) for key, explicit, data in records]
+        try:
+            return items, await ctx.runtime.db.write(store.put_records, s.id, items, clock.now_ms(), limited)
+        except store.ShardClosed:
+            ctx.runtime.kinesis_cache.on_notify(s.cache_key)
+            if attempt == 0:
+                s = await resolve(ctx, {"StreamARN": s.arn}, fresh=True)
+    raise ServiceError(
+        "ProvisionedThroughputExceededException", "The stream is being resharded. Please retry.", sender_fault=False
+    )
 
 
 async def put_record(ctx: RequestContext, p: dict) -> dict:
     s = readable(await resolve(ctx, p))
     data, key = p["Data"], p.get("PartitionKey") or ""
     _check_record(s, data, p.get("PartitionKey"), "")
-    idx = _route(s, key, p.get("ExplicitHashKey"))
     ordering = p.get("SequenceNumberForOrdering")
     if ordering is not None and parse_sequence(ordering) is None:
         raise invalid(f"ExclusiveMinimumSequenceNumber {ordering} used in PutRecord on stream {s.name} is invalid.")
-    (placed,) = await _append(ctx, s, [(idx, key, data)])
+    ((idx, _, _),), (placed,) = await _append(ctx, s, [(key, p.get("ExplicitHashKey"), data)])
     if placed is None:
         raise _write_throttled(s, idx)
-    idx, seq = placed
-    return {"ShardId": shard_id(idx), "SequenceNumber": sequence_number(idx, seq), "EncryptionType": s.encryption}
+    return {"ShardId": shard_id(idx), "SequenceNumber": sequence_number(*placed), "EncryptionType": s.encryption}
 
 
 async def put_records(ctx: RequestContext, p: dict) -> dict:
     s = readable(await resolve(ctx, p))
-    items: list[tuple[int, str, bytes]] = []
+    records: list[Unrouted] = []
     total = 0
     for i, rec in enumerate(p["Records"]):
         data, key = rec["Data"], rec.get("PartitionKey") or ""
         _check_record(s, data, rec.get("PartitionKey"), f"records.{i + 1}.member.")
         total += len(data) + len(key.encode())
-        items.append((_route(s, key, rec.get("ExplicitHashKey")), key, data))
+        records.append((key, rec.get("ExplicitHashKey"), data))
     if total > MAX_PUT_RECORDS_BYTES:
         raise invalid(f"Records size exceeds {MAX_PUT_RECORDS_BYTES // (1024 * 1024)} MB limit")
-    results = await _append(ctx, s, items)
+    items, results = await _append(ctx, s, records)
     entries: list[dict[str, str]] = []
     for (idx, _, _), placed in zip(items, results, strict=True):
         if placed is None:
