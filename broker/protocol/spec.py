@@ -185,7 +185,7 @@ class InputConverter:
                 raise self._type_error(path, "string")
             self._check_length(shape, value, path)
             pattern = shape.metadata.get("pattern")
-            if pattern and not _regex(pattern).search(value):
+            if pattern and not _regex(pattern).fullmatch(value):  # AWS validates the whole value
                 raise self._constraint(path, value, f"Member must satisfy regular expression pattern: {pattern}")
             return value
         if t in ("integer", "long"):

@@ -113,6 +113,8 @@ async def create_stream(ctx: RequestContext, p: dict) -> dict:
     name = p["StreamName"]
     mode = (p.get("StreamModeDetails") or {}).get("StreamMode", "PROVISIONED")
     count = p.get("ShardCount")
+    if count is None and not p.get("StreamModeDetails"):
+        mode = "ON_DEMAND"  # neither given: AWS creates an on-demand stream
     if mode == "ON_DEMAND":
         if count is not None:
             raise ServiceError("ValidationException", "ShardCount is not supported for on-demand streams.")
@@ -545,7 +547,7 @@ def read_batch(conn, pos: Position, limit: int, now: int) -> tuple[dict, int] | 
     stream = store.stream_by_id(conn, pos.stream_id)
     if row is None or stream is None or stream["created_at"] != pos.created_at or stream["status"] == "DELETING":
         return None
-    oldest = now - stream["retention_hours"] * 3_600_000
+    oldest = store.oldest_kept(stream, now)
     rows = store.read_records(conn, pos.stream_id, pos.shard, pos.after, limit, oldest)
     records, size, last = [], 0, pos.after
     for rec in rows:
@@ -603,7 +605,10 @@ async def increase_stream_retention_period(ctx: RequestContext, p: dict) -> dict
             f"Requested retention period ({hours} hours) for stream {s.name} can not be shorter than existing "
             f"retention period ({s.retention_hours} hours). Use DecreaseRetentionPeriod API."
         )
-    await ctx.runtime.db.write(store.update_stream, s.id, s.cache_key, dict(retention_hours=hours))
+    # Records that had expired under the old period stay expired (AWS: no expired data becomes accessible).
+    floor = max(clock.now_ms() - s.retention_hours * 3_600_000, int(s.attrs.get("ExpiredBefore", 0)))
+    attrs = store.dumps({**s.attrs, "ExpiredBefore": floor})
+    await ctx.runtime.db.write(store.update_stream, s.id, s.cache_key, dict(retention_hours=hours, attributes=attrs))
     return {}
 
 

@@ -331,11 +331,11 @@ def sweep(tx: Tx, now: int) -> int:
     """Drop records past their stream's retention, shards closed for longer than it, and deleted streams (a chunk
     at a time). Returns how many rows went."""
     done = 0
-    for row in tx.conn.execute(select(st.c.id, st.c.status, st.c.retention_hours)).all():
+    for row in tx.conn.execute(select(st.c.id, st.c.status, st.c.retention_hours, st.c.attributes)).all():
         if row.status == "DELETING":
             done += _drop_deleted(tx, row.id)
             continue
-        cutoff = now - row.retention_hours * 3_600_000
+        cutoff = oldest_kept(row._mapping, now)
         for idx in tx.conn.execute(select(sh.c.idx).where(sh.c.stream_id == row.id)).scalars().all():
             upto = tx.conn.execute(
                 select(func.max(r.c.seq)).where(
@@ -350,6 +350,13 @@ def sweep(tx: Tx, now: int) -> int:
             delete(sh).where(and_(sh.c.stream_id == row.id, sh.c.closed_at.is_not(None), sh.c.closed_at < cutoff))
         ).rowcount
     return done
+
+
+def oldest_kept(stream: Any, now: int) -> int:
+    """Arrival time (ms) of the oldest record a stream still holds: its retention period back from now, but never
+    before what had expired when the period was last increased."""
+    floor = int(json.loads(stream["attributes"]).get("ExpiredBefore", 0))
+    return max(now - stream["retention_hours"] * 3_600_000, floor)
 
 
 def _drop_deleted(tx: Tx, stream_id: int) -> int:
