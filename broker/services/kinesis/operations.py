@@ -400,7 +400,7 @@ async def _append(
     for attempt in range(2):
         items = [(_route(s, key, explicit), key, data) for key, explicit, data in records]
         try:
-            return items, await ctx.runtime.db.write(store.put_records, s.id, items, clock.now_ms(), limited)
+            return items, await ctx.runtime.db.write(store.put_records, s.id, items, limited)
         except store.ShardClosed:
             ctx.runtime.kinesis_cache.on_notify(s.cache_key)
             if attempt == 0:

@@ -240,13 +240,15 @@ WRITE_RECORDS_PER_S, WRITE_BYTES_PER_S = 1000, 1024 * 1024
 
 
 def put_records(
-    tx: Tx, stream_id: int, items: list[tuple[int, str, bytes]], now: int, limited: bool = False
+    tx: Tx, stream_id: int, items: list[tuple[int, str, bytes]], limited: bool = False
 ) -> list[tuple[int, int] | None]:
     """Append records (shard idx, partition key, data) in order; returns (shard idx, counter) for each, or None for
     a record over its shard's write limit (only when `limited`).
 
     Counters are taken from the shard rows inside this transaction, so concurrent writers (processes, nodes)
-    append to a shard in one order with no gaps. Raises ShardClosed when a reshard closed a shard meanwhile."""
+    append to a shard in one order with no gaps. Raises ShardClosed when a reshard closed a shard meanwhile.
+    The arrival time is read here, under the write lock, so it grows with the sequence numbers of a shard."""
+    now = clock.now_ms()
     admitted = _admit(tx, stream_id, items) if limited else None
     accepted = items if admitted is None else [it for it, ok in zip(items, admitted, strict=True) if ok]
     counts: dict[int, int] = {}
@@ -320,9 +322,12 @@ def read_records(conn: Connection, stream_id: int, idx: int, after: int, limit: 
 
 
 def first_at(conn: Connection, stream_id: int, idx: int, ms: int) -> int | None:
-    """The counter of a shard's first record that arrived at or after `ms`."""
+    """The counter of a shard's first record that arrived at or after `ms` (found through the arrival index)."""
     return conn.execute(
-        select(func.min(r.c.seq)).where(and_(r.c.stream_id == stream_id, r.c.shard == idx, r.c.arrived_at >= ms))
+        select(r.c.seq)
+        .where(and_(r.c.stream_id == stream_id, r.c.shard == idx, r.c.arrived_at >= ms))
+        .order_by(r.c.arrived_at, r.c.seq)
+        .limit(1)
     ).scalar()
 
 
@@ -337,15 +342,10 @@ def sweep(tx: Tx, now: int) -> int:
             continue
         cutoff = oldest_kept(row._mapping, now)
         for idx in tx.conn.execute(select(sh.c.idx).where(sh.c.stream_id == row.id)).scalars().all():
-            upto = tx.conn.execute(
-                select(func.max(r.c.seq)).where(
-                    and_(r.c.stream_id == row.id, r.c.shard == idx, r.c.arrived_at < cutoff)
-                )
-            ).scalar()
-            if upto is not None:
-                done += tx.conn.execute(
-                    delete(r).where(and_(r.c.stream_id == row.id, r.c.shard == idx, r.c.seq <= upto))
-                ).rowcount
+            # By arrival through its index; max(seq) would make SQLite walk the whole shard backwards.
+            done += tx.conn.execute(
+                delete(r).where(and_(r.c.stream_id == row.id, r.c.shard == idx, r.c.arrived_at < cutoff))
+            ).rowcount
         done += tx.conn.execute(
             delete(sh).where(and_(sh.c.stream_id == row.id, sh.c.closed_at.is_not(None), sh.c.closed_at < cutoff))
         ).rowcount
