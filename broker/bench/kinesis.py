@@ -6,20 +6,18 @@ from __future__ import annotations
 import argparse
 import base64
 import http.client
-import json
 import os
 import statistics
 import tempfile
 import threading
 import time
-from pathlib import Path
 
 import botocore.session
 import orjson
 from botocore.config import Config
 
 from broker.bench.sqs import _free_port, _stop, start_broker
-from broker.bench.wrk import require_wrk, run_wrk
+from broker.bench.wrk import report, require_wrk, run_wrk
 
 STREAM = "bench"
 SHARDS = 4
@@ -183,8 +181,4 @@ def main(args: argparse.Namespace) -> int:
             print(f"SubscribeToShard put-to-delivery: p50 {sub['p50_ms']:.2f} ms, p99 {sub['p99_ms']:.2f} ms")
         finally:
             _stop(broker)
-    if args.out:
-        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.out).write_text(json.dumps(results, indent=2))
-    print(json.dumps(results, indent=2))
-    return 0
+    return report(args, results)

@@ -10,11 +10,10 @@ import tempfile
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from urllib.parse import quote
 
 from broker.bench.sqs import AUTH, BATCH_LUA, Client, _depth, _free_port, _stop, start_broker
-from broker.bench.wrk import require_wrk, run_wrk
+from broker.bench.wrk import report, require_wrk, run_wrk
 
 SUBSCRIPTIONS = 10
 
@@ -147,8 +146,4 @@ def main(args: argparse.Namespace) -> int:
                 endpoint.server.shutdown()
         finally:
             _stop(broker)
-    if args.out:
-        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.out).write_text(json.dumps(results, indent=2))
-    print(json.dumps(results, indent=2))
-    return 0
+    return report(args, results)

@@ -14,7 +14,7 @@ import threading
 import time
 from pathlib import Path
 
-from broker.bench.wrk import require_wrk, run_wrk
+from broker.bench.wrk import report, require_wrk, run_wrk
 
 ACCOUNT = "000000000000"
 AUTH = (
@@ -365,8 +365,4 @@ def main(args: argparse.Namespace) -> int:
     ceiling = results["hello"]["rps"]
     for key in ("send", "send_batch", "receive_delete"):
         results[key]["ratio_to_hello_rps"] = results[key]["rps"] / ceiling
-    if args.out:
-        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.out).write_text(json.dumps(results, indent=2))
-    print(json.dumps(results, indent=2))
-    return 0
+    return report(args, results)

@@ -7,10 +7,9 @@ import json
 import os
 import tempfile
 import time
-from pathlib import Path
 
 from broker.bench.sqs import HEADERS_LUA, RECEIVE_DELETE_LUA, Client, _depth, _free_port, _stop, start_broker
-from broker.bench.wrk import require_wrk, run_wrk
+from broker.bench.wrk import report, require_wrk, run_wrk
 
 FIFO_SEND_LUA = (
     HEADERS_LUA
@@ -152,8 +151,4 @@ def main(args: argparse.Namespace) -> int:
                 print(f"{label}: {results[label]}", flush=True)
         finally:
             _stop(broker)
-    if args.out:
-        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.out).write_text(json.dumps(results, indent=2))
-    print(json.dumps(results, indent=2))
-    return 0
+    return report(args, results)

@@ -63,3 +63,12 @@ def run_wrk(url: str, script: str, duration: float, connections: int, threads: i
     result["rps"] = result["requests"] / seconds
     result["items_per_s"] = result["items"] / seconds
     return result
+
+
+def report(args, results: dict) -> int:  # noqa: ANN001 - argparse.Namespace
+    """Print a benchmark's results as JSON and write them to --out, if given."""
+    if args.out:
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.out).write_text(json.dumps(results, indent=2))
+    print(json.dumps(results, indent=2))
+    return 0

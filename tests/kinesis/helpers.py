@@ -3,7 +3,7 @@ server and settings), error helpers, stream creation through the boto3 waiter, a
 
 from __future__ import annotations
 
-from botocore.exceptions import ClientError
+from tests.sqs.clients import error_400, outcome  # noqa: F401 - shared by the Kinesis test modules
 
 HASH_SPACE = 2**128
 WAIT = {"Delay": 0.2, "MaxAttempts": 100}
@@ -16,25 +16,6 @@ def client(broker, region: str = "us-east-1", access_key: str = "test", **config
     if key not in _clients:
         _clients[key] = broker.client("kinesis", region=region, access_key=access_key, **config)
     return _clients[key]
-
-
-def outcome(fn, **kw) -> tuple[int, str] | str:  # noqa: ANN001
-    """(HTTP status, error code) of a failed call, or "ok"."""
-    try:
-        fn(**kw)
-    except ClientError as e:
-        return e.response["ResponseMetadata"]["HTTPStatusCode"], e.response["Error"]["Code"]
-    return "ok"
-
-
-def error_400(fn, **kw) -> dict:  # noqa: ANN001
-    """The Error of a call that must fail with HTTP 400."""
-    try:
-        fn(**kw)
-    except ClientError as e:
-        assert e.response["ResponseMetadata"]["HTTPStatusCode"] == 400, e.response
-        return e.response["Error"]
-    raise AssertionError(f"{fn.__name__} did not fail")
 
 
 def wait_active(kinesis, name: str) -> dict:  # noqa: ANN001

@@ -122,19 +122,23 @@ def test_a_retry_succeeds(broker, endpoint):
     sns.publish(TopicArn=topic, Message="eventually")
     endpoint.wait_for(1)
     endpoint.status = 200
-    # The default policy: 3 retries, 20 s apart. The failure is recorded a moment after the endpoint saw the POST;
-    # a clock moved before that only moves the retry's due time with it, so move it again.
-    for _ in range(3):
-        broker.advance(21)
-        try:
-            endpoint.wait_for(2, timeout=3)
-            break
-        except AssertionError:
-            continue
-    endpoint.wait_for(2)
+    _advance_until_retried(broker, endpoint, 21)  # the default policy: 3 retries, 20 s apart
     broker.advance(100)
     time.sleep(0.5)
     assert len(endpoint.requests) == 2
+
+
+def _advance_until_retried(broker, endpoint: Endpoint, seconds: float) -> None:  # noqa: ANN001
+    """Move the clock by `seconds` until the endpoint sees its second POST. The first failure is recorded a moment
+    after the endpoint saw it; a clock moved before that moves the retry's due time along, so move it again."""
+    for _ in range(3):
+        broker.advance(seconds)
+        try:
+            endpoint.wait_for(2, timeout=3)
+            return
+        except AssertionError:
+            continue
+    endpoint.wait_for(2)
 
 
 def test_slow_endpoint_does_not_hold_up_publishing(broker):
@@ -245,14 +249,7 @@ def test_the_topic_delivery_policy_drives_the_retries(broker, endpoint):
     broker.advance(25)  # the default policy would retry after 20 s; the topic's waits 40 s
     time.sleep(0.5)
     assert len(endpoint.requests) == 1
-    for _ in range(3):  # on a slow machine the retry may have been scheduled after the first move of the clock
-        broker.advance(20)
-        try:
-            endpoint.wait_for(2, timeout=3)
-            break
-        except AssertionError:
-            continue
-    endpoint.wait_for(2)
+    _advance_until_retried(broker, endpoint, 20)
     broker.advance(600)
     time.sleep(0.5)
     assert len(endpoint.requests) == 2  # numRetries 1
