@@ -236,30 +236,36 @@ async def _read_body(receive, headers: dict) -> bytes:  # noqa: ANN001
 
 
 async def _stream(send, receive, result: StreamingResult, request_id: str) -> None:  # noqa: ANN001
-    """Send an event stream chunk by chunk (no content-length: chunked); stop producing when the client goes."""
+    """Send an event stream chunk by chunk (no content-length: chunked); stop producing when the client goes, and
+    end with the result's error chunk if the producer fails."""
     headers = [(b"content-type", result.content_type.encode()), (b"x-amzn-requestid", request_id.encode())]
     await send({"type": "http.response.start", "status": 200, "headers": headers})
     chunks = result.chunks
     gone = asyncio.ensure_future(_disconnected(receive))
+    nxt: asyncio.Future | None = None
     try:
         while True:
             nxt = asyncio.ensure_future(anext(chunks))
             await asyncio.wait((nxt, gone), return_when=asyncio.FIRST_COMPLETED)
             if not nxt.done():
-                nxt.cancel()
-                with contextlib.suppress(asyncio.CancelledError, StopAsyncIteration, Exception):
-                    await nxt
-                return
+                return  # the client went away; the producer is cancelled below
             try:
                 chunk = nxt.result()
             except StopAsyncIteration:
                 break
+            except Exception:  # noqa: BLE001 - a bug or a lost database: tell the client, do not cut the stream
+                log.exception("event stream producer failed")
+                if result.error_chunk:
+                    await send({"type": "http.response.body", "body": result.error_chunk, "more_body": True})
+                break
             await send({"type": "http.response.body", "body": chunk, "more_body": True})
         await send({"type": "http.response.body", "body": b"", "more_body": False})
-    except OSError:
-        pass  # the connection broke while sending
     finally:
         gone.cancel()
+        if nxt is not None and not nxt.done():  # first stop the running step, then close the producer
+            nxt.cancel()
+            with contextlib.suppress(asyncio.CancelledError, StopAsyncIteration, Exception):
+                await nxt
         with contextlib.suppress(Exception):
             await chunks.aclose()  # type: ignore[attr-defined]
 

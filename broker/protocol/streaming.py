@@ -12,3 +12,4 @@ class StreamingResult:
 
     content_type: str
     chunks: AsyncIterator[bytes]
+    error_chunk: bytes = b""  # sent (as the last chunk) when producing fails midway

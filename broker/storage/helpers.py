@@ -10,11 +10,10 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 def insert_ignore(conn: Connection, table: Table, values: dict[str, Any]) -> int:
     """INSERT ... ON CONFLICT DO NOTHING; returns the number of rows inserted."""
-    if conn.dialect.name == "postgresql":
-        stmt = postgresql.insert(table).values(**values).on_conflict_do_nothing()
-    else:
-        stmt = sqlite.insert(table).values(**values).on_conflict_do_nothing()
-    return conn.execute(stmt).rowcount
+    mod = postgresql if conn.dialect.name == "postgresql" else sqlite
+    stmt = mod.insert(table).values(**values).on_conflict_do_nothing()
+    # Count the rows RETURNING gives back: with an autoincrement key psycopg reports rowcount -1.
+    return len(conn.execute(stmt.returning(*table.primary_key.columns)).all())
 
 
 def upsert(conn: Connection, table: Table, values: dict[str, Any], keys: list[str]) -> None:

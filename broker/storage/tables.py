@@ -311,6 +311,7 @@ kinesis_shards = Table(
     Column("next_seq", BigInteger, nullable=False),  # counter the next record gets
     Column("created_at", BigInteger, nullable=False),  # ms
     Column("closed_at", BigInteger),  # ms; NULL while open (its last sequence number is then next_seq - 1)
+    Column("last_arrival", BigInteger, nullable=False, server_default="0"),  # ms, of its newest record
     # Optional write limits (kinesis_throughput_limits): records and bytes taken in the wall-clock second `window`.
     Column("window", BigInteger, nullable=False, server_default="0"),
     Column("window_records", Integer, nullable=False, server_default="0"),

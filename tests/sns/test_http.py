@@ -268,6 +268,7 @@ def test_request_policy_sets_the_content_type(broker, endpoint):
     "policy",
     [
         {"requestPolicy": {"headerContentType": "not a type"}},
+        {"requestPolicy": {"headerContentType": "text/plain\r\nX-Injected: 1"}},
         {"requestPolicy": {"headerContentType": 5}},
         {"requestPolicy": "application/json"},
         {"throttlePolicy": {"maxReceivesPerSecond": 0}},

@@ -12,7 +12,7 @@ from broker.context import RequestContext
 from broker.errors import ServiceError
 from broker.services.kinesis import iterators, store
 from broker.services.kinesis.operations import check_tags, load, resolve
-from broker.services.kinesis.streams import Stream, invalid, parse_arn
+from broker.services.kinesis.streams import Stream, invalid, parse_arn, status_at
 
 MAX_CONSUMERS = 20  # per stream, as on AWS
 CONSUMER_ARN = re.compile(
@@ -25,7 +25,7 @@ def consumer_arn(s: Stream, row: dict) -> str:
 
 
 def status(row: dict, now: int) -> str:
-    return "ACTIVE" if row["status"] == "CREATING" and now >= row["status_until"] else row["status"]
+    return status_at(row["status"], row["status_until"], now)
 
 
 def _doc(s: Stream, row: dict, now: int, with_stream: bool = False) -> dict[str, Any]:

@@ -13,7 +13,7 @@ import json
 from dataclasses import dataclass
 
 from broker.errors import ServiceError
-from broker.services.kinesis.streams import invalid
+from broker.services.kinesis.streams import MAX_COUNTER, invalid
 
 ITERATOR_TTL_MS = 300_000
 TOKEN_TTL_MS = 300_000
@@ -37,6 +37,8 @@ def decode(text: str, now: int) -> Position:
     try:
         raw = base64.urlsafe_b64decode(text.removeprefix("AAAAAAAAAAE").encode()).decode()
         stream_id, created_at, shard, after, issued = (int(x) for x in raw.split(":"))
+        if not all(-2 < v < MAX_COUNTER for v in (stream_id, created_at, shard, after, issued)):
+            raise ValueError("out of range")  # a forged iterator must not reach the database as a huge integer
     except (binascii.Error, UnicodeDecodeError, ValueError):
         raise invalid(f"Invalid ShardIterator {text[:64]}.") from None
     if now - issued > ITERATOR_TTL_MS:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import random
 import string
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -27,6 +28,7 @@ from broker.services.kinesis.streams import (
     sequence_number,
     shard_id,
     shard_index,
+    status_at,
     stream_arn,
 )
 
@@ -34,8 +36,9 @@ SHARD_LIMIT = 20_000  # per account and region (DescribeLimits); AWS's default i
 ON_DEMAND_STREAM_LIMIT = 50
 ON_DEMAND_SHARDS = 4  # an on-demand stream starts with 4 shards, as on AWS
 MIN_RETENTION_H, MAX_RETENTION_H, DEFAULT_RETENTION_H = 24, 8760, 24
-MAX_PUT_RECORDS_BYTES = 5 * 1024 * 1024
+MAX_PUT_RECORDS_BYTES = 10 * 1024 * 1024  # the whole request, partition keys included (AWS raised it from 5)
 MAX_GET_RECORDS_BYTES = 10 * 1024 * 1024
+MAX_EVENT_BYTES = 6 * 1024 * 1024  # records per SubscribeToShard event: base64 + JSON stay under 16 MiB
 METRICS = [
     "IncomingBytes",
     "IncomingRecords",
@@ -150,7 +153,7 @@ async def create_stream(ctx: RequestContext, p: dict) -> dict:
         "stream_id": _new_stream_id(),
         "mode": mode,
         "status": "CREATING",
-        "status_until": now + ctx.runtime.settings.kinesis_status_delay_ms,
+        "status_until": _until(ctx),
         "retention_hours": DEFAULT_RETENTION_H,
         "encryption": "NONE",
         "key_id": None,
@@ -204,7 +207,9 @@ async def describe_stream(ctx: RequestContext, p: dict) -> dict:
     rows = await ctx.runtime.db.read(store.shards, s.id)
     if p.get("ExclusiveStartShardId"):
         after = shard_index(p["ExclusiveStartShardId"])
-        rows = [r for r in rows if after is None or r["idx"] > after]
+        if after is None:
+            raise invalid(f"Invalid ExclusiveStartShardId {p['ExclusiveStartShardId']}.")
+        rows = [r for r in rows if r["idx"] > after]
     page = rows[:limit]
     desc = {
         "StreamName": s.name,
@@ -268,9 +273,7 @@ async def list_streams(ctx: RequestContext, p: dict) -> dict:
             {
                 "StreamName": r["name"],
                 "StreamARN": stream_arn(r["region"], r["account"], r["name"]),
-                "StreamStatus": "ACTIVE"
-                if r["status"] in ("CREATING", "UPDATING") and now >= r["status_until"]
-                else r["status"],
+                "StreamStatus": status_at(r["status"], r["status_until"], now),
                 "StreamModeDetails": {"StreamMode": r["mode"]},
                 "StreamCreationTimestamp": _ts(r["created_at"]),
             }
@@ -296,6 +299,7 @@ async def list_shards(ctx: RequestContext, p: dict) -> dict:
                 int(state["after"]),
                 state["filter"],
             )
+            _check_filter_state(filt)
         except (KeyError, TypeError, ValueError):
             raise invalid("Invalid NextToken.") from None
         s = await load(ctx, *scope, fresh=True)
@@ -340,6 +344,22 @@ def _shard_filter(f: dict | None) -> dict | None:
     return out
 
 
+def _check_filter_state(f: object) -> None:
+    """A filter carried in a NextToken is one _shard_filter made; anything else raises ValueError."""
+    if f is None:
+        return
+    if not isinstance(f, dict) or f.get("type") not in FILTER_TYPES:
+        raise ValueError("filter")
+    for key in ("after", "at"):
+        if key in f and (not isinstance(f[key], int) or isinstance(f[key], bool)):
+            raise ValueError("filter")
+    if (f["type"] == "AFTER_SHARD_ID" and "after" not in f) or (f["type"].endswith("TIMESTAMP") and "at" not in f):
+        raise ValueError("filter")
+
+
+FILTER_TYPES = ("AFTER_SHARD_ID", "AT_TRIM_HORIZON", "FROM_TRIM_HORIZON", "AT_LATEST", "AT_TIMESTAMP", "FROM_TIMESTAMP")
+
+
 def _passes(row: dict, f: dict | None, s: Stream, now: int) -> bool:
     if f is None:
         return True
@@ -378,7 +398,7 @@ def _check_record(s: Stream, data: bytes, key: str | None, where: str) -> None:
             f"1 validation error detected: Value null at '{where}partitionKey' failed to satisfy constraint: "
             "Member must not be null",
         )
-    if len(data) > s.max_record_bytes:
+    if len(data) + len((key or "").encode()) > s.max_record_bytes:  # AWS counts the partition key too
         raise ServiceError(
             "ValidationException",
             f"1 validation error detected: Value at '{where}data' failed to satisfy constraint: Member must have "
@@ -501,7 +521,8 @@ async def start_after(
                 f"StartingSequenceNumber {seq_text} used in {op} on shard {shard_id(idx)} in stream {s.name} under "
                 f"account {s.account} is invalid because it did not come from this stream."
             )
-        return parsed[1] - 1 if kind == "AT_SEQUENCE_NUMBER" else parsed[1]
+        # AT the StartingSequenceNumber (counter 0, no record) starts at the first record, like AFTER it.
+        return max(parsed[1] - 1, row["seq_start"]) if kind == "AT_SEQUENCE_NUMBER" else parsed[1]
     if kind == "TRIM_HORIZON":
         return row["seq_start"]
     if kind == "LATEST":
@@ -532,7 +553,7 @@ async def get_records(ctx: RequestContext, p: dict) -> dict:
     result = await ctx.runtime.db.read(read_batch, pos, limit, now)
     if result is None:
         raise ServiceError("ResourceNotFoundException", "The stream or shard of the ShardIterator no longer exists.")
-    out, last = result
+    out, last, _more = result
     if window is not None:
         window[2] += sum(len(r["Data"]) + len(r.get("PartitionKey", "")) for r in out["Records"])
     if "ChildShards" not in out:  # at the end of a closed shard there is no next iterator
@@ -540,19 +561,27 @@ async def get_records(ctx: RequestContext, p: dict) -> dict:
     return out
 
 
-def read_batch(conn, pos: Position, limit: int, now: int) -> tuple[dict, int] | None:  # noqa: ANN001
+def read_batch(  # noqa: ANN201
+    conn,
+    pos: Position,
+    limit: int,
+    now: int,
+    max_bytes: int = MAX_GET_RECORDS_BYTES,  # noqa: ANN001
+) -> tuple[dict, int, bool] | None:
     """Records after a position in one read transaction: (GetRecords' answer without NextShardIterator, the counter
-    of the last record read); ChildShards when the read reached the end of a closed shard. None: the shard is gone."""
+    of the last record read, whether more records wait); ChildShards when the read reached the end of a closed
+    shard. None: the stream or shard is gone."""
     row = store.shard(conn, pos.stream_id, pos.shard)
     stream = store.stream_by_id(conn, pos.stream_id)
     if row is None or stream is None or stream["created_at"] != pos.created_at or stream["status"] == "DELETING":
         return None
     oldest = store.oldest_kept(stream, now)
     rows = store.read_records(conn, pos.stream_id, pos.shard, pos.after, limit, oldest)
-    records, size, last = [], 0, pos.after
+    records, size, last, full = [], 0, pos.after, False
     for rec in rows:
-        size += len(rec["data"]) + len(rec["partition_key"])
-        if records and size > MAX_GET_RECORDS_BYTES:
+        size += len(rec["data"]) + len(rec["partition_key"].encode())
+        if records and size > max_bytes:
+            full = True
             break
         records.append(
             {
@@ -564,6 +593,8 @@ def read_batch(conn, pos: Position, limit: int, now: int) -> tuple[dict, int] | 
         if rec["partition_key"]:  # AUTO distribution stores records without one
             records[-1]["PartitionKey"] = rec["partition_key"]
         last = rec["seq"]
+    if not full and len(rows) < limit:
+        last = max(last, row["next_seq"] - 1)  # what lies beyond was filtered out: expired records
     at_tip = last >= row["next_seq"] - 1
     out: dict[str, Any] = {"Records": records}
     out["MillisBehindLatest"] = 0 if at_tip or not records else max(now - rows[len(records) - 1]["arrived_at"], 0)
@@ -579,7 +610,7 @@ def read_batch(conn, pos: Position, limit: int, now: int) -> tuple[dict, int] | 
             }
             for c in store.children(conn, pos.stream_id, pos.shard)
         ]
-    return out, last
+    return out, last, not at_tip
 
 
 # -- retention, tags, encryption, monitoring, mode, policies ---------------------------------------------------
@@ -600,15 +631,20 @@ async def increase_stream_retention_period(ctx: RequestContext, p: dict) -> dict
     s = await _active(ctx, p)
     hours = p["RetentionPeriodHours"]
     _check_retention(hours)
-    if hours < s.retention_hours:
-        raise invalid(
-            f"Requested retention period ({hours} hours) for stream {s.name} can not be shorter than existing "
-            f"retention period ({s.retention_hours} hours). Use DecreaseRetentionPeriod API."
-        )
-    # Records that had expired under the old period stay expired (AWS: no expired data becomes accessible).
-    floor = max(clock.now_ms() - s.retention_hours * 3_600_000, int(s.attrs.get("ExpiredBefore", 0)))
-    attrs = store.dumps({**s.attrs, "ExpiredBefore": floor})
-    await ctx.runtime.db.write(store.update_stream, s.id, s.cache_key, dict(retention_hours=hours, attributes=attrs))
+    now = clock.now_ms()
+
+    def change(row: dict) -> dict:
+        if hours < row["retention_hours"]:
+            raise invalid(
+                f"Requested retention period ({hours} hours) for stream {s.name} can not be shorter than existing "
+                f"retention period ({row['retention_hours']} hours). Use DecreaseRetentionPeriod API."
+            )
+        # Records that had expired under the old period stay expired (AWS: no expired data becomes accessible).
+        attrs = json.loads(row["attributes"])
+        attrs["ExpiredBefore"] = store.oldest_kept(row, now)
+        return {"retention_hours": hours, "attributes": store.dumps(attrs)}
+
+    await _modify(ctx, s, change)
     return {}
 
 
@@ -616,13 +652,36 @@ async def decrease_stream_retention_period(ctx: RequestContext, p: dict) -> dict
     s = await _active(ctx, p)
     hours = p["RetentionPeriodHours"]
     _check_retention(hours)
-    if hours > s.retention_hours:
-        raise invalid(
-            f"Requested retention period ({hours} hours) for stream {s.name} can not be longer than existing "
-            f"retention period ({s.retention_hours} hours). Use IncreaseRetentionPeriod API."
-        )
-    await ctx.runtime.db.write(store.update_stream, s.id, s.cache_key, dict(retention_hours=hours))
+
+    def change(row: dict) -> dict:
+        if hours > row["retention_hours"]:
+            raise invalid(
+                f"Requested retention period ({hours} hours) for stream {s.name} can not be longer than existing "
+                f"retention period ({row['retention_hours']} hours). Use IncreaseRetentionPeriod API."
+            )
+        return {"retention_hours": hours}
+
+    await _modify(ctx, s, change)
     return {}
+
+
+async def _modify(ctx: RequestContext, s: Stream, change: Callable[[dict], dict]) -> dict:
+    """Apply `change` to the stream's current row in the writer (no lost updates between concurrent requests)."""
+    return await ctx.runtime.db.write(store.modify_stream, s.id, s.cache_key, change)
+
+
+async def _set_attribute(ctx: RequestContext, s: Stream, name: str, value: Any) -> None:
+    """Set (or with None remove) one setting kept in the stream's `attributes`."""
+
+    def change(row: dict) -> dict:
+        attrs = json.loads(row["attributes"])
+        if value is None:
+            attrs.pop(name, None)
+        else:
+            attrs[name] = value
+        return {"attributes": store.dumps(attrs)}
+
+    await _modify(ctx, s, change)
 
 
 def check_tags(tags: dict[str, str]) -> None:
@@ -636,16 +695,20 @@ def check_tags(tags: dict[str, str]) -> None:
 
 
 async def _set_tags(ctx: RequestContext, s: Stream, add: dict[str, str], remove: list[str]) -> None:
-    tags = {k: v for k, v in s.tags.items() if k not in remove}
-    tags.update(add)
     check_tags(add)
-    if len(tags) > MAX_TAGS:
-        raise ServiceError(
-            "LimitExceededException",
-            f"Failed to add tags to stream {s.name} under account {s.account} because a given stream cannot have "
-            f"more than {MAX_TAGS} tags.",
-        )
-    await ctx.runtime.db.write(store.update_stream, s.id, s.cache_key, dict(tags=store.dumps(tags)))
+
+    def change(row: dict) -> dict:
+        tags = {k: v for k, v in json.loads(row["tags"]).items() if k not in remove}
+        tags.update(add)
+        if len(tags) > MAX_TAGS:
+            raise ServiceError(
+                "LimitExceededException",
+                f"Failed to add tags to stream {s.name} under account {s.account} because a given stream cannot "
+                f"have more than {MAX_TAGS} tags.",
+            )
+        return {"tags": store.dumps(tags)}
+
+    await _modify(ctx, s, change)
 
 
 async def add_tags_to_stream(ctx: RequestContext, p: dict) -> dict:
@@ -696,7 +759,7 @@ async def list_tags_for_resource(ctx: RequestContext, p: dict) -> dict:
 
 def _updating(ctx: RequestContext) -> dict:
     """The columns that put a stream into UPDATING for the configured delay."""
-    return {"status": "UPDATING", "status_until": clock.now_ms() + ctx.runtime.settings.kinesis_status_delay_ms}
+    return {"status": "UPDATING", "status_until": _until(ctx)}
 
 
 async def start_stream_encryption(ctx: RequestContext, p: dict) -> dict:
@@ -726,15 +789,19 @@ async def _set_metrics(ctx: RequestContext, p: dict, enable: bool) -> dict:
         if m not in (*METRICS, "ALL"):
             raise invalid(f"Invalid ShardLevelMetrics value {m}.")
     wanted = set(METRICS) if "ALL" in asked else set(asked)
-    current = set(s.metrics)
-    desired = current | wanted if enable else current - wanted
-    ordered = [m for m in METRICS if m in desired]
-    await ctx.runtime.db.write(store.update_stream, s.id, s.cache_key, dict(metrics=store.dumps(ordered)))
+    before: list[str] = []
+
+    def change(row: dict) -> dict:
+        before[:] = json.loads(row["metrics"])
+        desired = set(before) | wanted if enable else set(before) - wanted
+        return {"metrics": store.dumps([m for m in METRICS if m in desired])}
+
+    after = json.loads((await _modify(ctx, s, change))["metrics"])
     return {
         "StreamName": s.name,
         "StreamARN": s.arn,
-        "CurrentShardLevelMetrics": [m for m in METRICS if m in current],
-        "DesiredShardLevelMetrics": ordered,
+        "CurrentShardLevelMetrics": [m for m in METRICS if m in before],
+        "DesiredShardLevelMetrics": after,
     }
 
 
@@ -756,9 +823,8 @@ async def update_stream_mode(ctx: RequestContext, p: dict) -> dict:
 
 
 async def update_max_record_size(ctx: RequestContext, p: dict) -> dict:
-    s = await _active(ctx, {"StreamARN": p.get("StreamARN")} if p.get("StreamARN") else p)
-    attrs = {**s.attrs, "MaxRecordSizeInKiB": p["MaxRecordSizeInKiB"]}
-    await ctx.runtime.db.write(store.update_stream, s.id, s.cache_key, dict(attributes=store.dumps(attrs)))
+    s = await _active(ctx, p)
+    await _set_attribute(ctx, s, "MaxRecordSizeInKiB", p["MaxRecordSizeInKiB"])
     return {}
 
 
@@ -767,17 +833,15 @@ async def update_stream_warm_throughput(ctx: RequestContext, p: dict) -> dict:
     if s.mode != "ON_DEMAND":
         raise ServiceError("ValidationException", "Warm throughput applies to on-demand streams only.")
     target = p["WarmThroughputMiBps"]
-    attrs = {**s.attrs, "WarmThroughputMiBps": target}
-    await ctx.runtime.db.write(store.update_stream, s.id, s.cache_key, dict(attributes=store.dumps(attrs)))
+    await _set_attribute(ctx, s, "WarmThroughputMiBps", target)
     return {"StreamARN": s.arn, "StreamName": s.name, "WarmThroughput": {"TargetMiBps": target, "CurrentMiBps": target}}
 
 
 async def update_stream_record_distribution_strategy(ctx: RequestContext, p: dict) -> dict:
-    s = await _active(ctx, {"StreamARN": p.get("StreamARN")} if p.get("StreamARN") else p)
+    s = await _active(ctx, p)
     if s.mode != "ON_DEMAND":
         raise invalid("The record distribution strategy applies to on-demand streams only.")
-    attrs = {**s.attrs, "RecordDistributionStrategy": p["RecordDistributionStrategy"]}
-    await ctx.runtime.db.write(store.update_stream, s.id, s.cache_key, dict(attributes=store.dumps(attrs)))
+    await _set_attribute(ctx, s, "RecordDistributionStrategy", p["RecordDistributionStrategy"])
     return {}
 
 
@@ -809,8 +873,7 @@ async def put_resource_policy(ctx: RequestContext, p: dict) -> dict:
         raise invalid("Policy is not valid JSON.") from None
     if not isinstance(policy, dict):
         raise invalid("Policy must be a JSON object.")
-    attrs = {**s.attrs, "Policy": p["Policy"]}
-    await ctx.runtime.db.write(store.update_stream, s.id, s.cache_key, dict(attributes=store.dumps(attrs)))
+    await _set_attribute(ctx, s, "Policy", p["Policy"])
     return {}
 
 
@@ -823,8 +886,7 @@ async def delete_resource_policy(ctx: RequestContext, p: dict) -> dict:
     s = await _resource(ctx, p)
     if "Policy" not in s.attrs:
         raise ServiceError("ResourceNotFoundException", f"No resource policy found for resource ARN {s.arn}.")
-    attrs = {k: v for k, v in s.attrs.items() if k != "Policy"}
-    await ctx.runtime.db.write(store.update_stream, s.id, s.cache_key, dict(attributes=store.dumps(attrs)))
+    await _set_attribute(ctx, s, "Policy", None)
     return {}
 
 

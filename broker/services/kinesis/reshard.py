@@ -66,6 +66,7 @@ def _find(pieces: list[Piece], idx: int | None, name: str, what: str) -> Piece:
 
 
 def split(tx: Tx, stream_id: int, idx: int | None, name: str, key: int, now: int, until: int, limit: int) -> None:
+    store.lock_stream(tx, stream_id)
     pieces = _open(tx, stream_id)
     parent = _find(pieces, idx, name, "shard")
     if not parent.start < key <= parent.end:
@@ -81,6 +82,7 @@ def split(tx: Tx, stream_id: int, idx: int | None, name: str, key: int, now: int
 
 
 def merge(tx: Tx, stream_id: int, a: int | None, a_name: str, b: int | None, b_name: str, now: int, until: int) -> None:
+    store.lock_stream(tx, stream_id)
     pieces = _open(tx, stream_id)
     first, second = _find(pieces, a, a_name, "shard"), _find(pieces, b, b_name, "shard")
     if first.end + 1 == second.start:
@@ -98,6 +100,7 @@ def merge(tx: Tx, stream_id: int, a: int | None, a_name: str, b: int | None, b_n
 
 def uniform(tx: Tx, stream_id: int, target: int, now: int, until: int, limit: int) -> int:
     """UpdateShardCount: returns the open shard count before."""
+    store.lock_stream(tx, stream_id)
     pieces = _open(tx, stream_id)
     current = len(pieces)
     if target > 2 * current:

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, delete, func, insert, select, update
+from sqlalchemy import Connection, and_, bindparam, case, delete, func, insert, select, update
 
 from broker import clock
-from broker.services.kinesis.streams import WAKE_PREFIX, cache_key, even_ranges, hash_text
+from broker.errors import ServiceError
+from broker.services.kinesis.streams import cache_key, even_ranges, hash_text, shard_wake_key
 from broker.storage.db import Tx
-from broker.storage.helpers import upsert
+from broker.storage.helpers import insert_ignore, upsert
 from broker.storage.prepared import Prepared
 from broker.storage.tables import broker_state as bs
 from broker.storage.tables import kinesis_consumers as co
@@ -39,14 +41,14 @@ def get_stream(
 
 def create_stream(tx: Tx, values: dict[str, Any], shard_count: int, now: int) -> bool:
     """Insert a stream with `shard_count` evenly split shards; False when the name is taken."""
-    exists = tx.conn.execute(
+    # ON CONFLICT DO NOTHING: two nodes creating the same name at once get one stream and ResourceInUse.
+    if not insert_ignore(tx.conn, st, {**values, "next_shard": shard_count}):
+        return False
+    stream_id = tx.conn.execute(
         select(st.c.id).where(
             and_(st.c.account == values["account"], st.c.region == values["region"], st.c.name == values["name"])
         )
-    ).first()
-    if exists is not None:
-        return False
-    stream_id = tx.conn.execute(insert(st).values(**values, next_shard=shard_count).returning(st.c.id)).scalar_one()
+    ).scalar_one()
     tx.conn.execute(
         insert(sh),
         [
@@ -74,10 +76,31 @@ def update_stream(tx: Tx, stream_id: int, key: str, values: dict[str, Any]) -> N
     tx.wake(key)
 
 
+def modify_stream(tx: Tx, stream_id: int, key: str, change: Callable[[dict], dict[str, Any]]) -> Any:
+    """Read a stream's row and write what `change` makes of it, in one transaction (row locked on PostgreSQL), so
+    concurrent changes of tags, metrics or settings do not overwrite each other. `change` may raise ServiceError."""
+    stmt = select(st).where(st.c.id == stream_id)
+    row = tx.conn.execute(stmt.with_for_update() if tx.is_pg else stmt).first()
+    if row is None:
+        raise ServiceError("ResourceNotFoundException", "The stream no longer exists.")
+    values = change(dict(row._mapping))
+    if values:
+        update_stream(tx, stream_id, key, values)
+    return values
+
+
+def lock_stream(tx: Tx, stream_id: int) -> None:
+    """Serialize changes of one stream's shards and consumers across PostgreSQL nodes (SQLite has one writer)."""
+    if tx.is_pg:
+        tx.conn.execute(select(st.c.id).where(st.c.id == stream_id).with_for_update())
+
+
 def delete_stream(tx: Tx, stream_id: int, key: str) -> None:
     """The name is free at once; the records go in chunks (sweep), so a big stream does not hold the writer."""
     tx.conn.execute(update(st).where(st.c.id == stream_id).values(status="DELETING", name=f"~{stream_id}"))
     tx.wake(key)
+    for idx in tx.conn.execute(select(sh.c.idx).where(sh.c.stream_id == stream_id)).scalars():
+        tx.wake(shard_wake_key(stream_id, idx))  # subscriptions end
 
 
 def list_streams(conn: Connection, account: str, region: str, after: str, limit: int) -> list[dict]:
@@ -97,6 +120,7 @@ def consumer_count(conn: Connection, stream_id: int) -> int:
 # -- enhanced fan-out consumers ----------------------------------------------------------------------------------
 def add_consumer(tx: Tx, values: dict[str, Any], limit: int) -> str | None:
     """Register a consumer; None when it exists, "limit" when the stream has `limit` consumers already."""
+    lock_stream(tx, values["stream_id"])  # the count and the insert as one step across nodes
     taken = tx.conn.execute(
         select(co.c.name).where(and_(co.c.stream_id == values["stream_id"], co.c.name == values["name"]))
     ).first()
@@ -208,6 +232,8 @@ def apply_reshard(
             ],
         )
     old = sorted(closing - created)
+    for idx in old:
+        tx.wake(shard_wake_key(stream_id, idx))  # its subscriptions read to its end and name the children
     if old:
         tx.conn.execute(update(sh).where(and_(sh.c.stream_id == stream_id, sh.c.idx.in_(old))).values(closed_at=now))
     row = tx.conn.execute(select(st.c.account, st.c.region, st.c.name).where(st.c.id == stream_id)).one()
@@ -230,8 +256,12 @@ def children(conn: Connection, stream_id: int, idx: int) -> list[dict]:
 _advance = Prepared(
     update(sh)
     .where(and_(sh.c.stream_id == bindparam("s"), sh.c.idx == bindparam("i"), sh.c.closed_at.is_(None)))
-    .values(next_seq=sh.c.next_seq + bindparam("n"))
-    .returning(sh.c.next_seq)
+    .values(
+        next_seq=sh.c.next_seq + bindparam("n"),
+        # Arrival times never go back within a shard, whatever the clocks of the nodes writing to it.
+        last_arrival=case((sh.c.last_arrival > bindparam("now"), sh.c.last_arrival), else_=bindparam("now")),
+    )
+    .returning(sh.c.next_seq, sh.c.last_arrival)
 )
 _insert_record = Prepared(insert(r), column_keys=["stream_id", "shard", "seq", "partition_key", "data", "arrived_at"])
 
@@ -247,7 +277,7 @@ def put_records(
 
     Counters are taken from the shard rows inside this transaction, so concurrent writers (processes, nodes)
     append to a shard in one order with no gaps. Raises ShardClosed when a reshard closed a shard meanwhile.
-    The arrival time is read here, under the write lock, so it grows with the sequence numbers of a shard."""
+    Arrival times grow with the sequence numbers of a shard (the shard row keeps the last one)."""
     now = clock.now_ms()
     admitted = _admit(tx, stream_id, items) if limited else None
     accepted = items if admitted is None else [it for it, ok in zip(items, admitted, strict=True) if ok]
@@ -255,13 +285,14 @@ def put_records(
     for idx, _, _ in accepted:
         counts[idx] = counts.get(idx, 0) + 1
     first: dict[int, int] = {}
+    arrival: dict[int, int] = {}
     for idx in sorted(counts):  # one order of row locks for every writer (PostgreSQL)
-        cur = _advance.execute(tx.conn, {"s": stream_id, "i": idx, "n": counts[idx]})
+        cur = _advance.execute(tx.conn, {"s": stream_id, "i": idx, "n": counts[idx], "now": now})
         found = cur.fetchone()
         cur.close()
         if found is None:
             raise ShardClosed(idx)
-        first[idx] = found[0] - counts[idx]
+        first[idx], arrival[idx] = found[0] - counts[idx], found[1]
     placed: list[tuple[int, int]] = []
     rows = []
     for idx, key, data in accepted:
@@ -269,11 +300,19 @@ def put_records(
         first[idx] = seq + 1
         placed.append((idx, seq))
         rows.append(
-            {"stream_id": stream_id, "shard": idx, "seq": seq, "partition_key": key, "data": data, "arrived_at": now}
+            {
+                "stream_id": stream_id,
+                "shard": idx,
+                "seq": seq,
+                "partition_key": key,
+                "data": data,
+                "arrived_at": arrival[idx],
+            }
         )
     if rows:
         _insert_record.executemany(tx.conn, rows)
-        tx.wake(f"{WAKE_PREFIX}{stream_id}")
+        for idx in counts:
+            tx.wake(shard_wake_key(stream_id, idx))
     if admitted is None:
         return list(placed)
     it = iter(placed)
@@ -342,14 +381,22 @@ def sweep(tx: Tx, now: int) -> int:
             continue
         cutoff = oldest_kept(row._mapping, now)
         for idx in tx.conn.execute(select(sh.c.idx).where(sh.c.stream_id == row.id)).scalars().all():
-            # By arrival through its index; max(seq) would make SQLite walk the whole shard backwards.
-            done += tx.conn.execute(
-                delete(r).where(and_(r.c.stream_id == row.id, r.c.shard == idx, r.c.arrived_at < cutoff))
-            ).rowcount
+            done += _expire(tx, row.id, idx, cutoff)
         done += tx.conn.execute(
             delete(sh).where(and_(sh.c.stream_id == row.id, sh.c.closed_at.is_not(None), sh.c.closed_at < cutoff))
         ).rowcount
     return done
+
+
+def _expire(tx: Tx, stream_id: int, idx: int, cutoff: int) -> int:
+    """Delete at most SWEEP_CHUNK of a shard's records that arrived before `cutoff`, oldest first, through the
+    arrival index (the rest go in later runs, so a big expiry does not hold the writer)."""
+    old = and_(r.c.stream_id == stream_id, r.c.shard == idx, r.c.arrived_at < cutoff)
+    upto = tx.conn.execute(
+        select(r.c.seq).where(old).order_by(r.c.arrived_at, r.c.seq).offset(SWEEP_CHUNK - 1).limit(1)
+    ).scalar()
+    bound = and_(old, r.c.seq <= upto) if upto is not None else old
+    return tx.conn.execute(delete(r).where(bound)).rowcount
 
 
 def oldest_kept(stream: Any, now: int) -> int:
@@ -360,7 +407,13 @@ def oldest_kept(stream: Any, now: int) -> int:
 
 
 def _drop_deleted(tx: Tx, stream_id: int) -> int:
-    seqs = select(r.c.shard, r.c.seq).where(r.c.stream_id == stream_id).limit(SWEEP_CHUNK).subquery()
+    seqs = (
+        select(r.c.shard, r.c.seq)
+        .where(r.c.stream_id == stream_id)
+        .order_by(r.c.shard, r.c.seq)
+        .limit(SWEEP_CHUNK)
+        .subquery()
+    )
     gone = 0
     for idx, upto in tx.conn.execute(select(seqs.c.shard, func.max(seqs.c.seq)).group_by(seqs.c.shard)).all():
         gone += tx.conn.execute(

@@ -13,11 +13,12 @@ from broker.errors import ServiceError
 
 HASH_SPACE = 1 << 128
 CACHE_PREFIX = "kinesis:cache:"
-WAKE_PREFIX = "kinesis:records:"  # + stream row id: records were added (SubscribeToShard waits on it)
+WAKE_PREFIX = "kinesis:shard:"  # + stream row id:shard idx — records added, shard closed or stream deleted
 ARN = re.compile(r"^arn:aws[a-z-]*:kinesis:([a-z0-9-]+):(\d{12}):stream/([a-zA-Z0-9_.-]{1,128})$")
 SEQ_PREFIX = "49"
 SEQ_DIGITS = 56  # as long as AWS's
 _IDX_DIGITS = 10
+MAX_COUNTER = 1 << 62  # counters and ids are 64-bit integers in the database
 
 
 def invalid(message: str) -> ServiceError:
@@ -44,6 +45,10 @@ def parse_arn(arn: str) -> tuple[str, str, str]:
     return m.group(1), m.group(2), m.group(3)
 
 
+def shard_wake_key(stream_id: int, idx: int) -> str:
+    return f"{WAKE_PREFIX}{stream_id}:{idx}"
+
+
 def shard_id(idx: int) -> str:
     return f"shardId-{idx:012d}"
 
@@ -63,7 +68,8 @@ def parse_sequence(text: str) -> tuple[int, int] | None:
     """(shard index, counter) of a sequence number this broker issued, else None."""
     if len(text) != SEQ_DIGITS or not text.startswith(SEQ_PREFIX) or not text.isdigit():
         return None
-    return int(text[2 : 2 + _IDX_DIGITS]), int(text[2 + _IDX_DIGITS :])
+    idx, counter = int(text[2 : 2 + _IDX_DIGITS]), int(text[2 + _IDX_DIGITS :])
+    return (idx, counter) if counter < MAX_COUNTER and idx < MAX_COUNTER else None
 
 
 def hash_text(value: int) -> str:
@@ -136,14 +142,11 @@ class Stream:
         return cache_key(self.account, self.region, self.name)
 
     def status_at(self, now: int) -> str:
-        """CREATING and UPDATING last until status_until (a setting; AWS takes seconds to minutes)."""
-        if self.status in ("CREATING", "UPDATING") and now >= self.status_until:
-            return "ACTIVE"
-        return self.status
+        return status_at(self.status, self.status_until, now)
 
     @property
     def auto_distribution(self) -> bool:
-        return self.attrs.get("RecordDistributionStrategy") == "AUTO"
+        return self.mode == "ON_DEMAND" and self.attrs.get("RecordDistributionStrategy") == "AUTO"
 
     @property
     def max_record_bytes(self) -> int:
@@ -156,6 +159,11 @@ class Stream:
         if not start <= hash_key <= end:  # pragma: no cover - open shards always cover the whole key space
             raise ServiceError("InternalFailure", "No open shard for the hash key.", status=500, sender_fault=False)
         return idx
+
+
+def status_at(status: str, until: int, now: int) -> str:
+    """CREATING and UPDATING (streams, consumers) last until `until` (a setting; AWS takes seconds to minutes)."""
+    return "ACTIVE" if status in ("CREATING", "UPDATING") and now >= until else status
 
 
 def cache_key(account: str, region: str, name: str) -> str:

@@ -20,8 +20,8 @@ from broker.protocol import json as json_protocol
 from broker.protocol.streaming import StreamingResult
 from broker.services.kinesis import consumers, store
 from broker.services.kinesis.iterators import Position
-from broker.services.kinesis.operations import read_batch, readable, shard_row, start_after
-from broker.services.kinesis.streams import WAKE_PREFIX, sequence_number
+from broker.services.kinesis.operations import MAX_EVENT_BYTES, read_batch, readable, shard_row, start_after
+from broker.services.kinesis.streams import sequence_number, shard_wake_key
 
 LIFETIME_MS = 300_000  # AWS ends a subscription after 5 minutes
 QUIET_EVENT_S = 5.0  # an event (with no records) at least this often, so the client sees the subscription alive
@@ -49,28 +49,30 @@ async def subscribe_to_shard(ctx: RequestContext, p: dict) -> StreamingResult:
             "ResourceInUseException",
             f"Another active subscription exists for consumer {p['ConsumerARN']} and shard {p['ShardId']}.",
         )
+    for old in [k for k, at in _recent.items() if time.monotonic() - at >= RESUBSCRIBE_GAP_S]:
+        del _recent[old]
     _recent[key] = time.monotonic()
     position = Position(s.id, s.created_at, row["idx"], after, now)
     events = _events(ctx, position, consumer["name"], now + LIFETIME_MS)
-    return StreamingResult(eventstream.CONTENT_TYPE.decode(), events)
+    failure = eventstream.exception("InternalFailureException", b'{"message":"Internal failure. Please resubscribe."}')
+    return StreamingResult(eventstream.CONTENT_TYPE.decode(), events, failure)
 
 
 async def _events(ctx: RequestContext, pos: Position, consumer: str, deadline: int) -> AsyncIterator[bytes]:
     db, notifier = ctx.runtime.db, ctx.runtime.notifier
-    keys = (f"{WAKE_PREFIX}{pos.stream_id}", f"kinesis:consumer:{pos.stream_id}:{consumer}")
+    keys = (shard_wake_key(pos.stream_id, pos.shard), f"kinesis:consumer:{pos.stream_id}:{consumer}")
     yield eventstream.initial_response()
     after, sent_at, first = pos.after, 0.0, True
     while True:
         with Watch(notifier, keys) as watch:  # watch first, then read: a put committed in between still wakes us
             now = clock.now_ms()
-            batch = await db.read(
-                read_batch, Position(pos.stream_id, pos.created_at, pos.shard, after, now), BATCH, now
-            )
+            at = Position(pos.stream_id, pos.created_at, pos.shard, after, now)
+            batch = await db.read(read_batch, at, BATCH, now, MAX_EVENT_BYTES)
             if batch is None or await db.read(store.consumer, pos.stream_id, consumer) is None:
                 message = b'{"message":"The stream, shard or consumer no longer exists."}'
                 yield eventstream.exception("ResourceNotFoundException", message)
                 return
-            out, after = batch
+            out, after, more = batch
             ended = "ChildShards" in out
             if out["Records"] or ended or first or time.monotonic() - sent_at >= QUIET_EVENT_S:
                 event = {
@@ -84,8 +86,8 @@ async def _events(ctx: RequestContext, pos: Position, consumer: str, deadline: i
                 sent_at, first = time.monotonic(), False
             if ended or clock.now_ms() >= deadline:
                 return  # a closed shard read to its end, or the subscription's 5 minutes are over
-            if len(out["Records"]) >= BATCH:
-                continue  # more is waiting: no need to sleep
+            if more:
+                continue  # the batch was full and more is waiting: no need to sleep
             await watch.wait(min(QUIET_EVENT_S, max((deadline - clock.now_ms()) / 1000, 0.001)))
 
 

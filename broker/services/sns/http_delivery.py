@@ -76,7 +76,9 @@ def _within_throttle(tx: Tx, rows: list[dict], now: int) -> list[dict]:
     wall = clock.wall_ms()
     second = wall // 1000
     used = {arn: count if at == second else 0 for arn, at, count in tx.conn.execute(counters)}
-    kept, held = [], []
+    kept: list[dict] = []
+    held: dict[int, list[int]] = {}  # due time -> ids
+    waiting: dict[str, int] = {}
     for r in rows:
         arn = r["subscription_arn"]
         if arn not in rates or arn not in used:
@@ -85,11 +87,14 @@ def _within_throttle(tx: Tx, rows: list[dict], now: int) -> list[dict]:
             used[arn] += 1
             kept.append(r)
         else:
-            held.append(r["id"])
+            # Each held delivery gets its own later second, so a backlog is rescheduled once, not every second
+            # (and does not stand in front of other subscriptions' deliveries).
+            k = waiting[arn] = waiting.get(arn, -1) + 1
+            held.setdefault(now + 1000 - wall % 1000 + (k // rates[arn]) * 1000, []).append(r["id"])
     for arn, count in used.items():
         tx.conn.execute(update(s).where(s.c.arn == arn).values(throttle_second=second, throttle_count=count))
-    if held:
-        tx.conn.execute(update(dl).where(dl.c.id.in_(held)).values(due_at=now + 1000 - wall % 1000))
+    for due, ids in held.items():
+        tx.conn.execute(update(dl).where(dl.c.id.in_(ids)).values(due_at=due))
     return kept
 
 

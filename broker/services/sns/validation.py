@@ -195,14 +195,14 @@ def _check_throttle(throttle: object) -> None:
         raise invalid_parameter("DeliveryPolicy: maxReceivesPerSecond must be a positive integer")
 
 
-CONTENT_TYPE = re.compile(r"^[A-Za-z0-9!#$&^_.+-]+/[A-Za-z0-9!#$&^_.+-]+(\s*;.*)?$")
+CONTENT_TYPE = re.compile(r"[A-Za-z0-9!#$&^_.+-]+/[A-Za-z0-9!#$&^_.+-]+( *;[ -~]*)?")  # no control characters
 
 
 def _check_request(request: object) -> None:
     if request is None:
         return
     kind = request.get("headerContentType") if isinstance(request, dict) else None
-    if not isinstance(kind, str) or not CONTENT_TYPE.match(kind) or len(kind) > 256:
+    if not isinstance(kind, str) or not CONTENT_TYPE.fullmatch(kind) or len(kind) > 256:
         raise invalid_parameter("DeliveryPolicy: headerContentType must be a MIME type")
 
 
