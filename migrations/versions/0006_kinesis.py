@@ -47,6 +47,7 @@ def upgrade() -> None:
         sa.Column("next_seq", sa.BigInteger, nullable=False),
         sa.Column("created_at", sa.BigInteger, nullable=False),
         sa.Column("closed_at", sa.BigInteger),
+        sa.Column("last_arrival", sa.BigInteger, nullable=False, server_default="0"),
         sa.Column("window", sa.BigInteger, nullable=False, server_default="0"),
         sa.Column("window_records", sa.Integer, nullable=False, server_default="0"),
         sa.Column("window_bytes", sa.BigInteger, nullable=False, server_default="0"),
