@@ -195,3 +195,17 @@ def test_resume_after_a_restart_from_the_continuation_number(server_factory, bac
     rest, _, _ = _collect(resumed, 5 - len(data))
     resumed.close()
     assert data + rest == [f"r{i}".encode() for i in range(5)]
+
+
+def test_consumers_are_tagged_by_arn(broker):
+    k = client(broker)
+    create_stream(k, "tagged", shards=1)
+    arn = k.describe_stream_summary(StreamName="tagged")["StreamDescriptionSummary"]["StreamARN"]
+    consumer = k.register_stream_consumer(StreamARN=arn, ConsumerName="c", Tags={"team": "a"})["Consumer"]
+    k.tag_resource(ResourceARN=consumer["ConsumerARN"], Tags={"env": "dev"})
+    k.untag_resource(ResourceARN=consumer["ConsumerARN"], TagKeys=["team"])
+    tags = k.list_tags_for_resource(ResourceARN=consumer["ConsumerARN"])["Tags"]
+    assert tags == [{"Key": "env", "Value": "dev"}]
+    assert k.list_tags_for_resource(ResourceARN=arn)["Tags"] == []  # the stream's own tags are separate
+    gone = f"{arn}/consumer/nobody:1"
+    assert error_400(k.tag_resource, ResourceARN=gone, Tags={"a": "b"})["Code"] == "ResourceNotFoundException"

@@ -694,7 +694,7 @@ def check_tags(tags: dict[str, str]) -> None:
         raise ServiceError("LimitExceededException", f"A stream cannot have more than {MAX_TAGS} tags.")
 
 
-async def _set_tags(ctx: RequestContext, s: Stream, add: dict[str, str], remove: list[str]) -> None:
+async def set_tags(ctx: RequestContext, s: Stream, add: dict[str, str], remove: list[str]) -> None:
     check_tags(add)
 
     def change(row: dict) -> dict:
@@ -713,13 +713,13 @@ async def _set_tags(ctx: RequestContext, s: Stream, add: dict[str, str], remove:
 
 async def add_tags_to_stream(ctx: RequestContext, p: dict) -> dict:
     s = await resolve(ctx, p, fresh=True)
-    await _set_tags(ctx, s, p["Tags"], [])
+    await set_tags(ctx, s, p["Tags"], [])
     return {}
 
 
 async def remove_tags_from_stream(ctx: RequestContext, p: dict) -> dict:
     s = await resolve(ctx, p, fresh=True)
-    await _set_tags(ctx, s, {}, p["TagKeys"])
+    await set_tags(ctx, s, {}, p["TagKeys"])
     return {}
 
 
@@ -731,30 +731,6 @@ async def list_tags_for_stream(ctx: RequestContext, p: dict) -> dict:
         "Tags": [{"Key": k, "Value": s.tags[k]} for k in keys[:limit]],
         "HasMoreTags": len(keys) > limit,
     }
-
-
-async def _resource(ctx: RequestContext, p: dict) -> Stream:
-    arn = p["ResourceARN"]
-    if ":stream/" not in arn or "/consumer/" in arn:
-        raise invalid(f"Invalid ResourceARN {arn}: only stream ARNs are supported.")
-    return await resolve(ctx, {"StreamARN": arn}, fresh=True)
-
-
-async def tag_resource(ctx: RequestContext, p: dict) -> dict:
-    s = await _resource(ctx, p)
-    await _set_tags(ctx, s, p["Tags"], [])
-    return {}
-
-
-async def untag_resource(ctx: RequestContext, p: dict) -> dict:
-    s = await _resource(ctx, p)
-    await _set_tags(ctx, s, {}, p["TagKeys"])
-    return {}
-
-
-async def list_tags_for_resource(ctx: RequestContext, p: dict) -> dict:
-    s = await _resource(ctx, p)
-    return {"Tags": [{"Key": k, "Value": v} for k, v in sorted(s.tags.items())]}
 
 
 def _updating(ctx: RequestContext) -> dict:
@@ -865,8 +841,15 @@ def _commitment(state: dict) -> dict:
     return out
 
 
+async def _policy_target(ctx: RequestContext, p: dict) -> Stream:
+    arn = p["ResourceARN"]
+    if ":stream/" not in arn or "/consumer/" in arn:
+        raise invalid(f"Invalid ResourceARN {arn}: resource policies are kept for stream ARNs.")
+    return await resolve(ctx, {"StreamARN": arn}, fresh=True)
+
+
 async def put_resource_policy(ctx: RequestContext, p: dict) -> dict:
-    s = await _resource(ctx, p)
+    s = await _policy_target(ctx, p)
     try:
         policy = json.loads(p["Policy"])
     except ValueError:
@@ -878,12 +861,12 @@ async def put_resource_policy(ctx: RequestContext, p: dict) -> dict:
 
 
 async def get_resource_policy(ctx: RequestContext, p: dict) -> dict:
-    s = await _resource(ctx, p)
+    s = await _policy_target(ctx, p)
     return {"Policy": s.attrs.get("Policy", "{}")}
 
 
 async def delete_resource_policy(ctx: RequestContext, p: dict) -> dict:
-    s = await _resource(ctx, p)
+    s = await _policy_target(ctx, p)
     if "Policy" not in s.attrs:
         raise ServiceError("ResourceNotFoundException", f"No resource policy found for resource ARN {s.arn}.")
     await _set_attribute(ctx, s, "Policy", None)
@@ -956,9 +939,6 @@ HANDLERS = {
     "AddTagsToStream": add_tags_to_stream,
     "RemoveTagsFromStream": remove_tags_from_stream,
     "ListTagsForStream": list_tags_for_stream,
-    "TagResource": tag_resource,
-    "UntagResource": untag_resource,
-    "ListTagsForResource": list_tags_for_resource,
     "StartStreamEncryption": start_stream_encryption,
     "StopStreamEncryption": stop_stream_encryption,
     "EnableEnhancedMonitoring": enable_enhanced_monitoring,

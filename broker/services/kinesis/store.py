@@ -144,6 +144,16 @@ def consumers(conn: Connection, stream_id: int, after: str, limit: int) -> list[
     return [dict(x) for x in rows]
 
 
+def modify_consumer_tags(tx: Tx, stream_id: int, name: str, change: Callable[[dict], dict]) -> None:
+    """Read-modify-write of a consumer's tags in one transaction (row locked on PostgreSQL)."""
+    where = and_(co.c.stream_id == stream_id, co.c.name == name)
+    stmt = select(co.c.tags).where(where)
+    tags = tx.conn.execute(stmt.with_for_update() if tx.is_pg else stmt).scalar()
+    if tags is None:
+        raise ServiceError("ResourceNotFoundException", f"Consumer {name} not found.")
+    tx.conn.execute(update(co).where(where).values(tags=dumps(change(json.loads(tags)))))
+
+
 def remove_consumer(tx: Tx, stream_id: int, name: str) -> None:
     tx.conn.execute(delete(co).where(and_(co.c.stream_id == stream_id, co.c.name == name)))
     tx.wake(f"kinesis:consumer:{stream_id}:{name}")  # its subscriptions end
