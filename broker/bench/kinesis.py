@@ -6,9 +6,7 @@ from __future__ import annotations
 import argparse
 import base64
 import http.client
-import os
 import statistics
-import tempfile
 import threading
 import time
 
@@ -16,7 +14,7 @@ import botocore.session
 import orjson
 from botocore.config import Config
 
-from broker.bench.sqs import _free_port, _stop, start_broker
+from broker.bench.sqs import running_broker
 from broker.bench.wrk import report, require_wrk, run_wrk
 
 STREAM = "bench"
@@ -158,27 +156,21 @@ def main(args: argparse.Namespace) -> int:
     require_wrk()
     d, c = args.duration, args.connections
     results: dict = {"workers": args.workers, "duration_s": d, "shards": SHARDS}
-    env = {**os.environ, "BROKER_LOG_LEVEL": "warning"}
-    with tempfile.TemporaryDirectory() as tmp:
-        port = _free_port()
-        broker = start_broker(args, tmp, port, env)
-        try:
-            base = f"http://127.0.0.1:{port}/"
-            kinesis = _client(port)
-            kinesis.create_stream(StreamName=STREAM, ShardCount=SHARDS)
-            kinesis.get_waiter("stream_exists").wait(StreamName=STREAM, WaiterConfig={"Delay": 1})
-            results["put_records_500x1k"] = r = run_wrk(base, PUT_RECORDS_LUA, d, min(c, 8))
-            print(f"PutRecords (500 x 1 KB): {r['items_per_s']:.0f} records/s, p50 {r['p50_us'] / 1000:.1f} ms")
-            results["put_record_1k"] = r = run_wrk(base, PUT_RECORD_LUA, d, c)
-            print(f"PutRecord (1 KB): {r['items_per_s']:.0f} records/s, p50 {r['p50_us'] / 1000:.2f} ms")
-            acked = results["put_records_500x1k"]["items"] + results["put_record_1k"]["items"]
-            results["get_records_read_back"] = rb = _read_back(port, kinesis)
-            rb["acknowledged"] = acked
-            print(f"GetRecords read-back: {rb['records_per_s']:.0f} records/s ({rb['records']} of {acked} acked)")
-            if rb["records"] < acked:
-                raise SystemExit(f"{acked - rb['records']} acknowledged records are missing")
-            results["subscribe_to_shard"] = sub = _subscribe_latency(port, kinesis, 200)
-            print(f"SubscribeToShard put-to-delivery: p50 {sub['p50_ms']:.2f} ms, p99 {sub['p99_ms']:.2f} ms")
-        finally:
-            _stop(broker)
+    with running_broker(args) as port:
+        base = f"http://127.0.0.1:{port}/"
+        kinesis = _client(port)
+        kinesis.create_stream(StreamName=STREAM, ShardCount=SHARDS)
+        kinesis.get_waiter("stream_exists").wait(StreamName=STREAM, WaiterConfig={"Delay": 1})
+        results["put_records_500x1k"] = r = run_wrk(base, PUT_RECORDS_LUA, d, min(c, 8))
+        print(f"PutRecords (500 x 1 KB): {r['items_per_s']:.0f} records/s, p50 {r['p50_us'] / 1000:.1f} ms")
+        results["put_record_1k"] = r = run_wrk(base, PUT_RECORD_LUA, d, c)
+        print(f"PutRecord (1 KB): {r['items_per_s']:.0f} records/s, p50 {r['p50_us'] / 1000:.2f} ms")
+        acked = results["put_records_500x1k"]["items"] + results["put_record_1k"]["items"]
+        results["get_records_read_back"] = rb = _read_back(port, kinesis)
+        rb["acknowledged"] = acked
+        print(f"GetRecords read-back: {rb['records_per_s']:.0f} records/s ({rb['records']} of {acked} acked)")
+        if rb["records"] < acked:
+            raise SystemExit(f"{acked - rb['records']} acknowledged records are missing")
+        results["subscribe_to_shard"] = sub = _subscribe_latency(port, kinesis, 200)
+        print(f"SubscribeToShard put-to-delivery: p50 {sub['p50_ms']:.2f} ms, p99 {sub['p99_ms']:.2f} ms")
     return report(args, results)

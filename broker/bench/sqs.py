@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import http.client
 import json
 import os
@@ -12,6 +13,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from broker.bench.wrk import report, require_wrk, run_wrk
@@ -114,6 +116,19 @@ def start_broker(args: argparse.Namespace, tmp: str, port: int, env: dict) -> su
     """A fresh broker for one benchmark run, with the run's worker count and storage."""
     cmd = [sys.executable, "-m", "broker", "serve", "--port", str(port), "--workers", str(args.workers)]
     return _start(cmd + storage_args(args, tmp), port, env, "/_broker/health")
+
+
+@contextlib.contextmanager
+def running_broker(args: argparse.Namespace) -> Iterator[int]:
+    """A fresh broker for one benchmark run (its own temporary data dir, or the given database); yields its port
+    and stops it afterwards."""
+    with tempfile.TemporaryDirectory() as tmp:
+        port = _free_port()
+        proc = start_broker(args, tmp, port, {**os.environ, "BROKER_LOG_LEVEL": "warning"})
+        try:
+            yield port
+        finally:
+            _stop(proc)
 
 
 def storage_args(args: argparse.Namespace, tmp: str) -> list[str]:
@@ -307,60 +322,55 @@ def main(args: argparse.Namespace) -> int:
         _stop(hello)
     print(f"hello ceiling: {results['hello']['rps']:.0f} req/s", flush=True)
 
-    with tempfile.TemporaryDirectory() as tmp:
-        port = _free_port()
-        broker = start_broker(args, tmp, port, env)
-        try:
-            base = f"http://127.0.0.1:{port}/"
-            admin = Client(port)
-            q = {
-                n: admin.call("CreateQueue", {"QueueName": f"bench-{n}"})["QueueUrl"]
-                for n in ("send", "batch", "empty", "small")
-            }
+    with running_broker(args) as port:
+        base = f"http://127.0.0.1:{port}/"
+        admin = Client(port)
+        q = {
+            n: admin.call("CreateQueue", {"QueueName": f"bench-{n}"})["QueueUrl"]
+            for n in ("send", "batch", "empty", "small")
+        }
 
-            results["send"] = run_wrk(base, SEND_LUA.replace("QURL", q["send"]), d, c)
-            print(f"SendMessage: {results['send']['items_per_s']:.0f} msg/s", flush=True)
-            results["send_batch"] = run_wrk(base, BATCH_LUA.replace("QURL", q["batch"]), d, c)
-            print(f"SendMessageBatch(10): {results['send_batch']['items_per_s']:.0f} msg/s", flush=True)
-            deep = _depth(port, q["batch"])
-            if deep < 110_000:
-                _fill(port, q["batch"], 110_000 - deep)
-            deep = _depth(port, q["batch"])
+        results["send"] = run_wrk(base, SEND_LUA.replace("QURL", q["send"]), d, c)
+        print(f"SendMessage: {results['send']['items_per_s']:.0f} msg/s", flush=True)
+        results["send_batch"] = run_wrk(base, BATCH_LUA.replace("QURL", q["batch"]), d, c)
+        print(f"SendMessageBatch(10): {results['send_batch']['items_per_s']:.0f} msg/s", flush=True)
+        deep = _depth(port, q["batch"])
+        if deep < 110_000:
+            _fill(port, q["batch"], 110_000 - deep)
+        deep = _depth(port, q["batch"])
 
-            # Latency against queue depth, at light load (4 connections), alternating the two queues so that
-            # drift of a noisy machine does not favour either; medians of the rounds.
-            _fill(port, q["small"], 40)
-            pairs = {"send": (SEND_LUA, q["empty"], q["batch"]), "receive": (RECEIVE_ONLY_LUA, q["small"], q["batch"])}
-            lat: dict = {}
-            for name, (lua, shallow, deepq) in pairs.items():
-                p50s: dict[str, list] = {"shallow": [], "deep": []}
-                for _ in range(3):
-                    for label, url in (("shallow", shallow), ("deep", deepq)):
-                        p50s[label].append(run_wrk(base, lua.replace("QURL", url), max(d / 4, 2), 4)["p50_us"])
-                lat[name] = {k: statistics.median(v) for k, v in p50s.items()}
-                lat[name]["ratio"] = lat[name]["deep"] / lat[name]["shallow"]
-            results["depth_latency"] = {"deep_queue_messages": deep, **lat}
-            print(f"depth {deep}: {lat}", flush=True)
+        # Latency against queue depth, at light load (4 connections), alternating the two queues so that
+        # drift of a noisy machine does not favour either; medians of the rounds.
+        _fill(port, q["small"], 40)
+        pairs = {"send": (SEND_LUA, q["empty"], q["batch"]), "receive": (RECEIVE_ONLY_LUA, q["small"], q["batch"])}
+        lat: dict = {}
+        for name, (lua, shallow, deepq) in pairs.items():
+            p50s: dict[str, list] = {"shallow": [], "deep": []}
+            for _ in range(3):
+                for label, url in (("shallow", shallow), ("deep", deepq)):
+                    p50s[label].append(run_wrk(base, lua.replace("QURL", url), max(d / 4, 2), 4)["p50_us"])
+            lat[name] = {k: statistics.median(v) for k, v in p50s.items()}
+            lat[name]["ratio"] = lat[name]["deep"] / lat[name]["shallow"]
+        results["depth_latency"] = {"deep_queue_messages": deep, **lat}
+        print(f"depth {deep}: {lat}", flush=True)
 
-            # Send p99 at a load just above the target rate (fewer connections than the throughput run).
-            results["send_8_connections"] = run_wrk(base, SEND_LUA.replace("QURL", q["send"]), d, 8)
-            r8 = results["send_8_connections"]
-            print(f"SendMessage, 8 connections: {r8['items_per_s']:.0f} msg/s, p99 {r8['p99_us']} us", flush=True)
+        # Send p99 at a load just above the target rate (fewer connections than the throughput run).
+        results["send_8_connections"] = run_wrk(base, SEND_LUA.replace("QURL", q["send"]), d, 8)
+        r8 = results["send_8_connections"]
+        print(f"SendMessage, 8 connections: {r8['items_per_s']:.0f} msg/s, p99 {r8['p99_us']} us", flush=True)
 
-            results["receive_delete"] = run_wrk(base, RECEIVE_DELETE_LUA.replace("QURL", q["batch"]), d, c)
-            # A queue drained before the end would make the figure a measure of empty receives.
-            results["receive_delete"]["left_in_queue"] = _depth(port, q["batch"])
-            print(
-                f"Receive(10)+DeleteBatch: {results['receive_delete']['items_per_s']:.0f} msg/s "
-                f"({results['receive_delete']['left_in_queue']} messages left)",
-                flush=True,
-            )
+        results["receive_delete"] = run_wrk(base, RECEIVE_DELETE_LUA.replace("QURL", q["batch"]), d, c)
+        # A queue drained before the end would make the figure a measure of empty receives.
+        results["receive_delete"]["left_in_queue"] = _depth(port, q["batch"])
+        print(
+            f"Receive(10)+DeleteBatch: {results['receive_delete']['items_per_s']:.0f} msg/s "
+            f"({results['receive_delete']['left_in_queue']} messages left)",
+            flush=True,
+        )
 
-            if args.workers > 1:
-                results["long_poll_wake"] = _long_poll_wake(port, rounds=60)
-                print(f"long-poll wake across workers: {results['long_poll_wake']}", flush=True)
-        finally:
-            _stop(broker)
+        if args.workers > 1:
+            results["long_poll_wake"] = _long_poll_wake(port, rounds=60)
+            print(f"long-poll wake across workers: {results['long_poll_wake']}", flush=True)
 
     ceiling = results["hello"]["rps"]
     for key in ("send", "send_batch", "receive_delete"):

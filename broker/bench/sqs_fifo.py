@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import tempfile
 import time
 
-from broker.bench.sqs import HEADERS_LUA, RECEIVE_DELETE_LUA, Client, _depth, _free_port, _stop, start_broker
+from broker.bench.sqs import HEADERS_LUA, RECEIVE_DELETE_LUA, Client, _depth, running_broker
 from broker.bench.wrk import report, require_wrk, run_wrk
 
 FIFO_SEND_LUA = (
@@ -92,63 +90,55 @@ def main(args: argparse.Namespace) -> int:
     require_wrk()
     d, c = args.duration, args.connections
     results: dict = {"workers": args.workers, "connections": c, "duration_s": d, "groups": 100}
-    env = {**os.environ, "BROKER_LOG_LEVEL": "warning"}
-    with tempfile.TemporaryDirectory() as tmp:
-        port = _free_port()
-        broker = start_broker(args, tmp, port, env)
-        try:
-            base = f"http://127.0.0.1:{port}/"
-            admin = Client(port)
-            fifo = admin.call("CreateQueue", {"QueueName": "bench.fifo", "Attributes": {"FifoQueue": "true"}})[
+    with running_broker(args) as port:
+        base = f"http://127.0.0.1:{port}/"
+        admin = Client(port)
+        fifo = admin.call("CreateQueue", {"QueueName": "bench.fifo", "Attributes": {"FifoQueue": "true"}})["QueueUrl"]
+        results["fifo_send"] = run_wrk(base, FIFO_SEND_LUA.replace("QURL", fifo), d, c)
+        print(f"FIFO SendMessage: {results['fifo_send']['items_per_s']:.0f} msg/s", flush=True)
+        results["fifo_send_batch"] = run_wrk(base, FIFO_BATCH_LUA.replace("QURL", fifo), d, c)
+        print(f"FIFO SendMessageBatch(10): {results['fifo_send_batch']['items_per_s']:.0f} msg/s", flush=True)
+        # Every send carried a unique deduplication id, so all of them must be in the queue (and a few more
+        # whose answers wrk did not wait for).
+        enqueued = _depth(port, fifo)
+        sent = results["fifo_send"]["items"] + results["fifo_send_batch"]["items"]
+        if enqueued < sent:
+            raise SystemExit(f"FIFO benchmark: {sent} sends acknowledged but {enqueued} messages queued")
+        results["fifo_receive_delete"] = run_wrk(base, RECEIVE_DELETE_LUA.replace("QURL", fifo), d, c)
+        # A queue drained before the end would make the figure a measure of empty receives.
+        results["fifo_receive_delete"]["left_in_queue"] = _depth(port, fifo)
+        print(
+            f"FIFO Receive(10)+DeleteBatch: {results['fifo_receive_delete']['items_per_s']:.0f} msg/s "
+            f"({results['fifo_receive_delete']['left_in_queue']} messages left)",
+            flush=True,
+        )
+
+        count = args.move_messages
+        for label, params, dest in (
+            ("move_to_sources", {}, False),
+            ("move_to_destination", {}, True),
+            ("move_to_sources_500", {"MaxNumberOfMessagesPerSecond": 500}, False),
+        ):
+            dlq = admin.call("CreateQueue", {"QueueName": f"dlq-{label}"})["QueueUrl"]
+            dlq_arn = admin.call("GetQueueAttributes", {"QueueUrl": dlq, "AttributeNames": ["QueueArn"]})["Attributes"][
+                "QueueArn"
+            ]
+            policy = json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": 1})
+            source = admin.call("CreateQueue", {"QueueName": f"src-{label}", "Attributes": {"RedrivePolicy": policy}})[
                 "QueueUrl"
             ]
-            results["fifo_send"] = run_wrk(base, FIFO_SEND_LUA.replace("QURL", fifo), d, c)
-            print(f"FIFO SendMessage: {results['fifo_send']['items_per_s']:.0f} msg/s", flush=True)
-            results["fifo_send_batch"] = run_wrk(base, FIFO_BATCH_LUA.replace("QURL", fifo), d, c)
-            print(f"FIFO SendMessageBatch(10): {results['fifo_send_batch']['items_per_s']:.0f} msg/s", flush=True)
-            # Every send carried a unique deduplication id, so all of them must be in the queue (and a few more
-            # whose answers wrk did not wait for).
-            enqueued = _depth(port, fifo)
-            sent = results["fifo_send"]["items"] + results["fifo_send_batch"]["items"]
-            if enqueued < sent:
-                raise SystemExit(f"FIFO benchmark: {sent} sends acknowledged but {enqueued} messages queued")
-            results["fifo_receive_delete"] = run_wrk(base, RECEIVE_DELETE_LUA.replace("QURL", fifo), d, c)
-            # A queue drained before the end would make the figure a measure of empty receives.
-            results["fifo_receive_delete"]["left_in_queue"] = _depth(port, fifo)
-            print(
-                f"FIFO Receive(10)+DeleteBatch: {results['fifo_receive_delete']['items_per_s']:.0f} msg/s "
-                f"({results['fifo_receive_delete']['left_in_queue']} messages left)",
-                flush=True,
-            )
-
-            count = args.move_messages
-            for label, params, dest in (
-                ("move_to_sources", {}, False),
-                ("move_to_destination", {}, True),
-                ("move_to_sources_500", {"MaxNumberOfMessagesPerSecond": 500}, False),
-            ):
-                dlq = admin.call("CreateQueue", {"QueueName": f"dlq-{label}"})["QueueUrl"]
-                dlq_arn = admin.call("GetQueueAttributes", {"QueueUrl": dlq, "AttributeNames": ["QueueArn"]})[
-                    "Attributes"
-                ]["QueueArn"]
-                policy = json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": 1})
-                source = admin.call(
-                    "CreateQueue", {"QueueName": f"src-{label}", "Attributes": {"RedrivePolicy": policy}}
-                )["QueueUrl"]
-                redrive_rate = _redrive_fill(admin, source, dlq, count)
-                if dest:
-                    target = admin.call("CreateQueue", {"QueueName": f"dst-{label}"})["QueueUrl"]
-                    params = {
-                        **params,
-                        "DestinationArn": admin.call(
-                            "GetQueueAttributes", {"QueueUrl": target, "AttributeNames": ["QueueArn"]}
-                        )["Attributes"]["QueueArn"],
-                    }
-                results[label] = {
-                    "redrive_on_receive_rate": redrive_rate,
-                    **_move_velocity(admin, dlq_arn, params, count),
+            redrive_rate = _redrive_fill(admin, source, dlq, count)
+            if dest:
+                target = admin.call("CreateQueue", {"QueueName": f"dst-{label}"})["QueueUrl"]
+                params = {
+                    **params,
+                    "DestinationArn": admin.call(
+                        "GetQueueAttributes", {"QueueUrl": target, "AttributeNames": ["QueueArn"]}
+                    )["Attributes"]["QueueArn"],
                 }
-                print(f"{label}: {results[label]}", flush=True)
-        finally:
-            _stop(broker)
+            results[label] = {
+                "redrive_on_receive_rate": redrive_rate,
+                **_move_velocity(admin, dlq_arn, params, count),
+            }
+            print(f"{label}: {results[label]}", flush=True)
     return report(args, results)
