@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 from dataclasses import dataclass
 
+from broker import paging
 from broker.errors import ServiceError
 from broker.services.kinesis.streams import MAX_COUNTER, invalid
 
@@ -47,15 +47,17 @@ def decode(text: str, now: int) -> Position:
 
 
 def encode_token(state: dict, now: int) -> str:
-    return base64.urlsafe_b64encode(json.dumps({**state, "t": now}).encode()).decode()
+    return paging.encode({**state, "t": now})
 
 
 def decode_token(text: str, now: int) -> dict:
+    state = paging.decode(text)
     try:
-        state = json.loads(base64.urlsafe_b64decode(text.encode()))
-        issued = int(state.pop("t"))
-    except (binascii.Error, UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError):
-        raise invalid("Invalid NextToken.") from None
+        issued = int(state.pop("t")) if state is not None else None
+    except (KeyError, TypeError, ValueError):
+        issued = None
+    if state is None or issued is None:
+        raise invalid("Invalid NextToken.")
     if now - issued > TOKEN_TTL_MS:
         raise ServiceError("ExpiredNextTokenException", "The NextToken has expired.")
     return state

@@ -13,7 +13,7 @@ import re
 import secrets
 from typing import Any, NamedTuple
 
-from broker import clock, ids
+from broker import clock, ids, paging
 from broker.context import RequestContext
 from broker.errors import ServiceError
 from broker.services.sns import mobile_store as ms
@@ -89,16 +89,13 @@ def _error(code: str, message: str, status: int = 400) -> ServiceError:
 
 
 def _encode_token(after: str) -> str:
-    return base64.urlsafe_b64encode(json.dumps({"after": after}).encode()).decode()
+    return paging.encode({"after": after})
 
 
 def _decode_token(token: str | None, member: str = "NextToken") -> str | None:
     if not token:
         return None
-    try:
-        after = json.loads(base64.urlsafe_b64decode(token.encode()))["after"]
-    except (ValueError, KeyError, TypeError):
-        after = None
+    after = (paging.decode(token) or {}).get("after")
     if not isinstance(after, str):
         raise invalid_parameter(member)
     return after

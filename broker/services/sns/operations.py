@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import base64
 import json
 from typing import Any
 
-from broker import clock, ids
+from broker import clock, ids, paging
 from broker.context import RequestContext
 from broker.errors import ServiceError
 from broker.services.sns import delivery_policy, fanout, mobile, replay, store, validation
@@ -177,16 +176,13 @@ async def list_topics(ctx: RequestContext, p: dict) -> dict:
 
 
 def _encode_token(value: str | int) -> str:
-    return base64.urlsafe_b64encode(json.dumps({"after": value}).encode()).decode()
+    return paging.encode({"after": value})
 
 
 def _decode_token(token: str | None, kind: type = str) -> Any:
     if not token:
         return None if kind is str else 0
-    try:
-        after = json.loads(base64.urlsafe_b64decode(token.encode()))["after"]
-    except (ValueError, KeyError, TypeError):
-        after = None
+    after = (paging.decode(token) or {}).get("after")
     if not isinstance(after, kind) or isinstance(after, bool):
         raise invalid_parameter("NextToken")
     return after

@@ -7,14 +7,13 @@ after a couple of seconds as a safety net.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from sqlalchemy import Connection
 
+from broker import paging
 from broker.cache import TtlCache
 from broker.context import RequestContext
 from broker.errors import ServiceError
@@ -157,15 +156,12 @@ async def _lookup(ctx: RequestContext, account: str, region: str, name: str) -> 
 
 
 def encode_token(name: str) -> str:
-    return base64.urlsafe_b64encode(json.dumps({"after": name}).encode()).decode()
+    return paging.encode({"after": name})
 
 
 def decode_token(token: str) -> str:
     """The queue name a NextToken continues after (tokens are ours: base64 of {"after": name})."""
-    try:
-        after = json.loads(base64.urlsafe_b64decode(token.encode()))["after"]
-    except (ValueError, KeyError, TypeError, binascii.Error):
-        after = None
+    after = (paging.decode(token) or {}).get("after")
     if not isinstance(after, str) or not ANY_QUEUE_NAME.match(after):
         raise ServiceError("InvalidParameterValue", "Invalid NextToken value.")
     return after
