@@ -114,11 +114,10 @@ class Runtime:
     async def reset(self) -> None:
         await self.db.write(_reset_all)
         clock.set_offset_ms(0)
-        self.sqs_cache.on_notify(CACHE_PREFIX + "*")
-        self.sns_cache.on_notify(SNS_CACHE_PREFIX + "*")
-        self.kinesis_cache.on_notify(KINESIS_CACHE_PREFIX + "*")
-        caches = {CACHE_PREFIX + "*", SNS_CACHE_PREFIX + "*", KINESIS_CACHE_PREFIX + "*"}
-        self.notifier.broadcast({*caches, "clock:0", WAKE_ALL})
+        caches = (self.sqs_cache, self.sns_cache, self.kinesis_cache)
+        for cache in caches:
+            cache.on_notify(cache.prefix + "*")
+        self.notifier.broadcast({*(cache.prefix + "*" for cache in caches), "clock:0", WAKE_ALL})
 
 
 def _read_clock(conn) -> int:  # noqa: ANN001
