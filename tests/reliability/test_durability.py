@@ -12,8 +12,7 @@ from tests.server import drain
 BACKENDS = ["sqlite", pytest.param("pg", marks=pytest.mark.pg)]
 
 
-def _sender(server, url: str, prefix: str, acked: list, stop: threading.Event) -> None:
-    client = server.client("sqs", retries={"max_attempts": 1})
+def _sender(client, url: str, prefix: str, acked: list, errors: list, stop: threading.Event) -> None:  # noqa: ANN001
     i = 0
     while not stop.is_set():
         body = f"{prefix}-{i}"
@@ -25,9 +24,10 @@ def _sender(server, url: str, prefix: str, acked: list, stop: threading.Event) -
             else:
                 client.send_message(QueueUrl=url, MessageBody=body)
                 acked.append(body)
-        except Exception:  # noqa: BLE001 - the server is being killed; unacknowledged sends may be lost
+        except Exception as exc:  # noqa: BLE001 - the server is being killed; unacknowledged sends may be lost
             if stop.is_set():
                 return
+            errors.append(exc)
             time.sleep(0.01)
         i += 1
 
@@ -38,16 +38,24 @@ def test_kill_9_loses_no_acknowledged_send(server_factory, backend):
     server = server_factory(backend, workers=2).start()
     url = server.client().create_queue(QueueName="durable")["QueueUrl"]
     acked: list[str] = []
+    errors: list[Exception] = []
     stop = threading.Event()
-    threads = [threading.Thread(target=_sender, args=(server, url, f"t{n}", acked, stop)) for n in range(4)]
+    # Clients are built before the load starts: building four at once on a busy CI machine took longer than
+    # a fixed warm-up once, and the kill then landed before the first send.
+    clients = [server.client("sqs") for _ in range(4)]
+    threads = [
+        threading.Thread(target=_sender, args=(c, url, f"t{n}", acked, errors, stop)) for n, c in enumerate(clients)
+    ]
     for t in threads:
         t.start()
-    time.sleep(1.5)
+    deadline = time.monotonic() + 30
+    while len(acked) < 300 and time.monotonic() < deadline:
+        time.sleep(0.05)
     server.kill()  # SIGKILL to the whole process group, mid-load
     stop.set()
     for t in threads:
         t.join()
-    assert len(acked) > 100, "the load did not get going"
+    assert len(acked) >= 300, f"the load did not get going: {errors[-3:]}"
     server.start()
     received = drain(server.client(), url)
     missing = set(acked) - set(received)
