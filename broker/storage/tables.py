@@ -342,3 +342,68 @@ kinesis_consumers = Table(
     Column("status_until", BigInteger, nullable=False),
     Column("tags", Text, nullable=False),  # JSON object
 )
+
+# Kinesis queues (CreateQueue): a queue pulls records of one on-demand stream into per-record delivery state.
+kinesis_queues = Table(
+    "kinesis_queues",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("account", String(12), nullable=False),
+    Column("region", String(32), nullable=False),
+    Column("name", String(160), nullable=False),  # "~<id>~<name>" once deleted, so the name is free at once
+    Column("queue_id", String(64), nullable=False),  # the ARN's resource id, not derived from the name
+    Column("stream_id", Integer, nullable=False),
+    Column("start_type", String(16), nullable=False),  # TRIM_HORIZON | LATEST | AT_TIMESTAMP
+    Column("start_at", BigInteger),  # ms: the effective starting position's time
+    Column("visibility", Integer, nullable=False),  # seconds
+    Column("max_receive", Integer),  # NULL: dead-letter handling off (TargetType NONE)
+    Column("status", String(16), nullable=False),  # CREATING | UPDATING | ACTIVE | DELETING, see status_until
+    Column("status_until", BigInteger, nullable=False),
+    Column("tags", Text, nullable=False),
+    Column("created_at", BigInteger, nullable=False),  # ms
+    Index("ux_kinesis_queues_name", "account", "region", "name", unique=True),
+)
+
+# How far a queue has pulled each shard: records above `after` have not been received from it yet.
+kinesis_queue_cursors = Table(
+    "kinesis_queue_cursors",
+    metadata,
+    Column("queue", Integer, primary_key=True, autoincrement=False),
+    Column("shard", Integer, primary_key=True, autoincrement=False),
+    Column("after", BigInteger, nullable=False),
+)
+
+# Delivery state of each record a queue has handed out and not had acknowledged. A row whose visibility has
+# passed is visible again; `dead` rows belong to the dead-letter path.
+kinesis_queue_records = Table(
+    "kinesis_queue_records",
+    metadata,
+    Column("queue", Integer, primary_key=True, autoincrement=False),
+    Column("shard", Integer, primary_key=True, autoincrement=False),
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("dead", Boolean, nullable=False),
+    Column("visible_at", BigInteger, nullable=False),  # ms
+    Column("receipt", String(24), nullable=False),  # of the latest receive; "" when none is valid
+    Column("receive_count", Integer, nullable=False),
+    Column("first_received_at", BigInteger, nullable=False),  # ms
+    Index("ix_kinesis_queue_records_visible", "queue", "dead", "visible_at"),
+    sqlite_with_rowid=False,
+)
+
+# Channels (CreateChannel) to S3 / S3 Tables: stored and described; nothing is delivered anywhere.
+kinesis_channels = Table(
+    "kinesis_channels",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("account", String(12), nullable=False),
+    Column("region", String(32), nullable=False),
+    Column("name", String(160), nullable=False),  # "~<id>~<name>" once deleted
+    Column("channel_id", String(64), nullable=False),
+    Column("stream_id", Integer, nullable=False),
+    Column("config", Text, nullable=False),  # JSON: the description's configuration members
+    Column("status", String(16), nullable=False),  # CREATING | UPDATING | ACTIVE | DELETING, see status_until
+    Column("status_until", BigInteger, nullable=False),
+    Column("tags", Text, nullable=False),
+    Column("created_at", BigInteger, nullable=False),  # ms
+    Index("ux_kinesis_channels_name", "account", "region", "name", unique=True),
+)

@@ -174,6 +174,10 @@ async def delete_stream(ctx: RequestContext, p: dict) -> dict:
             f"Stream {s.name} under account {s.account} has registered consumers. Deregister them first, or set "
             "EnforceConsumerDeletion."
         )
+    if await ctx.runtime.db.read(store.queue_count, s.id):
+        raise in_use(f"Stream {s.name} under account {s.account} has queues. Delete them first.")
+    if await ctx.runtime.db.read(store.channel_count, s.id):
+        raise in_use(f"Stream {s.name} under account {s.account} has channels. Delete them first.")
     await ctx.runtime.db.write(store.delete_stream, s.id, s.cache_key)
     ctx.runtime.kinesis_cache.on_notify(s.cache_key)
     return {}
@@ -794,6 +798,10 @@ async def update_stream_mode(ctx: RequestContext, p: dict) -> dict:
     mode = p["StreamModeDetails"]["StreamMode"]
     if mode == s.mode:
         raise invalid(f"Stream {s.name} under account {s.account} is already in {mode} mode.")
+    if mode == "PROVISIONED" and await ctx.runtime.db.read(store.queue_count, s.id):
+        raise in_use(f"Stream {s.name} under account {s.account} has queues, which need on-demand mode.")
+    if mode == "PROVISIONED" and await ctx.runtime.db.read(store.channel_count, s.id):
+        raise in_use(f"Stream {s.name} under account {s.account} has channels, which need on-demand mode.")
     await ctx.runtime.db.write(store.update_stream, s.id, s.cache_key, dict(mode=mode, **_updating(ctx)))
     return {}
 

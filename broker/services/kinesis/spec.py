@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 from broker.protocol.spec import ServiceSpec, load_model
-from broker.services.kinesis import consumers, subscribe, tagging
+from broker.services.kinesis import channels, consumers, queues, subscribe, tagging
 from broker.services.kinesis.operations import HANDLERS
 
 
 def build() -> ServiceSpec:
-    handlers = {**HANDLERS, **consumers.HANDLERS, **subscribe.HANDLERS, **tagging.HANDLERS}
+    handlers = {
+        **HANDLERS,
+        **consumers.HANDLERS,
+        **queues.HANDLERS,
+        **channels.HANDLERS,
+        **subscribe.HANDLERS,
+        **tagging.HANDLERS,
+    }
     return ServiceSpec(name="kinesis", model=load_model("kinesis"), handlers=handlers)

@@ -15,7 +15,9 @@ from broker.storage.db import Tx
 from broker.storage.helpers import insert_ignore, upsert
 from broker.storage.prepared import Prepared
 from broker.storage.tables import broker_state as bs
+from broker.storage.tables import kinesis_channels as ch
 from broker.storage.tables import kinesis_consumers as co
+from broker.storage.tables import kinesis_queues as kq
 from broker.storage.tables import kinesis_records as r
 from broker.storage.tables import kinesis_shards as sh
 from broker.storage.tables import kinesis_streams as st
@@ -117,6 +119,13 @@ def consumer_count(conn: Connection, stream_id: int) -> int:
     return conn.execute(select(func.count()).where(co.c.stream_id == stream_id)).scalar_one()
 
 
+def queue_count(conn: Connection, stream_id: int) -> int:
+    """Queues on a stream: they share its registered-consumer limit with enhanced fan-out consumers."""
+    return conn.execute(
+        select(func.count()).where(and_(kq.c.stream_id == stream_id, kq.c.status != "DELETING"))
+    ).scalar_one()
+
+
 # -- enhanced fan-out consumers ----------------------------------------------------------------------------------
 def add_consumer(tx: Tx, values: dict[str, Any], limit: int) -> str | None:
     """Register a consumer; None when it exists, "limit" when the stream has `limit` consumers already."""
@@ -126,7 +135,7 @@ def add_consumer(tx: Tx, values: dict[str, Any], limit: int) -> str | None:
     ).first()
     if taken is not None:
         return None
-    if consumer_count(tx.conn, values["stream_id"]) >= limit:
+    if consumer_count(tx.conn, values["stream_id"]) + queue_count(tx.conn, values["stream_id"]) >= limit:
         return "limit"
     tx.conn.execute(insert(co).values(**values))
     return "ok"
@@ -157,6 +166,64 @@ def modify_consumer_tags(tx: Tx, stream_id: int, name: str, change: Callable[[di
 def remove_consumer(tx: Tx, stream_id: int, name: str) -> None:
     tx.conn.execute(delete(co).where(and_(co.c.stream_id == stream_id, co.c.name == name)))
     tx.wake(f"kinesis:consumer:{stream_id}:{name}")  # its subscriptions end
+
+
+# -- channels ----------------------------------------------------------------------------------------------------
+def channel_count(conn: Connection, stream_id: int) -> int:
+    return conn.execute(
+        select(func.count()).where(and_(ch.c.stream_id == stream_id, ch.c.status != "DELETING"))
+    ).scalar_one()
+
+
+def add_channel(tx: Tx, values: dict[str, Any], destination: str) -> str:
+    """Insert a channel: "ok", "exists" (name taken) or "limit" (the stream has a channel to that destination type)."""
+    lock_stream(tx, values["stream_id"])
+    taken = tx.conn.execute(
+        select(ch.c.id).where(
+            and_(ch.c.account == values["account"], ch.c.region == values["region"], ch.c.name == values["name"])
+        )
+    ).first()
+    if taken is not None:
+        return "exists"
+    for config in tx.conn.execute(
+        select(ch.c.config).where(and_(ch.c.stream_id == values["stream_id"], ch.c.status != "DELETING"))
+    ).scalars():
+        if json.loads(config)["type"] == destination:
+            return "limit"
+    tx.conn.execute(insert(ch).values(**values))
+    return "ok"
+
+
+def get_channel(conn: Connection, account: str, region: str, channel_id: str) -> dict | None:
+    row = conn.execute(
+        select(ch).where(and_(ch.c.account == account, ch.c.region == region, ch.c.channel_id == channel_id))
+    ).first()
+    return dict(row._mapping) if row else None
+
+
+def list_channels(
+    conn: Connection, account: str, region: str, after: str, limit: int, streams: list[int] | None
+) -> list[dict]:
+    where = [ch.c.account == account, ch.c.region == region, ch.c.name > after, ch.c.status != "DELETING"]
+    if streams is not None:
+        where.append(ch.c.stream_id.in_(streams))
+    return [dict(x) for x in conn.execute(select(ch).where(and_(*where)).order_by(ch.c.name).limit(limit)).mappings()]
+
+
+def modify_channel(tx: Tx, row_id: int, change: Callable[[dict], dict[str, Any]]) -> dict | None:
+    """Read-modify-write of a channel row (locked on PostgreSQL); None when it is gone. `change` may raise."""
+    stmt = select(ch).where(and_(ch.c.id == row_id, ch.c.status != "DELETING"))
+    row = tx.conn.execute(stmt.with_for_update() if tx.is_pg else stmt).first()
+    if row is None:
+        return None
+    values = change(dict(row._mapping))
+    if values:
+        tx.conn.execute(update(ch).where(ch.c.id == row_id).values(**values))
+    return {**row._mapping, **values}
+
+
+def drop_deleted_channels(tx: Tx, now: int) -> int:
+    return tx.conn.execute(delete(ch).where(and_(ch.c.status == "DELETING", ch.c.status_until <= now))).rowcount
 
 
 def open_shard_count(conn: Connection, account: str, region: str) -> tuple[int, int]:
@@ -382,9 +449,9 @@ def first_at(conn: Connection, stream_id: int, idx: int, ms: int) -> int | None:
 
 # -- retention and deletion (sweep) ------------------------------------------------------------------------------
 def sweep(tx: Tx, now: int) -> int:
-    """Drop records past their stream's retention, shards closed for longer than it, and deleted streams (a chunk
-    at a time). Returns how many rows went."""
-    done = 0
+    """Drop records past their stream's retention, shards closed for longer than it, deleted streams (a chunk at a
+    time) and deleted channels. Returns how many rows went."""
+    done = drop_deleted_channels(tx, now)
     for row in tx.conn.execute(select(st.c.id, st.c.status, st.c.retention_hours, st.c.attributes)).all():
         if row.status == "DELETING":
             done += _drop_deleted(tx, row.id)

@@ -1,0 +1,360 @@
+"""The SQL of Kinesis queues: definitions, how far each queue has pulled each shard (cursors), and the delivery
+state of every record a queue has handed out and not had acknowledged. Write functions run on the writer thread.
+
+A receive first takes records of its path (normal or dead-letter) whose visibility has passed, then (normal path)
+pulls records the queue has not delivered yet from the shards, moving their cursors. A record received for the
+MaxReceiveCount-th time is marked dead at once: when that delivery's visibility passes it is visible on the
+dead-letter path only. Acknowledged records lose their state row; records past the stream's retention are dropped.
+"""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+from sqlalchemy import Connection, and_, bindparam, delete, func, insert, select, update
+
+from broker.services.kinesis import store
+from broker.storage.db import Tx
+from broker.storage.tables import kinesis_queue_cursors as cu
+from broker.storage.tables import kinesis_queue_records as qr
+from broker.storage.tables import kinesis_queues as kq
+from broker.storage.tables import kinesis_records as r
+from broker.storage.tables import kinesis_shards as sh
+
+WAKE_PREFIX = "kinesis:queue:"  # + queue row id: records became visible (visibility 0, restore)
+SWEEP_CHUNK = 5000
+MAX_CHANGING = 5  # queues of an account and Region that may be CREATING or DELETING at once, as on AWS
+
+
+def wake_key(queue_id: int) -> str:
+    return f"{WAKE_PREFIX}{queue_id}"
+
+
+# -- definitions -------------------------------------------------------------------------------------------------
+def create_queue(tx: Tx, values: dict[str, Any], at_ms: int | None, limit: int) -> str:
+    """Insert a queue and its shard cursors at the starting position: "ok", "exists" (name taken), "limit" (the
+    stream has `limit` consumers and queues already) or "busy" (too many queues being created or deleted)."""
+    stream_id = values["stream_id"]
+    store.lock_stream(tx, stream_id)  # the count and the insert as one step across nodes
+    taken = tx.conn.execute(
+        select(kq.c.id).where(
+            and_(kq.c.account == values["account"], kq.c.region == values["region"], kq.c.name == values["name"])
+        )
+    ).first()
+    if taken is not None:
+        return "exists"
+    if store.consumer_count(tx.conn, stream_id) + store.queue_count(tx.conn, stream_id) >= limit:
+        return "limit"
+    changing = tx.conn.execute(
+        select(func.count()).where(
+            and_(
+                kq.c.account == values["account"],
+                kq.c.region == values["region"],
+                kq.c.status.in_(("CREATING", "DELETING")),
+                kq.c.status_until > values["created_at"],
+            )
+        )
+    ).scalar_one()
+    if changing >= MAX_CHANGING:
+        return "busy"
+    queue_id = tx.conn.execute(insert(kq).values(**values).returning(kq.c.id)).scalar_one()
+    cursors = []
+    for s in store.shards(tx.conn, stream_id):
+        if values["start_type"] == "TRIM_HORIZON":
+            after = s["seq_start"]
+        elif values["start_type"] == "AT_TIMESTAMP" and at_ms is not None:
+            first = store.first_at(tx.conn, stream_id, s["idx"], at_ms)
+            after = (first if first is not None else s["next_seq"]) - 1
+        else:  # LATEST
+            after = s["next_seq"] - 1
+        cursors.append({"queue": queue_id, "shard": s["idx"], "after": max(after, s["seq_start"])})
+    if cursors:
+        tx.conn.execute(insert(cu), cursors)
+    return "ok"
+
+
+def get_queue(conn: Connection, account: str, region: str, queue_id: str) -> dict | None:
+    row = conn.execute(
+        select(kq).where(and_(kq.c.account == account, kq.c.region == region, kq.c.queue_id == queue_id))
+    ).first()
+    return dict(row._mapping) if row else None
+
+
+def list_queues(conn: Connection, account: str, region: str, after: str, limit: int, streams: list[int] | None):
+    """Queues of an account and region by name after `after`; only those on `streams` when given."""
+    where = [kq.c.account == account, kq.c.region == region, kq.c.name > after, kq.c.status != "DELETING"]
+    if streams is not None:
+        where.append(kq.c.stream_id.in_(streams))
+    rows = conn.execute(select(kq).where(and_(*where)).order_by(kq.c.name).limit(limit)).mappings()
+    return [dict(x) for x in rows]
+
+
+def update_queue(tx: Tx, queue_row_id: int, values: dict[str, Any]) -> bool:
+    """False when the queue is gone or being deleted."""
+    return (
+        tx.conn.execute(
+            update(kq).where(and_(kq.c.id == queue_row_id, kq.c.status != "DELETING")).values(**values)
+        ).rowcount
+        > 0
+    )
+
+
+def delete_queue(tx: Tx, queue_row_id: int, until: int) -> bool:
+    """The name is free at once; the delivery state goes in chunks (sweep) once `until` has passed."""
+    done = tx.conn.execute(
+        update(kq)
+        .where(and_(kq.c.id == queue_row_id, kq.c.status != "DELETING"))
+        .values(status="DELETING", status_until=until, name=f"~{queue_row_id}~" + kq.c.name)
+    ).rowcount
+    tx.wake(wake_key(queue_row_id))  # waiting receives end
+    return done > 0
+
+
+def delete_stream_queues(tx: Tx, stream_id: int, until: int) -> None:
+    for queue_row_id in tx.conn.execute(
+        select(kq.c.id).where(and_(kq.c.stream_id == stream_id, kq.c.status != "DELETING"))
+    ).scalars():
+        delete_queue(tx, queue_row_id, until)
+
+
+def modify_tags(tx: Tx, queue_row_id: int, change: Any) -> bool:
+    """Read-modify-write of a queue's tags (row locked on PostgreSQL); False when the queue is gone."""
+    stmt = select(kq.c.tags).where(and_(kq.c.id == queue_row_id, kq.c.status != "DELETING"))
+    tags = tx.conn.execute(stmt.with_for_update() if tx.is_pg else stmt).scalar()
+    if tags is None:
+        return False
+    tx.conn.execute(update(kq).where(kq.c.id == queue_row_id).values(tags=change(tags)))
+    return True
+
+
+# -- receiving ---------------------------------------------------------------------------------------------------
+def _live_queue(tx: Tx, queue_row_id: int) -> dict | None:
+    """The queue row, locked on PostgreSQL: receives of one queue take records one at a time across nodes."""
+    stmt = select(kq).where(kq.c.id == queue_row_id)
+    row = tx.conn.execute(stmt.with_for_update() if tx.is_pg else stmt).first()
+    return dict(row._mapping) if row is not None and row.status != "DELETING" else None
+
+
+_take = update(qr).where(and_(qr.c.queue == bindparam("q"), qr.c.shard == bindparam("sh"), qr.c.seq == bindparam("sq")))
+
+
+def receive(tx: Tx, queue_row_id: int, n: int, vt_ms: int, now: int, token: str, dead: bool) -> list[dict] | None:
+    """Up to `n` records for one receive on the normal or the dead-letter path; None when the queue or its stream
+    is gone. Each returned dict has shard, seq, partition_key, data, arrived_at, receive_count, first_received_at."""
+    queue = _live_queue(tx, queue_row_id)
+    stream = store.stream_by_id(tx.conn, queue["stream_id"]) if queue else None
+    if queue is None or stream is None or stream["status"] == "DELETING":
+        return None
+    oldest = store.oldest_kept(stream, now)
+    limit = queue["max_receive"]
+    out: list[dict] = []
+    while len(out) < n:
+        want = n - len(out)
+        page = tx.conn.execute(
+            select(
+                qr.c.shard,
+                qr.c.seq,
+                qr.c.receive_count,
+                qr.c.first_received_at,
+                r.c.partition_key,
+                r.c.data,
+                r.c.arrived_at,
+            )
+            .select_from(
+                qr.outerjoin(r, and_(r.c.stream_id == stream["id"], r.c.shard == qr.c.shard, r.c.seq == qr.c.seq))
+            )
+            .where(and_(qr.c.queue == queue_row_id, qr.c.dead == dead, qr.c.visible_at <= now))
+            .order_by(qr.c.visible_at)
+            .limit(want)
+        ).all()
+        gone = [(x.shard, x.seq) for x in page if x.data is None or x.arrived_at < oldest]
+        for x in page:
+            if x.data is not None and x.arrived_at >= oldest:
+                out.append({**x._mapping, "receive_count": x.receive_count + 1})
+        for shard, seq in gone:  # past the stream's retention: the queue stops delivering it
+            tx.conn.execute(delete(qr).where(and_(qr.c.queue == queue_row_id, qr.c.shard == shard, qr.c.seq == seq)))
+        if len(page) < want or not gone:
+            break
+    if out:
+        tx.conn.execute(
+            _take.values(
+                receive_count=bindparam("rc"), visible_at=bindparam("va"), receipt=bindparam("rt"), dead=bindparam("d")
+            ),
+            [
+                {
+                    "q": queue_row_id,
+                    "sh": x["shard"],
+                    "sq": x["seq"],
+                    "rc": x["receive_count"],
+                    "va": now + vt_ms,
+                    "rt": token,
+                    "d": dead or (limit is not None and x["receive_count"] >= limit),
+                }
+                for x in out
+            ],
+        )
+    if not dead and len(out) < n:
+        out.extend(_pull(tx, queue, stream, n - len(out), vt_ms, now, token, oldest))
+    return out
+
+
+def _pull(tx: Tx, queue: dict, stream: dict, n: int, vt_ms: int, now: int, token: str, oldest: int) -> list[dict]:
+    """Records the queue has not delivered yet, from its shards' cursors on (the shards in a rotating order, so a
+    busy shard does not starve the others)."""
+    shards = store.shards(tx.conn, stream["id"])
+    cursors = dict(tx.conn.execute(select(cu.c.shard, cu.c.after).where(cu.c.queue == queue["id"])).all())
+    if shards:
+        k = random.randrange(len(shards))  # noqa: S311 - fairness, not secrecy
+        shards = shards[k:] + shards[:k]
+    limit = queue["max_receive"]
+    out: list[dict] = []
+    for s in shards:
+        if len(out) >= n:
+            break
+        idx, tip = s["idx"], s["next_seq"] - 1
+        after = cursors.get(idx)
+        new = after is None  # a shard made by a reshard after the queue was created: all of it is new
+        if new:
+            after = s["seq_start"]
+        if after >= tip and not new:
+            continue
+        want = n - len(out)
+        recs = store.read_records(tx.conn, stream["id"], idx, after, want, oldest)
+        last = recs[-1]["seq"] if recs else after
+        if len(recs) < want:
+            last = max(last, tip)  # what lies between was filtered out: expired records
+        if recs:
+            tx.conn.execute(
+                insert(qr),
+                [
+                    {
+                        "queue": queue["id"],
+                        "shard": idx,
+                        "seq": x["seq"],
+                        "dead": limit is not None and limit <= 1,
+                        "visible_at": now + vt_ms,
+                        "receipt": token,
+                        "receive_count": 1,
+                        "first_received_at": now,
+                    }
+                    for x in recs
+                ],
+            )
+            out.extend({**x, "shard": idx, "receive_count": 1, "first_received_at": now} for x in recs)
+        if new:
+            tx.conn.execute(insert(cu).values(queue=queue["id"], shard=idx, after=last))
+        elif last != after:
+            tx.conn.execute(update(cu).where(and_(cu.c.queue == queue["id"], cu.c.shard == idx)).values(after=last))
+    return out
+
+
+def next_visible(conn: Connection, queue_row_id: int, dead: bool, now: int) -> int | None:
+    """When the next in-flight record of a path becomes visible (ms), for a long poll's timeout."""
+    return conn.execute(
+        select(func.min(qr.c.visible_at)).where(
+            and_(qr.c.queue == queue_row_id, qr.c.dead == dead, qr.c.visible_at > now)
+        )
+    ).scalar()
+
+
+# -- acknowledge, visibility, restore ----------------------------------------------------------------------------
+def _row(conn: Connection, queue_row_id: int, shard: int, seq: int) -> Any:
+    return conn.execute(
+        select(qr.c.receipt, qr.c.dead, qr.c.visible_at).where(
+            and_(qr.c.queue == queue_row_id, qr.c.shard == shard, qr.c.seq == seq)
+        )
+    ).first()
+
+
+def _mine(queue_row_id: int, shard: int, seq: int, token: str) -> Any:
+    return and_(qr.c.queue == queue_row_id, qr.c.shard == shard, qr.c.seq == seq, qr.c.receipt == token)
+
+
+def acknowledge(tx: Tx, queue_row_id: int, items: list[tuple[int, int, str]]) -> list[bool]:
+    """Forget the records of these deliveries (shard, seq, receipt); False for a delivery that is not the record's
+    latest. A record already acknowledged (or past retention) counts as done."""
+    if _live_queue(tx, queue_row_id) is None:
+        return [False] * len(items)
+    done = []
+    for shard, seq, token in items:
+        gone = tx.conn.execute(delete(qr).where(_mine(queue_row_id, shard, seq, token))).rowcount
+        done.append(gone > 0 or _row(tx.conn, queue_row_id, shard, seq) is None)
+    return done
+
+
+def change_visibility(tx: Tx, queue_row_id: int, items: list[tuple[int, int, str, int]], now: int) -> list[bool]:
+    """New visibility timeouts (seconds, from now) for records in flight under these deliveries."""
+    if _live_queue(tx, queue_row_id) is None:
+        return [False] * len(items)
+    done = []
+    for shard, seq, token, seconds in items:
+        changed = tx.conn.execute(
+            update(qr)
+            .where(and_(_mine(queue_row_id, shard, seq, token), qr.c.visible_at > now))
+            .values(visible_at=now + seconds * 1000)
+        ).rowcount
+        done.append(changed > 0)
+        if changed and seconds == 0:
+            tx.wake(wake_key(queue_row_id))
+    return done
+
+
+def restore(tx: Tx, queue_row_id: int, items: list[tuple[int, int, str]], now: int) -> list[bool]:
+    """Dead-letter records back to the normal path, visible at once, their receive count reset."""
+    if _live_queue(tx, queue_row_id) is None:
+        return [False] * len(items)
+    done = []
+    for shard, seq, token in items:
+        changed = tx.conn.execute(
+            update(qr)
+            .where(and_(_mine(queue_row_id, shard, seq, token), qr.c.dead.is_(True)))
+            .values(dead=False, receive_count=0, visible_at=now, receipt="")
+        ).rowcount
+        done.append(changed > 0)
+    if any(done):
+        tx.wake(wake_key(queue_row_id))
+    return done
+
+
+# -- sweep -------------------------------------------------------------------------------------------------------
+def sweep(tx: Tx, now: int) -> int:
+    """Drop the state of records past retention and of deleted queues (a chunk at a time)."""
+    done = 0
+    for row in tx.conn.execute(select(kq.c.id, kq.c.stream_id, kq.c.status, kq.c.status_until)).all():
+        if row.status == "DELETING":
+            if now >= row.status_until:
+                done += _drop_queue(tx, row.id)
+            continue
+        live = set(tx.conn.execute(select(sh.c.idx).where(sh.c.stream_id == row.stream_id)).scalars())
+        for shard in tx.conn.execute(select(cu.c.shard).where(cu.c.queue == row.id)).scalars().all():
+            here = and_(qr.c.queue == row.id, qr.c.shard == shard)
+            if shard not in live:  # the shard itself expired
+                done += tx.conn.execute(delete(qr).where(here)).rowcount
+                tx.conn.execute(delete(cu).where(and_(cu.c.queue == row.id, cu.c.shard == shard)))
+                continue
+            first = tx.conn.execute(
+                select(func.min(r.c.seq)).where(and_(r.c.stream_id == row.stream_id, r.c.shard == shard))
+            ).scalar()
+            below = qr.c.seq < first if first is not None else qr.c.seq >= 0  # no record left: all of them
+            done += tx.conn.execute(delete(qr).where(and_(here, below))).rowcount
+    return done
+
+
+def _drop_queue(tx: Tx, queue_row_id: int) -> int:
+    keys = (
+        select(qr.c.shard, qr.c.seq)
+        .where(qr.c.queue == queue_row_id)
+        .order_by(qr.c.shard, qr.c.seq)
+        .limit(SWEEP_CHUNK)
+        .subquery()
+    )
+    gone = 0
+    for shard, upto in tx.conn.execute(select(keys.c.shard, func.max(keys.c.seq)).group_by(keys.c.shard)).all():
+        gone += tx.conn.execute(
+            delete(qr).where(and_(qr.c.queue == queue_row_id, qr.c.shard == shard, qr.c.seq <= upto))
+        ).rowcount
+    if gone == 0:
+        tx.conn.execute(delete(cu).where(cu.c.queue == queue_row_id))
+        tx.conn.execute(delete(kq).where(kq.c.id == queue_row_id))
+    return gone
