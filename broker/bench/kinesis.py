@@ -1,5 +1,6 @@
-"""`broker bench kinesis`: PutRecords (500 × 1 KB) and PutRecord throughput, GetRecords read-back, and
-SubscribeToShard put-to-delivery latency, against a fresh broker (durable SQLite unless --db-url, N workers)."""
+"""`broker bench kinesis`: PutRecords (500 × 1 KB) and PutRecord throughput, GetRecords read-back,
+SubscribeToShard put-to-delivery latency, and a queue's ReceiveQueueRecords(10) + AcknowledgeQueueRecords rate,
+against a fresh broker (durable SQLite unless --db-url, N workers)."""
 
 from __future__ import annotations
 
@@ -152,6 +153,77 @@ def _subscribe_latency(port: int, kinesis, count: int) -> dict:  # noqa: ANN001
     }
 
 
+QUEUE_RECORDS = 20_000
+QUEUE_CONSUMERS = 4
+
+
+def _queue_consumer(port: int, queue: str, taken: list[bytes], stop: threading.Event) -> None:
+    """Receive 10 at a time and acknowledge each batch, on a keep-alive connection, until the queue stays empty."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+
+    def call(op: str, body: dict) -> dict:
+        headers = {
+            "X-Amz-Target": f"Kinesis_20131202.{op}",
+            "Content-Type": "application/x-amz-json-1.1",
+            "Authorization": AUTH,
+        }
+        conn.request("POST", "/", orjson.dumps(body), headers)
+        response = conn.getresponse()
+        out = orjson.loads(response.read())
+        if response.status != 200:
+            raise SystemExit(f"{op} failed: {out}")
+        return out
+
+    while not stop.is_set():
+        records = call("ReceiveQueueRecords", {"QueueARN": queue, "Limit": 10, "WaitTimeSeconds": 1})["QueueRecords"]
+        if not records:
+            stop.set()  # every record was put before the consumers started: empty means drained
+            break
+        done = call(
+            "AcknowledgeQueueRecords",
+            {"QueueARN": queue, "Entries": [{"ReceiptHandle": r["ReceiptHandle"]} for r in records]},
+        )
+        if done["Failed"]:
+            raise SystemExit(f"AcknowledgeQueueRecords failed: {done['Failed'][:3]}")
+        taken.extend(r["Data"] for r in records)
+    conn.close()
+
+
+def _queue_phase(port: int, kinesis) -> dict:  # noqa: ANN001
+    """Fill an on-demand stream, then drain a TRIM_HORIZON queue on it with concurrent consumers."""
+    kinesis.create_stream(StreamName="bench-queue", StreamModeDetails={"StreamMode": "ON_DEMAND"})
+    kinesis.get_waiter("stream_exists").wait(StreamName="bench-queue", WaiterConfig={"Delay": 1})
+    arn = kinesis.describe_stream_summary(StreamName="bench-queue")["StreamDescriptionSummary"]["StreamARN"]
+    payload = b"x" * 1024
+    for start in range(0, QUEUE_RECORDS, 500):
+        records = [{"Data": payload, "PartitionKey": f"k{i}"} for i in range(start, start + 500)]
+        if kinesis.put_records(StreamName="bench-queue", Records=records)["FailedRecordCount"]:
+            raise SystemExit("PutRecords failed while filling the queue's stream")
+    queue = kinesis.create_queue(
+        QueueName="bench",
+        StreamConfigurationList=[{"StreamARN": arn, "StartingPosition": {"Type": "TRIM_HORIZON"}}],
+    )["QueueDescription"]["QueueARN"]
+    taken: list[bytes] = []
+    stop = threading.Event()
+    threads = [
+        threading.Thread(target=_queue_consumer, args=(port, queue, taken, stop)) for _ in range(QUEUE_CONSUMERS)
+    ]
+    started = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.perf_counter() - started
+    if len(taken) != QUEUE_RECORDS:
+        raise SystemExit(f"the queue delivered {len(taken)} records of {QUEUE_RECORDS}")
+    return {
+        "records": len(taken),
+        "consumers": QUEUE_CONSUMERS,
+        "seconds": elapsed,
+        "records_per_s": len(taken) / elapsed,
+    }
+
+
 def main(args: argparse.Namespace) -> int:
     require_wrk()
     d, c = args.duration, args.connections
@@ -173,4 +245,6 @@ def main(args: argparse.Namespace) -> int:
             raise SystemExit(f"{acked - rb['records']} acknowledged records are missing")
         results["subscribe_to_shard"] = sub = _subscribe_latency(port, kinesis, 200)
         print(f"SubscribeToShard put-to-delivery: p50 {sub['p50_ms']:.2f} ms, p99 {sub['p99_ms']:.2f} ms")
+        results["queue_receive_ack"] = qr = _queue_phase(port, kinesis)
+        print(f"Queue Receive(10)+Acknowledge, {qr['consumers']} consumers: {qr['records_per_s']:.0f} records/s")
     return report(args, results)

@@ -16,11 +16,13 @@ from sqlalchemy import Connection, and_, bindparam, delete, func, insert, select
 
 from broker.services.kinesis import store
 from broker.storage.db import Tx
+from broker.storage.prepared import Prepared
 from broker.storage.tables import kinesis_queue_cursors as cu
 from broker.storage.tables import kinesis_queue_records as qr
 from broker.storage.tables import kinesis_queues as kq
 from broker.storage.tables import kinesis_records as r
 from broker.storage.tables import kinesis_shards as sh
+from broker.storage.tables import kinesis_streams as st
 
 WAKE_PREFIX = "kinesis:queue:"  # + queue row id: records became visible (visibility 0, restore)
 SWEEP_CHUNK = 5000
@@ -129,58 +131,90 @@ def modify_tags(tx: Tx, queue_row_id: int, change: Any) -> bool:
 
 
 # -- receiving ---------------------------------------------------------------------------------------------------
+# The statements every received and acknowledged record passes through run prepared on the DBAPI cursor.
+_queue_row = Prepared(
+    select(kq.c.id, kq.c.stream_id, kq.c.max_receive, kq.c.status).where(kq.c.id == bindparam("q")).with_for_update()
+)
+_stream_row = Prepared(
+    select(st.c.id, st.c.status, st.c.retention_hours, st.c.attributes).where(st.c.id == bindparam("s"))
+)
+_visible = Prepared(
+    select(
+        qr.c.shard,
+        qr.c.seq,
+        qr.c.receive_count,
+        qr.c.first_received_at,
+        r.c.partition_key,
+        r.c.data,
+        r.c.arrived_at,
+    )
+    .select_from(qr.outerjoin(r, and_(r.c.stream_id == bindparam("s"), r.c.shard == qr.c.shard, r.c.seq == qr.c.seq)))
+    .where(and_(qr.c.queue == bindparam("q"), qr.c.dead == bindparam("d"), qr.c.visible_at <= bindparam("now")))
+    .order_by(qr.c.visible_at)
+    .limit(bindparam("n"))
+)
+_one = and_(qr.c.queue == bindparam("q"), qr.c.shard == bindparam("sh"), qr.c.seq == bindparam("sq"))
+_take = Prepared(
+    update(qr)
+    .where(_one)
+    .values(receive_count=bindparam("rc"), visible_at=bindparam("va"), receipt=bindparam("rt"), dead=bindparam("d"))
+)
+_forget = Prepared(delete(qr).where(_one))
+_shards = Prepared(select(sh.c.idx, sh.c.seq_start, sh.c.next_seq).where(sh.c.stream_id == bindparam("s")))
+_cursors = Prepared(select(cu.c.shard, cu.c.after).where(cu.c.queue == bindparam("q")))
+_records = Prepared(
+    select(r.c.seq, r.c.partition_key, r.c.data, r.c.arrived_at)
+    .where(
+        and_(
+            r.c.stream_id == bindparam("s"),
+            r.c.shard == bindparam("sh"),
+            r.c.seq > bindparam("after"),
+            r.c.arrived_at >= bindparam("oldest"),
+        )
+    )
+    .order_by(r.c.seq)
+    .limit(bindparam("n"))
+)
+_add = Prepared(
+    insert(qr),
+    column_keys=["queue", "shard", "seq", "dead", "visible_at", "receipt", "receive_count", "first_received_at"],
+)
+_new_cursor = Prepared(insert(cu), column_keys=["queue", "shard", "after"])
+_move_cursor = Prepared(
+    update(cu).where(and_(cu.c.queue == bindparam("q"), cu.c.shard == bindparam("sh"))).values(after=bindparam("a"))
+)
+_ack = Prepared(delete(qr).where(and_(_one, qr.c.receipt == bindparam("rt"))))
+
+
 def _live_queue(tx: Tx, queue_row_id: int) -> dict | None:
     """The queue row, locked on PostgreSQL: receives of one queue take records one at a time across nodes."""
-    stmt = select(kq).where(kq.c.id == queue_row_id)
-    row = tx.conn.execute(stmt.with_for_update() if tx.is_pg else stmt).first()
-    return dict(row._mapping) if row is not None and row.status != "DELETING" else None
-
-
-_take = update(qr).where(and_(qr.c.queue == bindparam("q"), qr.c.shard == bindparam("sh"), qr.c.seq == bindparam("sq")))
+    rows = _queue_row.fetch_dicts(tx.conn, {"q": queue_row_id})
+    return rows[0] if rows and rows[0]["status"] != "DELETING" else None
 
 
 def receive(tx: Tx, queue_row_id: int, n: int, vt_ms: int, now: int, token: str, dead: bool) -> list[dict] | None:
     """Up to `n` records for one receive on the normal or the dead-letter path; None when the queue or its stream
     is gone. Each returned dict has shard, seq, partition_key, data, arrived_at, receive_count, first_received_at."""
     queue = _live_queue(tx, queue_row_id)
-    stream = store.stream_by_id(tx.conn, queue["stream_id"]) if queue else None
-    if queue is None or stream is None or stream["status"] == "DELETING":
+    streams = _stream_row.fetch_dicts(tx.conn, {"s": queue["stream_id"]}) if queue else []
+    if queue is None or not streams or streams[0]["status"] == "DELETING":
         return None
+    stream = streams[0]
     oldest = store.oldest_kept(stream, now)
     limit = queue["max_receive"]
     out: list[dict] = []
     while len(out) < n:
         want = n - len(out)
-        page = tx.conn.execute(
-            select(
-                qr.c.shard,
-                qr.c.seq,
-                qr.c.receive_count,
-                qr.c.first_received_at,
-                r.c.partition_key,
-                r.c.data,
-                r.c.arrived_at,
-            )
-            .select_from(
-                qr.outerjoin(r, and_(r.c.stream_id == stream["id"], r.c.shard == qr.c.shard, r.c.seq == qr.c.seq))
-            )
-            .where(and_(qr.c.queue == queue_row_id, qr.c.dead == dead, qr.c.visible_at <= now))
-            .order_by(qr.c.visible_at)
-            .limit(want)
-        ).all()
-        gone = [(x.shard, x.seq) for x in page if x.data is None or x.arrived_at < oldest]
-        for x in page:
-            if x.data is not None and x.arrived_at >= oldest:
-                out.append({**x._mapping, "receive_count": x.receive_count + 1})
-        for shard, seq in gone:  # past the stream's retention: the queue stops delivering it
-            tx.conn.execute(delete(qr).where(and_(qr.c.queue == queue_row_id, qr.c.shard == shard, qr.c.seq == seq)))
+        page = _visible.fetch_dicts(tx.conn, {"s": stream["id"], "q": queue_row_id, "d": dead, "now": now, "n": want})
+        gone = [x for x in page if x["data"] is None or x["arrived_at"] < oldest]
+        out += [{**x, "receive_count": x["receive_count"] + 1} for x in page if x not in gone]
+        if gone:  # past the stream's retention: the queue stops delivering them
+            _forget.executemany(tx.conn, [{"q": queue_row_id, "sh": x["shard"], "sq": x["seq"]} for x in gone])
         if len(page) < want or not gone:
             break
     if out:
-        tx.conn.execute(
-            _take.values(
-                receive_count=bindparam("rc"), visible_at=bindparam("va"), receipt=bindparam("rt"), dead=bindparam("d")
-            ),
+        _take.executemany(
+            tx.conn,
             [
                 {
                     "q": queue_row_id,
@@ -195,19 +229,20 @@ def receive(tx: Tx, queue_row_id: int, n: int, vt_ms: int, now: int, token: str,
             ],
         )
     if not dead and len(out) < n:
-        out.extend(_pull(tx, queue, stream, n - len(out), vt_ms, now, token, oldest))
+        out.extend(_pull(tx, queue, n - len(out), vt_ms, now, token, oldest))
     return out
 
 
-def _pull(tx: Tx, queue: dict, stream: dict, n: int, vt_ms: int, now: int, token: str, oldest: int) -> list[dict]:
+def _pull(tx: Tx, queue: dict, n: int, vt_ms: int, now: int, token: str, oldest: int) -> list[dict]:
     """Records the queue has not delivered yet, from its shards' cursors on (the shards in a rotating order, so a
     busy shard does not starve the others)."""
-    shards = store.shards(tx.conn, stream["id"])
-    cursors = dict(tx.conn.execute(select(cu.c.shard, cu.c.after).where(cu.c.queue == queue["id"])).all())
+    stream_id = queue["stream_id"]
+    shards = _shards.fetch_dicts(tx.conn, {"s": stream_id})
+    cursors = {c["shard"]: c["after"] for c in _cursors.fetch_dicts(tx.conn, {"q": queue["id"]})}
     if shards:
         k = random.randrange(len(shards))  # noqa: S311 - fairness, not secrecy
         shards = shards[k:] + shards[:k]
-    limit = queue["max_receive"]
+    dead = queue["max_receive"] is not None and queue["max_receive"] <= 1
     out: list[dict] = []
     for s in shards:
         if len(out) >= n:
@@ -220,19 +255,19 @@ def _pull(tx: Tx, queue: dict, stream: dict, n: int, vt_ms: int, now: int, token
         if after >= tip and not new:
             continue
         want = n - len(out)
-        recs = store.read_records(tx.conn, stream["id"], idx, after, want, oldest)
+        recs = _records.fetch_dicts(tx.conn, {"s": stream_id, "sh": idx, "after": after, "oldest": oldest, "n": want})
         last = recs[-1]["seq"] if recs else after
         if len(recs) < want:
             last = max(last, tip)  # what lies between was filtered out: expired records
         if recs:
-            tx.conn.execute(
-                insert(qr),
+            _add.executemany(
+                tx.conn,
                 [
                     {
                         "queue": queue["id"],
                         "shard": idx,
                         "seq": x["seq"],
-                        "dead": limit is not None and limit <= 1,
+                        "dead": dead,
                         "visible_at": now + vt_ms,
                         "receipt": token,
                         "receive_count": 1,
@@ -243,9 +278,9 @@ def _pull(tx: Tx, queue: dict, stream: dict, n: int, vt_ms: int, now: int, token
             )
             out.extend({**x, "shard": idx, "receive_count": 1, "first_received_at": now} for x in recs)
         if new:
-            tx.conn.execute(insert(cu).values(queue=queue["id"], shard=idx, after=last))
+            _new_cursor.executemany(tx.conn, [{"queue": queue["id"], "shard": idx, "after": last}])
         elif last != after:
-            tx.conn.execute(update(cu).where(and_(cu.c.queue == queue["id"], cu.c.shard == idx)).values(after=last))
+            _move_cursor.executemany(tx.conn, [{"q": queue["id"], "sh": idx, "a": last}])
     return out
 
 
@@ -276,11 +311,11 @@ def acknowledge(tx: Tx, queue_row_id: int, items: list[tuple[int, int, str]]) ->
     latest. A record already acknowledged (or past retention) counts as done."""
     if _live_queue(tx, queue_row_id) is None:
         return [False] * len(items)
-    done = []
-    for shard, seq, token in items:
-        gone = tx.conn.execute(delete(qr).where(_mine(queue_row_id, shard, seq, token))).rowcount
-        done.append(gone > 0 or _row(tx.conn, queue_row_id, shard, seq) is None)
-    return done
+    rows = [{"q": queue_row_id, "sh": shard, "sq": seq, "rt": token} for shard, seq, token in items]
+    if _ack.executemany(tx.conn, rows) == len(items):
+        return [True] * len(items)  # the usual case: every handle was the latest
+    # Some were not: which ones (the rows of those that were are gone now, and count as done).
+    return [_row(tx.conn, queue_row_id, shard, seq) is None for shard, seq, _ in items]
 
 
 def change_visibility(tx: Tx, queue_row_id: int, items: list[tuple[int, int, str, int]], now: int) -> list[bool]:

@@ -308,15 +308,15 @@ async def _receive(ctx: RequestContext, p: dict, dead: bool) -> dict:
     wait = p.get("WaitTimeSeconds") or DEFAULT_WAIT_S
     db = ctx.runtime.db
     token = ids.token()
-    keys = [queue_store.wake_key(row["id"])]
-    if not dead:
-        keys += [shard_wake_key(row["stream_id"], s["idx"]) for s in await db.read(store.shards, row["stream_id"])]
     deadline = time.monotonic() + wait
-    while True:
+    got = await db.write(queue_store.receive, row["id"], n, vt_ms, clock.now_ms(), token, dead)
+    keys = [queue_store.wake_key(row["id"])]
+    if not got and not dead:  # nothing at once: wait for new records in any shard too
+        keys += [shard_wake_key(row["stream_id"], s["idx"]) for s in await db.read(store.shards, row["stream_id"])]
+    while not got:
         # Watch first, then look: a record that commits in between still wakes us.
         with Watch(ctx.runtime.notifier, keys) as watch:
-            now = clock.now_ms()
-            got = await db.write(queue_store.receive, row["id"], n, vt_ms, now, token, dead)
+            got = await db.write(queue_store.receive, row["id"], n, vt_ms, clock.now_ms(), token, dead)
             if got is None:
                 raise _not_found(p["QueueARN"])
             remaining = deadline - time.monotonic()
