@@ -105,6 +105,8 @@ class Gateway:
             return proto.render_error(spec, _unknown(spec, op_name), request_id)
         cred = parse_credential(headers.get(b"authorization", b"").decode("latin-1"))
         ctx = self._context(scope, headers, spec, op_name, request_id, cred)
+        if cbor:
+            ctx.extra["cbor"] = True  # streamed answers (event payloads) use the request's encoding too
         try:
             params = proto.parse_input(spec, op, body)
             result = await _call(spec, op_name, ctx, params, receive)

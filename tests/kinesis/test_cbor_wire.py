@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 import cbor2
 import httpx
 import pytest
+from botocore.eventstream import EventStreamBuffer
 
 from tests.kinesis.helpers import client, create_stream
 
@@ -94,3 +95,43 @@ def test_cbor_errors_are_cbor_maps(broker, body, code):
     assert error["__type"] and error["message"]
     if code:
         assert error["__type"] == code
+
+
+def test_subscribe_to_shard_events_are_cbor(broker):
+    """A CBOR request gets CBOR event payloads (what the Java SDK decodes), blobs and tag 1 times included."""
+    k = client(broker)
+    arn = create_stream(k, "cbor-sub", shards=1)["StreamARN"]
+    consumer = k.register_stream_consumer(StreamARN=arn, ConsumerName="java")["Consumer"]["ConsumerARN"]
+    k.put_record(StreamName="cbor-sub", Data=b"\x00\x01payload", PartitionKey="k")
+    body = {
+        "ConsumerARN": consumer,
+        "ShardId": "shardId-000000000000",
+        "StartingPosition": {"Type": "TRIM_HORIZON"},
+    }
+    headers = {
+        "Content-Type": CT,
+        "X-Amz-Target": "Kinesis_20131202.SubscribeToShard",
+        "Authorization": "AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/kinesis/aws4_request, "
+        "SignedHeaders=host, Signature=0",
+    }
+    buffer = EventStreamBuffer()
+    messages = []
+    with httpx.stream("POST", broker.url + "/", content=cbor2.dumps(body), headers=headers, timeout=10) as r:
+        assert r.status_code == 200 and r.headers["content-type"] == "application/vnd.amazon.eventstream"
+        for chunk in r.iter_bytes():
+            buffer.add_data(chunk)
+            messages.extend(buffer)
+            if len(messages) >= 2:
+                break
+    initial, first = messages[:2]
+    assert initial.headers[":event-type"] == "initial-response" and initial.headers[":content-type"] == CT
+    assert cbor2.loads(initial.payload) == {}
+    assert first.headers[":event-type"] == "SubscribeToShardEvent" and first.headers[":content-type"] == CT
+    raw_tag1 = {1: lambda value, immutable: cbor2.CBORTag(1, value)}  # keep tag 1 as sent
+    event = cbor2.CBORDecoder(io.BytesIO(first.payload), semantic_decoders=raw_tag1).decode()
+    (record,) = event["Records"]
+    assert record["Data"] == b"\x00\x01payload" and record["PartitionKey"] == "k"
+    stamp = record["ApproximateArrivalTimestamp"]
+    assert isinstance(stamp, cbor2.CBORTag) and stamp.tag == 1  # epoch milliseconds, as in the other answers
+    assert abs(stamp.value - datetime.now(UTC).timestamp() * 1000) < 60_000
+    assert event["ContinuationSequenceNumber"] == record["SequenceNumber"]
