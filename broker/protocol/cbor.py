@@ -65,7 +65,7 @@ def parse_input(spec: ServiceSpec, op: OperationModel, body: bytes) -> dict:
     data = loads(body) if body else {}
     if not isinstance(data, dict):
         raise ServiceError("SerializationException", "Request body must be a CBOR map.")
-    return InputConverter(spec, textual=False).convert(op.input_shape, data)
+    return InputConverter(spec, textual=False, enums=op.name in spec.enum_checked).convert(op.input_shape, data)
 
 
 # -- encoding -------------------------------------------------------------------------------------------------

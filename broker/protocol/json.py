@@ -41,7 +41,7 @@ def parse_input(spec: ServiceSpec, op: OperationModel, body: bytes) -> dict:
         data = {}
     if not isinstance(data, dict):
         raise ServiceError("SerializationException", "Request body must be a JSON object.")
-    return InputConverter(spec, textual=False).convert(op.input_shape, data)
+    return InputConverter(spec, textual=False, enums=op.name in spec.enum_checked).convert(op.input_shape, data)
 
 
 def render_result(spec: ServiceSpec, result: dict | None, request_id: str) -> Response:

@@ -80,6 +80,9 @@ class ServiceSpec:
     path_member: str = ""
     # Operations that may wait (long polls): cancelled when their client disconnects.
     waiting_operations: frozenset[str] = frozenset()
+    # Operations whose enum members are checked against the model here (the rest check their own, with the
+    # error AWS gives for them).
+    enum_checked: frozenset[str] = frozenset()
 
     @property
     def target_prefix(self) -> str:
@@ -111,9 +114,10 @@ class InputConverter:
     `textual=True` is for the query protocol, where every scalar arrives as a string.
     """
 
-    def __init__(self, spec: ServiceSpec, textual: bool) -> None:
+    def __init__(self, spec: ServiceSpec, textual: bool, enums: bool = False) -> None:
         self.spec = spec
         self.textual = textual
+        self.enums = enums
 
     def convert(self, shape: Shape | None, value: Any) -> dict:
         if shape is None:
@@ -187,6 +191,8 @@ class InputConverter:
             pattern = shape.metadata.get("pattern")
             if pattern and not _regex(pattern).fullmatch(value):  # AWS validates the whole value
                 raise self._constraint(path, value, f"Member must satisfy regular expression pattern: {pattern}")
+            if self.enums and shape.enum and value not in shape.enum:
+                raise self._constraint(path, value, f"Member must satisfy enum value set: [{', '.join(shape.enum)}]")
             return value
         if t in ("integer", "long"):
             if self.textual and isinstance(value, str):

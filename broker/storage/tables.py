@@ -362,6 +362,7 @@ kinesis_queues = Table(
     Column("tags", Text, nullable=False),
     Column("created_at", BigInteger, nullable=False),  # ms
     Index("ux_kinesis_queues_name", "account", "region", "name", unique=True),
+    Index("ux_kinesis_queues_arn", "account", "region", "queue_id", unique=True),
 )
 
 # How far a queue has pulled each shard: records above `after` have not been received from it yet.
@@ -406,4 +407,5 @@ kinesis_channels = Table(
     Column("tags", Text, nullable=False),
     Column("created_at", BigInteger, nullable=False),  # ms
     Index("ux_kinesis_channels_name", "account", "region", "name", unique=True),
+    Index("ux_kinesis_channels_arn", "account", "region", "channel_id", unique=True),
 )

@@ -33,6 +33,7 @@ def upgrade() -> None:
         sa.Column("created_at", sa.BigInteger, nullable=False),
     )
     op.create_index("ux_kinesis_queues_name", "kinesis_queues", ["account", "region", "name"], unique=True)
+    op.create_index("ux_kinesis_queues_arn", "kinesis_queues", ["account", "region", "queue_id"], unique=True)
     op.create_table(
         "kinesis_queue_cursors",
         sa.Column("queue", sa.Integer, primary_key=True, autoincrement=False),
@@ -51,9 +52,7 @@ def upgrade() -> None:
         sa.Column("first_received_at", sa.BigInteger, nullable=False),
         sqlite_with_rowid=False,
     )
-    op.create_index(
-        "ix_kinesis_queue_records_visible", "kinesis_queue_records", ["queue", "dead", "visible_at"]
-    )
+    op.create_index("ix_kinesis_queue_records_visible", "kinesis_queue_records", ["queue", "dead", "visible_at"])
     op.create_table(
         "kinesis_channels",
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
@@ -69,13 +68,16 @@ def upgrade() -> None:
         sa.Column("created_at", sa.BigInteger, nullable=False),
     )
     op.create_index("ux_kinesis_channels_name", "kinesis_channels", ["account", "region", "name"], unique=True)
+    op.create_index("ux_kinesis_channels_arn", "kinesis_channels", ["account", "region", "channel_id"], unique=True)
 
 
 def downgrade() -> None:
+    op.drop_index("ux_kinesis_channels_arn", "kinesis_channels")
     op.drop_index("ux_kinesis_channels_name", "kinesis_channels")
     op.drop_table("kinesis_channels")
     op.drop_index("ix_kinesis_queue_records_visible", "kinesis_queue_records")
     op.drop_table("kinesis_queue_records")
     op.drop_table("kinesis_queue_cursors")
+    op.drop_index("ux_kinesis_queues_arn", "kinesis_queues")
     op.drop_index("ux_kinesis_queues_name", "kinesis_queues")
     op.drop_table("kinesis_queues")

@@ -4,6 +4,7 @@ enhanced fan-out consumers, retention, and what a queue blocks on its stream."""
 
 from __future__ import annotations
 
+import base64
 import threading
 import time
 from datetime import UTC, datetime, timedelta
@@ -374,3 +375,32 @@ def test_deleted_queue_handles_stop_working(kinesis):  # noqa: ANN001
     q2 = _queue(kinesis, arn)
     out = _ack(kinesis, q2, [record])
     assert out["Failed"][0]["ErrorCode"] == "InvalidArgumentException"
+
+
+# -- regressions from review --------------------------------------------------------------------------------------
+def test_expired_records_in_a_full_page_do_not_repeat_others(broker, kinesis):  # noqa: ANN001
+    q = _queue(kinesis, _stream(kinesis), VisibilityTimeoutSeconds=0)
+    _put(kinesis, "s", b"old1", b"old2", b"old3")
+    assert len(_receive(kinesis, q)) == 3  # in the queue's state now, visible again at once
+    broker.advance(23 * 3600)
+    _put(kinesis, "s", b"new1", b"new2", b"new3")
+    assert len(_receive(kinesis, q)) == 6
+    broker.advance(2 * 3600)  # the old ones are past the 24 h retention
+    got = _receive(kinesis, q, limit=5)
+    assert sorted(r["Data"] for r in got) == [b"new1", b"new2", b"new3"]
+
+
+def test_forged_handles_and_enums_are_client_errors(kinesis):  # noqa: ANN001
+    arn = _stream(kinesis)
+    q = _queue(kinesis, arn)
+    for raw in (b"n:1:2147483648:1:abc", b"n:99999999999:0:1:abc", b"n:1:0:99999999999999999999999:abc", b"x"):
+        handle = "AQEB" + base64.urlsafe_b64encode(raw).decode()
+        out = kinesis.acknowledge_queue_records(QueueARN=q, Entries=[{"ReceiptHandle": handle}])
+        assert out["Failed"][0]["ErrorCode"] == "InvalidArgumentException", raw
+    bad_type = [{"StreamARN": arn, "StartingPosition": {"Type": "FOO"}}]
+    assert error_400(kinesis.create_queue, QueueName="x", StreamConfigurationList=bad_type)["Code"] == (
+        "ValidationException"
+    )
+    bad_target = {"DeadLetterConfiguration": {"TargetType": "ELSEWHERE"}}
+    err = error_400(kinesis.update_queue, QueueARN=q, QueueAttributes=bad_target)
+    assert err["Code"] == "ValidationException"

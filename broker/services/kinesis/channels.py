@@ -174,6 +174,8 @@ async def create_channel(ctx: RequestContext, p: dict) -> dict:
         raise ServiceError(
             "ResourceInUseException", f"Channel {p['ChannelName']} under account {ctx.account} already exists."
         )
+    if outcome == "gone":
+        raise ServiceError("ResourceInUseException", f"Stream {s.name} under account {s.account} is being deleted.")
     if outcome == "limit":
         raise ServiceError(
             "LimitExceededException",

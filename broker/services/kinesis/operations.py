@@ -174,11 +174,9 @@ async def delete_stream(ctx: RequestContext, p: dict) -> dict:
             f"Stream {s.name} under account {s.account} has registered consumers. Deregister them first, or set "
             "EnforceConsumerDeletion."
         )
-    if await ctx.runtime.db.read(store.queue_count, s.id):
-        raise in_use(f"Stream {s.name} under account {s.account} has queues. Delete them first.")
-    if await ctx.runtime.db.read(store.channel_count, s.id):
-        raise in_use(f"Stream {s.name} under account {s.account} has channels. Delete them first.")
-    await ctx.runtime.db.write(store.delete_stream, s.id, s.cache_key)
+    refused = await ctx.runtime.db.write(store.delete_stream, s.id, s.cache_key)
+    if refused:
+        raise in_use(f"Stream {s.name} under account {s.account} has {refused}. Delete them first.")
     ctx.runtime.kinesis_cache.on_notify(s.cache_key)
     return {}
 

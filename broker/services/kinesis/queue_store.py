@@ -12,10 +12,11 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, delete, func, insert, select, update
+from sqlalchemy import Connection, and_, bindparam, delete, func, insert, or_, select, update
 
 from broker.services.kinesis import store
 from broker.storage.db import Tx
+from broker.storage.helpers import insert_ignore
 from broker.storage.prepared import Prepared
 from broker.storage.tables import kinesis_queue_cursors as cu
 from broker.storage.tables import kinesis_queue_records as qr
@@ -35,17 +36,14 @@ def wake_key(queue_id: int) -> str:
 
 # -- definitions -------------------------------------------------------------------------------------------------
 def create_queue(tx: Tx, values: dict[str, Any], at_ms: int | None, limit: int) -> str:
-    """Insert a queue and its shard cursors at the starting position: "ok", "exists" (name taken), "limit" (the
-    stream has `limit` consumers and queues already) or "busy" (too many queues being created or deleted)."""
+    """Insert a queue and its shard cursors at the starting position: "ok", "exists" (name taken), "gone" (the
+    stream is being deleted), "limit" (the stream has `limit` consumers and queues already) or "busy" (too many
+    queues being created or deleted)."""
     stream_id = values["stream_id"]
     store.lock_stream(tx, stream_id)  # the count and the insert as one step across nodes
-    taken = tx.conn.execute(
-        select(kq.c.id).where(
-            and_(kq.c.account == values["account"], kq.c.region == values["region"], kq.c.name == values["name"])
-        )
-    ).first()
-    if taken is not None:
-        return "exists"
+    stream = store.stream_by_id(tx.conn, stream_id)
+    if stream is None or stream["status"] == "DELETING":
+        return "gone"
     if store.consumer_count(tx.conn, stream_id) + store.queue_count(tx.conn, stream_id) >= limit:
         return "limit"
     changing = tx.conn.execute(
@@ -60,7 +58,14 @@ def create_queue(tx: Tx, values: dict[str, Any], at_ms: int | None, limit: int) 
     ).scalar_one()
     if changing >= MAX_CHANGING:
         return "busy"
-    queue_id = tx.conn.execute(insert(kq).values(**values).returning(kq.c.id)).scalar_one()
+    # ON CONFLICT DO NOTHING: the name is unique per account and Region, whatever stream two nodes create it on.
+    if not insert_ignore(tx.conn, kq, values):
+        return "exists"
+    queue_id = tx.conn.execute(
+        select(kq.c.id).where(
+            and_(kq.c.account == values["account"], kq.c.region == values["region"], kq.c.name == values["name"])
+        )
+    ).scalar_one()
     cursors = []
     for s in store.shards(tx.conn, stream_id):
         if values["start_type"] == "TRIM_HORIZON":
@@ -92,14 +97,10 @@ def list_queues(conn: Connection, account: str, region: str, after: str, limit: 
     return [dict(x) for x in rows]
 
 
-def update_queue(tx: Tx, queue_row_id: int, values: dict[str, Any]) -> bool:
-    """False when the queue is gone or being deleted."""
-    return (
-        tx.conn.execute(
-            update(kq).where(and_(kq.c.id == queue_row_id, kq.c.status != "DELETING")).values(**values)
-        ).rowcount
-        > 0
-    )
+def update_queue(tx: Tx, queue_row_id: int, values: dict[str, Any], now: int) -> bool:
+    """False when the queue is gone, being deleted, or still CREATING or UPDATING (one update at a time)."""
+    ready = or_(kq.c.status == "ACTIVE", and_(kq.c.status.in_(("CREATING", "UPDATING")), kq.c.status_until <= now))
+    return tx.conn.execute(update(kq).where(and_(kq.c.id == queue_row_id, ready)).values(**values)).rowcount > 0
 
 
 def delete_queue(tx: Tx, queue_row_id: int, until: int) -> bool:
@@ -111,13 +112,6 @@ def delete_queue(tx: Tx, queue_row_id: int, until: int) -> bool:
     ).rowcount
     tx.wake(wake_key(queue_row_id))  # waiting receives end
     return done > 0
-
-
-def delete_stream_queues(tx: Tx, stream_id: int, until: int) -> None:
-    for queue_row_id in tx.conn.execute(
-        select(kq.c.id).where(and_(kq.c.stream_id == stream_id, kq.c.status != "DELETING"))
-    ).scalars():
-        delete_queue(tx, queue_row_id, until)
 
 
 def modify_tags(tx: Tx, queue_row_id: int, change: Any) -> bool:
@@ -202,16 +196,18 @@ def receive(tx: Tx, queue_row_id: int, n: int, vt_ms: int, now: int, token: str,
     stream = streams[0]
     oldest = store.oldest_kept(stream, now)
     limit = queue["max_receive"]
-    out: list[dict] = []
-    while len(out) < n:
-        want = n - len(out)
-        page = _visible.fetch_dicts(tx.conn, {"s": stream["id"], "q": queue_row_id, "d": dead, "now": now, "n": want})
+    while True:
+        page = _visible.fetch_dicts(tx.conn, {"s": stream["id"], "q": queue_row_id, "d": dead, "now": now, "n": n})
         gone = [x for x in page if x["data"] is None or x["arrived_at"] < oldest]
-        out += [{**x, "receive_count": x["receive_count"] + 1} for x in page if x not in gone]
-        if gone:  # past the stream's retention: the queue stops delivering them
-            _forget.executemany(tx.conn, [{"q": queue_row_id, "sh": x["shard"], "sq": x["seq"]} for x in gone])
-        if len(page) < want or not gone:
+        if not gone:
             break
+        # Past the stream's retention: the queue stops delivering them. Look again without them (a full page
+        # may have more visible records behind them).
+        _forget.executemany(tx.conn, [{"q": queue_row_id, "sh": x["shard"], "sq": x["seq"]} for x in gone])
+        if len(page) < n:
+            page = [x for x in page if x not in gone]
+            break
+    out = [{**x, "receive_count": x["receive_count"] + 1} for x in page]
     if out:
         _take.executemany(
             tx.conn,
@@ -361,19 +357,30 @@ def sweep(tx: Tx, now: int) -> int:
             if now >= row.status_until:
                 done += _drop_queue(tx, row.id)
             continue
+        if _live_queue(tx, row.id) is None:  # locks the queue row: no receive adds state meanwhile
+            continue
+        cursors = tx.conn.execute(select(cu.c.shard).where(cu.c.queue == row.id)).scalars().all()
         live = set(tx.conn.execute(select(sh.c.idx).where(sh.c.stream_id == row.stream_id)).scalars())
-        for shard in tx.conn.execute(select(cu.c.shard).where(cu.c.queue == row.id)).scalars().all():
+        for shard in cursors:
             here = and_(qr.c.queue == row.id, qr.c.shard == shard)
             if shard not in live:  # the shard itself expired
-                done += tx.conn.execute(delete(qr).where(here)).rowcount
-                tx.conn.execute(delete(cu).where(and_(cu.c.queue == row.id, cu.c.shard == shard)))
+                gone = _delete_chunk(tx, here, None)
+                done += gone
+                if gone < SWEEP_CHUNK:
+                    tx.conn.execute(delete(cu).where(and_(cu.c.queue == row.id, cu.c.shard == shard)))
                 continue
             first = tx.conn.execute(
                 select(func.min(r.c.seq)).where(and_(r.c.stream_id == row.stream_id, r.c.shard == shard))
             ).scalar()
-            below = qr.c.seq < first if first is not None else qr.c.seq >= 0  # no record left: all of them
-            done += tx.conn.execute(delete(qr).where(and_(here, below))).rowcount
+            done += _delete_chunk(tx, here, first)  # no record left in the shard (None): all its state
     return done
+
+
+def _delete_chunk(tx: Tx, where: Any, below: int | None) -> int:
+    """Delete at most SWEEP_CHUNK state rows matching `where` with seq below `below` (None: any), lowest first."""
+    bound = and_(where, qr.c.seq < below) if below is not None else where
+    upto = tx.conn.execute(select(qr.c.seq).where(bound).order_by(qr.c.seq).offset(SWEEP_CHUNK - 1).limit(1)).scalar()
+    return tx.conn.execute(delete(qr).where(and_(bound, qr.c.seq <= upto) if upto is not None else bound)).rowcount
 
 
 def _drop_queue(tx: Tx, queue_row_id: int) -> int:

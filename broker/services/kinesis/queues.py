@@ -170,6 +170,8 @@ async def create_queue(ctx: RequestContext, p: dict) -> dict:
         raise ServiceError(
             "ResourceInUseException", f"Queue {p['QueueName']} under account {ctx.account} already exists."
         )
+    if outcome == "gone":
+        raise ServiceError("ResourceInUseException", f"Stream {s.name} under account {s.account} is being deleted.")
     if outcome == "limit":
         raise ServiceError(
             "LimitExceededException", f"Stream {s.name} already has {MAX_CONSUMERS} registered consumers and queues."
@@ -255,8 +257,8 @@ async def update_queue(ctx: RequestContext, p: dict) -> dict:
         values["visibility"] = attrs["VisibilityTimeoutSeconds"]
     if "DeadLetterConfiguration" in attrs:
         values["max_receive"] = _dead_letter(attrs["DeadLetterConfiguration"], None)
-    if not await ctx.runtime.db.write(queue_store.update_queue, row["id"], values):
-        raise _not_found(p["QueueARN"])
+    if not await ctx.runtime.db.write(queue_store.update_queue, row["id"], values, now):
+        raise ServiceError("ResourceInUseException", f"Queue {queue_arn(row)} is not ACTIVE (changed meanwhile).")
     return {"QueueDescription": {**await _describe(ctx, {**row, **values}), "QueueStatus": "UPDATING"}}
 
 
@@ -282,7 +284,8 @@ def _parse_handle(text: str, path: str, queue_row_id: int) -> tuple[int, int, st
         numbers = int(queue), int(shard), int(seq)
     except (binascii.Error, UnicodeDecodeError, ValueError):
         return "The receipt handle is not valid."
-    if not text.startswith(HANDLE_PREFIX) or not all(0 <= v < MAX_COUNTER for v in numbers) or not token:
+    in_range = 0 <= numbers[0] < 2**31 and 0 <= numbers[1] < 2**31 and 0 <= numbers[2] < MAX_COUNTER  # column types
+    if not text.startswith(HANDLE_PREFIX) or not in_range or not token:
         return "The receipt handle is not valid."
     if kind != path:
         which = "ReceiveDeadLetterQueueRecords" if path == "d" else "ReceiveQueueRecords"
@@ -310,10 +313,10 @@ async def _receive(ctx: RequestContext, p: dict, dead: bool) -> dict:
     token = ids.token()
     deadline = time.monotonic() + wait
     got = await db.write(queue_store.receive, row["id"], n, vt_ms, clock.now_ms(), token, dead)
-    keys = [queue_store.wake_key(row["id"])]
-    if not got and not dead:  # nothing at once: wait for new records in any shard too
-        keys += [shard_wake_key(row["stream_id"], s["idx"]) for s in await db.read(store.shards, row["stream_id"])]
     while not got:
+        keys = [queue_store.wake_key(row["id"])]
+        if not dead:  # new records in any shard too (read each time: a reshard may have added shards)
+            keys += [shard_wake_key(row["stream_id"], s["idx"]) for s in await db.read(store.shards, row["stream_id"])]
         # Watch first, then look: a record that commits in between still wakes us.
         with Watch(ctx.runtime.notifier, keys) as watch:
             got = await db.write(queue_store.receive, row["id"], n, vt_ms, clock.now_ms(), token, dead)

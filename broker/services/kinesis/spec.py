@@ -16,4 +16,7 @@ def build() -> ServiceSpec:
         **subscribe.HANDLERS,
         **tagging.HANDLERS,
     }
-    return ServiceSpec(name="kinesis", model=load_model("kinesis"), handlers=handlers)
+    # Queue and channel requests get the model's enum check (ValidationException); the older operations answer
+    # bad enum values with the InvalidArgumentException their handlers give.
+    enum_checked = frozenset({*queues.HANDLERS, *channels.HANDLERS})
+    return ServiceSpec(name="kinesis", model=load_model("kinesis"), handlers=handlers, enum_checked=enum_checked)

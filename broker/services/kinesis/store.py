@@ -97,12 +97,19 @@ def lock_stream(tx: Tx, stream_id: int) -> None:
         tx.conn.execute(select(st.c.id).where(st.c.id == stream_id).with_for_update())
 
 
-def delete_stream(tx: Tx, stream_id: int, key: str) -> None:
-    """The name is free at once; the records go in chunks (sweep), so a big stream does not hold the writer."""
+def delete_stream(tx: Tx, stream_id: int, key: str) -> str | None:
+    """The name is free at once; the records go in chunks (sweep), so a big stream does not hold the writer.
+    Refused ("queues" / "channels") while queues or channels use the stream."""
+    lock_stream(tx, stream_id)  # against a queue or channel created on it meanwhile (PostgreSQL)
+    if queue_count(tx.conn, stream_id):
+        return "queues"
+    if channel_count(tx.conn, stream_id):
+        return "channels"
     tx.conn.execute(update(st).where(st.c.id == stream_id).values(status="DELETING", name=f"~{stream_id}"))
     tx.wake(key)
     for idx in tx.conn.execute(select(sh.c.idx).where(sh.c.stream_id == stream_id)).scalars():
         tx.wake(shard_wake_key(stream_id, idx))  # subscriptions end
+    return None
 
 
 def list_streams(conn: Connection, account: str, region: str, after: str, limit: int) -> list[dict]:
@@ -176,22 +183,19 @@ def channel_count(conn: Connection, stream_id: int) -> int:
 
 
 def add_channel(tx: Tx, values: dict[str, Any], destination: str) -> str:
-    """Insert a channel: "ok", "exists" (name taken) or "limit" (the stream has a channel to that destination type)."""
+    """Insert a channel: "ok", "exists" (name taken), "gone" (the stream is being deleted) or "limit" (the stream
+    has a channel to that destination type)."""
     lock_stream(tx, values["stream_id"])
-    taken = tx.conn.execute(
-        select(ch.c.id).where(
-            and_(ch.c.account == values["account"], ch.c.region == values["region"], ch.c.name == values["name"])
-        )
-    ).first()
-    if taken is not None:
-        return "exists"
+    stream = stream_by_id(tx.conn, values["stream_id"])
+    if stream is None or stream["status"] == "DELETING":
+        return "gone"
     for config in tx.conn.execute(
         select(ch.c.config).where(and_(ch.c.stream_id == values["stream_id"], ch.c.status != "DELETING"))
     ).scalars():
         if json.loads(config)["type"] == destination:
             return "limit"
-    tx.conn.execute(insert(ch).values(**values))
-    return "ok"
+    # ON CONFLICT DO NOTHING: the name is unique per account and Region, whatever stream two nodes create it on.
+    return "ok" if insert_ignore(tx.conn, ch, values) else "exists"
 
 
 def get_channel(conn: Connection, account: str, region: str, channel_id: str) -> dict | None:
