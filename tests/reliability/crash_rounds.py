@@ -1,0 +1,298 @@
+"""The crash-round driver: a mixed load (SQS standard and FIFO send/receive/delete, SNS publish to a queue, Kinesis
+puts) against a broker that is killed with SIGKILL at a random moment of each round and restarted on the same data.
+
+A `Ledger` keeps what the broker acknowledged and what the consumers saw; `check_*` functions hold the promises:
+every acknowledged message or record is there or was consumed as acknowledged, no message is received twice within
+its visibility timeout, FIFO order holds per group, Kinesis sequence numbers increase per shard.
+"""
+
+from __future__ import annotations
+
+import random
+import sqlite3
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tests.server import BrokerServer
+
+VT = 120  # seconds: every receipt in a run is checked against it
+ACCOUNT = "000000000000"
+GROUPS = 4
+
+
+@dataclass
+class Ledger:
+    sent: set[str] = field(default_factory=set)  # acknowledged SendMessage(Batch) to the standard queue
+    deleted: set[str] = field(default_factory=set)  # acknowledged deletes (standard and FIFO)
+    receipts: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))  # body -> receive times
+    fifo_sent: set[str] = field(default_factory=set)
+    fifo_first: dict[int, list[int]] = field(default_factory=lambda: defaultdict(list))  # group -> first receipts
+    published: set[str] = field(default_factory=set)  # acknowledged SNS publishes
+    records: dict[bytes, tuple[str, str]] = field(default_factory=dict)  # Kinesis data -> (shard, sequence number)
+    counters: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    errors: list[str] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def receipt(self, body: str) -> None:
+        with self.lock:
+            self.receipts[body].append(time.monotonic())
+
+
+class Load:
+    """The clients and names of one run; `round` drives the threads until the kill."""
+
+    def __init__(self, server: BrokerServer, ledger: Ledger) -> None:
+        self.server = server
+        self.ledger = ledger
+        self.round_no = 0
+        sqs, sns, kinesis = server.client("sqs"), server.client("sns"), server.client("kinesis")
+        self.std = sqs.create_queue(QueueName="crash-std", Attributes={"VisibilityTimeout": str(VT)})["QueueUrl"]
+        self.fifo = sqs.create_queue(
+            QueueName="crash.fifo",
+            Attributes={"FifoQueue": "true", "VisibilityTimeout": str(VT), "ContentBasedDeduplication": "false"},
+        )["QueueUrl"]
+        self.fanout = sqs.create_queue(QueueName="crash-sns")["QueueUrl"]
+        topic = sns.create_topic(Name="crash-topic")["TopicArn"]
+        sns.subscribe(
+            TopicArn=topic,
+            Protocol="sqs",
+            Endpoint=f"arn:aws:sqs:us-east-1:{ACCOUNT}:crash-sns",
+            Attributes={"RawMessageDelivery": "true"},
+        )
+        self.topic = topic
+        kinesis.create_stream(StreamName="crash-stream", ShardCount=2)
+        kinesis.get_waiter("stream_exists").wait(StreamName="crash-stream", WaiterConfig={"Delay": 0.2})
+
+    def run_round(
+        self,
+        rng: random.Random,
+        min_acks: int = 60,
+        max_extra_s: float = 1.5,
+        interrupt: Callable[[], None] | None = None,
+    ) -> None:
+        """Start the load, wait until it got going, let it run a random while longer, then SIGKILL the broker. With
+        `interrupt`, call it instead and require the load to go on afterwards (the broker recovers), then stop."""
+        self.round_no += 1
+        stop = threading.Event()
+        clients = {name: self.server.client(svc) for name, svc in self._workers()}
+        threads = [
+            threading.Thread(target=getattr(self, f"_{name}"), args=(clients[name], stop), daemon=True)
+            for name in clients
+        ]
+        for t in threads:
+            t.start()
+        self._wait_for(min_acks)
+        time.sleep(rng.uniform(0, max_extra_s))
+        if interrupt is None:
+            self.server.kill()
+        else:
+            interrupt()
+            self._wait_for(min_acks)  # it keeps going
+        stop.set()
+        for t in threads:
+            t.join(timeout=60)
+
+    def _wait_for(self, acks: int, timeout: float = 30) -> None:
+        start, deadline = self._acks(), time.monotonic() + timeout
+        while self._acks() - start < acks:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"round {self.round_no}: the load stalled: {self.ledger.errors[-3:]}")
+            time.sleep(0.02)
+
+    @staticmethod
+    def _workers() -> list[tuple[str, str]]:
+        return [
+            ("send_std", "sqs"),
+            ("consume_std", "sqs"),
+            ("send_fifo", "sqs"),
+            ("consume_fifo", "sqs"),
+            ("publish", "sns"),
+            ("put_records", "kinesis"),
+        ]
+
+    def _acks(self) -> int:
+        led = self.ledger
+        return len(led.sent) + len(led.fifo_sent) + len(led.published) + len(led.records)
+
+    def _loop(self, stop: threading.Event, step) -> None:  # noqa: ANN001
+        while not stop.is_set():
+            try:
+                step()
+            except Exception as exc:  # noqa: BLE001 - the broker is being killed; unacknowledged work may be lost
+                if stop.is_set():
+                    return
+                self.ledger.errors.append(repr(exc))
+                time.sleep(0.01)
+
+    # -- the load ----------------------------------------------------------------------------------------------
+    def _send_std(self, sqs, stop: threading.Event) -> None:  # noqa: ANN001
+        led, prefix = self.ledger, f"r{self.round_no}"
+
+        def step() -> None:
+            n = led.counters["std"] = led.counters["std"] + 1
+            if n % 2:
+                sqs.send_message(QueueUrl=self.std, MessageBody=f"{prefix}-s{n}")
+                led.sent.add(f"{prefix}-s{n}")
+            else:
+                entries = [{"Id": str(i), "MessageBody": f"{prefix}-s{n}-{i}"} for i in range(5)]
+                out = sqs.send_message_batch(QueueUrl=self.std, Entries=entries)
+                led.sent.update(f"{prefix}-s{n}-{e['Id']}" for e in out.get("Successful", []))
+
+        self._loop(stop, step)
+
+    def _consume(self, sqs, url: str, stop: threading.Event, on_first=None) -> None:  # noqa: ANN001
+        led = self.ledger
+
+        def step() -> None:
+            got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages", [])
+            for m in got:
+                first = m["Body"] not in led.receipts
+                led.receipt(m["Body"])
+                if first and on_first is not None:
+                    on_first(m["Body"])
+            if got:
+                out = sqs.delete_message_batch(
+                    QueueUrl=url,
+                    Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(got)],
+                )
+                done = {int(e["Id"]) for e in out.get("Successful", [])}
+                led.deleted.update(m["Body"] for i, m in enumerate(got) if i in done)
+
+        self._loop(stop, step)
+
+    def _consume_std(self, sqs, stop: threading.Event) -> None:  # noqa: ANN001
+        self._consume(sqs, self.std, stop)
+
+    def _send_fifo(self, sqs, stop: threading.Event) -> None:  # noqa: ANN001
+        led = self.ledger
+
+        def step() -> None:
+            n = led.counters["fifo"] = led.counters["fifo"] + 1
+            group = n % GROUPS
+            body = f"f{group}-{n:09d}"
+            sqs.send_message(
+                QueueUrl=self.fifo, MessageBody=body, MessageGroupId=f"g{group}", MessageDeduplicationId=body
+            )
+            led.fifo_sent.add(body)
+
+        self._loop(stop, step)
+
+    def _consume_fifo(self, sqs, stop: threading.Event) -> None:  # noqa: ANN001
+        def first(body: str) -> None:
+            group, n = body[1:].split("-")
+            self.ledger.fifo_first[int(group)].append(int(n))
+
+        self._consume(sqs, self.fifo, stop, first)
+
+    def _publish(self, sns, stop: threading.Event) -> None:  # noqa: ANN001
+        led, prefix = self.ledger, f"r{self.round_no}"
+
+        def step() -> None:
+            n = led.counters["sns"] = led.counters["sns"] + 1
+            sns.publish(TopicArn=self.topic, Message=f"{prefix}-p{n}")
+            led.published.add(f"{prefix}-p{n}")
+
+        self._loop(stop, step)
+
+    def _put_records(self, kinesis, stop: threading.Event) -> None:  # noqa: ANN001
+        led, prefix = self.ledger, f"r{self.round_no}"
+
+        def step() -> None:
+            n = led.counters["kinesis"] = led.counters["kinesis"] + 1
+            entries = [{"Data": f"{prefix}-k{n}-{i}".encode(), "PartitionKey": f"key{i}"} for i in range(10)]
+            out = kinesis.put_records(StreamName="crash-stream", Records=entries)
+            for e, r in zip(entries, out["Records"], strict=True):
+                if "ErrorCode" not in r:
+                    led.records[e["Data"]] = (r["ShardId"], r["SequenceNumber"])
+
+        self._loop(stop, step)
+
+
+# -- checks ------------------------------------------------------------------------------------------------------
+def integrity_ok(data_dir: Path) -> str:
+    """PRAGMA integrity_check of a stopped broker's SQLite database."""
+    conn = sqlite3.connect(data_dir / "broker.db")
+    try:
+        return conn.execute("PRAGMA integrity_check").fetchone()[0]
+    finally:
+        conn.close()
+
+
+def check_no_early_redelivery(ledger: Ledger) -> None:
+    """No message was received twice within its visibility timeout (a second of slack for clock reads)."""
+    early = {b: t for b, t in ledger.receipts.items() if any(y - x < VT - 1 for x, y in zip(t, t[1:], strict=False))}
+    assert not early, f"{len(early)} messages received twice within {VT} s, e.g. {sorted(early)[:3]}"
+
+
+def check_fifo_order(ledger: Ledger) -> None:
+    """Each group's messages were first received in the order they were sent."""
+    for group, ns in ledger.fifo_first.items():
+        assert ns == sorted(ns), f"group {group} out of order: {ns[:20]}"
+
+
+def check_kinesis(kinesis, ledger: Ledger) -> None:  # noqa: ANN001
+    """Every acknowledged record is in its shard under its sequence number; sequence numbers increase per shard."""
+    stored: dict[bytes, tuple[str, str]] = {}
+    for shard in [s["ShardId"] for s in kinesis.list_shards(StreamName="crash-stream")["Shards"]]:
+        it = kinesis.get_shard_iterator(StreamName="crash-stream", ShardId=shard, ShardIteratorType="TRIM_HORIZON")[
+            "ShardIterator"
+        ]
+        last = -1
+        while it:
+            out = kinesis.get_records(ShardIterator=it, Limit=10_000)
+            for r in out["Records"]:
+                seq = int(r["SequenceNumber"])
+                assert seq > last, f"{shard}: sequence numbers do not increase at {r['SequenceNumber']}"
+                last = seq
+                assert r["Data"] not in stored, f"record {r['Data']!r} stored twice"
+                stored[r["Data"]] = (shard, r["SequenceNumber"])
+            if not out["Records"] and out.get("MillisBehindLatest", 0) == 0:
+                break
+            it = out.get("NextShardIterator")
+    lost = {d: where for d, where in ledger.records.items() if stored.get(d) != where}
+    assert not lost, f"{len(lost)} acknowledged records lost or moved, e.g. {sorted(lost)[:3]}"
+
+
+def drain(sqs, url: str) -> list[str]:  # noqa: ANN001
+    bodies: list[str] = []
+    while True:
+        got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=0).get("Messages", [])
+        if not got:
+            return bodies
+        bodies += [m["Body"] for m in got]
+        sqs.delete_message_batch(
+            QueueUrl=url, Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(got)]
+        )
+
+
+def check_final(server: BrokerServer, load: Load, ledger: Ledger) -> dict:
+    """After the last round: every in-flight message reappears (clock moved past the visibility timeout), every
+    acknowledged send is consumed or still queued, no acknowledged delete comes back, every publish arrived once."""
+    sqs = server.client("sqs")
+    server.advance(VT + 1)
+    std_left = drain(sqs, load.std)
+    fifo_left = drain(sqs, load.fifo)
+    fanout = drain(sqs, load.fanout)
+    back = ledger.deleted & set(std_left + fifo_left)
+    assert not back, f"{len(back)} messages came back after an acknowledged delete, e.g. {sorted(back)[:3]}"
+    # A message received before a kill may have been deleted without the delete's answer arriving; one never
+    # received must still be queued.
+    lost = ledger.sent - set(ledger.receipts) - set(std_left)
+    assert not lost, f"{len(lost)} acknowledged standard sends lost, e.g. {sorted(lost)[:3]}"
+    fifo_missing = ledger.fifo_sent - set(ledger.receipts) - set(fifo_left)
+    assert not fifo_missing, f"{len(fifo_missing)} acknowledged FIFO sends lost, e.g. {sorted(fifo_missing)[:3]}"
+    published_missing = ledger.published - set(fanout)
+    assert not published_missing, f"{len(published_missing)} acknowledged publishes lost"
+    assert len(fanout) == len(set(fanout)), "a publish was delivered twice"
+    check_kinesis(server.client("kinesis"), ledger)
+    return {
+        "sqs_sent": len(ledger.sent),
+        "sqs_deleted": len(ledger.deleted),
+        "fifo_sent": len(ledger.fifo_sent),
+        "published": len(ledger.published),
+        "kinesis_records": len(ledger.records),
+    }
