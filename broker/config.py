@@ -46,6 +46,9 @@ class Settings(BaseModel):
     long_poll_recheck_seconds: float = Field(10.0, gt=0)
     # How long a write waits for a locked database before answering a retryable error.
     db_busy_timeout_ms: int = Field(5000, ge=0)
+    # SQLite only: a cap on the database file in pages (PRAGMA max_page_count; 0 = none). Past it, writes answer
+    # a retryable ServiceUnavailable and reads go on, as when the disk is full.
+    sqlite_max_page_count: int = Field(0, ge=0)
     # Most requests committed together in one transaction (group commit).
     write_batch_max: int = Field(128, ge=1)
     read_threads: int = Field(4, ge=1, le=64)

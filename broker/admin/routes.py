@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import re
+import threading
 import time
 from contextlib import asynccontextmanager
 
@@ -151,4 +153,25 @@ def build_admin(runtime) -> FastAPI:  # noqa: ANN001
     async def list_leases() -> dict:
         return {"owner": runtime.jobs.owner, "leases": await runtime.db.read(leases.holders)}
 
+    @app.get("/_broker/resources")
+    async def resources() -> dict:
+        """What this worker process holds, for leak tests and soak reports (test_mode only)."""
+        _test_mode()
+        return {
+            "pid": runtime.pid,
+            "tasks": len(asyncio.all_tasks()),
+            "fds": len(os.listdir("/proc/self/fd")),
+            "threads": threading.active_count(),
+            "rss_kb": _rss_kb(),
+            "waiting": runtime.notifier.waiting(),
+        }
+
     return app
+
+
+def _rss_kb() -> int:
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0

@@ -17,6 +17,7 @@ import logging
 import os
 import queue
 import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, Protocol
@@ -114,6 +115,7 @@ class Database:
         # SQLite's own busy handler sleeps and polls (waits of up to 100 ms, unfair): between our processes a
         # kernel file lock hands the write lock over the moment it is released. Foreign lockers still meet
         # busy_timeout.
+        self._contended: float | None = None  # since when SQLite's write lock has been held by another program
         self._lock_fd: int | None = None
         if not self.is_pg:
             self._lock_fd = os.open(Path(settings.state_dir) / "write.lock", os.O_RDWR | os.O_CREAT, 0o644)
@@ -165,13 +167,13 @@ class Database:
     async def write(self, fn: Callable[..., Any], *args: Any) -> Any:
         loop = asyncio.get_running_loop()
         fut = loop.create_future()
-        self._queue.put((fn, args, fut, loop))
+        self._queue.put((fn, args, fut, loop, time.monotonic()))
         return await fut
 
     def write_sync(self, fn: Callable[..., Any], *args: Any) -> Any:
         """For threads outside the event loop (scheduler jobs)."""
         cf: concurrent.futures.Future = concurrent.futures.Future()
-        self._queue.put((fn, args, cf, None))
+        self._queue.put((fn, args, cf, None, time.monotonic()))
         return cf.result()
 
     async def read(self, fn: Callable[..., Any], *args: Any) -> Any:
@@ -214,7 +216,31 @@ class Database:
             self._conn = self.write_engine.connect()
         return self._conn
 
+    def _within_budget(self, batch: list) -> list:
+        """While another program holds SQLite's write lock, each request waits at most db_busy_timeout_ms from
+        when it was queued (not that long again behind every batch ahead of it): requests whose time is up are
+        answered busy at once; the connection's busy timeout shrinks to what the oldest of the rest has left."""
+        if self._contended is None:
+            return batch
+        now, limit = time.monotonic(), self.settings.db_busy_timeout_ms
+        late = [u for u in batch if (now - u[4]) * 1000 >= limit]
+        if late:
+            self._deliver(late, [(False, ServiceUnavailable("The database is busy. Please retry."))] * len(late))
+            batch = [u for u in batch if (now - u[4]) * 1000 < limit]
+        if batch:
+            self._set_busy_timeout(max(int(limit - (now - batch[0][4]) * 1000), 1))
+        return batch
+
+    def _set_busy_timeout(self, ms: int) -> None:
+        # On the DBAPI connection: through SQLAlchemy the PRAGMA would begin a transaction (BEGIN IMMEDIATE).
+        with contextlib.suppress(Exception):
+            self._connection().connection.driver_connection.execute(f"PRAGMA busy_timeout={ms}")
+
     def _run_batch(self, batch: list) -> None:
+        if not self.is_pg:
+            batch = self._within_budget(batch)
+            if not batch:
+                return
         try:
             outcomes, wakes = self._transaction_retrying(batch, isolate=False)
         except _UnitFailed:
@@ -226,12 +252,22 @@ class Database:
                 outcomes, wakes = self._failed(batch, e)
         except Exception as e:  # noqa: BLE001 - the whole transaction failed
             outcomes, wakes = self._failed(batch, e)
+        if not self.is_pg:
+            self._note_contention(outcomes)
         if wakes and self.listener is not None:
             try:
                 self.listener.after_commit(wakes)
             except Exception:  # noqa: BLE001
                 log.exception("after-commit notification failed")
         self._deliver(batch, outcomes)
+
+    def _note_contention(self, outcomes: list[tuple[bool, Any]]) -> None:
+        busy = any(not ok and isinstance(v, ServiceUnavailable) and "busy" in v.message for ok, v in outcomes)
+        if busy and self._contended is None:
+            self._contended = time.monotonic()
+        elif not busy and self._contended is not None and any(ok for ok, _ in outcomes):
+            self._contended = None  # the lock came back: the full busy timeout again
+            self._set_busy_timeout(self.settings.db_busy_timeout_ms)
 
     def _transaction_retrying(self, batch: list, isolate: bool) -> tuple[list, set[str]]:
         for attempt in range(RETRIES):
@@ -250,7 +286,7 @@ class Database:
         wakes: set[str] = set()
         conn = self._connection()
         with self._write_lock(), conn.begin():
-            for fn, args, _fut, _loop in batch:
+            for fn, args, _fut, _loop, _queued in batch:
                 tx = Tx(conn, self.is_pg)
                 if isolate:
                     sp = conn.begin_nested()
@@ -293,7 +329,7 @@ class Database:
     @staticmethod
     def _deliver(batch: list, outcomes: list[tuple[bool, Any]]) -> None:
         by_loop: dict[Any, list] = {}
-        for (_fn, _args, fut, loop), outcome in zip(batch, outcomes, strict=True):
+        for (_fn, _args, fut, loop, _queued), outcome in zip(batch, outcomes, strict=True):
             if loop is None:
                 ok, value = outcome
                 if ok:

@@ -65,6 +65,8 @@ def _sqlite_engine(settings: Settings, url: str, writer: bool, pool_size: int) -
         cur.execute("PRAGMA journal_size_limit=67108864")  # the WAL shrinks back to 64 MiB after checkpoints
         cur.execute("PRAGMA cache_size=-131072")  # 128 MiB per connection, so deep queues stay in memory
         cur.execute("PRAGMA mmap_size=1073741824")
+        if settings.sqlite_max_page_count:
+            cur.execute(f"PRAGMA max_page_count={settings.sqlite_max_page_count}")
         cur.close()
 
     @event.listens_for(engine, "begin")
