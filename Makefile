@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 
-.PHONY: run test lint format bench clean
+.PHONY: run test soak lint format bench clean
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -20,6 +20,14 @@ test: $(STAMP)
 	$(BIN)/ruff check broker tests migrations
 	$(BIN)/ruff format --check broker tests migrations
 	$(BIN)/pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+
+# The long reliability run of docs/reliability.md: 50 crash rounds per backend and 10,000 fuzzed requests per
+# protocol and backend (`make test` runs 5 rounds and 300 requests). Output in bench-results/soak.log.
+soak: $(STAMP)
+	@mkdir -p bench-results
+	BROKER_CRASH_ROUNDS=50 BROKER_FUZZ_EXAMPLES=10000 $(BIN)/pytest -q -s -p no:cacheprovider tests/reliability \
+		> bench-results/soak.log 2>&1; status=$$?; grep -E "crash rounds|fuzz |workers|passed|failed" \
+		bench-results/soak.log; exit $$status
 
 lint: $(STAMP)
 	$(BIN)/ruff check broker tests migrations

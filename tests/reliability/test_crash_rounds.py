@@ -27,6 +27,7 @@ ROUNDS = int(os.environ.get("BROKER_CRASH_ROUNDS", "5"))
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(120 + ROUNDS * 30)
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_crash_rounds(server_factory, backend):  # noqa: ANN001
     seed = int(os.environ.get("BROKER_CRASH_SEED", random.randrange(1 << 30)))

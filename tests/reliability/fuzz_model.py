@@ -1,0 +1,200 @@
+"""Hypothesis strategies built from botocore's service models, and the raw HTTP requests they become on each wire
+protocol (JSON 1.0/1.1, CBOR, query): mostly well-typed values within or just outside the model's limits, sometimes
+values of the wrong type, missing required members, malformed or huge bodies, and bad headers."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from typing import Any
+from urllib.parse import urlencode
+
+import cbor2
+from botocore.loaders import Loader
+from botocore.model import OperationModel, ServiceModel, Shape
+from hypothesis import strategies as st
+
+MAX_DEPTH = 4
+AUTH = "AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/{svc}/aws4_request, SignedHeaders=host, Signature=0"
+# Members that would make one request wait (long polls, streams) get short values only.
+SHORT = {"WaitTimeSeconds": st.sampled_from([0, 1, -1, 21, "x"])}
+
+JUNK = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(2**70), max_value=2**70),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=40),
+    st.sampled_from(["", "\u0000", "\ufffe", "A" * 70_000, "-1", "1e999", "%ZZ", "arn:aws:x:::y"]),
+    st.lists(st.integers(), max_size=3),
+    st.dictionaries(st.text(max_size=6), st.integers(), max_size=3),
+)
+
+
+def model(service: str) -> ServiceModel:
+    return ServiceModel(Loader().load_service_model(service, "service-2"), service)
+
+
+def _regex(pattern: str) -> st.SearchStrategy | None:
+    try:
+        re.compile(pattern)
+        return st.from_regex(pattern, fullmatch=True)
+    except (re.error, ValueError, TypeError):  # a pattern hypothesis cannot generate from
+        return None
+
+
+def _string(shape: Shape, wild: bool) -> st.SearchStrategy:
+    low, high = shape.metadata.get("min", 0), shape.metadata.get("max", 256)
+    if shape.enum:
+        return st.one_of(st.sampled_from(shape.enum), st.text(max_size=12)) if wild else st.sampled_from(shape.enum)
+    pattern = shape.metadata.get("pattern")
+    if not wild:
+        fitting = _regex(pattern) if pattern else None
+        text = fitting if fitting is not None else st.text(min_size=low, max_size=max(low, min(high, 32)))
+        return text.filter(lambda v: low <= len(v) <= high)
+    sizes = st.one_of(st.just(low), st.just(max(low - 1, 0)), st.integers(low, min(high, 64)), st.just(high + 1))
+    return sizes.flatmap(lambda n: st.text(min_size=n, max_size=n) if n <= 2048 else st.just("a" * n))
+
+
+def value(
+    shape: Shape, known: dict[str, st.SearchStrategy], wild: bool, depth: int = 0, name: str = ""
+) -> st.SearchStrategy:
+    """Values for a member. Tame: of its type and within the model's limits (known names get real resource
+    identifiers). Wild: also just outside the limits, and one time in four of any type at all."""
+    if name in SHORT:
+        return SHORT[name]
+    t = shape.type_name
+    if depth > MAX_DEPTH:  # deep enough: empty containers (tame) or junk (wild)
+        return JUNK if wild else st.just({} if t in ("structure", "map") else [] if t == "list" else None)
+    if name in known:
+        good = known[name]
+    elif t == "structure":
+        good = structure(shape, known, wild, depth + 1)
+    elif t == "list":
+        low, high = shape.metadata.get("min", 0), shape.metadata.get("max", 4)
+        size = {} if wild else {"min_size": min(low, 4), "max_size": max(min(high, 4), min(low, 4))}
+        good = st.lists(value(shape.member, known, wild, depth + 1), **({"max_size": 4} if wild else size))
+    elif t == "map":
+        good = st.dictionaries(st.text(min_size=1, max_size=12), value(shape.value, known, wild, depth + 1), max_size=3)
+    elif t == "string":
+        good = _string(shape, wild)
+    elif t in ("integer", "long"):
+        low, high = shape.metadata.get("min", -(2**31)), shape.metadata.get("max", 2**31)
+        good = st.integers(low, high)
+        if wild:
+            good = st.one_of(good, st.sampled_from([low - 1, high + 1, 0, -1]))
+    elif t in ("float", "double"):
+        good = st.floats(allow_nan=False)
+    elif t == "boolean":
+        good = st.booleans()
+    elif t == "timestamp":
+        good = st.integers(0, 2**33)
+        if wild:
+            good = st.one_of(good, st.floats(-1e12, 1e12), st.text(max_size=25))
+    elif t == "blob":
+        good = st.binary(max_size=64)
+    else:
+        good = JUNK
+    return st.one_of(good, good, good, JUNK) if wild else good
+
+
+def structure(shape: Shape, known: dict[str, st.SearchStrategy], wild: bool, depth: int = 0) -> st.SearchStrategy:
+    members = {m: value(s, known, wild, depth, m) for m, s in shape.members.items()}
+    required = {m: v for m, v in members.items() if m in shape.required_members}
+    optional = {m: v for m, v in members.items() if m not in shape.required_members}
+    full = st.fixed_dictionaries(required, optional=optional)
+    if not wild:
+        return full
+    # Required members are usually there; sometimes any may be left out (AWS's "must not be null").
+    return st.one_of(full, full, full, st.fixed_dictionaries({}, optional=members))
+
+
+def operation_inputs(service: ServiceModel, names: list[str], known: dict[str, st.SearchStrategy]):  # noqa: ANN201
+    """(operation name, params) pairs over the given operations: tame and wild inputs, half each."""
+
+    def of(name: str) -> st.SearchStrategy:
+        shape = service.operation_model(name).input_shape
+        if shape is None:
+            return st.tuples(st.just(name), st.just({}))
+        inputs = st.one_of(structure(shape, known, wild=False), structure(shape, known, wild=True))
+        return st.tuples(st.just(name), inputs)
+
+    by_op = {n: of(n) for n in names}
+    return st.sampled_from(names).flatmap(lambda n: by_op[n])
+
+
+# -- wire encodings ----------------------------------------------------------------------------------------------
+def _jsonable(v: Any) -> Any:
+    if isinstance(v, bytes):
+        return base64.b64encode(v).decode()
+    if isinstance(v, dict):
+        return {str(k): _jsonable(x) for k, x in v.items()}
+    if isinstance(v, list):
+        return [_jsonable(x) for x in v]
+    if isinstance(v, float) and (v != v or v in (float("inf"), float("-inf"))):
+        return str(v)
+    return v
+
+
+def _flatten(prefix: str, v: Any, out: dict[str, str]) -> None:
+    """Query-protocol keys for any value: structures by member name, lists and maps numbered from 1."""
+    if isinstance(v, dict):
+        for i, (k, x) in enumerate(v.items(), 1):
+            if prefix.endswith(("Attributes", "Attribute", "Tags", "tags")) or not str(k).isidentifier():
+                _flatten(f"{prefix}.entry.{i}.key" if prefix else str(k), k, out)
+                _flatten(f"{prefix}.entry.{i}.value" if prefix else str(k), x, out)
+            else:
+                _flatten(f"{prefix}.{k}" if prefix else str(k), x, out)
+    elif isinstance(v, list):
+        for i, x in enumerate(v, 1):
+            _flatten(f"{prefix}.member.{i}", x, out)
+    elif isinstance(v, bytes):
+        out[prefix] = base64.b64encode(v).decode()
+    elif v is not None:
+        out[prefix] = str(v).lower() if isinstance(v, bool) else str(v)
+
+
+def body_for(protocol: str, service: ServiceModel, op: OperationModel, params: dict) -> tuple[bytes, dict[str, str]]:
+    """The body and headers of a well-formed request of `protocol` carrying `params` (whatever their types)."""
+    sig = service.signing_name or service.endpoint_prefix
+    headers = {"Authorization": AUTH.format(svc=sig)}
+    if protocol == "query":
+        form: dict[str, str] = {}
+        _flatten("", params, form)
+        form["Action"], form["Version"] = op.name, service.api_version
+        headers["Content-Type"] = "application/x-www-form-urlencoded"
+        return urlencode(form).encode(), headers
+    headers["X-Amz-Target"] = f"{service.metadata['targetPrefix']}.{op.name}"
+    if protocol == "cbor":
+        headers["Content-Type"] = "application/x-amz-cbor-1.1"
+        return cbor2.dumps(params, default=lambda enc, v: enc.encode(str(v))), headers
+    headers["Content-Type"] = f"application/x-amz-json-{service.metadata.get('jsonVersion', '1.0')}"
+    return json.dumps(_jsonable(params)).encode(), headers
+
+
+# Ways a request can be broken beyond its values.
+MANGLE = st.sampled_from(
+    ["none"] * 12
+    + ["garbage-body", "truncated-body", "huge-body", "no-auth", "bad-auth", "wrong-target", "wrong-content-type"]
+)
+
+
+def mangle(kind: str, body: bytes, headers: dict[str, str], noise: bytes) -> tuple[bytes, dict[str, str]]:
+    headers = dict(headers)
+    if kind == "garbage-body":
+        body = noise
+    elif kind == "truncated-body":
+        body = body[: len(body) // 2]
+    elif kind == "huge-body":
+        body = body + b" " * (3 * 1024 * 1024)
+    elif kind == "no-auth":
+        headers.pop("Authorization", None)
+    elif kind == "bad-auth":
+        printable = "".join(c for c in noise.decode("latin-1") if " " <= c <= "~")  # what HTTP lets through
+        headers["Authorization"] = printable[:200].strip() or "x"
+    elif kind == "wrong-target" and "X-Amz-Target" in headers:
+        headers["X-Amz-Target"] = headers["X-Amz-Target"] + "Nope"
+    elif kind == "wrong-content-type":
+        headers["Content-Type"] = "text/plain"
+    return body, headers
