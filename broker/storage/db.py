@@ -74,6 +74,7 @@ def _driver_errors() -> tuple[type[Exception], ...]:
 
 
 DB_ERRORS = _driver_errors()
+LOCKED_PAUSE_S = 0.02  # between tries while another program holds SQLite's write lock
 RETRYABLE_SQLSTATES = {"40001", "40P01"}  # serialization failure, deadlock detected
 
 
@@ -115,7 +116,6 @@ class Database:
         # SQLite's own busy handler sleeps and polls (waits of up to 100 ms, unfair): between our processes a
         # kernel file lock hands the write lock over the moment it is released. Foreign lockers still meet
         # busy_timeout.
-        self._contended: float | None = None  # since when SQLite's write lock has been held by another program
         self._lock_fd: int | None = None
         if not self.is_pg:
             self._lock_fd = os.open(Path(settings.state_dir) / "write.lock", os.O_RDWR | os.O_CREAT, 0o644)
@@ -216,44 +216,26 @@ class Database:
             self._conn = self.write_engine.connect()
         return self._conn
 
-    def _within_budget(self, batch: list) -> list:
-        """While another program holds SQLite's write lock, each request waits at most db_busy_timeout_ms from
-        when it was queued (not that long again behind every batch ahead of it): requests whose time is up are
-        answered busy at once; the connection's busy timeout shrinks to what the oldest of the rest has left."""
-        if self._contended is None:
-            return batch
-        now, limit = time.monotonic(), self.settings.db_busy_timeout_ms
-        late = [u for u in batch if (now - u[4]) * 1000 >= limit]
-        if late:
-            self._deliver(late, [(False, ServiceUnavailable("The database is busy. Please retry."))] * len(late))
-            batch = [u for u in batch if (now - u[4]) * 1000 < limit]
-        if batch:
-            self._set_busy_timeout(max(int(limit - (now - batch[0][4]) * 1000), 1))
-        return batch
-
-    def _set_busy_timeout(self, ms: int) -> None:
-        # On the DBAPI connection: through SQLAlchemy the PRAGMA would begin a transaction (BEGIN IMMEDIATE).
-        with contextlib.suppress(Exception):
-            self._connection().connection.driver_connection.execute(f"PRAGMA busy_timeout={ms}")
-
     def _run_batch(self, batch: list) -> None:
-        if not self.is_pg:
-            batch = self._within_budget(batch)
-            if not batch:
-                return
-        try:
-            outcomes, wakes = self._transaction_retrying(batch, isolate=False)
-        except _UnitFailed:
-            # A unit failed after others had written: run the batch again, each unit inside its own savepoint,
-            # so only the failing unit's writes are undone. Units are plain functions of the database state.
+        while True:
             try:
-                outcomes, wakes = self._transaction_retrying(batch, isolate=True)
-            except Exception as e:  # noqa: BLE001
+                outcomes, wakes = self._transaction_retrying(batch, isolate=False)
+            except _UnitFailed:
+                # A unit failed after others had written: run the batch again, each unit inside its own savepoint,
+                # so only the failing unit's writes are undone. Units are plain functions of the database state.
+                try:
+                    outcomes, wakes = self._transaction_retrying(batch, isolate=True)
+                except Exception as e:  # noqa: BLE001
+                    outcomes, wakes = self._failed(batch, e)
+            except Exception as e:  # noqa: BLE001 - the whole transaction failed
+                if self._locked_elsewhere(e):
+                    batch = self._answer_late(batch)
+                    if not batch:
+                        return
+                    time.sleep(LOCKED_PAUSE_S)  # the other workers get the file lock between our tries
+                    continue
                 outcomes, wakes = self._failed(batch, e)
-        except Exception as e:  # noqa: BLE001 - the whole transaction failed
-            outcomes, wakes = self._failed(batch, e)
-        if not self.is_pg:
-            self._note_contention(outcomes)
+            break
         if wakes and self.listener is not None:
             try:
                 self.listener.after_commit(wakes)
@@ -261,13 +243,20 @@ class Database:
                 log.exception("after-commit notification failed")
         self._deliver(batch, outcomes)
 
-    def _note_contention(self, outcomes: list[tuple[bool, Any]]) -> None:
-        busy = any(not ok and isinstance(v, ServiceUnavailable) and "busy" in v.message for ok, v in outcomes)
-        if busy and self._contended is None:
-            self._contended = time.monotonic()
-        elif not busy and self._contended is not None and any(ok for ok, _ in outcomes):
-            self._contended = None  # the lock came back: the full busy timeout again
-            self._set_busy_timeout(self.settings.db_busy_timeout_ms)
+    def _locked_elsewhere(self, e: Exception) -> bool:
+        """SQLite's write lock is held by another program: our processes take turns by the file lock first."""
+        return not self.is_pg and _is_db_failure(e) and "locked" in str(getattr(e, "orig", e)).lower()
+
+    def _answer_late(self, batch: list) -> list:
+        """While another program holds SQLite's write lock, the writer tries again in short slices (the busy
+        timeout of its connection), so each request waits at most db_busy_timeout_ms from when it was queued —
+        not that long again behind every write queued before it, here or in another worker. Requests whose time
+        is up are answered busy (retryable 503); the others are returned to try again."""
+        now, limit = time.monotonic(), self.settings.db_busy_timeout_ms
+        late = [u for u in batch if (now - u[4]) * 1000 >= limit]
+        if late:
+            self._deliver(late, [(False, ServiceUnavailable("The database is busy. Please retry."))] * len(late))
+        return [u for u in batch if (now - u[4]) * 1000 < limit]
 
     def _transaction_retrying(self, batch: list, isolate: bool) -> tuple[list, set[str]]:
         for attempt in range(RETRIES):

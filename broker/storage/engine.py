@@ -10,6 +10,8 @@ from sqlalchemy.pool import NullPool, QueuePool
 
 from broker.config import Settings
 
+WRITER_BUSY_SLICE_MS = 50
+
 
 def ensure_data_dir(settings: Settings) -> None:
     if settings.is_postgres:
@@ -40,12 +42,15 @@ def make_engine(settings: Settings, *, writer: bool, pool_size: int = 1) -> Engi
 
 
 def _sqlite_engine(settings: Settings, url: str, writer: bool, pool_size: int) -> Engine:
+    # The writer waits for a lock held by another program in short slices and counts the whole wait itself
+    # (db.py), releasing the workers' file lock in between; readers do not need the write lock.
+    busy_ms = min(settings.db_busy_timeout_ms, WRITER_BUSY_SLICE_MS) if writer else settings.db_busy_timeout_ms
     engine = create_engine(
         url,
         poolclass=QueuePool if pool_size else NullPool,
         pool_size=max(pool_size, 1),
         max_overflow=2,
-        connect_args={"check_same_thread": False, "timeout": settings.db_busy_timeout_ms / 1000},
+        connect_args={"check_same_thread": False, "timeout": busy_ms / 1000},
     )
     sync = "FULL" if settings.durability == "fsync" else "NORMAL"
     begin = "BEGIN IMMEDIATE" if writer else "BEGIN"
@@ -57,7 +62,7 @@ def _sqlite_engine(settings: Settings, url: str, writer: bool, pool_size: int) -
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA journal_mode=WAL")
         cur.execute(f"PRAGMA synchronous={sync}")
-        cur.execute(f"PRAGMA busy_timeout={settings.db_busy_timeout_ms}")
+        cur.execute(f"PRAGMA busy_timeout={busy_ms}")
         cur.execute("PRAGMA temp_store=MEMORY")
         # Checkpoints run on the writer's own thread otherwise, inside a request's commit: db.py runs them
         # in the background instead.

@@ -17,6 +17,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import httpx
+
 from tests.server import BrokerServer
 
 VT = 120  # seconds: every receipt in a run is checked against it
@@ -27,10 +29,13 @@ GROUPS = 4
 @dataclass
 class Ledger:
     sent: set[str] = field(default_factory=set)  # acknowledged SendMessage(Batch) to the standard queue
-    deleted: set[str] = field(default_factory=set)  # acknowledged deletes (standard and FIFO)
+    deleted: dict[str, float] = field(default_factory=dict)  # acknowledged deletes (standard, FIFO) -> when
+    unanswered: set[str] = field(default_factory=set)  # deletes sent whose answer never came (a kill)
     receipts: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))  # body -> receive times
     fifo_sent: set[str] = field(default_factory=set)
     fifo_first: dict[int, list[int]] = field(default_factory=lambda: defaultdict(list))  # group -> first receipts
+    # group -> every receipt as (time, message number, receive call): what the group lock is checked on
+    fifo_receipts: dict[int, list[tuple[float, int, int]]] = field(default_factory=lambda: defaultdict(list))
     published: set[str] = field(default_factory=set)  # acknowledged SNS publishes
     records: dict[bytes, tuple[str, str]] = field(default_factory=dict)  # Kinesis data -> (shard, sequence number)
     counters: dict[str, int] = field(default_factory=lambda: defaultdict(int))
@@ -144,23 +149,29 @@ class Load:
 
         self._loop(stop, step)
 
-    def _consume(self, sqs, url: str, stop: threading.Event, on_first=None) -> None:  # noqa: ANN001
+    def _consume(self, sqs, url: str, stop: threading.Event, on_receipt=None) -> None:  # noqa: ANN001
         led = self.ledger
+        calls = [0]
 
         def step() -> None:
             got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages", [])
+            calls[0] += 1
             for m in got:
                 first = m["Body"] not in led.receipts
                 led.receipt(m["Body"])
-                if first and on_first is not None:
-                    on_first(m["Body"])
-            if got:
-                out = sqs.delete_message_batch(
-                    QueueUrl=url,
-                    Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(got)],
-                )
-                done = {int(e["Id"]) for e in out.get("Successful", [])}
-                led.deleted.update(m["Body"] for i, m in enumerate(got) if i in done)
+                if on_receipt is not None:
+                    on_receipt(m["Body"], first, calls[0])
+            if not got:
+                return
+            bodies = [m["Body"] for m in got]
+            led.unanswered.update(bodies)  # until the answer says what happened
+            out = sqs.delete_message_batch(
+                QueueUrl=url, Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(got)]
+            )
+            led.unanswered.difference_update(bodies)
+            now = time.monotonic()
+            for e in out.get("Successful", []):
+                led.deleted[bodies[int(e["Id"])]] = now
 
         self._loop(stop, step)
 
@@ -173,7 +184,7 @@ class Load:
         def step() -> None:
             n = led.counters["fifo"] = led.counters["fifo"] + 1
             group = n % GROUPS
-            body = f"f{group}-{n:09d}"
+            body = fifo_body(group, n)
             sqs.send_message(
                 QueueUrl=self.fifo, MessageBody=body, MessageGroupId=f"g{group}", MessageDeduplicationId=body
             )
@@ -182,11 +193,13 @@ class Load:
         self._loop(stop, step)
 
     def _consume_fifo(self, sqs, stop: threading.Event) -> None:  # noqa: ANN001
-        def first(body: str) -> None:
-            group, n = body[1:].split("-")
-            self.ledger.fifo_first[int(group)].append(int(n))
+        def receipt(body: str, first: bool, call: int) -> None:
+            group, n = fifo_key(body)
+            self.ledger.fifo_receipts[group].append((time.monotonic(), n, call))
+            if first:
+                self.ledger.fifo_first[group].append(n)
 
-        self._consume(sqs, self.fifo, stop, first)
+        self._consume(sqs, self.fifo, stop, receipt)
 
     def _publish(self, sns, stop: threading.Event) -> None:  # noqa: ANN001
         led, prefix = self.ledger, f"r{self.round_no}"
@@ -212,6 +225,15 @@ class Load:
         self._loop(stop, step)
 
 
+def fifo_body(group: int, n: int) -> str:
+    return f"f{group}-{n:09d}"
+
+
+def fifo_key(body: str) -> tuple[int, int]:
+    group, n = body[1:].split("-")
+    return int(group), int(n)
+
+
 # -- checks ------------------------------------------------------------------------------------------------------
 def integrity_ok(data_dir: Path) -> str:
     """PRAGMA integrity_check of a stopped broker's SQLite database."""
@@ -229,9 +251,21 @@ def check_no_early_redelivery(ledger: Ledger) -> None:
 
 
 def check_fifo_order(ledger: Ledger) -> None:
-    """Each group's messages were first received in the order they were sent."""
+    """Each group's messages were first received in the order they were sent, and no message was received while an
+    earlier one of its group was held by a consumer (received, neither deleted nor past its visibility timeout) —
+    except together with it, in one receive."""
     for group, ns in ledger.fifo_first.items():
         assert ns == sorted(ns), f"group {group} out of order: {ns[:20]}"
+    for group, events in ledger.fifo_receipts.items():
+        held: dict[int, tuple[float, int]] = {}  # message number -> (last receipt, receive call)
+        for t, n, call in sorted(events):
+            for k, (tk, ck) in list(held.items()):
+                done = ledger.deleted.get(fifo_body(group, k))
+                if (done is not None and done <= t) or t - tk >= VT - 1:
+                    del held[k]
+                elif k < n and ck != call:
+                    raise AssertionError(f"group {group}: message {n} received while {k} was held")
+            held[n] = (t, call)
 
 
 def check_kinesis(kinesis, ledger: Ledger) -> None:  # noqa: ANN001
@@ -269,30 +303,52 @@ def drain(sqs, url: str) -> list[str]:  # noqa: ANN001
         )
 
 
+def advance_everywhere(server: BrokerServer, seconds: float, workers: int = 2) -> None:
+    """Move the test clock and wait until every worker process has it (the others hear of it asynchronously)."""
+    target = httpx.post(server.url + "/_broker/clock", json={"advance_seconds": seconds}, timeout=10).json()
+    seen: set[int] = set()
+    deadline = time.monotonic() + 15
+    while len(seen) < workers and time.monotonic() < deadline:
+        with httpx.Client(timeout=10) as fresh:  # a new connection: either worker may answer
+            health = fresh.get(server.url + "/_broker/health").json()
+            now = fresh.get(server.url + "/_broker/clock").json()
+        if now["offset_ms"] >= target["offset_ms"]:
+            seen.add(health["pid"])
+    assert len(seen) >= workers, "a worker did not take the new clock"
+
+
 def check_final(server: BrokerServer, load: Load, ledger: Ledger) -> dict:
     """After the last round: every in-flight message reappears (clock moved past the visibility timeout), every
-    acknowledged send is consumed or still queued, no acknowledged delete comes back, every publish arrived once."""
+    acknowledged send is consumed or still queued, no acknowledged delete comes back, every publish arrived once,
+    FIFO messages still come in order."""
     sqs = server.client("sqs")
-    server.advance(VT + 1)
+    advance_everywhere(server, VT + 1)
     std_left = drain(sqs, load.std)
     fifo_left = drain(sqs, load.fifo)
     fanout = drain(sqs, load.fanout)
-    back = ledger.deleted & set(std_left + fifo_left)
+    back = set(ledger.deleted) & set(std_left + fifo_left)
     assert not back, f"{len(back)} messages came back after an acknowledged delete, e.g. {sorted(back)[:3]}"
-    # A message received before a kill may have been deleted without the delete's answer arriving; one never
-    # received must still be queued.
-    lost = ledger.sent - set(ledger.receipts) - set(std_left)
+    # Gone may only be what was deleted — acknowledged, or with the answer lost to a kill.
+    gone = set(ledger.deleted) | ledger.unanswered
+    lost = ledger.sent - gone - set(std_left)
     assert not lost, f"{len(lost)} acknowledged standard sends lost, e.g. {sorted(lost)[:3]}"
-    fifo_missing = ledger.fifo_sent - set(ledger.receipts) - set(fifo_left)
-    assert not fifo_missing, f"{len(fifo_missing)} acknowledged FIFO sends lost, e.g. {sorted(fifo_missing)[:3]}"
+    fifo_lost = ledger.fifo_sent - gone - set(fifo_left)
+    assert not fifo_lost, f"{len(fifo_lost)} acknowledged FIFO sends lost, e.g. {sorted(fifo_lost)[:3]}"
+    by_group: dict[int, list[int]] = defaultdict(list)
+    for body in fifo_left:
+        group, n = fifo_key(body)
+        by_group[group].append(n)
+    assert all(ns == sorted(ns) for ns in by_group.values()), f"FIFO order broken in the final drain: {by_group}"
     published_missing = ledger.published - set(fanout)
     assert not published_missing, f"{len(published_missing)} acknowledged publishes lost"
     assert len(fanout) == len(set(fanout)), "a publish was delivered twice"
     check_kinesis(server.client("kinesis"), ledger)
     return {
         "sqs_sent": len(ledger.sent),
-        "sqs_deleted": len(ledger.deleted),
         "fifo_sent": len(ledger.fifo_sent),
+        "deleted": len(ledger.deleted),
+        "receipts": sum(len(t) for t in ledger.receipts.values()),
         "published": len(ledger.published),
         "kinesis_records": len(ledger.records),
+        "left_after_last_round": len(std_left) + len(fifo_left),
     }

@@ -6,10 +6,12 @@ process dies. `make test` sends BROKER_FUZZ_EXAMPLES (default 300) requests per 
 from __future__ import annotations
 
 import os
+import time
 from collections import Counter
 
 import httpx
 import pytest
+from botocore.model import ServiceModel
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -18,6 +20,7 @@ from broker.services.sns.spec import build as sns_spec
 from broker.services.sqs.spec import build as sqs_spec
 from tests.reliability.fuzz_model import MANGLE, body_for, mangle, model, operation_inputs
 from tests.server import BrokerServer
+from tests.sqs.query_client import sqs_query_model
 
 EXAMPLES = int(os.environ.get("BROKER_FUZZ_EXAMPLES", "300"))
 DESTRUCTIVE = ("Delete", "Purge", "Remove", "Deregister", "Unsubscribe", "Untag", "Decrease", "Merge", "Split")
@@ -51,14 +54,22 @@ def _known(server: BrokerServer, service: str) -> dict[str, st.SearchStrategy]:
         k.create_stream(StreamName="fuzz", StreamModeDetails={"StreamMode": "ON_DEMAND"})
         k.get_waiter("stream_exists").wait(StreamName="fuzz", WaiterConfig={"Delay": 0.2})
     arn = k.describe_stream_summary(StreamName="fuzz")["StreamDescriptionSummary"]["StreamARN"]
-    return {"StreamName": st.just("fuzz"), "StreamARN": st.just(arn), "ResourceARN": st.just(arn)}
+    shards = [s["ShardId"] for s in k.list_shards(StreamName="fuzz")["Shards"]]
+    return {
+        "StreamName": st.just("fuzz"),
+        "StreamARN": st.just(arn),
+        "ResourceARN": st.just(arn),
+        "ShardId": st.sampled_from(shards),
+    }
 
 
-def _resources(server: BrokerServer) -> dict[int, dict]:
-    """Each worker's tasks, descriptors, threads and memory (connections land on either worker: ask a few times)."""
+def _resources(server: BrokerServer, workers: int = 2) -> dict[int, dict]:
+    """Each worker's tasks, descriptors, threads and memory. Which worker accepts a new connection is up to the
+    kernel: ask on fresh connections until every worker answered (or 15 s passed)."""
     seen: dict[int, dict] = {}
-    for _ in range(30):
-        with httpx.Client(timeout=10) as fresh:  # a new connection each time, so both workers answer
+    deadline = time.monotonic() + 15
+    while len(seen) < workers and time.monotonic() < deadline:
+        with httpx.Client(timeout=10) as fresh:
             r = fresh.get(server.url + "/_broker/resources").json()
         seen[r.pop("pid")] = r
     return seen
@@ -68,7 +79,8 @@ def _resources(server: BrokerServer) -> dict[int, dict]:
 @pytest.mark.timeout(120 + EXAMPLES // 20)
 @pytest.mark.parametrize(("service", "protocol"), CASES)
 def test_fuzzed_requests_never_get_a_5xx(fuzz_server, service, protocol):  # noqa: ANN001
-    svc = model(service)
+    # SQS's query member names are not in botocore's (JSON) model any more: tests/sqs adds them from AWS's docs.
+    svc = ServiceModel(sqs_query_model(), "sqs") if (service, protocol) == ("sqs", "query") else model(service)
     served = sorted(set(SPECS[service]().handlers) - SKIP)
     known = _known(fuzz_server, service)
     safe = [n for n in served if not n.startswith(DESTRUCTIVE)]
@@ -79,6 +91,7 @@ def test_fuzzed_requests_never_get_a_5xx(fuzz_server, service, protocol):  # noq
     failures: list[str] = []
     sent = [0]
     statuses: Counter[int] = Counter()
+    tame_plain: Counter[bool] = Counter()  # tame inputs sent unbroken: did they succeed?
 
     @settings(
         max_examples=EXAMPLES,
@@ -88,13 +101,15 @@ def test_fuzzed_requests_never_get_a_5xx(fuzz_server, service, protocol):  # noq
         suppress_health_check=list(HealthCheck),
     )
     @given(case=inputs, kind=MANGLE, noise=st.binary(max_size=300))
-    def check(http: httpx.Client, case: tuple[str, dict], kind: str, noise: bytes) -> None:
-        op_name, params = case
+    def check(http: httpx.Client, case: tuple[str, dict, bool], kind: str, noise: bytes) -> None:
+        op_name, params, tame = case
         body, headers = body_for(protocol, svc, svc.operation_model(op_name), params)
         body, headers = mangle(kind, body, headers, noise)
         r = http.post("/", content=body, headers=headers)
         sent[0] += 1
         statuses[r.status_code] += 1
+        if tame and kind == "none":
+            tame_plain[r.status_code < 300] += 1
         if r.status_code >= 500:
             failures.append(f"{op_name} [{kind}] {r.status_code}: {r.text[:300]} <- {str(params)[:300]}")
         assert r.status_code < 500, failures[-1]
@@ -103,7 +118,12 @@ def test_fuzzed_requests_never_get_a_5xx(fuzz_server, service, protocol):  # noq
         check(http)
     assert fuzz_server.proc is not None and fuzz_server.proc.poll() is None, "the broker died"
     after = _resources(fuzz_server)
-    assert set(after) <= set(before), f"a worker process was replaced (it crashed): {before} -> {after}"
-    print(f"fuzz {service}/{protocol}: {sent[0]} requests, 0 answered 5xx; statuses {dict(sorted(statuses.items()))}")
+    assert len(before) == 2 and set(after) == set(before), f"a worker process died: {before} -> {after}"
+    # Not vacuous: well-formed requests get through to the operations and most of them succeed.
+    assert tame_plain[True] >= 0.05 * sum(tame_plain.values()), f"tame requests all refused: {tame_plain}"
+    print(
+        f"fuzz {service}/{protocol}: {sent[0]} requests, 0 answered 5xx; statuses {dict(sorted(statuses.items()))};"
+        f" tame and unbroken: {tame_plain[True]} of {sum(tame_plain.values())} succeeded"
+    )
     print(f"  workers before {before}\n  workers after  {after}")
     assert sent[0] >= EXAMPLES

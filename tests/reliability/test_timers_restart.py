@@ -1,9 +1,12 @@
 """Timers are stored, so they run on after kill -9: delayed messages become visible on time, in-flight messages and
-queue records reappear when their visibility ends (also when it ended while the broker was down), retention still
-expires — on the test clock, which is stored too. (SNS HTTP retries, move tasks, replays and leases have their own
-crash tests: tests/sns/test_http.py, test_move_task_crash.py, test_sns_replay_crash.py, test_workers.py.)"""
+queue records reappear when their visibility ends (also when it ended while the broker was down: real seconds
+count, the test clock is real time plus a stored offset), retention still expires. (SNS HTTP retries, move tasks,
+replays and leases have their own crash tests: tests/sns/test_http.py, test_move_task_crash.py,
+test_sns_replay_crash.py, test_workers.py.)"""
 
 from __future__ import annotations
+
+import time
 
 import pytest
 
@@ -22,21 +25,28 @@ def test_sqs_timers_run_on_after_kill_9(server_factory, backend):  # noqa: ANN00
     sqs = server.client("sqs")
     delayed = sqs.create_queue(QueueName="delayed")["QueueUrl"]
     flight = sqs.create_queue(QueueName="flight", Attributes={"VisibilityTimeout": "60"})["QueueUrl"]
+    brief = sqs.create_queue(QueueName="brief", Attributes={"VisibilityTimeout": "2"})["QueueUrl"]
     short = sqs.create_queue(QueueName="short", Attributes={"MessageRetentionPeriod": "60"})["QueueUrl"]
     sqs.send_message(QueueUrl=delayed, MessageBody="later", DelaySeconds=30)
     sqs.send_message(QueueUrl=flight, MessageBody="held")
     assert _bodies(sqs, flight) == ["held"]
+    sqs.send_message(QueueUrl=brief, MessageBody="brief")
+    assert _bodies(sqs, brief) == ["brief"]
     sqs.send_message(QueueUrl=short, MessageBody="expires")
     server.advance(10)  # the clock offset is stored: it survives the kill too
     server.kill()
+    time.sleep(2.5)  # "brief"'s 2 s visibility timeout ends while the broker is down
 
     server.start()
     sqs = server.client("sqs")
+    assert _bodies(sqs, brief) == ["brief"]  # visible again at once: the time passed while down counts
     assert _bodies(sqs, delayed) == [] and _bodies(sqs, flight) == []
     server.advance(21)  # 31 s after the send: the delay is over
     assert _bodies(sqs, delayed) == ["later"]
     assert _bodies(sqs, flight) == []  # 31 of 60 s
-    server.kill()  # down while the visibility timeout ends
+    waiting = sqs.get_queue_attributes(QueueUrl=short, AttributeNames=["ApproximateNumberOfMessages"])
+    assert waiting["Attributes"]["ApproximateNumberOfMessages"] == "1"  # kept through the kill, not expired yet
+    server.kill()
 
     server.start()
     sqs = server.client("sqs")
@@ -56,12 +66,22 @@ def test_kinesis_timers_run_on_after_kill_9(server_factory, backend):  # noqa: A
     queue = k.create_queue(
         QueueName="q", StreamConfigurationList=[{"StreamARN": arn}], QueueAttributes={"VisibilityTimeoutSeconds": 60}
     )["QueueDescription"]["QueueARN"]
-    k.put_record(StreamName="s", Data=b"held", PartitionKey="a")
+    brief = k.create_queue(
+        QueueName="brief", StreamConfigurationList=[{"StreamARN": arn}], QueueAttributes={"VisibilityTimeoutSeconds": 2}
+    )["QueueDescription"]["QueueARN"]
+    put = k.put_record(StreamName="s", Data=b"held", PartitionKey="a")
     (held,) = k.receive_queue_records(QueueARN=queue, WaitTimeSeconds=1)["QueueRecords"]
+    assert len(k.receive_queue_records(QueueARN=brief, WaitTimeSeconds=1)["QueueRecords"]) == 1
     server.kill()
+    time.sleep(2.5)  # "brief"'s visibility timeout ends while the broker is down
 
     server.start()
     k = server.client("kinesis")
+    (again,) = k.receive_queue_records(QueueARN=brief, WaitTimeSeconds=1)["QueueRecords"]
+    assert again["ReceiveCount"] == 2
+    it = k.get_shard_iterator(StreamName="s", ShardId=put["ShardId"], ShardIteratorType="TRIM_HORIZON")
+    assert [r["Data"] for r in k.get_records(ShardIterator=it["ShardIterator"])["Records"]] == [b"held"]
+    assert k.receive_queue_records(QueueARN=queue, WaitTimeSeconds=1)["QueueRecords"] == []  # still in flight
     server.advance(61)
     (again,) = k.receive_queue_records(QueueARN=queue, WaitTimeSeconds=1)["QueueRecords"]
     assert again["RecordId"] == held["RecordId"] and again["ReceiveCount"] == 2
