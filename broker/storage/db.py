@@ -205,7 +205,14 @@ class Database:
                     stop = True
                     break
                 batch.append(nxt)
-            self._run_batch(batch)
+            try:
+                self._run_batch(batch)
+            except Exception as e:  # noqa: BLE001 - the writer thread must outlive any failure: requests wait on it
+                log.exception("writer: a batch failed unexpectedly")
+                with contextlib.suppress(Exception):
+                    self._conn.invalidate()
+                self._conn = None
+                self._deliver(batch, [(False, _translate(e))] * len(batch))
             if stop:
                 break
         if self._conn is not None:
@@ -306,14 +313,21 @@ class Database:
     def _failed(self, batch: list, e: Exception) -> tuple[list, set[str]]:
         if not isinstance(e, ServiceError):
             log.warning("write transaction failed: %s", e)
-            if isinstance(e, DB_ERRORS) and self._conn is not None:
-                # A lost connection (PostgreSQL restarted, network): start the next batch on a fresh one.
-                raw = getattr(self._conn.connection, "driver_connection", None)
-                if (isinstance(e, DBAPIError) and e.connection_invalidated) or getattr(raw, "closed", False):
-                    with contextlib.suppress(Exception):
-                        self._conn.invalidate()
-                    self._conn = None
+            if isinstance(e, DB_ERRORS) and self._conn is not None and self._connection_lost(e):
+                # PostgreSQL restarted, or the network went: start the next batch on a fresh connection.
+                with contextlib.suppress(Exception):
+                    self._conn.invalidate()
+                self._conn = None
         return [(False, _translate(e))] * len(batch), set()  # nothing of the batch was committed
+
+    def _connection_lost(self, e: Exception) -> bool:
+        if isinstance(e, DBAPIError) and e.connection_invalidated:
+            return True
+        try:  # a connection whose server went away can refuse even this
+            raw = getattr(self._conn.connection, "driver_connection", None)
+        except Exception:  # noqa: BLE001
+            return True
+        return raw is None or bool(getattr(raw, "closed", False))
 
     @staticmethod
     def _deliver(batch: list, outcomes: list[tuple[bool, Any]]) -> None:
@@ -321,6 +335,8 @@ class Database:
         for (_fn, _args, fut, loop, _queued), outcome in zip(batch, outcomes, strict=True):
             if loop is None:
                 ok, value = outcome
+                if fut.done():
+                    continue
                 if ok:
                     fut.set_result(value)
                 else:

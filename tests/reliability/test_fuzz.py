@@ -92,6 +92,7 @@ def test_fuzzed_requests_never_get_a_5xx(fuzz_server, service, protocol):  # noq
     sent = [0]
     statuses: Counter[int] = Counter()
     tame_plain: Counter[bool] = Counter()  # tame inputs sent unbroken: did they succeed?
+    succeeded: set[str] = set()  # operations that answered 2xx at least once
 
     @settings(
         max_examples=EXAMPLES,
@@ -110,6 +111,8 @@ def test_fuzzed_requests_never_get_a_5xx(fuzz_server, service, protocol):  # noq
         statuses[r.status_code] += 1
         if tame and kind == "none":
             tame_plain[r.status_code < 300] += 1
+        if r.status_code < 300:
+            succeeded.add(op_name)
         if r.status_code >= 500:
             failures.append(f"{op_name} [{kind}] {r.status_code}: {r.text[:300]} <- {str(params)[:300]}")
         assert r.status_code < 500, failures[-1]
@@ -119,11 +122,12 @@ def test_fuzzed_requests_never_get_a_5xx(fuzz_server, service, protocol):  # noq
     assert fuzz_server.proc is not None and fuzz_server.proc.poll() is None, "the broker died"
     after = _resources(fuzz_server)
     assert len(before) == 2 and set(after) == set(before), f"a worker process died: {before} -> {after}"
-    # Not vacuous: well-formed requests get through to the operations and most of them succeed.
-    assert tame_plain[True] >= 0.05 * sum(tame_plain.values()), f"tame requests all refused: {tame_plain}"
+    # Not vacuous: well-formed requests get through the protocol layer to the operations.
+    assert len(succeeded) >= 3, f"only {sorted(succeeded)} ever succeeded ({tame_plain})"
     print(
         f"fuzz {service}/{protocol}: {sent[0]} requests, 0 answered 5xx; statuses {dict(sorted(statuses.items()))};"
-        f" tame and unbroken: {tame_plain[True]} of {sum(tame_plain.values())} succeeded"
+        f" tame and unbroken: {tame_plain[True]} of {sum(tame_plain.values())} succeeded;"
+        f" {len(succeeded)} of {len(served)} operations succeeded at least once"
     )
     print(f"  workers before {before}\n  workers after  {after}")
     assert sent[0] >= EXAMPLES

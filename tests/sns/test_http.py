@@ -104,10 +104,8 @@ def test_failed_deliveries_are_retried_by_the_delivery_policy_then_dead_lettered
     endpoint.wait_for(1)
     time.sleep(0.5)
     assert len(endpoint.requests) == 1  # the retry waits for its delay
-    broker.advance(31)
-    endpoint.wait_for(2)
-    broker.advance(31)
-    endpoint.wait_for(3)
+    _advance_until_retried(broker, endpoint, 31)
+    _advance_until_retried(broker, endpoint, 31, count=3)
     (env,) = bodies(receive_all(sqs, dlq, expect=1, wait=10))
     assert (env["MessageId"], env["Message"]) == (r["MessageId"], "flaky")
     broker.advance(600)
@@ -128,17 +126,17 @@ def test_a_retry_succeeds(broker, endpoint):
     assert len(endpoint.requests) == 2
 
 
-def _advance_until_retried(broker, endpoint: Endpoint, seconds: float) -> None:  # noqa: ANN001
-    """Move the clock by `seconds` until the endpoint sees its second POST. The first failure is recorded a moment
-    after the endpoint saw it; a clock moved before that moves the retry's due time along, so move it again."""
+def _advance_until_retried(broker, endpoint: Endpoint, seconds: float, count: int = 2) -> None:  # noqa: ANN001
+    """Move the clock by `seconds` until the endpoint has seen `count` POSTs. A failure is recorded a moment after
+    the endpoint saw it; a clock moved before that moves the retry's due time along, so move it again."""
     for _ in range(3):
         broker.advance(seconds)
         try:
-            endpoint.wait_for(2, timeout=3)
+            endpoint.wait_for(count, timeout=3)
             return
         except AssertionError:
             continue
-    endpoint.wait_for(2)
+    endpoint.wait_for(count)
 
 
 def test_slow_endpoint_does_not_hold_up_publishing(broker):

@@ -16,7 +16,7 @@ from broker.context import RequestContext
 from broker.errors import ServiceError
 from broker.services.kinesis import iterators, store
 from broker.services.kinesis.operations import check_tags, resolve
-from broker.services.kinesis.queues import filtered_streams, stream_arn_of, timestamp, validation
+from broker.services.kinesis.queues import filtered_streams, find_by_arn, stream_arn_of, timestamp, validation
 from broker.services.kinesis.streams import invalid, status_at
 
 CHANNEL_ARN = re.compile(r"^arn:aws[a-z-]*:kinesis:([a-z0-9-]+):(\d{12}):channel/([a-z0-9]{1,64})$")
@@ -35,14 +35,7 @@ def _not_found(arn: str) -> ServiceError:
 
 
 async def find(ctx: RequestContext, arn: str, deleting: bool = False) -> dict:
-    """The channel an ARN names; one being deleted only with `deleting` (DescribeChannel shows it a while)."""
-    m = CHANNEL_ARN.match(arn)
-    row = await ctx.runtime.db.read(store.get_channel, m.group(2), m.group(1), m.group(3)) if m else None
-    if row is None:
-        raise _not_found(arn)
-    if row["status"] == "DELETING" and not (deleting and clock.now_ms() < row["status_until"]):
-        raise _not_found(arn)
-    return row
+    return await find_by_arn(ctx, arn, CHANNEL_ARN, store.get_channel, "Channel", deleting)
 
 
 def _freshness(config: dict) -> int:

@@ -384,18 +384,7 @@ def _delete_chunk(tx: Tx, where: Any, below: int | None) -> int:
 
 
 def _drop_queue(tx: Tx, queue_row_id: int) -> int:
-    keys = (
-        select(qr.c.shard, qr.c.seq)
-        .where(qr.c.queue == queue_row_id)
-        .order_by(qr.c.shard, qr.c.seq)
-        .limit(SWEEP_CHUNK)
-        .subquery()
-    )
-    gone = 0
-    for shard, upto in tx.conn.execute(select(keys.c.shard, func.max(keys.c.seq)).group_by(keys.c.shard)).all():
-        gone += tx.conn.execute(
-            delete(qr).where(and_(qr.c.queue == queue_row_id, qr.c.shard == shard, qr.c.seq <= upto))
-        ).rowcount
+    gone = store.drop_chunk(tx, qr, qr.c.queue, queue_row_id, qr.c.shard, qr.c.seq)
     if gone == 0:
         tx.conn.execute(delete(cu).where(cu.c.queue == queue_row_id))
         tx.conn.execute(delete(kq).where(kq.c.id == queue_row_id))

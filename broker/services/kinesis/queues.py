@@ -58,15 +58,20 @@ def _not_found(arn: str) -> ServiceError:
     return ServiceError("ResourceNotFoundException", f"Queue {arn} not found.")
 
 
-async def find(ctx: RequestContext, arn: str, deleting: bool = False) -> dict:
-    """The queue an ARN names; one being deleted only with `deleting` (DescribeQueue shows it a while)."""
-    m = QUEUE_ARN.match(arn)
-    row = await ctx.runtime.db.read(queue_store.get_queue, m.group(2), m.group(1), m.group(3)) if m else None
-    if row is None:
-        raise _not_found(arn)
-    if row["status"] == "DELETING" and not (deleting and clock.now_ms() < row["status_until"]):
-        raise _not_found(arn)
+async def find_by_arn(
+    ctx: RequestContext, arn: str, pattern: re.Pattern, getter: Callable, kind: str, deleting: bool = False
+) -> dict:
+    """The row of the queue or channel an ARN names (region, account, id); one being deleted only with `deleting`
+    (Describe shows it for the status delay)."""
+    m = pattern.match(arn)
+    row = await ctx.runtime.db.read(getter, m.group(2), m.group(1), m.group(3)) if m else None
+    if row is None or (row["status"] == "DELETING" and not (deleting and clock.now_ms() < row["status_until"])):
+        raise ServiceError("ResourceNotFoundException", f"{kind} {arn} not found.")
     return row
+
+
+async def find(ctx: RequestContext, arn: str, deleting: bool = False) -> dict:
+    return await find_by_arn(ctx, arn, QUEUE_ARN, queue_store.get_queue, "Queue", deleting)
 
 
 def stream_arn_of(stream: dict) -> str:

@@ -488,22 +488,21 @@ def oldest_kept(stream: Any, now: int) -> int:
 
 
 def _drop_deleted(tx: Tx, stream_id: int) -> int:
-    seqs = (
-        select(r.c.shard, r.c.seq)
-        .where(r.c.stream_id == stream_id)
-        .order_by(r.c.shard, r.c.seq)
-        .limit(SWEEP_CHUNK)
-        .subquery()
-    )
-    gone = 0
-    for idx, upto in tx.conn.execute(select(seqs.c.shard, func.max(seqs.c.seq)).group_by(seqs.c.shard)).all():
-        gone += tx.conn.execute(
-            delete(r).where(and_(r.c.stream_id == stream_id, r.c.shard == idx, r.c.seq <= upto))
-        ).rowcount
+    gone = drop_chunk(tx, r, r.c.stream_id, stream_id, r.c.shard, r.c.seq)
     if gone == 0:
         tx.conn.execute(delete(co).where(co.c.stream_id == stream_id))
         tx.conn.execute(delete(sh).where(sh.c.stream_id == stream_id))
         tx.conn.execute(delete(st).where(st.c.id == stream_id))
+    return gone
+
+
+def drop_chunk(tx: Tx, table: Any, owner: Any, owner_id: int, shard: Any, seq: Any) -> int:
+    """Delete the first SWEEP_CHUNK rows of one owner (a deleted stream or queue) from a table keyed by (owner,
+    shard, seq), as one range per shard through the primary key. Returns how many went (0: none was left)."""
+    first = select(shard, seq).where(owner == owner_id).order_by(shard, seq).limit(SWEEP_CHUNK).subquery()
+    gone = 0
+    for idx, upto in tx.conn.execute(select(first.c[0], func.max(first.c[1])).group_by(first.c[0])).all():
+        gone += tx.conn.execute(delete(table).where(and_(owner == owner_id, shard == idx, seq <= upto))).rowcount
     return gone
 
 
