@@ -83,6 +83,9 @@ class ServiceSpec:
     # Operations whose enum members are checked against the model here (the rest check their own, with the
     # error AWS gives for them).
     enum_checked: frozenset[str] = frozenset()
+    # Refuse strings containing NUL (constraint_error) where the service has no rule of its own for them:
+    # PostgreSQL text columns cannot hold the character.
+    refuse_nul: bool = False
 
     @property
     def target_prefix(self) -> str:
@@ -191,6 +194,8 @@ class InputConverter:
             pattern = shape.metadata.get("pattern")
             if pattern and not _regex(pattern).fullmatch(value):  # AWS validates the whole value
                 raise self._constraint(path, value, f"Member must satisfy regular expression pattern: {pattern}")
+            if self.spec.refuse_nul and "\x00" in value:
+                raise self._constraint(path, "\\u0000", "Member must not contain the NUL character")
             if self.enums and shape.enum and value not in shape.enum:
                 raise self._constraint(path, value, f"Member must satisfy enum value set: [{', '.join(shape.enum)}]")
             return value

@@ -1,6 +1,6 @@
 """Edge cases found in review: expired records at a closed shard's end, sequence numbers too large for the database,
 concurrent changes of one stream's settings, a subscription at a shard's StartingSequenceNumber, AUTO distribution
-after a switch to provisioned."""
+after a switch to provisioned, NUL characters in strings."""
 
 from __future__ import annotations
 
@@ -83,3 +83,14 @@ def test_auto_distribution_ends_with_on_demand_mode(broker):
     k.update_stream_mode(StreamARN=arn, StreamModeDetails={"StreamMode": "PROVISIONED"})
     err = error_400(k.put_record, StreamName="auto-then-provisioned", Data=b"no key")
     assert err["Code"] == "ValidationException"  # a provisioned stream routes by partition key again
+
+
+def test_nul_in_strings_is_a_validation_error(broker):
+    """Found by the soak fuzz on PostgreSQL (whose text cannot hold NUL): a 503 before, a client error now."""
+    k = client(broker)
+    create_stream(k, "nul", shards=1)
+    err = error_400(k.start_stream_encryption, StreamName="nul", EncryptionType="KMS", KeyId="key\x00")
+    assert err["Code"] == "ValidationException"
+    err = error_400(k.put_record, StreamName="nul", Data=b"\x00 in data is fine", PartitionKey="p\x00")
+    assert err["Code"] == "ValidationException"
+    k.put_record(StreamName="nul", Data=b"\x00 in data is fine", PartitionKey="p")

@@ -31,6 +31,7 @@ class Ledger:
     sent: set[str] = field(default_factory=set)  # acknowledged SendMessage(Batch) to the standard queue
     deleted: dict[str, float] = field(default_factory=dict)  # acknowledged deletes (standard, FIFO) -> when
     unanswered: set[str] = field(default_factory=set)  # deletes sent whose answer never came (a kill)
+    delete_sent: dict[str, float] = field(default_factory=dict)  # body -> when its last delete was sent
     receipts: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))  # body -> receive times
     fifo_sent: set[str] = field(default_factory=set)
     fifo_first: dict[int, list[int]] = field(default_factory=lambda: defaultdict(list))  # group -> first receipts
@@ -165,6 +166,8 @@ class Load:
                 return
             bodies = [m["Body"] for m in got]
             led.unanswered.update(bodies)  # until the answer says what happened
+            sent_at = time.monotonic()
+            led.delete_sent.update((b, sent_at) for b in bodies)
             out = sqs.delete_message_batch(
                 QueueUrl=url, Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(got)]
             )
@@ -253,14 +256,17 @@ def check_no_early_redelivery(ledger: Ledger) -> None:
 def check_fifo_order(ledger: Ledger) -> None:
     """Each group's messages were first received in the order they were sent, and no message was received while an
     earlier one of its group was held by a consumer (received, neither deleted nor past its visibility timeout) —
-    except together with it, in one receive."""
+    except together with it, in one receive. A delete whose answer a kill cut off may have happened when sent."""
     for group, ns in ledger.fifo_first.items():
         assert ns == sorted(ns), f"group {group} out of order: {ns[:20]}"
     for group, events in ledger.fifo_receipts.items():
         held: dict[int, tuple[float, int]] = {}  # message number -> (last receipt, receive call)
         for t, n, call in sorted(events):
             for k, (tk, ck) in list(held.items()):
-                done = ledger.deleted.get(fifo_body(group, k))
+                body = fifo_body(group, k)
+                done = ledger.deleted.get(body)
+                if done is None and body in ledger.unanswered:
+                    done = ledger.delete_sent[body]  # its delete may have happened; the answer was lost to a kill
                 if (done is not None and done <= t) or t - tk >= VT - 1:
                     del held[k]
                 elif k < n and ck != call:

@@ -19,4 +19,6 @@ def build() -> ServiceSpec:
     # Queue and channel requests get the model's enum check (ValidationException); the older operations answer
     # bad enum values with the InvalidArgumentException their handlers give.
     enum_checked = frozenset({*queues.HANDLERS, *channels.HANDLERS})
-    return ServiceSpec(name="kinesis", model=load_model("kinesis"), handlers=handlers, enum_checked=enum_checked)
+    return ServiceSpec(
+        name="kinesis", model=load_model("kinesis"), handlers=handlers, enum_checked=enum_checked, refuse_nul=True
+    )
