@@ -5,6 +5,8 @@ enhanced fan-out consumers, retention, and what a queue blocks on its stream."""
 from __future__ import annotations
 
 import base64
+import json
+import socket
 import threading
 import time
 from datetime import UTC, datetime, timedelta
@@ -404,3 +406,29 @@ def test_forged_handles_and_enums_are_client_errors(kinesis):  # noqa: ANN001
     bad_target = {"DeadLetterConfiguration": {"TargetType": "ELSEWHERE"}}
     err = error_400(kinesis.update_queue, QueueARN=q, QueueAttributes=bad_target)
     assert err["Code"] == "ValidationException"
+
+
+def test_abandoned_queue_long_polls_end_with_their_clients(broker, kinesis):  # noqa: ANN001
+    q = _queue(kinesis, _stream(kinesis))
+    body = json.dumps({"QueueARN": q, "WaitTimeSeconds": 20}).encode()
+    request = (
+        b"POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Amz-Target: Kinesis_20131202.ReceiveQueueRecords\r\n"
+        b"Content-Type: application/x-amz-json-1.1\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body)
+    )
+
+    def waiting() -> int:
+        return broker.admin("GET", "/_broker/resources")["waiting"]
+
+    socks = [socket.create_connection(("127.0.0.1", broker.port)) for _ in range(5)]
+    for s in socks:
+        s.sendall(request)
+    deadline = time.monotonic() + 5
+    while waiting() < 5 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert waiting() >= 5
+    for s in socks:
+        s.close()
+    deadline = time.monotonic() + 2
+    while waiting() > 0 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert waiting() == 0, "abandoned receives kept waiting"

@@ -20,5 +20,11 @@ def build() -> ServiceSpec:
     # bad enum values with the InvalidArgumentException their handlers give.
     enum_checked = frozenset({*queues.HANDLERS, *channels.HANDLERS})
     return ServiceSpec(
-        name="kinesis", model=load_model("kinesis"), handlers=handlers, enum_checked=enum_checked, refuse_nul=True
+        name="kinesis",
+        model=load_model("kinesis"),
+        handlers=handlers,
+        enum_checked=enum_checked,
+        refuse_nul=True,
+        # Queue receives long-poll (up to 20 s): cancelled when their client hangs up.
+        waiting_operations=frozenset({"ReceiveQueueRecords", "ReceiveDeadLetterQueueRecords"}),
     )
