@@ -72,6 +72,8 @@ class Runtime:
         if self.settings.test_mode:
             offset = await self.db.read(_read_clock)
             clock.set_offset_ms(offset)
+            # A wake-all follows a lost and restored notification connection: a clock change may have been missed.
+            self.notifier.subscribe(WAKE_ALL, lambda _key: asyncio.ensure_future(self._reload_clock()))
         self.jobs.add("sqs.sweep", lambda: sqs_jobs.sweep(self.db), self.settings.sweep_interval_seconds)
         self.jobs.add(
             "sqs.move",
@@ -105,6 +107,12 @@ class Runtime:
     # -- test mode ----------------------------------------------------------------------------------------
     def _on_clock(self, key: str) -> None:
         clock.set_offset_ms(int(key.split(":", 1)[1]))
+
+    async def _reload_clock(self) -> None:
+        try:
+            clock.set_offset_ms(await self.db.read(_read_clock))
+        except Exception:  # noqa: BLE001 - the database is still away: the next wake-all tries again
+            log.warning("could not reload the test clock")
 
     async def set_clock_offset(self, offset_ms: int) -> None:
         await self.db.write(_write_clock, offset_ms)

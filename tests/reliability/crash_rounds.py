@@ -313,7 +313,7 @@ def advance_everywhere(server: BrokerServer, seconds: float, workers: int = 2) -
     """Move the test clock and wait until every worker process has it (the others hear of it asynchronously)."""
     target = httpx.post(server.url + "/_broker/clock", json={"advance_seconds": seconds}, timeout=10).json()
     seen: set[int] = set()
-    deadline = time.monotonic() + 15
+    deadline = time.monotonic() + 30  # which worker accepts a new connection is the kernel's choice
     while len(seen) < workers and time.monotonic() < deadline:
         with httpx.Client(timeout=10) as fresh:  # a new connection: either worker may answer
             health = fresh.get(server.url + "/_broker/health").json()
