@@ -19,7 +19,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.server import BrokerServer
+from tests.server import BrokerServer, drain
 
 VT = 120  # seconds: every receipt in a run is checked against it
 ACCOUNT = "000000000000"
@@ -295,18 +295,6 @@ def check_kinesis(kinesis, ledger: Ledger) -> None:  # noqa: ANN001
             it = out.get("NextShardIterator")
     lost = {d: where for d, where in ledger.records.items() if stored.get(d) != where}
     assert not lost, f"{len(lost)} acknowledged records lost or moved, e.g. {sorted(lost)[:3]}"
-
-
-def drain(sqs, url: str) -> list[str]:  # noqa: ANN001
-    bodies: list[str] = []
-    while True:
-        got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=0).get("Messages", [])
-        if not got:
-            return bodies
-        bodies += [m["Body"] for m in got]
-        sqs.delete_message_batch(
-            QueueUrl=url, Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(got)]
-        )
 
 
 def advance_everywhere(server: BrokerServer, seconds: float, workers: int = 2) -> None:

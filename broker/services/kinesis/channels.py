@@ -14,14 +14,13 @@ from typing import Any
 from broker import clock
 from broker.context import RequestContext
 from broker.errors import ServiceError
-from broker.services.kinesis import iterators, store
+from broker.services.kinesis import store
 from broker.services.kinesis.operations import check_tags, resolve
-from broker.services.kinesis.queues import filtered_streams, find_by_arn, stream_arn_of, timestamp, validation
+from broker.services.kinesis.queues import find_by_arn, list_page, stream_arn_of, timestamp, validation
 from broker.services.kinesis.streams import invalid, status_at
 
 CHANNEL_ARN = re.compile(r"^arn:aws[a-z-]*:kinesis:([a-z0-9-]+):(\d{12}):channel/([a-z0-9]{1,64})$")
 FRESHNESS_MIN, FRESHNESS_MAX, FRESHNESS_DEFAULT = 300, 900, 300
-DEFAULT_LIST = 100
 FORMATS = {"S3": {"JSON", "STRING", "BYTE_ARRAY"}, "S3_TABLES": {"JSON", "GSR_JSON"}}
 MEMBER = {"S3": "S3DestinationConfiguration", "S3_TABLES": "S3TablesDestinationConfiguration"}
 
@@ -183,40 +182,18 @@ async def describe_channel(ctx: RequestContext, p: dict) -> dict:
 
 
 async def list_channels(ctx: RequestContext, p: dict) -> dict:
-    now = clock.now_ms()
-    after = ""
-    if p.get("NextToken"):
-        state = iterators.decode_token(p["NextToken"], now)
-        if not isinstance(state.get("channels_after"), str):
-            raise invalid("Invalid NextToken.")
-        after = state["channels_after"]
-    streams = await filtered_streams(ctx, p.get("StreamFilter"))
-    limit = min(p.get("MaxResults") or DEFAULT_LIST, DEFAULT_LIST)
-    on = list(streams) if streams is not None else None
-    rows = await ctx.runtime.db.read(store.list_channels, ctx.account, ctx.region, after, limit + 1, on)
-    out: dict[str, Any] = {"ChannelSummaries": []}
-    for row in rows[:limit]:
-        stream = (streams or {}).get(row["stream_id"]) or await ctx.runtime.db.read(
-            store.stream_by_id, row["stream_id"]
-        )
-        if stream is None:
-            continue
-        out["ChannelSummaries"].append(
-            {
-                "ChannelName": row["name"],
-                "ChannelARN": channel_arn(row),
-                "ChannelId": row["channel_id"],
-                "ChannelStatus": status_at(row["status"], row["status_until"], now),
-                "ChannelCreationTimestamp": timestamp(row["created_at"]),
-                "ChannelDestinationType": json.loads(row["config"])["type"],
-                "Streams": [
-                    {"StreamARN": stream_arn_of(stream), "StreamCreationTimestamp": timestamp(stream["created_at"])}
-                ],
-            }
-        )
-    if len(rows) > limit:
-        out["NextToken"] = iterators.encode_token({"channels_after": rows[limit - 1]["name"]}, now)
-    return out
+    def summary(row: dict, now: int) -> dict:
+        return {
+            "ChannelName": row["name"],
+            "ChannelARN": channel_arn(row),
+            "ChannelId": row["channel_id"],
+            "ChannelStatus": status_at(row["status"], row["status_until"], now),
+            "ChannelCreationTimestamp": timestamp(row["created_at"]),
+            "ChannelDestinationType": json.loads(row["config"])["type"],
+        }
+
+    summaries, token = await list_page(ctx, p, "channels_after", store.list_channels, summary)
+    return {"ChannelSummaries": summaries, **({"NextToken": token} if token else {})}
 
 
 async def update_channel(ctx: RequestContext, p: dict) -> dict:

@@ -212,40 +212,46 @@ async def filtered_streams(ctx: RequestContext, filters: list[dict] | None) -> d
     return streams
 
 
-async def list_queues(ctx: RequestContext, p: dict) -> dict:
+async def list_page(
+    ctx: RequestContext, p: dict, token_key: str, lister: Callable, summary: Callable[[dict, int], dict]
+) -> tuple[list[dict], str | None]:
+    """One page of ListQueues or ListChannels: by name, `StreamFilter` honoured, at most 100 per page; the summaries
+    (`summary` of each row, plus its stream) and the NextToken, if more follow."""
     now = clock.now_ms()
-    filters = p.get("StreamFilter")
     after = ""
     if p.get("NextToken"):
         state = iterators.decode_token(p["NextToken"], now)
-        if not isinstance(state.get("queues_after"), str):
+        if not isinstance(state.get(token_key), str):
             raise invalid("Invalid NextToken.")
-        after = state["queues_after"]
-    streams = await filtered_streams(ctx, filters)
+        after = state[token_key]
+    streams = await filtered_streams(ctx, p.get("StreamFilter"))
     limit = min(p.get("MaxResults") or DEFAULT_LIST, DEFAULT_LIST)
     on = list(streams) if streams is not None else None
-    rows = await ctx.runtime.db.read(queue_store.list_queues, ctx.account, ctx.region, after, limit + 1, on)
-    out: dict[str, Any] = {"QueueSummaries": []}
+    rows = await ctx.runtime.db.read(lister, ctx.account, ctx.region, after, limit + 1, on)
+    summaries = []
     for row in rows[:limit]:
         stream = (streams or {}).get(row["stream_id"])
         if stream is None:
             stream = await ctx.runtime.db.read(store.stream_by_id, row["stream_id"])
         if stream is None:
             continue
-        out["QueueSummaries"].append(
-            {
-                "QueueName": _name(row),
-                "QueueARN": queue_arn(row),
-                "QueueStatus": status_at(row["status"], row["status_until"], now),
-                "QueueCreationTimestamp": timestamp(row["created_at"]),
-                "Streams": [
-                    {"StreamARN": stream_arn_of(stream), "StreamCreationTimestamp": timestamp(stream["created_at"])}
-                ],
-            }
-        )
-    if len(rows) > limit:
-        out["NextToken"] = iterators.encode_token({"queues_after": rows[limit - 1]["name"]}, now)
-    return out
+        streams_doc = [{"StreamARN": stream_arn_of(stream), "StreamCreationTimestamp": timestamp(stream["created_at"])}]
+        summaries.append({**summary(row, now), "Streams": streams_doc})
+    token = iterators.encode_token({token_key: rows[limit - 1]["name"]}, now) if len(rows) > limit else None
+    return summaries, token
+
+
+async def list_queues(ctx: RequestContext, p: dict) -> dict:
+    def summary(row: dict, now: int) -> dict:
+        return {
+            "QueueName": _name(row),
+            "QueueARN": queue_arn(row),
+            "QueueStatus": status_at(row["status"], row["status_until"], now),
+            "QueueCreationTimestamp": timestamp(row["created_at"]),
+        }
+
+    summaries, token = await list_page(ctx, p, "queues_after", queue_store.list_queues, summary)
+    return {"QueueSummaries": summaries, **({"NextToken": token} if token else {})}
 
 
 async def update_queue(ctx: RequestContext, p: dict) -> dict:
