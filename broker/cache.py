@@ -5,6 +5,7 @@ key at commit, which drops the entry in every process; entries also expire after
 from __future__ import annotations
 
 import time
+from collections.abc import Awaitable, Callable
 from typing import Generic, TypeVar
 
 V = TypeVar("V")
@@ -29,11 +30,23 @@ class TtlCache(Generic[V]):
             return None
         return hit[0]
 
+    async def get_or_load(self, key: str, load: Callable[[], Awaitable[V | None]]) -> V | None:
+        """The cached entry, or what `load` finds (kept when found); None when nothing is there."""
+        value = self.get(key)
+        if value is None:
+            value = await load()
+            if value is not None:
+                self.put(key, value)
+        return value
+
     def put(self, key: str, value: V) -> None:
         self._entries[key] = (value, time.monotonic())
+
+    def drop(self, key: str) -> None:
+        self._entries.pop(key, None)
 
     def on_notify(self, key: str) -> None:
         if key == self.prefix + "*":
             self._entries.clear()
         else:
-            self._entries.pop(key, None)
+            self.drop(key)

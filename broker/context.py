@@ -2,26 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
 
-if TYPE_CHECKING:
-    from broker.runtime import Runtime
+from broker.services.base import Env
 
 
 @dataclass(slots=True)
 class RequestContext:
-    runtime: Runtime
+    env: Env  # the worker's shared facilities: settings, database, notifier, the services' per-process objects
     account: str
     region: str
-    access_key: str
-    request_id: str
-    service: str
-    operation: str
     host: str  # host[:port] the client addressed, for URLs we hand back
-    path: str = "/"
-    extra: dict = field(default_factory=dict)
-
-    @property
-    def caller_id(self) -> str:
-        return self.account

@@ -1,4 +1,10 @@
-"""The one exception operations raise; the protocol layer renders it the way AWS does."""
+"""The one exception operations raise, and the errors no single service owns.
+
+Convention: an operation raises `ServiceError`; the protocol layer renders it as AWS would. The codes a service
+sends are written once, in its own `services/<svc>/errors.py`; the ones below are AWS's common errors, which the
+protocol layer and the storage layer send for every service. tests/test_error_codes.py checks every code against
+the error shapes of the services' botocore models (or the documented common and legacy codes).
+"""
 
 from __future__ import annotations
 
@@ -18,14 +24,6 @@ class ServiceError(Exception):
         self.sender_fault = sender_fault
 
 
-def invalid_parameter(message: str) -> ServiceError:
-    return ServiceError("InvalidParameterValue", message)
-
-
-def missing_parameter(name: str) -> ServiceError:
-    return ServiceError("MissingParameter", f"The request must contain the parameter {name}.")
-
-
 class ServiceUnavailable(ServiceError):
     """A retryable server-side failure (database locked, disk full, ...)."""
 
@@ -33,6 +31,51 @@ class ServiceUnavailable(ServiceError):
         super().__init__("ServiceUnavailable", message, status=503, sender_fault=False)
 
 
-def not_found(message: str) -> ServiceError:
-    """ResourceNotFoundException, which AWS answers with HTTP 404."""
-    return ServiceError("ResourceNotFoundException", message, status=404)
+# -- common errors: sent by the protocol layer for any service ----------------------------------------------------
+def internal_failure() -> ServiceError:
+    return ServiceError(
+        "InternalFailure",
+        "The request processing has failed because of an unknown error.",
+        status=500,
+        sender_fault=False,
+    )
+
+
+def request_too_large() -> ServiceError:
+    return ServiceError("RequestEntityTooLarge", "Request body is too large.", status=413)
+
+
+def not_implemented(name: str) -> ServiceError:
+    """An operation of the service's model that this broker does not serve yet."""
+    return ServiceError(
+        "NotImplemented", f"{name} is not supported by this broker yet.", status=501, sender_fault=False
+    )
+
+
+def invalid_action(action: str) -> ServiceError:
+    return ServiceError("InvalidAction", f"The action {action} is not valid for this endpoint.")
+
+
+def missing_action() -> ServiceError:
+    return ServiceError("MissingAction", "The request must contain the parameter Action.")
+
+
+def malformed_query_string() -> ServiceError:
+    return ServiceError("MalformedQueryString", "The query string is malformed.")
+
+
+def unknown_operation(message: str) -> ServiceError:
+    return ServiceError("UnknownOperationException", message)
+
+
+def serialization(message: str) -> ServiceError:
+    """A body that cannot be decoded, or a member of the wrong JSON/CBOR type."""
+    return ServiceError("SerializationException", message)
+
+
+def missing_parameter(name: str) -> ServiceError:
+    return ServiceError("MissingParameter", f"The request must contain the parameter {name}.")
+
+
+def invalid_parameter_value(message: str) -> ServiceError:
+    return ServiceError("InvalidParameterValue", message)

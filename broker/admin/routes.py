@@ -1,13 +1,13 @@
-"""FastAPI app for /_broker/*: health for operators, clock/reset/jobs for test suites (test_mode only)."""
+"""FastAPI app for /_broker/*: health for operators, clock/reset/jobs for test suites (test_mode only), and the
+services' own admin routes (each service's `admin_router`)."""
 
 from __future__ import annotations
 
 import asyncio
-import json
 import os
-import re
 import threading
 import time
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, HTTPException, Response
@@ -15,16 +15,9 @@ from pydantic import BaseModel
 from sqlalchemy import text
 
 from broker import __version__, clock
+from broker.admin.guards import require_test_mode
 from broker.jobs import leases
-from broker.services.sns import mobile as sns_mobile
-from broker.services.sns import store as sns_store
-
-
-class SmsChange(BaseModel):
-    account: str = ""
-    region: str = ""
-    opt_out: str = ""  # a phone number to opt out of SMS
-    in_sandbox: bool | None = None
+from broker.runtime import Runtime
 
 
 class ClockChange(BaseModel):
@@ -32,9 +25,9 @@ class ClockChange(BaseModel):
     advance_seconds: float | None = None
 
 
-def build_admin(runtime) -> FastAPI:  # noqa: ANN001
+def build_admin(runtime: Runtime) -> FastAPI:
     @asynccontextmanager
-    async def lifespan(_app: FastAPI):  # noqa: ANN202
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         await runtime.start()
         yield
         await runtime.stop()
@@ -49,8 +42,7 @@ def build_admin(runtime) -> FastAPI:  # noqa: ANN001
     )
 
     def _test_mode() -> None:
-        if not runtime.settings.test_mode:
-            raise HTTPException(404, "test endpoints are disabled (set test_mode = true)")
+        require_test_mode(runtime.settings)
 
     @app.get("/_broker/health")
     async def health(response: Response) -> dict:
@@ -101,54 +93,6 @@ def build_admin(runtime) -> FastAPI:  # noqa: ANN001
         ran = await asyncio.get_running_loop().run_in_executor(None, runtime.jobs.run, name)
         return {"job": name, "ran": ran, "owner": runtime.jobs.owner}
 
-    @app.get("/_broker/sns/SimpleNotificationService-{cert_id}.pem")
-    async def sns_certificate(cert_id: str) -> Response:
-        signer = runtime.sns_signer
-        if cert_id != signer.cert_id:
-            raise HTTPException(404, "no such certificate")
-        return Response(signer.cert_pem, media_type="application/x-pem-file")
-
-    @app.get("/_broker/sns/outbox")
-    async def sns_outbox(
-        topic_arn: str = "",
-        subscription_arn: str = "",
-        protocol: str = "",
-        endpoint: str = "",
-        account: str = "",
-        region: str = "",
-        after: int = 0,
-        limit: int = 1000,
-    ) -> dict:
-        """What email, email-json, SMS and mobile push deliveries would have sent, oldest first."""
-        filters = {
-            "topic_arn": topic_arn,
-            "subscription_arn": subscription_arn,
-            "protocol": protocol,
-            "endpoint": endpoint,
-            "account": account,
-            "region": region,
-        }
-        rows = await runtime.db.read(sns_store.outbox, filters, after, min(max(limit, 1), 10_000))
-        return {"messages": [{**r, "message": json.loads(r["message"])} for r in rows]}
-
-    @app.delete("/_broker/sns/outbox")
-    async def clear_sns_outbox() -> dict:
-        return {"deleted": await runtime.db.write(sns_store.clear_outbox)}
-
-    @app.post("/_broker/sns/sms")
-    async def sns_sms_state(change: SmsChange) -> dict:
-        """What only a phone's owner (STOP) or AWS support can change: opt a number out, the SMS sandbox."""
-        _test_mode()
-        account = change.account or runtime.settings.default_account
-        region = change.region or runtime.settings.default_region
-        if change.opt_out:
-            if not re.fullmatch(r"\+?[0-9]{7,15}", change.opt_out):
-                raise HTTPException(400, "opt_out must be a phone number in E.164 form")
-            await runtime.db.write(sns_mobile.opt_out, account, region, change.opt_out)
-        if change.in_sandbox is not None:
-            await runtime.db.write(sns_mobile.set_sms_sandbox, account, region, change.in_sandbox)
-        return {"account": account, "region": region}
-
     @app.get("/_broker/leases")
     async def list_leases() -> dict:
         return {"owner": runtime.jobs.owner, "leases": await runtime.db.read(leases.holders)}
@@ -166,6 +110,10 @@ def build_admin(runtime) -> FastAPI:  # noqa: ANN001
             "waiting": runtime.notifier.waiting(),
         }
 
+    for service in runtime.services:
+        router = service.admin_router()
+        if router is not None:
+            app.include_router(router)
     return app
 
 

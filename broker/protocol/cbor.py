@@ -19,11 +19,9 @@ from typing import Any
 import cbor2
 from botocore.model import OperationModel, Shape
 
-from broker.errors import ServiceError
-from broker.protocol import json as json_protocol
-from broker.protocol.spec import InputConverter, ServiceSpec, needs_output_conversion
-
-Response = tuple[int, list[tuple[bytes, bytes]], bytes]
+from broker import errors
+from broker.protocol.json import JsonProtocol
+from broker.protocol.spec import ServiceSpec, needs_output_conversion
 
 CONTENT_TYPE = b"application/x-amz-cbor-1.1"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -53,19 +51,12 @@ def loads(body: bytes) -> Any:
     try:
         value = decoder.decode()
     except Exception:  # any failure to decode (bad bytes, EOF, overflow, nesting) is the client's, never a 500
-        raise ServiceError("SerializationException", "Malformed CBOR request body.") from None
+        raise errors.serialization("Malformed CBOR request body.") from None
     try:
         decoder.read(1)
     except cbor2.CBORDecodeEOF:
         return value
-    raise ServiceError("SerializationException", "Malformed CBOR request body: data after the first item.")
-
-
-def parse_input(spec: ServiceSpec, op: OperationModel, body: bytes) -> dict:
-    data = loads(body) if body else {}
-    if not isinstance(data, dict):
-        raise ServiceError("SerializationException", "Request body must be a CBOR map.")
-    return InputConverter(spec, textual=False, enums=op.name in spec.enum_checked).convert(op.input_shape, data)
+    raise errors.serialization("Malformed CBOR request body: data after the first item.")
 
 
 # -- encoding -------------------------------------------------------------------------------------------------
@@ -113,20 +104,27 @@ def _wire(shape: Shape, value: Any) -> Any:
     return value
 
 
-def render_result(
-    spec: ServiceSpec, result: dict | None, request_id: str, op: OperationModel | None = None
-) -> Response:
-    """`op` lets timestamp members given as numbers be tagged; without it only datetime values are."""
-    value = result or {}
-    shape = op.output_shape if op is not None else None
-    if shape is not None and needs_output_conversion(shape):
-        value = _wire(shape, value)
-    return 200, [(b"content-type", CONTENT_TYPE), (b"x-amzn-requestid", request_id.encode())], dumps(value)
+class CborProtocol(JsonProtocol):
+    """awsJson's routing, validation and errors, with CBOR bodies (and CBOR event payloads)."""
+
+    not_an_object = "Request body must be a CBOR map."
+    event_content_type = CONTENT_TYPE.decode()
+
+    def loads(self, body: bytes) -> object:
+        return loads(body) if body else {}
+
+    def dumps(self, value: object) -> bytes:
+        return dumps(value)
+
+    def content_type(self, spec: ServiceSpec | None) -> bytes:
+        return CONTENT_TYPE
+
+    def output(self, op: OperationModel, result: dict) -> object:
+        # Only the output shape tells which numbers are timestamps, which CBOR must tag.
+        shape = op.output_shape
+        if shape is not None and needs_output_conversion(shape):
+            return _wire(shape, result)
+        return result
 
 
-def render_error(spec: ServiceSpec | None, err: ServiceError, request_id: str) -> Response:
-    # Status and headers exactly as the JSON protocol's (x-amzn-query-error included); only the encoding differs.
-    status, headers, _ = json_protocol.render_error(spec, err, request_id)
-    headers = [(name, CONTENT_TYPE if name == b"content-type" else value) for name, value in headers]
-    prefix = spec.json_error_prefix if spec else ""
-    return status, headers, dumps({"__type": prefix + err.code, "message": err.message})
+PROTOCOL = CborProtocol()

@@ -9,13 +9,23 @@ from __future__ import annotations
 import base64
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import parse_qsl
 
 from botocore.model import OperationModel, Shape
 
+from broker import errors
 from broker.errors import ServiceError
+from broker.protocol.base import (
+    HttpRequest,
+    Response,
+    Route,
+    RoutingError,
+    Services,
+    WireProtocol,
+    parse_credential,
+    unknown_operation,
+)
 from broker.protocol.spec import InputConverter, ServiceSpec
-
-Response = tuple[int, list[tuple[bytes, bytes]], bytes]
 
 _XML_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "\r": "&#xD;", '"': "&quot;"})
 
@@ -24,13 +34,54 @@ def escape(text: str) -> str:
     return text.translate(_XML_ESCAPES)
 
 
+class QueryProtocol(WireProtocol):
+    """Form-encoded `Action=` requests (in the body or the URL), XML answers."""
+
+    def route(self, req: HttpRequest, services: Services) -> Route:
+        try:
+            params = req.query_params()
+            ctype = req.header(b"content-type").lower()
+            if req.body and (not ctype or "x-www-form-urlencoded" in ctype):
+                params.update(parse_qsl(req.body.decode("utf-8"), keep_blank_values=True, errors="strict"))
+        except (UnicodeDecodeError, ValueError):
+            raise RoutingError(None, errors.malformed_query_string()) from None
+        action = params.get("Action")
+        cred_text = req.header(b"authorization") or params.get("X-Amz-Credential", "")
+        cred = parse_credential(cred_text) if cred_text else None
+        spec = (
+            (services.by_name.get(cred[2]) if cred else None)
+            or services.by_version.get(params.get("Version", ""))
+            or services.by_action.get(action or "")
+        )
+        if not action:
+            raise RoutingError(spec, errors.missing_action())
+        if spec is None:
+            raise RoutingError(None, errors.invalid_action(action))
+        op = spec.operation(action)
+        if op is None:
+            raise RoutingError(spec, unknown_operation(spec, action, query=True))
+        return Route(spec, op, cred, params)
+
+    def decode(self, route: Route, req: HttpRequest, host: str) -> dict[str, object]:
+        spec, params = route.spec, route.fields
+        if spec.path_member and spec.path_member not in params and req.path.strip("/"):
+            params[spec.path_member] = f"http://{host}{req.path}"
+        shape = route.op.input_shape
+        if shape is None:
+            return {}
+        return InputConverter(spec, textual=True).convert(shape, _structure(spec, shape, params, ""))
+
+    def render_result(self, spec: ServiceSpec, op: OperationModel, result: dict | None, request_id: str) -> Response:
+        return render_result(spec, op, result, request_id)
+
+    def render_error(self, spec: ServiceSpec | None, err: ServiceError, request_id: str) -> Response:
+        return render_error(spec, err, request_id)
+
+
+PROTOCOL = QueryProtocol()
+
+
 # -- parsing -----------------------------------------------------------------------------------------------
-def parse_input(spec: ServiceSpec, op: OperationModel, params: dict[str, str]) -> dict:
-    shape = op.input_shape
-    if shape is None:
-        return {}
-    nested = _structure(spec, shape, params, "")
-    return InputConverter(spec, textual=True).convert(shape, nested)
 
 
 def _indices(params: dict[str, str], prefix: str) -> list[int]:
@@ -82,7 +133,7 @@ def _member(spec, parent: Shape, name: str, shape: Shape, params, prefix: str) -
         for entry in entries:
             k = params.get(f"{entry}.{kname}")
             if k is None:
-                raise ServiceError("MissingParameter", f"The request must contain the parameter {entry}.{kname}.")
+                raise errors.missing_parameter(f"{entry}.{kname}")
             result[k] = _element(spec, shape.value, params, f"{entry}.{vname}")
         return result or None
     return params.get(key)

@@ -18,6 +18,7 @@ from typing import Any
 from botocore.loaders import Loader
 from botocore.model import OperationModel, ServiceModel, Shape
 
+from broker import errors
 from broker.errors import ServiceError
 
 Handler = Callable[..., Awaitable[dict | None]]
@@ -134,11 +135,10 @@ class InputConverter:
     # -- errors --------------------------------------------------------------------------------------------
     def _type_error(self, path: str, expected: str) -> ServiceError:
         if self.textual:
-            return ServiceError(
-                "InvalidParameterValue",
-                f"Value for parameter {path} is invalid. Reason: must be a {expected}.",
+            return errors.invalid_parameter_value(
+                f"Value for parameter {path} is invalid. Reason: must be a {expected}."
             )
-        return ServiceError("SerializationException", f"Expected a {expected} at '{path or '$'}'.")
+        return errors.serialization(f"Expected a {expected} at '{path or '$'}'.")
 
     def _constraint(self, path: str, value: Any, what: str) -> ServiceError:
         shown = value if not isinstance(value, bytes | list | dict) else "..."

@@ -11,11 +11,11 @@ import pytest
 from botocore.loaders import Loader
 from botocore.model import ServiceModel
 
-from broker.services.kinesis.spec import build
+from broker.services.registry import all_specs
 from tests.kinesis.helpers import client, create_stream
 
 MODEL = ServiceModel(Loader().load_service_model("kinesis", "service-2"), "kinesis")
-SERVED = sorted(build().handlers)
+SERVED = sorted(all_specs()["kinesis"].handlers)
 JUNK = [None, True, -1, 0, 2**70, 1.5, "", "x", "\u0000", "9" * 50, "A" * 70000, [], [1], {}, {"a": 1}]
 
 

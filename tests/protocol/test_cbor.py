@@ -16,13 +16,16 @@ from types import SimpleNamespace
 
 import cbor2
 import pytest
+from botocore.model import OperationModel
 from botocore.parsers import RpcV2CBORParser
 from botocore.serialize import RpcV2CBORSerializer
 
 from broker.errors import ServiceError
 from broker.gateway import Gateway
 from broker.protocol import cbor as cbor_protocol
-from broker.protocol import json as json_protocol
+from broker.protocol.base import HttpRequest, Route, WireProtocol
+from broker.protocol.cbor import PROTOCOL as CBOR
+from broker.protocol.json import PROTOCOL as JSON
 from broker.protocol.spec import ServiceSpec, load_model
 
 CT = "application/x-amz-cbor-1.1"
@@ -52,6 +55,15 @@ def botocore_parse(spec: ServiceSpec, name: str, response: tuple) -> dict:
     return parser.parse(raw, op(spec, name).output_shape)
 
 
+def parse_input(proto: WireProtocol, spec: ServiceSpec, operation: OperationModel, body: bytes) -> dict:
+    request = HttpRequest("POST", "/", b"", {}, body)
+    return proto.decode(Route(spec, operation, None), request, "localhost")
+
+
+def render(proto: WireProtocol, spec: ServiceSpec, result: dict | None, request_id: str, operation: OperationModel):  # noqa: ANN201
+    return proto.render_result(spec, operation, result, request_id)
+
+
 def raw_decode(body: bytes):  # noqa: ANN201
     """The body as sent, tag 1 kept visible."""
     return cbor2.loads(body, semantic_decoders={1: lambda value, immutable: ("tag1", value)})
@@ -70,7 +82,7 @@ def test_put_record_blob_stays_bytes(spec: ServiceSpec) -> None:
     data = b"aGVsbG8="
     body = botocore_body(spec, "PutRecord", {"StreamName": "s", "Data": data, "PartitionKey": "pk"})
     assert b"\x48" + data in body  # major type 2 (byte string) of length 8, not a text string
-    params = cbor_protocol.parse_input(spec, op(spec, "PutRecord"), body)
+    params = parse_input(CBOR, spec, op(spec, "PutRecord"), body)
     assert params == {"StreamName": "s", "Data": data, "PartitionKey": "pk"}
 
 
@@ -80,7 +92,7 @@ def test_put_records_binary_blobs(spec: ServiceSpec) -> None:
         {"Data": b"", "PartitionKey": "b", "ExplicitHashKey": "340282366920938463463374607431768211455"},
     ]
     body = botocore_body(spec, "PutRecords", {"StreamName": "s", "Records": records})
-    params = cbor_protocol.parse_input(spec, op(spec, "PutRecords"), body)
+    params = parse_input(CBOR, spec, op(spec, "PutRecords"), body)
     assert params == {"StreamName": "s", "Records": records}
     assert all(type(r["Data"]) is bytes for r in params["Records"])
 
@@ -93,7 +105,7 @@ def test_indefinite_length_containers_as_jackson_writes_them(spec: ServiceSpec) 
         + b"\xbf" + cbor2.dumps("Data") + b"\x5f\x41\x01\x41\x02\xff" + cbor2.dumps("PartitionKey") + cbor2.dumps("k")
         + b"\xff\xff\xff"
     )  # fmt: skip
-    params = cbor_protocol.parse_input(spec, op(spec, "PutRecords"), body)
+    params = parse_input(CBOR, spec, op(spec, "PutRecords"), body)
     assert params == {"StreamName": "s", "Records": [{"Data": b"\x01\x02", "PartitionKey": "k"}]}
 
 
@@ -101,12 +113,12 @@ def test_timestamp_is_tag1_epoch_millis_as_the_java_sdk_sends_it(spec: ServiceSp
     request = {"StreamName": "s", "ShardId": "shardId-000000000000", "ShardIteratorType": "AT_TIMESTAMP"}
     body = cbor2.dumps({**request, "Timestamp": cbor2.CBORTag(1, JAVA_MILLIS)})
     assert JAVA_TIMESTAMP in body
-    params = cbor_protocol.parse_input(spec, op(spec, "GetShardIterator"), body)
+    params = parse_input(CBOR, spec, op(spec, "GetShardIterator"), body)
     assert params == {**request, "Timestamp": EPOCH + timedelta(milliseconds=JAVA_MILLIS)}
     assert params["Timestamp"] == datetime(2026, 8, 18, 7, 1, 26, 712000, tzinfo=UTC)
     # The same instant over JSON (fractional epoch seconds) parses to the same value.
-    as_json = json_protocol.parse_input(
-        spec, op(spec, "GetShardIterator"), json.dumps({**request, "Timestamp": JAVA_MILLIS / 1000}).encode()
+    as_json = parse_input(
+        JSON, spec, op(spec, "GetShardIterator"), json.dumps({**request, "Timestamp": JAVA_MILLIS / 1000}).encode()
     )
     assert as_json == params
 
@@ -115,24 +127,24 @@ def test_timestamp_float_millis_keeps_sub_millisecond(spec: ServiceSpec) -> None
     body = cbor2.dumps(
         {"ShardId": "shardId-0", "ShardIteratorType": "AT_TIMESTAMP", "Timestamp": cbor2.CBORTag(1, 1500.25)}
     )
-    params = cbor_protocol.parse_input(spec, op(spec, "GetShardIterator"), body)
+    params = parse_input(CBOR, spec, op(spec, "GetShardIterator"), body)
     assert params["Timestamp"] == EPOCH + timedelta(seconds=1, microseconds=500250)
 
 
 def test_validation_is_the_json_protocols(spec: ServiceSpec) -> None:
     put = op(spec, "PutRecord")
     for body in ({"StreamName": "s", "PartitionKey": "pk"}, {"StreamName": "s", "Data": b"x", "PartitionKey": ""}):
-        from_cbor = bad_request(lambda body=body: cbor_protocol.parse_input(spec, put, cbor2.dumps(body)))
+        from_cbor = bad_request(lambda body=body: parse_input(CBOR, spec, put, cbor2.dumps(body)))
         as_json = {k: base64.b64encode(v).decode() if isinstance(v, bytes) else v for k, v in body.items()}
-        from_json = bad_request(lambda j=as_json: json_protocol.parse_input(spec, put, json.dumps(j).encode()))
+        from_json = bad_request(lambda j=as_json: parse_input(JSON, spec, put, json.dumps(j).encode()))
         assert (from_cbor.code, from_cbor.message) == (from_json.code, from_json.message)
         assert from_cbor.code == "ValidationException"
-    wrong_type = bad_request(lambda: cbor_protocol.parse_input(spec, put, cbor2.dumps({"Data": 5})))
+    wrong_type = bad_request(lambda: parse_input(CBOR, spec, put, cbor2.dumps({"Data": 5})))
     assert wrong_type.code == "SerializationException"
 
 
 def test_empty_body_is_an_empty_map(spec: ServiceSpec) -> None:
-    assert cbor_protocol.parse_input(spec, op(spec, "DescribeStreamSummary"), b"") == {}
+    assert parse_input(CBOR, spec, op(spec, "DescribeStreamSummary"), b"") == {}
 
 
 @pytest.mark.parametrize(
@@ -150,13 +162,13 @@ def test_empty_body_is_an_empty_map(spec: ServiceSpec) -> None:
     ],
 )
 def test_malformed_cbor_is_serialization_exception(spec: ServiceSpec, body: bytes) -> None:
-    err = bad_request(lambda: cbor_protocol.parse_input(spec, op(spec, "PutRecord"), body))
+    err = bad_request(lambda: parse_input(CBOR, spec, op(spec, "PutRecord"), body))
     assert err.code == "SerializationException"
 
 
 @pytest.mark.parametrize("value", [[1, 2], "text", 7, None, cbor2.CBORTag(1, 5)])
 def test_body_must_be_a_map(spec: ServiceSpec, value: object) -> None:
-    err = bad_request(lambda: cbor_protocol.parse_input(spec, op(spec, "PutRecord"), cbor2.dumps(value)))
+    err = bad_request(lambda: parse_input(CBOR, spec, op(spec, "PutRecord"), cbor2.dumps(value)))
     assert err.code == "SerializationException"
 
 
@@ -178,7 +190,7 @@ def get_records_result() -> dict:
 
 
 def test_get_records_output_wire_format(spec: ServiceSpec) -> None:
-    status, headers, body = cbor_protocol.render_result(spec, get_records_result(), "req-1", op(spec, "GetRecords"))
+    status, headers, body = render(CBOR, spec, get_records_result(), "req-1", op(spec, "GetRecords"))
     assert status == 200
     assert headers == [(b"content-type", CT.encode()), (b"x-amzn-requestid", b"req-1")]
     records = raw_decode(body)["Records"]
@@ -195,7 +207,7 @@ def test_get_records_output_wire_format(spec: ServiceSpec) -> None:
 
 
 def test_get_records_output_parsed_by_botocore(spec: ServiceSpec) -> None:
-    response = cbor_protocol.render_result(spec, get_records_result(), "req-1", op(spec, "GetRecords"))
+    response = render(CBOR, spec, get_records_result(), "req-1", op(spec, "GetRecords"))
     parsed = botocore_parse(spec, "GetRecords", response)
     assert parsed["ResponseMetadata"]["RequestId"] == "req-1"
     assert parsed["NextShardIterator"] == "iterator"
@@ -231,7 +243,7 @@ def test_nested_timestamps_in_describe_stream(spec: ServiceSpec) -> None:
             "EnhancedMonitoring": [],
         }
     }
-    response = cbor_protocol.render_result(spec, result, "r", op(spec, "DescribeStream"))
+    response = render(CBOR, spec, result, "r", op(spec, "DescribeStream"))
     assert raw_decode(response[2])["StreamDescription"]["StreamCreationTimestamp"] == ("tag1", 1700000000500)
     parsed = botocore_parse(spec, "DescribeStream", response)["StreamDescription"]
     assert parsed["StreamCreationTimestamp"] == datetime(2023, 11, 14, 22, 13, 20, 500000, tzinfo=UTC)
@@ -239,10 +251,10 @@ def test_nested_timestamps_in_describe_stream(spec: ServiceSpec) -> None:
     assert parsed["HasMoreShards"] is False
 
 
-def test_without_operation_only_datetimes_are_tagged(spec: ServiceSpec) -> None:
-    _, _, body = cbor_protocol.render_result(spec, {"When": ARRIVAL, "Number": 5.5, "Blob": b"\x01"}, "r")
+def test_datetimes_outside_the_output_shape_are_tagged_too(spec: ServiceSpec) -> None:
+    _, _, body = render(CBOR, spec, {"When": ARRIVAL, "Number": 5.5, "Blob": b"\x01"}, "r", op(spec, "PutRecords"))
     assert raw_decode(body) == {"When": ("tag1", JAVA_MILLIS), "Number": 5.5, "Blob": b"\x01"}
-    assert cbor_protocol.render_result(spec, None, "r", op(spec, "PutRecords"))[2] == b"\xa0"
+    assert render(CBOR, spec, None, "r", op(spec, "PutRecords"))[2] == b"\xa0"
 
 
 def test_naive_datetime_reads_as_local_time_like_the_json_protocol() -> None:
@@ -253,7 +265,7 @@ def test_naive_datetime_reads_as_local_time_like_the_json_protocol() -> None:
 # -- errors --------------------------------------------------------------------------------------------------
 def test_error_is_a_cbor_map(spec: ServiceSpec) -> None:
     err = ServiceError("ResourceNotFoundException", "Stream s under account 000000000000 not found.")
-    status, headers, body = cbor_protocol.render_error(spec, err, "req-9")
+    status, headers, body = CBOR.render_error(spec, err, "req-9")
     assert status == 400
     assert headers == [(b"content-type", CT.encode()), (b"x-amzn-requestid", b"req-9")]
     assert cbor2.loads(body) == {"__type": "ResourceNotFoundException", "message": err.message}
@@ -271,13 +283,13 @@ def test_error_headers_match_the_json_protocol() -> None:
         query_error_codes={"QueueDoesNotExist": "AWS.SimpleQueueService.NonExistentQueue"},
     )
     err = ServiceError("QueueDoesNotExist", "The specified queue does not exist.")
-    j_status, j_headers, _ = json_protocol.render_error(sqs, err, "r")
-    c_status, c_headers, c_body = cbor_protocol.render_error(sqs, err, "r")
+    j_status, j_headers, _ = JSON.render_error(sqs, err, "r")
+    c_status, c_headers, c_body = CBOR.render_error(sqs, err, "r")
     assert c_status == j_status
     assert dict(c_headers) == {**dict(j_headers), b"content-type": CT.encode()}
     assert dict(c_headers)[b"x-amzn-query-error"] == b"AWS.SimpleQueueService.NonExistentQueue;Sender"
     assert cbor2.loads(c_body) == {"__type": "com.amazonaws.sqs#QueueDoesNotExist", "message": err.message}
-    assert cbor_protocol.render_error(None, err, "r")[1][0] == (b"content-type", CT.encode())
+    assert CBOR.render_error(None, err, "r")[1][0] == (b"content-type", CT.encode())
 
 
 # -- the gateway ---------------------------------------------------------------------------------------------

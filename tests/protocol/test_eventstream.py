@@ -227,7 +227,7 @@ def test_boto3_requires_the_initial_response() -> None:
 def test_errors_before_the_stream_are_plain_json_errors() -> None:
     spec = ServiceSpec(name="kinesis", model=load_model("kinesis"), handlers={})
     err = ServiceError("ResourceInUseException", "Another subscription to this shard is active.")
-    status, headers, body = json_protocol.render_error(spec, err, "req-2")
+    status, headers, body = json_protocol.PROTOCOL.render_error(spec, err, "req-2")
     with pytest.raises(ClientError) as info:
         subscribe(status, headers, body)
     assert info.value.response["Error"]["Code"] == "ResourceInUseException"

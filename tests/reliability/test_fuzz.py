@@ -15,16 +15,14 @@ from botocore.model import ServiceModel
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from broker.services.kinesis.spec import build as kinesis_spec
-from broker.services.sns.spec import build as sns_spec
-from broker.services.sqs.spec import build as sqs_spec
+from broker.services.registry import all_specs
 from tests.reliability.fuzz_model import MANGLE, body_for, mangle, model, operation_inputs
 from tests.server import BrokerServer
 from tests.sqs.query_client import sqs_query_model
 
 EXAMPLES = int(os.environ.get("BROKER_FUZZ_EXAMPLES", "300"))
 DESTRUCTIVE = ("Delete", "Purge", "Remove", "Deregister", "Unsubscribe", "Untag", "Decrease", "Merge", "Split")
-SPECS = {"sqs": sqs_spec, "sns": sns_spec, "kinesis": kinesis_spec}
+SPECS = all_specs()
 CASES = [("sqs", "json"), ("sqs", "query"), ("sns", "query"), ("kinesis", "json"), ("kinesis", "cbor")]
 SKIP = {"SubscribeToShard"}  # a 5-minute stream per request; fuzzed over both encodings in tests/kinesis
 
@@ -81,7 +79,7 @@ def _resources(server: BrokerServer, workers: int = 2) -> dict[int, dict]:
 def test_fuzzed_requests_never_get_a_5xx(fuzz_server, service, protocol):  # noqa: ANN001
     # SQS's query member names are not in botocore's (JSON) model any more: tests/sqs adds them from AWS's docs.
     svc = ServiceModel(sqs_query_model(), "sqs") if (service, protocol) == ("sqs", "query") else model(service)
-    served = sorted(set(SPECS[service]().handlers) - SKIP)
+    served = sorted(set(SPECS[service].handlers) - SKIP)
     known = _known(fuzz_server, service)
     safe = [n for n in served if not n.startswith(DESTRUCTIVE)]
     risky = [n for n in served if n.startswith(DESTRUCTIVE)]

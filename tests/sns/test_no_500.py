@@ -6,8 +6,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from broker.services.sns import mobile
-from broker.services.sns.operations import HANDLERS
+from broker.services.registry import all_specs
 from tests.sns.helpers import sns_client
 
 AUTH = "AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/sns/aws4_request, SignedHeaders=host, Signature=0"
@@ -39,7 +38,7 @@ def test_query_protocol_never_500(broker, value):
     model = broker.client("sns").meta.service_model
     bad, count = [], 0
     with httpx.Client(base_url=broker.url, timeout=30, headers={"Authorization": AUTH}) as http:
-        for op_name in sorted({**HANDLERS, **mobile.HANDLERS}):
+        for op_name in sorted(all_specs()["sns"].handlers):
             if op_name == "DeleteTopic":
                 continue
             shape = model.operation_model(op_name).input_shape

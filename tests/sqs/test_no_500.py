@@ -10,8 +10,9 @@ import pytest
 from botocore.loaders import Loader
 from botocore.model import ServiceModel
 
-from broker.services.sqs.operations import HANDLERS
+from broker.services.registry import all_specs
 
+HANDLERS = all_specs()["sqs"].handlers
 MODEL = ServiceModel(Loader().load_service_model("sqs", "service-2"), "sqs")
 JUNK = [
     None,

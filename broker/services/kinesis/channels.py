@@ -112,7 +112,7 @@ def _description(row: dict, stream: dict, status: str) -> dict[str, Any]:
 
 
 async def _describe(ctx: RequestContext, row: dict, status: str | None = None) -> dict[str, Any]:
-    stream = await ctx.runtime.db.read(store.stream_by_id, row["stream_id"])
+    stream = await ctx.env.db.read(store.stream_by_id, row["stream_id"])
     if stream is None:
         raise _not_found(channel_arn(row))
     return _description(row, stream, status or status_at(row["status"], row["status_until"], clock.now_ms()))
@@ -157,11 +157,11 @@ async def create_channel(ctx: RequestContext, p: dict) -> dict:
         "stream_id": s.id,
         "config": store.dumps(config),
         "status": "CREATING",
-        "status_until": now + ctx.runtime.settings.kinesis_status_delay_ms,
+        "status_until": now + ctx.env.settings.kinesis_status_delay_ms,
         "tags": store.dumps(tags),
         "created_at": now,
     }
-    outcome = await ctx.runtime.db.write(store.add_channel, values, kind)
+    outcome = await ctx.env.db.write(store.add_channel, values, kind)
     if outcome == "exists":
         raise ServiceError(
             "ResourceInUseException", f"Channel {p['ChannelName']} under account {ctx.account} already exists."
@@ -217,10 +217,10 @@ async def update_channel(ctx: RequestContext, p: dict) -> dict:
                 config["destination"]["DataFreshnessInSeconds"] = _freshness(p[member])
         if "LoggingConfiguration" in p:
             config["logging"] = _logging(p["LoggingConfiguration"], current["name"], current["channel_id"])
-        until = now + ctx.runtime.settings.kinesis_status_delay_ms
+        until = now + ctx.env.settings.kinesis_status_delay_ms
         return {"config": store.dumps(config), "status": "UPDATING", "status_until": until}
 
-    updated = await ctx.runtime.db.write(store.modify_channel, row["id"], change)
+    updated = await ctx.env.db.write(store.modify_channel, row["id"], change)
     if updated is None:
         raise _not_found(p["ChannelARN"])
     return {"ChannelDescription": await _describe(ctx, updated, "UPDATING")}
@@ -231,10 +231,10 @@ async def delete_channel(ctx: RequestContext, p: dict) -> dict:
     now = clock.now_ms()
 
     def change(current: dict) -> dict[str, Any]:
-        until = now + ctx.runtime.settings.kinesis_status_delay_ms
+        until = now + ctx.env.settings.kinesis_status_delay_ms
         return {"status": "DELETING", "status_until": until, "name": f"~{current['id']}~{current['name']}"}
 
-    if await ctx.runtime.db.write(store.modify_channel, row["id"], change) is None:
+    if await ctx.env.db.write(store.modify_channel, row["id"], change) is None:
         raise _not_found(p["ChannelARN"])
     return {}
 
@@ -242,7 +242,7 @@ async def delete_channel(ctx: RequestContext, p: dict) -> dict:
 # -- tags (TagResource, UntagResource, ListTagsForResource with a channel ARN) -----------------------------------
 async def change_tags(ctx: RequestContext, arn: str, change: Callable[[dict[str, str]], dict[str, str]]) -> None:
     row = await find(ctx, arn)
-    done = await ctx.runtime.db.write(
+    done = await ctx.env.db.write(
         store.modify_channel, row["id"], lambda r: {"tags": store.dumps(change(json.loads(r["tags"])))}
     )
     if done is None:

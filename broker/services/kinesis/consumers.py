@@ -55,14 +55,14 @@ async def find(ctx: RequestContext, p: dict) -> tuple[Stream, dict]:
             s = await load(ctx, account, region, name, fresh=True)
         except ServiceError:
             raise _not_found(p["ConsumerARN"]) from None
-        row = await ctx.runtime.db.read(store.consumer, s.id, m.group(2))
+        row = await ctx.env.db.read(store.consumer, s.id, m.group(2))
         if row is None or row["created_at"] // 1000 != int(m.group(3)):
             raise _not_found(p["ConsumerARN"])
         return s, row
     if not p.get("StreamARN") or not p.get("ConsumerName"):
         raise invalid("Either ConsumerARN, or StreamARN and ConsumerName, must be provided.")
     s = await resolve(ctx, {"StreamARN": p["StreamARN"]}, fresh=True)
-    row = await ctx.runtime.db.read(store.consumer, s.id, p["ConsumerName"])
+    row = await ctx.env.db.read(store.consumer, s.id, p["ConsumerName"])
     if row is None:
         raise _not_found(f"{p['ConsumerName']} under stream {s.arn}")
     return s, row
@@ -78,10 +78,10 @@ async def register_stream_consumer(ctx: RequestContext, p: dict) -> dict:
         "name": p["ConsumerName"],
         "created_at": now,
         "status": "CREATING",
-        "status_until": now + ctx.runtime.settings.kinesis_status_delay_ms,
+        "status_until": now + ctx.env.settings.kinesis_status_delay_ms,
         "tags": store.dumps(tags),
     }
-    outcome = await ctx.runtime.db.write(store.add_consumer, values, MAX_CONSUMERS)
+    outcome = await ctx.env.db.write(store.add_consumer, values, MAX_CONSUMERS)
     if outcome is None:
         raise ServiceError(
             "ResourceInUseException", f"Consumer {p['ConsumerName']} under stream {s.name} already exists."
@@ -110,7 +110,7 @@ async def list_stream_consumers(ctx: RequestContext, p: dict) -> dict:
         after = ""
     s = await resolve(ctx, {"StreamARN": p["StreamARN"]}, fresh=True)
     limit = p.get("MaxResults") or 100
-    rows = await ctx.runtime.db.read(store.consumers, s.id, after, limit + 1)
+    rows = await ctx.env.db.read(store.consumers, s.id, after, limit + 1)
     out: dict[str, Any] = {"Consumers": [_doc(s, r, now) for r in rows[:limit]]}
     if len(rows) > limit:
         out["NextToken"] = iterators.encode_token({"stream": p["StreamARN"], "after": rows[limit - 1]["name"]}, now)
@@ -119,7 +119,7 @@ async def list_stream_consumers(ctx: RequestContext, p: dict) -> dict:
 
 async def deregister_stream_consumer(ctx: RequestContext, p: dict) -> dict:
     s, row = await find(ctx, p)
-    await ctx.runtime.db.write(store.remove_consumer, s.id, row["name"])
+    await ctx.env.db.write(store.remove_consumer, s.id, row["name"])
     return {}
 
 

@@ -10,6 +10,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy import Connection
+
 from broker import clock
 from broker.context import RequestContext
 from broker.errors import ServiceError
@@ -17,6 +19,7 @@ from broker.services.kinesis import iterators, reshard, store
 from broker.services.kinesis.iterators import Position
 from broker.services.kinesis.streams import (
     HASH_SPACE,
+    STREAMS,
     Stream,
     cache_key,
     in_use,
@@ -74,16 +77,19 @@ def _name_of(ctx: RequestContext, p: dict) -> tuple[str, str, str]:
 
 
 async def load(ctx: RequestContext, account: str, region: str, name: str, fresh: bool = False) -> Stream:
-    cache = ctx.runtime.kinesis_cache
+    cache = ctx.env.get(STREAMS)
     key = cache_key(account, region, name)
-    stream = None if fresh else cache.get(key)
+    if fresh:
+        cache.drop(key)
+    stream = await cache.get_or_load(key, lambda: ctx.env.db.read(_load_stream, account, region, name))
     if stream is None:
-        found = await ctx.runtime.db.read(store.get_stream, account, region, name)
-        if found is None:
-            raise not_found(name, account)
-        stream = Stream.from_row(*found)
-        cache.put(key, stream)
+        raise not_found(name, account)
     return stream
+
+
+def _load_stream(conn: Connection, account: str, region: str, name: str) -> Stream | None:
+    found = store.get_stream(conn, account, region, name)
+    return None if found is None else Stream.from_row(*found)
 
 
 async def resolve(ctx: RequestContext, p: dict, fresh: bool = False) -> Stream:
@@ -126,7 +132,7 @@ async def create_stream(ctx: RequestContext, p: dict) -> dict:
         raise invalid("ShardCount is required for provisioned streams.")
     tags = p.get("Tags") or {}
     check_tags(tags)
-    shards, on_demand = await ctx.runtime.db.read(store.open_shard_count, ctx.account, ctx.region)
+    shards, on_demand = await ctx.env.db.read(store.open_shard_count, ctx.account, ctx.region)
     if shards + count > SHARD_LIMIT:
         raise ServiceError(
             "LimitExceededException",
@@ -162,22 +168,22 @@ async def create_stream(ctx: RequestContext, p: dict) -> dict:
         "attributes": store.dumps(attrs),
         "created_at": now,
     }
-    if not await ctx.runtime.db.write(store.create_stream, values, count, now):
+    if not await ctx.env.db.write(store.create_stream, values, count, now):
         raise in_use(f"Stream {name} under account {ctx.account} already exists.")
     return {}
 
 
 async def delete_stream(ctx: RequestContext, p: dict) -> dict:
     s = await resolve(ctx, p, fresh=True)
-    if not p.get("EnforceConsumerDeletion") and await ctx.runtime.db.read(store.consumer_count, s.id):
+    if not p.get("EnforceConsumerDeletion") and await ctx.env.db.read(store.consumer_count, s.id):
         raise in_use(
             f"Stream {s.name} under account {s.account} has registered consumers. Deregister them first, or set "
             "EnforceConsumerDeletion."
         )
-    refused = await ctx.runtime.db.write(store.delete_stream, s.id, s.cache_key)
+    refused = await ctx.env.db.write(store.delete_stream, s.id, s.cache_key)
     if refused:
         raise in_use(f"Stream {s.name} under account {s.account} has {refused}. Delete them first.")
-    ctx.runtime.kinesis_cache.on_notify(s.cache_key)
+    ctx.env.get(STREAMS).drop(s.cache_key)
     return {}
 
 
@@ -206,7 +212,7 @@ def _shard_doc(row: dict) -> dict:
 async def describe_stream(ctx: RequestContext, p: dict) -> dict:
     s = await resolve(ctx, p, fresh=True)
     limit = p.get("Limit") or 100
-    rows = await ctx.runtime.db.read(store.shards, s.id)
+    rows = await ctx.env.db.read(store.shards, s.id)
     if p.get("ExclusiveStartShardId"):
         after = shard_index(p["ExclusiveStartShardId"])
         if after is None:
@@ -232,7 +238,7 @@ async def describe_stream(ctx: RequestContext, p: dict) -> dict:
 
 async def describe_stream_summary(ctx: RequestContext, p: dict) -> dict:
     s = await resolve(ctx, p, fresh=True)
-    consumers = await ctx.runtime.db.read(store.consumer_count, s.id)
+    consumers = await ctx.env.db.read(store.consumer_count, s.id)
     desc: dict[str, Any] = {
         "StreamName": s.name,
         "StreamARN": s.arn,
@@ -266,7 +272,7 @@ async def list_streams(ctx: RequestContext, p: dict) -> dict:
         after = str(iterators.decode_token(p["NextToken"], now).get("after", ""))
     else:
         after = p.get("ExclusiveStartStreamName") or ""
-    rows = await ctx.runtime.db.read(store.list_streams, ctx.account, ctx.region, after, limit + 1)
+    rows = await ctx.env.db.read(store.list_streams, ctx.account, ctx.region, after, limit + 1)
     page, more = rows[:limit], len(rows) > limit
     out: dict[str, Any] = {
         "StreamNames": [r["name"] for r in page],
@@ -317,7 +323,7 @@ async def list_shards(ctx: RequestContext, p: dict) -> dict:
     if p.get("StreamCreationTimestamp") and _ms(p["StreamCreationTimestamp"]) // 1000 != s.created_at // 1000:
         raise not_found(s.name, s.account)
     limit = p.get("MaxResults") or 1000
-    rows = await ctx.runtime.db.read(store.shards, s.id)
+    rows = await ctx.env.db.read(store.shards, s.id)
     rows = [r for r in rows if r["idx"] > after and _passes(r, filt, s, now)]
     page, more = rows[:limit], len(rows) > limit
     out: dict[str, Any] = {"Shards": [_shard_doc(r) for r in page]}
@@ -418,13 +424,13 @@ async def _append(
 
     A reshard committed after this process read its routing table closes shards the records may have been routed
     to: the write then fails as a whole and is routed again once, on fresh shards."""
-    limited = ctx.runtime.settings.kinesis_throughput_limits
+    limited = ctx.env.settings.kinesis_throughput_limits
     for attempt in range(2):
         items = [(_route(s, key, explicit), key, data) for key, explicit, data in records]
         try:
-            return items, await ctx.runtime.db.write(store.put_records, s.id, items, limited)
+            return items, await ctx.env.db.write(store.put_records, s.id, items, limited)
         except store.ShardClosed:
-            ctx.runtime.kinesis_cache.on_notify(s.cache_key)
+            ctx.env.get(STREAMS).drop(s.cache_key)
             if attempt == 0:
                 s = await resolve(ctx, {"StreamARN": s.arn}, fresh=True)
     raise ServiceError(
@@ -499,7 +505,7 @@ def _read_allowed(pos: Position) -> list[int]:
 
 async def shard_row(ctx: RequestContext, s: Stream, name: str) -> dict:
     idx = shard_index(name)
-    row = await ctx.runtime.db.read(store.shard, s.id, idx) if idx is not None else None
+    row = await ctx.env.db.read(store.shard, s.id, idx) if idx is not None else None
     if row is None:
         raise ServiceError(
             "ResourceNotFoundException", f"Shard {name} in stream {s.name} under account {s.account} does not exist"
@@ -532,7 +538,7 @@ async def start_after(
     if kind == "AT_TIMESTAMP":
         if at is None:
             raise invalid("Timestamp is required for AT_TIMESTAMP.")
-        first = await ctx.runtime.db.read(store.first_at, s.id, idx, _ms(at))
+        first = await ctx.env.db.read(store.first_at, s.id, idx, _ms(at))
         return (first if first is not None else row["next_seq"]) - 1
     raise invalid(f"Invalid ShardIteratorType {kind}.")
 
@@ -551,8 +557,8 @@ async def get_records(ctx: RequestContext, p: dict) -> dict:
     now = clock.now_ms()
     pos = iterators.decode(p["ShardIterator"], now)
     limit = p.get("Limit") or 10_000
-    window = _read_allowed(pos) if ctx.runtime.settings.kinesis_throughput_limits else None
-    result = await ctx.runtime.db.read(read_batch, pos, limit, now)
+    window = _read_allowed(pos) if ctx.env.settings.kinesis_throughput_limits else None
+    result = await ctx.env.db.read(read_batch, pos, limit, now)
     if result is None:
         raise ServiceError("ResourceNotFoundException", "The stream or shard of the ShardIterator no longer exists.")
     out, last, _more = result
@@ -669,7 +675,7 @@ async def decrease_stream_retention_period(ctx: RequestContext, p: dict) -> dict
 
 async def _modify(ctx: RequestContext, s: Stream, change: Callable[[dict], dict]) -> dict:
     """Apply `change` to the stream's current row in the writer (no lost updates between concurrent requests)."""
-    return await ctx.runtime.db.write(store.modify_stream, s.id, s.cache_key, change)
+    return await ctx.env.db.write(store.modify_stream, s.id, s.cache_key, change)
 
 
 async def _set_attribute(ctx: RequestContext, s: Stream, name: str, value: Any) -> None:
@@ -744,7 +750,7 @@ async def start_stream_encryption(ctx: RequestContext, p: dict) -> dict:
     s = await _active(ctx, p)
     if p["EncryptionType"] != "KMS":
         raise invalid("EncryptionType must be KMS.")
-    await ctx.runtime.db.write(
+    await ctx.env.db.write(
         store.update_stream, s.id, s.cache_key, dict(encryption="KMS", key_id=p["KeyId"], **_updating(ctx))
     )
     return {}
@@ -754,7 +760,7 @@ async def stop_stream_encryption(ctx: RequestContext, p: dict) -> dict:
     s = await _active(ctx, p)
     if p["EncryptionType"] != "KMS":
         raise invalid("EncryptionType must be KMS.")
-    await ctx.runtime.db.write(
+    await ctx.env.db.write(
         store.update_stream, s.id, s.cache_key, dict(encryption="NONE", key_id=None, **_updating(ctx))
     )
     return {}
@@ -796,11 +802,11 @@ async def update_stream_mode(ctx: RequestContext, p: dict) -> dict:
     mode = p["StreamModeDetails"]["StreamMode"]
     if mode == s.mode:
         raise invalid(f"Stream {s.name} under account {s.account} is already in {mode} mode.")
-    if mode == "PROVISIONED" and await ctx.runtime.db.read(store.queue_count, s.id):
+    if mode == "PROVISIONED" and await ctx.env.db.read(store.queue_count, s.id):
         raise in_use(f"Stream {s.name} under account {s.account} has queues, which need on-demand mode.")
-    if mode == "PROVISIONED" and await ctx.runtime.db.read(store.channel_count, s.id):
+    if mode == "PROVISIONED" and await ctx.env.db.read(store.channel_count, s.id):
         raise in_use(f"Stream {s.name} under account {s.account} has channels, which need on-demand mode.")
-    await ctx.runtime.db.write(store.update_stream, s.id, s.cache_key, dict(mode=mode, **_updating(ctx)))
+    await ctx.env.db.write(store.update_stream, s.id, s.cache_key, dict(mode=mode, **_updating(ctx)))
     return {}
 
 
@@ -828,13 +834,13 @@ async def update_stream_record_distribution_strategy(ctx: RequestContext, p: dic
 
 
 async def describe_account_settings(ctx: RequestContext, p: dict) -> dict:  # noqa: ARG001
-    state = await ctx.runtime.db.read(store.account_settings, ctx.account)
+    state = await ctx.env.db.read(store.account_settings, ctx.account)
     return {"MinimumThroughputBillingCommitment": _commitment(state)}
 
 
 async def update_account_settings(ctx: RequestContext, p: dict) -> dict:
     wanted = p["MinimumThroughputBillingCommitment"]["Status"]
-    state = await ctx.runtime.db.write(store.set_commitment, ctx.account, wanted, clock.now_ms())
+    state = await ctx.env.db.write(store.set_commitment, ctx.account, wanted, clock.now_ms())
     return {"MinimumThroughputBillingCommitment": _commitment(state)}
 
 
@@ -881,7 +887,7 @@ async def delete_resource_policy(ctx: RequestContext, p: dict) -> dict:
 
 # -- resharding --------------------------------------------------------------------------------------------------
 def _until(ctx: RequestContext) -> int:
-    return clock.now_ms() + ctx.runtime.settings.kinesis_status_delay_ms
+    return clock.now_ms() + ctx.env.settings.kinesis_status_delay_ms
 
 
 def _hash_key(text: str) -> int:
@@ -894,18 +900,16 @@ async def split_shard(ctx: RequestContext, p: dict) -> dict:
     s = await _active(ctx, p)
     name = p["ShardToSplit"]
     key = _hash_key(p["NewStartingHashKey"])
-    await ctx.runtime.db.write(
-        reshard.split, s.id, shard_index(name), name, key, clock.now_ms(), _until(ctx), SHARD_LIMIT
-    )
-    ctx.runtime.kinesis_cache.on_notify(s.cache_key)
+    await ctx.env.db.write(reshard.split, s.id, shard_index(name), name, key, clock.now_ms(), _until(ctx), SHARD_LIMIT)
+    ctx.env.get(STREAMS).drop(s.cache_key)
     return {}
 
 
 async def merge_shards(ctx: RequestContext, p: dict) -> dict:
     s = await _active(ctx, p)
     a, b = p["ShardToMerge"], p["AdjacentShardToMerge"]
-    await ctx.runtime.db.write(reshard.merge, s.id, shard_index(a), a, shard_index(b), b, clock.now_ms(), _until(ctx))
-    ctx.runtime.kinesis_cache.on_notify(s.cache_key)
+    await ctx.env.db.write(reshard.merge, s.id, shard_index(a), a, shard_index(b), b, clock.now_ms(), _until(ctx))
+    ctx.env.get(STREAMS).drop(s.cache_key)
     return {}
 
 
@@ -914,13 +918,13 @@ async def update_shard_count(ctx: RequestContext, p: dict) -> dict:
     if s.mode == "ON_DEMAND":
         raise ServiceError("ValidationException", "UpdateShardCount is not supported for on-demand streams.")
     target = p["TargetShardCount"]
-    current = await ctx.runtime.db.write(reshard.uniform, s.id, target, clock.now_ms(), _until(ctx), SHARD_LIMIT)
-    ctx.runtime.kinesis_cache.on_notify(s.cache_key)
+    current = await ctx.env.db.write(reshard.uniform, s.id, target, clock.now_ms(), _until(ctx), SHARD_LIMIT)
+    ctx.env.get(STREAMS).drop(s.cache_key)
     return {"StreamName": s.name, "StreamARN": s.arn, "CurrentShardCount": current, "TargetShardCount": target}
 
 
 async def describe_limits(ctx: RequestContext, p: dict) -> dict:  # noqa: ARG001
-    shards, on_demand = await ctx.runtime.db.read(store.open_shard_count, ctx.account, ctx.region)
+    shards, on_demand = await ctx.env.db.read(store.open_shard_count, ctx.account, ctx.region)
     return {
         "ShardLimit": SHARD_LIMIT,
         "OpenShardCount": shards,

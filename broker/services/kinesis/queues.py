@@ -64,7 +64,7 @@ async def find_by_arn(
     """The row of the queue or channel an ARN names (region, account, id); one being deleted only with `deleting`
     (Describe shows it for the status delay)."""
     m = pattern.match(arn)
-    row = await ctx.runtime.db.read(getter, m.group(2), m.group(1), m.group(3)) if m else None
+    row = await ctx.env.db.read(getter, m.group(2), m.group(1), m.group(3)) if m else None
     if row is None or (row["status"] == "DELETING" and not (deleting and clock.now_ms() < row["status_until"])):
         raise ServiceError("ResourceNotFoundException", f"{kind} {arn} not found.")
     return row
@@ -101,7 +101,7 @@ def _description(row: dict, stream: dict, status: str) -> dict[str, Any]:
 
 
 async def _describe(ctx: RequestContext, row: dict) -> dict[str, Any]:
-    stream = await ctx.runtime.db.read(store.stream_by_id, row["stream_id"])
+    stream = await ctx.env.db.read(store.stream_by_id, row["stream_id"])
     if stream is None:  # the stream's rows went before the queue's (a forced stream deletion)
         raise _not_found(queue_arn(row))
     return _description(row, stream, status_at(row["status"], row["status_until"], clock.now_ms()))
@@ -166,11 +166,11 @@ async def create_queue(ctx: RequestContext, p: dict) -> dict:
         "visibility": attrs.get("VisibilityTimeoutSeconds", DEFAULT_VISIBILITY_S),
         "max_receive": max_receive,
         "status": "CREATING",
-        "status_until": now + ctx.runtime.settings.kinesis_status_delay_ms,
+        "status_until": now + ctx.env.settings.kinesis_status_delay_ms,
         "tags": store.dumps(tags),
         "created_at": now,
     }
-    outcome = await ctx.runtime.db.write(queue_store.create_queue, values, _ms(at) if at else None, MAX_CONSUMERS)
+    outcome = await ctx.env.db.write(queue_store.create_queue, values, _ms(at) if at else None, MAX_CONSUMERS)
     if outcome == "exists":
         raise ServiceError(
             "ResourceInUseException", f"Queue {p['QueueName']} under account {ctx.account} already exists."
@@ -227,12 +227,12 @@ async def list_page(
     streams = await filtered_streams(ctx, p.get("StreamFilter"))
     limit = min(p.get("MaxResults") or DEFAULT_LIST, DEFAULT_LIST)
     on = list(streams) if streams is not None else None
-    rows = await ctx.runtime.db.read(lister, ctx.account, ctx.region, after, limit + 1, on)
+    rows = await ctx.env.db.read(lister, ctx.account, ctx.region, after, limit + 1, on)
     summaries = []
     for row in rows[:limit]:
         stream = (streams or {}).get(row["stream_id"])
         if stream is None:
-            stream = await ctx.runtime.db.read(store.stream_by_id, row["stream_id"])
+            stream = await ctx.env.db.read(store.stream_by_id, row["stream_id"])
         if stream is None:
             continue
         streams_doc = [{"StreamARN": stream_arn_of(stream), "StreamCreationTimestamp": timestamp(stream["created_at"])}]
@@ -263,20 +263,20 @@ async def update_queue(ctx: RequestContext, p: dict) -> dict:
     state = status_at(row["status"], row["status_until"], now)
     if state != "ACTIVE":
         raise ServiceError("ResourceInUseException", f"Queue {queue_arn(row)} is not ACTIVE, instead in state {state}.")
-    values: dict[str, Any] = {"status": "UPDATING", "status_until": now + ctx.runtime.settings.kinesis_status_delay_ms}
+    values: dict[str, Any] = {"status": "UPDATING", "status_until": now + ctx.env.settings.kinesis_status_delay_ms}
     if "VisibilityTimeoutSeconds" in attrs:
         values["visibility"] = attrs["VisibilityTimeoutSeconds"]
     if "DeadLetterConfiguration" in attrs:
         values["max_receive"] = _dead_letter(attrs["DeadLetterConfiguration"], None)
-    if not await ctx.runtime.db.write(queue_store.update_queue, row["id"], values, now):
+    if not await ctx.env.db.write(queue_store.update_queue, row["id"], values, now):
         raise ServiceError("ResourceInUseException", f"Queue {queue_arn(row)} is not ACTIVE (changed meanwhile).")
     return {"QueueDescription": {**await _describe(ctx, {**row, **values}), "QueueStatus": "UPDATING"}}
 
 
 async def delete_queue(ctx: RequestContext, p: dict) -> dict:
     row = await find(ctx, p["QueueARN"])
-    until = clock.now_ms() + ctx.runtime.settings.kinesis_status_delay_ms
-    if not await ctx.runtime.db.write(queue_store.delete_queue, row["id"], until):
+    until = clock.now_ms() + ctx.env.settings.kinesis_status_delay_ms
+    if not await ctx.env.db.write(queue_store.delete_queue, row["id"], until):
         raise _not_found(p["QueueARN"])
     return {}
 
@@ -320,7 +320,7 @@ async def _receive(ctx: RequestContext, p: dict, dead: bool) -> dict:
     vt = p.get("VisibilityTimeoutSeconds")
     vt_ms = (row["visibility"] if vt is None else vt) * 1000
     wait = p.get("WaitTimeSeconds") or DEFAULT_WAIT_S
-    db = ctx.runtime.db
+    db = ctx.env.db
     token = ids.token()
     deadline = time.monotonic() + wait
     got = await db.write(queue_store.receive, row["id"], n, vt_ms, clock.now_ms(), token, dead)
@@ -329,14 +329,14 @@ async def _receive(ctx: RequestContext, p: dict, dead: bool) -> dict:
         if not dead:  # new records in any shard too (read each time: a reshard may have added shards)
             keys += [shard_wake_key(row["stream_id"], s["idx"]) for s in await db.read(store.shards, row["stream_id"])]
         # Watch first, then look: a record that commits in between still wakes us.
-        with Watch(ctx.runtime.notifier, keys) as watch:
+        with Watch(ctx.env.notifier, keys) as watch:
             got = await db.write(queue_store.receive, row["id"], n, vt_ms, clock.now_ms(), token, dead)
             if got is None:
                 raise _not_found(p["QueueARN"])
             remaining = deadline - time.monotonic()
             if got or remaining <= 0:
                 break
-            timeout = min(remaining, ctx.runtime.settings.long_poll_recheck_seconds)
+            timeout = min(remaining, ctx.env.settings.long_poll_recheck_seconds)
             due = await db.read(queue_store.next_visible, row["id"], dead, clock.now_ms())
             if due is not None:
                 timeout = min(timeout, max(0.0, (due - clock.now_ms()) / 1000) + 0.001)
@@ -379,7 +379,7 @@ async def _per_entry(
         for x, e in zip(parsed, entries, strict=True)
         if not isinstance(x, str)
     ]
-    done = iter(await ctx.runtime.db.write(work, row["id"], items, *extra) if items else [])
+    done = iter(await ctx.env.db.write(work, row["id"], items, *extra) if items else [])
     out: dict[str, list] = {"Successful": [], "Failed": []}
     for e, x in zip(entries, parsed, strict=True):
         handle = e["ReceiptHandle"]
@@ -423,7 +423,7 @@ async def restore_dead_letter_queue_records(ctx: RequestContext, p: dict) -> dic
 # -- tags (TagResource, UntagResource, ListTagsForResource with a queue ARN) -------------------------------------
 async def change_tags(ctx: RequestContext, arn: str, change: Callable[[dict[str, str]], dict[str, str]]) -> None:
     row = await find(ctx, arn)
-    done = await ctx.runtime.db.write(
+    done = await ctx.env.db.write(
         queue_store.modify_tags, row["id"], lambda text: store.dumps(change(json.loads(text)))
     )
     if not done:

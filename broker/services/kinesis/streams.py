@@ -9,10 +9,13 @@ import json
 import re
 from dataclasses import dataclass, field
 
+from broker.cache import TtlCache
 from broker.errors import ServiceError
+from broker.services.base import Slot
 
 HASH_SPACE = 1 << 128
 CACHE_PREFIX = "kinesis:cache:"
+STREAMS: Slot[TtlCache[Stream]] = Slot("kinesis.streams")  # definitions by cache_key, per process
 WAKE_PREFIX = "kinesis:shard:"  # + stream row id:shard idx — records added, shard closed or stream deleted
 ARN = re.compile(r"^arn:aws[a-z-]*:kinesis:([a-z0-9-]+):(\d{12}):stream/([a-zA-Z0-9_.-]{1,128})$")
 SEQ_PREFIX = "49"

@@ -9,18 +9,13 @@ which is also how it resumes after a broker restart, since the position lives in
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import AsyncIterator
 
 from broker import clock
 from broker.context import RequestContext
 from broker.errors import ServiceError
 from broker.notify import Watch
-from broker.protocol import cbor as cbor_protocol
-from broker.protocol import eventstream
-from broker.protocol import json as json_protocol
-from broker.protocol.streaming import StreamingResult
+from broker.protocol.base import EventStream, StreamEvent
 from broker.services.kinesis import consumers, store
 from broker.services.kinesis.iterators import Position
 from broker.services.kinesis.operations import MAX_EVENT_BYTES, read_batch, readable, shard_row, start_after
@@ -34,7 +29,7 @@ RESUBSCRIBE_GAP_S = 5.0  # AWS refuses a second subscription of a consumer to a 
 _recent: dict[tuple[str, int], float] = {}  # (consumer ARN, shard) -> when a subscription started (this process)
 
 
-async def subscribe_to_shard(ctx: RequestContext, p: dict) -> StreamingResult:
+async def subscribe_to_shard(ctx: RequestContext, p: dict) -> EventStream:
     s, consumer = await consumers.find(ctx, {"ConsumerARN": p["ConsumerARN"]})
     now = clock.now_ms()
     if consumers.status(consumer, now) != "ACTIVE":
@@ -56,32 +51,16 @@ async def subscribe_to_shard(ctx: RequestContext, p: dict) -> StreamingResult:
         del _recent[old]
     _recent[key] = time.monotonic()
     position = Position(s.id, s.created_at, row["idx"], after, now)
-    codec = _CBOR if ctx.extra.get("cbor") else _JSON
-    events = _events(ctx, position, consumer["name"], now + LIFETIME_MS, codec)
-    failure = eventstream.exception(
-        "InternalFailureException", codec.dumps({"message": "Internal failure. Please resubscribe."}), codec.type
-    )
-    return StreamingResult(eventstream.CONTENT_TYPE.decode(), events, failure)
+    events = _events(ctx, position, consumer["name"], now + LIFETIME_MS)
+    failure = StreamEvent("InternalFailureException", {"message": "Internal failure. Please resubscribe."}, error=True)
+    return EventStream(events, failure)
 
 
-@dataclass(frozen=True, slots=True)
-class _Codec:
-    """How event payloads are encoded: as the request was (JSON for boto3, CBOR for the Java SDK and the KCL)."""
-
-    type: str
-    dumps: Callable[[Any], bytes]
-
-
-_JSON = _Codec("application/json", json_protocol.dumps)
-_CBOR = _Codec(cbor_protocol.CONTENT_TYPE.decode(), cbor_protocol.dumps)
-
-
-async def _events(
-    ctx: RequestContext, pos: Position, consumer: str, deadline: int, codec: _Codec
-) -> AsyncIterator[bytes]:
-    db, notifier = ctx.runtime.db, ctx.runtime.notifier
+async def _events(ctx: RequestContext, pos: Position, consumer: str, deadline: int) -> AsyncIterator[StreamEvent]:
+    """SubscribeToShardEvents as plain dicts; the protocol frames and encodes them as the request was (JSON for
+    boto3, CBOR for the Java SDK and the KCL)."""
+    db, notifier = ctx.env.db, ctx.env.notifier
     keys = (shard_wake_key(pos.stream_id, pos.shard), f"kinesis:consumer:{pos.stream_id}:{consumer}")
-    yield eventstream.initial_response(codec.dumps({}), codec.type)
     after, sent_at, first = pos.after, 0.0, True
     while True:
         with Watch(notifier, keys) as watch:  # watch first, then read: a put committed in between still wakes us
@@ -89,20 +68,20 @@ async def _events(
             at = Position(pos.stream_id, pos.created_at, pos.shard, after, now)
             batch = await db.read(read_batch, at, BATCH, now, MAX_EVENT_BYTES)
             if batch is None or await db.read(store.consumer, pos.stream_id, consumer) is None:
-                message = codec.dumps({"message": "The stream, shard or consumer no longer exists."})
-                yield eventstream.exception("ResourceNotFoundException", message, codec.type)
+                message = {"message": "The stream, shard or consumer no longer exists."}
+                yield StreamEvent("ResourceNotFoundException", message, error=True)
                 return
             out, after, more = batch
             ended = "ChildShards" in out
             if out["Records"] or ended or first or time.monotonic() - sent_at >= QUIET_EVENT_S:
-                event = {
+                event: dict[str, object] = {
                     "Records": out["Records"],
                     "ContinuationSequenceNumber": sequence_number(pos.shard, after),
                     "MillisBehindLatest": out["MillisBehindLatest"],
                 }
                 if ended:
                     event["ChildShards"] = out["ChildShards"]
-                yield eventstream.event("SubscribeToShardEvent", codec.dumps(event), codec.type)
+                yield StreamEvent("SubscribeToShardEvent", event)
                 sent_at, first = time.monotonic(), False
             if ended or clock.now_ms() >= deadline:
                 return  # a closed shard read to its end, or the subscription's 5 minutes are over

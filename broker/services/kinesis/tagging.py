@@ -41,7 +41,7 @@ async def _change(ctx: RequestContext, arn: str, add: dict[str, str], remove: li
         await set_tags(ctx, await resolve(ctx, {"StreamARN": arn}, fresh=True), add, remove)
     elif kind == "consumer":
         s, row = await consumers.find(ctx, {"ConsumerARN": arn})
-        await ctx.runtime.db.write(store.modify_consumer_tags, s.id, row["name"], _changer(add, remove, kind))
+        await ctx.env.db.write(store.modify_consumer_tags, s.id, row["name"], _changer(add, remove, kind))
     elif kind == "queue":
         await queues.change_tags(ctx, arn, _changer(add, remove, kind))
     else:

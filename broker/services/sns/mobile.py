@@ -162,7 +162,7 @@ def _check_endpoint_arn(ctx: RequestContext, arn: str, member: str = "EndpointAr
 
 async def _app(ctx: RequestContext, arn: str) -> dict:
     parsed = _check_app_arn(ctx, arn)
-    row = await ctx.runtime.db.read(ms.get_app, arn) if parsed.account == ctx.account else None
+    row = await ctx.env.db.read(ms.get_app, arn) if parsed.account == ctx.account else None
     if row is None:
         raise ms.app_not_found()
     return row
@@ -170,7 +170,7 @@ async def _app(ctx: RequestContext, arn: str) -> dict:
 
 async def _endpoint(ctx: RequestContext, arn: str) -> dict:
     parsed = _check_endpoint_arn(ctx, arn)
-    row = await ctx.runtime.db.read(ms.get_endpoint, arn) if parsed.account == ctx.account else None
+    row = await ctx.env.db.read(ms.get_endpoint, arn) if parsed.account == ctx.account else None
     if row is None:
         raise not_found("Endpoint does not exist")
     return row
@@ -263,7 +263,7 @@ async def create_platform_application(ctx: RequestContext, p: dict) -> dict:
     arn = f"arn:aws:sns:{ctx.region}:{ctx.account}:app/{platform}/{name}"
     # Creating an application that exists (same name and platform) returns its ARN and applies the attributes given
     # over the ones it had (AWS does not document this case).
-    await ctx.runtime.db.write(ms.create_app, arn, ctx.account, ctx.region, name, platform, attrs, clock.now_ms())
+    await ctx.env.db.write(ms.create_app, arn, ctx.account, ctx.region, name, platform, attrs, clock.now_ms())
     return {"PlatformApplicationArn": arn}
 
 
@@ -280,7 +280,7 @@ async def set_platform_application_attributes(ctx: RequestContext, p: dict) -> d
         changes.pop("PlatformPrincipal", None)  # FCM has no principal
     if parsed.account != ctx.account:
         raise ms.app_not_found()
-    await ctx.runtime.db.write(ms.set_app_attributes, arn, changes)
+    await ctx.env.db.write(ms.set_app_attributes, arn, changes)
     return {}
 
 
@@ -288,13 +288,13 @@ async def delete_platform_application(ctx: RequestContext, p: dict) -> dict:
     arn = p["PlatformApplicationArn"]
     parsed = _check_app_arn(ctx, arn)
     if parsed.account == ctx.account:
-        await ctx.runtime.db.write(ms.delete_app, arn)  # its endpoints go with it; deleting twice succeeds
+        await ctx.env.db.write(ms.delete_app, arn)  # its endpoints go with it; deleting twice succeeds
     return {}
 
 
 async def list_platform_applications(ctx: RequestContext, p: dict) -> dict:
     after = _decode_token(p.get("NextToken"))
-    rows = await ctx.runtime.db.read(ms.list_apps, ctx.account, ctx.region, after)
+    rows = await ctx.env.db.read(ms.list_apps, ctx.account, ctx.region, after)
     page = rows[: ms.PAGE]
     out: dict[str, Any] = {
         "PlatformApplications": [
@@ -357,7 +357,7 @@ async def create_platform_endpoint(ctx: RequestContext, p: dict) -> dict:
         raise ms.app_not_found()
     new_arn = f"arn:aws:sns:{ctx.region}:{ctx.account}:endpoint/{app.platform}/{app.name}/{ids.uuid4()}"
     # Idempotent on the token: the same token with the same attributes gives back the existing endpoint.
-    arn = await ctx.runtime.db.write(ms.create_endpoint, app_arn, token, attrs, new_arn, clock.now_ms())
+    arn = await ctx.env.db.write(ms.create_endpoint, app_arn, token, attrs, new_arn, clock.now_ms())
     return {"EndpointArn": arn}
 
 
@@ -380,7 +380,7 @@ async def set_endpoint_attributes(ctx: RequestContext, p: dict) -> dict:
     token = _check_token(parsed.platform, given["Token"]) if "Token" in given else None
     if parsed.account != ctx.account:
         raise not_found("Endpoint does not exist")
-    await ctx.runtime.db.write(ms.set_endpoint_attributes, arn, token, changes)
+    await ctx.env.db.write(ms.set_endpoint_attributes, arn, token, changes)
     return {}
 
 
@@ -388,14 +388,14 @@ async def delete_endpoint(ctx: RequestContext, p: dict) -> dict:
     arn = p["EndpointArn"]
     parsed = _check_endpoint_arn(ctx, arn)
     if parsed.account == ctx.account:
-        await ctx.runtime.db.write(ms.delete_endpoint, arn)  # deleting twice succeeds, as on AWS
+        await ctx.env.db.write(ms.delete_endpoint, arn)  # deleting twice succeeds, as on AWS
     return {}
 
 
 async def list_endpoints_by_platform_application(ctx: RequestContext, p: dict) -> dict:
     app = await _app(ctx, p["PlatformApplicationArn"])
     after = _decode_token(p.get("NextToken"))
-    rows = await ctx.runtime.db.read(ms.list_endpoints, app["arn"], after)
+    rows = await ctx.env.db.read(ms.list_endpoints, app["arn"], after)
     page = rows[: ms.PAGE]
     out: dict[str, Any] = {
         "Endpoints": [{"EndpointArn": r["arn"], "Attributes": _shown_endpoint_attributes(r)} for r in page]
@@ -478,7 +478,7 @@ async def publish_to_endpoint(ctx: RequestContext, endpoint_arn: str, msg: Messa
     parsed = parse_endpoint_arn(endpoint_arn)
     if parsed is None or parsed.region != ctx.region or parsed.account != ctx.account:
         raise _no_endpoint()
-    await ctx.runtime.db.write(_publish_to_endpoint, ctx.account, ctx.region, endpoint_arn, msg, clock.now_ms())
+    await ctx.env.db.write(_publish_to_endpoint, ctx.account, ctx.region, endpoint_arn, msg, clock.now_ms())
     return {"MessageId": msg.message_id}
 
 
@@ -522,7 +522,7 @@ def sms_payload(phone: str, msg: Message, defaults: dict[str, str]) -> dict:
 async def publish_sms(ctx: RequestContext, phone: str, msg: Message) -> dict:
     if not PUBLISH_PHONE.match(phone):
         raise invalid_parameter(f"PhoneNumber Reason: {phone} is not valid to publish to")
-    await ctx.runtime.db.write(_publish_sms, ctx.account, ctx.region, phone, msg, clock.now_ms())
+    await ctx.env.db.write(_publish_sms, ctx.account, ctx.region, phone, msg, clock.now_ms())
     return {"MessageId": msg.message_id}
 
 
@@ -569,12 +569,12 @@ def _sms_attribute(name: str, value: str) -> str:
 
 async def set_sms_attributes(ctx: RequestContext, p: dict) -> dict:
     attrs = {k: _sms_attribute(k, v) for k, v in (p.get("attributes") or {}).items()}
-    await ctx.runtime.db.write(ms.put_sms_attributes, ctx.account, ctx.region, attrs)
+    await ctx.env.db.write(ms.put_sms_attributes, ctx.account, ctx.region, attrs)
     return {}
 
 
 async def get_sms_attributes(ctx: RequestContext, p: dict) -> dict:
-    stored = await ctx.runtime.db.read(ms.sms_attributes, ctx.account, ctx.region)
+    stored = await ctx.env.db.read(ms.sms_attributes, ctx.account, ctx.region)
     attrs = {**SMS_DEFAULTS, **stored}
     wanted = p.get("attributes")
     if wanted:
@@ -591,12 +591,12 @@ def _check_listed_phone(phone: str) -> None:
 async def check_if_phone_number_is_opted_out(ctx: RequestContext, p: dict) -> dict:
     phone = p["phoneNumber"]
     _check_listed_phone(phone)
-    return {"isOptedOut": await ctx.runtime.db.read(ms.is_opted_out, ctx.account, ctx.region, phone)}
+    return {"isOptedOut": await ctx.env.db.read(ms.is_opted_out, ctx.account, ctx.region, phone)}
 
 
 async def list_phone_numbers_opted_out(ctx: RequestContext, p: dict) -> dict:
     after = _decode_token(p.get("nextToken"), "nextToken")
-    rows = await ctx.runtime.db.read(ms.sms_rows, ctx.account, ctx.region, ms.OPTED_OUT, after, ms.PAGE + 1)
+    rows = await ctx.env.db.read(ms.sms_rows, ctx.account, ctx.region, ms.OPTED_OUT, after, ms.PAGE + 1)
     page = [k for k, _ in rows[: ms.PAGE]]
     out: dict[str, Any] = {"phoneNumbers": page}
     if len(rows) > ms.PAGE:
@@ -608,7 +608,7 @@ async def opt_in_phone_number(ctx: RequestContext, p: dict) -> dict:
     phone = p["phoneNumber"]
     _check_listed_phone(phone)
     # AWS lets a number be opted in once every 30 days; that limit is not modelled.
-    await ctx.runtime.db.write(ms.delete_sms, ctx.account, ctx.region, ms.OPTED_OUT, phone)
+    await ctx.env.db.write(ms.delete_sms, ctx.account, ctx.region, ms.OPTED_OUT, phone)
     return {}
 
 
@@ -634,7 +634,7 @@ async def create_sms_sandbox_phone_number(ctx: RequestContext, p: dict) -> dict:
     _check_sandbox_phone(phone)
     language = p.get("LanguageCode") or "en-US"
     otp = f"{secrets.randbelow(1_000_000):06d}"
-    await ctx.runtime.db.write(
+    await ctx.env.db.write(
         _create_sandbox_number, ctx.account, ctx.region, phone, language, otp, ids.uuid4(), clock.now_ms()
     )
     return {}
@@ -674,7 +674,7 @@ def _create_sandbox_number(tx, account, region, phone, language, otp, message_id
 async def verify_sms_sandbox_phone_number(ctx: RequestContext, p: dict) -> dict:
     phone = p["PhoneNumber"]
     _check_sandbox_phone(phone)
-    outcome = await ctx.runtime.db.write(
+    outcome = await ctx.env.db.write(
         _verify_sandbox_number, ctx.account, ctx.region, phone, p["OneTimePassword"], clock.now_ms()
     )
     if outcome == "missing":
@@ -704,7 +704,7 @@ def _verify_sandbox_number(tx, account, region, phone, otp, now):  # noqa: ANN00
 async def delete_sms_sandbox_phone_number(ctx: RequestContext, p: dict) -> dict:
     phone = p["PhoneNumber"]
     _check_sandbox_phone(phone)
-    await ctx.runtime.db.write(_delete_sandbox_number, ctx.account, ctx.region, phone, clock.now_ms())
+    await ctx.env.db.write(_delete_sandbox_number, ctx.account, ctx.region, phone, clock.now_ms())
     return {}
 
 
@@ -724,7 +724,7 @@ def _delete_sandbox_number(tx, account, region, phone, now):  # noqa: ANN001, AN
 async def list_sms_sandbox_phone_numbers(ctx: RequestContext, p: dict) -> dict:
     after = _decode_token(p.get("NextToken"))
     limit = p.get("MaxResults") or ms.PAGE
-    rows = await ctx.runtime.db.read(ms.sms_rows, ctx.account, ctx.region, ms.SANDBOX, after, limit + 1)
+    rows = await ctx.env.db.read(ms.sms_rows, ctx.account, ctx.region, ms.SANDBOX, after, limit + 1)
     page = rows[:limit]
     out: dict[str, Any] = {"PhoneNumbers": [{"PhoneNumber": k, "Status": json.loads(v)["status"]} for k, v in page]}
     if len(rows) > limit:
@@ -733,7 +733,7 @@ async def list_sms_sandbox_phone_numbers(ctx: RequestContext, p: dict) -> dict:
 
 
 async def get_sms_sandbox_account_status(ctx: RequestContext, p: dict) -> dict:
-    return {"IsInSandbox": await ctx.runtime.db.read(ms.in_sandbox, ctx.account, ctx.region)}
+    return {"IsInSandbox": await ctx.env.db.read(ms.in_sandbox, ctx.account, ctx.region)}
 
 
 async def list_origination_numbers(ctx: RequestContext, p: dict) -> dict:

@@ -23,6 +23,7 @@ from broker.services.sns.errors import (
     subscription_not_found,
     topic_not_found,
 )
+from broker.services.sns.signing import SIGNER
 from broker.services.sns.topics import Subscription, Topic, cache_key, check_topic_arn, parse_topic_arn, topic
 from broker.services.sqs import queues as sqs_queues
 from broker.services.sqs.enqueue import message_row
@@ -42,11 +43,11 @@ ALL_ACTIONS = [
 
 
 def base_url(ctx: RequestContext) -> str:
-    return f"http://{ctx.runtime.settings.public_host or ctx.host}"
+    return f"http://{ctx.env.settings.public_host or ctx.host}"
 
 
 def envelopes(ctx: RequestContext) -> Envelopes:
-    return Envelopes(ctx.runtime.sns_signer, base_url(ctx))
+    return Envelopes(ctx.env.get(SIGNER), base_url(ctx))
 
 
 def default_policy(arn: str, account: str) -> str:
@@ -90,7 +91,7 @@ async def create_topic(ctx: RequestContext, p: dict) -> dict:
     if p.get("DataProtectionPolicy"):
         _check_json("DataProtectionPolicy", p["DataProtectionPolicy"])
     arn = f"arn:aws:sns:{ctx.region}:{ctx.account}:{name}"
-    await ctx.runtime.db.write(_create_topic, arn, ctx.account, ctx.region, name, fifo, attrs, tags, p)
+    await ctx.env.db.write(_create_topic, arn, ctx.account, ctx.region, name, fifo, attrs, tags, p)
     return {"TopicArn": arn}
 
 
@@ -111,7 +112,7 @@ def _check_json(member: str, value: str) -> None:
 async def delete_topic(ctx: RequestContext, p: dict) -> dict:
     arn = p["TopicArn"]
     check_topic_arn(ctx, arn)
-    await ctx.runtime.db.write(_delete_topic, arn)
+    await ctx.env.db.write(_delete_topic, arn)
     return {}
 
 
@@ -122,7 +123,7 @@ def _delete_topic(tx, arn):  # noqa: ANN001, ANN202
 
 async def _topic_row(ctx: RequestContext, arn: str) -> dict:
     check_topic_arn(ctx, arn)
-    row = await ctx.runtime.db.read(store.get_topic, arn)
+    row = await ctx.env.db.read(store.get_topic, arn)
     if row is None:
         raise topic_not_found()
     return row
@@ -130,7 +131,7 @@ async def _topic_row(ctx: RequestContext, arn: str) -> dict:
 
 async def get_topic_attributes(ctx: RequestContext, p: dict) -> dict:
     row = await _topic_row(ctx, p["TopicArn"])
-    confirmed, pending = await ctx.runtime.db.read(store.subscription_counts, row["arn"])
+    confirmed, pending = await ctx.env.db.read(store.subscription_counts, row["arn"])
     stored = json.loads(row["attributes"])
     attrs = {
         "TopicArn": row["arn"],
@@ -157,7 +158,7 @@ async def set_topic_attributes(ctx: RequestContext, p: dict) -> dict:
         raise invalid_parameter("AttributeName")
     if not (value == "" and name in ("Policy", "DeliveryPolicy", "KmsMasterKeyId", "ArchivePolicy")):
         value = validation.topic_attribute(name, value, bool(row["fifo"]))
-    await ctx.runtime.db.write(_set_topic_attributes, row["arn"], {name: value})
+    await ctx.env.db.write(_set_topic_attributes, row["arn"], {name: value})
     return {}
 
 
@@ -168,7 +169,7 @@ def _set_topic_attributes(tx, arn, changes):  # noqa: ANN001, ANN202
 
 async def list_topics(ctx: RequestContext, p: dict) -> dict:
     after = _decode_token(p.get("NextToken"))
-    arns = await ctx.runtime.db.read(store.list_topics, ctx.account, ctx.region, after)
+    arns = await ctx.env.db.read(store.list_topics, ctx.account, ctx.region, after)
     out: dict[str, Any] = {"Topics": [{"TopicArn": a} for a in arns[: store.PAGE]]}
     if len(arns) > store.PAGE:
         out["NextToken"] = _encode_token(arns[store.PAGE - 1])
@@ -193,14 +194,14 @@ async def tag_resource(ctx: RequestContext, p: dict) -> dict:
     arn = p["ResourceArn"]
     tags = _tags_map(p.get("Tags"))
     await _tag_target(ctx, arn)
-    await ctx.runtime.db.write(_set_tags, arn, tags, [])
+    await ctx.env.db.write(_set_tags, arn, tags, [])
     return {}
 
 
 async def untag_resource(ctx: RequestContext, p: dict) -> dict:
     arn = p["ResourceArn"]
     await _tag_target(ctx, arn)
-    await ctx.runtime.db.write(_set_tags, arn, {}, list(p.get("TagKeys") or []))
+    await ctx.env.db.write(_set_tags, arn, {}, list(p.get("TagKeys") or []))
     return {}
 
 
@@ -212,7 +213,7 @@ async def list_tags_for_resource(ctx: RequestContext, p: dict) -> dict:
 async def _tag_target(ctx: RequestContext, arn: str) -> dict:
     if parse_topic_arn(arn) is None:
         raise invalid_parameter("ResourceArn")
-    row = await ctx.runtime.db.read(store.get_topic, arn)
+    row = await ctx.env.db.read(store.get_topic, arn)
     if row is None:
         raise resource_not_found("Resource does not exist")
     return row
@@ -241,7 +242,7 @@ async def add_permission(ctx: RequestContext, p: dict) -> dict:
             "Resource": row["arn"],
         }
     )
-    await ctx.runtime.db.write(_set_topic_attributes, row["arn"], {"Policy": json.dumps(policy)})
+    await ctx.env.db.write(_set_topic_attributes, row["arn"], {"Policy": json.dumps(policy)})
     return {}
 
 
@@ -252,7 +253,7 @@ async def remove_permission(ctx: RequestContext, p: dict) -> dict:
     kept = [s for s in statements if s.get("Sid") != p["Label"]]
     if len(kept) != len(statements):
         policy["Statement"] = kept
-        await ctx.runtime.db.write(_set_topic_attributes, row["arn"], {"Policy": json.dumps(policy)})
+        await ctx.env.db.write(_set_topic_attributes, row["arn"], {"Policy": json.dumps(policy)})
     return {}
 
 
@@ -260,7 +261,7 @@ async def get_data_protection_policy(ctx: RequestContext, p: dict) -> dict:
     arn = p["ResourceArn"]
     if parse_topic_arn(arn) is None:
         raise invalid_parameter("ResourceArn")
-    row = await ctx.runtime.db.read(store.get_topic, arn)
+    row = await ctx.env.db.read(store.get_topic, arn)
     if row is None:
         raise topic_not_found()
     return {"DataProtectionPolicy": row["data_protection_policy"]} if row["data_protection_policy"] else {}
@@ -271,7 +272,7 @@ async def put_data_protection_policy(ctx: RequestContext, p: dict) -> dict:
     if parse_topic_arn(arn) is None:
         raise invalid_parameter("ResourceArn")
     _check_json("DataProtectionPolicy", p["DataProtectionPolicy"])
-    await ctx.runtime.db.write(store.put_data_protection_policy, arn, p["DataProtectionPolicy"])
+    await ctx.env.db.write(store.put_data_protection_policy, arn, p["DataProtectionPolicy"])
     return {}
 
 
@@ -320,7 +321,7 @@ async def subscribe(ctx: RequestContext, p: dict) -> dict:
     sub = Subscription.from_row(values)
     replay_from = _replay_window(t, attrs.get("ReplayPolicy"))
     work = _confirmation_work(ctx, t, sub, queue, token, now)
-    await ctx.runtime.db.write(_subscribe, values, work, replay_from, base_url(ctx))
+    await ctx.env.db.write(_subscribe, values, work, replay_from, base_url(ctx))
     shown = arn if not needs_confirmation or p.get("ReturnSubscriptionArn") else PENDING
     return {"SubscriptionArn": shown}
 
@@ -371,7 +372,7 @@ async def confirm_subscription(ctx: RequestContext, p: dict) -> dict:
         raise invalid_parameter("TopicArn")
     if not validation.TOKEN.match(p["Token"]):
         raise invalid_parameter("Token")
-    row = await ctx.runtime.db.write(_confirm, arn, p["Token"])
+    row = await ctx.env.db.write(_confirm, arn, p["Token"])
     if row is None:
         raise invalid_parameter("Token")
     return {"SubscriptionArn": row["arn"]}
@@ -397,7 +398,7 @@ def _check_subscription_arn(arn: str) -> None:
 async def unsubscribe(ctx: RequestContext, p: dict) -> dict:
     arn = p["SubscriptionArn"]
     _check_subscription_arn(arn)
-    row = await ctx.runtime.db.read(store.get_subscription, arn)
+    row = await ctx.env.db.read(store.get_subscription, arn)
     if row is None:
         return {}  # unsubscribing twice succeeds, as on AWS
     work: dict[str, list] = {"deliveries": [], "outbox": [], "sqs": []}
@@ -410,7 +411,7 @@ async def unsubscribe(ctx: RequestContext, p: dict) -> dict:
         body = dumps(doc)
         req = http_request(sub, topic_arn, "UnsubscribeConfirmation", message_id, body)
         work["deliveries"].append(fanout.delivery_row(arn, "UnsubscribeConfirmation", req, now))
-    await ctx.runtime.db.write(_unsubscribe, arn, row["topic_arn"], work)
+    await ctx.env.db.write(_unsubscribe, arn, row["topic_arn"], work)
     return {}
 
 
@@ -422,7 +423,7 @@ def _unsubscribe(tx, arn, topic_arn, work):  # noqa: ANN001, ANN202
 
 async def _subscription(ctx: RequestContext, arn: str) -> dict:
     _check_subscription_arn(arn)
-    row = await ctx.runtime.db.read(store.get_subscription, arn)
+    row = await ctx.env.db.read(store.get_subscription, arn)
     if row is None:
         raise subscription_not_found()
     return row
@@ -444,12 +445,12 @@ async def get_subscription_attributes(ctx: RequestContext, p: dict) -> dict:
     if row["protocol"] in validation.RAW_PROTOCOLS:
         attrs["RawMessageDelivery"] = "false"
     if row["protocol"] in ("http", "https"):
-        topic_row = await ctx.runtime.db.read(store.get_topic, row["topic_arn"])
+        topic_row = await ctx.env.db.read(store.get_topic, row["topic_arn"])
         topic_attrs = json.loads(topic_row["attributes"]) if topic_row else {}
         effective = delivery_policy.effective(topic_attrs, stored, row["protocol"])
         attrs["EffectiveDeliveryPolicy"] = json.dumps(effective)
     attrs.update(stored)
-    replaying = await ctx.runtime.db.read(replay.state, row["arn"])
+    replaying = await ctx.env.db.read(replay.state, row["arn"])
     if replaying is not None:
         attrs["ReplayStatus"] = replaying["status"]
     if "FilterPolicy" in stored and "FilterPolicyScope" not in stored:
@@ -472,7 +473,7 @@ async def set_subscription_attributes(ctx: RequestContext, p: dict) -> dict:
     window = None
     if name == "ReplayPolicy" and value:
         window = _replay_window(await topic(ctx, row["topic_arn"]), value)
-    await ctx.runtime.db.write(
+    await ctx.env.db.write(
         _set_subscription_attributes, row["arn"], row["topic_arn"], attrs, name, window, base_url(ctx)
     )
     return {}
@@ -499,14 +500,14 @@ def _listed(row: dict) -> dict:
 
 async def list_subscriptions(ctx: RequestContext, p: dict) -> dict:
     after = _decode_token(p.get("NextToken"), int)
-    rows = await ctx.runtime.db.read(store.list_subscriptions, ctx.account, None, after)
+    rows = await ctx.env.db.read(store.list_subscriptions, ctx.account, None, after)
     return _subscription_page(rows)
 
 
 async def list_subscriptions_by_topic(ctx: RequestContext, p: dict) -> dict:
     row = await _topic_row(ctx, p["TopicArn"])
     after = _decode_token(p.get("NextToken"), int)
-    rows = await ctx.runtime.db.read(store.list_subscriptions, None, row["arn"], after)
+    rows = await ctx.env.db.read(store.list_subscriptions, None, row["arn"], after)
     return _subscription_page(rows)
 
 
@@ -629,14 +630,14 @@ async def _publish(ctx: RequestContext, t: Topic, msgs: list[Message]) -> list[t
     if not t.fifo:
         now = msgs[0].published_at
         works = [fan.work(m, now) for m in msgs]
-        await ctx.runtime.db.write(fanout.commit, works, now)
+        await ctx.env.db.write(fanout.commit, works, now)
         return [(m.message_id, None) for m in msgs]
     for m in msgs:  # signatures do not cover the sequence number: sign outside the writer
         for sub in t.subscriptions:
             if sub.protocol == "sqs" and not sub.raw:
                 fan.env.sign(m, t, sub)
                 break
-    return await ctx.runtime.db.write(fanout.commit_fifo, fan, msgs)
+    return await ctx.env.db.write(fanout.commit_fifo, fan, msgs)
 
 
 HANDLERS = {

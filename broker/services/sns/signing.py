@@ -18,6 +18,7 @@ from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 from cryptography.x509.oid import NameOID
 from sqlalchemy import select
 
+from broker.services.base import Slot
 from broker.storage.db import Database, Tx
 from broker.storage.helpers import insert_ignore
 from broker.storage.tables import broker_state
@@ -87,3 +88,6 @@ class Signer:
         digest = hashes.SHA256() if version == "2" else hashes.SHA1()
         assert self._key is not None, "Signer.load() runs at start-up"
         return base64.b64encode(self._key.sign(text.encode(), padding.PKCS1v15(), digest)).decode()
+
+
+SIGNER: Slot[Signer] = Slot("sns.signer")

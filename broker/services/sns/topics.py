@@ -7,13 +7,17 @@ import json
 import re
 from dataclasses import dataclass, field
 
+from sqlalchemy import Connection
+
 from broker.cache import TtlCache
 from broker.context import RequestContext
+from broker.services.base import Slot
 from broker.services.sns import filter_policy, store
 from broker.services.sns.errors import invalid_parameter, topic_not_found
 
 TOPIC_NAME = re.compile(r"^[A-Za-z0-9_-]{1,256}$|^[A-Za-z0-9_-]{1,251}\.fifo$")
 CACHE_PREFIX = "sns:cache:"
+TOPICS: Slot[TtlCache[Topic]] = Slot("sns.topics")  # topics with their subscriptions by cache_key, per process
 
 
 @dataclass(slots=True)
@@ -122,24 +126,17 @@ def check_topic_arn(ctx: RequestContext, arn: str, member: str = "TopicArn") -> 
         raise invalid_parameter(member)
 
 
-def _load(conn, arn: str) -> tuple[dict, list[dict]] | None:  # noqa: ANN001
+def _load(conn: Connection, arn: str) -> Topic | None:
     row = store.get_topic(conn, arn)
     if row is None:
         return None
-    return row, store.topic_subscriptions(conn, arn)
+    return Topic.from_row(row, [Subscription.from_row(sub) for sub in store.topic_subscriptions(conn, arn)])
 
 
 async def topic(ctx: RequestContext, arn: str, member: str = "TopicArn") -> Topic:
     """The topic an ARN names (with its subscriptions), or NotFound."""
     check_topic_arn(ctx, arn, member)
-    cache: TtlCache[Topic] = ctx.runtime.sns_cache
-    hit = cache.get(cache_key(arn))
-    if hit is not None:
-        return hit
-    loaded = await ctx.runtime.db.read(_load, arn)
-    if loaded is None:
+    found = await ctx.env.get(TOPICS).get_or_load(cache_key(arn), lambda: ctx.env.db.read(_load, arn))
+    if found is None:
         raise topic_not_found()
-    row, subs = loaded
-    found = Topic.from_row(row, [Subscription.from_row(s) for s in subs])
-    cache.put(cache_key(arn), found)
     return found

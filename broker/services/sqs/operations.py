@@ -11,11 +11,12 @@ from typing import Any
 
 from broker import clock, ids
 from broker.context import RequestContext
-from broker.errors import ServiceError, invalid_parameter, missing_parameter
+from broker.errors import ServiceError
 from broker.notify import Watch
 from broker.services.sqs import permissions, redrive, store, validation
 from broker.services.sqs.checksums import md5_of_attributes
 from broker.services.sqs.enqueue import message_row
+from broker.services.sqs.errors import invalid_parameter, missing_parameter
 from broker.services.sqs.queues import Queue, cache_key, lookup, name_page, queue_url, resolve
 from broker.services.sqs.wire import QUERY_ERROR_CODES
 
@@ -35,7 +36,7 @@ async def create_queue(ctx: RequestContext, p: dict) -> dict:
     tags = p.get("tags") or {}
     _check_tags(tags)
     now = clock.now_ms()
-    await ctx.runtime.db.write(_create, ctx.account, ctx.region, name, attrs, tags, now, fifo)
+    await ctx.env.db.write(_create, ctx.account, ctx.region, name, attrs, tags, now, fifo)
     return {"QueueUrl": queue_url(ctx, ctx.account, name)}
 
 
@@ -79,7 +80,7 @@ async def list_queues(ctx: RequestContext, p: dict) -> dict:
 
 async def delete_queue(ctx: RequestContext, p: dict) -> dict:
     queue = await _fresh(ctx, p["QueueUrl"])
-    await ctx.runtime.db.write(_delete_queue, queue, clock.now_ms())
+    await ctx.env.db.write(_delete_queue, queue, clock.now_ms())
     return {}
 
 
@@ -92,7 +93,7 @@ def _delete_queue(tx, queue: Queue, now: int) -> None:  # noqa: ANN001
 async def _fresh(ctx: RequestContext, url: str) -> Queue:
     """The queue as stored now (not from the cache): for operations that read or change its attributes."""
     queue = await resolve(ctx, url)
-    row = await ctx.runtime.db.read(store.get_queue, queue.account, queue.region, queue.name)
+    row = await ctx.env.db.read(store.get_queue, queue.account, queue.region, queue.name)
     if row is None:
         raise ServiceError("QueueDoesNotExist", "The specified queue does not exist.")
     return Queue.from_row(row)
@@ -118,7 +119,7 @@ async def get_queue_attributes(ctx: RequestContext, p: dict) -> dict:
         "ApproximateNumberOfMessagesNotVisible",
         "ApproximateNumberOfMessagesDelayed",
     }:
-        counts = await ctx.runtime.db.read(store.counts, queue.id, clock.now_ms())
+        counts = await ctx.env.db.read(store.counts, queue.id, clock.now_ms())
         out.update({k: str(v) for k, v in counts.items() if k in wanted})
     if "CreatedTimestamp" in wanted:
         out["CreatedTimestamp"] = str(queue.created_at // 1000)
@@ -136,7 +137,7 @@ async def set_queue_attributes(ctx: RequestContext, p: dict) -> dict:
     if changes.get("RedrivePolicy"):
         await redrive.check_redrive_policy(ctx, queue.arn, queue.fifo, changes["RedrivePolicy"])
     if changes:
-        await ctx.runtime.db.write(_set_attributes, queue, changes, clock.now_ms())
+        await ctx.env.db.write(_set_attributes, queue, changes, clock.now_ms())
     return {}
 
 
@@ -148,7 +149,7 @@ def _set_attributes(tx, queue: Queue, changes: dict, now: int) -> None:  # noqa:
 
 async def purge_queue(ctx: RequestContext, p: dict) -> dict:
     queue = await resolve(ctx, p["QueueUrl"])
-    await ctx.runtime.db.write(store.purge, queue.id, clock.now_ms())
+    await ctx.env.db.write(store.purge, queue.id, clock.now_ms())
     return {}
 
 
@@ -168,20 +169,20 @@ async def tag_queue(ctx: RequestContext, p: dict) -> dict:
     tags = p["Tags"]
     _check_tags(tags)
     queue = await resolve(ctx, p["QueueUrl"])
-    await ctx.runtime.db.write(store.change_tags, queue.id, tags, [])
+    await ctx.env.db.write(store.change_tags, queue.id, tags, [])
     return {}
 
 
 async def untag_queue(ctx: RequestContext, p: dict) -> dict:
     queue = await resolve(ctx, p["QueueUrl"])
     keys = [k for k in p["TagKeys"] if not validation.INVALID_BODY_CHAR.search(k)]
-    await ctx.runtime.db.write(store.change_tags, queue.id, {}, keys)
+    await ctx.env.db.write(store.change_tags, queue.id, {}, keys)
     return {}
 
 
 async def list_queue_tags(ctx: RequestContext, p: dict) -> dict:
     queue = await resolve(ctx, p["QueueUrl"])
-    tags = await ctx.runtime.db.read(store.get_tags, queue.id)
+    tags = await ctx.env.db.read(store.get_tags, queue.id)
     return {"Tags": tags} if tags else {}
 
 
@@ -195,7 +196,7 @@ def _prepare(ctx: RequestContext, queue: Queue, p: dict, now: int) -> tuple[dict
     validation.check_delay(delay)
     group, dedup = _fifo_ids(queue, p, body, delay)
     sys_attrs = validation.system_attributes(p.get("MessageSystemAttributes"))
-    row = message_row(queue, body, attrs, sys_attrs, ctx.caller_id, now, delay, group, dedup)
+    row = message_row(queue, body, attrs, sys_attrs, ctx.account, now, delay, group, dedup)
     message_id, md5_body = row["message_id"], row["md5_body"]
     md5_attrs, md5_sys = row["md5_attributes"], row["md5_system_attributes"]
     result = {"MessageId": message_id, "MD5OfMessageBody": md5_body}
@@ -253,12 +254,10 @@ async def send_message(ctx: RequestContext, p: dict) -> dict:
     now = clock.now_ms()
     row, result, _size = _prepare(ctx, queue, p, now)
     if queue.fifo:
-        ((message_id, seq, _dup),) = await ctx.runtime.db.write(
-            store.insert_fifo, queue.id, [row], queue.group_dedup, now
-        )
+        ((message_id, seq, _dup),) = await ctx.env.db.write(store.insert_fifo, queue.id, [row], queue.group_dedup, now)
         result.update(MessageId=message_id, SequenceNumber=store.sequence_number(seq))
     else:
-        await ctx.runtime.db.write(store.insert_rows, [row])
+        await ctx.env.db.write(store.insert_rows, [row])
     return result
 
 
@@ -293,11 +292,11 @@ async def send_message_batch(ctx: RequestContext, p: dict) -> dict:
             f"Batch requests cannot be longer than {BATCH_LIMIT_BYTES} bytes. You have sent {total} bytes.",
         )
     if rows and queue.fifo:
-        outcome = await ctx.runtime.db.write(store.insert_fifo, queue.id, rows, queue.group_dedup, now)
+        outcome = await ctx.env.db.write(store.insert_fifo, queue.id, rows, queue.group_dedup, now)
         for entry, (message_id, seq, _dup) in zip(successful, outcome, strict=True):
             entry.update(MessageId=message_id, SequenceNumber=store.sequence_number(seq))
     elif rows:
-        await ctx.runtime.db.write(store.insert_rows, rows)
+        await ctx.env.db.write(store.insert_rows, rows)
     return {"Successful": successful, "Failed": failed}
 
 
@@ -354,7 +353,7 @@ async def receive_message(ctx: RequestContext, p: dict) -> dict:
 async def _receive(
     ctx: RequestContext, queue: Queue, n: int, vt: int, wait: int, dead_letter: dict | None, attempt: str | None
 ) -> list[dict]:
-    db = ctx.runtime.db
+    db = ctx.env.db
     token = ids.token()
 
     def once(now: int):  # noqa: ANN202 - the awaitable of one receive attempt
@@ -367,10 +366,10 @@ async def _receive(
     if wait <= 0:
         return await once(clock.now_ms())
     deadline = time.monotonic() + wait
-    recheck = ctx.runtime.settings.long_poll_recheck_seconds
+    recheck = ctx.env.settings.long_poll_recheck_seconds
     while True:
         # Watch first, then look: a send that commits in between still wakes us.
-        with Watch(ctx.runtime.notifier, (f"sqs:{queue.id}",)) as watch:
+        with Watch(ctx.env.notifier, (f"sqs:{queue.id}",)) as watch:
             rows = await once(clock.now_ms())
             remaining = deadline - time.monotonic()
             if rows or remaining <= 0:
@@ -462,11 +461,11 @@ async def delete_message(ctx: RequestContext, p: dict) -> dict:
     queue = await resolve(ctx, p["QueueUrl"])
     handle = parse_handle(queue, p["ReceiptHandle"])
     if queue.fifo:
-        (expired,) = await ctx.runtime.db.write(store.delete_fifo, queue.id, [handle], clock.now_ms())
+        (expired,) = await ctx.env.db.write(store.delete_fifo, queue.id, [handle], clock.now_ms())
         if expired:
             raise invalid_parameter("The receipt handle has expired.")
     else:
-        await ctx.runtime.db.write(store.delete_messages, queue.id, [handle])
+        await ctx.env.db.write(store.delete_messages, queue.id, [handle])
     return {}
 
 
@@ -481,14 +480,14 @@ async def delete_message_batch(ctx: RequestContext, p: dict) -> dict:
         except ServiceError as e:
             failed.append(_failure(entry["Id"], e))
     if handles and queue.fifo:
-        expired = await ctx.runtime.db.write(store.delete_fifo, queue.id, [h for _e, h in handles], clock.now_ms())
+        expired = await ctx.env.db.write(store.delete_fifo, queue.id, [h for _e, h in handles], clock.now_ms())
         for (entry_id, _h), gone in zip(handles, expired, strict=True):
             if gone:
                 failed.append(_failure(entry_id, invalid_parameter("The receipt handle has expired.")))
             else:
                 successful.append({"Id": entry_id})
     elif handles:
-        await ctx.runtime.db.write(store.delete_messages, queue.id, [h for _e, h in handles])
+        await ctx.env.db.write(store.delete_messages, queue.id, [h for _e, h in handles])
         successful.extend({"Id": entry_id} for entry_id, _h in handles)
     return {"Successful": successful, "Failed": failed}
 
@@ -522,7 +521,7 @@ async def change_message_visibility(ctx: RequestContext, p: dict) -> dict:
     _check_visibility(timeout)
     queue = await resolve(ctx, p["QueueUrl"])
     row_id, token = parse_handle(queue, p["ReceiptHandle"])
-    (code,) = await ctx.runtime.db.write(store.change_visibility, queue.id, [(row_id, token, timeout)], clock.now_ms())
+    (code,) = await ctx.env.db.write(store.change_visibility, queue.id, [(row_id, token, timeout)], clock.now_ms())
     err = _visibility_error(code, p["ReceiptHandle"], timeout)
     if err:
         raise err
@@ -544,7 +543,7 @@ async def change_message_visibility_batch(ctx: RequestContext, p: dict) -> dict:
             continue
         pending.append((entry, (row_id, token, timeout)))
     if pending:
-        codes = await ctx.runtime.db.write(store.change_visibility, queue.id, [x[1] for x in pending], clock.now_ms())
+        codes = await ctx.env.db.write(store.change_visibility, queue.id, [x[1] for x in pending], clock.now_ms())
         for (entry, (_r, _t, timeout)), code in zip(pending, codes, strict=True):
             err = _visibility_error(code, entry["ReceiptHandle"], timeout)
             if err:

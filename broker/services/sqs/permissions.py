@@ -6,8 +6,9 @@ import json
 
 from broker import clock
 from broker.context import RequestContext
-from broker.errors import ServiceError, invalid_parameter
+from broker.errors import ServiceError
 from broker.services.sqs import store
+from broker.services.sqs.errors import invalid_parameter
 from broker.services.sqs.queues import Queue, resolve
 
 # Actions AddPermission accepts (AWS's SQS API reference); "*" grants them all.
@@ -55,13 +56,13 @@ async def add_permission(ctx: RequestContext, p: dict) -> dict:
                 "queue owner is allowed to invoke this action."
             )
     queue = await resolve(ctx, p["QueueUrl"])
-    await ctx.runtime.db.write(_change, queue, label, accounts, actions, clock.now_ms())
+    await ctx.env.db.write(_change, queue, label, accounts, actions, clock.now_ms())
     return {}
 
 
 async def remove_permission(ctx: RequestContext, p: dict) -> dict:
     queue = await resolve(ctx, p["QueueUrl"])
-    await ctx.runtime.db.write(_change, queue, p["Label"], None, None, clock.now_ms())
+    await ctx.env.db.write(_change, queue, p["Label"], None, None, clock.now_ms())
     return {}
 
 

@@ -17,10 +17,12 @@ from broker import paging
 from broker.cache import TtlCache
 from broker.context import RequestContext
 from broker.errors import ServiceError
+from broker.services.base import Slot
 from broker.services.sqs import store
 from broker.services.sqs.validation import ANY_QUEUE_NAME, DEFAULTS, FIFO_DEFAULTS
 
 CACHE_PREFIX = "sqs:cache:"
+QUEUES: Slot[TtlCache[Queue]] = Slot("sqs.queues")  # definitions by cache_key, per process
 
 
 @dataclass(slots=True)
@@ -126,7 +128,7 @@ def parse_queue_url(url: str) -> tuple[str, str]:
 
 
 def queue_url(ctx: RequestContext, account: str, name: str) -> str:
-    host = ctx.runtime.settings.public_host or ctx.host
+    host = ctx.env.settings.public_host or ctx.host
     return f"http://{host}/{account}/{name}"
 
 
@@ -142,17 +144,16 @@ async def lookup(ctx: RequestContext, account: str, name: str) -> Queue:
 async def _lookup(ctx: RequestContext, account: str, region: str, name: str) -> Queue:
     if not ANY_QUEUE_NAME.match(name) or not (account.isdigit() and len(account) == 12):
         raise ServiceError("QueueDoesNotExist", "The specified queue does not exist.")
-    cache: TtlCache[Queue] = ctx.runtime.sqs_cache
     key = cache_key(account, region, name)
-    queue = cache.get(key)
-    if queue is not None:
-        return queue
-    row = await ctx.runtime.db.read(store.get_queue, account, region, name)
-    if row is None:
+    queue = await ctx.env.get(QUEUES).get_or_load(key, lambda: _load(ctx, account, region, name))
+    if queue is None:
         raise ServiceError("QueueDoesNotExist", "The specified queue does not exist.")
-    queue = Queue.from_row(row)
-    cache.put(key, queue)
     return queue
+
+
+async def _load(ctx: RequestContext, account: str, region: str, name: str) -> Queue | None:
+    row = await ctx.env.db.read(store.get_queue, account, region, name)
+    return None if row is None else Queue.from_row(row)
 
 
 def encode_token(name: str) -> str:
@@ -179,6 +180,6 @@ async def name_page(ctx: RequestContext, p: dict, fetch) -> tuple[list[str], str
         )
     after = decode_token(p["NextToken"]) if p.get("NextToken") else None
     limit = max_results or 1000
-    names = await ctx.runtime.db.read(fetch, after, limit + 1)
+    names = await ctx.env.db.read(fetch, after, limit + 1)
     token = encode_token(names[limit - 1]) if max_results is not None and len(names) > limit else None
     return names[:limit], token

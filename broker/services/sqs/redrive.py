@@ -7,8 +7,10 @@ import json
 
 from broker import clock, ids
 from broker.context import RequestContext
-from broker.errors import ServiceError, invalid_parameter, not_found
+from broker.errors import ServiceError
 from broker.services.sqs import store
+from broker.services.sqs.errors import invalid_parameter
+from broker.services.sqs.errors import resource_not_found as not_found
 from broker.services.sqs.queues import Queue, by_arn, name_page, parse_arn, queue_url, resolve
 
 MAX_VELOCITY = 500  # MaxNumberOfMessagesPerSecond, as AWS limits it
@@ -77,7 +79,7 @@ async def start_message_move_task(ctx: RequestContext, p: dict) -> dict:
     source = await by_arn(ctx, source_arn)
     if source is None:
         raise not_found("The resource that you specified for the SourceArn parameter doesn't exist.")
-    if not await ctx.runtime.db.read(store.has_dead_letter_sources, source_arn):
+    if not await ctx.env.db.read(store.has_dead_letter_sources, source_arn):
         raise invalid_parameter("Source queue must be configured as a Dead Letter Queue.")
     destination_arn = p.get("DestinationArn")
     if destination_arn is not None:
@@ -99,7 +101,7 @@ async def start_message_move_task(ctx: RequestContext, p: dict) -> dict:
     now = clock.now_ms()
     task_id = ids.uuid4()
     handle = base64.b64encode(json.dumps({"taskId": task_id, "sourceArn": source_arn}).encode()).decode()
-    await ctx.runtime.db.write(
+    await ctx.env.db.write(
         store.start_move_task,
         {
             "handle": handle,
@@ -126,7 +128,7 @@ async def list_message_move_tasks(ctx: RequestContext, p: dict) -> dict:
         raise invalid_parameter(
             f"Value {max_results} for parameter MaxResults is invalid. Reason: must be between 1 and 10."
         )
-    tasks = await ctx.runtime.db.read(store.list_move_tasks, source_arn, max_results or 1)
+    tasks = await ctx.env.db.read(store.list_move_tasks, source_arn, max_results or 1)
     return {"Results": [_task(t) for t in tasks]}
 
 
@@ -158,5 +160,5 @@ async def cancel_message_move_task(ctx: RequestContext, p: dict) -> dict:
         valid = False
     if not valid:
         raise invalid_parameter("Value for parameter TaskHandle is invalid.")
-    task = await ctx.runtime.db.write(store.cancel_move_task, handle)
+    task = await ctx.env.db.write(store.cancel_move_task, handle)
     return {"ApproximateNumberOfMessagesMoved": task["moved"]}

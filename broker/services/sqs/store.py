@@ -10,7 +10,8 @@ from sqlalchemy.dialects import postgresql as pg_dialect
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 
 from broker import ids
-from broker.errors import ServiceError, not_found
+from broker.errors import ServiceError
+from broker.services.sqs.errors import resource_not_found as not_found
 from broker.services.sqs.validation import DEFAULTS, FIFO_DEFAULTS
 from broker.storage.db import Tx
 from broker.storage.helpers import upsert

@@ -6,7 +6,8 @@ import json
 import re
 from decimal import Decimal, InvalidOperation
 
-from broker.errors import ServiceError, invalid_parameter, missing_parameter
+from broker.errors import ServiceError
+from broker.services.sqs.errors import invalid_parameter, missing_parameter
 
 QUEUE_NAME = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
 FIFO_QUEUE_NAME = re.compile(r"^[A-Za-z0-9_-]{1,75}\.fifo$")
