@@ -17,8 +17,12 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, text
+
+if TYPE_CHECKING:
+    import psycopg
 
 log = logging.getLogger("broker.notify")
 
@@ -34,7 +38,7 @@ class Watch:
     def __init__(self, notifier: Notifier, keys: Iterable[str]) -> None:
         self._notifier = notifier
         self._keys = tuple(keys)
-        self.fut: asyncio.Future = asyncio.get_running_loop().create_future()
+        self.fut: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
         for k in self._keys:
             notifier._waiters.setdefault(k, set()).add(self.fut)
 
@@ -69,7 +73,7 @@ class Watch:
 
 class Notifier:
     def __init__(self, transport: Transport) -> None:
-        self._waiters: dict[str, set[asyncio.Future]] = {}
+        self._waiters: dict[str, set[asyncio.Future[bool]]] = {}
         self._handlers: list[tuple[str, Callable[[str], None]]] = []
         self.loop: asyncio.AbstractEventLoop | None = None
         self.transport = transport
@@ -80,6 +84,8 @@ class Notifier:
 
     def stop(self) -> None:
         self.transport.stop()
+        # Subscriptions belong to one start: a start after a stop (a failed start tried again) subscribes anew.
+        self._handlers.clear()
 
     def subscribe(self, prefix: str, handler: Callable[[str], None]) -> None:
         """Call `handler(key)` in the loop thread for every key with this prefix, local or remote."""
@@ -95,7 +101,7 @@ class Notifier:
                 if key.startswith(prefix):
                     try:
                         handler(key)
-                    except Exception:  # noqa: BLE001
+                    except Exception:
                         log.exception("notify handler failed for %s", key)
             if key == WAKE_ALL:
                 targets = [f for s in self._waiters.values() for f in s]
@@ -216,36 +222,39 @@ class PostgresTransport(Transport):
         self._stopping = threading.Event()
         self._deliver: Callable[[list[str]], None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._direct = None
+        self._direct: psycopg.Connection[tuple[Any, ...]] | None = None
         self._direct_lock = threading.Lock()
         self.connected = threading.Event()
 
     def start(self, loop: asyncio.AbstractEventLoop, deliver: Callable[[list[str]], None]) -> None:
         self._loop = loop
         self._deliver = deliver
-        self._thread = threading.Thread(target=self._listen, name="broker-listen", daemon=True)
+        # A fresh stop flag per start: a start after a stop must not find the old one set (its listener ends on it).
+        self._stopping = threading.Event()
+        self.connected.clear()
+        self._thread = threading.Thread(target=self._listen, args=(self._stopping,), name="broker-listen", daemon=True)
         self._thread.start()
         self.connected.wait(5)
 
     def stop(self) -> None:
         self._stopping.set()
 
-    def _listen(self) -> None:
+    def _listen(self, stopping: threading.Event) -> None:
         import psycopg
 
-        while not self._stopping.is_set():
+        while not stopping.is_set():
             try:
                 with psycopg.connect(self.dsn, autocommit=True) as conn:
                     conn.execute(f"LISTEN {CHANNEL}")
                     self.connected.set()
                     # After a reconnect anything may have been missed: wake everyone to recheck.
                     self._hand_over([WAKE_ALL])
-                    while not self._stopping.is_set():
+                    while not stopping.is_set():
                         for n in conn.notifies(timeout=1.0):
                             self._hand_over(n.payload.split("\n"))
-            except Exception as e:  # noqa: BLE001
+            except Exception as e:  # noqa: BLE001 - the listener outlives any failure: it reconnects
                 log.warning("LISTEN connection lost (%s); reconnecting", e)
-                self._stopping.wait(1.0)
+                stopping.wait(1.0)
 
     def _hand_over(self, keys: list[str]) -> None:
         if self._loop is not None and self._deliver is not None:
@@ -270,14 +279,16 @@ class PostgresTransport(Transport):
                     for chunk in _chunks(keys):
                         self._direct.execute("SELECT pg_notify(%s, %s)", (CHANNEL, chunk))
                     return
-                except Exception:  # noqa: BLE001
+                except Exception:
                     self._direct = None
                     if attempt:
                         raise
 
 
 def _chunks(keys: set[str]) -> list[str]:
-    out, cur, size = [], [], 0
+    out: list[str] = []
+    cur: list[str] = []
+    size = 0
     for k in keys:
         if size + len(k) > 7000 and cur:
             out.append("\n".join(cur))

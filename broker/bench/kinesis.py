@@ -10,10 +10,11 @@ import http.client
 import statistics
 import threading
 import time
+from typing import Any
 
-import botocore.session
+import botocore.session  # type: ignore[import-untyped]
 import orjson
-from botocore.config import Config
+from botocore.config import Config  # type: ignore[import-untyped]
 
 from broker.bench.sqs import running_broker
 from broker.bench.wrk import report, require_wrk, run_wrk
@@ -58,7 +59,7 @@ response = function(status, headers, body) if status == 200 then items = items +
 )
 
 
-def _client(port: int):  # noqa: ANN202
+def _client(port: int) -> Any:  # a botocore client: its methods are generated at runtime
     session = botocore.session.get_session()
     return session.create_client(
         "kinesis",
@@ -91,7 +92,7 @@ def _read_shard(port: int, iterator: str, counts: list[int], i: int) -> None:
     conn.close()
 
 
-def _read_back(port: int, kinesis) -> dict:  # noqa: ANN001
+def _read_back(port: int, kinesis: Any) -> dict[str, Any]:
     shards = [s["ShardId"] for s in kinesis.list_shards(StreamName=STREAM)["Shards"]]
     iterators = [
         kinesis.get_shard_iterator(StreamName=STREAM, ShardId=s, ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
@@ -109,7 +110,7 @@ def _read_back(port: int, kinesis) -> dict:  # noqa: ANN001
     return {"records": total, "seconds": elapsed, "records_per_s": total / elapsed}
 
 
-def _subscribe_latency(port: int, kinesis, count: int) -> dict:  # noqa: ANN001
+def _subscribe_latency(port: int, kinesis: Any, count: int) -> dict[str, Any]:
     """Put one record at a time (20 per second) while a SubscribeToShard consumer receives them; each latency is
     from just before the PutRecord call to the event's arrival."""
     arn = kinesis.describe_stream_summary(StreamName=STREAM)["StreamDescriptionSummary"]["StreamARN"]
@@ -161,7 +162,7 @@ def _queue_consumer(port: int, queue: str, taken: list[bytes], stop: threading.E
     """Receive 10 at a time and acknowledge each batch, on a keep-alive connection, until the queue stays empty."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
 
-    def call(op: str, body: dict) -> dict:
+    def call(op: str, body: dict[str, Any]) -> dict[str, Any]:
         headers = {
             "X-Amz-Target": f"Kinesis_20131202.{op}",
             "Content-Type": "application/x-amz-json-1.1",
@@ -169,7 +170,7 @@ def _queue_consumer(port: int, queue: str, taken: list[bytes], stop: threading.E
         }
         conn.request("POST", "/", orjson.dumps(body), headers)
         response = conn.getresponse()
-        out = orjson.loads(response.read())
+        out: dict[str, Any] = orjson.loads(response.read())
         if response.status != 200:
             raise SystemExit(f"{op} failed: {out}")
         return out
@@ -189,7 +190,7 @@ def _queue_consumer(port: int, queue: str, taken: list[bytes], stop: threading.E
     conn.close()
 
 
-def _queue_phase(port: int, kinesis) -> dict:  # noqa: ANN001
+def _queue_phase(port: int, kinesis: Any) -> dict[str, Any]:
     """Fill an on-demand stream, then drain a TRIM_HORIZON queue on it with concurrent consumers."""
     kinesis.create_stream(StreamName="bench-queue", StreamModeDetails={"StreamMode": "ON_DEMAND"})
     kinesis.get_waiter("stream_exists").wait(StreamName="bench-queue", WaiterConfig={"Delay": 1})
@@ -227,7 +228,7 @@ def _queue_phase(port: int, kinesis) -> dict:  # noqa: ANN001
 def main(args: argparse.Namespace) -> int:
     require_wrk()
     d, c = args.duration, args.connections
-    results: dict = {"workers": args.workers, "duration_s": d, "shards": SHARDS}
+    results: dict[str, Any] = {"workers": args.workers, "duration_s": d, "shards": SHARDS}
     with running_broker(args) as port:
         base = f"http://127.0.0.1:{port}/"
         kinesis = _client(port)

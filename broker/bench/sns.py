@@ -8,6 +8,7 @@ import json
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 from urllib.parse import quote
 
 from broker.bench.sqs import AUTH, BATCH_LUA, Client, _depth, running_broker
@@ -37,7 +38,7 @@ class _SlowEndpoint:
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 if self.headers.get("x-amz-sns-message-type") == "SubscriptionConfirmation":
                     outer.token = json.loads(body)["Token"]
@@ -58,7 +59,7 @@ class _SlowEndpoint:
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
 
-def _sns(client: Client, action: str, params: dict) -> str:
+def _sns(client: Client, action: str, params: dict[str, str]) -> str:
     """A query-protocol SNS call on the benchmark's keep-alive connection; returns the XML answer."""
     body = "&".join(
         f"{k}={quote(str(v), safe='')}" for k, v in {"Action": action, "Version": "2010-03-31", **params}.items()
@@ -84,7 +85,12 @@ def _between(text: str, tag: str) -> str:
 def main(args: argparse.Namespace) -> int:
     require_wrk()
     d, c = args.duration, args.connections
-    results: dict = {"workers": args.workers, "connections": c, "duration_s": d, "subscriptions": SUBSCRIPTIONS}
+    results: dict[str, Any] = {
+        "workers": args.workers,
+        "connections": c,
+        "duration_s": d,
+        "subscriptions": SUBSCRIPTIONS,
+    }
     with running_broker(args) as port:
         base = f"http://127.0.0.1:{port}/"
         admin = Client(port)

@@ -15,6 +15,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from broker.bench.wrk import report, require_wrk, run_wrk
 
@@ -112,7 +113,7 @@ response = function(status) if status == 200 then items = items + 1 end end
 """
 
 
-def start_broker(args: argparse.Namespace, tmp: str, port: int, env: dict) -> subprocess.Popen:
+def start_broker(args: argparse.Namespace, tmp: str, port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
     """A fresh broker for one benchmark run, with the run's worker count and storage."""
     cmd = [sys.executable, "-m", "broker", "serve", "--port", str(port), "--workers", str(args.workers)]
     return _start(cmd + storage_args(args, tmp), port, env, "/_broker/health")
@@ -143,7 +144,8 @@ def _free_port() -> int:
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+        port: int = s.getsockname()[1]
+        return port
 
 
 def _wait_up(port: int, path: str = "/_broker/health", timeout: float = 30) -> None:
@@ -165,7 +167,7 @@ class Client:
     def __init__(self, port: int) -> None:
         self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
 
-    def call(self, op: str, body: dict) -> dict:
+    def call(self, op: str, body: dict[str, Any]) -> dict[str, Any]:
         try:
             return self._call(op, body)
         except (ConnectionError, http.client.HTTPException):
@@ -173,7 +175,7 @@ class Client:
             self.conn.close()
             return self._call(op, body)
 
-    def _call(self, op: str, body: dict) -> dict:
+    def _call(self, op: str, body: dict[str, Any]) -> dict[str, Any]:
         self.conn.request(
             "POST",
             "/",
@@ -184,21 +186,23 @@ class Client:
         data = r.read()
         if r.status != 200:
             raise RuntimeError(f"{op}: {r.status} {data[:200]!r}")
-        return json.loads(data)
+        out: dict[str, Any] = json.loads(data)
+        return out
 
     def pid(self) -> int:
         self.conn.request("GET", "/_broker/health")
-        return json.loads(self.conn.getresponse().read())["pid"]
+        pid: int = json.loads(self.conn.getresponse().read())["pid"]
+        return pid
 
 
-def _start(cmd: list[str], port: int, env: dict, health: str) -> subprocess.Popen:
+def _start(cmd: list[str], port: int, env: dict[str, str], health: str) -> subprocess.Popen[bytes]:
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, start_new_session=True)
     _wait_up(port, health)
     time.sleep(1.0)  # let every worker finish starting
     return proc
 
 
-def _stop(proc: subprocess.Popen) -> None:
+def _stop(proc: subprocess.Popen[bytes]) -> None:
     import signal
 
     os.killpg(proc.pid, signal.SIGTERM)
@@ -230,7 +234,7 @@ def _depth(port: int, url: str) -> int:
     return int(attrs["ApproximateNumberOfMessages"]) + int(attrs["ApproximateNumberOfMessagesNotVisible"])
 
 
-def _long_poll_wake(port: int, rounds: int) -> dict:
+def _long_poll_wake(port: int, rounds: int) -> dict[str, Any]:
     """Park a long poll on one worker, send from a connection on another worker, time the wakeup."""
     sender = Client(port)
     sender_pid = sender.pid()
@@ -247,9 +251,9 @@ def _long_poll_wake(port: int, rounds: int) -> dict:
     wakes, e2e = [], []
     for i in range(rounds):
         poller = pollers[i % len(pollers)]
-        done: dict = {}
+        done: dict[str, Any] = {}
 
-        def poll(p: Client = poller, out: dict = done) -> None:
+        def poll(p: Client = poller, out: dict[str, Any] = done) -> None:
             r = p.call("ReceiveMessage", {"QueueUrl": url, "WaitTimeSeconds": 10})
             out["t"] = time.perf_counter()
             out["n"] = len(r.get("Messages", []))
@@ -278,7 +282,7 @@ def main(args: argparse.Namespace) -> int:
     require_wrk()
     d = args.duration
     c = args.connections
-    results: dict = {
+    results: dict[str, Any] = {
         "backend": "postgresql" if args.db_url else "sqlite",
         "workers": args.workers,
         "connections": c,
@@ -343,9 +347,9 @@ def main(args: argparse.Namespace) -> int:
         # drift of a noisy machine does not favour either; medians of the rounds.
         _fill(port, q["small"], 40)
         pairs = {"send": (SEND_LUA, q["empty"], q["batch"]), "receive": (RECEIVE_ONLY_LUA, q["small"], q["batch"])}
-        lat: dict = {}
+        lat: dict[str, dict[str, float]] = {}
         for name, (lua, shallow, deepq) in pairs.items():
-            p50s: dict[str, list] = {"shallow": [], "deep": []}
+            p50s: dict[str, list[float]] = {"shallow": [], "deep": []}
             for _ in range(3):
                 for label, url in (("shallow", shallow), ("deep", deepq)):
                     p50s[label].append(run_wrk(base, lua.replace("QURL", url), max(d / 4, 2), 4)["p50_us"])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from typing import Any
 
 from broker.bench.sqs import HEADERS_LUA, RECEIVE_DELETE_LUA, Client, _depth, running_broker
 from broker.bench.wrk import report, require_wrk, run_wrk
@@ -63,7 +64,7 @@ def _redrive_fill(client: Client, source: str, dlq: str, count: int) -> float:
     return count / (time.perf_counter() - t0)
 
 
-def _move_velocity(client: Client, dlq_arn: str, params: dict, expected: int) -> dict:
+def _move_velocity(client: Client, dlq_arn: str, params: dict[str, Any], expected: int) -> dict[str, Any]:
     client.call("StartMessageMoveTask", {"SourceArn": dlq_arn, **params})
     samples = []
     t0 = time.perf_counter()
@@ -89,7 +90,7 @@ def _move_velocity(client: Client, dlq_arn: str, params: dict, expected: int) ->
 def main(args: argparse.Namespace) -> int:
     require_wrk()
     d, c = args.duration, args.connections
-    results: dict = {"workers": args.workers, "connections": c, "duration_s": d, "groups": 100}
+    results: dict[str, Any] = {"workers": args.workers, "connections": c, "duration_s": d, "groups": 100}
     with running_broker(args) as port:
         base = f"http://127.0.0.1:{port}/"
         admin = Client(port)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import shutil
 import subprocess
 import tempfile
 from pathlib import Path
+from typing import Any
 
 DONE = r"""
 local threads = {}
@@ -32,7 +34,7 @@ def require_wrk() -> str:
     return path
 
 
-def run_wrk(url: str, script: str, duration: float, connections: int, threads: int = 2) -> dict:
+def run_wrk(url: str, script: str, duration: float, connections: int, threads: int = 2) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "script.lua"
         path.write_text(script + DONE)
@@ -58,14 +60,14 @@ def run_wrk(url: str, script: str, duration: float, connections: int, threads: i
             raise SystemExit(f"wrk failed: {proc.stderr or proc.stdout}")
         out = proc.stdout
     line = next(ln for ln in out.splitlines() if ln.startswith("RESULT "))
-    result = json.loads(line[len("RESULT ") :])
+    result: dict[str, Any] = json.loads(line[len("RESULT ") :])
     seconds = result["duration_us"] / 1e6
     result["rps"] = result["requests"] / seconds
     result["items_per_s"] = result["items"] / seconds
     return result
 
 
-def report(args, results: dict) -> int:  # noqa: ANN001 - argparse.Namespace
+def report(args: argparse.Namespace, results: dict[str, Any]) -> int:
     """Print a benchmark's results as JSON and write them to --out, if given."""
     if args.out:
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)

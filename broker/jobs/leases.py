@@ -5,22 +5,19 @@ Leases use wall-clock time, never the test clock, so moving the test clock canno
 
 from __future__ import annotations
 
-import time
+from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import Connection, and_, or_, select, update
 
+from broker import clock
 from broker.storage.db import Tx
 from broker.storage.helpers import insert_ignore
 from broker.storage.tables import leases
 
 
-def _wall_ms() -> int:
-    return int(time.time() * 1000)
-
-
 def acquire(tx: Tx, name: str, owner: str, ttl_ms: int) -> bool:
     """Take or renew `name` for `owner`; False if another live owner holds it."""
-    now = _wall_ms()
+    now = clock.wall_ms()
     res = tx.conn.execute(
         update(leases)
         .where(and_(leases.c.name == name, or_(leases.c.owner == owner, leases.c.expires_at < now)))
@@ -31,7 +28,7 @@ def acquire(tx: Tx, name: str, owner: str, ttl_ms: int) -> bool:
     return insert_ignore(tx.conn, leases, {"name": name, "owner": owner, "expires_at": now + ttl_ms}) == 1
 
 
-def holders(conn) -> list[dict]:  # noqa: ANN001
+def holders(conn: Connection) -> list[dict[str, Any]]:
     rows = conn.execute(select(leases)).mappings().all()
-    now = _wall_ms()
+    now = clock.wall_ms()
     return [dict(r, live=r["expires_at"] >= now) for r in rows]

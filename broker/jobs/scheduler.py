@@ -8,7 +8,7 @@ import socket
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.background import BackgroundScheduler  # type: ignore[import-untyped]
 
 from broker.jobs import leases
 from broker.storage.db import Database
@@ -63,6 +63,6 @@ class Jobs:
                 return False
             job.fn()
             return True
-        except Exception:  # noqa: BLE001 - a failed run is retried at the next interval
+        except Exception:  # a failed run is retried at the next interval
             log.exception("job %s failed", name)
             return False

@@ -20,7 +20,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeAlias, TypeVar, TypeVarTuple
 
 from sqlalchemy import Connection
 from sqlalchemy.exc import DBAPIError
@@ -77,6 +77,14 @@ DB_ERRORS = _driver_errors()
 LOCKED_PAUSE_S = 0.02  # between tries while another program holds SQLite's write lock
 RETRYABLE_SQLSTATES = {"40001", "40P01"}  # serialization failure, deadlock detected
 
+_T = TypeVar("_T")
+_Ts = TypeVarTuple("_Ts")
+# (ok, result or exception) of one unit.
+_Outcome: TypeAlias = tuple[bool, Any]
+_AnyFuture: TypeAlias = asyncio.Future[Any] | concurrent.futures.Future[Any]
+# A queued unit: (fn, args, future, the caller's loop or None for write_sync, monotonic time queued).
+_Unit: TypeAlias = tuple[Callable[..., Any], tuple[Any, ...], _AnyFuture, asyncio.AbstractEventLoop | None, float]
+
 
 def _is_db_failure(e: Exception) -> bool:
     return isinstance(e, DB_ERRORS)
@@ -107,7 +115,7 @@ class Database:
         self.write_engine = make_engine(settings, writer=True, pool_size=1)
         self.read_engine = make_engine(settings, writer=False, pool_size=settings.read_threads)
         self.listener: CommitListener | None = None
-        self._queue: queue.SimpleQueue = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[_Unit | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._readers = concurrent.futures.ThreadPoolExecutor(settings.read_threads, thread_name_prefix="broker-read")
         self._conn: Connection | None = None
@@ -133,21 +141,31 @@ class Database:
 
     # -- lifecycle -----------------------------------------------------------------------------------------
     def start(self) -> None:
+        if self._stopping.is_set():
+            # Started again after a stop (a worker's failed start is undone and tried again): a fresh stop flag
+            # for the new checkpointer (the old one ends on the old flag) and a fresh reader pool.
+            self._stopping = threading.Event()
+            self._readers = concurrent.futures.ThreadPoolExecutor(
+                self.settings.read_threads, thread_name_prefix="broker-read"
+            )
         if self._thread is None:
             self._thread = threading.Thread(target=self._run, name="broker-writer", daemon=True)
             self._thread.start()
         if not self.is_pg and self._checkpointer is None:
-            self._checkpointer = threading.Thread(target=self._checkpoint_loop, name="broker-checkpoint", daemon=True)
+            self._checkpointer = threading.Thread(
+                target=self._checkpoint_loop, args=(self._stopping,), name="broker-checkpoint", daemon=True
+            )
             self._checkpointer.start()
 
-    def _checkpoint_loop(self) -> None:
+    def _checkpoint_loop(self, stopping: threading.Event) -> None:
         """Copy the WAL back into the database file off the request path (PASSIVE: never blocks writers)."""
         import sqlite3
 
         path = self.write_engine.url.database
+        assert path is not None  # a SQLite engine's URL always names a file (Settings requires sqlite:///path)
         conn = sqlite3.connect(path, timeout=0, check_same_thread=False)
         try:
-            while not self._stopping.wait(CHECKPOINT_INTERVAL):
+            while not stopping.wait(CHECKPOINT_INTERVAL):
                 with contextlib.suppress(sqlite3.Error):
                     conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
         finally:
@@ -155,6 +173,7 @@ class Database:
 
     def stop(self) -> None:
         self._stopping.set()
+        self._checkpointer = None  # it ends by itself within CHECKPOINT_INTERVAL
         if self._thread is not None:
             self._queue.put(None)
             self._thread.join(timeout=10)
@@ -164,27 +183,27 @@ class Database:
         self.read_engine.dispose()
 
     # -- API -----------------------------------------------------------------------------------------------
-    async def write(self, fn: Callable[..., Any], *args: Any) -> Any:
+    async def write(self, fn: Callable[[Tx, *_Ts], _T], *args: *_Ts) -> _T:
         loop = asyncio.get_running_loop()
-        fut = loop.create_future()
+        fut: asyncio.Future[_T] = loop.create_future()
         self._queue.put((fn, args, fut, loop, time.monotonic()))
         return await fut
 
-    def write_sync(self, fn: Callable[..., Any], *args: Any) -> Any:
+    def write_sync(self, fn: Callable[[Tx, *_Ts], _T], *args: *_Ts) -> _T:
         """For threads outside the event loop (scheduler jobs)."""
-        cf: concurrent.futures.Future = concurrent.futures.Future()
+        cf: concurrent.futures.Future[_T] = concurrent.futures.Future()
         self._queue.put((fn, args, cf, None, time.monotonic()))
         return cf.result()
 
-    async def read(self, fn: Callable[..., Any], *args: Any) -> Any:
+    async def read(self, fn: Callable[[Connection, *_Ts], _T], *args: *_Ts) -> _T:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._readers, self.read_sync, fn, *args)
 
-    def read_sync(self, fn: Callable[..., Any], *args: Any) -> Any:
+    def read_sync(self, fn: Callable[[Connection, *_Ts], _T], *args: *_Ts) -> _T:
         try:
             with self.read_engine.connect() as conn:
                 return fn(conn, *args)
-        except Exception as e:  # noqa: BLE001
+        except Exception as e:
             raise _translate(e) from e
 
     # -- writer thread -------------------------------------------------------------------------------------
@@ -207,10 +226,11 @@ class Database:
                 batch.append(nxt)
             try:
                 self._run_batch(batch)
-            except Exception as e:  # noqa: BLE001 - the writer thread must outlive any failure: requests wait on it
+            except Exception as e:  # the writer thread must outlive any failure: requests wait on it
                 log.exception("writer: a batch failed unexpectedly")
                 with contextlib.suppress(Exception):
-                    self._conn.invalidate()
+                    if self._conn is not None:
+                        self._conn.invalidate()
                 self._conn = None
                 self._deliver(batch, [(False, _translate(e))] * len(batch))
             if stop:
@@ -223,7 +243,7 @@ class Database:
             self._conn = self.write_engine.connect()
         return self._conn
 
-    def _run_batch(self, batch: list) -> None:
+    def _run_batch(self, batch: list[_Unit]) -> None:
         while True:
             try:
                 outcomes, wakes = self._transaction_retrying(batch, isolate=False)
@@ -232,7 +252,7 @@ class Database:
                 # so only the failing unit's writes are undone. Units are plain functions of the database state.
                 try:
                     outcomes, wakes = self._transaction_retrying(batch, isolate=True)
-                except Exception as e:  # noqa: BLE001
+                except Exception as e:  # noqa: BLE001 - the batch's requests get it as their answer
                     outcomes, wakes = self._failed(batch, e)
             except Exception as e:  # noqa: BLE001 - the whole transaction failed
                 if self._locked_elsewhere(e):
@@ -246,7 +266,7 @@ class Database:
         if wakes and self.listener is not None:
             try:
                 self.listener.after_commit(wakes)
-            except Exception:  # noqa: BLE001
+            except Exception:
                 log.exception("after-commit notification failed")
         self._deliver(batch, outcomes)
 
@@ -254,7 +274,7 @@ class Database:
         """SQLite's write lock is held by another program: our processes take turns by the file lock first."""
         return not self.is_pg and _is_db_failure(e) and "locked" in str(getattr(e, "orig", e)).lower()
 
-    def _answer_late(self, batch: list) -> list:
+    def _answer_late(self, batch: list[_Unit]) -> list[_Unit]:
         """While another program holds SQLite's write lock, the writer tries again in short slices (the busy
         timeout of its connection), so each request waits at most db_busy_timeout_ms from when it was queued —
         not that long again behind every write queued before it, here or in another worker. Requests whose time
@@ -265,7 +285,7 @@ class Database:
             self._deliver(late, [(False, ServiceUnavailable("The database is busy. Please retry."))] * len(late))
         return [u for u in batch if (now - u[4]) * 1000 < limit]
 
-    def _transaction_retrying(self, batch: list, isolate: bool) -> tuple[list, set[str]]:
+    def _transaction_retrying(self, batch: list[_Unit], isolate: bool) -> tuple[list[_Outcome], set[str]]:
         for attempt in range(RETRIES):
             try:
                 return self._transaction(batch, isolate)
@@ -275,10 +295,10 @@ class Database:
                 log.info("write transaction hit %s; running it again", e)
         raise AssertionError("unreachable")
 
-    def _transaction(self, batch: list, isolate: bool) -> tuple[list, set[str]]:
+    def _transaction(self, batch: list[_Unit], isolate: bool) -> tuple[list[_Outcome], set[str]]:
         """Run the units in one transaction. Without `isolate` (the fast path: no savepoints) a failing unit
         aborts the whole transaction, unless it is alone in the batch."""
-        outcomes: list[tuple[bool, Any]] = []
+        outcomes: list[_Outcome] = []
         wakes: set[str] = set()
         conn = self._connection()
         with self._write_lock(), conn.begin():
@@ -288,7 +308,7 @@ class Database:
                     sp = conn.begin_nested()
                     try:
                         res = fn(tx, *args)
-                    except Exception as e:  # noqa: BLE001 - belongs to this unit only
+                    except Exception as e:  # belongs to this unit only
                         if _is_retryable(e):
                             raise  # the whole transaction is void: run the batch again
                         sp.rollback()
@@ -310,7 +330,7 @@ class Database:
                 self.listener.before_commit(conn, wakes)
         return outcomes, wakes
 
-    def _failed(self, batch: list, e: Exception) -> tuple[list, set[str]]:
+    def _failed(self, batch: list[_Unit], e: Exception) -> tuple[list[_Outcome], set[str]]:
         if not isinstance(e, ServiceError):
             log.warning("write transaction failed: %s", e)
             if isinstance(e, DB_ERRORS) and self._conn is not None and self._connection_lost(e):
@@ -323,15 +343,18 @@ class Database:
     def _connection_lost(self, e: Exception) -> bool:
         if isinstance(e, DBAPIError) and e.connection_invalidated:
             return True
+        conn = self._conn
+        if conn is None:
+            return True
         try:  # a connection whose server went away can refuse even this
-            raw = getattr(self._conn.connection, "driver_connection", None)
-        except Exception:  # noqa: BLE001
+            raw = getattr(conn.connection, "driver_connection", None)
+        except Exception:  # noqa: BLE001 - any failure here means the connection is gone
             return True
         return raw is None or bool(getattr(raw, "closed", False))
 
     @staticmethod
-    def _deliver(batch: list, outcomes: list[tuple[bool, Any]]) -> None:
-        by_loop: dict[Any, list] = {}
+    def _deliver(batch: list[_Unit], outcomes: list[_Outcome]) -> None:
+        by_loop: dict[asyncio.AbstractEventLoop, list[tuple[_AnyFuture, _Outcome]]] = {}
         for (_fn, _args, fut, loop, _queued), outcome in zip(batch, outcomes, strict=True):
             if loop is None:
                 ok, value = outcome
@@ -350,7 +373,7 @@ class Database:
                 pass  # loop closed during shutdown
 
 
-def _resolve_all(items: list) -> None:
+def _resolve_all(items: list[tuple[_AnyFuture, _Outcome]]) -> None:
     for fut, (ok, value) in items:
         if fut.done():
             continue

@@ -6,11 +6,21 @@ few statements every message passes through we skip it and keep Core only for bu
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, Protocol, TypeAlias, cast
 
 from sqlalchemy import Connection
+from sqlalchemy.engine.interfaces import DBAPICursor
 from sqlalchemy.sql import ClauseElement
+from sqlalchemy.sql.compiler import SQLCompiler
+
+_ManyParams: TypeAlias = Sequence[Sequence[Any]] | Sequence[Mapping[str, Any]]
+
+
+class Cursor(DBAPICursor, Protocol):
+    """The raw DBAPI cursor; fetchall() gives a list, as sqlite3's and psycopg's do."""
+
+    def fetchall(self) -> list[Any]: ...
 
 
 class Prepared:
@@ -23,28 +33,36 @@ class Prepared:
         name = conn.dialect.name
         hit = self._by_dialect.get(name)
         if hit is None:
-            comp = self.stmt.compile(dialect=conn.dialect, column_keys=self.column_keys)
+            # Statements (DML, SELECT) compile with a SQLCompiler; Compiled lacks positiontup and _check.
+            comp = cast(SQLCompiler, self.stmt.compile(dialect=conn.dialect, column_keys=self.column_keys))
             defaults = {k: v for k, v in comp.construct_params(_check=False).items() if v is not None}
-            order = tuple(comp.positiontup) if comp.positional else None
+            order: tuple[str, ...] | None = None
+            if comp.positional:
+                assert comp.positiontup is not None  # set by every positional compile
+                order = tuple(comp.positiontup)
             hit = (str(comp), order, defaults)
             self._by_dialect[name] = hit
         return hit
 
-    def _bind(self, order: tuple[str, ...] | None, defaults: dict[str, Any], params: dict[str, Any]) -> Any:
+    def _bind(
+        self, order: tuple[str, ...] | None, defaults: dict[str, Any], params: dict[str, Any]
+    ) -> dict[str, Any] | tuple[Any, ...]:
         if order is None:
             return {**defaults, **params} if defaults else params
         return tuple(params[k] if k in params else defaults[k] for k in order)
 
-    def execute(self, conn: Connection, params: dict[str, Any]):  # noqa: ANN201 - a DBAPI cursor
+    def execute(self, conn: Connection, params: dict[str, Any]) -> Cursor:
         sql, order, defaults = self._compiled(conn)
         cur = conn.connection.cursor()
         cur.execute(sql, self._bind(order, defaults, params))
-        return cur
+        return cast(Cursor, cur)
 
     def executemany(self, conn: Connection, rows: list[dict[str, Any]]) -> int:
         sql, order, defaults = self._compiled(conn)
         cur = conn.connection.cursor()
-        cur.executemany(sql, [self._bind(order, defaults, r) for r in rows])
+        # One paramstyle per statement: the rows are all dicts or all tuples.
+        batch = cast(_ManyParams, [self._bind(order, defaults, r) for r in rows])
+        cur.executemany(sql, batch)
         n = cur.rowcount
         cur.close()
         return n

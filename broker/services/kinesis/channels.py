@@ -16,7 +16,7 @@ from broker.context import RequestContext
 from broker.errors import ServiceError
 from broker.services.kinesis import store
 from broker.services.kinesis.operations import check_tags, resolve
-from broker.services.kinesis.queues import find_by_arn, list_page, stream_arn_of, timestamp, validation
+from broker.services.kinesis.queues import find_by_arn, list_page, stream_arn_of, validation
 from broker.services.kinesis.streams import invalid, status_at
 
 CHANNEL_ARN = re.compile(r"^arn:aws[a-z-]*:kinesis:([a-z0-9-]+):(\d{12}):channel/([a-z0-9]{1,64})$")
@@ -94,12 +94,12 @@ def _description(row: dict, stream: dict, status: str) -> dict[str, Any]:
         "ChannelARN": channel_arn(row),
         "ChannelId": row["channel_id"],
         "ChannelStatus": status,
-        "ChannelCreationTimestamp": timestamp(row["created_at"]),
+        "ChannelCreationTimestamp": clock.to_datetime(row["created_at"]),
         "ServiceExecutionRoleARN": config["role"],
         "StreamConfigurationList": [
             {
                 "StreamARN": stream_arn_of(stream),
-                "StreamCreationTimestamp": timestamp(stream["created_at"]),
+                "StreamCreationTimestamp": clock.to_datetime(stream["created_at"]),
                 "RecordConfiguration": config["record"],
             }
         ],
@@ -188,7 +188,7 @@ async def list_channels(ctx: RequestContext, p: dict) -> dict:
             "ChannelARN": channel_arn(row),
             "ChannelId": row["channel_id"],
             "ChannelStatus": status_at(row["status"], row["status_until"], now),
-            "ChannelCreationTimestamp": timestamp(row["created_at"]),
+            "ChannelCreationTimestamp": clock.to_datetime(row["created_at"]),
             "ChannelDestinationType": json.loads(row["config"])["type"],
         }
 

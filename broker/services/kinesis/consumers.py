@@ -4,7 +4,6 @@ DeregisterStreamConsumer. A consumer's ARN is the stream's ARN + /consumer/<name
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
 from typing import Any
 
 from broker import clock
@@ -33,7 +32,7 @@ def _doc(s: Stream, row: dict, now: int, with_stream: bool = False) -> dict[str,
         "ConsumerName": row["name"],
         "ConsumerARN": consumer_arn(s, row),
         "ConsumerStatus": status(row, now),
-        "ConsumerCreationTimestamp": datetime.fromtimestamp(row["created_at"] / 1000, UTC),
+        "ConsumerCreationTimestamp": clock.to_datetime(row["created_at"]),
     }
     if with_stream:
         doc["StreamARN"] = s.arn

@@ -7,7 +7,7 @@ import json
 import random
 import string
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection
@@ -34,6 +34,7 @@ from broker.services.kinesis.streams import (
     status_at,
     stream_arn,
 )
+from broker.tags import changed
 
 SHARD_LIMIT = 20_000  # per account and region (DescribeLimits); AWS's default is 500 or 200 and can be raised
 ON_DEMAND_STREAM_LIMIT = 50
@@ -52,14 +53,6 @@ METRICS = [
     "IteratorAgeMilliseconds",
 ]
 MAX_TAGS = 50
-
-
-def _ts(ms: int) -> datetime:
-    return datetime.fromtimestamp(ms / 1000, UTC)
-
-
-def _ms(value: datetime) -> int:
-    return int(value.timestamp() * 1000)
 
 
 # -- finding streams ---------------------------------------------------------------------------------------------
@@ -227,7 +220,7 @@ async def describe_stream(ctx: RequestContext, p: dict) -> dict:
         "Shards": [_shard_doc(r) for r in page],
         "HasMoreShards": len(rows) > limit,
         "RetentionPeriodHours": s.retention_hours,
-        "StreamCreationTimestamp": _ts(s.created_at),
+        "StreamCreationTimestamp": clock.to_datetime(s.created_at),
         "EnhancedMonitoring": _monitoring(s),
         "EncryptionType": s.encryption,
     }
@@ -246,7 +239,7 @@ async def describe_stream_summary(ctx: RequestContext, p: dict) -> dict:
         "StreamStatus": s.status_at(clock.now_ms()),
         "StreamModeDetails": _mode(s),
         "RetentionPeriodHours": s.retention_hours,
-        "StreamCreationTimestamp": _ts(s.created_at),
+        "StreamCreationTimestamp": clock.to_datetime(s.created_at),
         "EnhancedMonitoring": _monitoring(s),
         "EncryptionType": s.encryption,
         "OpenShardCount": len(s.open_shards),
@@ -283,7 +276,7 @@ async def list_streams(ctx: RequestContext, p: dict) -> dict:
                 "StreamARN": stream_arn(r["region"], r["account"], r["name"]),
                 "StreamStatus": status_at(r["status"], r["status_until"], now),
                 "StreamModeDetails": {"StreamMode": r["mode"]},
-                "StreamCreationTimestamp": _ts(r["created_at"]),
+                "StreamCreationTimestamp": clock.to_datetime(r["created_at"]),
             }
             for r in page
         ],
@@ -320,7 +313,7 @@ async def list_shards(ctx: RequestContext, p: dict) -> dict:
                 raise invalid(f"Invalid ExclusiveStartShardId {p['ExclusiveStartShardId']}.")
             after = start
         filt = _shard_filter(p.get("ShardFilter"))
-    if p.get("StreamCreationTimestamp") and _ms(p["StreamCreationTimestamp"]) // 1000 != s.created_at // 1000:
+    if p.get("StreamCreationTimestamp") and clock.to_ms(p["StreamCreationTimestamp"]) // 1000 != s.created_at // 1000:
         raise not_found(s.name, s.account)
     limit = p.get("MaxResults") or 1000
     rows = await ctx.env.db.read(store.shards, s.id)
@@ -346,7 +339,7 @@ def _shard_filter(f: dict | None) -> dict | None:
     elif kind in ("AT_TIMESTAMP", "FROM_TIMESTAMP"):
         if f.get("Timestamp") is None:
             raise invalid(f"ShardFilter {kind} needs a Timestamp.")
-        out["at"] = _ms(f["Timestamp"])
+        out["at"] = clock.to_ms(f["Timestamp"])
     elif f.get("ShardId") or f.get("Timestamp"):
         raise invalid(f"ShardFilter {kind} takes neither ShardId nor Timestamp.")
     return out
@@ -538,7 +531,7 @@ async def start_after(
     if kind == "AT_TIMESTAMP":
         if at is None:
             raise invalid("Timestamp is required for AT_TIMESTAMP.")
-        first = await ctx.env.db.read(store.first_at, s.id, idx, _ms(at))
+        first = await ctx.env.db.read(store.first_at, s.id, idx, clock.to_ms(at))
         return (first if first is not None else row["next_seq"]) - 1
     raise invalid(f"Invalid ShardIteratorType {kind}.")
 
@@ -594,7 +587,7 @@ def read_batch(  # noqa: ANN201
         records.append(
             {
                 "SequenceNumber": sequence_number(pos.shard, rec["seq"]),
-                "ApproximateArrivalTimestamp": _ts(rec["arrived_at"]),
+                "ApproximateArrivalTimestamp": clock.to_datetime(rec["arrived_at"]),
                 "Data": rec["data"],
             }
         )
@@ -705,16 +698,15 @@ def check_tags(tags: dict[str, str]) -> None:
 async def set_tags(ctx: RequestContext, s: Stream, add: dict[str, str], remove: list[str]) -> None:
     check_tags(add)
 
+    def too_many() -> ServiceError:
+        return ServiceError(
+            "LimitExceededException",
+            f"Failed to add tags to stream {s.name} under account {s.account} because a given stream cannot "
+            f"have more than {MAX_TAGS} tags.",
+        )
+
     def change(row: dict) -> dict:
-        tags = {k: v for k, v in json.loads(row["tags"]).items() if k not in remove}
-        tags.update(add)
-        if len(tags) > MAX_TAGS:
-            raise ServiceError(
-                "LimitExceededException",
-                f"Failed to add tags to stream {s.name} under account {s.account} because a given stream cannot "
-                f"have more than {MAX_TAGS} tags.",
-            )
-        return {"tags": store.dumps(tags)}
+        return {"tags": store.dumps(changed(json.loads(row["tags"]), add, remove, MAX_TAGS, too_many))}
 
     await _modify(ctx, s, change)
 
@@ -849,7 +841,7 @@ def _commitment(state: dict) -> dict:
     out: dict[str, Any] = {"Status": state.get("Status", "DISABLED")}
     for key in ("StartedAt", "EndedAt"):
         if state.get(key):
-            out[key] = _ts(state[key])
+            out[key] = clock.to_datetime(state[key])
     return out
 
 

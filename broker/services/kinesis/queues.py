@@ -11,15 +11,13 @@ import json
 import random
 import re
 import string
-import time
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Any
 
 from broker import clock, ids
 from broker.context import RequestContext
 from broker.errors import ServiceError
-from broker.notify import Watch
+from broker.long_poll import long_poll
 from broker.services.kinesis import iterators, queue_store, store
 from broker.services.kinesis.consumers import MAX_CONSUMERS
 from broker.services.kinesis.operations import check_tags, resolve
@@ -32,14 +30,6 @@ DEFAULT_WAIT_S = 9
 DEFAULT_LIMIT = 10
 DEFAULT_LIST = 100
 HANDLE_PREFIX = "AQEB"
-
-
-def timestamp(ms: int) -> datetime:
-    return datetime.fromtimestamp(ms / 1000, UTC)
-
-
-def _ms(value: datetime) -> int:
-    return int(value.timestamp() * 1000)
 
 
 def validation(message: str) -> ServiceError:
@@ -89,12 +79,12 @@ def _description(row: dict, stream: dict, status: str) -> dict[str, Any]:
     position: dict[str, Any] = {"Type": row["start_type"]}
     # While CREATING the answer echoes the request; from ACTIVE on it always has the effective starting time.
     if status != "CREATING" or row["start_type"] == "AT_TIMESTAMP":
-        position["Timestamp"] = timestamp(row["start_at"])
+        position["Timestamp"] = clock.to_datetime(row["start_at"])
     return {
         "QueueName": _name(row),
         "QueueARN": queue_arn(row),
         "QueueStatus": status,
-        "QueueCreationTimestamp": timestamp(row["created_at"]),
+        "QueueCreationTimestamp": clock.to_datetime(row["created_at"]),
         "StreamConfigurationList": [{"StreamARN": stream_arn_of(stream), "StartingPosition": position}],
         "QueueAttributes": _attributes(row),
     }
@@ -154,7 +144,7 @@ async def create_queue(ctx: RequestContext, p: dict) -> dict:
     if s.mode != "ON_DEMAND":
         raise validation(f"Queues are supported only on data streams in on-demand capacity mode; {s.name} is not.")
     earliest = max(s.created_at, now - s.retention_hours * 3_600_000, int(s.attrs.get("ExpiredBefore", 0)))
-    start_at = {"LATEST": now, "TRIM_HORIZON": earliest}.get(kind) or max(_ms(at), earliest)
+    start_at = {"LATEST": now, "TRIM_HORIZON": earliest}.get(kind) or max(clock.to_ms(at), earliest)
     values = {
         "account": ctx.account,
         "region": ctx.region,
@@ -170,7 +160,7 @@ async def create_queue(ctx: RequestContext, p: dict) -> dict:
         "tags": store.dumps(tags),
         "created_at": now,
     }
-    outcome = await ctx.env.db.write(queue_store.create_queue, values, _ms(at) if at else None, MAX_CONSUMERS)
+    outcome = await ctx.env.db.write(queue_store.create_queue, values, clock.to_ms(at) if at else None, MAX_CONSUMERS)
     if outcome == "exists":
         raise ServiceError(
             "ResourceInUseException", f"Queue {p['QueueName']} under account {ctx.account} already exists."
@@ -207,7 +197,7 @@ async def filtered_streams(ctx: RequestContext, filters: list[dict] | None) -> d
         except ServiceError:
             continue
         created = f.get("StreamCreationTimestamp")
-        if created is None or _ms(created) // 1000 == s.created_at // 1000:
+        if created is None or clock.to_ms(created) // 1000 == s.created_at // 1000:
             streams[s.id] = {"account": s.account, "region": s.region, "name": s.name, "created_at": s.created_at}
     return streams
 
@@ -235,7 +225,9 @@ async def list_page(
             stream = await ctx.env.db.read(store.stream_by_id, row["stream_id"])
         if stream is None:
             continue
-        streams_doc = [{"StreamARN": stream_arn_of(stream), "StreamCreationTimestamp": timestamp(stream["created_at"])}]
+        streams_doc = [
+            {"StreamARN": stream_arn_of(stream), "StreamCreationTimestamp": clock.to_datetime(stream["created_at"])}
+        ]
         summaries.append({**summary(row, now), "Streams": streams_doc})
     token = iterators.encode_token({token_key: rows[limit - 1]["name"]}, now) if len(rows) > limit else None
     return summaries, token
@@ -247,7 +239,7 @@ async def list_queues(ctx: RequestContext, p: dict) -> dict:
             "QueueName": _name(row),
             "QueueARN": queue_arn(row),
             "QueueStatus": status_at(row["status"], row["status_until"], now),
-            "QueueCreationTimestamp": timestamp(row["created_at"]),
+            "QueueCreationTimestamp": clock.to_datetime(row["created_at"]),
         }
 
     summaries, token = await list_page(ctx, p, "queues_after", queue_store.list_queues, summary)
@@ -322,25 +314,29 @@ async def _receive(ctx: RequestContext, p: dict, dead: bool) -> dict:
     wait = p.get("WaitTimeSeconds") or DEFAULT_WAIT_S
     db = ctx.env.db
     token = ids.token()
-    deadline = time.monotonic() + wait
-    got = await db.write(queue_store.receive, row["id"], n, vt_ms, clock.now_ms(), token, dead)
-    while not got:
+
+    async def attempt() -> list[dict] | None:
+        got = await db.write(queue_store.receive, row["id"], n, vt_ms, clock.now_ms(), token, dead)
+        if got is None:
+            raise _not_found(p["QueueARN"])
+        return got
+
+    async def keys() -> list[str]:
         keys = [queue_store.wake_key(row["id"])]
         if not dead:  # new records in any shard too (read each time: a reshard may have added shards)
             keys += [shard_wake_key(row["stream_id"], s["idx"]) for s in await db.read(store.shards, row["stream_id"])]
-        # Watch first, then look: a record that commits in between still wakes us.
-        with Watch(ctx.env.notifier, keys) as watch:
-            got = await db.write(queue_store.receive, row["id"], n, vt_ms, clock.now_ms(), token, dead)
-            if got is None:
-                raise _not_found(p["QueueARN"])
-            remaining = deadline - time.monotonic()
-            if got or remaining <= 0:
-                break
-            timeout = min(remaining, ctx.env.settings.long_poll_recheck_seconds)
-            due = await db.read(queue_store.next_visible, row["id"], dead, clock.now_ms())
-            if due is not None:
-                timeout = min(timeout, max(0.0, (due - clock.now_ms()) / 1000) + 0.001)
-            await watch.wait(timeout)
+        return keys
+
+    got = await attempt()  # records are often there: no shard list to read for the watch
+    if not got:
+        got = await long_poll(
+            ctx.env.notifier,
+            keys,
+            attempt,
+            wait,
+            ctx.env.settings.long_poll_recheck_seconds,
+            lambda: db.read(queue_store.next_visible, row["id"], dead, clock.now_ms()),
+        )
     path = "d" if dead else "n"
     records = []
     for x in got:
@@ -348,8 +344,8 @@ async def _receive(ctx: RequestContext, p: dict, dead: bool) -> dict:
             "ReceiptHandle": _handle(path, row["id"], x["shard"], x["seq"], token),
             "RecordId": sequence_number(x["shard"], x["seq"]),
             "Data": x["data"],
-            "ApproximateArrivalTimestamp": timestamp(x["arrived_at"]),
-            "FirstReceiveTimestamp": timestamp(x["first_received_at"]),
+            "ApproximateArrivalTimestamp": clock.to_datetime(x["arrived_at"]),
+            "FirstReceiveTimestamp": clock.to_datetime(x["first_received_at"]),
             "ReceiveCount": x["receive_count"],
         }
         if x["partition_key"]:  # AUTO distribution stores records without one

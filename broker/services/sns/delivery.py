@@ -6,11 +6,11 @@ from __future__ import annotations
 import base64
 import json
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 from urllib.parse import quote
 
+from broker import clock
 from broker.services.sns.delivery_policy import DEFAULT_CONTENT_TYPE
 from broker.services.sns.signing import Signer
 from broker.services.sns.topics import Subscription, Topic
@@ -30,7 +30,7 @@ def _unsubscribe_json(base_url: str, sub_arn: str) -> str:
 
 
 def timestamp(ms: int) -> str:
-    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    return clock.to_datetime(ms).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
 def dumps(envelope: dict[str, Any]) -> str:

@@ -27,3 +27,7 @@ def subscription_not_found() -> ServiceError:
 
 def resource_not_found(message: str = "Resource does not exist") -> ServiceError:
     return ServiceError("ResourceNotFound", message, status=404)
+
+
+def tag_limit_exceeded() -> ServiceError:
+    return ServiceError("TagLimitExceeded", "Could not complete request: tag quota of per resource exceeded")

@@ -88,14 +88,10 @@ def _error(code: str, message: str, status: int = 400) -> ServiceError:
     return ServiceError(code, message, status=status)
 
 
-def _encode_token(after: str) -> str:
-    return paging.encode({"after": after})
-
-
 def _decode_token(token: str | None, member: str = "NextToken") -> str | None:
     if not token:
         return None
-    after = (paging.decode(token) or {}).get("after")
+    after = paging.after_of(token)
     if not isinstance(after, str):
         raise invalid_parameter(member)
     return after
@@ -302,7 +298,7 @@ async def list_platform_applications(ctx: RequestContext, p: dict) -> dict:
         ]
     }
     if len(rows) > ms.PAGE:
-        out["NextToken"] = _encode_token(page[-1]["arn"])
+        out["NextToken"] = paging.after_token(page[-1]["arn"])
     return out
 
 
@@ -401,7 +397,7 @@ async def list_endpoints_by_platform_application(ctx: RequestContext, p: dict) -
         "Endpoints": [{"EndpointArn": r["arn"], "Attributes": _shown_endpoint_attributes(r)} for r in page]
     }
     if len(rows) > ms.PAGE:
-        out["NextToken"] = _encode_token(page[-1]["arn"])
+        out["NextToken"] = paging.after_token(page[-1]["arn"])
     return out
 
 
@@ -600,7 +596,7 @@ async def list_phone_numbers_opted_out(ctx: RequestContext, p: dict) -> dict:
     page = [k for k, _ in rows[: ms.PAGE]]
     out: dict[str, Any] = {"phoneNumbers": page}
     if len(rows) > ms.PAGE:
-        out["nextToken"] = _encode_token(page[-1])
+        out["nextToken"] = paging.after_token(page[-1])
     return out
 
 
@@ -728,7 +724,7 @@ async def list_sms_sandbox_phone_numbers(ctx: RequestContext, p: dict) -> dict:
     page = rows[:limit]
     out: dict[str, Any] = {"PhoneNumbers": [{"PhoneNumber": k, "Status": json.loads(v)["status"]} for k, v in page]}
     if len(rows) > limit:
-        out["NextToken"] = _encode_token(page[-1][0])
+        out["NextToken"] = paging.after_token(page[-1][0])
     return out
 
 

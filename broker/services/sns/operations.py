@@ -172,18 +172,14 @@ async def list_topics(ctx: RequestContext, p: dict) -> dict:
     arns = await ctx.env.db.read(store.list_topics, ctx.account, ctx.region, after)
     out: dict[str, Any] = {"Topics": [{"TopicArn": a} for a in arns[: store.PAGE]]}
     if len(arns) > store.PAGE:
-        out["NextToken"] = _encode_token(arns[store.PAGE - 1])
+        out["NextToken"] = paging.after_token(arns[store.PAGE - 1])
     return out
-
-
-def _encode_token(value: str | int) -> str:
-    return paging.encode({"after": value})
 
 
 def _decode_token(token: str | None, kind: type = str) -> Any:
     if not token:
         return None if kind is str else 0
-    after = (paging.decode(token) or {}).get("after")
+    after = paging.after_of(token)
     if not isinstance(after, kind) or isinstance(after, bool):
         raise invalid_parameter("NextToken")
     return after
@@ -514,7 +510,7 @@ async def list_subscriptions_by_topic(ctx: RequestContext, p: dict) -> dict:
 def _subscription_page(rows: list[dict]) -> dict:
     out: dict[str, Any] = {"Subscriptions": [_listed(r) for r in rows[: store.PAGE]]}
     if len(rows) > store.PAGE:
-        out["NextToken"] = _encode_token(rows[store.PAGE - 1]["id"])
+        out["NextToken"] = paging.after_token(rows[store.PAGE - 1]["id"])
     return out
 
 

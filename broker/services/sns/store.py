@@ -7,8 +7,13 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, delete, func, insert, select, update
 
-from broker.errors import ServiceError
-from broker.services.sns.errors import invalid_parameter, resource_not_found, subscription_not_found, topic_not_found
+from broker.services.sns.errors import (
+    invalid_parameter,
+    resource_not_found,
+    subscription_not_found,
+    tag_limit_exceeded,
+    topic_not_found,
+)
 from broker.storage.db import Tx
 from broker.storage.helpers import upsert
 from broker.storage.tables import sns_archive as ar
@@ -17,6 +22,7 @@ from broker.storage.tables import sns_fifo_dedup as dd
 from broker.storage.tables import sns_outbox as ob
 from broker.storage.tables import sns_subscriptions as s
 from broker.storage.tables import sns_topics as t
+from broker.tags import changed
 
 DEDUP_WINDOW_MS = 300_000
 PAGE = 100
@@ -100,12 +106,7 @@ def set_tags(tx: Tx, arn: str, add: dict[str, str], remove: list[str]) -> None:
     row = tx.conn.execute(select(t.c.tags).where(t.c.arn == arn)).first()
     if row is None:
         raise resource_not_found("Resource does not exist")
-    tags = json.loads(row[0])
-    tags.update(add)
-    for key in remove:
-        tags.pop(key, None)
-    if len(tags) > 50:
-        raise ServiceError("TagLimitExceeded", "Could not complete request: tag quota of per resource exceeded")
+    tags = changed(json.loads(row[0]), add, remove, 50, tag_limit_exceeded)
     tx.conn.execute(update(t).where(t.c.arn == arn).values(tags=json.dumps(tags)))
 
 

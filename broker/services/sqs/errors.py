@@ -12,3 +12,7 @@ invalid_parameter = invalid_parameter_value
 def resource_not_found(message: str) -> ServiceError:
     """ResourceNotFoundException (move tasks), which AWS answers with HTTP 404."""
     return ServiceError("ResourceNotFoundException", message, status=404)
+
+
+def too_many_tags() -> ServiceError:
+    return ServiceError("InvalidParameterValue", "Too many tags added for queue. Maximum is 50.")

@@ -6,13 +6,12 @@ import base64
 import binascii
 import hashlib
 import json
-import time
 from typing import Any
 
 from broker import clock, ids
 from broker.context import RequestContext
 from broker.errors import ServiceError
-from broker.notify import Watch
+from broker.long_poll import long_poll
 from broker.services.sqs import permissions, redrive, store, validation
 from broker.services.sqs.checksums import md5_of_attributes
 from broker.services.sqs.enqueue import message_row
@@ -365,20 +364,19 @@ async def _receive(
 
     if wait <= 0:
         return await once(clock.now_ms())
-    deadline = time.monotonic() + wait
-    recheck = ctx.env.settings.long_poll_recheck_seconds
-    while True:
-        # Watch first, then look: a send that commits in between still wakes us.
-        with Watch(ctx.env.notifier, (f"sqs:{queue.id}",)) as watch:
-            rows = await once(clock.now_ms())
-            remaining = deadline - time.monotonic()
-            if rows or remaining <= 0:
-                return rows
-            timeout = min(remaining, recheck)
-            due = await db.read(store.next_due, queue.id, clock.now_ms())
-            if due is not None:
-                timeout = min(timeout, max(0.0, (due - clock.now_ms()) / 1000) + 0.001)
-            await watch.wait(timeout)
+    keys = (f"sqs:{queue.id}",)
+
+    async def watched() -> tuple[str, ...]:
+        return keys
+
+    return await long_poll(
+        ctx.env.notifier,
+        watched,
+        lambda: once(clock.now_ms()),
+        wait,
+        ctx.env.settings.long_poll_recheck_seconds,
+        lambda: db.read(store.next_due, queue.id, clock.now_ms()),
+    )
 
 
 def _message(queue: Queue, row: dict, system_names: set[str], attribute_names: list[str]) -> dict:

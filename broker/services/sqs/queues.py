@@ -156,13 +156,9 @@ async def _load(ctx: RequestContext, account: str, region: str, name: str) -> Qu
     return None if row is None else Queue.from_row(row)
 
 
-def encode_token(name: str) -> str:
-    return paging.encode({"after": name})
-
-
 def decode_token(token: str) -> str:
     """The queue name a NextToken continues after (tokens are ours: base64 of {"after": name})."""
-    after = (paging.decode(token) or {}).get("after")
+    after = paging.after_of(token)
     if not isinstance(after, str) or not ANY_QUEUE_NAME.match(after):
         raise ServiceError("InvalidParameterValue", "Invalid NextToken value.")
     return after
@@ -181,5 +177,5 @@ async def name_page(ctx: RequestContext, p: dict, fetch) -> tuple[list[str], str
     after = decode_token(p["NextToken"]) if p.get("NextToken") else None
     limit = max_results or 1000
     names = await ctx.env.db.read(fetch, after, limit + 1)
-    token = encode_token(names[limit - 1]) if max_results is not None and len(names) > limit else None
+    token = paging.after_token(names[limit - 1]) if max_results is not None and len(names) > limit else None
     return names[:limit], token

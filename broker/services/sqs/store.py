@@ -12,6 +12,7 @@ from sqlalchemy.dialects import sqlite as sqlite_dialect
 from broker import ids
 from broker.errors import ServiceError
 from broker.services.sqs.errors import resource_not_found as not_found
+from broker.services.sqs.errors import too_many_tags
 from broker.services.sqs.validation import DEFAULTS, FIFO_DEFAULTS
 from broker.storage.db import Tx
 from broker.storage.helpers import upsert
@@ -23,6 +24,7 @@ from broker.storage.tables import sqs_move_tasks as mt
 from broker.storage.tables import sqs_queue_tombstones as tomb
 from broker.storage.tables import sqs_queues as q
 from broker.storage.tables import sqs_receive_attempts as ra
+from broker.tags import changed
 
 DELETED_RECENTLY_MS = 60_000
 PURGE_INTERVAL_MS = 60_000
@@ -164,12 +166,7 @@ def change_tags(tx: Tx, queue_id: int, add: dict[str, str], remove: list[str]) -
     row = tx.conn.execute(select(q.c.tags).where(q.c.id == queue_id)).first()
     if row is None:
         raise ServiceError("QueueDoesNotExist", "The specified queue does not exist.")
-    tags = json.loads(row[0])
-    tags.update(add)
-    for k in remove:
-        tags.pop(k, None)
-    if len(tags) > 50:
-        raise ServiceError("InvalidParameterValue", "Too many tags added for queue. Maximum is 50.")
+    tags = changed(json.loads(row[0]), add, remove, 50, too_many_tags)
     tx.conn.execute(update(q).where(q.c.id == queue_id).values(tags=json.dumps(tags)))
 
 
