@@ -6,23 +6,27 @@ import logging
 
 from broker.admin.routes import build_admin
 from broker.config import Settings, settings_from_resolved_env
-from broker.gateway import Gateway
+from broker.gateway import Gateway, Receive, Scope, Send
 from broker.runtime import Runtime
 
 
-def create_app(settings: Settings | None = None):  # noqa: ANN201
+class BrokerApp:
+    """The ASGI app of one worker process."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.runtime = Runtime(settings)
+        self.admin = build_admin(self.runtime)
+        self.gateway = Gateway(self.runtime, self.runtime.specs)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and not scope["path"].startswith("/_broker"):
+            await self.gateway(scope, receive, send)
+        else:
+            await self.admin(scope, receive, send)
+
+
+def create_app(settings: Settings | None = None) -> BrokerApp:
     settings = settings or settings_from_resolved_env()
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(process)d %(name)s %(message)s")
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
-    runtime = Runtime(settings)
-    admin = build_admin(runtime)
-    gateway = Gateway(runtime, runtime.specs)
-
-    async def app(scope, receive, send):  # noqa: ANN001, ANN202
-        if scope["type"] == "http" and not scope["path"].startswith("/_broker"):
-            await gateway(scope, receive, send)
-        else:
-            await admin(scope, receive, send)
-
-    app.runtime = runtime  # type: ignore[attr-defined]
-    return app
+    return BrokerApp(settings)

@@ -86,7 +86,7 @@ class Gateway:
             return proto.render_error(spec, e, request_id)
         except ClientGone:
             raise
-        except Exception:  # noqa: BLE001 - a bug, never bad input
+        except Exception:  # a bug, never bad input: logged, answered as AWS's InternalFailure
             log.exception("internal error in %s.%s", spec.name, op.name)
             return proto.render_error(spec, internal_failure(), request_id)
 
@@ -120,7 +120,7 @@ class ClientGone(Exception):
 
 async def _call(
     spec: ServiceSpec, name: str, ctx: RequestContext, params: dict[str, object], receive: Receive
-) -> dict | EventStream | None:
+) -> dict[str, Any] | EventStream | None:
     """Run the operation; one that may wait long is cancelled as soon as its client disconnects, so abandoned
     long polls leave no task, watcher or connection behind."""
     if name not in spec.waiting_operations:
@@ -186,7 +186,7 @@ async def _stream(send: Send, receive: Receive, proto: WireProtocol, streaming: 
                 chunk = proto.frame_event(spec, op, nxt.result())
             except StopAsyncIteration:
                 break
-            except Exception:  # noqa: BLE001 - a bug or a lost database: tell the client, do not cut the stream
+            except Exception:  # a bug or a lost database: tell the client, do not cut the stream
                 log.exception("event stream producer failed")
                 failure = proto.frame_event(spec, op, streaming.result.failure)
                 await send({"type": "http.response.body", "body": failure, "more_body": True})

@@ -9,6 +9,7 @@ import threading
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI, HTTPException, Response
 from pydantic import BaseModel
@@ -45,11 +46,11 @@ def build_admin(runtime: Runtime) -> FastAPI:
         require_test_mode(runtime.settings)
 
     @app.get("/_broker/health")
-    async def health(response: Response) -> dict:
+    async def health(response: Response) -> dict[str, Any]:
         try:
             await runtime.db.read(lambda conn: conn.execute(text("SELECT 1")).scalar())
             db_ok = True
-        except Exception:  # noqa: BLE001
+        except Exception:  # noqa: BLE001 - any failure means the database cannot be used: report it
             db_ok = False
             response.status_code = 503
         return {
@@ -63,12 +64,12 @@ def build_admin(runtime: Runtime) -> FastAPI:
         }
 
     @app.get("/_broker/clock")
-    async def get_clock() -> dict:
+    async def get_clock() -> dict[str, Any]:
         _test_mode()
         return {"now_ms": clock.now_ms(), "offset_ms": clock.offset_ms()}
 
     @app.post("/_broker/clock")
-    async def set_clock(change: ClockChange) -> dict:
+    async def set_clock(change: ClockChange) -> dict[str, Any]:
         _test_mode()
         if change.offset_seconds is not None:
             offset = int(change.offset_seconds * 1000)
@@ -80,13 +81,13 @@ def build_admin(runtime: Runtime) -> FastAPI:
         return {"now_ms": clock.now_ms(), "offset_ms": clock.offset_ms()}
 
     @app.post("/_broker/reset")
-    async def reset() -> dict:
+    async def reset() -> dict[str, Any]:
         _test_mode()
         await runtime.reset()
         return {"reset": True}
 
     @app.post("/_broker/jobs/{name}/run")
-    async def run_job(name: str) -> dict:
+    async def run_job(name: str) -> dict[str, Any]:
         _test_mode()
         if name not in runtime.jobs.jobs:
             raise HTTPException(404, f"no job {name}")
@@ -94,11 +95,11 @@ def build_admin(runtime: Runtime) -> FastAPI:
         return {"job": name, "ran": ran, "owner": runtime.jobs.owner}
 
     @app.get("/_broker/leases")
-    async def list_leases() -> dict:
+    async def list_leases() -> dict[str, Any]:
         return {"owner": runtime.jobs.owner, "leases": await runtime.db.read(leases.holders)}
 
     @app.get("/_broker/resources")
-    async def resources() -> dict:
+    async def resources() -> dict[str, Any]:
         """What this worker process holds, for leak tests and soak reports (test_mode only)."""
         _test_mode()
         return {

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import parse_qsl
 
 from botocore.model import OperationModel
@@ -21,6 +22,7 @@ from broker.protocol.spec import ServiceSpec
 
 Headers = list[tuple[bytes, bytes]]
 Response = tuple[int, Headers, bytes]
+Result = dict[str, Any]  # what an operation returns: the output shape's members
 
 _CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/\d{8}/([^/]+)/([^/]+)/aws4_request")
 
@@ -112,7 +114,9 @@ class WireProtocol:
         """The operation's parameters, converted and checked against its input shape (ServiceError if bad)."""
         raise NotImplementedError
 
-    def render_result(self, spec: ServiceSpec, op: OperationModel, result: dict | None, request_id: str) -> Response:
+    def render_result(
+        self, spec: ServiceSpec, op: OperationModel, result: dict[str, Any] | None, request_id: str
+    ) -> Response:
         raise NotImplementedError
 
     def render_error(self, spec: ServiceSpec | None, err: ServiceError, request_id: str) -> Response:

@@ -13,6 +13,7 @@ errors are the JSON protocol's; only the body encoding differs:
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -50,7 +51,7 @@ def loads(body: bytes) -> Any:
     decoder = cbor2.CBORDecoder(fp, semantic_decoders=_SEMANTIC)
     try:
         value = decoder.decode()
-    except Exception:  # any failure to decode (bad bytes, EOF, overflow, nesting) is the client's, never a 500
+    except Exception:  # noqa: BLE001 - any failure to decode (bad bytes, EOF, overflow, nesting) is the client's
         raise errors.serialization("Malformed CBOR request body.") from None
     try:
         decoder.read(1)
@@ -76,7 +77,10 @@ def _encode_memoryview(encoder: cbor2.CBOREncoder, value: memoryview) -> None:
     encoder.encode_bytes(value.tobytes())  # cbor2 would otherwise write it as an array of ints
 
 
-_ENCODERS = {datetime: _encode_datetime, memoryview: _encode_memoryview}
+_ENCODERS: dict[type, Callable[[cbor2.CBOREncoder, Any], None]] = {
+    datetime: _encode_datetime,
+    memoryview: _encode_memoryview,
+}
 
 
 def dumps(value: Any) -> bytes:
@@ -119,7 +123,7 @@ class CborProtocol(JsonProtocol):
     def content_type(self, spec: ServiceSpec | None) -> bytes:
         return CONTENT_TYPE
 
-    def output(self, op: OperationModel, result: dict) -> object:
+    def output(self, op: OperationModel, result: dict[str, Any]) -> object:
         # Only the output shape tells which numbers are timestamps, which CBOR must tag.
         shape = op.output_shape
         if shape is not None and needs_output_conversion(shape):

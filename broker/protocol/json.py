@@ -83,11 +83,13 @@ class JsonProtocol(WireProtocol):
 
     not_an_object = "Request body must be a JSON object."
 
-    def render_result(self, spec: ServiceSpec, op: OperationModel, result: dict | None, request_id: str) -> Response:
+    def render_result(
+        self, spec: ServiceSpec, op: OperationModel, result: dict[str, Any] | None, request_id: str
+    ) -> Response:
         body = self.dumps(self.output(op, result or {}))
         return 200, [(b"content-type", self.content_type(spec)), (b"x-amzn-requestid", request_id.encode())], body
 
-    def output(self, op: OperationModel, result: dict) -> object:
+    def output(self, op: OperationModel, result: dict[str, Any]) -> object:
         return result  # blobs and timestamps are encoded by dumps() from their Python types
 
     def dumps(self, value: object) -> bytes:

@@ -18,6 +18,7 @@ from broker.errors import ServiceError
 from broker.protocol.base import (
     HttpRequest,
     Response,
+    Result,
     Route,
     RoutingError,
     Services,
@@ -71,7 +72,9 @@ class QueryProtocol(WireProtocol):
             return {}
         return InputConverter(spec, textual=True).convert(shape, _structure(spec, shape, params, ""))
 
-    def render_result(self, spec: ServiceSpec, op: OperationModel, result: dict | None, request_id: str) -> Response:
+    def render_result(
+        self, spec: ServiceSpec, op: OperationModel, result: dict[str, Any] | None, request_id: str
+    ) -> Response:
         return render_result(spec, op, result, request_id)
 
     def render_error(self, spec: ServiceSpec | None, err: ServiceError, request_id: str) -> Response:
@@ -95,7 +98,7 @@ def _indices(params: dict[str, str], prefix: str) -> list[int]:
     return sorted(found)
 
 
-def _structure(spec: ServiceSpec, shape: Shape, params: dict[str, str], prefix: str) -> dict:
+def _structure(spec: ServiceSpec, shape: Shape, params: dict[str, str], prefix: str) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for name, mshape in shape.members.items():
         value = _member(spec, shape, name, mshape, params, prefix)
@@ -104,7 +107,7 @@ def _structure(spec: ServiceSpec, shape: Shape, params: dict[str, str], prefix: 
     return out
 
 
-def _member(spec, parent: Shape, name: str, shape: Shape, params, prefix: str) -> Any:
+def _member(spec: ServiceSpec, parent: Shape, name: str, shape: Shape, params: dict[str, str], prefix: str) -> Any:
     t = shape.type_name
     wire = spec.query_names.member_name(parent.name, name, shape)
     key = prefix + wire
@@ -139,7 +142,7 @@ def _member(spec, parent: Shape, name: str, shape: Shape, params, prefix: str) -
     return params.get(key)
 
 
-def _element(spec, shape: Shape, params, key: str) -> Any:
+def _element(spec: ServiceSpec, shape: Shape, params: dict[str, str], key: str) -> Any:
     if shape.type_name == "structure":
         return _structure(spec, shape, params, key + ".")
     if shape.type_name == "list":
@@ -149,7 +152,7 @@ def _element(spec, shape: Shape, params, key: str) -> Any:
 
 
 # -- serializing -------------------------------------------------------------------------------------------
-def render_result(spec: ServiceSpec, op: OperationModel, result: dict | None, request_id: str) -> Response:
+def render_result(spec: ServiceSpec, op: OperationModel, result: Result | None, request_id: str) -> Response:
     parts = [f'<?xml version="1.0"?><{op.name}Response xmlns="{spec.xmlns}">']
     shape = op.output_shape
     if shape is not None:
@@ -176,7 +179,7 @@ def _headers(request_id: str) -> list[tuple[bytes, bytes]]:
     return [(b"content-type", b"text/xml"), (b"x-amzn-requestid", request_id.encode())]
 
 
-def _write_structure(spec: ServiceSpec, shape: Shape, value: dict, parts: list[str]) -> None:
+def _write_structure(spec: ServiceSpec, shape: Shape, value: dict[str, Any], parts: list[str]) -> None:
     for name, mshape in shape.members.items():
         v = value.get(name)
         if v is None:

@@ -9,19 +9,25 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from botocore.loaders import Loader
-from botocore.model import OperationModel, ServiceModel, Shape
+from botocore.model import OperationModel, OperationNotFoundError, ServiceModel, Shape
 
 from broker import errors
 from broker.errors import ServiceError
 
-Handler = Callable[..., Awaitable[dict | None]]
+if TYPE_CHECKING:
+    from broker.context import RequestContext
+    from broker.protocol.base import EventStream
+
+# An operation: the request's context and its decoded parameters in; a result dict (None for an empty one) or an
+# event stream out.
+Handler: TypeAlias = "Callable[[RequestContext, dict[str, Any]], Awaitable[dict[str, Any] | EventStream | None]]"
 
 _loader = Loader()
 
@@ -46,7 +52,7 @@ class QueryNames:
         key = f"{struct}.{member}"
         if key in self.members:
             return self.members[key]
-        return shape.serialization.get("name", member)
+        return str(shape.serialization.get("name", member))
 
     def map_names(self, struct: str, member: str, shape: Shape) -> tuple[str, str]:
         key = f"{struct}.{member}"
@@ -62,7 +68,7 @@ class QueryNames:
 class ServiceSpec:
     name: str  # SigV4 signing name, e.g. "sqs"
     model: ServiceModel
-    handlers: dict[str, Handler]
+    handlers: Mapping[str, Handler]
     json_error_prefix: str = ""
     # Error shape name -> code spelled by the query protocol (and x-amzn-query-error on JSON).
     query_error_codes: dict[str, str] = field(default_factory=dict)
@@ -90,11 +96,11 @@ class ServiceSpec:
 
     @property
     def target_prefix(self) -> str:
-        return self.json_target or self.model.metadata.get("targetPrefix", "")
+        return self.json_target or str(self.model.metadata.get("targetPrefix", ""))
 
     @property
     def api_version(self) -> str:
-        return self.model.api_version
+        return str(self.model.api_version)
 
     @property
     def query_compatible(self) -> bool:
@@ -105,7 +111,7 @@ class ServiceSpec:
             return None
         try:
             return self.model.operation_model(name)
-        except Exception:
+        except OperationNotFoundError:
             return None
 
     def error_wire_code(self, code: str) -> str:
@@ -123,7 +129,7 @@ class InputConverter:
         self.textual = textual
         self.enums = enums
 
-    def convert(self, shape: Shape | None, value: Any) -> dict:
+    def convert(self, shape: Shape | None, value: Any) -> dict[str, Any]:
         if shape is None:
             return {}
         if value is None:
@@ -163,15 +169,15 @@ class InputConverter:
         if t == "map":
             if not isinstance(value, dict):
                 raise self._type_error(path, "map")
-            out = {
+            entries = {
                 self._value(shape.key, k, f"{path}.key"): self._value(shape.value, v, f"{path}.{k}")
                 for k, v in value.items()
             }
-            self._check_length(shape, out, path)
-            return out
+            self._check_length(shape, entries, path)
+            return entries
         return self._scalar(shape, t, value, path)
 
-    def _structure(self, shape: Shape, value: dict, path: str) -> dict:
+    def _structure(self, shape: Shape, value: dict[str, Any], path: str) -> dict[str, Any]:
         out = {}
         members = shape.members
         for name, v in value.items():
@@ -265,7 +271,7 @@ class InputConverter:
 
 
 @cache
-def _regex(pattern: str) -> re.Pattern:
+def _regex(pattern: str) -> re.Pattern[str]:
     return re.compile(pattern)
 
 
@@ -298,7 +304,7 @@ def needs_output_conversion(shape: Shape) -> bool:
     return _needs(shape, set())
 
 
-def _needs(shape: Shape, seen: set) -> bool:
+def _needs(shape: Shape, seen: set[str]) -> bool:
     if shape.name in seen:
         return False
     seen.add(shape.name)
