@@ -251,6 +251,8 @@ class PostgresTransport(Transport):
                     self._hand_over([WAKE_ALL])
                     while not stopping.is_set():
                         for n in conn.notifies(timeout=1.0):
+                            if stopping.is_set():
+                                break  # a listener started since (a start tried again) delivers from now on
                             self._hand_over(n.payload.split("\n"))
             except Exception as e:  # noqa: BLE001 - the listener outlives any failure: it reconnects
                 log.warning("LISTEN connection lost (%s); reconnecting", e)

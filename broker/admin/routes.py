@@ -19,6 +19,7 @@ from broker import __version__, clock
 from broker.admin.guards import require_test_mode
 from broker.jobs import leases
 from broker.runtime import Runtime
+from broker.startup import start_with_retries
 
 
 class ClockChange(BaseModel):
@@ -29,7 +30,7 @@ class ClockChange(BaseModel):
 def build_admin(runtime: Runtime) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        await runtime.start()
+        await start_with_retries(runtime.start, runtime.stop)
         yield
         await runtime.stop()
 

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import os
+import random
+import sqlite3
+import time
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.pool import NullPool, QueuePool
 
 from broker.config import Settings
 
 WRITER_BUSY_SLICE_MS = 50
+WAL_SWITCH_PAUSE_S = 0.02  # between tries of the switch to WAL while another connection holds a lock
 
 
 def ensure_data_dir(settings: Settings) -> None:
@@ -56,13 +60,14 @@ def _sqlite_engine(settings: Settings, url: str, writer: bool, pool_size: int) -
     begin = "BEGIN IMMEDIATE" if writer else "BEGIN"
 
     @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_conn, _record):  # noqa: ANN001
+    def _on_connect(dbapi_conn: sqlite3.Connection, _record: object) -> None:
         # Let SQLAlchemy's "begin" event issue BEGIN itself, so writes take the lock up front.
         dbapi_conn.isolation_level = None
         cur = dbapi_conn.cursor()
-        cur.execute("PRAGMA journal_mode=WAL")
-        cur.execute(f"PRAGMA synchronous={sync}")
+        # First, so that every statement below waits for a lock like any other (sqlite3's `timeout` sets the same).
         cur.execute(f"PRAGMA busy_timeout={busy_ms}")
+        _enable_wal(cur, settings.db_busy_timeout_ms)
+        cur.execute(f"PRAGMA synchronous={sync}")
         cur.execute("PRAGMA temp_store=MEMORY")
         # Checkpoints run on the writer's own thread otherwise, inside a request's commit: db.py runs them
         # in the background instead.
@@ -75,7 +80,30 @@ def _sqlite_engine(settings: Settings, url: str, writer: bool, pool_size: int) -
         cur.close()
 
     @event.listens_for(engine, "begin")
-    def _on_begin(conn):  # noqa: ANN001
+    def _on_begin(conn: Connection) -> None:
         conn.exec_driver_sql(begin)
 
     return engine
+
+
+def _enable_wal(cur: sqlite3.Cursor, wait_ms: int) -> None:
+    """Put the database in WAL mode (persistent: done once per database file, by the first connection).
+
+    The busy timeout covers a lock held while the switch waits for it, but not every case: the switch reads the
+    header under a shared lock and then needs the write lock, and SQLite answers "database is locked" at once,
+    without waiting, when another connection holds or is taking the write lock meanwhile (on a fresh data dir
+    every worker's first connection tries the switch at the same moment). So the switch is tried again, for up to
+    `wait_ms` like any other lock wait."""
+    row = cur.execute("PRAGMA journal_mode").fetchone()
+    if row is not None and str(row[0]).lower() == "wal":
+        return
+    deadline = time.monotonic() + max(wait_ms, 0) / 1000
+    while True:
+        try:
+            cur.execute("PRAGMA journal_mode=WAL").fetchall()
+            return
+        except sqlite3.OperationalError as e:
+            text = str(e).lower()
+            if ("locked" not in text and "busy" not in text) or time.monotonic() >= deadline:
+                raise
+        time.sleep(WAL_SWITCH_PAUSE_S * random.uniform(0.5, 1.5))  # noqa: S311 - jitter, not security
