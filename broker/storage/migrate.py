@@ -11,7 +11,7 @@ from alembic import command
 from alembic.config import Config
 
 from broker.config import Settings
-from broker.storage.engine import ensure_data_dir
+from broker.storage.engine import ensure_data_dir, make_engine
 
 
 def migrations_dir() -> Path:
@@ -37,3 +37,11 @@ def upgrade(settings: Settings) -> None:
     with open(Path(settings.state_dir) / ".migrate.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         command.upgrade(cfg, "head")
+        # WAL is a property of the file: set it once here, before any worker opens the database, so that workers
+        # starting together do not all try to switch it at the same moment.
+        engine = make_engine(settings, writer=False)
+        try:
+            with engine.connect():
+                pass
+        finally:
+            engine.dispose()
