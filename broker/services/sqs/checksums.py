@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import struct
+from typing import Any
 
 
 def md5_of_body(body: str) -> str:
     return hashlib.md5(body.encode("utf-8")).hexdigest()
 
 
-def md5_of_attributes(attributes: dict[str, dict]) -> str | None:
+def md5_of_attributes(attributes: dict[str, dict[str, Any]]) -> str | None:
     """Names sorted; each of name, data type and value length-prefixed (4-byte big-endian), with a transport
     byte before the value: 1 for string values, 2 for binary."""
     if not attributes:
@@ -30,6 +31,6 @@ def md5_of_attributes(attributes: dict[str, dict]) -> str | None:
     return h.hexdigest()
 
 
-def _put(h, data: bytes) -> None:  # noqa: ANN001
+def _put(h: hashlib._Hash, data: bytes) -> None:
     h.update(struct.pack(">I", len(data)))
     h.update(data)

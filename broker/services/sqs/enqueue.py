@@ -11,17 +11,18 @@ import json
 from typing import Any
 
 from broker import ids
-from broker.services.sqs import store
 from broker.services.sqs.checksums import md5_of_attributes, md5_of_body
+from broker.services.sqs.fifo_store import insert_fifo
+from broker.services.sqs.message_store import insert_rows
 from broker.services.sqs.queues import Queue
 from broker.storage.db import Tx
 
 
-def encode_attributes(attrs: dict[str, dict]) -> str | None:
+def encode_attributes(attrs: dict[str, dict[str, Any]]) -> str | None:
     """Message attributes as stored: JSON, binary values in base64."""
     if not attrs:
         return None
-    out = {}
+    out: dict[str, dict[str, Any]] = {}
     for name, a in attrs.items():
         if "BinaryValue" in a:
             out[name] = {"DataType": a["DataType"], "BinaryValue": base64.b64encode(a["BinaryValue"]).decode()}
@@ -33,8 +34,8 @@ def encode_attributes(attrs: dict[str, dict]) -> str | None:
 def message_row(
     queue: Queue,
     body: str,
-    attrs: dict[str, dict],
-    sys_attrs: dict[str, dict],
+    attrs: dict[str, dict[str, Any]],
+    sys_attrs: dict[str, dict[str, Any]],
     sender_id: str,
     now: int,
     delay: int | None = None,
@@ -67,11 +68,11 @@ def message_row(
     }
 
 
-def enqueue(tx: Tx, queue: Queue, rows: list[dict[str, Any]], now: int) -> list[tuple] | None:
+def enqueue(tx: Tx, queue: Queue, rows: list[dict[str, Any]], now: int) -> list[tuple[str, int, bool]] | None:
     """Insert rows into one queue in this transaction; for a FIFO queue, per row (message_id, seq, duplicate)."""
     if queue.fifo:
-        return store.insert_fifo(tx, queue.id, rows, queue.group_dedup, now)
-    store.insert_rows(tx, rows)
+        return insert_fifo(tx, queue.id, rows, queue.group_dedup, now)
+    insert_rows(tx, rows)
     return None
 
 
@@ -80,8 +81,8 @@ def enqueue_many(tx: Tx, batches: list[tuple[Queue, list[dict[str, Any]]]], now:
     plain: list[dict[str, Any]] = []
     for queue, rows in batches:
         if queue.fifo:
-            store.insert_fifo(tx, queue.id, rows, queue.group_dedup, now)
+            insert_fifo(tx, queue.id, rows, queue.group_dedup, now)
         else:
             plain.extend(rows)
     if plain:
-        store.insert_rows(tx, plain)
+        insert_rows(tx, plain)

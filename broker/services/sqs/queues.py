@@ -8,7 +8,9 @@ after a couple of seconds as a safety net.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit
 
 from sqlalchemy import Connection
@@ -19,7 +21,8 @@ from broker.context import RequestContext
 from broker.errors import ServiceError
 from broker.services.base import Slot
 from broker.services.sqs import store
-from broker.services.sqs.validation import ANY_QUEUE_NAME, DEFAULTS, FIFO_DEFAULTS
+from broker.services.sqs.errors import invalid_address, invalid_next_token, invalid_value, queue_does_not_exist
+from broker.services.sqs.validation import ANY_QUEUE_NAME, DEFAULTS, FIFO_DEFAULTS, is_account_id
 
 CACHE_PREFIX = "sqs:cache:"
 QUEUES: Slot[TtlCache[Queue]] = Slot("sqs.queues")  # definitions by cache_key, per process
@@ -54,7 +57,7 @@ class Queue:
         return cache_key(self.account, self.region, self.name)
 
     @classmethod
-    def from_row(cls, row: dict) -> Queue:
+    def from_row(cls, row: dict[str, Any]) -> Queue:
         fifo = bool(row["fifo"])
         attrs = {**DEFAULTS, **(FIFO_DEFAULTS if fifo else {}), **json.loads(row["attributes"])}
         redrive = json.loads(attrs["RedrivePolicy"]) if attrs.get("RedrivePolicy") else None
@@ -88,7 +91,7 @@ def parse_arn(arn: str) -> tuple[str, str, str] | None:
     parts = arn.split(":")
     if len(parts) != 6 or parts[0] != "arn" or parts[2] != "sqs" or not ANY_QUEUE_NAME.match(parts[5]):
         return None
-    if not (parts[4].isdigit() and len(parts[4]) == 12) or not parts[3]:
+    if not is_account_id(parts[4]) or not parts[3]:
         return None
     return parts[3], parts[4], parts[5]
 
@@ -120,10 +123,10 @@ def parse_queue_url(url: str) -> tuple[str, str]:
     try:
         path = urlsplit(url).path if "://" in url else url
     except ValueError:  # e.g. an unbalanced IPv6 bracket
-        raise ServiceError("InvalidAddress", f"The address {url} is not valid for this endpoint.") from None
+        raise invalid_address(url) from None
     parts = [p for p in path.split("/") if p]
-    if len(parts) < 2 or not parts[-2].isdigit() or len(parts[-2]) != 12:
-        raise ServiceError("InvalidAddress", f"The address {url} is not valid for this endpoint.")
+    if len(parts) < 2 or not is_account_id(parts[-2]):
+        raise invalid_address(url)
     return parts[-2], parts[-1]
 
 
@@ -142,16 +145,17 @@ async def lookup(ctx: RequestContext, account: str, name: str) -> Queue:
 
 
 async def _lookup(ctx: RequestContext, account: str, region: str, name: str) -> Queue:
-    if not ANY_QUEUE_NAME.match(name) or not (account.isdigit() and len(account) == 12):
-        raise ServiceError("QueueDoesNotExist", "The specified queue does not exist.")
+    if not ANY_QUEUE_NAME.match(name) or not is_account_id(account):
+        raise queue_does_not_exist()
     key = cache_key(account, region, name)
-    queue = await ctx.env.get(QUEUES).get_or_load(key, lambda: _load(ctx, account, region, name))
+    queue = await ctx.env.get(QUEUES).get_or_load(key, lambda: load(ctx, account, region, name))
     if queue is None:
-        raise ServiceError("QueueDoesNotExist", "The specified queue does not exist.")
+        raise queue_does_not_exist()
     return queue
 
 
-async def _load(ctx: RequestContext, account: str, region: str, name: str) -> Queue | None:
+async def load(ctx: RequestContext, account: str, region: str, name: str) -> Queue | None:
+    """The queue as stored now, not from the cache."""
     row = await ctx.env.db.read(store.get_queue, account, region, name)
     return None if row is None else Queue.from_row(row)
 
@@ -160,20 +164,18 @@ def decode_token(token: str) -> str:
     """The queue name a NextToken continues after (tokens are ours: base64 of {"after": name})."""
     after = paging.after_of(token)
     if not isinstance(after, str) or not ANY_QUEUE_NAME.match(after):
-        raise ServiceError("InvalidParameterValue", "Invalid NextToken value.")
+        raise invalid_next_token()
     return after
 
 
-async def name_page(ctx: RequestContext, p: dict, fetch) -> tuple[list[str], str | None]:  # noqa: ANN001
+async def name_page(
+    ctx: RequestContext, p: dict[str, Any], fetch: Callable[[Connection, str | None, int], list[str]]
+) -> tuple[list[str], str | None]:
     """One page of queue names (ListQueues, ListDeadLetterSourceQueues): MaxResults 1-1000, NextToken only when
     MaxResults was given and more names follow. `fetch(conn, after, limit)` reads the names."""
     max_results = p.get("MaxResults")
     if max_results is not None and not 1 <= max_results <= 1000:
-        raise ServiceError(
-            "InvalidParameterValue",
-            f"Value {max_results} for parameter MaxResults is invalid. Reason: MaxResults must be an integer "
-            "between 1 and 1000.",
-        )
+        raise invalid_value("MaxResults", max_results, "MaxResults must be an integer between 1 and 1000.")
     after = decode_token(p["NextToken"]) if p.get("NextToken") else None
     limit = max_results or 1000
     names = await ctx.env.db.read(fetch, after, limit + 1)

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import base64
 import json
+from typing import Any
+
+from sqlalchemy import Connection
 
 from broker import clock, ids
 from broker.context import RequestContext
-from broker.errors import ServiceError
-from broker.services.sqs import store
-from broker.services.sqs.errors import invalid_parameter
-from broker.services.sqs.errors import resource_not_found as not_found
+from broker.services.sqs import move_store, store
+from broker.services.sqs.errors import invalid_parameter, invalid_value, resource_not_found, source_arn_not_found
 from broker.services.sqs.queues import Queue, by_arn, name_page, parse_arn, queue_url, resolve
+from broker.services.sqs.receive_store import DeadLetterTarget
 
 MAX_VELOCITY = 500  # MaxNumberOfMessagesPerSecond, as AWS limits it
 
@@ -22,87 +24,84 @@ async def check_redrive_policy(ctx: RequestContext, source_arn: str, source_fifo
     if not policy:
         return
     target_arn = json.loads(policy)["deadLetterTargetArn"]
-
-    def bad(reason: str) -> ServiceError:
-        return invalid_parameter(f"Value {policy} for parameter RedrivePolicy is invalid. Reason: {reason}")
-
     parsed = parse_arn(target_arn)
     if parsed is None or parsed[:2] != (ctx.region, source_arn.split(":")[4]):
-        raise bad("Dead-letter target must be in the same account and region as the source queue.")
+        raise invalid_value(
+            "RedrivePolicy", policy, "Dead-letter target must be in the same account and region as the source queue."
+        )
     if target_arn == source_arn:
-        raise bad("Dead-letter target can't be the source queue itself.")
+        raise invalid_value("RedrivePolicy", policy, "Dead-letter target can't be the source queue itself.")
     target = await by_arn(ctx, target_arn)
     if target is None:
-        raise bad("Dead letter target does not exist.")
+        raise invalid_value("RedrivePolicy", policy, "Dead letter target does not exist.")
     if target.fifo != source_fifo:
-        raise bad("Dead-letter queue must be same type of queue as the source.")
+        raise invalid_value("RedrivePolicy", policy, "Dead-letter queue must be same type of queue as the source.")
     allow = target.attrs.get("RedriveAllowPolicy")
     if allow:
         doc = json.loads(allow)
         permission = doc["redrivePermission"]
         if permission == "denyAll" or (permission == "byQueue" and source_arn not in doc["sourceQueueArns"]):
-            raise bad(f"Queue {target_arn} does not allow {source_arn} to use it as a dead-letter queue.")
+            raise invalid_value(
+                "RedrivePolicy",
+                policy,
+                f"Queue {target_arn} does not allow {source_arn} to use it as a dead-letter queue.",
+            )
 
 
-async def dead_letter_target(ctx: RequestContext, queue: Queue) -> dict | None:
+async def dead_letter_target(ctx: RequestContext, queue: Queue) -> DeadLetterTarget | None:
     """What receive needs to move over-received messages, or None when the queue has no (existing) DLQ."""
     if not queue.dlq_arn:
         return None
     target = await by_arn(ctx, queue.dlq_arn)
     if target is None:
         return None
-    return {
-        "id": target.id,
-        "fifo": target.fifo,
-        "retention": target.retention,
-        "max_receives": queue.max_receives,
-        "source_arn": queue.arn,
-    }
+    return DeadLetterTarget(
+        id=target.id,
+        fifo=target.fifo,
+        retention=target.retention,
+        max_receives=queue.max_receives,
+        source_arn=queue.arn,
+    )
 
 
-async def list_dead_letter_source_queues(ctx: RequestContext, p: dict) -> dict:
+async def list_dead_letter_source_queues(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
     queue = await resolve(ctx, p["QueueUrl"])
 
-    def fetch(conn, after, limit):  # noqa: ANN001, ANN202
+    def fetch(conn: Connection, after: str | None, limit: int) -> list[str]:
         return store.dead_letter_sources(conn, queue.account, queue.region, queue.arn, after, limit)
 
     names, token = await name_page(ctx, p, fetch)
-    out: dict = {"queueUrls": [queue_url(ctx, queue.account, n) for n in names]}
+    out: dict[str, Any] = {"queueUrls": [queue_url(ctx, queue.account, n) for n in names]}
     if token:
         out["NextToken"] = token
     return out
 
 
 # -- move tasks --------------------------------------------------------------------------------------------
-async def start_message_move_task(ctx: RequestContext, p: dict) -> dict:
+async def start_message_move_task(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
     source_arn = p["SourceArn"]
     source = await by_arn(ctx, source_arn)
     if source is None:
-        raise not_found("The resource that you specified for the SourceArn parameter doesn't exist.")
+        raise source_arn_not_found()
     if not await ctx.env.db.read(store.has_dead_letter_sources, source_arn):
         raise invalid_parameter("Source queue must be configured as a Dead Letter Queue.")
     destination_arn = p.get("DestinationArn")
     if destination_arn is not None:
         destination = await by_arn(ctx, destination_arn)
         if destination is None:
-            raise not_found(
-                "The resource that you specified for the DestinationArn parameter doesn't exist.",
-            )
+            raise resource_not_found("The resource that you specified for the DestinationArn parameter doesn't exist.")
         if destination.fifo != source.fifo:
             raise invalid_parameter("The source queue and the destination queue must be of the same type.")
         if destination_arn == source_arn:
             raise invalid_parameter("The source queue and the destination queue must be different.")
     rate = p.get("MaxNumberOfMessagesPerSecond")
     if rate is not None and not 1 <= rate <= MAX_VELOCITY:
-        raise invalid_parameter(
-            f"Value {rate} for parameter MaxNumberOfMessagesPerSecond is invalid. Reason: must be between 1 "
-            f"and {MAX_VELOCITY}."
-        )
+        raise invalid_value("MaxNumberOfMessagesPerSecond", rate, f"must be between 1 and {MAX_VELOCITY}.")
     now = clock.now_ms()
     task_id = ids.uuid4()
     handle = base64.b64encode(json.dumps({"taskId": task_id, "sourceArn": source_arn}).encode()).decode()
     await ctx.env.db.write(
-        store.start_move_task,
+        move_store.start_move_task,
         {
             "handle": handle,
             "account": source.account,
@@ -119,21 +118,19 @@ async def start_message_move_task(ctx: RequestContext, p: dict) -> dict:
     return {"TaskHandle": handle}
 
 
-async def list_message_move_tasks(ctx: RequestContext, p: dict) -> dict:
+async def list_message_move_tasks(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
     source_arn = p["SourceArn"]
     if await by_arn(ctx, source_arn) is None:
-        raise not_found("The resource that you specified for the SourceArn parameter doesn't exist.")
+        raise source_arn_not_found()
     max_results = p.get("MaxResults")
     if max_results is not None and not 1 <= max_results <= 10:
-        raise invalid_parameter(
-            f"Value {max_results} for parameter MaxResults is invalid. Reason: must be between 1 and 10."
-        )
-    tasks = await ctx.env.db.read(store.list_move_tasks, source_arn, max_results or 1)
+        raise invalid_value("MaxResults", max_results, "must be between 1 and 10.")
+    tasks = await ctx.env.db.read(move_store.list_move_tasks, source_arn, max_results or 1)
     return {"Results": [_task(t) for t in tasks]}
 
 
-def _task(t: dict) -> dict:
-    out = {
+def _task(t: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {
         "Status": t["status"],
         "SourceArn": t["source_arn"],
         "ApproximateNumberOfMessagesMoved": t["moved"],
@@ -151,7 +148,7 @@ def _task(t: dict) -> dict:
     return out
 
 
-async def cancel_message_move_task(ctx: RequestContext, p: dict) -> dict:
+async def cancel_message_move_task(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
     handle = p["TaskHandle"]
     try:
         doc = json.loads(base64.b64decode(handle, validate=True))
@@ -160,5 +157,5 @@ async def cancel_message_move_task(ctx: RequestContext, p: dict) -> dict:
         valid = False
     if not valid:
         raise invalid_parameter("Value for parameter TaskHandle is invalid.")
-    task = await ctx.env.db.write(store.cancel_move_task, handle)
+    task = await ctx.env.db.write(move_store.cancel_move_task, handle)
     return {"ApproximateNumberOfMessagesMoved": task["moved"]}

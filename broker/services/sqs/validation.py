@@ -5,9 +5,22 @@ from __future__ import annotations
 import json
 import re
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from broker.errors import ServiceError
-from broker.services.sqs.errors import invalid_parameter, missing_parameter
+from broker.services.sqs.errors import (
+    batch_entry_ids_not_distinct,
+    empty_batch_request,
+    invalid_attribute_name,
+    invalid_attribute_value,
+    invalid_batch_entry_id,
+    invalid_message_contents,
+    invalid_parameter,
+    invalid_value,
+    missing_parameter,
+    too_many_entries_in_batch_request,
+    unknown_attribute,
+)
 
 QUEUE_NAME = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
 FIFO_QUEUE_NAME = re.compile(r"^[A-Za-z0-9_-]{1,75}\.fifo$")
@@ -69,6 +82,10 @@ SYSTEM_ATTRIBUTES = {
 }
 
 
+def is_account_id(value: str) -> bool:
+    return value.isdigit() and len(value) == 12
+
+
 def check_queue_name(name: str, fifo: bool) -> None:
     if fifo:
         if not FIFO_QUEUE_NAME.match(name):
@@ -97,16 +114,14 @@ def normalize_attributes(attrs: dict[str, str], *, creating: bool, fifo: bool) -
         if name == "FifoQueue":
             if not creating:
                 if not fifo:
-                    raise ServiceError("InvalidAttributeName", f"Unknown Attribute {name}.")
+                    raise unknown_attribute(name)
                 if not isinstance(value, str) or value.lower() != "true":
-                    raise ServiceError("InvalidAttributeValue", "Modifying queue type is not supported.")
+                    raise invalid_attribute_value("Modifying queue type is not supported.")
             elif fifo:
                 out[name] = "true"
             continue
-        if name in FIFO_ONLY and not fifo:
-            raise ServiceError("InvalidAttributeName", f"Unknown Attribute {name}.")
-        if name not in SETTABLE and name not in FIFO_ONLY:
-            raise ServiceError("InvalidAttributeName", f"Unknown Attribute {name}.")
+        if (name in FIFO_ONLY and not fifo) or (name not in SETTABLE and name not in FIFO_ONLY):
+            raise unknown_attribute(name)
         if not isinstance(value, str) or INVALID_BODY_CHAR.search(value):
             raise _bad_value(name)
         if name in INT_RANGES:
@@ -145,36 +160,37 @@ def normalize_attributes(attrs: dict[str, str], *, creating: bool, fifo: bool) -
         else:
             out[name] = value
     if out.get("KmsMasterKeyId") and out.get("SqsManagedSseEnabled") == "true":
-        raise ServiceError(
-            "InvalidAttributeName",
+        raise invalid_attribute_name(
             "You can use one type of server-side encryption (SSE) at one time. You can either enable KMS "
-            "SSE or SQS SSE.",
+            "SSE or SQS SSE."
         )
     if "KmsMasterKeyId" in out and "SqsManagedSseEnabled" not in out:
         out["SqsManagedSseEnabled"] = "false" if out["KmsMasterKeyId"] else "true"
     return out
 
 
-def _redrive_error(name: str, value: str, reason: str) -> ServiceError:
-    return invalid_parameter(f"Value {value} for parameter {name} is invalid. Reason: {reason}")
-
-
-def redrive_policy(value: str) -> str:
-    """Normalize a RedrivePolicy to AWS's compact form; the target queue is checked by the operation."""
+def _json_map(name: str, value: str, what: str) -> dict[str, Any]:
+    """A policy attribute's JSON object, or InvalidParameterValue saying `what` is not a valid JSON map."""
     try:
         doc = json.loads(value)
     except ValueError:
         doc = None
     if not isinstance(doc, dict):
-        raise _redrive_error("RedrivePolicy", value, "Redrive policy is not a valid JSON map.")
+        raise invalid_value(name, value, f"{what} is not a valid JSON map.")
+    return doc
+
+
+def redrive_policy(value: str) -> str:
+    """Normalize a RedrivePolicy to AWS's compact form; the target queue is checked by the operation."""
+    doc = _json_map("RedrivePolicy", value, "Redrive policy")
     arn = doc.get("deadLetterTargetArn")
     if not isinstance(arn, str) or not arn:
-        raise _redrive_error(
+        raise invalid_value(
             "RedrivePolicy", value, "Redrive policy does not contain mandatory attribute: deadLetterTargetArn."
         )
     count = doc.get("maxReceiveCount")
     if count is None:
-        raise _redrive_error(
+        raise invalid_value(
             "RedrivePolicy", value, "Redrive policy does not contain mandatory attribute: maxReceiveCount."
         )
     try:
@@ -182,41 +198,36 @@ def redrive_policy(value: str) -> str:
     except (TypeError, ValueError):
         n = 0
     if isinstance(count, bool) or not 1 <= n <= 1000 or (isinstance(count, float) and count != n):
-        raise _redrive_error(
+        raise invalid_value(
             "RedrivePolicy",
             value,
             f"Invalid value for maxReceiveCount: {count}, valid values are from 1 to 1000 both inclusive.",
         )
     if set(doc) - {"deadLetterTargetArn", "maxReceiveCount"}:
-        raise _redrive_error(
+        raise invalid_value(
             "RedrivePolicy", value, "Only following attributes are supported: [deadLetterTargetArn, maxReceiveCount]."
         )
     return json.dumps({"deadLetterTargetArn": arn, "maxReceiveCount": n}, separators=(",", ":"))
 
 
 def redrive_allow_policy(value: str) -> str:
-    try:
-        doc = json.loads(value)
-    except ValueError:
-        doc = None
-    if not isinstance(doc, dict):
-        raise _redrive_error("RedriveAllowPolicy", value, "Redrive allow policy is not a valid JSON map.")
+    doc = _json_map("RedriveAllowPolicy", value, "Redrive allow policy")
     permission = doc.get("redrivePermission")
     arns = doc.get("sourceQueueArns")
     if permission not in ("allowAll", "denyAll", "byQueue"):
-        raise _redrive_error(
+        raise invalid_value(
             "RedriveAllowPolicy", value, "redrivePermission must be one of allowAll, denyAll or byQueue."
         )
     if permission == "byQueue":
         if not isinstance(arns, list) or not 1 <= len(arns) <= 10 or not all(isinstance(a, str) for a in arns):
-            raise _redrive_error(
+            raise invalid_value(
                 "RedriveAllowPolicy", value, "Between 1 and 10 sourceQueueArns are required for byQueue."
             )
     elif arns is not None:
-        raise _redrive_error(
+        raise invalid_value(
             "RedriveAllowPolicy", value, "sourceQueueArns may only be given when redrivePermission is byQueue."
         )
-    out: dict = {"redrivePermission": permission}
+    out: dict[str, Any] = {"redrivePermission": permission}
     if permission == "byQueue":
         out["sourceQueueArns"] = arns
     return json.dumps(out, separators=(",", ":"))
@@ -224,25 +235,20 @@ def redrive_allow_policy(value: str) -> str:
 
 def check_fifo_token(name: str, value: str) -> None:
     if not FIFO_TOKEN.match(value):
-        raise invalid_parameter(
-            f"Value {value} for parameter {name} is invalid. Reason: {name} can only include alphanumeric and "
-            "punctuation characters. 1 to 128 in length."
+        raise invalid_value(
+            name, value, f"{name} can only include alphanumeric and punctuation characters. 1 to 128 in length."
         )
 
 
 def _bad_value(name: str) -> ServiceError:
-    return ServiceError("InvalidAttributeValue", f"Invalid value for the parameter {name}.")
+    return invalid_attribute_value(f"Invalid value for the parameter {name}.")
 
 
 def check_body(body: str, max_size: int, attributes_size: int) -> None:
     if body == "":
         raise missing_parameter("MessageBody")
     if INVALID_BODY_CHAR.search(body):
-        raise ServiceError(
-            "InvalidMessageContents",
-            "Invalid characters found. Valid unicode characters are #x9 | #xA | #xD | #x20 to #xD7FF | "
-            "#xE000 to #xFFFD | #x10000 to #x10FFFF",
-        )
+        raise invalid_message_contents()
     if len(body.encode()) + attributes_size > max_size:
         raise invalid_parameter(
             f"One or more parameters are invalid. Reason: Message must be shorter than {max_size} bytes."
@@ -251,18 +257,16 @@ def check_body(body: str, max_size: int, attributes_size: int) -> None:
 
 def check_delay(delay: int | None) -> None:
     if delay is not None and not 0 <= delay <= 900:
-        raise invalid_parameter(
-            f"Value {delay} for parameter DelaySeconds is invalid. Reason: DelaySeconds must be >= 0 and <= 900."
-        )
+        raise invalid_value("DelaySeconds", delay, "DelaySeconds must be >= 0 and <= 900.")
 
 
-def message_attributes(attrs: dict[str, dict] | None) -> tuple[dict[str, dict], int]:
+def message_attributes(attrs: dict[str, dict[str, Any]] | None) -> tuple[dict[str, dict[str, Any]], int]:
     """Validate message attributes; return them as stored (binary as bytes) and their size in bytes."""
     if not attrs:
         return {}, 0
     if len(attrs) > 10:
         raise invalid_parameter(f"Number of message attributes [{len(attrs)}] exceeds the allowed maximum [10].")
-    out: dict[str, dict] = {}
+    out: dict[str, dict[str, Any]] = {}
     size = 0
     for name, attr in attrs.items():
         _check_attribute_name(name)
@@ -289,10 +293,7 @@ def message_attributes(attrs: dict[str, dict] | None) -> tuple[dict[str, dict], 
                     f"attribute type '{base}'."
                 )
             if INVALID_BODY_CHAR.search(value):
-                raise ServiceError(
-                    "InvalidParameterValue",
-                    f"Message attribute '{name}' contains invalid characters.",
-                )
+                raise invalid_parameter(f"Message attribute '{name}' contains invalid characters.")
             if base == "Number":
                 _check_number(name, value)
             out[name] = {"DataType": data_type, "StringValue": value}
@@ -323,10 +324,10 @@ def _check_number(name: str, value: str) -> None:
         raise invalid_parameter(f"Can't cast the value of message (user) attribute '{name}' to a number.")
 
 
-def system_attributes(attrs: dict[str, dict] | None) -> dict[str, dict]:
+def system_attributes(attrs: dict[str, dict[str, Any]] | None) -> dict[str, dict[str, Any]]:
     if not attrs:
         return {}
-    out = {}
+    out: dict[str, dict[str, Any]] = {}
     for name, attr in attrs.items():
         if name != "AWSTraceHeader":
             raise invalid_parameter(f"Message system attribute name '{name}' is invalid.")
@@ -342,24 +343,17 @@ def system_attributes(attrs: dict[str, dict] | None) -> dict[str, dict]:
     return out
 
 
-def batch_ids(entries: list[dict] | None, entry_shape: str) -> None:
+def batch_ids(entries: list[dict[str, Any]] | None, entry_shape: str) -> None:
     """The checks that refuse a whole batch request."""
     if not entries:
-        raise ServiceError("EmptyBatchRequest", f"There should be at least one {entry_shape} in the request.")
+        raise empty_batch_request(entry_shape)
     if len(entries) > 10:
-        raise ServiceError(
-            "TooManyEntriesInBatchRequest",
-            f"Maximum number of entries per request are 10. You have sent {len(entries)}.",
-        )
+        raise too_many_entries_in_batch_request(len(entries))
     seen = set()
     for e in entries:
         eid = e.get("Id", "")
         if not BATCH_ID.match(eid):
-            raise ServiceError(
-                "InvalidBatchEntryId",
-                "A batch entry id can only contain alphanumeric characters, hyphens and underscores. It can be at "
-                "most 80 letters long.",
-            )
+            raise invalid_batch_entry_id()
         if eid in seen:
-            raise ServiceError("BatchEntryIdsNotDistinct", f"Id {eid} repeated.")
+            raise batch_entry_ids_not_distinct(eid)
         seen.add(eid)

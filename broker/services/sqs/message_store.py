@@ -1,0 +1,144 @@
+"""SQL of SQS messages: inserting rows, deleting them by receipt handle, changing their visibility, counting them.
+
+Functions take a Tx (writes, run on the writer thread) or a Connection (reads). The receives are in
+`receive_store.py`, FIFO sequence numbers and deduplication in `fifo_store.py`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection, and_, bindparam, case, delete, func, insert, select, update
+
+from broker.storage.db import Tx
+from broker.storage.prepared import Prepared
+from broker.storage.tables import sqs_messages as m
+
+VISIBILITY_LIMIT_MS = 43_200_000
+
+
+def waiters_key(queue_id: int) -> str:
+    """The notifier key of a queue's receivers: woken by new or freed messages and by changes of its settings."""
+    return f"sqs:{queue_id}"
+
+
+def fetch_all(prepared: Prepared, tx: Tx, params: dict[str, Any]) -> list[Any]:
+    """The rows (DBAPI tuples) of a prepared statement run in this transaction."""
+    cur = prepared.execute(tx.conn, params)
+    rows = cur.fetchall()
+    cur.close()
+    return rows
+
+
+def fetch_one(prepared: Prepared, tx: Tx, params: dict[str, Any]) -> Any | None:
+    """The first row (a DBAPI tuple) of a prepared statement run in this transaction, or None."""
+    cur = prepared.execute(tx.conn, params)
+    row = cur.fetchone()
+    cur.close()
+    return row
+
+
+# -- inserting ---------------------------------------------------------------------------------------------------
+MESSAGE_COLUMNS = [c.name for c in m.columns if c.name != "id"]
+_insert = Prepared(insert(m), column_keys=MESSAGE_COLUMNS)
+
+
+def insert_messages(tx: Tx, rows: list[dict[str, Any]]) -> None:
+    """Insert complete message rows (every column but the id); the caller wakes the queues' waiters."""
+    _insert.executemany(tx.conn, rows)
+
+
+def insert_rows(tx: Tx, rows: list[dict[str, Any]]) -> None:
+    """Insert messages of any number of (standard) queues at once; wakes each queue's waiters."""
+    insert_messages(tx, rows)
+    for queue_id in {r["queue_id"] for r in rows}:
+        tx.wake(waiters_key(queue_id))
+
+
+# -- deleting ----------------------------------------------------------------------------------------------------
+_delete = Prepared(
+    delete(m).where(and_(m.c.id == bindparam("id"), m.c.queue_id == bindparam("q"), m.c.receipt == bindparam("token")))
+)
+
+
+def delete_messages(tx: Tx, queue_id: int, handles: list[tuple[int, str]]) -> None:
+    """Delete by (row id, receipt token). A stale or already-used handle deletes nothing, as on AWS."""
+    _delete.executemany(tx.conn, [{"id": i, "q": queue_id, "token": t} for i, t in handles])
+
+
+_delete_in_flight = Prepared(
+    delete(m).where(
+        and_(
+            m.c.id == bindparam("id"),
+            m.c.queue_id == bindparam("q"),
+            m.c.receipt == bindparam("token"),
+            m.c.visible_at > bindparam("now"),
+        )
+    )
+)
+_exists = Prepared(select(m.c.id).where(and_(m.c.id == bindparam("id"), m.c.queue_id == bindparam("q"))))
+
+
+def delete_fifo(tx: Tx, queue_id: int, handles: list[tuple[int, str]], now: int) -> list[bool]:
+    """FIFO delete: a handle whose visibility ran out (or that was superseded) has expired and deletes nothing.
+    Per handle True if expired. A delete frees the message's group for waiting receivers."""
+    deleted = _delete_in_flight.executemany(
+        tx.conn, [{"id": i, "q": queue_id, "token": t, "now": now} for i, t in handles]
+    )
+    tx.wake(waiters_key(queue_id))
+    if deleted == len(handles):
+        return [False] * len(handles)
+    # Some were not deleted: those still present have an expired handle; absent ones were deleted (now or
+    # before, which succeeds on AWS too).
+    return [bool(fetch_all(_exists, tx, {"id": i, "q": queue_id})) for i, _t in handles]
+
+
+# -- visibility --------------------------------------------------------------------------------------------------
+def change_visibility(tx: Tx, queue_id: int, entries: list[tuple[int, str, int]], now: int) -> list[str | None]:
+    """Set visible_at = now + timeout for in-flight messages; per entry None or an error code."""
+    results: list[str | None] = []
+    woke = False
+    for row_id, _token, timeout_s in entries:
+        # By message, not by the latest receipt token: AWS accepts an older handle of a message in flight.
+        row = tx.conn.execute(
+            select(m.c.visible_at, m.c.received_at).where(and_(m.c.id == row_id, m.c.queue_id == queue_id))
+        ).first()
+        if row is None:
+            results.append("gone")
+            continue
+        visible_at, received_at = row
+        if visible_at <= now:
+            results.append("not-inflight")
+            continue
+        if received_at is not None and now + timeout_s * 1000 - received_at > VISIBILITY_LIMIT_MS:
+            results.append("too-long")
+            continue
+        changed = tx.conn.execute(
+            update(m).where(and_(m.c.id == row_id, m.c.visible_at > now)).values(visible_at=now + timeout_s * 1000)
+        ).rowcount
+        if not changed:
+            results.append("not-inflight")
+            continue
+        woke = woke or now + timeout_s * 1000 < visible_at
+        results.append(None)
+    if woke:
+        tx.wake(waiters_key(queue_id))
+    return results
+
+
+# -- counting ----------------------------------------------------------------------------------------------------
+def counts(conn: Connection, queue_id: int, now: int) -> dict[str, int]:
+    """ApproximateNumberOfMessages(+NotVisible, +Delayed) from the visible_at model, in one pass."""
+    hidden = m.c.visible_at > now
+    row = conn.execute(
+        select(
+            func.count(case((~hidden, 1))),
+            func.count(case((and_(hidden, m.c.receive_count > 0), 1))),
+            func.count(case((and_(hidden, m.c.receive_count == 0), 1))),
+        ).where(and_(m.c.queue_id == queue_id, m.c.expires_at > now))
+    ).one()
+    return {
+        "ApproximateNumberOfMessages": row[0],
+        "ApproximateNumberOfMessagesNotVisible": row[1],
+        "ApproximateNumberOfMessagesDelayed": row[2],
+    }
