@@ -12,8 +12,8 @@ import re
 import pytest
 from botocore.exceptions import ClientError
 
-from broker.services.sns import mobile
-from broker.services.sns.delivery import Message
+from broker.services.sns import sms
+from broker.services.sns.messages import Message
 
 ACCOUNT = "000000000000"
 REGION = "us-east-1"
@@ -670,7 +670,7 @@ def test_sms_payload_takes_the_message_attributes_over_the_account_defaults():
         message_id="m-1", topic_arn="", message="hi", subject=None, attributes=attrs, published_at=0, per_protocol=None
     )
     defaults = {"DefaultSMSType": "Promotional", "DefaultSenderID": "Default", "MonthlySpendLimit": "5"}
-    assert mobile.sms_payload("+15555550100", msg, defaults) == {
+    assert sms.sms_payload("+15555550100", msg, defaults) == {
         "PhoneNumber": "+15555550100",
         "Message": "hi",
         "MessageId": "m-1",

@@ -11,7 +11,7 @@ from pydantic import BaseModel
 
 from broker.admin.guards import require_test_mode
 from broker.services.base import Env
-from broker.services.sns import mobile, store
+from broker.services.sns import sms, store
 from broker.services.sns.signing import Signer
 
 
@@ -67,9 +67,9 @@ def router(env: Env, signer: Signer) -> APIRouter:
         if change.opt_out:
             if not re.fullmatch(r"\+?[0-9]{7,15}", change.opt_out):
                 raise HTTPException(400, "opt_out must be a phone number in E.164 form")
-            await env.db.write(mobile.opt_out, account, region, change.opt_out)
+            await env.db.write(sms.opt_out, account, region, change.opt_out)
         if change.in_sandbox is not None:
-            await env.db.write(mobile.set_sms_sandbox, account, region, change.in_sandbox)
+            await env.db.write(sms.set_sms_sandbox, account, region, change.in_sandbox)
         return {"account": account, "region": region}
 
     return r

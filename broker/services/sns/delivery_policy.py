@@ -12,7 +12,7 @@ import json
 import math
 from typing import Any
 
-DEFAULT_RETRY = {
+DEFAULT_RETRY: dict[str, Any] = {
     "minDelayTarget": 20,
     "maxDelayTarget": 20,
     "numRetries": 3,
@@ -22,7 +22,7 @@ DEFAULT_RETRY = {
     "backoffFunction": "linear",
 }
 DEFAULT_CONTENT_TYPE = "text/plain; charset=UTF-8"
-TOPIC_DEFAULT = {
+TOPIC_DEFAULT: dict[str, dict[str, Any]] = {
     "http": {
         "defaultHealthyRetryPolicy": DEFAULT_RETRY,
         "disableSubscriptionOverrides": False,
@@ -31,11 +31,12 @@ TOPIC_DEFAULT = {
 }
 
 
-def _loads(text: str | None) -> dict:
-    return json.loads(text) if text else {}
+def _loads(text: str | None) -> dict[str, Any]:
+    policy: dict[str, Any] = json.loads(text) if text else {}
+    return policy
 
 
-def effective_topic(topic_attrs: dict) -> dict:
+def effective_topic(topic_attrs: dict[str, str]) -> dict[str, Any]:
     """A topic's EffectiveDeliveryPolicy: AWS's defaults overlaid with the topic's own DeliveryPolicy."""
     effective = copy.deepcopy(TOPIC_DEFAULT)
     for proto, value in _loads(topic_attrs.get("DeliveryPolicy")).items():
@@ -45,7 +46,7 @@ def effective_topic(topic_attrs: dict) -> dict:
     return effective
 
 
-def effective(topic_attrs: dict, sub_attrs: dict, protocol: str = "http") -> dict[str, Any]:
+def effective(topic_attrs: dict[str, str], sub_attrs: dict[str, str], protocol: str = "http") -> dict[str, Any]:
     """A subscription's EffectiveDeliveryPolicy: the topic's defaults for its protocol, overridden by the
     subscription's own policy unless the topic sets disableSubscriptionOverrides."""
     topic_policy = _loads(topic_attrs.get("DeliveryPolicy"))
@@ -66,27 +67,32 @@ def effective(topic_attrs: dict, sub_attrs: dict, protocol: str = "http") -> dic
     }
 
 
-def max_per_second(policy: dict) -> int | None:
+def max_per_second(policy: dict[str, Any]) -> int | None:
     """The throttle of an effective policy: deliveries per second to the subscription, or None (no limit)."""
     throttle = policy.get("throttlePolicy") or {}
-    return throttle.get("maxReceivesPerSecond")
+    rate: int | None = throttle.get("maxReceivesPerSecond")
+    return rate
 
 
-def content_type(policy: dict) -> str:
-    return (policy.get("requestPolicy") or {}).get("headerContentType") or DEFAULT_CONTENT_TYPE
+def content_type(policy: dict[str, Any]) -> str:
+    kind: str = (policy.get("requestPolicy") or {}).get("headerContentType") or DEFAULT_CONTENT_TYPE
+    return kind
 
 
-def retry_delay_s(retry: dict, attempt: int) -> float | None:
+def retry_delay_s(retry: dict[str, Any], attempt: int) -> float | None:
     """Seconds to wait before retry number `attempt` (1-based), or None when the retries are used up.
 
     AWS's four phases: immediate retries, retries at the minimum delay, a backoff phase from the minimum to the
     maximum delay shaped by backoffFunction, and retries at the maximum delay."""
     p = {**DEFAULT_RETRY, **retry}
-    total = p["numRetries"]
+    total: int = p["numRetries"]
     if attempt > total:
         return None
-    lo, hi = p["minDelayTarget"], p["maxDelayTarget"]
-    no_delay, at_min, at_max = p["numNoDelayRetries"], p["numMinDelayRetries"], p["numMaxDelayRetries"]
+    lo: int = p["minDelayTarget"]
+    hi: int = p["maxDelayTarget"]
+    no_delay: int = p["numNoDelayRetries"]
+    at_min: int = p["numMinDelayRetries"]
+    at_max: int = p["numMaxDelayRetries"]
     backoff = max(total - no_delay - at_min - at_max, 0)
     if attempt <= no_delay:
         return 0.0
@@ -102,7 +108,8 @@ def retry_delay_s(retry: dict, attempt: int) -> float | None:
     if fn == "arithmetic":
         x = x * (x + 1 / (backoff - 1)) / (1 + 1 / (backoff - 1))  # steps that grow by a constant amount
     elif fn == "geometric":
-        return lo * (hi / lo) ** x
+        geometric: float = lo * (hi / lo) ** x
+        return geometric
     elif fn == "exponential":
         x = (math.exp(3 * x) - 1) / (math.exp(3) - 1)
     return lo + (hi - lo) * x

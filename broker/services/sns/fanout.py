@@ -4,9 +4,12 @@ commits all of it at once (SQS rows, pending HTTP deliveries, outbox entries, th
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, field
+from typing import Any
 
-from broker.services.sns import delivery_policy, mobile, replay, store
-from broker.services.sns.delivery import Envelopes, Message, http_request, sqs_raw_attributes
+from broker.services.sns import delivery_policy, delivery_store, mobile, replay, store
+from broker.services.sns.messages import Envelopes, Message, http_request, sqs_raw_attributes
+from broker.services.sns.store import Row
 from broker.services.sns.topics import Subscription, Topic
 from broker.services.sqs.enqueue import enqueue_many, message_row
 from broker.services.sqs.queues import Queue
@@ -14,14 +17,22 @@ from broker.storage.db import Tx
 
 SNS_SENDER_ID = "AIDAIT2UOQQY3AUEKVGXU"  # the SenderId SQS shows for messages SNS delivered
 
-Work = dict[str, list]
+
+@dataclass(slots=True)
+class Work:
+    """The rows a message (or a subscription's confirmation) becomes, written in one transaction."""
+
+    deliveries: list[Row] = field(default_factory=list)  # pending HTTP/S deliveries
+    outbox: list[Row] = field(default_factory=list)  # email, SMS and push: what would have been sent
+    sqs: list[tuple[Queue, list[Row]]] = field(default_factory=list)  # messages of SQS queues
+
+    def add(self, other: Work) -> None:
+        self.deliveries += other.deliveries
+        self.outbox += other.outbox
+        self.sqs += other.sqs
 
 
-def empty() -> Work:
-    return {"deliveries": [], "outbox": [], "sqs": []}
-
-
-def delivery_row(sub_arn: str, kind: str, request: dict, now: int) -> dict:
+def delivery_row(sub_arn: str, kind: str, request: dict[str, Any], now: int) -> Row:
     return {
         "subscription_arn": sub_arn,
         "kind": kind,
@@ -33,23 +44,15 @@ def delivery_row(sub_arn: str, kind: str, request: dict, now: int) -> dict:
     }
 
 
-def outbox_row(account: str, region: str, topic_arn: str | None, sub: Subscription | None, msg: dict, now: int) -> dict:
-    return {
-        "created_at": now,
-        "account": account,
-        "region": region,
-        "topic_arn": topic_arn,
-        "subscription_arn": sub.arn if sub else None,
-        "protocol": sub.protocol if sub else msg.get("protocol", "sms"),
-        "endpoint": sub.endpoint if sub else msg.get("endpoint", ""),
-        "message": json.dumps(msg, ensure_ascii=False),
-    }
+def subscription_outbox_row(t: Topic, sub: Subscription, message: dict[str, Any], now: int) -> Row:
+    """The outbox entry of a topic's delivery to an email, email-json, SMS or push subscription."""
+    return store.outbox_row(t.account, t.region, sub.protocol, sub.endpoint, message, now, t.arn, sub.arn)
 
 
 def apply(tx: Tx, work: Work, now: int) -> None:
-    enqueue_many(tx, work["sqs"], now)
-    store.add_outbox(tx, work["outbox"])
-    store.add_deliveries(tx, work["deliveries"])
+    enqueue_many(tx, work.sqs, now)
+    store.add_outbox(tx, work.outbox)
+    delivery_store.add(tx, work.deliveries)
 
 
 class Fanout:
@@ -61,7 +64,7 @@ class Fanout:
         self.env = env
 
     def work(self, msg: Message, now: int, subs: list[Subscription] | None = None) -> Work:
-        work = empty()
+        work = Work()
         for sub in self.t.subscriptions if subs is None else subs:
             if not sub.confirmed or not sub.accepts(msg.attributes, msg.text_for(sub.protocol)):
                 continue
@@ -76,7 +79,7 @@ class Fanout:
                 req = http_request(sub, self.t.arn, "Notification", msg.message_id, body, raw)
                 policy = delivery_policy.effective(self.t.attrs, sub.attrs, proto)
                 req["headers"]["Content-Type"] = delivery_policy.content_type(policy)
-                work["deliveries"].append(delivery_row(sub.arn, "Notification", req, now))
+                work.deliveries.append(delivery_row(sub.arn, "Notification", req, now))
             elif proto == "email":
                 out = {
                     "Subject": msg.subject or self.t.attrs.get("DisplayName") or "AWS Notification Message",
@@ -84,19 +87,17 @@ class Fanout:
                     "MessageId": msg.message_id,
                     "UnsubscribeURL": self.env.unsubscribe_url(sub.arn),
                 }
-                work["outbox"].append(self._outbox(sub, out, now))
+                work.outbox.append(subscription_outbox_row(self.t, sub, out, now))
             elif proto == "email-json":
-                work["outbox"].append(self._outbox(sub, json.loads(self.env.notification(msg, self.t, sub)), now))
+                out = json.loads(self.env.notification(msg, self.t, sub))
+                work.outbox.append(subscription_outbox_row(self.t, sub, out, now))
             elif proto == "sms":
                 out = {"PhoneNumber": sub.endpoint, "Message": msg.text_for(proto), "MessageId": msg.message_id}
-                work["outbox"].append(self._outbox(sub, out, now))
+                work.outbox.append(subscription_outbox_row(self.t, sub, out, now))
             elif proto == "application":
-                work["outbox"].append(self._outbox(sub, mobile.push_payload(sub.endpoint, msg), now))
+                work.outbox.append(subscription_outbox_row(self.t, sub, mobile.push_payload(sub.endpoint, msg), now))
             # lambda and firehose subscriptions are kept; their delivery comes with those services.
         return work
-
-    def _outbox(self, sub: Subscription, out: dict, now: int) -> dict:
-        return outbox_row(self.t.account, self.t.region, self.t.arn, sub, out, now)
 
     def _to_queue(self, work: Work, msg: Message, sub: Subscription, now: int) -> None:
         queue = self.queues.get(sub.endpoint)
@@ -116,15 +117,14 @@ class Fanout:
         if queue.fifo and group is None:
             return  # a standard topic cannot feed a FIFO queue (refused at Subscribe)
         row = message_row(queue, body, attrs, {}, SNS_SENDER_ID, now, group=group, dedup=dedup)
-        work["sqs"].append((queue, [row]))
+        work.sqs.append((queue, [row]))
 
 
 def commit(tx: Tx, works: list[Work], now: int) -> None:
     """One transaction for the work of several messages (a standard topic's Publish or PublishBatch)."""
-    merged = empty()
+    merged = Work()
     for work in works:
-        for kind, items in work.items():
-            merged[kind] += items
+        merged.add(work)
     apply(tx, merged, now)  # enqueue_many writes every standard queue's rows in one statement
 
 
@@ -139,6 +139,8 @@ def commit_fifo(tx: Tx, fanout: Fanout, msgs: list[Message]) -> list[tuple[str, 
     live = [s for s in t.subscriptions if s.arn not in held]
     results = []
     for k, msg in enumerate(msgs):
+        # validation.fifo_ids gives every message of a FIFO topic a group and a deduplication id
+        assert msg.group is not None and msg.dedup is not None
         scope = msg.group if t.group_scope else ""
         hit = store.dedup_hit(tx, t.id, scope, msg.dedup, now)
         if hit is not None:

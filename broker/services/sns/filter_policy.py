@@ -25,7 +25,11 @@ from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from functools import lru_cache
 from typing import Any
 
-from broker.errors import ServiceError
+from broker.services.sns.errors import (
+    invalid_filter_policy,
+    invalid_filter_policy_scope,
+    nested_filter_policy_in_attribute_scope,
+)
 
 __all__ = ["Policy", "validate", "SCOPE_ATTRIBUTES", "SCOPE_BODY"]
 
@@ -55,11 +59,7 @@ _MAX_IP_CHARS = 64  # longer than any textual IPv4/IPv6 address, zone index incl
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# Errors
-
-
-def _error(reason: str) -> ServiceError:
-    return ServiceError("InvalidParameter", f"Invalid parameter: FilterPolicy: {reason}")
+# Errors: "Invalid parameter: FilterPolicy: <reason>" (errors.invalid_filter_policy)
 
 
 def _reject_constant(name: str) -> Any:
@@ -103,7 +103,7 @@ def _scaled(value: int | Decimal) -> int:
 
 def _policy_number(value: int | Decimal) -> int:
     if not -NUMERIC_LIMIT <= value <= NUMERIC_LIMIT:
-        raise _error(
+        raise invalid_filter_policy(
             f"Numeric value {_text(value)} is out of range: values must be between -{NUMERIC_LIMIT} and {NUMERIC_LIMIT}"
         )
     return _scaled(value)
@@ -135,8 +135,8 @@ def _leaf(value: Any) -> Any:
     return _scaled(value)
 
 
-def _flatten(document: dict) -> dict[str, list]:
-    index: dict[str, list] = {}
+def _flatten(document: dict[str, Any]) -> dict[str, list[Any]]:
+    index: dict[str, list[Any]] = {}
     stack: list[tuple[str, Any]] = [(key, value) for key, value in document.items()]
     while stack:
         path, value = stack.pop()
@@ -150,7 +150,7 @@ def _flatten(document: dict) -> dict[str, list]:
 
 
 @lru_cache(maxsize=4)  # a few bodies in flight at once; each may be up to 256 KB
-def _body_index(body: str) -> dict[str, list] | None:
+def _body_index(body: str) -> dict[str, list[Any]] | None:
     """The body as {dotted path: leaf values}, or None when it is not a JSON object.
 
     Cached because one publish evaluates the same body against every subscription of the topic; callers only
@@ -165,14 +165,14 @@ def _body_index(body: str) -> dict[str, list] | None:
     return _flatten(document)
 
 
-def _attribute_values(data_type: str, value: str) -> tuple | None:
+def _attribute_values(data_type: str, value: str) -> tuple[Any, ...] | None:
     # Only short values are cached, so the cache stays small however large the attributes published.
     if len(value) <= _CACHED_VALUE_CHARS:
         return _cached_attribute_values(data_type, value)
     return _read_attribute(data_type, value)
 
 
-def _read_attribute(data_type: str, value: str) -> tuple | None:
+def _read_attribute(data_type: str, value: str) -> tuple[Any, ...] | None:
     """Leaf values of one message attribute; None when SNS would not compare it (Binary, malformed)."""
     if data_type == "String.Array" or data_type.startswith("String.Array."):
         try:
@@ -195,7 +195,7 @@ def _read_attribute(data_type: str, value: str) -> tuple | None:
 _cached_attribute_values = lru_cache(maxsize=4096)(_read_attribute)
 
 
-def _attribute_lookup(attribute: Any) -> tuple | None:
+def _attribute_lookup(attribute: Any) -> tuple[Any, ...] | None:
     if not isinstance(attribute, dict):
         return None
     data_type = attribute.get("DataType") or attribute.get("Type")
@@ -225,10 +225,10 @@ def _wildcard_parts(pattern: str) -> tuple[str, ...]:
                 index += 2
                 previous_star = False
                 continue
-            raise _error(f"Invalid escape character at pos {index}")
+            raise invalid_filter_policy(f"Invalid escape character at pos {index}")
         if char == "*":
             if previous_star:
-                raise _error(f"Consecutive wildcard characters at pos {index}")
+                raise invalid_filter_policy(f"Consecutive wildcard characters at pos {index}")
             parts.append("".join(current))
             current = []
             previous_star = True
@@ -265,22 +265,22 @@ def _wildcard_matcher(pattern: str) -> Callable[[str], bool]:
 
 def _cidr_network(spec: Any) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
     if not isinstance(spec, str):
-        raise _error("prefix match pattern must be a string")  # SNS answers cidr with the prefix wording
+        raise invalid_filter_policy("prefix match pattern must be a string")  # SNS answers cidr with the prefix wording
     if spec.count("/") != 1:
-        raise _error("Malformed CIDR, one '/' required")
+        raise invalid_filter_policy("Malformed CIDR, one '/' required")
     address, bits = spec.split("/")
     if not _ASCII_DIGITS.fullmatch(bits):
-        raise _error("Malformed CIDR, mask bits must be an integer")
+        raise invalid_filter_policy("Malformed CIDR, mask bits must be an integer")
     try:
         ip = ipaddress.ip_address(address)
     except ValueError:
-        raise _error(f"Nonstandard IP address: {address}") from None
+        raise invalid_filter_policy(f"Nonstandard IP address: {address}") from None
     if int(bits) > ip.max_prefixlen:
-        raise _error(f"Malformed CIDR, mask bits must be between 0 and {ip.max_prefixlen}")
+        raise invalid_filter_policy(f"Malformed CIDR, mask bits must be between 0 and {ip.max_prefixlen}")
     try:
         return ipaddress.ip_network(f"{address}/{int(bits)}", strict=False)
     except ValueError:  # e.g. an IPv6 zone index, which an address may carry but a network may not
-        raise _error(f"Nonstandard IP address: {address}") from None
+        raise invalid_filter_policy(f"Nonstandard IP address: {address}") from None
 
 
 @lru_cache(maxsize=4096)
@@ -312,21 +312,24 @@ def _range_matcher(low: int | None, low_open: bool, high: int | None, high_open:
     return match
 
 
-class _Condition:
-    """The patterns listed for one key, OR-ed together."""
+_SLOTS = (
+    "strings",
+    "numbers",
+    "match_true",
+    "match_false",
+    "match_null",
+    "string_tests",
+    "number_tests",
+    "value_tests",
+    "exists_true",
+    "exists_false",
+)
 
-    __slots__ = (
-        "strings",
-        "numbers",
-        "match_true",
-        "match_false",
-        "match_null",
-        "string_tests",
-        "number_tests",
-        "value_tests",
-        "exists_true",
-        "exists_false",
-    )
+
+class _Patterns:
+    """The patterns listed for one key, as the compiler collects them."""
+
+    __slots__ = _SLOTS
 
     def __init__(self) -> None:
         self.strings: set[str] = set()
@@ -337,15 +340,26 @@ class _Condition:
         self.value_tests: list[Callable[[Any], bool]] = []  # anything-but: any JSON type
         self.exists_true = self.exists_false = False
 
-    def freeze(self) -> _Condition:
-        self.strings = frozenset(self.strings)  # type: ignore[assignment]
-        self.numbers = frozenset(self.numbers)  # type: ignore[assignment]
-        self.string_tests = tuple(self.string_tests)  # type: ignore[assignment]
-        self.number_tests = tuple(self.number_tests)  # type: ignore[assignment]
-        self.value_tests = tuple(self.value_tests)  # type: ignore[assignment]
-        return self
 
-    def check(self, values: Sequence) -> bool:
+class _Condition:
+    """The patterns listed for one key, OR-ed together (frozen for matching)."""
+
+    __slots__ = _SLOTS
+
+    def __init__(self, patterns: _Patterns) -> None:
+        self.strings = frozenset(patterns.strings)
+        self.numbers = frozenset(patterns.numbers)
+        self.match_true, self.match_false, self.match_null = (
+            patterns.match_true,
+            patterns.match_false,
+            patterns.match_null,
+        )
+        self.string_tests = tuple(patterns.string_tests)
+        self.number_tests = tuple(patterns.number_tests)
+        self.value_tests = tuple(patterns.value_tests)
+        self.exists_true, self.exists_false = patterns.exists_true, patterns.exists_false
+
+    def check(self, values: Sequence[Any]) -> bool:
         """`values` are the key's leaf values; the key is present."""
         for value in values:
             kind = type(value)
@@ -399,9 +413,9 @@ class _Compiler:
         self.nested = False  # a key whose value is an object (only the MessageBody scope allows it)
         self.uses_absence = False  # some key says "exists": false
 
-    def object(self, document: dict, prefix: str) -> _Node:
+    def object(self, document: dict[str, Any], prefix: str) -> _Node:
         if not document:
-            raise _error("Empty objects are not allowed")
+            raise invalid_filter_policy("Empty objects are not allowed")
         leaves: list[tuple[str, _Condition]] = []
         ors: list[tuple[_Node, ...]] = []
         for key, value in document.items():
@@ -417,13 +431,13 @@ class _Compiler:
             elif isinstance(value, list):
                 leaves.append((path, self.values(value)))
             else:
-                raise _error(f'"{key}" must be an object or an array')
+                raise invalid_filter_policy(f'"{key}" must be an object or an array')
         return _Node(tuple(leaves), tuple(ors))
 
-    def values(self, items: list) -> _Condition:
+    def values(self, items: list[Any]) -> _Condition:
         if not items:
-            raise _error("Empty arrays are not allowed")
-        condition = _Condition()
+            raise invalid_filter_policy("Empty arrays are not allowed")
+        condition = _Patterns()
         for item in items:
             if isinstance(item, dict):
                 self.expression(item, condition)
@@ -438,32 +452,34 @@ class _Compiler:
             elif _is_number(item):
                 condition.numbers.add(_policy_number(item))
             else:
-                raise _error("Match value must be String, number, true, false, or null")
+                raise invalid_filter_policy("Match value must be String, number, true, false, or null")
         if condition.exists_false:
             self.uses_absence = True
-        return condition.freeze()
+        return _Condition(condition)
 
-    def expression(self, expression: dict, condition: _Condition) -> None:
+    def expression(self, expression: dict[str, Any], condition: _Patterns) -> None:
         if not expression:
-            raise _error("Match expression name not found")
+            raise invalid_filter_policy("Match expression name not found")
         operator, operand = next(iter(expression.items()))
         # The parser reads the first operator before noticing extra keys, so its own errors come first.
         if operator in ("prefix", "suffix", "equals-ignore-case", "wildcard"):
             if not isinstance(operand, str):
-                raise _error(f"{operator} match pattern must be a string")
+                raise invalid_filter_policy(f"{operator} match pattern must be a string")
+            pattern: str = operand
             if operator == "prefix":
-                condition.string_tests.append(lambda value, start=operand: value.startswith(start))
+                condition.string_tests.append(lambda value: value.startswith(pattern))
             elif operator == "suffix":
-                condition.string_tests.append(lambda value, end=operand: value.endswith(end))
+                condition.string_tests.append(lambda value: value.endswith(pattern))
             elif operator == "equals-ignore-case":
-                condition.string_tests.append(lambda value, lowered=operand.lower(): value.lower() == lowered)
+                lowered = pattern.lower()
+                condition.string_tests.append(lambda value: value.lower() == lowered)
             else:
                 condition.string_tests.append(_wildcard_matcher(operand))
         elif operator == "cidr":
             condition.string_tests.append(_cidr_matcher(_cidr_network(operand)))
         elif operator == "exists":
             if not isinstance(operand, bool):
-                raise _error("exists match pattern must be either true or false.")
+                raise invalid_filter_policy("exists match pattern must be either true or false.")
             if operand:
                 condition.exists_true = True
             else:
@@ -471,17 +487,17 @@ class _Compiler:
         elif operator == "numeric":
             condition.number_tests.append(_numeric(operand))
             if len(expression) > 1:
-                raise _error("Too many elements in numeric expression")
+                raise invalid_filter_policy("Too many elements in numeric expression")
             return
         elif operator == "anything-but":
             condition.value_tests.append(_anything_but(operand))
             if len(expression) > 1:
-                raise _error("Too many elements in numeric expression")
+                raise invalid_filter_policy("Too many elements in numeric expression")
             return
         else:
-            raise _error(f"Unrecognized match type {operator}")
+            raise invalid_filter_policy(f"Unrecognized match type {operator}")
         if len(expression) > 1:
-            raise _error("Only one key allowed in match expression")
+            raise invalid_filter_policy("Only one key allowed in match expression")
 
 
 def _is_or(value: Any) -> bool:
@@ -496,39 +512,39 @@ def _is_or(value: Any) -> bool:
 
 def _numeric(operand: Any) -> Callable[[int], bool]:
     if not isinstance(operand, list):
-        raise _error("Value of numeric must be an array.")
+        raise invalid_filter_policy("Value of numeric must be an array.")
     if not operand:
-        raise _error("Invalid member in numeric match: ]")
+        raise invalid_filter_policy("Invalid member in numeric match: ]")
     operator = operand[0]
     if not isinstance(operator, str):
-        raise _error(f"Invalid member in numeric match: {_text(operator)}")
+        raise invalid_filter_policy(f"Invalid member in numeric match: {_text(operator)}")
     if operator not in ("=", "<", "<=", ">", ">="):
-        raise _error(f"Unrecognized numeric range operator: {operator}")
+        raise invalid_filter_policy(f"Unrecognized numeric range operator: {operator}")
     if len(operand) < 2 or not _is_number(operand[1]):
-        raise _error(f"Value of {'equals' if operator == '=' else operator} must be numeric")
+        raise invalid_filter_policy(f"Value of {'equals' if operator == '=' else operator} must be numeric")
     first = _policy_number(operand[1])
     if operator == "=":
         if len(operand) > 2:
-            raise _error("Too many elements in numeric expression")
+            raise invalid_filter_policy("Too many elements in numeric expression")
         return lambda value: value == first
     if operator in ("<", "<="):
         if len(operand) > 2:
-            raise _error("Too many elements in numeric expression")
+            raise invalid_filter_policy("Too many elements in numeric expression")
         return _range_matcher(None, False, first, operator == "<")
     if len(operand) == 2:
         return _range_matcher(first, operator == ">", None, False)
     upper = operand[2]
     if not isinstance(upper, str):
-        raise _error(f"Bad value in numeric range: {_text(upper)}")
+        raise invalid_filter_policy(f"Bad value in numeric range: {_text(upper)}")
     if upper not in ("<", "<="):
-        raise _error(f"Bad numeric range operator: {upper}")
+        raise invalid_filter_policy(f"Bad numeric range operator: {upper}")
     if len(operand) < 4 or not _is_number(operand[3]):
-        raise _error(f"Value of {upper} must be numeric")
+        raise invalid_filter_policy(f"Value of {upper} must be numeric")
     second = _policy_number(operand[3])
     if second <= first:
-        raise _error("Bottom must be less than top")
+        raise invalid_filter_policy("Bottom must be less than top")
     if len(operand) > 4:
-        raise _error("Too many terms in numeric range expression")
+        raise invalid_filter_policy("Too many terms in numeric range expression")
     return _range_matcher(first, operator == ">", second, upper == "<")
 
 
@@ -536,16 +552,16 @@ def _anything_but(operand: Any) -> Callable[[Any], bool]:
     """anything-but matches a present value that is not excluded (a missing key never matches)."""
     if isinstance(operand, dict):
         if not operand:
-            raise _error("Anything-But expression name not found")
+            raise invalid_filter_policy("Anything-But expression name not found")
         operator, pattern = next(iter(operand.items()))
         if operator not in _ANYTHING_BUT_OPERATORS:
-            raise _error(f"Unsupported anything-but pattern: {operator}")
+            raise invalid_filter_policy(f"Unsupported anything-but pattern: {operator}")
         if not isinstance(pattern, str):
-            raise _error(f"{operator} match pattern must be a string")
+            raise invalid_filter_policy(f"{operator} match pattern must be a string")
         if operator != "wildcard" and not pattern:
-            raise _error("Null prefix/suffix not allowed")
+            raise invalid_filter_policy("Null prefix/suffix not allowed")
         if len(operand) > 1:
-            raise _error("Only one key allowed in match expression")
+            raise invalid_filter_policy("Only one key allowed in match expression")
         if operator == "prefix":
             return lambda value: not (type(value) is str and value.startswith(pattern))
         if operator == "suffix":
@@ -554,12 +570,12 @@ def _anything_but(operand: Any) -> Callable[[Any], bool]:
         return lambda value: not (type(value) is str and wildcard(value))
     if isinstance(operand, list):
         if not operand:
-            raise _error("Empty arrays are not allowed")
+            raise invalid_filter_policy("Empty arrays are not allowed")
         excluded = operand
     elif isinstance(operand, str) or _is_number(operand):
         excluded = [operand]
     else:
-        raise _error("Value of anything-but must be an array or single string/number value.")
+        raise invalid_filter_policy("Value of anything-but must be an array or single string/number value.")
     strings: set[str] = set()
     numbers: set[int] = set()
     for item in excluded:
@@ -568,7 +584,7 @@ def _anything_but(operand: Any) -> Callable[[Any], bool]:
         elif _is_number(item):
             numbers.add(_policy_number(item))
         else:
-            raise _error("Inside anything but list, start|null|boolean is not supported.")
+            raise invalid_filter_policy("Inside anything but list, start|null|boolean is not supported.")
     frozen_strings, frozen_numbers = frozenset(strings), frozenset(numbers)
 
     def match(value: Any) -> bool:
@@ -582,7 +598,7 @@ def _anything_but(operand: Any) -> Callable[[Any], bool]:
     return match
 
 
-def _complexity(document: dict, depth: int) -> int:
+def _complexity(document: dict[str, Any], depth: int) -> int:
     """Constraints page: multiply, per array, its number of values by its key's nesting level; an "$or" adds up
     its alternatives (AND/OR logic page: "the sum of the combination complexities for each OR statement")."""
     total = 1
@@ -597,7 +613,7 @@ def _complexity(document: dict, depth: int) -> int:
     return total
 
 
-def _top_level_key_sets(document: dict) -> list[frozenset[str]]:
+def _top_level_key_sets(document: dict[str, Any]) -> list[frozenset[str]]:
     """The top-level keys of each AND branch once "$or"s are expanded (nested keys count as their parent)."""
     branches: list[frozenset[str]] = [frozenset()]
     for key, value in document.items():
@@ -623,7 +639,7 @@ class Policy:
         self._root = root
         self._uses_absence = uses_absence
 
-    def matches(self, attributes: dict[str, dict], body: str | None) -> bool:
+    def matches(self, attributes: dict[str, dict[str, Any]], body: str | None) -> bool:
         """Whether a message passes the policy: attributes for the MessageAttributes scope, the raw body for the
         MessageBody scope (a body that is not a JSON object never matches)."""
         if self.scope == SCOPE_BODY:
@@ -633,7 +649,7 @@ class Policy:
             return self._root.test(index.get, bool(index))
         attributes = attributes or {}
 
-        def lookup(name: str) -> tuple | None:
+        def lookup(name: str) -> tuple[Any, ...] | None:
             attribute = attributes.get(name)
             return None if attribute is None else _attribute_lookup(attribute)
 
@@ -644,51 +660,46 @@ class Policy:
 def validate(policy_text: str, scope: str) -> Policy:
     """Parse and check a FilterPolicy attribute value for `scope` ("MessageAttributes" or "MessageBody").
 
-    Raises ServiceError("InvalidParameter", "Invalid parameter: FilterPolicy: <reason>") on any violation
-    (the nested-policy refusal for the MessageAttributes scope keeps SNS's own wording, which has no
-    "FilterPolicy:" part). Returns the compiled Policy.
+    Raises InvalidParameter ("Invalid parameter: FilterPolicy: <reason>") on any violation (the nested-policy
+    refusal for the MessageAttributes scope keeps SNS's own wording, which has no "FilterPolicy:" part). Returns
+    the compiled Policy.
     """
     if scope not in (SCOPE_ATTRIBUTES, SCOPE_BODY):
-        raise ServiceError(
-            "InvalidParameter",
-            f"Invalid parameter: FilterPolicyScope: Invalid value [{scope}]. "
-            "Please use either MessageBody or MessageAttributes",
-        )
+        raise invalid_filter_policy_scope(scope)
     if not isinstance(policy_text, str):
-        raise _error("Filter policy must be a JSON string")
+        raise invalid_filter_policy("Filter policy must be a JSON string")
     try:
         size = len(policy_text.encode("utf-8"))
     except UnicodeEncodeError:
-        raise _error("Filter policy must be a valid UTF-8 string") from None
+        raise invalid_filter_policy("Filter policy must be a valid UTF-8 string") from None
     if size > MAX_POLICY_BYTES:
-        raise _error(f"Filter policy is too large: {size} bytes, the maximum is {MAX_POLICY_BYTES} bytes")
+        raise invalid_filter_policy(
+            f"Filter policy is too large: {size} bytes, the maximum is {MAX_POLICY_BYTES} bytes"
+        )
     try:
         document = json.loads(policy_text, parse_float=Decimal, parse_constant=_reject_constant)
     except json.JSONDecodeError as exc:
-        raise _error(f"{exc.msg}: line {exc.lineno} column {exc.colno}") from None
+        raise invalid_filter_policy(f"{exc.msg}: line {exc.lineno} column {exc.colno}") from None
     except ValueError as exc:
-        raise _error(str(exc)) from None
+        raise invalid_filter_policy(str(exc)) from None
     except RecursionError:
-        raise _error("Filter policy is too complex") from None
+        raise invalid_filter_policy("Filter policy is too complex") from None
     if not isinstance(document, dict):
-        raise _error("Filter is not an object")
+        raise invalid_filter_policy("Filter is not an object")
 
     compiler = _Compiler()
     try:
         root = compiler.object(document, "")
         if compiler.nested and scope == SCOPE_ATTRIBUTES:
-            raise ServiceError(
-                "InvalidParameter",
-                "Invalid parameter: Filter policy scope MessageAttributes does not support nested filter policy",
-            )
+            raise nested_filter_policy_in_attribute_scope()
         plain_keys = sum(1 for key, value in document.items() if not (key == "$or" and _is_or(value)))
         if plain_keys > MAX_KEYS:
-            raise _error(f"Filter policy can not have more than {MAX_KEYS} keys")
+            raise invalid_filter_policy(f"Filter policy can not have more than {MAX_KEYS} keys")
         if _complexity(document, 1) > MAX_COMBINATIONS:
-            raise _error("Filter policy is too complex")
+            raise invalid_filter_policy("Filter policy is too complex")
         # Bounded: each AND branch adds at least 1 to the complexity, which is at most 150 here.
         if any(len(keys) > MAX_KEYS for keys in _top_level_key_sets(document)):
-            raise _error(f"Filter policy can not have more than {MAX_KEYS} keys")
+            raise invalid_filter_policy(f"Filter policy can not have more than {MAX_KEYS} keys")
     except RecursionError:
-        raise _error("Filter policy is too complex") from None
+        raise invalid_filter_policy("Filter policy is too complex") from None
     return Policy(scope, root, compiler.uses_absence)

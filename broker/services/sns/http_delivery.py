@@ -13,56 +13,49 @@ import asyncio
 import contextlib
 import json
 import logging
+from typing import Any
 
 import httpx
-from sqlalchemy import and_, delete, select, update
 
 from broker import clock
-from broker.services.sns import delivery_policy
+from broker.notify import Notifier
+from broker.services.sns import delivery_policy, delivery_store
+from broker.services.sns.delivery_store import WAKE_KEY
 from broker.services.sns.fanout import SNS_SENDER_ID
 from broker.services.sqs.enqueue import enqueue, message_row
 from broker.services.sqs.queues import queue_by_arn
 from broker.storage.db import Database, Tx
-from broker.storage.tables import sns_deliveries as dl
-from broker.storage.tables import sns_subscriptions as s
-from broker.storage.tables import sns_topics as t
 
 log = logging.getLogger("broker.sns.http")
 
-WAKE_KEY = "sns:deliveries"
 CLAIM_MS = 60_000  # a claimed delivery is retried by anyone after this long without an outcome
 REQUEST_TIMEOUT_S = 15.0  # AWS waits up to 15 s for an HTTP endpoint
 MAX_IN_FLIGHT = 50  # per process; more only adds event-loop work (pool bookkeeping) when endpoints are slow
 IDLE_RECHECK_S = 1.0
 BATCH_WINDOW_S = 0.02  # wakeups within this window share one claim and one outcome transaction
 
+Delivery = dict[str, Any]  # an sns_deliveries row
+Outcome = tuple[Delivery, bool]  # a claimed delivery and whether its POST succeeded
+
 
 # -- claiming and finishing (writer thread) ---------------------------------------------------------------------
-def claim(tx: Tx, now: int, limit: int) -> list[dict]:
-    stmt = select(dl).where(and_(dl.c.due_at <= now, dl.c.lease_until <= now)).order_by(dl.c.due_at).limit(limit)
-    if tx.is_pg:
-        stmt = stmt.with_for_update(skip_locked=True)
-    rows = _within_throttle(tx, [dict(r) for r in tx.conn.execute(stmt).mappings()], now)
+def claim(tx: Tx, now: int, limit: int) -> list[Delivery]:
+    rows = _within_throttle(tx, delivery_store.due(tx, now, limit), now)
     if rows:
-        tx.conn.execute(update(dl).where(dl.c.id.in_([r["id"] for r in rows])).values(lease_until=now + CLAIM_MS))
+        delivery_store.lease(tx, [r["id"] for r in rows], now + CLAIM_MS)
         for r in rows:
             r["lease_until"] = now + CLAIM_MS  # the claim: an outcome only counts while the row still has it
     return rows
 
 
-def _within_throttle(tx: Tx, rows: list[dict], now: int) -> list[dict]:
+def _within_throttle(tx: Tx, rows: list[Delivery], now: int) -> list[Delivery]:
     """Keep the deliveries their subscription's maxReceivesPerSecond allows in this (wall-clock) second; the
     others wait for the next second. Counters live on the subscription rows, so all processes share them."""
     if not rows:
         return rows
     arns = sorted({r["subscription_arn"] for r in rows})
-    found = tx.conn.execute(
-        select(s.c.arn, s.c.protocol, s.c.attributes, t.c.attributes)
-        .select_from(s.outerjoin(t, t.c.arn == s.c.topic_arn))
-        .where(s.c.arn.in_(arns))
-    ).all()
     rates = {}
-    for arn, protocol, attrs, topic_attrs in found:
+    for arn, protocol, attrs, topic_attrs in delivery_store.policy_sources(tx, arns):
         if "hrottlePolicy" not in attrs and "hrottlePolicy" not in (topic_attrs or ""):
             continue  # the common case: no throttle anywhere, nothing to parse
         policy = delivery_policy.effective(json.loads(topic_attrs or "{}"), json.loads(attrs), protocol)
@@ -70,13 +63,11 @@ def _within_throttle(tx: Tx, rows: list[dict], now: int) -> list[dict]:
             rates[arn] = rate
     if not rates:
         return rows
-    counters = select(s.c.arn, s.c.throttle_second, s.c.throttle_count).where(s.c.arn.in_(rates)).order_by(s.c.arn)
-    if tx.is_pg:
-        counters = counters.with_for_update()  # nodes claiming at once must not both spend the same second
+    counters = delivery_store.throttle_counters(tx, list(rates))
     wall = clock.wall_ms()
     second = wall // 1000
-    used = {arn: count if at == second else 0 for arn, at, count in tx.conn.execute(counters)}
-    kept: list[dict] = []
+    used = {arn: count if at == second else 0 for arn, at, count in counters}
+    kept: list[Delivery] = []
     held: dict[int, list[int]] = {}  # due time -> ids
     waiting: dict[str, int] = {}
     for r in rows:
@@ -92,55 +83,45 @@ def _within_throttle(tx: Tx, rows: list[dict], now: int) -> list[dict]:
             k = waiting[arn] = waiting.get(arn, -1) + 1
             held.setdefault(now + 1000 - wall % 1000 + (k // rates[arn]) * 1000, []).append(r["id"])
     for arn, count in used.items():
-        tx.conn.execute(update(s).where(s.c.arn == arn).values(throttle_second=second, throttle_count=count))
+        delivery_store.set_throttle_counter(tx, arn, second, count)
     for due, ids in held.items():
-        tx.conn.execute(update(dl).where(dl.c.id.in_(ids)).values(due_at=due))
+        delivery_store.postpone(tx, ids, due)
     return kept
 
 
-def next_due(conn, now: int) -> int | None:  # noqa: ANN001
-    return conn.execute(select(dl.c.due_at).where(dl.c.lease_until <= now).order_by(dl.c.due_at).limit(1)).scalar()
-
-
-def finish_all(tx: Tx, outcomes: list[tuple[dict, bool]], now: int) -> None:
+def finish_all(tx: Tx, outcomes: list[Outcome], now: int) -> None:
     for row, ok in outcomes:
         finish(tx, row, ok, now)
 
 
-def finish(tx: Tx, row: dict, ok: bool, now: int) -> str:
+def finish(tx: Tx, row: Delivery, ok: bool, now: int) -> str:
     """Record the outcome of one attempt: delivered, retry later, or dead-lettered/dropped."""
-    mine = and_(dl.c.id == row["id"], dl.c.lease_until == row["lease_until"])
-    if tx.conn.execute(select(dl.c.id).where(mine)).first() is None:
+    if not delivery_store.still_claimed(tx, row["id"], row["lease_until"]):
         return "gone"  # deleted meanwhile (its subscription went), or claimed again after this claim expired
     if ok:
-        tx.conn.execute(delete(dl).where(dl.c.id == row["id"]))
+        delivery_store.remove(tx, row["id"])
         return "delivered"
-    sub = tx.conn.execute(select(s.c.attributes, s.c.topic_arn).where(s.c.arn == row["subscription_arn"])).first()
+    sub = delivery_store.subscription_settings(tx, row["subscription_arn"])
     if sub is None:
-        tx.conn.execute(delete(dl).where(dl.c.id == row["id"]))
+        delivery_store.remove(tx, row["id"])
         return "dropped"
     sub_attrs = json.loads(sub[0])
-    topic_attrs_text = tx.conn.execute(select(t.c.attributes).where(t.c.arn == sub[1])).scalar()
+    topic_attrs_text = delivery_store.topic_attributes(tx, sub[1])
     protocol = json.loads(row["payload"])["url"].split(":", 1)[0].lower()
     policy = delivery_policy.effective(json.loads(topic_attrs_text or "{}"), sub_attrs, protocol)
     attempts = row["attempts"] + 1
     delay = delivery_policy.retry_delay_s(policy["healthyRetryPolicy"], attempts)
     if delay is not None:
-        tx.conn.execute(
-            update(dl)
-            .where(dl.c.id == row["id"])
-            .values(attempts=attempts, due_at=now + int(delay * 1000), lease_until=0)
-        )
-        tx.wake(WAKE_KEY)
+        delivery_store.retry_at(tx, row["id"], attempts, now + int(delay * 1000))
         return "retry"
-    tx.conn.execute(delete(dl).where(dl.c.id == row["id"]))
+    delivery_store.remove(tx, row["id"])
     if row["kind"] == "Notification" and sub_attrs.get("RedrivePolicy"):
         _dead_letter(tx, json.loads(sub_attrs["RedrivePolicy"])["deadLetterTargetArn"], row, now)
         return "dead-lettered"
     return "dropped"
 
 
-def _dead_letter(tx: Tx, arn: str, row: dict, now: int) -> None:
+def _dead_letter(tx: Tx, arn: str, row: Delivery, now: int) -> None:
     """After the last retry the notification goes to the subscription's dead-letter queue (as its JSON body)."""
     queue = queue_by_arn(tx.conn, arn)
     if queue is None:
@@ -153,13 +134,13 @@ def _dead_letter(tx: Tx, arn: str, row: dict, now: int) -> None:
 
 # -- the deliverer (event loop of each worker) ----------------------------------------------------------------
 class Deliverer:
-    def __init__(self, db: Database, notifier) -> None:  # noqa: ANN001
+    def __init__(self, db: Database, notifier: Notifier) -> None:
         self.db = db
         self.notifier = notifier
-        self._task: asyncio.Task | None = None
+        self._task: asyncio.Task[None] | None = None
         self._client: httpx.AsyncClient | None = None
-        self._in_flight: set[asyncio.Task] = set()
-        self._outcomes: list[tuple[dict, bool]] = []
+        self._in_flight: set[asyncio.Task[None]] = set()
+        self._outcomes: list[Outcome] = []
         self._wake = asyncio.Event()
 
     def start(self) -> None:
@@ -197,7 +178,7 @@ class Deliverer:
                 wait = await self._tick()
             except asyncio.CancelledError:
                 raise
-            except Exception:  # noqa: BLE001 - e.g. the database is busy: try again shortly
+            except Exception:  # e.g. the database is busy: try again shortly
                 log.exception("SNS HTTP delivery pass failed")
                 wait = IDLE_RECHECK_S
             with contextlib.suppress(TimeoutError):
@@ -207,7 +188,7 @@ class Deliverer:
     async def _tick(self) -> float:
         """Start the due deliveries; returns how long to sleep before the next pass."""
         room = MAX_IN_FLIGHT - len(self._in_flight)
-        due = await self.db.read(next_due, clock.now_ms())
+        due = await self.db.read(delivery_store.next_due, clock.now_ms())
         if room > 0 and due is not None and due <= clock.now_ms():
             rows = await self.db.write(claim, clock.now_ms(), room)
             for row in rows:
@@ -215,12 +196,12 @@ class Deliverer:
                 self._in_flight.add(task)
                 task.add_done_callback(self._in_flight.discard)
         now = clock.now_ms()
-        due = await self.db.read(next_due, now)
+        due = await self.db.read(delivery_store.next_due, now)
         if due is None:
             return IDLE_RECHECK_S
         return min(max((due - now) / 1000, 0.0), IDLE_RECHECK_S)
 
-    async def _deliver(self, row: dict) -> None:
+    async def _deliver(self, row: Delivery) -> None:
         request = json.loads(row["payload"])
         assert self._client is not None
         try:

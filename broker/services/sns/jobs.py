@@ -7,7 +7,7 @@ import json
 
 from broker import clock
 from broker.services.sns import fanout, replay, store
-from broker.services.sns.delivery import Envelopes, Message
+from broker.services.sns.messages import Envelopes, Message
 from broker.services.sns.signing import Signer
 from broker.services.sns.topics import Subscription, Topic
 from broker.services.sqs.queues import queue_by_arn
@@ -18,7 +18,7 @@ DAY_MS = 86_400_000
 
 def sweep(db: Database) -> int:
     now = clock.now_ms()
-    cutoffs = {}
+    cutoffs: dict[int, int] = {}
     for topic_id, attrs in db.read_sync(store.archiving_topics):
         policy = json.loads(attrs).get("ArchivePolicy")
         days = int(json.loads(policy)["MessageRetentionPeriod"]) if policy and policy != "{}" else 0
@@ -42,7 +42,7 @@ def run_replays(db: Database, signer: Signer) -> int:
 
 
 def _replay_step(tx: Tx, sub_arn: str, signer: Signer, now: int) -> int:
-    st = replay.state(tx.conn, sub_arn)
+    st = store.replay_state(tx.conn, sub_arn)
     row = store.get_subscription(tx.conn, sub_arn)
     topic_row = store.get_topic(tx.conn, st["topic_arn"]) if st else None
     if st is None or row is None or topic_row is None:
@@ -60,5 +60,5 @@ def _replay_step(tx: Tx, sub_arn: str, signer: Signer, now: int) -> int:
         fanout.apply(tx, fan.work(msg, now, [sub]), now)
         st["after"] = item["seq"]
     st["status"] = "In progress" if len(archived) == REPLAY_CHUNK else "Completed"
-    replay.save(tx, sub_arn, st)
+    store.save_replay(tx, sub_arn, st)
     return len(archived)

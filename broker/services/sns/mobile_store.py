@@ -1,18 +1,19 @@
-"""All SQL of SNS mobile push (platform applications, endpoints) and SMS (account settings, opted-out numbers,
-sandbox numbers). Functions take a Tx (writes, on the writer thread) or a Connection (reads)."""
+"""SQL of SNS mobile push (platform applications, endpoints) and SMS (account settings, opted-out numbers, sandbox
+numbers). Functions take a Tx (writes, on the writer thread) or a Connection (reads). Their outbox entries go
+through store.py."""
 
 from __future__ import annotations
 
 import json
+from typing import Any
 
-from sqlalchemy import Connection, and_, delete, func, insert, select, update
+from sqlalchemy import ColumnElement, Connection, and_, delete, func, insert, select, update
 
-from broker.errors import ServiceError
-from broker.services.sns.errors import not_found
+from broker.services.sns.errors import app_not_found, endpoint_not_found, endpoint_token_taken
+from broker.services.sns.store import Row
 from broker.storage.db import Tx
 from broker.storage.helpers import upsert
 from broker.storage.tables import sns_endpoints as ep
-from broker.storage.tables import sns_outbox as ob
 from broker.storage.tables import sns_platform_applications as pa
 from broker.storage.tables import sns_sms as sms
 
@@ -22,15 +23,12 @@ PAGE = 100
 ATTRIBUTE = "attribute"  # SetSMSAttributes: name -> value
 OPTED_OUT = "opted-out"  # phone -> "{}"
 SANDBOX = "sandbox"  # phone -> {"status", "otp", "language", ...}
-ACCOUNT = "account"  # account-level state: "IsInSandbox" -> "true" | "false"
-
-
-def app_not_found() -> ServiceError:
-    return not_found("PlatformApplication does not exist")
+ACCOUNT = "account"  # account-level state: SANDBOX_KEY -> "true" | "false"
+SANDBOX_KEY = "IsInSandbox"
 
 
 # -- platform applications ---------------------------------------------------------------------------------------
-def get_app(conn: Connection, arn: str) -> dict | None:
+def get_app(conn: Connection, arn: str) -> Row | None:
     row = conn.execute(select(pa).where(pa.c.arn == arn)).mappings().first()
     return dict(row) if row else None
 
@@ -78,7 +76,7 @@ def delete_app(tx: Tx, arn: str) -> None:
     tx.conn.execute(delete(pa).where(pa.c.arn == arn))
 
 
-def list_apps(conn: Connection, account: str, region: str, after: str | None) -> list[dict]:
+def list_apps(conn: Connection, account: str, region: str, after: str | None) -> list[Row]:
     stmt = select(pa).where(and_(pa.c.account == account, pa.c.region == region))
     if after is not None:
         stmt = stmt.where(pa.c.arn > after)
@@ -86,12 +84,12 @@ def list_apps(conn: Connection, account: str, region: str, after: str | None) ->
 
 
 # -- endpoints -----------------------------------------------------------------------------------------------------
-def get_endpoint(conn: Connection, arn: str) -> dict | None:
+def get_endpoint(conn: Connection, arn: str) -> Row | None:
     row = conn.execute(select(ep).where(ep.c.arn == arn)).mappings().first()
     return dict(row) if row else None
 
 
-def endpoint_and_app(conn: Connection, arn: str) -> tuple[dict, dict] | None:
+def endpoint_and_app(conn: Connection, arn: str) -> tuple[Row, Row] | None:
     """An endpoint with its platform application, or None."""
     endpoint = get_endpoint(conn, arn)
     if endpoint is None:
@@ -117,12 +115,9 @@ def create_endpoint(tx: Tx, app_arn: str, token: str, attrs: dict[str, str], new
     )
     if existing is not None:
         if json.loads(existing["attributes"]) != attrs:
-            raise ServiceError(
-                "InvalidParameter",
-                f"Invalid parameter: Token Reason: Endpoint {existing['arn']} already exists with the same Token, "
-                "but different attributes.",
-            )
-        return existing["arn"]
+            raise endpoint_token_taken(existing["arn"])
+        arn: str = existing["arn"]
+        return arn
     tx.conn.execute(
         insert(ep).values(
             arn=new_arn, application_arn=app_arn, token=token, attributes=json.dumps(attrs), created_at=now
@@ -134,10 +129,10 @@ def create_endpoint(tx: Tx, app_arn: str, token: str, attrs: dict[str, str], new
 def set_endpoint_attributes(tx: Tx, arn: str, token: str | None, changes: dict[str, str]) -> None:
     row = get_endpoint(tx.conn, arn)
     if row is None:
-        raise not_found("Endpoint does not exist")
+        raise endpoint_not_found()
     stored = json.loads(row["attributes"])
     stored.update(changes)
-    values: dict = {"attributes": json.dumps(stored)}
+    values: dict[str, Any] = {"attributes": json.dumps(stored)}
     if token is not None:
         values["token"] = token
     tx.conn.execute(update(ep).where(ep.c.arn == arn).values(**values))
@@ -147,7 +142,7 @@ def delete_endpoint(tx: Tx, arn: str) -> None:
     tx.conn.execute(delete(ep).where(ep.c.arn == arn))
 
 
-def list_endpoints(conn: Connection, app_arn: str, after: str | None) -> list[dict]:
+def list_endpoints(conn: Connection, app_arn: str, after: str | None) -> list[Row]:
     stmt = select(ep).where(ep.c.application_arn == app_arn)
     if after is not None:
         stmt = stmt.where(ep.c.arn > after)
@@ -155,12 +150,13 @@ def list_endpoints(conn: Connection, app_arn: str, after: str | None) -> list[di
 
 
 # -- SMS account state ---------------------------------------------------------------------------------------------
-def _key(account: str, region: str, kind: str, key: str):  # noqa: ANN202
+def _key(account: str, region: str, kind: str, key: str) -> ColumnElement[bool]:
     return and_(sms.c.account == account, sms.c.region == region, sms.c.kind == kind, sms.c.key == key)
 
 
 def get_sms(conn: Connection, account: str, region: str, kind: str, key: str) -> str | None:
-    return conn.execute(select(sms.c.value).where(_key(account, region, kind, key))).scalar()
+    value: str | None = conn.execute(select(sms.c.value).where(_key(account, region, kind, key))).scalar()
+    return value
 
 
 def put_sms(tx: Tx, account: str, region: str, kind: str, key: str, value: str) -> None:
@@ -192,9 +188,10 @@ def sms_rows(
 
 
 def count_sms(conn: Connection, account: str, region: str, kind: str) -> int:
-    return conn.execute(
+    count: int = conn.execute(
         select(func.count()).where(and_(sms.c.account == account, sms.c.region == region, sms.c.kind == kind))
     ).scalar_one()
+    return count
 
 
 def sms_attributes(conn: Connection, account: str, region: str) -> dict[str, str]:
@@ -214,21 +211,4 @@ def is_opted_out(conn: Connection, account: str, region: str, phone: str) -> boo
 
 
 def in_sandbox(conn: Connection, account: str, region: str) -> bool:
-    return get_sms(conn, account, region, ACCOUNT, "IsInSandbox") == "true"
-
-
-# -- outbox ----------------------------------------------------------------------------------------------------------
-def add_outbox(tx: Tx, account: str, region: str, protocol: str, endpoint: str, message: dict, now: int) -> None:
-    """Record what would have been sent (read back through /_broker/sns/outbox)."""
-    tx.conn.execute(
-        insert(ob).values(
-            created_at=now,
-            account=account,
-            region=region,
-            topic_arn=None,
-            subscription_arn=None,
-            protocol=protocol,
-            endpoint=endpoint,
-            message=json.dumps(message, ensure_ascii=False),
-        )
-    )
+    return get_sms(conn, account, region, ACCOUNT, SANDBOX_KEY) == "true"

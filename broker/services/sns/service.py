@@ -11,9 +11,9 @@ from fastapi import APIRouter
 from broker.cache import TtlCache
 from broker.protocol.spec import ServiceSpec
 from broker.services.base import Env, Job, Service, Slot
-from broker.services.sns import admin, jobs, spec
+from broker.services.sns import admin, jobs, spec, store
 from broker.services.sns.http_delivery import Deliverer
-from broker.services.sns.signing import SIGNER, STATE_KEY, Signer
+from broker.services.sns.signing import SIGNER, Signer
 from broker.services.sns.topics import CACHE_PREFIX, TOPICS, Topic
 
 
@@ -49,7 +49,7 @@ class SnsService(Service):
         return admin.router(self.env, self.signer)
 
     def kept_state(self) -> frozenset[str]:
-        return frozenset({STATE_KEY})  # every worker holds the signing key in memory
+        return frozenset({store.SIGNING_KEY})  # every worker holds the signing key in memory
 
     async def start(self) -> None:
         loop = asyncio.get_running_loop()

@@ -10,20 +10,17 @@ import base64
 import datetime as dt
 import hashlib
 import json
+from collections.abc import Mapping
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 from cryptography.x509.oid import NameOID
-from sqlalchemy import select
 
 from broker.services.base import Slot
-from broker.storage.db import Database, Tx
-from broker.storage.helpers import insert_ignore
-from broker.storage.tables import broker_state
-
-STATE_KEY = "sns.signing"  # kept by /_broker/reset, so that no worker is left with a stale key
+from broker.services.sns import store
+from broker.storage.db import Database
 
 NOTIFICATION_FIELDS = ("Message", "MessageId", "Subject", "Timestamp", "TopicArn", "Type")
 CONFIRMATION_FIELDS = ("Message", "MessageId", "SubscribeURL", "Timestamp", "Token", "TopicArn", "Type")
@@ -53,14 +50,6 @@ def _generate(bits: int) -> dict[str, str]:
     }
 
 
-def _store(tx: Tx, material: str) -> None:
-    insert_ignore(tx.conn, broker_state, {"key": STATE_KEY, "value": material})  # the first worker's key wins
-
-
-def _load(conn) -> str | None:  # noqa: ANN001
-    return conn.execute(select(broker_state.c.value).where(broker_state.c.key == STATE_KEY)).scalar()
-
-
 class Signer:
     def __init__(self) -> None:
         self._key: RSAPrivateKey | None = None
@@ -69,12 +58,17 @@ class Signer:
 
     def load(self, db: Database, bits: int) -> None:
         """Load the broker's key, creating it if this is the first process to need one."""
-        material = db.read_sync(_load)
+        material = db.read_sync(store.signing_material)
         if material is None:
-            db.write_sync(_store, json.dumps(_generate(bits)))
-            material = db.read_sync(_load)
+            db.write_sync(store.keep_signing_material, json.dumps(_generate(bits)))  # the first worker's key wins
+            material = db.read_sync(store.signing_material)
+        if material is None:
+            raise TypeError("the SNS signing key was stored but cannot be read back")
         data = json.loads(material)
-        self._key = serialization.load_pem_private_key(data["key"].encode(), password=None)
+        key = serialization.load_pem_private_key(data["key"].encode(), password=None)
+        if not isinstance(key, RSAPrivateKey):
+            raise TypeError("the stored SNS signing key is not an RSA key")
+        self._key = key
         self.cert_pem = data["cert"]
         self.cert_id = data["id"]
 
@@ -82,7 +76,7 @@ class Signer:
     def cert_path(self) -> str:
         return f"/_broker/sns/SimpleNotificationService-{self.cert_id}.pem"
 
-    def sign(self, fields: dict[str, str], version: str) -> str:
+    def sign(self, fields: Mapping[str, str | None], version: str) -> str:
         names = CONFIRMATION_FIELDS if fields.get("Type") != "Notification" else NOTIFICATION_FIELDS
         text = "".join(f"{n}\n{fields[n]}\n" for n in names if fields.get(n) is not None)
         digest = hashes.SHA256() if version == "2" else hashes.SHA1()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from broker.protocol.spec import ServiceSpec, load_model
-from broker.services.sns import mobile
 from broker.services.sns.operations import HANDLERS
 
 
@@ -12,7 +11,7 @@ def build() -> ServiceSpec:
     return ServiceSpec(
         name="sns",
         model=model,
-        handlers={**HANDLERS, **mobile.HANDLERS},
+        handlers=HANDLERS,
         xmlns=model.metadata["xmlNamespace"],
         missing_error=("InvalidParameter", "Invalid parameter: {name} Reason: no value for required parameter"),
         constraint_error="InvalidParameter",

@@ -1,12 +1,15 @@
-"""All SQL of SNS. Functions take a Tx (writes, on the writer thread) or a Connection (reads)."""
+"""SQL of SNS topics, subscriptions, FIFO sequence numbers, deduplication and archive, the outbox and SNS's
+broker_state rows (replay progress, the signing key). Functions take a Tx (writes, on the writer thread) or a
+Connection (reads). HTTP/S deliveries: delivery_store.py; mobile push and SMS: mobile_store.py."""
 
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, TypedDict
 
 from sqlalchemy import Connection, and_, delete, func, insert, select, update
 
+from broker.services.sns import delivery_store
 from broker.services.sns.errors import (
     invalid_parameter,
     resource_not_found,
@@ -15,9 +18,9 @@ from broker.services.sns.errors import (
     topic_not_found,
 )
 from broker.storage.db import Tx
-from broker.storage.helpers import upsert
+from broker.storage.helpers import insert_ignore, upsert
+from broker.storage.tables import broker_state as bs
 from broker.storage.tables import sns_archive as ar
-from broker.storage.tables import sns_deliveries as dl
 from broker.storage.tables import sns_fifo_dedup as dd
 from broker.storage.tables import sns_outbox as ob
 from broker.storage.tables import sns_subscriptions as s
@@ -27,15 +30,25 @@ from broker.tags import changed
 DEDUP_WINDOW_MS = 300_000
 PAGE = 100
 
+Row = dict[str, Any]  # a table row as a plain dict (column name -> value)
+
 
 # -- topics ----------------------------------------------------------------------------------------------------
-def get_topic(conn: Connection, arn: str) -> dict | None:
+def get_topic(conn: Connection, arn: str) -> Row | None:
     row = conn.execute(select(t).where(t.c.arn == arn)).mappings().first()
     return dict(row) if row else None
 
 
 def create_topic(
-    tx: Tx, arn: str, account: str, region: str, name: str, fifo: bool, attrs: dict, tags: dict, now: int
+    tx: Tx,
+    arn: str,
+    account: str,
+    region: str,
+    name: str,
+    fifo: bool,
+    attrs: dict[str, str],
+    tags: dict[str, str],
+    now: int,
 ) -> None:
     """Create a topic, or accept the call for an existing one with the same attributes and tags."""
     row = get_topic(tx.conn, arn)
@@ -120,7 +133,8 @@ def allocate_seq(tx: Tx, topic_id: int, count: int) -> int:
     row = tx.conn.execute(update(t).where(t.c.id == topic_id).values(seq=t.c.seq + count).returning(t.c.seq)).first()
     if row is None:
         raise topic_not_found()
-    return row[0] - count + 1
+    last: int = row[0]
+    return last - count + 1
 
 
 def dedup_hit(tx: Tx, topic_id: int, scope: str, dedup_id: str, now: int) -> tuple[str, int] | None:
@@ -148,7 +162,7 @@ def remember_dedup(tx: Tx, topic_id: int, scope: str, dedup_id: str, message_id:
     )
 
 
-def archive(tx: Tx, topic_id: int, seq: int, message_id: str, now: int, payload: dict) -> None:
+def archive(tx: Tx, topic_id: int, seq: int, message_id: str, now: int, payload: dict[str, Any]) -> None:
     tx.conn.execute(
         insert(ar).values(
             topic_id=topic_id, seq=seq, message_id=message_id, published_at=now, payload=json.dumps(payload)
@@ -156,7 +170,7 @@ def archive(tx: Tx, topic_id: int, seq: int, message_id: str, now: int, payload:
     )
 
 
-def archived(conn: Connection, topic_id: int, start: int, end: int | None, after_seq: int, limit: int) -> list[dict]:
+def archived(conn: Connection, topic_id: int, start: int, end: int | None, after_seq: int, limit: int) -> list[Row]:
     stmt = select(ar).where(and_(ar.c.topic_id == topic_id, ar.c.published_at >= start, ar.c.seq > after_seq))
     if end is not None:
         stmt = stmt.where(ar.c.published_at <= end)
@@ -176,12 +190,12 @@ def archiving_topics(conn: Connection) -> list[tuple[int, str]]:
 
 
 # -- subscriptions -------------------------------------------------------------------------------------------------
-def get_subscription(conn: Connection, arn: str) -> dict | None:
+def get_subscription(conn: Connection, arn: str) -> Row | None:
     row = conn.execute(select(s).where(s.c.arn == arn)).mappings().first()
     return dict(row) if row else None
 
 
-def topic_subscriptions(conn: Connection, topic_arn: str) -> list[dict]:
+def topic_subscriptions(conn: Connection, topic_arn: str) -> list[Row]:
     return [dict(r) for r in conn.execute(select(s).where(s.c.topic_arn == topic_arn).order_by(s.c.id)).mappings()]
 
 
@@ -191,11 +205,11 @@ def add_subscription(tx: Tx, values: dict[str, Any]) -> None:
     tx.conn.execute(insert(s).values(**values))
 
 
-def delete_subscription(tx: Tx, arn: str) -> dict | None:
+def delete_subscription(tx: Tx, arn: str) -> Row | None:
     row = get_subscription(tx.conn, arn)
     if row is not None:
         tx.conn.execute(delete(s).where(s.c.arn == arn))
-        tx.conn.execute(delete(dl).where(dl.c.subscription_arn == arn))
+        delivery_store.drop_subscription(tx, arn)
     return row
 
 
@@ -204,7 +218,7 @@ def set_subscription_attributes(tx: Tx, arn: str, attrs: dict[str, str]) -> None
         raise subscription_not_found()
 
 
-def confirm(tx: Tx, topic_arn: str, token: str) -> dict | None:
+def confirm(tx: Tx, topic_arn: str, token: str) -> Row | None:
     row = tx.conn.execute(select(s).where(and_(s.c.topic_arn == topic_arn, s.c.token == token))).mappings().first()
     if row is None:
         return None
@@ -212,7 +226,7 @@ def confirm(tx: Tx, topic_arn: str, token: str) -> dict | None:
     return {**row, "confirmed": True}
 
 
-def list_subscriptions(conn: Connection, owner: str | None, topic_arn: str | None, after: int) -> list[dict]:
+def list_subscriptions(conn: Connection, owner: str | None, topic_arn: str | None, after: int) -> list[Row]:
     stmt = select(s).where(s.c.id > after)
     if owner is not None:
         stmt = stmt.where(s.c.owner == owner)
@@ -222,12 +236,36 @@ def list_subscriptions(conn: Connection, owner: str | None, topic_arn: str | Non
 
 
 # -- deliveries that leave the process ------------------------------------------------------------------------------
-def add_outbox(tx: Tx, rows: list[dict]) -> None:
+def outbox_row(
+    account: str,
+    region: str,
+    protocol: str,
+    endpoint: str,
+    message: dict[str, Any],
+    now: int,
+    topic_arn: str | None = None,
+    subscription_arn: str | None = None,
+) -> Row:
+    """What would have been sent (read back through /_broker/sns/outbox): a topic's email, email-json, SMS or push
+    delivery, or a direct SMS or push publish (no topic, no subscription)."""
+    return {
+        "created_at": now,
+        "account": account,
+        "region": region,
+        "topic_arn": topic_arn,
+        "subscription_arn": subscription_arn,
+        "protocol": protocol,
+        "endpoint": endpoint,
+        "message": json.dumps(message, ensure_ascii=False),
+    }
+
+
+def add_outbox(tx: Tx, rows: list[Row]) -> None:
     if rows:
         tx.conn.execute(insert(ob), rows)
 
 
-def outbox(conn: Connection, filters: dict[str, str], after: int, limit: int) -> list[dict]:
+def outbox(conn: Connection, filters: dict[str, str], after: int, limit: int) -> list[Row]:
     stmt = select(ob).where(ob.c.id > after)
     for key in ("account", "region", "topic_arn", "subscription_arn", "protocol", "endpoint"):
         if filters.get(key):
@@ -239,7 +277,47 @@ def clear_outbox(tx: Tx) -> int:
     return tx.conn.execute(delete(ob)).rowcount
 
 
-def add_deliveries(tx: Tx, rows: list[dict]) -> None:
-    if rows:
-        tx.conn.execute(insert(dl), rows)
-        tx.wake("sns:deliveries")
+# -- broker_state rows: replay progress, the signing key ------------------------------------------------------------
+REPLAY_PREFIX = "sns.replay."  # + subscription ARN
+SIGNING_KEY = "sns.signing"  # kept by /_broker/reset, so that no worker is left with a stale key
+
+
+class ReplayState(TypedDict):
+    topic_arn: str
+    start: int  # ms: the archive window
+    end: int | None
+    after: int  # the last sequence number replayed
+    status: str  # Pending, In progress, Completed
+    base_url: str  # for the notifications' URLs
+
+
+def replay_state(conn: Connection, sub_arn: str) -> ReplayState | None:
+    value = conn.execute(select(bs.c.value).where(bs.c.key == REPLAY_PREFIX + sub_arn)).scalar()
+    if not value:
+        return None
+    state: ReplayState = json.loads(value)
+    return state
+
+
+def save_replay(tx: Tx, sub_arn: str, state: ReplayState) -> None:
+    upsert(tx.conn, bs, {"key": REPLAY_PREFIX + sub_arn, "value": json.dumps(state)}, ["key"])
+
+
+def delete_replay(tx: Tx, sub_arn: str) -> None:
+    tx.conn.execute(delete(bs).where(bs.c.key == REPLAY_PREFIX + sub_arn))
+
+
+def replays(conn: Connection, arn_prefix: str = "") -> list[tuple[str, ReplayState]]:
+    """(subscription ARN, state) of the replays whose subscription ARN starts with `arn_prefix`."""
+    prefix = REPLAY_PREFIX + arn_prefix
+    rows = conn.execute(select(bs.c.key, bs.c.value).where(and_(bs.c.key >= prefix, bs.c.key < prefix + "\uffff")))
+    return [(key[len(REPLAY_PREFIX) :], json.loads(value)) for key, value in rows]
+
+
+def signing_material(conn: Connection) -> str | None:
+    material: str | None = conn.execute(select(bs.c.value).where(bs.c.key == SIGNING_KEY)).scalar()
+    return material
+
+
+def keep_signing_material(tx: Tx, material: str) -> None:
+    insert_ignore(tx.conn, bs, {"key": SIGNING_KEY, "value": material})  # the first worker's key wins

@@ -4,8 +4,8 @@
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import Connection
 
@@ -13,9 +13,10 @@ from broker.cache import TtlCache
 from broker.context import RequestContext
 from broker.services.base import Slot
 from broker.services.sns import filter_policy, store
-from broker.services.sns.errors import invalid_parameter, topic_not_found
+from broker.services.sns.arns import check_topic_arn
+from broker.services.sns.errors import require, topic_not_found
+from broker.services.sns.store import Row
 
-TOPIC_NAME = re.compile(r"^[A-Za-z0-9_-]{1,256}$|^[A-Za-z0-9_-]{1,251}\.fifo$")
 CACHE_PREFIX = "sns:cache:"
 TOPICS: Slot[TtlCache[Topic]] = Slot("sns.topics")  # topics with their subscriptions by cache_key, per process
 
@@ -33,7 +34,7 @@ class Subscription:
     scope: str = "MessageAttributes"
 
     @classmethod
-    def from_row(cls, row: dict) -> Subscription:
+    def from_row(cls, row: Row) -> Subscription:
         attrs = json.loads(row["attributes"])
         scope = attrs.get("FilterPolicyScope", "MessageAttributes")
         text = attrs.get("FilterPolicy")
@@ -57,7 +58,7 @@ class Subscription:
             arns.append(json.loads(self.attrs["RedrivePolicy"])["deadLetterTargetArn"])
         return arns
 
-    def accepts(self, attributes: dict[str, dict], message: str) -> bool:
+    def accepts(self, attributes: dict[str, dict[str, Any]], message: str) -> bool:
         if self.policy is None:
             return True
         if self.scope == "MessageBody":
@@ -77,7 +78,7 @@ class Topic:
     subscriptions: list[Subscription] = field(default_factory=list)
 
     @classmethod
-    def from_row(cls, row: dict, subscriptions: list[Subscription]) -> Topic:
+    def from_row(cls, row: Row, subscriptions: list[Subscription]) -> Topic:
         return cls(
             id=row["id"],
             arn=row["arn"],
@@ -106,26 +107,6 @@ def cache_key(arn: str) -> str:
     return CACHE_PREFIX + arn
 
 
-def parse_topic_arn(arn: str) -> tuple[str, str, str] | None:
-    """(region, account, name) of an SNS topic ARN, or None."""
-    parts = arn.split(":")
-    if len(parts) != 6 or parts[0] != "arn" or parts[1] != "aws" or parts[2] != "sns":
-        return None
-    if not parts[3] or not (parts[4].isdigit() and len(parts[4]) == 12) or not TOPIC_NAME.match(parts[5]):
-        return None  # e.g. a platform endpoint ARN (".../endpoint/GCM/app/id") is not a topic
-    return parts[3], parts[4], parts[5]
-
-
-def check_topic_arn(ctx: RequestContext, arn: str, member: str = "TopicArn") -> None:
-    parsed = parse_topic_arn(arn)
-    if parsed is None:
-        if not arn.startswith("arn"):
-            raise invalid_parameter(f"{member} Reason: {arn} does not start with arn")
-        raise invalid_parameter(member)
-    if parsed[0] != ctx.region:
-        raise invalid_parameter(member)
-
-
 def _load(conn: Connection, arn: str) -> Topic | None:
     row = store.get_topic(conn, arn)
     if row is None:
@@ -137,6 +118,10 @@ async def topic(ctx: RequestContext, arn: str, member: str = "TopicArn") -> Topi
     """The topic an ARN names (with its subscriptions), or NotFound."""
     check_topic_arn(ctx, arn, member)
     found = await ctx.env.get(TOPICS).get_or_load(cache_key(arn), lambda: ctx.env.db.read(_load, arn))
-    if found is None:
-        raise topic_not_found()
-    return found
+    return require(found, topic_not_found)
+
+
+async def topic_row(ctx: RequestContext, arn: str) -> Row:
+    """The row of the topic an ARN names, read now (not from the cache), or NotFound."""
+    check_topic_arn(ctx, arn)
+    return require(await ctx.env.db.read(store.get_topic, arn), topic_not_found)

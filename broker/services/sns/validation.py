@@ -7,7 +7,9 @@ import json
 import re
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
+from broker import clock
 from broker.services.sns import filter_policy
 from broker.services.sns.errors import invalid_parameter, invalid_parameter_value
 
@@ -73,17 +75,27 @@ def check_topic_name(name: str, fifo: bool) -> None:
         raise invalid_parameter("Topic Name")
 
 
-def _bool(name: str, value: str) -> bool:
+def boolean(name: str, value: str) -> str:
+    """A "true"/"false" attribute (any case) as stored: in lowercase."""
     if value.lower() not in ("true", "false"):
         raise invalid_parameter(f"Attributes Reason: {name}: Invalid value [{value}]. Must be true or false.")
-    return value.lower() == "true"
+    return value.lower()
 
 
-def _json_object(name: str, value: str) -> dict:
+def is_percentage(value: str) -> bool:
+    """A whole number from 0 to 100 (the sampling rates)."""
+    return value.isdigit() and 0 <= int(value) <= 100
+
+
+def parse_json(name: str, value: str) -> Any:
     try:
-        parsed = json.loads(value)
+        return json.loads(value)
     except ValueError:
         raise invalid_parameter(f"{name}: failed to parse JSON.") from None
+
+
+def _json_object(name: str, value: str) -> dict[str, Any]:
+    parsed = parse_json(name, value)
     if not isinstance(parsed, dict):
         raise invalid_parameter(f"{name}: must be a JSON object.")
     return parsed
@@ -108,14 +120,14 @@ def topic_attribute(name: str, value: str, fifo: bool) -> str:
     elif name == "TracingConfig" and value not in ("PassThrough", "Active"):
         raise invalid_parameter("TracingConfig")
     elif name == "ContentBasedDeduplication":
-        return "true" if _bool(name, value) else "false"
+        return boolean(name, value)
     elif name == "FifoThroughputScope" and value not in ("Topic", "MessageGroup"):
         raise invalid_parameter("FifoThroughputScope Reason: Invalid value. Valid values are Topic, MessageGroup")
     elif name == "ArchivePolicy":
         check_archive_policy(value)
     elif name == "DisplayName" and len(value) > 100:
         raise invalid_parameter("DisplayName")
-    elif name.endswith("SampleRate") and (not value.isdigit() or not 0 <= int(value) <= 100):
+    elif name.endswith("SampleRate") and not is_percentage(value):
         raise invalid_parameter(f"{name}: must be an integer from 0 to 100")
     return value
 
@@ -125,7 +137,7 @@ def check_archive_policy(value: str) -> None:
         return  # an empty policy stops archiving
     policy = _json_object("ArchivePolicy", value)
     period = policy.get("MessageRetentionPeriod")
-    if set(policy) != {"MessageRetentionPeriod"} or not str(period).isdigit() or not 1 <= int(period) <= 365:
+    if set(policy) != {"MessageRetentionPeriod"} or not str(period).isdigit() or not 1 <= int(str(period)) <= 365:
         raise invalid_parameter("ArchivePolicy Reason: MessageRetentionPeriod must be an integer from 1 to 365")
 
 
@@ -141,7 +153,7 @@ RETRY_KEYS = {
 }
 
 
-def check_delivery_policy(value: str, topic: bool) -> dict:
+def check_delivery_policy(value: str, topic: bool) -> dict[str, Any]:
     """Validate a DeliveryPolicy (topic: {"http": {...}}; subscription: {"healthyRetryPolicy": ...})."""
     policy = _json_object("DeliveryPolicy", value)
     if topic:
@@ -239,12 +251,12 @@ def subscription_attribute(name: str, value: str, protocol: str, attrs: dict[str
     if name not in SUBSCRIPTION_SETTABLE:
         raise invalid_parameter("AttributeName")
     if name == "RawMessageDelivery":
-        flag = _bool(name, value)
+        flag = boolean(name, value)
         if protocol not in RAW_PROTOCOLS:
             raise invalid_parameter(
                 f"Attributes Reason: Delivery protocol [{protocol}] does not support raw message delivery."
             )
-        return "true" if flag else "false"
+        return flag
     if name == "FilterPolicy":
         if value != "":
             filter_policy.validate(value, attrs.get("FilterPolicyScope", "MessageAttributes"))
@@ -298,7 +310,7 @@ def _iso_ms(name: str, value: object) -> int:
         raise invalid_parameter(f"ReplayPolicy: {name} is not a valid timestamp") from None
     if stamp.tzinfo is None:
         stamp = stamp.replace(tzinfo=UTC)
-    return int(stamp.timestamp() * 1000)
+    return clock.to_ms(stamp)
 
 
 # -- messages -------------------------------------------------------------------------------------------------
@@ -332,11 +344,11 @@ def check_message(message: str | None, structure: str | None) -> dict[str, str] 
     return parsed
 
 
-def message_attributes(attrs: dict[str, dict] | None) -> tuple[dict[str, dict], int]:
+def message_attributes(attrs: dict[str, dict[str, Any]] | None) -> tuple[dict[str, dict[str, Any]], int]:
     """Validate SNS message attributes; return them (binary as bytes) and their size in bytes."""
     if not attrs:
         return {}, 0
-    out: dict[str, dict] = {}
+    out: dict[str, dict[str, Any]] = {}
     size = 0
     for name, attr in attrs.items():
         low = name.lower()
@@ -442,7 +454,7 @@ def fifo_ids(
     return group, dedup
 
 
-def check_tags(tags: list[dict]) -> None:
+def check_tags(tags: list[dict[str, str]]) -> None:
     for tag in tags:
         key, value = tag.get("Key", ""), tag.get("Value", "")
         if not 1 <= len(key) <= 128 or len(value) > 256:

@@ -1,5 +1,5 @@
-"""What a publish turns into for each subscription: the JSON envelope AWS sends (signed), raw bodies, SQS rows,
-HTTP requests and outbox entries."""
+"""A published message, and the documents SNS makes of it: the JSON envelopes AWS sends (signed), HTTP/S requests
+as AWS sends them, sequence numbers and timestamps as AWS spells them."""
 
 from __future__ import annotations
 
@@ -11,11 +11,16 @@ from typing import Any
 from urllib.parse import quote
 
 from broker import clock
+from broker.context import RequestContext
 from broker.services.sns.delivery_policy import DEFAULT_CONTENT_TYPE
-from broker.services.sns.signing import Signer
+from broker.services.sns.signing import SIGNER, Signer
 from broker.services.sns.topics import Subscription, Topic
 
 USER_AGENT = "Amazon Simple Notification Service Agent"
+
+# Message attributes by name: {"DataType": ..., "StringValue": str} or {"DataType": ..., "BinaryValue": bytes}
+# (in base64 text where they are kept as JSON).
+Attributes = dict[str, dict[str, Any]]
 
 
 @lru_cache(maxsize=65536)
@@ -46,7 +51,7 @@ class Message:
     topic_arn: str
     message: str
     subject: str | None
-    attributes: dict[str, dict]
+    attributes: Attributes
     published_at: int  # ms
     per_protocol: dict[str, str] | None = None  # MessageStructure=json
     group: str | None = None
@@ -61,7 +66,7 @@ class Message:
             return self.message
         return self.per_protocol.get(key, self.per_protocol["default"])
 
-    def payload(self) -> dict:
+    def payload(self) -> dict[str, Any]:
         """What the archive keeps of it, to replay."""
         return {
             "message_id": self.message_id,
@@ -76,7 +81,7 @@ class Message:
         }
 
     @classmethod
-    def from_payload(cls, topic_arn: str, p: dict) -> Message:
+    def from_payload(cls, topic_arn: str, p: dict[str, Any]) -> Message:
         return cls(
             message_id=p["message_id"],
             topic_arn=topic_arn,
@@ -91,11 +96,13 @@ class Message:
         )
 
 
-def _attribute_value(a: dict) -> str:
-    return a["StringValue"] if "StringValue" in a else base64.b64encode(a["BinaryValue"]).decode()
+def attribute_text(a: dict[str, Any]) -> str:
+    """A message attribute's value as text (binary values in base64)."""
+    value: str = a["StringValue"] if "StringValue" in a else base64.b64encode(a["BinaryValue"]).decode()
+    return value
 
 
-def encode_attributes(attrs: dict[str, dict]) -> dict[str, dict]:
+def encode_attributes(attrs: Attributes) -> Attributes:
     return {
         k: {"DataType": a["DataType"], "BinaryValue": base64.b64encode(a["BinaryValue"]).decode()}
         if "BinaryValue" in a
@@ -104,11 +111,20 @@ def encode_attributes(attrs: dict[str, dict]) -> dict[str, dict]:
     }
 
 
-def decode_attributes(attrs: dict[str, dict]) -> dict[str, dict]:
+def decode_attributes(attrs: Attributes) -> Attributes:
     return {
         k: {"DataType": a["DataType"], "BinaryValue": base64.b64decode(a["BinaryValue"])} if "BinaryValue" in a else a
         for k, a in attrs.items()
     }
+
+
+def base_url(ctx: RequestContext) -> str:
+    """Where clients reach this broker: the root of the URLs SNS hands out (SubscribeURL, UnsubscribeURL, ...)."""
+    return f"http://{ctx.env.settings.public_host or ctx.host}"
+
+
+def envelopes(ctx: RequestContext) -> Envelopes:
+    return Envelopes(ctx.env.get(SIGNER), base_url(ctx))
 
 
 class Envelopes:
@@ -155,7 +171,7 @@ class Envelopes:
 
     def _render(self, msg: Message, topic: Topic, sub: Subscription) -> tuple[str, str]:
         version, text, stamp = topic.signature_version, msg.text_for(sub.protocol), timestamp(msg.published_at)
-        head: list[tuple[str, str]] = [("Type", "Notification"), ("MessageId", msg.message_id)]
+        head: list[tuple[str, str | bool]] = [("Type", "Notification"), ("MessageId", msg.message_id)]
         if msg.seq is not None:
             head.append(("SequenceNumber", sequence_number(msg.seq)))
         head.append(("TopicArn", msg.topic_arn))
@@ -176,7 +192,7 @@ class Envelopes:
         if msg.attributes:
             items = ",\n".join(
                 f"    {json.dumps(k, ensure_ascii=False)} : "
-                + json.dumps({"Type": a["DataType"], "Value": _attribute_value(a)}, ensure_ascii=False)
+                + json.dumps({"Type": a["DataType"], "Value": attribute_text(a)}, ensure_ascii=False)
                 for k, a in msg.attributes.items()
             )
             end = ',\n  "MessageAttributes" : {\n' + items + "\n  }\n}"
@@ -224,7 +240,7 @@ def sequence_number(seq: int) -> str:
     return str(SEQ_BASE + seq)
 
 
-def sqs_raw_attributes(attrs: dict[str, dict]) -> dict[str, dict]:
+def sqs_raw_attributes(attrs: Attributes) -> Attributes:
     """Message attributes of a raw delivery to SQS, as SQS message attributes."""
     return {k: dict(a) for k, a in attrs.items()}
 

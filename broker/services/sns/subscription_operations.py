@@ -1,0 +1,259 @@
+"""Amazon SNS operations on subscriptions: subscribing (and the confirmation it sends), confirming, unsubscribing,
+attributes (with FIFO archive replays) and listing."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from broker import clock, ids
+from broker.context import RequestContext
+from broker.services.sns import delivery_policy, fanout, listing, replay, store, validation
+from broker.services.sns.arns import check_subscription_arn, parse_topic_arn
+from broker.services.sns.errors import invalid_parameter, require, subscription_not_found, topic_not_found
+from broker.services.sns.fanout import Work
+from broker.services.sns.messages import base_url, dumps, envelopes, http_request
+from broker.services.sns.store import Row
+from broker.services.sns.topics import Subscription, Topic, cache_key, topic, topic_row
+from broker.services.sqs import queues as sqs_queues
+from broker.services.sqs.enqueue import message_row
+from broker.services.sqs.queues import Queue
+from broker.storage.db import Tx
+
+PENDING = "pending confirmation"
+
+ReplayWindow = tuple[int, int | None]  # (StartingPoint, EndingPoint) in ms
+
+
+async def subscribe(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
+    t = await topic(ctx, p["TopicArn"])
+    protocol = (p.get("Protocol") or "").lower()
+    endpoint = validation.check_endpoint(protocol, p.get("Endpoint"))
+    raw_attrs = p.get("Attributes") or {}
+    attrs: dict[str, str] = {}
+    for name in sorted(raw_attrs, key=lambda n: n != "FilterPolicyScope"):  # the scope first: it shapes the policy
+        attrs[name] = validation.subscription_attribute(name, raw_attrs[name], protocol, attrs)
+    if protocol == "firehose" and "SubscriptionRoleArn" not in attrs:
+        raise invalid_parameter("Attributes Reason: SubscriptionRoleArn is required for firehose")
+    queue: Queue | None = None
+    if protocol == "sqs":
+        queue = await sqs_queues.by_arn(ctx, endpoint)
+        if queue is not None and queue.fifo and not t.fifo:
+            raise invalid_parameter("Endpoint Reason: FIFO SQS Queues can not be subscribed to standard SNS topics")
+    elif t.fifo:
+        raise invalid_parameter(f"Endpoint Reason: FIFO topics support only SQS subscriptions, not {protocol}")
+    existing = next((s for s in t.subscriptions if s.protocol == protocol and s.endpoint == endpoint), None)
+    if existing is not None:
+        if any(existing.attrs.get(k) != v for k, v in attrs.items()):
+            raise invalid_parameter("Attributes Reason: Subscription already exists with different attributes")
+        shown = existing.arn if existing.confirmed or p.get("ReturnSubscriptionArn") else PENDING
+        return {"SubscriptionArn": shown}
+    arn = f"{t.arn}:{ids.uuid4()}"
+    endpoint_account = endpoint.split(":")[4] if protocol == "sqs" else ctx.account
+    needs_confirmation = protocol in ("http", "https", "email", "email-json") or (
+        protocol == "sqs" and endpoint_account != t.account
+    )
+    token = ids.token() + ids.token() if needs_confirmation else None
+    now = clock.now_ms()
+    values = {
+        "arn": arn,
+        "topic_arn": t.arn,
+        "owner": ctx.account,
+        "protocol": protocol,
+        "endpoint": endpoint,
+        "attributes": json.dumps(attrs),
+        "confirmed": not needs_confirmation,
+        "token": token,
+        "created_at": now,
+    }
+    sub = Subscription.from_row(values)
+    replay_from = _replay_window(t, attrs.get("ReplayPolicy"))
+    work = _confirmation_work(ctx, t, sub, queue, token, now)
+    await ctx.env.db.write(_subscribe, values, work, replay_from, base_url(ctx))
+    shown = arn if not needs_confirmation or p.get("ReturnSubscriptionArn") else PENDING
+    return {"SubscriptionArn": shown}
+
+
+def _confirmation_work(
+    ctx: RequestContext, t: Topic, sub: Subscription, queue: Queue | None, token: str | None, now: int
+) -> Work:
+    """What asking for a confirmation sends: an HTTP POST, an outbox email, or an SQS message."""
+    work = Work()
+    if token is None:
+        return work
+    message_id = ids.uuid4()
+    doc = envelopes(ctx).confirmation("SubscriptionConfirmation", t.arn, message_id, token, now, t.signature_version)
+    body = dumps(doc)
+    if sub.protocol in ("http", "https"):
+        req = http_request(sub, t.arn, "SubscriptionConfirmation", message_id, body)
+        work.deliveries.append(fanout.delivery_row(sub.arn, "SubscriptionConfirmation", req, now))
+    elif sub.protocol in ("email", "email-json"):
+        out = {"Type": "SubscriptionConfirmation", **doc}
+        work.outbox.append(
+            store.outbox_row(ctx.account, ctx.region, sub.protocol, sub.endpoint, out, now, t.arn, sub.arn)
+        )
+    elif queue is not None:
+        work.sqs.append((queue, [message_row(queue, body, {}, {}, fanout.SNS_SENDER_ID, now)]))
+    return work
+
+
+def _subscribe(tx: Tx, values: Row, work: Work, replay_from: ReplayWindow | None, url: str) -> None:
+    store.add_subscription(tx, values)
+    fanout.apply(tx, work, clock.now_ms())
+    if replay_from is not None:
+        replay.start(tx, values["arn"], values["topic_arn"], *replay_from, url)
+    tx.wake(cache_key(values["topic_arn"]))
+
+
+def _replay_window(t: Topic, policy: str | None) -> ReplayWindow | None:
+    """(start, end) of a ReplayPolicy; only FIFO topics with an archive can replay."""
+    if not policy:
+        return None
+    window = validation.check_replay_policy(policy)
+    if not t.fifo or not t.attrs.get("ArchivePolicy"):
+        raise invalid_parameter("ReplayPolicy: the topic has no message archive (ArchivePolicy)")
+    return window
+
+
+async def confirm_subscription(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
+    arn = p["TopicArn"]
+    if parse_topic_arn(arn) is None:
+        raise invalid_parameter("TopicArn")
+    if not validation.TOKEN.match(p["Token"]):
+        raise invalid_parameter("Token")
+    row = await ctx.env.db.write(_confirm, arn, p["Token"])
+    if row is None:
+        raise invalid_parameter("Token")
+    return {"SubscriptionArn": row["arn"]}
+
+
+def _confirm(tx: Tx, topic_arn: str, token: str) -> Row | None:
+    if store.get_topic(tx.conn, topic_arn) is None:
+        raise topic_not_found()
+    row = store.confirm(tx, topic_arn, token)
+    if row is not None:
+        tx.wake(cache_key(topic_arn))
+    return row
+
+
+async def unsubscribe(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
+    arn = p["SubscriptionArn"]
+    check_subscription_arn(arn)
+    row = await ctx.env.db.read(store.get_subscription, arn)
+    if row is None:
+        return {}  # unsubscribing twice succeeds, as on AWS
+    work = Work()
+    if row["protocol"] in ("http", "https") and row["confirmed"]:
+        now = clock.now_ms()
+        message_id = ids.uuid4()
+        topic_arn = row["topic_arn"]
+        doc = envelopes(ctx).confirmation("UnsubscribeConfirmation", topic_arn, message_id, ids.token(), now, "1")
+        sub = Subscription.from_row(row)
+        body = dumps(doc)
+        req = http_request(sub, topic_arn, "UnsubscribeConfirmation", message_id, body)
+        work.deliveries.append(fanout.delivery_row(arn, "UnsubscribeConfirmation", req, now))
+    await ctx.env.db.write(_unsubscribe, arn, row["topic_arn"], work)
+    return {}
+
+
+def _unsubscribe(tx: Tx, arn: str, topic_arn: str, work: Work) -> None:
+    store.delete_subscription(tx, arn)
+    fanout.apply(tx, work, clock.now_ms())
+    tx.wake(cache_key(topic_arn))
+
+
+async def _subscription(ctx: RequestContext, arn: str) -> Row:
+    check_subscription_arn(arn)
+    return require(await ctx.env.db.read(store.get_subscription, arn), subscription_not_found)
+
+
+async def get_subscription_attributes(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
+    row = await _subscription(ctx, p["SubscriptionArn"])
+    stored = json.loads(row["attributes"])
+    attrs = {
+        "SubscriptionArn": row["arn"],
+        "TopicArn": row["topic_arn"],
+        "Owner": row["owner"],
+        "Protocol": row["protocol"],
+        "Endpoint": row["endpoint"],
+        "ConfirmationWasAuthenticated": "true" if row["confirmed"] else "false",
+        "PendingConfirmation": "false" if row["confirmed"] else "true",
+        "SubscriptionPrincipal": f"arn:aws:iam::{row['owner']}:root",
+    }
+    if row["protocol"] in validation.RAW_PROTOCOLS:
+        attrs["RawMessageDelivery"] = "false"
+    if row["protocol"] in ("http", "https"):
+        topic_attrs_row = await ctx.env.db.read(store.get_topic, row["topic_arn"])
+        topic_attrs = json.loads(topic_attrs_row["attributes"]) if topic_attrs_row else {}
+        effective = delivery_policy.effective(topic_attrs, stored, row["protocol"])
+        attrs["EffectiveDeliveryPolicy"] = json.dumps(effective)
+    attrs.update(stored)
+    replaying = await ctx.env.db.read(store.replay_state, row["arn"])
+    if replaying is not None:
+        attrs["ReplayStatus"] = replaying["status"]
+    if "FilterPolicy" in stored and "FilterPolicyScope" not in stored:
+        attrs["FilterPolicyScope"] = "MessageAttributes"
+    return {"Attributes": attrs}
+
+
+async def set_subscription_attributes(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
+    row = await _subscription(ctx, p["SubscriptionArn"])
+    name, value = p["AttributeName"], p.get("AttributeValue") or ""
+    attrs = json.loads(row["attributes"])
+    if name == "FilterPolicy" and value == "":
+        attrs.pop("FilterPolicy", None)
+        attrs.pop("FilterPolicyScope", None)
+    elif name in ("RedrivePolicy", "DeliveryPolicy", "ReplayPolicy") and value == "":
+        validation.subscription_attribute(name, value, row["protocol"], attrs)
+        attrs.pop(name, None)
+    else:
+        attrs[name] = validation.subscription_attribute(name, value, row["protocol"], attrs)
+    window = None
+    if name == "ReplayPolicy" and value:
+        window = _replay_window(await topic(ctx, row["topic_arn"]), value)
+    await ctx.env.db.write(
+        _set_subscription_attributes, row["arn"], row["topic_arn"], attrs, name, window, base_url(ctx)
+    )
+    return {}
+
+
+def _set_subscription_attributes(
+    tx: Tx, arn: str, topic_arn: str, attrs: dict[str, str], name: str, window: ReplayWindow | None, url: str
+) -> None:
+    store.set_subscription_attributes(tx, arn, attrs)
+    if window is not None:
+        replay.start(tx, arn, topic_arn, *window, url)  # a new replay replaces the one before
+    elif name == "ReplayPolicy":
+        replay.stop(tx, arn)
+    tx.wake(cache_key(topic_arn))
+
+
+def _listed(row: Row) -> dict[str, Any]:
+    return {
+        "SubscriptionArn": row["arn"] if row["confirmed"] else "PendingConfirmation",
+        "Owner": row["owner"],
+        "Protocol": row["protocol"],
+        "Endpoint": row["endpoint"],
+        "TopicArn": row["topic_arn"],
+    }
+
+
+async def list_subscriptions(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
+    after = listing.after_id(p.get("NextToken"))
+    rows = await ctx.env.db.read(store.list_subscriptions, ctx.account, None, after)
+    return _subscription_page(rows)
+
+
+async def list_subscriptions_by_topic(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
+    row = await topic_row(ctx, p["TopicArn"])
+    after = listing.after_id(p.get("NextToken"))
+    rows = await ctx.env.db.read(store.list_subscriptions, None, row["arn"], after)
+    return _subscription_page(rows)
+
+
+def _subscription_page(rows: list[Row]) -> dict[str, Any]:
+    shown, token = listing.page(rows, store.PAGE, lambda r: r["id"])
+    out: dict[str, Any] = {"Subscriptions": [_listed(r) for r in shown]}
+    if token is not None:
+        out["NextToken"] = token
+    return out
