@@ -94,7 +94,8 @@ class Gateway:
         settings = self.env.settings
         cred = route.credential
         access_key = cred[0] if cred else ""
-        account = access_key if len(access_key) == 12 and access_key.isdigit() else settings.default_account
+        is_account = len(access_key) == 12 and access_key.isascii() and access_key.isdigit()
+        account = access_key if is_account else settings.default_account
         region = cred[1] if cred and cred[1] not in ("", "aws-global") else settings.default_region
         host = req.header(b"host") or f"{settings.host}:{settings.port}"
         return RequestContext(env=self.env, account=account, region=region, host=host)

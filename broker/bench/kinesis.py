@@ -12,9 +12,9 @@ import threading
 import time
 from typing import Any
 
-import botocore.session  # type: ignore[import-untyped]
+import botocore.session
 import orjson
-from botocore.config import Config  # type: ignore[import-untyped]
+from botocore.config import Config
 
 from broker.bench.sqs import running_broker
 from broker.bench.wrk import report, require_wrk, run_wrk

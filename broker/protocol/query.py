@@ -93,7 +93,7 @@ def _indices(params: dict[str, str], prefix: str) -> list[int]:
     for key in params:
         if key.startswith(prefix):
             rest = key[plen:].split(".", 1)[0]
-            if rest.isdigit():
+            if rest.isascii() and rest.isdigit():
                 found.add(int(rest))
     return sorted(found)
 

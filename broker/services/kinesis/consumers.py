@@ -10,8 +10,10 @@ from broker import clock
 from broker.context import RequestContext
 from broker.errors import ServiceError
 from broker.services.kinesis import iterators, store
-from broker.services.kinesis.operations import check_tags, load, resolve
-from broker.services.kinesis.streams import Stream, invalid, parse_arn, status_at
+from broker.services.kinesis.errors import consumer_exists, consumer_limit, consumer_not_found, invalid
+from broker.services.kinesis.lookup import load, resolve_arn
+from broker.services.kinesis.streams import Row, Stream, parse_arn, row_status
+from broker.services.kinesis.tag_rules import check_tags
 
 MAX_CONSUMERS = 20  # per stream, as on AWS
 CONSUMER_ARN = re.compile(
@@ -19,19 +21,15 @@ CONSUMER_ARN = re.compile(
 )
 
 
-def consumer_arn(s: Stream, row: dict) -> str:
+def consumer_arn(s: Stream, row: Row) -> str:
     return f"{s.arn}/consumer/{row['name']}:{row['created_at'] // 1000}"
 
 
-def status(row: dict, now: int) -> str:
-    return status_at(row["status"], row["status_until"], now)
-
-
-def _doc(s: Stream, row: dict, now: int, with_stream: bool = False) -> dict[str, Any]:
+def _doc(s: Stream, row: Row, now: int, with_stream: bool = False) -> dict[str, Any]:
     doc: dict[str, Any] = {
         "ConsumerName": row["name"],
         "ConsumerARN": consumer_arn(s, row),
-        "ConsumerStatus": status(row, now),
+        "ConsumerStatus": row_status(row, now),
         "ConsumerCreationTimestamp": clock.to_datetime(row["created_at"]),
     }
     if with_stream:
@@ -39,11 +37,7 @@ def _doc(s: Stream, row: dict, now: int, with_stream: bool = False) -> dict[str,
     return doc
 
 
-def _not_found(what: str) -> ServiceError:
-    return ServiceError("ResourceNotFoundException", f"Consumer {what} not found.")
-
-
-async def find(ctx: RequestContext, p: dict) -> tuple[Stream, dict]:
+async def find(ctx: RequestContext, p: dict[str, Any]) -> tuple[Stream, Row]:
     """The consumer named by ConsumerARN, or by StreamARN + ConsumerName."""
     if p.get("ConsumerARN"):
         m = CONSUMER_ARN.match(p["ConsumerARN"])
@@ -53,22 +47,22 @@ async def find(ctx: RequestContext, p: dict) -> tuple[Stream, dict]:
         try:
             s = await load(ctx, account, region, name, fresh=True)
         except ServiceError:
-            raise _not_found(p["ConsumerARN"]) from None
+            raise consumer_not_found(p["ConsumerARN"]) from None
         row = await ctx.env.db.read(store.consumer, s.id, m.group(2))
         if row is None or row["created_at"] // 1000 != int(m.group(3)):
-            raise _not_found(p["ConsumerARN"])
+            raise consumer_not_found(p["ConsumerARN"])
         return s, row
     if not p.get("StreamARN") or not p.get("ConsumerName"):
         raise invalid("Either ConsumerARN, or StreamARN and ConsumerName, must be provided.")
-    s = await resolve(ctx, {"StreamARN": p["StreamARN"]}, fresh=True)
+    s = await resolve_arn(ctx, p["StreamARN"])
     row = await ctx.env.db.read(store.consumer, s.id, p["ConsumerName"])
     if row is None:
-        raise _not_found(f"{p['ConsumerName']} under stream {s.arn}")
+        raise consumer_not_found(f"{p['ConsumerName']} under stream {s.arn}")
     return s, row
 
 
-async def register_stream_consumer(ctx: RequestContext, p: dict) -> dict:
-    s = await resolve(ctx, {"StreamARN": p["StreamARN"]}, fresh=True)
+async def register_stream_consumer(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
+    s = await resolve_arn(ctx, p["StreamARN"])
     tags = p.get("Tags") or {}
     check_tags(tags)
     now = clock.now_ms()
@@ -82,23 +76,19 @@ async def register_stream_consumer(ctx: RequestContext, p: dict) -> dict:
     }
     outcome = await ctx.env.db.write(store.add_consumer, values, MAX_CONSUMERS)
     if outcome is None:
-        raise ServiceError(
-            "ResourceInUseException", f"Consumer {p['ConsumerName']} under stream {s.name} already exists."
-        )
+        raise consumer_exists(p["ConsumerName"], s.name)
     if outcome == "limit":
-        raise ServiceError(
-            "LimitExceededException", f"Stream {s.name} already has {MAX_CONSUMERS} registered consumers."
-        )
+        raise consumer_limit(s.name, MAX_CONSUMERS)
     # AWS answers CREATING whatever the delay; describe shows ACTIVE once it has passed.
     return {"Consumer": {**_doc(s, values, now), "ConsumerStatus": "CREATING"}}
 
 
-async def describe_stream_consumer(ctx: RequestContext, p: dict) -> dict:
+async def describe_stream_consumer(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
     s, row = await find(ctx, p)
     return {"ConsumerDescription": _doc(s, row, clock.now_ms(), with_stream=True)}
 
 
-async def list_stream_consumers(ctx: RequestContext, p: dict) -> dict:
+async def list_stream_consumers(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
     now = clock.now_ms()
     if p.get("NextToken"):
         state = iterators.decode_token(p["NextToken"], now)
@@ -107,7 +97,7 @@ async def list_stream_consumers(ctx: RequestContext, p: dict) -> dict:
         after = state["after"]
     else:
         after = ""
-    s = await resolve(ctx, {"StreamARN": p["StreamARN"]}, fresh=True)
+    s = await resolve_arn(ctx, p["StreamARN"])
     limit = p.get("MaxResults") or 100
     rows = await ctx.env.db.read(store.consumers, s.id, after, limit + 1)
     out: dict[str, Any] = {"Consumers": [_doc(s, r, now) for r in rows[:limit]]}
@@ -116,7 +106,7 @@ async def list_stream_consumers(ctx: RequestContext, p: dict) -> dict:
     return out
 
 
-async def deregister_stream_consumer(ctx: RequestContext, p: dict) -> dict:
+async def deregister_stream_consumer(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
     s, row = await find(ctx, p)
     await ctx.env.db.write(store.remove_consumer, s.id, row["name"])
     return {}

@@ -10,10 +10,11 @@ from __future__ import annotations
 import base64
 import binascii
 from dataclasses import dataclass
+from typing import Any
 
 from broker import paging
-from broker.errors import ServiceError
-from broker.services.kinesis.streams import MAX_COUNTER, invalid
+from broker.services.kinesis.errors import invalid, invalid_next_token, iterator_expired, next_token_expired
+from broker.services.kinesis.streams import MAX_COUNTER
 
 ITERATOR_TTL_MS = 300_000
 TOKEN_TTL_MS = 300_000
@@ -42,22 +43,22 @@ def decode(text: str, now: int) -> Position:
     except (binascii.Error, UnicodeDecodeError, ValueError):
         raise invalid(f"Invalid ShardIterator {text[:64]}.") from None
     if now - issued > ITERATOR_TTL_MS:
-        raise ServiceError("ExpiredIteratorException", f"Iterator expired. The iterator was created at time {issued}.")
+        raise iterator_expired(issued)
     return Position(stream_id, created_at, shard, after, issued)
 
 
-def encode_token(state: dict, now: int) -> str:
+def encode_token(state: dict[str, Any], now: int) -> str:
     return paging.encode({**state, "t": now})
 
 
-def decode_token(text: str, now: int) -> dict:
+def decode_token(text: str, now: int) -> dict[str, Any]:
     state = paging.decode(text)
     try:
         issued = int(state.pop("t")) if state is not None else None
     except (KeyError, TypeError, ValueError):
         issued = None
     if state is None or issued is None:
-        raise invalid("Invalid NextToken.")
+        raise invalid_next_token()
     if now - issued > TOKEN_TTL_MS:
-        raise ServiceError("ExpiredNextTokenException", "The NextToken has expired.")
+        raise next_token_expired()
     return state

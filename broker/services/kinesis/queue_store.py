@@ -12,9 +12,11 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, Connection, and_, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy.engine import Row as DbRow
 
 from broker.services.kinesis import store
+from broker.services.kinesis.streams import Row
 from broker.storage.db import Tx
 from broker.storage.helpers import insert_ignore
 from broker.storage.prepared import Prepared
@@ -81,22 +83,6 @@ def create_queue(tx: Tx, values: dict[str, Any], at_ms: int | None, limit: int) 
     return "ok"
 
 
-def get_queue(conn: Connection, account: str, region: str, queue_id: str) -> dict | None:
-    row = conn.execute(
-        select(kq).where(and_(kq.c.account == account, kq.c.region == region, kq.c.queue_id == queue_id))
-    ).first()
-    return dict(row._mapping) if row else None
-
-
-def list_queues(conn: Connection, account: str, region: str, after: str, limit: int, streams: list[int] | None):
-    """Queues of an account and region by name after `after`; only those on `streams` when given."""
-    where = [kq.c.account == account, kq.c.region == region, kq.c.name > after, kq.c.status != "DELETING"]
-    if streams is not None:
-        where.append(kq.c.stream_id.in_(streams))
-    rows = conn.execute(select(kq).where(and_(*where)).order_by(kq.c.name).limit(limit)).mappings()
-    return [dict(x) for x in rows]
-
-
 def update_queue(tx: Tx, queue_row_id: int, values: dict[str, Any], now: int) -> bool:
     """False when the queue is gone, being deleted, or still CREATING or UPDATING (one update at a time)."""
     ready = or_(kq.c.status == "ACTIVE", and_(kq.c.status.in_(("CREATING", "UPDATING")), kq.c.status_until <= now))
@@ -112,16 +98,6 @@ def delete_queue(tx: Tx, queue_row_id: int, until: int) -> bool:
     ).rowcount
     tx.wake(wake_key(queue_row_id))  # waiting receives end
     return done > 0
-
-
-def modify_tags(tx: Tx, queue_row_id: int, change: Any) -> bool:
-    """Read-modify-write of a queue's tags (row locked on PostgreSQL); False when the queue is gone."""
-    stmt = select(kq.c.tags).where(and_(kq.c.id == queue_row_id, kq.c.status != "DELETING"))
-    tags = tx.conn.execute(stmt.with_for_update() if tx.is_pg else stmt).scalar()
-    if tags is None:
-        return False
-    tx.conn.execute(update(kq).where(kq.c.id == queue_row_id).values(tags=change(tags)))
-    return True
 
 
 # -- receiving ---------------------------------------------------------------------------------------------------
@@ -180,13 +156,13 @@ _move_cursor = Prepared(
 _ack = Prepared(delete(qr).where(and_(_one, qr.c.receipt == bindparam("rt"))))
 
 
-def _live_queue(tx: Tx, queue_row_id: int) -> dict | None:
+def _live_queue(tx: Tx, queue_row_id: int) -> Row | None:
     """The queue row, locked on PostgreSQL: receives of one queue take records one at a time across nodes."""
     rows = _queue_row.fetch_dicts(tx.conn, {"q": queue_row_id})
     return rows[0] if rows and rows[0]["status"] != "DELETING" else None
 
 
-def receive(tx: Tx, queue_row_id: int, n: int, vt_ms: int, now: int, token: str, dead: bool) -> list[dict] | None:
+def receive(tx: Tx, queue_row_id: int, n: int, vt_ms: int, now: int, token: str, dead: bool) -> list[Row] | None:
     """Up to `n` records for one receive on the normal or the dead-letter path; None when the queue or its stream
     is gone. Each returned dict has shard, seq, partition_key, data, arrived_at, receive_count, first_received_at."""
     queue = _live_queue(tx, queue_row_id)
@@ -229,17 +205,17 @@ def receive(tx: Tx, queue_row_id: int, n: int, vt_ms: int, now: int, token: str,
     return out
 
 
-def _pull(tx: Tx, queue: dict, n: int, vt_ms: int, now: int, token: str, oldest: int) -> list[dict]:
+def _pull(tx: Tx, queue: Row, n: int, vt_ms: int, now: int, token: str, oldest: int) -> list[Row]:
     """Records the queue has not delivered yet, from its shards' cursors on (the shards in a rotating order, so a
     busy shard does not starve the others)."""
     stream_id = queue["stream_id"]
     shards = _shards.fetch_dicts(tx.conn, {"s": stream_id})
     cursors = {c["shard"]: c["after"] for c in _cursors.fetch_dicts(tx.conn, {"q": queue["id"]})}
     if shards:
-        k = random.randrange(len(shards))  # noqa: S311 - fairness, not secrecy
+        k = random.randrange(len(shards))  # fairness, not secrecy
         shards = shards[k:] + shards[:k]
     dead = queue["max_receive"] is not None and queue["max_receive"] <= 1
-    out: list[dict] = []
+    out: list[Row] = []
     for s in shards:
         if len(out) >= n:
             break
@@ -290,7 +266,7 @@ def next_visible(conn: Connection, queue_row_id: int, dead: bool, now: int) -> i
 
 
 # -- acknowledge, visibility, restore ----------------------------------------------------------------------------
-def _row(conn: Connection, queue_row_id: int, shard: int, seq: int) -> Any:
+def _row(conn: Connection, queue_row_id: int, shard: int, seq: int) -> DbRow[tuple[str, bool, int]] | None:
     return conn.execute(
         select(qr.c.receipt, qr.c.dead, qr.c.visible_at).where(
             and_(qr.c.queue == queue_row_id, qr.c.shard == shard, qr.c.seq == seq)
@@ -298,7 +274,7 @@ def _row(conn: Connection, queue_row_id: int, shard: int, seq: int) -> Any:
     ).first()
 
 
-def _mine(queue_row_id: int, shard: int, seq: int, token: str) -> Any:
+def _mine(queue_row_id: int, shard: int, seq: int, token: str) -> ColumnElement[bool]:
     return and_(qr.c.queue == queue_row_id, qr.c.shard == shard, qr.c.seq == seq, qr.c.receipt == token)
 
 
@@ -376,7 +352,7 @@ def sweep(tx: Tx, now: int) -> int:
     return done
 
 
-def _delete_chunk(tx: Tx, where: Any, below: int | None) -> int:
+def _delete_chunk(tx: Tx, where: ColumnElement[bool], below: int | None) -> int:
     """Delete at most SWEEP_CHUNK state rows matching `where` with seq below `below` (None: any), lowest first."""
     bound = and_(where, qr.c.seq < below) if below is not None else where
     upto = tx.conn.execute(select(qr.c.seq).where(bound).order_by(qr.c.seq).offset(SWEEP_CHUNK - 1).limit(1)).scalar()

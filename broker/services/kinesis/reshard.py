@@ -1,4 +1,5 @@
-"""Resharding: SplitShard, MergeShards and UpdateShardCount as lineage of closed parents and open children.
+"""Resharding: the SplitShard, MergeShards and UpdateShardCount operations, and the write units that carry them out
+as lineage of closed parents and open children.
 
 Each runs as one write unit on fresh shard rows, so concurrent reshards and puts see one order. A split closes its
 parent and opens two children; a merge closes two adjacent shards and opens one child with both as parents.
@@ -10,10 +11,22 @@ and readers that finish parents before children keep per-key order. Intermediate
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from broker.errors import ServiceError
+from broker import clock
+from broker.context import RequestContext
 from broker.services.kinesis import store
-from broker.services.kinesis.streams import even_ranges, invalid, shard_id
+from broker.services.kinesis.errors import (
+    invalid,
+    scale_down_limit,
+    scale_up_limit,
+    shard_limit_exceeded,
+    shard_not_open,
+    validation,
+)
+from broker.services.kinesis.lookup import active
+from broker.services.kinesis.stream_operations import SHARD_LIMIT, updating_until
+from broker.services.kinesis.streams import HASH_SPACE, STREAMS, Row, even_ranges, shard_id, shard_index
 from broker.storage.db import Tx
 
 
@@ -29,7 +42,7 @@ class Plan:
 
     def __init__(self, next_idx: int) -> None:
         self.next_idx = next_idx
-        self.new: list[dict] = []
+        self.new: list[Row] = []
         self.close: list[int] = []
 
     def child(self, start: int, end: int, parent: int, adjacent: int | None = None) -> Piece:
@@ -58,17 +71,17 @@ def _open(tx: Tx, stream_id: int) -> list[Piece]:
     )
 
 
-def _find(pieces: list[Piece], idx: int | None, name: str, what: str) -> Piece:
+def _find(pieces: list[Piece], idx: int | None, name: str) -> Piece:
     for p in pieces:
         if p.idx == idx:
             return p
-    raise ServiceError("ResourceNotFoundException", f"Could not find {what} {name}, or it is not open.")
+    raise shard_not_open(name)
 
 
 def split(tx: Tx, stream_id: int, idx: int | None, name: str, key: int, now: int, until: int, limit: int) -> None:
     store.lock_stream(tx, stream_id)
     pieces = _open(tx, stream_id)
-    parent = _find(pieces, idx, name, "shard")
+    parent = _find(pieces, idx, name)
     if not parent.start < key <= parent.end:
         raise invalid(
             f"NewStartingHashKey {key} used in SplitShard() on shard {shard_id(parent.idx)} is not both greater "
@@ -84,7 +97,7 @@ def split(tx: Tx, stream_id: int, idx: int | None, name: str, key: int, now: int
 def merge(tx: Tx, stream_id: int, a: int | None, a_name: str, b: int | None, b_name: str, now: int, until: int) -> None:
     store.lock_stream(tx, stream_id)
     pieces = _open(tx, stream_id)
-    first, second = _find(pieces, a, a_name, "shard"), _find(pieces, b, b_name, "shard")
+    first, second = _find(pieces, a, a_name), _find(pieces, b, b_name)
     if first.end + 1 == second.start:
         lo, hi = first, second
     elif second.end + 1 == first.start:
@@ -104,17 +117,9 @@ def uniform(tx: Tx, stream_id: int, target: int, now: int, until: int, limit: in
     pieces = _open(tx, stream_id)
     current = len(pieces)
     if target > 2 * current:
-        raise ServiceError(
-            "LimitExceededException",
-            f"UpdateShardCount cannot scale up over double your current open shard count. Current open shard "
-            f"count: {current} Target shard count: {target}",
-        )
+        raise scale_up_limit(current, target)
     if 2 * target < current:
-        raise ServiceError(
-            "LimitExceededException",
-            f"UpdateShardCount cannot scale down below half your current open shard count. Current open shard "
-            f"count: {current} Target shard count: {target}",
-        )
+        raise scale_down_limit(current, target)
     ranges = even_ranges(target)
     if [(p.start, p.end) for p in pieces] == ranges:
         return current  # already uniform at that count
@@ -143,8 +148,45 @@ def _check_limit(tx: Tx, stream_id: int, more: int, limit: int) -> None:
     account, region = store.stream_scope(tx.conn, stream_id)
     shards, _ = store.open_shard_count(tx.conn, account, region)
     if shards + more > limit:
-        raise ServiceError(
-            "LimitExceededException",
-            f"This request would exceed the shard limit for the account {account} in {region}. Current shard count "
-            f"for the account: {shards}. Limit: {limit}.",
-        )
+        raise shard_limit_exceeded(account, region, shards, limit)
+
+
+# -- operations --------------------------------------------------------------------------------------------------
+def _hash_key(text: str) -> int:
+    if not (text.isascii() and text.isdigit()) or int(text) >= HASH_SPACE:
+        raise invalid(f"NewStartingHashKey {text} is not a hash key: an integer from 0 to {HASH_SPACE - 1}.")
+    return int(text)
+
+
+async def split_shard(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
+    s = await active(ctx, p)
+    name = p["ShardToSplit"]
+    key = _hash_key(p["NewStartingHashKey"])
+    await ctx.env.db.write(split, s.id, shard_index(name), name, key, clock.now_ms(), updating_until(ctx), SHARD_LIMIT)
+    ctx.env.get(STREAMS).drop(s.cache_key)
+    return {}
+
+
+async def merge_shards(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
+    s = await active(ctx, p)
+    a, b = p["ShardToMerge"], p["AdjacentShardToMerge"]
+    await ctx.env.db.write(merge, s.id, shard_index(a), a, shard_index(b), b, clock.now_ms(), updating_until(ctx))
+    ctx.env.get(STREAMS).drop(s.cache_key)
+    return {}
+
+
+async def update_shard_count(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
+    s = await active(ctx, p)
+    if s.mode == "ON_DEMAND":
+        raise validation("UpdateShardCount is not supported for on-demand streams.")
+    target = p["TargetShardCount"]
+    current = await ctx.env.db.write(uniform, s.id, target, clock.now_ms(), updating_until(ctx), SHARD_LIMIT)
+    ctx.env.get(STREAMS).drop(s.cache_key)
+    return {"StreamName": s.name, "StreamARN": s.arn, "CurrentShardCount": current, "TargetShardCount": target}
+
+
+HANDLERS = {
+    "SplitShard": split_shard,
+    "MergeShards": merge_shards,
+    "UpdateShardCount": update_shard_count,
+}

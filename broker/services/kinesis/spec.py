@@ -2,23 +2,35 @@
 
 from __future__ import annotations
 
-from broker.protocol.spec import ServiceSpec, load_model
-from broker.services.kinesis import channels, consumers, queues, subscribe, tagging
-from broker.services.kinesis.operations import HANDLERS
+from broker.protocol.spec import Handler, ServiceSpec, load_model
+from broker.services.kinesis import (
+    channel_operations,
+    consumers,
+    queue_operations,
+    record_operations,
+    reshard,
+    stream_operations,
+    stream_settings,
+    subscribe,
+    tagging,
+)
 
 
 def build() -> ServiceSpec:
-    handlers = {
-        **HANDLERS,
+    handlers: dict[str, Handler] = {
+        **stream_operations.HANDLERS,
+        **record_operations.HANDLERS,
+        **stream_settings.HANDLERS,
+        **reshard.HANDLERS,
         **consumers.HANDLERS,
-        **queues.HANDLERS,
-        **channels.HANDLERS,
+        **queue_operations.HANDLERS,
+        **channel_operations.HANDLERS,
         **subscribe.HANDLERS,
         **tagging.HANDLERS,
     }
     # Queue and channel requests get the model's enum check (ValidationException); the older operations answer
     # bad enum values with the InvalidArgumentException their handlers give.
-    enum_checked = frozenset({*queues.HANDLERS, *channels.HANDLERS})
+    enum_checked = frozenset({*queue_operations.HANDLERS, *channel_operations.HANDLERS})
     return ServiceSpec(
         name="kinesis",
         model=load_model("kinesis"),

@@ -6,11 +6,34 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, case, delete, func, insert, select, update
+from sqlalchemy import (
+    Column,
+    ColumnElement,
+    Connection,
+    RowMapping,
+    Table,
+    and_,
+    bindparam,
+    case,
+    delete,
+    func,
+    insert,
+    select,
+    update,
+)
 
 from broker import clock
-from broker.errors import ServiceError
-from broker.services.kinesis.streams import cache_key, even_ranges, hash_text, shard_wake_key
+from broker.services.kinesis.errors import consumer_not_found, stream_gone
+from broker.services.kinesis.streams import (
+    Row,
+    Stream,
+    cache_key,
+    consumer_wake_key,
+    even_ranges,
+    hash_text,
+    shard_wake_key,
+)
+from broker.services.kinesis.tag_rules import TagChange
 from broker.storage.db import Tx
 from broker.storage.helpers import insert_ignore, upsert
 from broker.storage.prepared import Prepared
@@ -26,10 +49,8 @@ SWEEP_CHUNK = 5000
 
 
 # -- streams -----------------------------------------------------------------------------------------------------
-def get_stream(
-    conn: Connection, account: str, region: str, name: str
-) -> tuple[dict, list[tuple[int, int, int]]] | None:
-    """A stream row and its open shards as (hash start, hash end, idx)."""
+def get_stream(conn: Connection, account: str, region: str, name: str) -> Stream | None:
+    """A stream with its open shards (its routing table)."""
     row = conn.execute(
         select(st).where(and_(st.c.account == account, st.c.region == region, st.c.name == name))
     ).first()
@@ -38,7 +59,7 @@ def get_stream(
     shards = conn.execute(
         select(sh.c.hash_start, sh.c.hash_end, sh.c.idx).where(and_(sh.c.stream_id == row.id, sh.c.closed_at.is_(None)))
     ).all()
-    return dict(row._mapping), [(int(a), int(b), i) for a, b, i in shards]
+    return Stream.from_row(dict(row._mapping), [(int(a), int(b), i) for a, b, i in shards])
 
 
 def create_stream(tx: Tx, values: dict[str, Any], shard_count: int, now: int) -> bool:
@@ -78,13 +99,13 @@ def update_stream(tx: Tx, stream_id: int, key: str, values: dict[str, Any]) -> N
     tx.wake(key)
 
 
-def modify_stream(tx: Tx, stream_id: int, key: str, change: Callable[[dict], dict[str, Any]]) -> Any:
+def modify_stream(tx: Tx, stream_id: int, key: str, change: Callable[[Row], dict[str, Any]]) -> dict[str, Any]:
     """Read a stream's row and write what `change` makes of it, in one transaction (row locked on PostgreSQL), so
     concurrent changes of tags, metrics or settings do not overwrite each other. `change` may raise ServiceError."""
     stmt = select(st).where(st.c.id == stream_id)
     row = tx.conn.execute(stmt.with_for_update() if tx.is_pg else stmt).first()
     if row is None:
-        raise ServiceError("ResourceNotFoundException", "The stream no longer exists.")
+        raise stream_gone()
     values = change(dict(row._mapping))
     if values:
         update_stream(tx, stream_id, key, values)
@@ -112,7 +133,7 @@ def delete_stream(tx: Tx, stream_id: int, key: str) -> str | None:
     return None
 
 
-def list_streams(conn: Connection, account: str, region: str, after: str, limit: int) -> list[dict]:
+def list_streams(conn: Connection, account: str, region: str, after: str, limit: int) -> list[Row]:
     rows = conn.execute(
         select(st)
         .where(and_(st.c.account == account, st.c.region == region, st.c.name > after, st.c.status != "DELETING"))
@@ -123,14 +144,17 @@ def list_streams(conn: Connection, account: str, region: str, after: str, limit:
 
 
 def consumer_count(conn: Connection, stream_id: int) -> int:
-    return conn.execute(select(func.count()).where(co.c.stream_id == stream_id)).scalar_one()
+    return _count(conn, co.c.stream_id == stream_id)
 
 
 def queue_count(conn: Connection, stream_id: int) -> int:
     """Queues on a stream: they share its registered-consumer limit with enhanced fan-out consumers."""
-    return conn.execute(
-        select(func.count()).where(and_(kq.c.stream_id == stream_id, kq.c.status != "DELETING"))
-    ).scalar_one()
+    return _count(conn, and_(kq.c.stream_id == stream_id, kq.c.status != "DELETING"))
+
+
+def _count(conn: Connection, where: ColumnElement[bool]) -> int:
+    count: int = conn.execute(select(func.count()).where(where)).scalar_one()
+    return count
 
 
 # -- enhanced fan-out consumers ----------------------------------------------------------------------------------
@@ -148,38 +172,36 @@ def add_consumer(tx: Tx, values: dict[str, Any], limit: int) -> str | None:
     return "ok"
 
 
-def consumer(conn: Connection, stream_id: int, name: str) -> dict | None:
+def consumer(conn: Connection, stream_id: int, name: str) -> Row | None:
     row = conn.execute(select(co).where(and_(co.c.stream_id == stream_id, co.c.name == name))).first()
     return dict(row._mapping) if row else None
 
 
-def consumers(conn: Connection, stream_id: int, after: str, limit: int) -> list[dict]:
+def consumers(conn: Connection, stream_id: int, after: str, limit: int) -> list[Row]:
     rows = conn.execute(
         select(co).where(and_(co.c.stream_id == stream_id, co.c.name > after)).order_by(co.c.name).limit(limit)
     ).mappings()
     return [dict(x) for x in rows]
 
 
-def modify_consumer_tags(tx: Tx, stream_id: int, name: str, change: Callable[[dict], dict]) -> None:
+def modify_consumer_tags(tx: Tx, stream_id: int, name: str, change: TagChange) -> None:
     """Read-modify-write of a consumer's tags in one transaction (row locked on PostgreSQL)."""
     where = and_(co.c.stream_id == stream_id, co.c.name == name)
     stmt = select(co.c.tags).where(where)
     tags = tx.conn.execute(stmt.with_for_update() if tx.is_pg else stmt).scalar()
     if tags is None:
-        raise ServiceError("ResourceNotFoundException", f"Consumer {name} not found.")
+        raise consumer_not_found(name)
     tx.conn.execute(update(co).where(where).values(tags=dumps(change(json.loads(tags)))))
 
 
 def remove_consumer(tx: Tx, stream_id: int, name: str) -> None:
     tx.conn.execute(delete(co).where(and_(co.c.stream_id == stream_id, co.c.name == name)))
-    tx.wake(f"kinesis:consumer:{stream_id}:{name}")  # its subscriptions end
+    tx.wake(consumer_wake_key(stream_id, name))  # its subscriptions end
 
 
 # -- channels ----------------------------------------------------------------------------------------------------
 def channel_count(conn: Connection, stream_id: int) -> int:
-    return conn.execute(
-        select(func.count()).where(and_(ch.c.stream_id == stream_id, ch.c.status != "DELETING"))
-    ).scalar_one()
+    return _count(conn, and_(ch.c.stream_id == stream_id, ch.c.status != "DELETING"))
 
 
 def add_channel(tx: Tx, values: dict[str, Any], destination: str) -> str:
@@ -198,23 +220,7 @@ def add_channel(tx: Tx, values: dict[str, Any], destination: str) -> str:
     return "ok" if insert_ignore(tx.conn, ch, values) else "exists"
 
 
-def get_channel(conn: Connection, account: str, region: str, channel_id: str) -> dict | None:
-    row = conn.execute(
-        select(ch).where(and_(ch.c.account == account, ch.c.region == region, ch.c.channel_id == channel_id))
-    ).first()
-    return dict(row._mapping) if row else None
-
-
-def list_channels(
-    conn: Connection, account: str, region: str, after: str, limit: int, streams: list[int] | None
-) -> list[dict]:
-    where = [ch.c.account == account, ch.c.region == region, ch.c.name > after, ch.c.status != "DELETING"]
-    if streams is not None:
-        where.append(ch.c.stream_id.in_(streams))
-    return [dict(x) for x in conn.execute(select(ch).where(and_(*where)).order_by(ch.c.name).limit(limit)).mappings()]
-
-
-def modify_channel(tx: Tx, row_id: int, change: Callable[[dict], dict[str, Any]]) -> dict | None:
+def modify_channel(tx: Tx, row_id: int, change: Callable[[Row], dict[str, Any]]) -> Row | None:
     """Read-modify-write of a channel row (locked on PostgreSQL); None when it is gone. `change` may raise."""
     stmt = select(ch).where(and_(ch.c.id == row_id, ch.c.status != "DELETING"))
     row = tx.conn.execute(stmt.with_for_update() if tx.is_pg else stmt).first()
@@ -228,6 +234,44 @@ def modify_channel(tx: Tx, row_id: int, change: Callable[[dict], dict[str, Any]]
 
 def drop_deleted_channels(tx: Tx, now: int) -> int:
     return tx.conn.execute(delete(ch).where(and_(ch.c.status == "DELETING", ch.c.status_until <= now))).rowcount
+
+
+# -- queues and channels alike: rows on a stream, named by account, Region and id ----------------------------------
+_ATTACHED: dict[str, tuple[Table, Column[str]]] = {"queue": (kq, kq.c.queue_id), "channel": (ch, ch.c.channel_id)}
+
+
+def get_attached(conn: Connection, kind: str, account: str, region: str, resource_id: str) -> Row | None:
+    """The row of a queue or channel (`kind`) by the id its ARN ends with."""
+    table, id_column = _ATTACHED[kind]
+    row = conn.execute(
+        select(table).where(and_(table.c.account == account, table.c.region == region, id_column == resource_id))
+    ).first()
+    return dict(row._mapping) if row else None
+
+
+def list_attached(
+    conn: Connection, kind: str, account: str, region: str, after: str, limit: int, streams: list[int] | None
+) -> list[Row]:
+    """Queues or channels (`kind`) of an account and Region by name after `after`; only those on `streams` (stream
+    row ids) when given."""
+    table, _ = _ATTACHED[kind]
+    where = [table.c.account == account, table.c.region == region, table.c.name > after, table.c.status != "DELETING"]
+    if streams is not None:
+        where.append(table.c.stream_id.in_(streams))
+    rows = conn.execute(select(table).where(and_(*where)).order_by(table.c.name).limit(limit)).mappings()
+    return [dict(x) for x in rows]
+
+
+def modify_tags(tx: Tx, kind: str, row_id: int, change: TagChange) -> bool:
+    """Read-modify-write of the tags of a queue or channel (`kind`), row locked on PostgreSQL; False when it is gone
+    or being deleted."""
+    table, _ = _ATTACHED[kind]
+    stmt = select(table.c.tags).where(and_(table.c.id == row_id, table.c.status != "DELETING"))
+    tags = tx.conn.execute(stmt.with_for_update() if tx.is_pg else stmt).scalar()
+    if tags is None:
+        return False
+    tx.conn.execute(update(table).where(table.c.id == row_id).values(tags=dumps(change(json.loads(tags)))))
+    return True
 
 
 def open_shard_count(conn: Connection, account: str, region: str) -> tuple[int, int]:
@@ -247,18 +291,19 @@ def open_shard_count(conn: Connection, account: str, region: str) -> tuple[int, 
     return shards, on_demand
 
 
-def stream_by_id(conn: Connection, stream_id: int) -> dict | None:
+def stream_by_id(conn: Connection, stream_id: int) -> Row | None:
     row = conn.execute(select(st).where(st.c.id == stream_id)).first()
     return dict(row._mapping) if row else None
 
 
 # -- account settings (broker_state) -----------------------------------------------------------------------------
-def account_settings(conn: Connection, account: str) -> dict:
+def account_settings(conn: Connection, account: str) -> dict[str, Any]:
     value = conn.execute(select(bs.c.value).where(bs.c.key == f"kinesis.account.{account}")).scalar()
-    return json.loads(value) if value else {}
+    state: dict[str, Any] = json.loads(value) if value else {}
+    return state
 
 
-def set_commitment(tx: Tx, account: str, status: str, now: int) -> dict:
+def set_commitment(tx: Tx, account: str, status: str, now: int) -> dict[str, Any]:
     state = account_settings(tx.conn, account)
     if status != state.get("Status", "DISABLED"):
         state = (
@@ -269,17 +314,18 @@ def set_commitment(tx: Tx, account: str, status: str, now: int) -> dict:
 
 
 # -- shards ------------------------------------------------------------------------------------------------------
-def shards(conn: Connection, stream_id: int) -> list[dict]:
+def shards(conn: Connection, stream_id: int) -> list[Row]:
     return [dict(x) for x in conn.execute(select(sh).where(sh.c.stream_id == stream_id).order_by(sh.c.idx)).mappings()]
 
 
-def shard(conn: Connection, stream_id: int, idx: int) -> dict | None:
+def shard(conn: Connection, stream_id: int, idx: int) -> Row | None:
     row = conn.execute(select(sh).where(and_(sh.c.stream_id == stream_id, sh.c.idx == idx))).first()
     return dict(row._mapping) if row else None
 
 
 def next_shard(conn: Connection, stream_id: int) -> int:
-    return conn.execute(select(st.c.next_shard).where(st.c.id == stream_id)).scalar_one()
+    idx: int = conn.execute(select(st.c.next_shard).where(st.c.id == stream_id)).scalar_one()
+    return idx
 
 
 def stream_scope(conn: Connection, stream_id: int) -> tuple[str, str]:
@@ -288,7 +334,7 @@ def stream_scope(conn: Connection, stream_id: int) -> tuple[str, str]:
 
 
 def apply_reshard(
-    tx: Tx, stream_id: int, new: list[dict], close: list[int], next_idx: int, now: int, until: int
+    tx: Tx, stream_id: int, new: list[Row], close: list[int], next_idx: int, now: int, until: int
 ) -> None:
     """Insert the children of a reshard and close their parents; the stream is UPDATING until `until`."""
     closing = set(close)
@@ -324,7 +370,7 @@ def apply_reshard(
     tx.wake(cache_key(row.account, row.region, row.name))
 
 
-def children(conn: Connection, stream_id: int, idx: int) -> list[dict]:
+def children(conn: Connection, stream_id: int, idx: int) -> list[Row]:
     rows = conn.execute(
         select(sh)
         .where(and_(sh.c.stream_id == stream_id, (sh.c.parent == idx) | (sh.c.adjacent_parent == idx)))
@@ -430,7 +476,7 @@ class ShardClosed(Exception):
     """A record was routed to a shard that a reshard closed after the routing table was read."""
 
 
-def read_records(conn: Connection, stream_id: int, idx: int, after: int, limit: int, oldest: int) -> list[dict]:
+def read_records(conn: Connection, stream_id: int, idx: int, after: int, limit: int, oldest: int) -> list[Row]:
     """Records of a shard after counter `after`, oldest first, none older than `oldest` (ms, retention)."""
     rows = conn.execute(
         select(r.c.seq, r.c.partition_key, r.c.data, r.c.arrived_at)
@@ -480,11 +526,12 @@ def _expire(tx: Tx, stream_id: int, idx: int, cutoff: int) -> int:
     return tx.conn.execute(delete(r).where(bound)).rowcount
 
 
-def oldest_kept(stream: Any, now: int) -> int:
+def oldest_kept(stream: Row | RowMapping, now: int) -> int:
     """Arrival time (ms) of the oldest record a stream still holds: its retention period back from now, but never
     before what had expired when the period was last increased."""
     floor = int(json.loads(stream["attributes"]).get("ExpiredBefore", 0))
-    return max(now - stream["retention_hours"] * 3_600_000, floor)
+    hours: int = stream["retention_hours"]
+    return max(now - hours * 3_600_000, floor)
 
 
 def _drop_deleted(tx: Tx, stream_id: int) -> int:
@@ -496,7 +543,7 @@ def _drop_deleted(tx: Tx, stream_id: int) -> int:
     return gone
 
 
-def drop_chunk(tx: Tx, table: Any, owner: Any, owner_id: int, shard: Any, seq: Any) -> int:
+def drop_chunk(tx: Tx, table: Table, owner: Column[int], owner_id: int, shard: Column[int], seq: Column[int]) -> int:
     """Delete the first SWEEP_CHUNK rows of one owner (a deleted stream or queue) from a table keyed by (owner,
     shard, seq), as one range per shard through the primary key. Returns how many went (0: none was left)."""
     first = select(shard, seq).where(owner == owner_id).order_by(shard, seq).limit(SWEEP_CHUNK).subquery()

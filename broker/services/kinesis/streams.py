@@ -1,17 +1,23 @@
-"""Streams and shards as requests need them: names and ARNs, the hash key space, sequence numbers, shard ids, and a
-per-process cache of each stream with its open shards (dropped in every process when the stream changes)."""
+"""Streams and shards as requests need them: names, ids and ARNs, the hash key space, sequence numbers, shard ids,
+statuses that end by themselves, wake keys, and a per-process cache of each stream with its open shards (dropped in
+every process when the stream changes)."""
 
 from __future__ import annotations
 
 import bisect
 import hashlib
 import json
+import random
 import re
+import string
 from dataclasses import dataclass, field
+from typing import Any, TypeAlias
 
 from broker.cache import TtlCache
-from broker.errors import ServiceError
 from broker.services.base import Slot
+from broker.services.kinesis.errors import invalid, no_open_shard
+
+Row: TypeAlias = dict[str, Any]  # a row as store functions return it
 
 HASH_SPACE = 1 << 128
 CACHE_PREFIX = "kinesis:cache:"
@@ -24,20 +30,18 @@ _IDX_DIGITS = 10
 MAX_COUNTER = 1 << 62  # counters and ids are 64-bit integers in the database
 
 
-def invalid(message: str) -> ServiceError:
-    return ServiceError("InvalidArgumentException", message)
-
-
-def not_found(name: str, account: str) -> ServiceError:
-    return ServiceError("ResourceNotFoundException", f"Stream {name} under account {account} not found.")
-
-
-def in_use(message: str) -> ServiceError:
-    return ServiceError("ResourceInUseException", message)
-
-
 def stream_arn(region: str, account: str, name: str) -> str:
     return f"arn:aws:kinesis:{region}:{account}:stream/{name}"
+
+
+def stream_arn_of(stream: Row) -> str:
+    """The ARN of a stream row (or of a dict with its account, region and name; a deleted one's name is "~<id>")."""
+    return stream_arn(stream["region"], stream["account"], stream["name"].split("~")[-1])
+
+
+def random_id(length: int) -> str:
+    """Lower-case letters and digits, as AWS's stream, queue and channel ids (unique enough, not secret)."""
+    return "".join(random.choices(string.ascii_lowercase + string.digits, k=length))
 
 
 def parse_arn(arn: str) -> tuple[str, str, str]:
@@ -52,6 +56,11 @@ def shard_wake_key(stream_id: int, idx: int) -> str:
     return f"{WAKE_PREFIX}{stream_id}:{idx}"
 
 
+def consumer_wake_key(stream_id: int, name: str) -> str:
+    """Woken when a consumer is deregistered: its subscriptions end."""
+    return f"kinesis:consumer:{stream_id}:{name}"
+
+
 def shard_id(idx: int) -> str:
     return f"shardId-{idx:012d}"
 
@@ -59,7 +68,7 @@ def shard_id(idx: int) -> str:
 def shard_index(text: str) -> int | None:
     """The index of a shard id (AWS also accepts the bare number), or None when it is not one."""
     digits = text[8:] if text.startswith("shardId-") else text
-    return int(digits) if digits.isdigit() and len(digits) <= 12 else None
+    return int(digits) if digits.isascii() and digits.isdigit() and len(digits) <= 12 else None
 
 
 def sequence_number(idx: int, counter: int) -> str:
@@ -69,7 +78,7 @@ def sequence_number(idx: int, counter: int) -> str:
 
 def parse_sequence(text: str) -> tuple[int, int] | None:
     """(shard index, counter) of a sequence number this broker issued, else None."""
-    if len(text) != SEQ_DIGITS or not text.startswith(SEQ_PREFIX) or not text.isdigit():
+    if len(text) != SEQ_DIGITS or not text.startswith(SEQ_PREFIX) or not (text.isascii() and text.isdigit()):
         return None
     idx, counter = int(text[2 : 2 + _IDX_DIGITS]), int(text[2 + _IDX_DIGITS :])
     return (idx, counter) if counter < MAX_COUNTER and idx < MAX_COUNTER else None
@@ -87,7 +96,7 @@ def even_ranges(count: int) -> list[tuple[int, int]]:
 
 
 def partition_hash(partition_key: str) -> int:
-    return int.from_bytes(hashlib.md5(partition_key.encode()).digest(), "big")  # noqa: S324 - AWS's routing
+    return int.from_bytes(hashlib.md5(partition_key.encode()).digest(), "big")  # AWS's routing, not security
 
 
 @dataclass(slots=True)
@@ -105,7 +114,7 @@ class Stream:
     key_id: str | None
     metrics: list[str]
     tags: dict[str, str]
-    attrs: dict
+    attrs: dict[str, Any]
     next_shard: int
     created_at: int
     # Open shards, ordered by the start of their hash key range: (start, end, idx).
@@ -113,7 +122,7 @@ class Stream:
     _starts: list[int] = field(default_factory=list)
 
     @classmethod
-    def from_row(cls, row: dict, open_shards: list[tuple[int, int, int]]) -> Stream:
+    def from_row(cls, row: Row, open_shards: list[tuple[int, int, int]]) -> Stream:
         shards = sorted(open_shards)
         return cls(
             id=row["id"],
@@ -160,13 +169,18 @@ class Stream:
         i = bisect.bisect_right(self._starts, hash_key) - 1
         start, end, idx = self.open_shards[i]
         if not start <= hash_key <= end:  # pragma: no cover - open shards always cover the whole key space
-            raise ServiceError("InternalFailure", "No open shard for the hash key.", status=500, sender_fault=False)
+            raise no_open_shard()
         return idx
 
 
 def status_at(status: str, until: int, now: int) -> str:
     """CREATING and UPDATING (streams, consumers) last until `until` (a setting; AWS takes seconds to minutes)."""
     return "ACTIVE" if status in ("CREATING", "UPDATING") and now >= until else status
+
+
+def row_status(row: Row, now: int) -> str:
+    """The status of a stream, consumer, queue or channel row (its `status` and `status_until`) at `now`."""
+    return status_at(row["status"], row["status_until"], now)
 
 
 def cache_key(account: str, region: str, name: str) -> str:

@@ -10,16 +10,23 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator
+from typing import Any
 
 from broker import clock
 from broker.context import RequestContext
-from broker.errors import ServiceError
 from broker.notify import Watch
 from broker.protocol.base import EventStream, StreamEvent
 from broker.services.kinesis import consumers, store
+from broker.services.kinesis.errors import (
+    consumer_not_active,
+    subscription_exists,
+    subscription_failed,
+    subscription_target_gone,
+)
 from broker.services.kinesis.iterators import Position
-from broker.services.kinesis.operations import MAX_EVENT_BYTES, read_batch, readable, shard_row, start_after
-from broker.services.kinesis.streams import sequence_number, shard_wake_key
+from broker.services.kinesis.lookup import readable
+from broker.services.kinesis.record_operations import MAX_EVENT_BYTES, read_batch, shard_row, start_after
+from broker.services.kinesis.streams import consumer_wake_key, row_status, sequence_number, shard_wake_key
 
 LIFETIME_MS = 300_000  # AWS ends a subscription after 5 minutes
 QUIET_EVENT_S = 5.0  # an event (with no records) at least this often, so the client sees the subscription alive
@@ -29,11 +36,11 @@ RESUBSCRIBE_GAP_S = 5.0  # AWS refuses a second subscription of a consumer to a 
 _recent: dict[tuple[str, int], float] = {}  # (consumer ARN, shard) -> when a subscription started (this process)
 
 
-async def subscribe_to_shard(ctx: RequestContext, p: dict) -> EventStream:
+async def subscribe_to_shard(ctx: RequestContext, p: dict[str, Any]) -> EventStream:
     s, consumer = await consumers.find(ctx, {"ConsumerARN": p["ConsumerARN"]})
     now = clock.now_ms()
-    if consumers.status(consumer, now) != "ACTIVE":
-        raise ServiceError("ResourceInUseException", f"Consumer {p['ConsumerARN']} is not ACTIVE.")
+    if row_status(consumer, now) != "ACTIVE":
+        raise consumer_not_active(p["ConsumerARN"])
     readable(s)
     row = await shard_row(ctx, s, p["ShardId"])
     start = p["StartingPosition"]
@@ -43,24 +50,20 @@ async def subscribe_to_shard(ctx: RequestContext, p: dict) -> EventStream:
     key = (p["ConsumerARN"], row["idx"])
     started = _recent.get(key)
     if started is not None and time.monotonic() - started < RESUBSCRIBE_GAP_S:
-        raise ServiceError(
-            "ResourceInUseException",
-            f"Another active subscription exists for consumer {p['ConsumerARN']} and shard {p['ShardId']}.",
-        )
+        raise subscription_exists(p["ConsumerARN"], p["ShardId"])
     for old in [k for k, at in _recent.items() if time.monotonic() - at >= RESUBSCRIBE_GAP_S]:
         del _recent[old]
     _recent[key] = time.monotonic()
     position = Position(s.id, s.created_at, row["idx"], after, now)
     events = _events(ctx, position, consumer["name"], now + LIFETIME_MS)
-    failure = StreamEvent("InternalFailureException", {"message": "Internal failure. Please resubscribe."}, error=True)
-    return EventStream(events, failure)
+    return EventStream(events, subscription_failed())
 
 
 async def _events(ctx: RequestContext, pos: Position, consumer: str, deadline: int) -> AsyncIterator[StreamEvent]:
     """SubscribeToShardEvents as plain dicts; the protocol frames and encodes them as the request was (JSON for
     boto3, CBOR for the Java SDK and the KCL)."""
     db, notifier = ctx.env.db, ctx.env.notifier
-    keys = (shard_wake_key(pos.stream_id, pos.shard), f"kinesis:consumer:{pos.stream_id}:{consumer}")
+    keys = (shard_wake_key(pos.stream_id, pos.shard), consumer_wake_key(pos.stream_id, consumer))
     after, sent_at, first = pos.after, 0.0, True
     while True:
         with Watch(notifier, keys) as watch:  # watch first, then read: a put committed in between still wakes us
@@ -68,8 +71,7 @@ async def _events(ctx: RequestContext, pos: Position, consumer: str, deadline: i
             at = Position(pos.stream_id, pos.created_at, pos.shard, after, now)
             batch = await db.read(read_batch, at, BATCH, now, MAX_EVENT_BYTES)
             if batch is None or await db.read(store.consumer, pos.stream_id, consumer) is None:
-                message = {"message": "The stream, shard or consumer no longer exists."}
-                yield StreamEvent("ResourceNotFoundException", message, error=True)
+                yield subscription_target_gone()
                 return
             out, after, more = batch
             ended = "ChildShards" in out

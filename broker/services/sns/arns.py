@@ -39,7 +39,7 @@ def _sns_arn(arn: str) -> list[str] | None:
     parts = arn.split(":", 5)
     if len(parts) != 6 or parts[0] != "arn" or parts[1] != "aws" or parts[2] != "sns" or not parts[3]:
         return None
-    if not (len(parts[4]) == 12 and parts[4].isdigit()):
+    if not (len(parts[4]) == 12 and parts[4].isascii() and parts[4].isdigit()):
         return None
     return parts
 

@@ -112,7 +112,7 @@ def _sms_attribute(name: str, value: str) -> str:
     if name not in SMS_ATTRIBUTE_NAMES:
         raise invalid_parameter(f"{name} Reason: {name} is not a valid attribute")
     if name == "MonthlySpendLimit":
-        if not value.isdigit():
+        if not (value.isascii() and value.isdigit()):
             raise invalid_parameter(f"{name} Reason: must be a whole number of USD")
         return str(int(value))
     if name == "DeliveryStatusSuccessSamplingRate":

@@ -84,7 +84,7 @@ def boolean(name: str, value: str) -> str:
 
 def is_percentage(value: str) -> bool:
     """A whole number from 0 to 100 (the sampling rates)."""
-    return value.isdigit() and 0 <= int(value) <= 100
+    return value.isascii() and value.isdigit() and 0 <= int(value) <= 100
 
 
 def parse_json(name: str, value: str) -> Any:
@@ -136,8 +136,9 @@ def check_archive_policy(value: str) -> None:
     if value in ("", "{}"):
         return  # an empty policy stops archiving
     policy = _json_object("ArchivePolicy", value)
-    period = policy.get("MessageRetentionPeriod")
-    if set(policy) != {"MessageRetentionPeriod"} or not str(period).isdigit() or not 1 <= int(str(period)) <= 365:
+    period = str(policy.get("MessageRetentionPeriod"))
+    digits = period.isascii() and period.isdigit()  # int() refuses other scripts' digits ("²")
+    if set(policy) != {"MessageRetentionPeriod"} or not digits or not 1 <= int(period) <= 365:
         raise invalid_parameter("ArchivePolicy Reason: MessageRetentionPeriod must be an integer from 1 to 365")
 
 

@@ -83,7 +83,7 @@ SYSTEM_ATTRIBUTES = {
 
 
 def is_account_id(value: str) -> bool:
-    return value.isdigit() and len(value) == 12
+    return value.isascii() and value.isdigit() and len(value) == 12
 
 
 def check_queue_name(name: str, fifo: bool) -> None:

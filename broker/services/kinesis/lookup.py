@@ -1,0 +1,65 @@
+"""Finding the stream a request names (StreamARN wins over StreamName) through the per-process stream cache, and the
+checks of its status that operations need before they read or change it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from broker import clock
+from broker.context import RequestContext
+from broker.services.kinesis import store
+from broker.services.kinesis.errors import invalid, stream_not_active, stream_not_found
+from broker.services.kinesis.streams import STREAMS, Stream, cache_key, parse_arn
+
+
+def name_of(ctx: RequestContext, p: dict[str, Any]) -> tuple[str, str, str]:
+    """(account, region, name) from StreamARN (wins) or StreamName."""
+    arn, name = p.get("StreamARN"), p.get("StreamName")
+    if arn:
+        region, account, arn_name = parse_arn(arn)
+        if name and name != arn_name:
+            raise invalid(f"StreamARN {arn} and StreamName {name} do not name the same stream.")
+        return account, region, arn_name
+    if not name:
+        raise invalid("Either StreamName or StreamARN must be provided.")
+    return ctx.account, ctx.region, name
+
+
+async def load(ctx: RequestContext, account: str, region: str, name: str, fresh: bool = False) -> Stream:
+    cache = ctx.env.get(STREAMS)
+    key = cache_key(account, region, name)
+    if fresh:
+        cache.drop(key)
+    stream = await cache.get_or_load(key, lambda: ctx.env.db.read(store.get_stream, account, region, name))
+    if stream is None:
+        raise stream_not_found(name, account)
+    return stream
+
+
+async def resolve(ctx: RequestContext, p: dict[str, Any], fresh: bool = False) -> Stream:
+    """The stream a request names. `fresh` skips the per-process cache (reads of definitions, changes)."""
+    return await load(ctx, *name_of(ctx, p), fresh=fresh)
+
+
+async def resolve_arn(ctx: RequestContext, arn: str) -> Stream:
+    """The stream of a StreamARN (or ResourceARN) member, read fresh."""
+    return await resolve(ctx, {"StreamARN": arn}, fresh=True)
+
+
+async def active(ctx: RequestContext, p: dict[str, Any]) -> Stream:
+    """A stream that accepts changes: ACTIVE, not CREATING or UPDATING."""
+    s = await resolve(ctx, p, fresh=True)
+    check_active(s, clock.now_ms())
+    return s
+
+
+def check_active(s: Stream, now: int) -> None:
+    status = s.status_at(now)
+    if status != "ACTIVE":
+        raise stream_not_active(s.name, s.account, status)
+
+
+def readable(s: Stream) -> Stream:
+    if s.status_at(clock.now_ms()) == "CREATING":
+        raise stream_not_found(s.name, s.account)
+    return s
