@@ -19,6 +19,7 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check broker tests migrations
 	$(BIN)/ruff format --check broker tests migrations
+	$(BIN)/mypy
 	$(BIN)/pytest -q -p no:cacheprovider $(PYTEST_ARGS)
 
 # The long reliability run of docs/reliability.md: 50 crash rounds per backend, 10,000 fuzzed requests per
@@ -32,6 +33,7 @@ soak: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check broker tests migrations
+	$(BIN)/mypy
 
 format: $(STAMP)
 	$(BIN)/ruff format broker tests migrations

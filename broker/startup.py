@@ -99,7 +99,7 @@ async def start_with_retries(
             )
             try:
                 await stop()
-            except Exception:  # noqa: BLE001 - a half-started runtime may not stop cleanly; the next start decides
+            except Exception:
                 log.warning("stopping the failed start raised", exc_info=True)
-            await asyncio.sleep(delay * random.uniform(0.75, 1.25))  # noqa: S311 - jitter, not security
+            await asyncio.sleep(delay * random.uniform(0.75, 1.25))
             delay = min(delay * 2, max_backoff)

@@ -68,12 +68,12 @@ def _backends() -> list:
 
 
 @pytest.fixture(scope="session", params=_backends())
-def backend(request) -> str:  # noqa: ANN001
+def backend(request) -> str:
     return request.param
 
 
 @pytest.fixture(scope="session")
-def shared_server(backend, tmp_path_factory, request) -> Iterator[BrokerServer]:  # noqa: ANN001
+def shared_server(backend, tmp_path_factory, request) -> Iterator[BrokerServer]:
     """One broker per backend for the whole session; tests isolate themselves with reset()."""
     data = tmp_path_factory.mktemp(f"broker-{backend}")
     db_url = request.getfixturevalue("pg_databases").create() if backend == "pg" else None
@@ -89,16 +89,16 @@ def broker(shared_server: BrokerServer) -> BrokerServer:
 
 
 @pytest.fixture
-def sqs(broker: BrokerServer):  # noqa: ANN201
+def sqs(broker: BrokerServer):
     return broker.client("sqs")
 
 
 @pytest.fixture
-def server_factory(tmp_path, request) -> Iterator:  # noqa: ANN001
+def server_factory(tmp_path, request) -> Iterator:
     """Start extra brokers (own data dir or own PG database) that are stopped after the test."""
     servers: list[BrokerServer] = []
 
-    def make(backend: str = "sqlite", workers: int = 1, db_url: str | None = None, data_dir=None, **kw) -> BrokerServer:  # noqa: ANN001
+    def make(backend: str = "sqlite", workers: int = 1, db_url: str | None = None, data_dir=None, **kw) -> BrokerServer:
         if backend == "pg" and db_url is None:
             db_url = request.getfixturevalue("pg_databases").create()
         server = BrokerServer(data_dir or (tmp_path / f"data{len(servers)}"), db_url=db_url, workers=workers, **kw)

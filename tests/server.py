@@ -149,7 +149,7 @@ class BrokerServer:
         return self.admin("POST", f"/_broker/jobs/{name}/run")
 
 
-def drain(client, url: str, max_batches: int = 100_000) -> list[str]:  # noqa: ANN001
+def drain(client, url: str, max_batches: int = 100_000) -> list[str]:
     """Receive and delete everything in a queue; the bodies, in the order received."""
     bodies: list[str] = []
     for _ in range(max_batches):

@@ -55,7 +55,7 @@ def sqs_json(url: str, body: str) -> tuple[dict[str, str], bytes]:
 
 
 @pytest.mark.parametrize("encode", [sqs_query, sqs_json], ids=["query", "json"])
-def test_cut_off_sqs_send_is_not_executed(broker: BrokerServer, encode) -> None:  # noqa: ANN001
+def test_cut_off_sqs_send_is_not_executed(broker: BrokerServer, encode) -> None:
     sqs = broker.client("sqs")
     url = sqs.create_queue(QueueName="cut")["QueueUrl"]
     assert b"HTTP/1.1 200" in raw_post(broker, *encode(url, "whole"), missing=0)  # the same request, complete

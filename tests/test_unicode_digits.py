@@ -10,7 +10,7 @@ from botocore.exceptions import ClientError
 from tests.server import BrokerServer
 
 
-def code_of(call) -> str:  # noqa: ANN001
+def code_of(call) -> str:
     with pytest.raises(ClientError) as info:
         call()
     assert info.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
@@ -23,12 +23,12 @@ def test_sns_numbers(broker: BrokerServer, digits: str) -> None:
     assert code_of(lambda: sns.set_sms_attributes(attributes={"MonthlySpendLimit": digits})) == "InvalidParameter"
     arn = sns.create_topic(Name="t.fifo", Attributes={"FifoTopic": "true"})["TopicArn"]
     policy = f'{{"MessageRetentionPeriod": "{digits}"}}'
-    set_policy = lambda: sns.set_topic_attributes(TopicArn=arn, AttributeName="ArchivePolicy", AttributeValue=policy)  # noqa: E731
-    assert code_of(set_policy) == "InvalidParameter"
-    set_rate = lambda: sns.set_topic_attributes(  # noqa: E731
-        TopicArn=arn, AttributeName="HTTPSuccessFeedbackSampleRate", AttributeValue=digits
-    )
-    assert code_of(set_rate) == "InvalidParameter"
+
+    def set_attribute(name: str, value: str) -> None:
+        sns.set_topic_attributes(TopicArn=arn, AttributeName=name, AttributeValue=value)
+
+    assert code_of(lambda: set_attribute("ArchivePolicy", policy)) == "InvalidParameter"
+    assert code_of(lambda: set_attribute("HTTPSuccessFeedbackSampleRate", digits)) == "InvalidParameter"
 
 
 def test_query_list_index(broker: BrokerServer) -> None:

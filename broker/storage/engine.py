@@ -106,4 +106,4 @@ def _enable_wal(cur: sqlite3.Cursor, wait_ms: int) -> None:
             text = str(e).lower()
             if ("locked" not in text and "busy" not in text) or time.monotonic() >= deadline:
                 raise
-        time.sleep(WAL_SWITCH_PAUSE_S * random.uniform(0.5, 1.5))  # noqa: S311 - jitter, not security
+        time.sleep(WAL_SWITCH_PAUSE_S * random.uniform(0.5, 1.5))

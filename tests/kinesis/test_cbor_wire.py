@@ -17,7 +17,7 @@ from tests.kinesis.helpers import client, create_stream
 CT = "application/x-amz-cbor-1.1"
 
 
-def _call(broker, op: str, body: dict) -> tuple[int, dict, httpx.Headers]:  # noqa: ANN001
+def _call(broker, op: str, body: dict) -> tuple[int, dict, httpx.Headers]:
     r = httpx.post(
         broker.url + "/",
         content=cbor2.dumps(body),

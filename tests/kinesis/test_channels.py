@@ -25,7 +25,7 @@ TABLE = {
 ARN = re.compile(r"^arn:aws:kinesis:us-east-1:\d{12}:channel/[a-z0-9]+$")
 
 
-def _stream(k, name: str) -> str:  # noqa: ANN001
+def _stream(k, name: str) -> str:
     return create_stream(k, name, shards=None)["StreamARN"]
 
 
@@ -54,15 +54,15 @@ def _params(name: str, stream: str, fmt: str = "JSON", schema: str | None = None
     }
 
 
-def _create(k, name: str, stream: str, **kw) -> dict:  # noqa: ANN001
+def _create(k, name: str, stream: str, **kw) -> dict:
     return k.create_channel(**_params(name, stream, **kw))["ChannelDescription"]
 
 
-def _tables_channel(k, name: str, stream: str, **kw) -> dict:  # noqa: ANN001
+def _tables_channel(k, name: str, stream: str, **kw) -> dict:
     return _create(k, name, stream, fmt="GSR_JSON", schema=SCHEMA, dest=_tables(), **kw)
 
 
-def _describe(k, arn: str) -> dict:  # noqa: ANN001
+def _describe(k, arn: str) -> dict:
     return k.describe_channel(ChannelARN=arn)["ChannelDescription"]
 
 
@@ -231,7 +231,7 @@ def test_delete_channel(broker):
     assert _describe(k, again["ChannelARN"])["ChannelStatus"] == "ACTIVE"
 
 
-def _pages(k, **kw) -> list[list[dict]]:  # noqa: ANN001
+def _pages(k, **kw) -> list[list[dict]]:
     pages, token = [], None
     while True:
         page = k.list_channels(**kw, **({"NextToken": token} if token else {}))

@@ -12,18 +12,18 @@ from botocore.exceptions import EventStreamError
 from tests.kinesis.helpers import HASH_SPACE, client, create_stream, error_400
 
 
-def _consumer(k, stream: str, name: str = "app") -> tuple[str, str]:  # noqa: ANN001
+def _consumer(k, stream: str, name: str = "app") -> tuple[str, str]:
     arn = k.describe_stream_summary(StreamName=stream)["StreamDescriptionSummary"]["StreamARN"]
     consumer = k.register_stream_consumer(StreamARN=arn, ConsumerName=name)["Consumer"]
     assert consumer["ConsumerStatus"] == "CREATING"
     return arn, consumer["ConsumerARN"]
 
 
-def _subscribe(k, consumer: str, position: dict, shard: str = "shardId-000000000000"):  # noqa: ANN001, ANN202
+def _subscribe(k, consumer: str, position: dict, shard: str = "shardId-000000000000"):
     return k.subscribe_to_shard(ConsumerARN=consumer, ShardId=shard, StartingPosition=position)["EventStream"]
 
 
-def _collect(events, want: int, timeout: float = 10.0) -> tuple[list[bytes], str, list[dict]]:  # noqa: ANN001
+def _collect(events, want: int, timeout: float = 10.0) -> tuple[list[bytes], str, list[dict]]:
     """Records until `want` arrived (or the stream ended); the last ContinuationSequenceNumber and event list."""
     data: list[bytes] = []
     seen: list[dict] = []

@@ -19,7 +19,7 @@ SERVED = sorted(all_specs()["kinesis"].handlers)
 JUNK = [None, True, -1, 0, 2**70, 1.5, "", "x", "\u0000", "9" * 50, "A" * 70000, [], [1], {}, {"a": 1}]
 
 
-def _plausible(shape, stream_arn: str, name: str = ""):  # noqa: ANN001, ANN202
+def _plausible(shape, stream_arn: str, name: str = ""):
     if name == "StreamName":
         return "fuzz"
     if name in ("StreamARN", "ResourceARN"):
@@ -57,7 +57,7 @@ def _cases(stream_arn: str):
                         yield op_name, {**base, member: [{**entry, sub: junk}]}
 
 
-def _json_default(value):  # noqa: ANN001, ANN202
+def _json_default(value):
     if isinstance(value, bytes):
         return "eA=="
     raise TypeError

@@ -13,7 +13,7 @@ BACKENDS = ["sqlite", pytest.param("pg", marks=pytest.mark.pg)]
 RECORDS = 600
 
 
-def _consume(k, queue: str, seen: list, stop: threading.Event) -> None:  # noqa: ANN001
+def _consume(k, queue: str, seen: list, stop: threading.Event) -> None:
     while not stop.is_set():
         batch = k.receive_queue_records(QueueARN=queue, WaitTimeSeconds=1)["QueueRecords"]
         if not batch:
@@ -27,7 +27,7 @@ def _consume(k, queue: str, seen: list, stop: threading.Event) -> None:  # noqa:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("backend", BACKENDS)
-def test_consumers_on_two_workers_share_a_queue(server_factory, backend):  # noqa: ANN001
+def test_consumers_on_two_workers_share_a_queue(server_factory, backend):
     server = server_factory(backend, workers=2).start()
     k = server.client("kinesis")
     arn = create_stream(k, "s", shards=None)["StreamARN"]
@@ -55,7 +55,7 @@ def test_consumers_on_two_workers_share_a_queue(server_factory, backend):  # noq
 
 @pytest.mark.slow
 @pytest.mark.parametrize("backend", BACKENDS)
-def test_delivery_state_survives_kill_9(server_factory, backend):  # noqa: ANN001
+def test_delivery_state_survives_kill_9(server_factory, backend):
     server = server_factory(backend).start()
     k = server.client("kinesis")
     arn = create_stream(k, "s", shards=None)["StreamARN"]

@@ -17,15 +17,15 @@ from tests.kinesis.helpers import client, create_stream, error_400
 
 
 @pytest.fixture
-def kinesis(broker):  # noqa: ANN001, ANN201
+def kinesis(broker):
     return client(broker)
 
 
-def _stream(k, name: str = "s") -> str:  # noqa: ANN001
+def _stream(k, name: str = "s") -> str:
     return create_stream(k, name, shards=None)["StreamARN"]
 
 
-def _queue(k, stream_arn: str, name: str = "q", position: dict | None = None, **attrs) -> str:  # noqa: ANN001
+def _queue(k, stream_arn: str, name: str = "q", position: dict | None = None, **attrs) -> str:
     config: dict = {"StreamARN": stream_arn}
     if position:
         config["StartingPosition"] = position
@@ -33,15 +33,15 @@ def _queue(k, stream_arn: str, name: str = "q", position: dict | None = None, **
     return k.create_queue(QueueName=name, StreamConfigurationList=[config], **kw)["QueueDescription"]["QueueARN"]
 
 
-def _put(k, stream: str, *datas: bytes) -> list[str]:  # noqa: ANN001
+def _put(k, stream: str, *datas: bytes) -> list[str]:
     return [k.put_record(StreamName=stream, Data=d, PartitionKey=d.decode())["SequenceNumber"] for d in datas]
 
 
-def _receive(k, queue: str, limit: int = 10, **kw) -> list[dict]:  # noqa: ANN001
+def _receive(k, queue: str, limit: int = 10, **kw) -> list[dict]:
     return k.receive_queue_records(QueueARN=queue, Limit=limit, WaitTimeSeconds=kw.pop("wait", 1), **kw)["QueueRecords"]
 
 
-def _drain(k, queue: str, ack: bool = True) -> list[dict]:  # noqa: ANN001
+def _drain(k, queue: str, ack: bool = True) -> list[dict]:
     """Receive (and acknowledge) until a receive comes back empty."""
     got: list[dict] = []
     while batch := _receive(k, queue):
@@ -54,13 +54,13 @@ def _drain(k, queue: str, ack: bool = True) -> list[dict]:  # noqa: ANN001
     return got
 
 
-def _ack(k, queue: str, records: list[dict], dead: bool = False) -> dict:  # noqa: ANN001
+def _ack(k, queue: str, records: list[dict], dead: bool = False) -> dict:
     fn = k.acknowledge_dead_letter_queue_records if dead else k.acknowledge_queue_records
     return fn(QueueARN=queue, Entries=[{"ReceiptHandle": r["ReceiptHandle"]} for r in records])
 
 
 # -- definitions -------------------------------------------------------------------------------------------------
-def test_create_describe_list_update_delete(kinesis):  # noqa: ANN001
+def test_create_describe_list_update_delete(kinesis):
     arn = _stream(kinesis)
     created = kinesis.create_queue(
         QueueName="orders", StreamConfigurationList=[{"StreamARN": arn}], Tags={"team": "a"}
@@ -103,7 +103,7 @@ def test_create_describe_list_update_delete(kinesis):  # noqa: ANN001
     assert again != q
 
 
-def test_list_queues_filters_and_pages(kinesis):  # noqa: ANN001
+def test_list_queues_filters_and_pages(kinesis):
     a, b = _stream(kinesis, "a"), _stream(kinesis, "b")
     for name, arn in (("q1", a), ("q2", b), ("q3", a)):
         _queue(kinesis, arn, name)
@@ -138,7 +138,7 @@ def test_list_queues_filters_and_pages(kinesis):  # noqa: ANN001
         ({}, {"DeadLetterConfiguration": {"TargetType": "BUILT_IN", "MaxReceiveCount": 1001}}),
     ],
 )
-def test_create_queue_validation(kinesis, config, attrs):  # noqa: ANN001
+def test_create_queue_validation(kinesis, config, attrs):
     arn = _stream(kinesis)
     err = error_400(
         kinesis.create_queue,
@@ -149,7 +149,7 @@ def test_create_queue_validation(kinesis, config, attrs):  # noqa: ANN001
     assert err["Code"] == "ValidationException", err
 
 
-def test_queue_needs_one_on_demand_stream(kinesis):  # noqa: ANN001
+def test_queue_needs_one_on_demand_stream(kinesis):
     arn = _stream(kinesis)
     two = [{"StreamARN": arn}, {"StreamARN": arn}]
     assert error_400(kinesis.create_queue, QueueName="q", StreamConfigurationList=two)["Code"] == "ValidationException"
@@ -164,7 +164,7 @@ def test_queue_needs_one_on_demand_stream(kinesis):  # noqa: ANN001
         assert error_400(call, QueueARN=gone)["Code"] == "ResourceNotFoundException"
 
 
-def test_queue_blocks_stream_deletion_and_provisioned_mode(kinesis):  # noqa: ANN001
+def test_queue_blocks_stream_deletion_and_provisioned_mode(kinesis):
     arn = _stream(kinesis)
     q = _queue(kinesis, arn)
     assert error_400(kinesis.delete_stream, StreamName="s")["Code"] == "ResourceInUseException"
@@ -174,7 +174,7 @@ def test_queue_blocks_stream_deletion_and_provisioned_mode(kinesis):  # noqa: AN
     kinesis.delete_stream(StreamName="s")
 
 
-def test_queues_share_the_consumer_limit(kinesis):  # noqa: ANN001
+def test_queues_share_the_consumer_limit(kinesis):
     arn = _stream(kinesis)
     for i in range(15):
         kinesis.register_stream_consumer(StreamARN=arn, ConsumerName=f"c{i}")
@@ -189,7 +189,7 @@ def test_queues_share_the_consumer_limit(kinesis):  # noqa: ANN001
 
 
 # -- receiving ---------------------------------------------------------------------------------------------------
-def test_starting_positions(broker, kinesis):  # noqa: ANN001
+def test_starting_positions(broker, kinesis):
     arn = _stream(kinesis)
     _put(kinesis, "s", b"old")
     broker.advance(60)
@@ -206,7 +206,7 @@ def test_starting_positions(broker, kinesis):  # noqa: ANN001
     assert position["StartingPosition"] == {"Type": "AT_TIMESTAMP", "Timestamp": cut}
 
 
-def test_every_record_once_with_its_stream_identity(kinesis):  # noqa: ANN001
+def test_every_record_once_with_its_stream_identity(kinesis):
     arn = _stream(kinesis)
     q = _queue(kinesis, arn)
     entries = [{"Data": f"r{i}".encode(), "PartitionKey": f"key-{i}"} for i in range(57)]
@@ -224,7 +224,7 @@ def test_every_record_once_with_its_stream_identity(kinesis):  # noqa: ANN001
     assert _receive(kinesis, q) == []
 
 
-def test_limit_and_empty_receive(kinesis):  # noqa: ANN001
+def test_limit_and_empty_receive(kinesis):
     q = _queue(kinesis, _stream(kinesis))
     _put(kinesis, "s", *[f"r{i}".encode() for i in range(5)])
     assert len(_receive(kinesis, q, limit=3)) == 3
@@ -234,7 +234,7 @@ def test_limit_and_empty_receive(kinesis):  # noqa: ANN001
     assert time.monotonic() - started >= 0.9  # it waited for records before answering
 
 
-def test_visibility_timeout_redelivers_on_the_test_clock(broker, kinesis):  # noqa: ANN001
+def test_visibility_timeout_redelivers_on_the_test_clock(broker, kinesis):
     q = _queue(kinesis, _stream(kinesis), VisibilityTimeoutSeconds=60)
     _put(kinesis, "s", b"a")
     (first,) = _receive(kinesis, q)
@@ -252,7 +252,7 @@ def test_visibility_timeout_redelivers_on_the_test_clock(broker, kinesis):  # no
     assert _receive(kinesis, q) == []  # acknowledged: never again
 
 
-def test_change_visibility(broker, kinesis):  # noqa: ANN001
+def test_change_visibility(broker, kinesis):
     q = _queue(kinesis, _stream(kinesis), VisibilityTimeoutSeconds=10)
     _put(kinesis, "s", b"a", b"b")
     a, b = sorted(_receive(kinesis, q, VisibilityTimeoutSeconds=10), key=lambda r: r["Data"])
@@ -286,7 +286,7 @@ def test_change_visibility(broker, kinesis):  # noqa: ANN001
     assert late["Failed"][0]["ErrorCode"] == "InvalidArgumentException"
 
 
-def test_dead_letter_path(broker, kinesis):  # noqa: ANN001
+def test_dead_letter_path(broker, kinesis):
     dead = {"TargetType": "BUILT_IN", "MaxReceiveCount": 2}
     q = _queue(kinesis, _stream(kinesis), VisibilityTimeoutSeconds=10, DeadLetterConfiguration=dead)
     _put(kinesis, "s", b"poison", b"fine")
@@ -324,7 +324,7 @@ def test_dead_letter_path(broker, kinesis):  # noqa: ANN001
     assert kinesis.receive_dead_letter_queue_records(QueueARN=q, WaitTimeSeconds=1)["QueueRecords"] == []
 
 
-def test_without_dead_letter_handling_records_come_back(broker, kinesis):  # noqa: ANN001
+def test_without_dead_letter_handling_records_come_back(broker, kinesis):
     q = _queue(kinesis, _stream(kinesis), VisibilityTimeoutSeconds=0, DeadLetterConfiguration={"TargetType": "NONE"})
     _put(kinesis, "s", b"a")
     counts = [_receive(kinesis, q)[0]["ReceiveCount"] for _ in range(8)]
@@ -332,7 +332,7 @@ def test_without_dead_letter_handling_records_come_back(broker, kinesis):  # noq
     assert kinesis.receive_dead_letter_queue_records(QueueARN=q, WaitTimeSeconds=1)["QueueRecords"] == []
 
 
-def test_long_poll_wakes_on_put(kinesis):  # noqa: ANN001
+def test_long_poll_wakes_on_put(kinesis):
     q = _queue(kinesis, _stream(kinesis))
     result: dict = {}
 
@@ -350,7 +350,7 @@ def test_long_poll_wakes_on_put(kinesis):  # noqa: ANN001
     assert result["took"] < 10
 
 
-def test_records_past_retention_are_not_delivered(broker, kinesis):  # noqa: ANN001
+def test_records_past_retention_are_not_delivered(broker, kinesis):
     q = _queue(kinesis, _stream(kinesis), VisibilityTimeoutSeconds=3600)
     _put(kinesis, "s", b"in-flight", b"never-received")
     (taken,) = _receive(kinesis, q, limit=1)
@@ -361,7 +361,7 @@ def test_records_past_retention_are_not_delivered(broker, kinesis):  # noqa: ANN
     assert [r["Data"] for r in _receive(kinesis, q)] == [b"fresh"]
 
 
-def test_deleted_queue_handles_stop_working(kinesis):  # noqa: ANN001
+def test_deleted_queue_handles_stop_working(kinesis):
     arn = _stream(kinesis)
     q = _queue(kinesis, arn)
     _put(kinesis, "s", b"a")
@@ -380,7 +380,7 @@ def test_deleted_queue_handles_stop_working(kinesis):  # noqa: ANN001
 
 
 # -- regressions from review --------------------------------------------------------------------------------------
-def test_expired_records_in_a_full_page_do_not_repeat_others(broker, kinesis):  # noqa: ANN001
+def test_expired_records_in_a_full_page_do_not_repeat_others(broker, kinesis):
     q = _queue(kinesis, _stream(kinesis), VisibilityTimeoutSeconds=0)
     _put(kinesis, "s", b"old1", b"old2", b"old3")
     assert len(_receive(kinesis, q)) == 3  # in the queue's state now, visible again at once
@@ -392,7 +392,7 @@ def test_expired_records_in_a_full_page_do_not_repeat_others(broker, kinesis):  
     assert sorted(r["Data"] for r in got) == [b"new1", b"new2", b"new3"]
 
 
-def test_forged_handles_and_enums_are_client_errors(kinesis):  # noqa: ANN001
+def test_forged_handles_and_enums_are_client_errors(kinesis):
     arn = _stream(kinesis)
     q = _queue(kinesis, arn)
     for raw in (b"n:1:2147483648:1:abc", b"n:99999999999:0:1:abc", b"n:1:0:99999999999999999999999:abc", b"x"):
@@ -408,7 +408,7 @@ def test_forged_handles_and_enums_are_client_errors(kinesis):  # noqa: ANN001
     assert err["Code"] == "ValidationException"
 
 
-def test_abandoned_queue_long_polls_end_with_their_clients(broker, kinesis):  # noqa: ANN001
+def test_abandoned_queue_long_polls_end_with_their_clients(broker, kinesis):
     q = _queue(kinesis, _stream(kinesis))
     body = json.dumps({"QueueARN": q, "WaitTimeSeconds": 20}).encode()
     request = (

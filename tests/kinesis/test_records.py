@@ -30,12 +30,12 @@ MiB = 1024 * 1024
 
 
 @pytest.fixture
-def kinesis(broker):  # noqa: ANN201
+def kinesis(broker):
     return _client(broker)
 
 
 @pytest.fixture(scope="module")
-def unswept_server(backend, tmp_path_factory, request):  # noqa: ANN001, ANN201
+def unswept_server(backend, tmp_path_factory, request):
     """A broker whose scheduled sweep practically never runs: what readers see before the sweep is deterministic."""
     db_url = request.getfixturevalue("pg_databases").create() if backend == "pg" else None
     data = tmp_path_factory.mktemp(f"unswept-{backend}") / "data"
@@ -45,20 +45,20 @@ def unswept_server(backend, tmp_path_factory, request):  # noqa: ANN001, ANN201
 
 
 @pytest.fixture
-def unswept(unswept_server):  # noqa: ANN001, ANN201
+def unswept(unswept_server):
     unswept_server.reset()
     return unswept_server
 
 
 def _md5(key: str) -> int:
-    return int.from_bytes(hashlib.md5(key.encode()).digest(), "big")  # noqa: S324 - Kinesis's routing hash
+    return int.from_bytes(hashlib.md5(key.encode()).digest(), "big")
 
 
 def _now(broker) -> datetime:
     return datetime.fromtimestamp(broker.admin("GET", "/_broker/clock")["now_ms"] / 1000, UTC)
 
 
-def _iterator(kinesis, name: str, shard: str, kind: str, **kw) -> str:  # noqa: ANN001
+def _iterator(kinesis, name: str, shard: str, kind: str, **kw) -> str:
     return kinesis.get_shard_iterator(StreamName=name, ShardId=shard, ShardIteratorType=kind, **kw)["ShardIterator"]
 
 
@@ -213,7 +213,7 @@ def test_put_records_of_5_mib_in_total_are_accepted(kinesis):
 
 
 # -- GetShardIterator ----------------------------------------------------------------------------------------
-def _put_many(kinesis, name: str, n: int, key: str = "k") -> list[dict]:  # noqa: ANN001
+def _put_many(kinesis, name: str, n: int, key: str = "k") -> list[dict]:
     return [kinesis.put_record(StreamName=name, Data=f"r{i}".encode(), PartitionKey=key) for i in range(n)]
 
 

@@ -8,7 +8,7 @@ import pytest
 from tests.kinesis.helpers import HASH_SPACE, client, create_stream, error_400
 
 
-def _shards(k, name: str) -> dict[str, dict]:  # noqa: ANN001
+def _shards(k, name: str) -> dict[str, dict]:
     return {s["ShardId"]: s for s in k.list_shards(StreamName=name)["Shards"]}
 
 
@@ -26,7 +26,7 @@ def _covers_key_space(open_shards: list[dict]) -> None:
         assert start == end + 1
 
 
-def _read_all(k, name: str, shard: str) -> tuple[list[bytes], dict]:  # noqa: ANN001
+def _read_all(k, name: str, shard: str) -> tuple[list[bytes], dict]:
     it = k.get_shard_iterator(StreamName=name, ShardId=shard, ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
     data: list[bytes] = []
     while True:

@@ -32,7 +32,7 @@ METRICS = {
 
 
 @pytest.fixture
-def kinesis(broker):  # noqa: ANN201
+def kinesis(broker):
     return _client(broker)
 
 
@@ -228,71 +228,71 @@ def _records(kinesis, name: str) -> list[bytes]:
     return sorted(r["Data"] for records in read_stream(kinesis, name).values() for r in records)
 
 
-def _described(kinesis, name, resp) -> None:  # noqa: ANN001
+def _described(kinesis, name, resp) -> None:
     inner = resp.get("StreamDescription") or resp.get("StreamDescriptionSummary")
     assert inner["StreamName"] == name
 
 
-def _two_shards(kinesis, name, resp) -> None:  # noqa: ANN001
+def _two_shards(kinesis, name, resp) -> None:
     assert len(resp["Shards"]) == 2
 
 
-def _one_record(kinesis, name, resp) -> None:  # noqa: ANN001
+def _one_record(kinesis, name, resp) -> None:
     assert _records(kinesis, name) == [b"x"]
 
 
-def _two_records(kinesis, name, resp) -> None:  # noqa: ANN001
+def _two_records(kinesis, name, resp) -> None:
     assert _records(kinesis, name) == [b"x", b"y"]
 
 
-def _iterator(kinesis, name, resp) -> None:  # noqa: ANN001
+def _iterator(kinesis, name, resp) -> None:
     assert kinesis.get_records(ShardIterator=resp["ShardIterator"])["Records"] == []
 
 
-def _retention(hours: int):  # noqa: ANN202
-    def check(kinesis, name, resp) -> None:  # noqa: ANN001
+def _retention(hours: int):
+    def check(kinesis, name, resp) -> None:
         assert wait_active(kinesis, name)["RetentionPeriodHours"] == hours
 
     return check
 
 
-def _tagged(kinesis, name, resp) -> None:  # noqa: ANN001
+def _tagged(kinesis, name, resp) -> None:
     assert _tags(kinesis, name) == {"team": "data"}
 
 
-def _untagged(kinesis, name, resp) -> None:  # noqa: ANN001
+def _untagged(kinesis, name, resp) -> None:
     assert _tags(kinesis, name) == {"keep": "me"}
 
 
-def _no_tags_listed(kinesis, name, resp) -> None:  # noqa: ANN001
+def _no_tags_listed(kinesis, name, resp) -> None:
     assert resp["Tags"] == []
 
 
-def _desired(*metrics: str):  # noqa: ANN202
-    def check(kinesis, name, resp) -> None:  # noqa: ANN001
+def _desired(*metrics: str):
+    def check(kinesis, name, resp) -> None:
         assert resp["DesiredShardLevelMetrics"] == list(metrics)
 
     return check
 
 
-def _encrypted(kinesis, name, resp) -> None:  # noqa: ANN001
+def _encrypted(kinesis, name, resp) -> None:
     assert wait_active(kinesis, name)["EncryptionType"] == "KMS"
 
 
-def _gone(kinesis, name, resp) -> None:  # noqa: ANN001
+def _gone(kinesis, name, resp) -> None:
     kinesis.get_waiter("stream_not_exists").wait(StreamName=name, WaiterConfig=WAIT)
 
 
-def _set_48_hours(kinesis, name) -> None:  # noqa: ANN001
+def _set_48_hours(kinesis, name) -> None:
     kinesis.increase_stream_retention_period(StreamName=name, RetentionPeriodHours=48)
     wait_active(kinesis, name)
 
 
-def _tag(kinesis, name) -> None:  # noqa: ANN001
+def _tag(kinesis, name) -> None:
     kinesis.add_tags_to_stream(StreamName=name, Tags={"keep": "me", "drop": "me"})
 
 
-def _monitor(kinesis, name) -> None:  # noqa: ANN001
+def _monitor(kinesis, name) -> None:
     kinesis.enable_enhanced_monitoring(StreamName=name, ShardLevelMetrics=["IncomingBytes"])
     wait_active(kinesis, name)
 

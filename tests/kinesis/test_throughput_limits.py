@@ -15,7 +15,7 @@ LIMITS = {"BROKER_KINESIS_THROUGHPUT_LIMITS": "true"}
 
 
 @pytest.fixture
-def limited(server_factory, backend):  # noqa: ANN001, ANN201
+def limited(server_factory, backend):
     server = server_factory(backend, workers=2, env=LIMITS).start()
     # No retries (the harness's clients allow one, which could land in the next second and succeed).
     return server, server.client("kinesis", retries={"max_attempts": 0, "mode": "standard"})
@@ -38,7 +38,7 @@ def test_put_records_over_the_write_limit_fail_per_record(limited):
     records = [{"Data": b"x", "PartitionKey": f"p{i}"} for i in range(500)]
     counter = iter(range(10))
 
-    def step():  # noqa: ANN202
+    def step():
         name = f"narrow{next(counter)}"
         create_stream(k, name, shards=1)
         return [k.put_records(StreamName=name, Records=records[:n]) for n in (500, 400, 200)], name
@@ -57,7 +57,7 @@ def test_put_record_over_the_limit(limited):
     create_stream(k, "single", shards=1)
     records = [{"Data": b"x", "PartitionKey": f"p{i}"} for i in range(500)]
 
-    def step():  # noqa: ANN202
+    def step():
         k.put_records(StreamName="single", Records=records)
         k.put_records(StreamName="single", Records=records)
         return error_400(k.put_record, StreamName="single", Data=b"x", PartitionKey="p")

@@ -20,7 +20,7 @@ THREADS, REQUESTS, PER_REQUEST, KEYS = 4, 50, 20, 4
 
 
 @pytest.fixture(scope="module")
-def two_workers(backend, tmp_path_factory, request):  # noqa: ANN001, ANN201
+def two_workers(backend, tmp_path_factory, request):
     """One broker with two worker processes per backend for this module (the kill test restarts it)."""
     db_url = request.getfixturevalue("pg_databases").create() if backend == "pg" else None
     server = BrokerServer(tmp_path_factory.mktemp(f"workers-{backend}") / "data", db_url=db_url, workers=2).start()
@@ -29,7 +29,7 @@ def two_workers(backend, tmp_path_factory, request):  # noqa: ANN001, ANN201
 
 
 @pytest.fixture
-def server(two_workers):  # noqa: ANN001, ANN201
+def server(two_workers):
     if two_workers.proc is None:
         two_workers.start()
     two_workers.reset()
@@ -42,7 +42,7 @@ def _check_shards(stored: dict[str, list[dict]]) -> None:
         assert all(a < b for a, b in zip(seqs, seqs[1:], strict=False)), f"{shard}: sequence numbers not increasing"
 
 
-def _producer(server, name: str, thread: int, acked: list, failures: list) -> None:  # noqa: ANN001
+def _producer(server, name: str, thread: int, acked: list, failures: list) -> None:
     kinesis = server.client("kinesis")
     for j in range(REQUESTS):
         entries = [
@@ -96,7 +96,7 @@ def test_concurrent_put_records_across_workers(server):
     }
 
 
-def _writer(kinesis, name: str, prefix: str, acked: list, errors: list, stop: threading.Event) -> None:  # noqa: ANN001
+def _writer(kinesis, name: str, prefix: str, acked: list, errors: list, stop: threading.Event) -> None:
     i = 0
     while not stop.is_set():
         try:

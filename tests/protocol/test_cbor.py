@@ -40,7 +40,7 @@ def spec() -> ServiceSpec:
     return ServiceSpec(name="kinesis", model=load_model("kinesis"), handlers={}, json_error_prefix="")
 
 
-def op(spec: ServiceSpec, name: str):  # noqa: ANN201
+def op(spec: ServiceSpec, name: str):
     return spec.model.operation_model(name)  # spec.operation() only knows operations with handlers
 
 
@@ -60,16 +60,16 @@ def parse_input(proto: WireProtocol, spec: ServiceSpec, operation: OperationMode
     return proto.decode(Route(spec, operation, None), request, "localhost")
 
 
-def render(proto: WireProtocol, spec: ServiceSpec, result: dict | None, request_id: str, operation: OperationModel):  # noqa: ANN201
+def render(proto: WireProtocol, spec: ServiceSpec, result: dict | None, request_id: str, operation: OperationModel):
     return proto.render_result(spec, operation, result, request_id)
 
 
-def raw_decode(body: bytes):  # noqa: ANN201
+def raw_decode(body: bytes):
     """The body as sent, tag 1 kept visible."""
     return cbor2.loads(body, semantic_decoders={1: lambda value, immutable: ("tag1", value)})
 
 
-def bad_request(call) -> ServiceError:  # noqa: ANN001
+def bad_request(call) -> ServiceError:
     with pytest.raises(ServiceError) as info:
         call()
     assert info.value.status == 400
@@ -303,14 +303,14 @@ class App:
         settings = SimpleNamespace(default_account="000000000000", default_region="us-east-1", host="127.0.0.1", port=1)
         self.gateway = Gateway(SimpleNamespace(settings=settings), [spec])
 
-    async def put_record(self, ctx, params: dict) -> dict:  # noqa: ANN001
+    async def put_record(self, ctx, params: dict) -> dict:
         self.calls.append(params)
         return {"ShardId": "shardId-000000000000", "SequenceNumber": "49"}
 
-    async def get_records(self, ctx, params: dict) -> dict:  # noqa: ANN001
+    async def get_records(self, ctx, params: dict) -> dict:
         return get_records_result()
 
-    async def broken(self, ctx, params: dict) -> dict:  # noqa: ANN001
+    async def broken(self, ctx, params: dict) -> dict:
         raise RuntimeError("a bug")
 
     def post(self, operation: str, body: bytes, content_type: str) -> tuple[int, dict, bytes]:

@@ -93,7 +93,7 @@ class Body:
     def __init__(self, data: bytes, chunk: int = 5) -> None:
         self.data, self.chunk = data, chunk
 
-    def stream(self, amt: int = 1024, **kwargs):  # noqa: ANN201, ANN003
+    def stream(self, amt: int = 1024, **kwargs):
         for i in range(0, len(self.data), self.chunk):
             yield self.data[i : i + self.chunk]
 
@@ -112,7 +112,7 @@ def subscribe(status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> t
     )
     requests = []
 
-    def answer(request, **kwargs) -> AWSResponse:  # noqa: ANN001, ANN003
+    def answer(request, **kwargs) -> AWSResponse:
         requests.append(request)
         return AWSResponse(request.url, status, {k.decode(): v.decode() for k, v in headers}, Body(body))
 
@@ -129,7 +129,7 @@ OK_HEADERS = [(b"content-type", eventstream.CONTENT_TYPE), (b"x-amzn-requestid",
 ARRIVAL = datetime(2026, 8, 18, 7, 1, 26, 712000, tzinfo=UTC)
 
 
-def shard_event(records: list, continuation: str, behind: int, **more) -> bytes:  # noqa: ANN003
+def shard_event(records: list, continuation: str, behind: int, **more) -> bytes:
     body = {"Records": records, "ContinuationSequenceNumber": continuation, "MillisBehindLatest": behind, **more}
     return eventstream.event("SubscribeToShardEvent", json_protocol.dumps(body))
 

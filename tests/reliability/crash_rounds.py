@@ -124,7 +124,7 @@ class Load:
         led = self.ledger
         return len(led.sent) + len(led.fifo_sent) + len(led.published) + len(led.records)
 
-    def _loop(self, stop: threading.Event, step) -> None:  # noqa: ANN001
+    def _loop(self, stop: threading.Event, step) -> None:
         while not stop.is_set():
             try:
                 step()
@@ -135,7 +135,7 @@ class Load:
                 time.sleep(0.01)
 
     # -- the load ----------------------------------------------------------------------------------------------
-    def _send_std(self, sqs, stop: threading.Event) -> None:  # noqa: ANN001
+    def _send_std(self, sqs, stop: threading.Event) -> None:
         led, prefix = self.ledger, f"r{self.round_no}"
 
         def step() -> None:
@@ -150,7 +150,7 @@ class Load:
 
         self._loop(stop, step)
 
-    def _consume(self, sqs, url: str, stop: threading.Event, on_receipt=None) -> None:  # noqa: ANN001
+    def _consume(self, sqs, url: str, stop: threading.Event, on_receipt=None) -> None:
         led = self.ledger
         calls = [0]
 
@@ -178,10 +178,10 @@ class Load:
 
         self._loop(stop, step)
 
-    def _consume_std(self, sqs, stop: threading.Event) -> None:  # noqa: ANN001
+    def _consume_std(self, sqs, stop: threading.Event) -> None:
         self._consume(sqs, self.std, stop)
 
-    def _send_fifo(self, sqs, stop: threading.Event) -> None:  # noqa: ANN001
+    def _send_fifo(self, sqs, stop: threading.Event) -> None:
         led = self.ledger
 
         def step() -> None:
@@ -195,7 +195,7 @@ class Load:
 
         self._loop(stop, step)
 
-    def _consume_fifo(self, sqs, stop: threading.Event) -> None:  # noqa: ANN001
+    def _consume_fifo(self, sqs, stop: threading.Event) -> None:
         def receipt(body: str, first: bool, call: int) -> None:
             group, n = fifo_key(body)
             self.ledger.fifo_receipts[group].append((time.monotonic(), n, call))
@@ -204,7 +204,7 @@ class Load:
 
         self._consume(sqs, self.fifo, stop, receipt)
 
-    def _publish(self, sns, stop: threading.Event) -> None:  # noqa: ANN001
+    def _publish(self, sns, stop: threading.Event) -> None:
         led, prefix = self.ledger, f"r{self.round_no}"
 
         def step() -> None:
@@ -214,7 +214,7 @@ class Load:
 
         self._loop(stop, step)
 
-    def _put_records(self, kinesis, stop: threading.Event) -> None:  # noqa: ANN001
+    def _put_records(self, kinesis, stop: threading.Event) -> None:
         led, prefix = self.ledger, f"r{self.round_no}"
 
         def step() -> None:
@@ -274,7 +274,7 @@ def check_fifo_order(ledger: Ledger) -> None:
             held[n] = (t, call)
 
 
-def check_kinesis(kinesis, ledger: Ledger) -> None:  # noqa: ANN001
+def check_kinesis(kinesis, ledger: Ledger) -> None:
     """Every acknowledged record is in its shard under its sequence number; sequence numbers increase per shard."""
     stored: dict[bytes, tuple[str, str]] = {}
     for shard in [s["ShardId"] for s in kinesis.list_shards(StreamName="crash-stream")["Shards"]]:

@@ -120,7 +120,7 @@ def structure(shape: Shape, known: dict[str, st.SearchStrategy], wild: bool, dep
     return st.one_of(full, full, full, st.fixed_dictionaries({}, optional=members))
 
 
-def operation_inputs(service: ServiceModel, names: list[str], known: dict[str, st.SearchStrategy]):  # noqa: ANN201
+def operation_inputs(service: ServiceModel, names: list[str], known: dict[str, st.SearchStrategy]):
     """(operation name, params, tame) over the given operations: tame and wild inputs, half each."""
 
     def of(name: str) -> st.SearchStrategy:

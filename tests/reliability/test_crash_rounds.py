@@ -30,7 +30,7 @@ ROUNDS = int(os.environ.get("BROKER_CRASH_ROUNDS", "5"))
 @pytest.mark.slow
 @pytest.mark.timeout(120 + ROUNDS * 30)
 @pytest.mark.parametrize("backend", BACKENDS)
-def test_crash_rounds(server_factory, backend):  # noqa: ANN001
+def test_crash_rounds(server_factory, backend):
     seed = int(os.environ.get("BROKER_CRASH_SEED", random.randrange(1 << 30)))
     print(f"crash rounds: backend {backend}, {ROUNDS} rounds, seed {seed}")  # rerun with BROKER_CRASH_SEED
     rng = random.Random(seed)
@@ -52,7 +52,7 @@ def test_crash_rounds(server_factory, backend):  # noqa: ANN001
 
 @pytest.mark.slow
 @pytest.mark.pg
-def test_postgresql_connections_dropped_mid_load(server_factory):  # noqa: ANN001
+def test_postgresql_connections_dropped_mid_load(server_factory):
     """PostgreSQL restarting, as the broker sees it: every connection dropped at once (and, with
     BROKER_TEST_PG_RESTART=1 as `make soak` sets it, the real restart of the machine's cluster, with the seconds in
     which it refuses connections). The broker reconnects and the load goes on; nothing acknowledged is lost."""

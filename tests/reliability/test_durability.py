@@ -12,7 +12,7 @@ from tests.server import drain
 BACKENDS = ["sqlite", pytest.param("pg", marks=pytest.mark.pg)]
 
 
-def _sender(client, url: str, prefix: str, acked: list, errors: list, stop: threading.Event) -> None:  # noqa: ANN001
+def _sender(client, url: str, prefix: str, acked: list, errors: list, stop: threading.Event) -> None:
     i = 0
     while not stop.is_set():
         body = f"{prefix}-{i}"

@@ -19,7 +19,7 @@ from botocore.exceptions import ClientError
 from tests.server import drain
 
 
-def _fails_with(fn, **kw) -> tuple[int, str]:  # noqa: ANN001
+def _fails_with(fn, **kw) -> tuple[int, str]:
     try:
         fn(**kw)
     except ClientError as e:
@@ -28,7 +28,7 @@ def _fails_with(fn, **kw) -> tuple[int, str]:  # noqa: ANN001
 
 
 @pytest.mark.slow
-def test_write_lock_held_by_another_program(server_factory):  # noqa: ANN001
+def test_write_lock_held_by_another_program(server_factory):
     server = server_factory("sqlite", workers=2, env={"BROKER_DB_BUSY_TIMEOUT_MS": "3000"}).start()
     # One attempt each (botocore's max_attempts counts retries; total_max_attempts counts every attempt).
     clients = [server.client("sqs", retries={"total_max_attempts": 1, "mode": "standard"}) for _ in range(4)]
@@ -72,7 +72,7 @@ def test_write_lock_held_by_another_program(server_factory):  # noqa: ANN001
     check.close()
 
 
-def _pages(server) -> int:  # noqa: ANN001
+def _pages(server) -> int:
     conn = sqlite3.connect(server.data_dir / "broker.db")
     try:
         return conn.execute("PRAGMA page_count").fetchone()[0]
@@ -81,7 +81,7 @@ def _pages(server) -> int:  # noqa: ANN001
 
 
 @pytest.mark.slow
-def test_full_database(server_factory, tmp_path):  # noqa: ANN001
+def test_full_database(server_factory, tmp_path):
     probe = server_factory("sqlite", data_dir=tmp_path / "full").start()
     probe.client("sqs").create_queue(QueueName="full")
     probe.stop()
@@ -129,7 +129,7 @@ class _Subscriber(BaseHTTPRequestHandler):
     confirmations: list[dict] = []
     notifications = [0]
 
-    def do_POST(self) -> None:  # noqa: N802 - http.server's name
+    def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
         if self.headers.get("x-amz-sns-message-type") == "SubscriptionConfirmation":
             self.confirmations.append(json.loads(body))
@@ -139,15 +139,15 @@ class _Subscriber(BaseHTTPRequestHandler):
         self.send_response(200)
         self.end_headers()
 
-    def log_message(self, *args) -> None:  # noqa: ANN002
+    def log_message(self, *args) -> None:
         pass
 
 
-def _resources(server) -> dict:  # noqa: ANN001
+def _resources(server) -> dict:
     return httpx.get(server.url + "/_broker/resources", timeout=10).json()
 
 
-def _settle(server, ok, timeout: float) -> dict:  # noqa: ANN001
+def _settle(server, ok, timeout: float) -> dict:
     deadline = time.monotonic() + timeout
     while True:
         now = _resources(server)
@@ -156,7 +156,7 @@ def _settle(server, ok, timeout: float) -> dict:  # noqa: ANN001
         time.sleep(0.1)
 
 
-def _abandon_long_polls(server, url: str, n: int = 20) -> None:  # noqa: ANN001
+def _abandon_long_polls(server, url: str, n: int = 20) -> None:
     body = b'{"QueueUrl":"%s","WaitTimeSeconds":20}' % url.encode()
     request = (
         b"POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Amz-Target: AmazonSQS.ReceiveMessage\r\n"
@@ -172,7 +172,7 @@ def _abandon_long_polls(server, url: str, n: int = 20) -> None:  # noqa: ANN001
     assert _settle(server, lambda r: r["waiting"] == 0, 2)["waiting"] == 0
 
 
-def _abandon_subscription(server, consumer: str) -> None:  # noqa: ANN001
+def _abandon_subscription(server, consumer: str) -> None:
     events = server.client("kinesis").subscribe_to_shard(
         ConsumerARN=consumer, ShardId="shardId-000000000000", StartingPosition={"Type": "LATEST"}
     )["EventStream"]
@@ -180,7 +180,7 @@ def _abandon_subscription(server, consumer: str) -> None:  # noqa: ANN001
     events.close()
 
 
-def _subscribe(sns, topic: str, port: int) -> None:  # noqa: ANN001
+def _subscribe(sns, topic: str, port: int) -> None:
     sns.subscribe(TopicArn=topic, Protocol="http", Endpoint=f"http://127.0.0.1:{port}/")
     deadline = time.monotonic() + 10
     while not _Subscriber.confirmations and time.monotonic() < deadline:
@@ -192,7 +192,7 @@ CYCLES = 4
 
 
 @pytest.mark.slow
-def test_no_leaks_from_hangups_and_bad_subscribers(server_factory):  # noqa: ANN001
+def test_no_leaks_from_hangups_and_bad_subscribers(server_factory):
     slow = ThreadingHTTPServer(("127.0.0.1", 0), _Subscriber)
     doomed = ThreadingHTTPServer(("127.0.0.1", 0), _Subscriber)
     for s in (slow, doomed):

@@ -28,7 +28,7 @@ SKIP = {"SubscribeToShard"}  # a 5-minute stream per request; fuzzed over both e
 
 
 @pytest.fixture(scope="module")
-def fuzz_server(backend, tmp_path_factory, request):  # noqa: ANN001, ANN201
+def fuzz_server(backend, tmp_path_factory, request):
     db_url = request.getfixturevalue("pg_databases").create() if backend == "pg" else None
     server = BrokerServer(tmp_path_factory.mktemp(f"fuzz-{backend}") / "data", db_url=db_url, workers=2).start()
     yield server
@@ -76,7 +76,7 @@ def _resources(server: BrokerServer, workers: int = 2) -> dict[int, dict]:
 @pytest.mark.slow
 @pytest.mark.timeout(120 + EXAMPLES // 20)
 @pytest.mark.parametrize(("service", "protocol"), CASES)
-def test_fuzzed_requests_never_get_a_5xx(fuzz_server, service, protocol):  # noqa: ANN001
+def test_fuzzed_requests_never_get_a_5xx(fuzz_server, service, protocol):
     # SQS's query member names are not in botocore's (JSON) model any more: tests/sqs adds them from AWS's docs.
     svc = ServiceModel(sqs_query_model(), "sqs") if (service, protocol) == ("sqs", "query") else model(service)
     served = sorted(set(SPECS[service].handlers) - SKIP)

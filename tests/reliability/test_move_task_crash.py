@@ -21,7 +21,7 @@ def _arn(name: str) -> str:
     return f"arn:aws:sqs:us-east-1:{ACCOUNT}:{name}"
 
 
-def _fill(server, url: str, bodies: list[str]) -> None:  # noqa: ANN001
+def _fill(server, url: str, bodies: list[str]) -> None:
     batches = [bodies[i : i + 10] for i in range(0, len(bodies), 10)]
 
     def send(chunk: list[list[str]]) -> None:
@@ -34,7 +34,7 @@ def _fill(server, url: str, bodies: list[str]) -> None:  # noqa: ANN001
         list(pool.map(send, [batches[i::4] for i in range(4)]))
 
 
-def _task(client, source_arn: str) -> dict:  # noqa: ANN001
+def _task(client, source_arn: str) -> dict:
     (task,) = client.list_message_move_tasks(SourceArn=source_arn)["Results"]
     return task
 

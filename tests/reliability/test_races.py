@@ -102,7 +102,7 @@ def test_move_task_never_moves_a_message_a_consumer_holds(two_pg_nodes):
     held: list[str] = []
     stop = threading.Event()
 
-    def consume(server) -> None:  # noqa: ANN001
+    def consume(server) -> None:
         c = server.client()
         while not stop.is_set():
             held.extend(
@@ -142,7 +142,7 @@ def test_concurrent_deletes_and_creates_of_one_queue(server_factory, backend):
             urls = list(pool.map(lambda c, n=name: c.create_queue(QueueName=n)["QueueUrl"], clients))
         assert len(set(urls)) == 1
 
-        def delete(c, url=urls[0]) -> str:  # noqa: ANN001
+        def delete(c, url=urls[0]) -> str:
             try:
                 c.delete_queue(QueueUrl=url)
                 return "ok"

@@ -182,7 +182,7 @@ def test_permanent_errors(error):
     assert not is_transient(error)
 
 
-def _recorder(failures: list[BaseException]):  # noqa: ANN202
+def _recorder(failures: list[BaseException]):
     calls: list[str] = []
 
     async def start() -> None:
@@ -247,7 +247,7 @@ def test_runtime_starts_again_after_a_failed_start(tmp_path, monkeypatch):
     failures = [_translated_locked()]
     loads: list[bool] = []
 
-    def flaky_load(self, db, bits):  # noqa: ANN001, ANN202
+    def flaky_load(self, db, bits):
         loads.append(not failures)
         if failures:
             raise failures.pop(0)

@@ -13,14 +13,14 @@ import pytest
 BACKENDS = ["sqlite", pytest.param("pg", marks=pytest.mark.pg)]
 
 
-def _bodies(sqs, url: str) -> list[str]:  # noqa: ANN001
+def _bodies(sqs, url: str) -> list[str]:
     got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=0).get("Messages", [])
     return sorted(m["Body"] for m in got)
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("backend", BACKENDS)
-def test_sqs_timers_run_on_after_kill_9(server_factory, backend):  # noqa: ANN001
+def test_sqs_timers_run_on_after_kill_9(server_factory, backend):
     server = server_factory(backend).start()
     sqs = server.client("sqs")
     delayed = sqs.create_queue(QueueName="delayed")["QueueUrl"]
@@ -57,7 +57,7 @@ def test_sqs_timers_run_on_after_kill_9(server_factory, backend):  # noqa: ANN00
 
 @pytest.mark.slow
 @pytest.mark.parametrize("backend", BACKENDS)
-def test_kinesis_timers_run_on_after_kill_9(server_factory, backend):  # noqa: ANN001
+def test_kinesis_timers_run_on_after_kill_9(server_factory, backend):
     server = server_factory(backend).start()
     k = server.client("kinesis")
     k.create_stream(StreamName="s", StreamModeDetails={"StreamMode": "ON_DEMAND"})

@@ -13,20 +13,20 @@ from tests.sqs.clients import client as sqs_client
 _clients: dict[tuple, object] = {}
 
 
-def sns_client(broker, region: str = "us-east-1", access_key: str = "test"):  # noqa: ANN001, ANN201
+def sns_client(broker, region: str = "us-east-1", access_key: str = "test"):
     key = (broker.url, region, access_key)
     if key not in _clients:
         _clients[key] = broker.client("sns", region=region, access_key=access_key)
     return _clients[key]
 
 
-def queue_arn(sqs, url: str) -> str:  # noqa: ANN001
+def queue_arn(sqs, url: str) -> str:
     return sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
 
 
 def topic_with_queue(
     broker, name: str = "t", raw: bool = False, fifo: bool = False, **sub_attrs
-) -> tuple[str, str, str]:  # noqa: ANN001
+) -> tuple[str, str, str]:
     """(topic ARN, queue URL, subscription ARN): a topic with one SQS subscription."""
     sns, sqs = sns_client(broker), sqs_client(broker)
     suffix = ".fifo" if fifo else ""
@@ -40,7 +40,7 @@ def topic_with_queue(
     return topic, url, sub["SubscriptionArn"]
 
 
-def receive_all(sqs, url: str, expect: int | None = None, wait: float = 0) -> list[dict]:  # noqa: ANN001
+def receive_all(sqs, url: str, expect: int | None = None, wait: float = 0) -> list[dict]:
     """Receive (and delete) everything in a queue, all attributes included."""
     out: list[dict] = []
     deadline = time.monotonic() + wait
@@ -74,7 +74,7 @@ class Endpoint:
         endpoint = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0))).decode()
                 if endpoint.delay:
                     time.sleep(endpoint.delay)

@@ -16,12 +16,12 @@ def _iso(ms: int) -> str:
     return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
-def _now(broker) -> int:  # noqa: ANN001
+def _now(broker) -> int:
     return broker.admin("GET", "/_broker/clock")["now_ms"]
 
 
 @pytest.fixture
-def archived_topic(broker):  # noqa: ANN001, ANN201
+def archived_topic(broker):
     sns = sns_client(broker)
     return sns.create_topic(
         Name="archived.fifo",
@@ -33,13 +33,13 @@ def archived_topic(broker):  # noqa: ANN001, ANN201
     )["TopicArn"]
 
 
-def _fifo_queue(broker, name: str) -> tuple[str, str]:  # noqa: ANN001
+def _fifo_queue(broker, name: str) -> tuple[str, str]:
     sqs = sqs_client(broker)
     url = sqs.create_queue(QueueName=f"{name}.fifo", Attributes={"FifoQueue": "true"})["QueueUrl"]
     return url, queue_arn(sqs, url)
 
 
-def _run_replays(broker) -> None:  # noqa: ANN001
+def _run_replays(broker) -> None:
     for _ in range(50):
         broker.run_job("sns.replay")
         if not any(

@@ -16,13 +16,13 @@ from tests.sqs.clients import client as sqs_client
 
 
 @pytest.fixture
-def endpoint():  # noqa: ANN201
+def endpoint():
     ep = Endpoint()
     yield ep
     ep.close()
 
 
-def _confirmed_http_subscription(broker, endpoint: Endpoint, name: str = "web", **attrs) -> tuple[str, str]:  # noqa: ANN001
+def _confirmed_http_subscription(broker, endpoint: Endpoint, name: str = "web", **attrs) -> tuple[str, str]:
     sns = sns_client(broker)
     topic = sns.create_topic(Name=name)["TopicArn"]
     sns.subscribe(TopicArn=topic, Protocol="http", Endpoint=endpoint.url, Attributes=attrs)
@@ -126,7 +126,7 @@ def test_a_retry_succeeds(broker, endpoint):
     assert len(endpoint.requests) == 2
 
 
-def _advance_until_retried(broker, endpoint: Endpoint, seconds: float, count: int = 2) -> None:  # noqa: ANN001
+def _advance_until_retried(broker, endpoint: Endpoint, seconds: float, count: int = 2) -> None:
     """Move the clock by `seconds` until the endpoint has seen `count` POSTs. A failure is recorded a moment after
     the endpoint saw it; a clock moved before that moves the retry's due time along, so move it again."""
     for _ in range(3):
@@ -150,7 +150,7 @@ def test_slow_endpoint_does_not_hold_up_publishing(broker):
         handler = ep.server.RequestHandlerClass
         post = handler.do_POST
 
-        def held(self) -> None:  # noqa: ANN001
+        def held(self) -> None:
             gate.wait(20)
             post(self)
 
@@ -200,7 +200,7 @@ def test_pending_retries_survive_kill_9(server_factory, backend):
         ep.close()
 
 
-def _effective(sns, sub: str) -> dict:  # noqa: ANN001
+def _effective(sns, sub: str) -> dict:
     return json.loads(sns.get_subscription_attributes(SubscriptionArn=sub)["Attributes"]["EffectiveDeliveryPolicy"])
 
 

@@ -25,24 +25,24 @@ UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 _clients: dict[tuple, object] = {}
 
 
-def _client(broker, region: str = REGION, access_key: str = "test", **config):  # noqa: ANN001, ANN202
+def _client(broker, region: str = REGION, access_key: str = "test", **config):
     key = (broker.url, region, access_key, tuple(sorted(config.items())))
     if key not in _clients:
         _clients[key] = broker.client("sns", region=region, access_key=access_key, **config)
     return _clients[key]
 
 
-def _unchecked(broker):  # noqa: ANN001, ANN202
+def _unchecked(broker):
     """A client that sends what botocore would refuse, to see the server's own checks."""
     return _client(broker, parameter_validation=False)
 
 
 @pytest.fixture
-def sns(broker):  # noqa: ANN001, ANN201
+def sns(broker):
     return _client(broker)
 
 
-def _error(fn, **kw) -> tuple[int, str, str]:  # noqa: ANN001
+def _error(fn, **kw) -> tuple[int, str, str]:
     """(HTTP status, code, message) of a call that must fail."""
     try:
         fn(**kw)
@@ -55,27 +55,27 @@ def _error(fn, **kw) -> tuple[int, str, str]:  # noqa: ANN001
     raise AssertionError(f"{fn.__name__} did not fail")
 
 
-def _outbox(broker, **filters) -> list[dict]:  # noqa: ANN001
+def _outbox(broker, **filters) -> list[dict]:
     return broker.admin("GET", "/_broker/sns/outbox", params=filters)["messages"]
 
 
-def _opt_out(broker, *phones: str) -> None:  # noqa: ANN001
+def _opt_out(broker, *phones: str) -> None:
     """Opt numbers out as their owners replying STOP would (no SNS API does it): the broker's admin endpoint."""
     for phone in phones:
         broker.admin("POST", "/_broker/sns/sms", json={"opt_out": phone, "account": ACCOUNT, "region": REGION})
 
 
-def _gcm_app(sns, name: str = "app") -> str:  # noqa: ANN001
+def _gcm_app(sns, name: str = "app") -> str:
     return sns.create_platform_application(Name=name, Platform="GCM", Attributes=GCM_ATTRS)["PlatformApplicationArn"]
 
 
-def _apns_app(sns, name: str = "ios", platform: str = "APNS") -> str:  # noqa: ANN001
+def _apns_app(sns, name: str = "ios", platform: str = "APNS") -> str:
     return sns.create_platform_application(Name=name, Platform=platform, Attributes=APNS_ATTRS)[
         "PlatformApplicationArn"
     ]
 
 
-def _endpoint(sns, app: str, token: str = "tok-1", **kw) -> str:  # noqa: ANN001
+def _endpoint(sns, app: str, token: str = "tok-1", **kw) -> str:
     return sns.create_platform_endpoint(PlatformApplicationArn=app, Token=token, **kw)["EndpointArn"]
 
 
@@ -789,7 +789,7 @@ def test_list_phone_numbers_opted_out_pages_by_100(broker, sns):
 
 
 # -- SMS sandbox -----------------------------------------------------------------------------------------------------
-def _otp(broker, phone: str) -> str:  # noqa: ANN001
+def _otp(broker, phone: str) -> str:
     return _outbox(broker, protocol="sms", endpoint=phone)[-1]["message"]["OneTimePassword"]
 
 

@@ -19,12 +19,12 @@ from tests.sqs.clients import error_400, outcome
 
 
 @pytest.fixture
-def sns(broker):  # noqa: ANN001, ANN201
+def sns(broker):
     return sns_client(broker)
 
 
 @pytest.fixture
-def sqs(broker):  # noqa: ANN001, ANN201
+def sqs(broker):
     return sqs_client(broker)
 
 

@@ -12,11 +12,11 @@ from tests.sqs.clients import error_400, outcome
 
 
 @pytest.fixture
-def sns(broker):  # noqa: ANN001, ANN201
+def sns(broker):
     return sns_client(broker)
 
 
-def _outbox(broker, **filters) -> list[dict]:  # noqa: ANN001
+def _outbox(broker, **filters) -> list[dict]:
     return broker.admin("GET", "/_broker/sns/outbox", params=filters)["messages"]
 
 

@@ -12,7 +12,7 @@ from tests.sqs.clients import error_400, outcome
 
 
 @pytest.fixture
-def sns(broker):  # noqa: ANN001, ANN201
+def sns(broker):
     return sns_client(broker)
 
 

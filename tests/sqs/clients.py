@@ -8,14 +8,14 @@ from botocore.exceptions import ClientError
 _clients: dict[tuple, object] = {}
 
 
-def client(broker, region: str = "us-east-1", access_key: str = "test", **config):  # noqa: ANN001, ANN201
+def client(broker, region: str = "us-east-1", access_key: str = "test", **config):
     key = (broker.url, region, access_key, tuple(sorted(config.items())))
     if key not in _clients:
         _clients[key] = broker.client("sqs", region=region, access_key=access_key, **config)
     return _clients[key]
 
 
-def outcome(fn, **kw) -> tuple[int, str] | str:  # noqa: ANN001
+def outcome(fn, **kw) -> tuple[int, str] | str:
     """(HTTP status, error code) of a failed call, or "ok"."""
     try:
         fn(**kw)
@@ -24,7 +24,7 @@ def outcome(fn, **kw) -> tuple[int, str] | str:  # noqa: ANN001
     return "ok"
 
 
-def error_400(fn, **kw) -> dict:  # noqa: ANN001
+def error_400(fn, **kw) -> dict:
     """The Error of a call that must fail with HTTP 400."""
     try:
         fn(**kw)

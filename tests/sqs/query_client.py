@@ -280,7 +280,7 @@ def sqs_query_model() -> dict:
     return model
 
 
-def query_protocol_sqs_client(endpoint: str, data_dir: Path, access_key: str = "test"):  # noqa: ANN201
+def query_protocol_sqs_client(endpoint: str, data_dir: Path, access_key: str = "test"):
     """A botocore SQS client that speaks the query protocol (model written to `data_dir`, searched first)."""
     model = sqs_query_model()
     target = data_dir / "sqs" / model["metadata"]["apiVersion"]

@@ -23,7 +23,7 @@ JSON_CT = "application/x-amz-json-1.0"
 
 
 @pytest.fixture
-def sqs(broker):  # noqa: ANN201
+def sqs(broker):
     return _client(broker)
 
 
@@ -699,7 +699,7 @@ def test_empty_body_for_list_queues_is_fine(broker):
     assert r.json().get("QueueUrls", []) == []
 
 
-def _wrong_value(shape_type: str):  # noqa: ANN202
+def _wrong_value(shape_type: str):
     return {
         "string": 12345,
         "integer": "not a number",

@@ -32,7 +32,7 @@ DEDUP_WINDOW = 300  # seconds
 
 
 @pytest.fixture
-def sqs(broker):  # noqa: ANN201
+def sqs(broker):
     return _client(broker)
 
 
@@ -848,7 +848,7 @@ def test_long_poll_on_a_blocked_group_waits_for_the_whole_time(sqs):
 
 # -- query protocol --------------------------------------------------------------------------------------------
 @pytest.fixture
-def q(broker) -> QueryClient:  # noqa: ANN001
+def q(broker) -> QueryClient:
     return QueryClient(broker.url)
 
 

@@ -22,7 +22,7 @@ DEFAULT_ACCOUNT = "000000000000"
 
 
 @pytest.fixture
-def sqs(broker):  # noqa: ANN201
+def sqs(broker):
     return _client(broker)
 
 
@@ -31,7 +31,7 @@ def md5_of_attributes(attrs: dict) -> str:
     """Sort by name; for each: name, data type (each 4-byte big-endian length + UTF-8), one transport byte
     (1 for String/Number, 2 for Binary), then the value (length + bytes)."""
 
-    def put(h, data: bytes) -> None:  # noqa: ANN001
+    def put(h, data: bytes) -> None:
         h.update(struct.pack(">I", len(data)))
         h.update(data)
 

@@ -36,7 +36,7 @@ JUNK = [
 ]
 
 
-def _plausible(shape, url: str, name: str = ""):  # noqa: ANN001, ANN202
+def _plausible(shape, url: str, name: str = ""):
     t = shape.type_name
     if name == "QueueUrl":
         return url

@@ -20,7 +20,7 @@ from tests.sqs.query_client import ACCOUNT, QueryClient, attributes
 
 
 @pytest.fixture
-def sqs(broker):  # noqa: ANN001, ANN201
+def sqs(broker):
     return _client(broker)
 
 
@@ -28,7 +28,7 @@ def _arn(name: str) -> str:
     return f"arn:aws:sqs:us-east-1:{ACCOUNT}:{name}"
 
 
-def _policy(sqs, url: str) -> dict | None:  # noqa: ANN001
+def _policy(sqs, url: str) -> dict | None:
     attrs = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["Policy"]).get("Attributes", {})
     return json.loads(attrs["Policy"]) if "Policy" in attrs else None
 
@@ -42,7 +42,7 @@ def _statement(policy: dict, sid: str) -> dict:
     return st
 
 
-def _code(fn, **kw) -> str:  # noqa: ANN001
+def _code(fn, **kw) -> str:
     with pytest.raises(ClientError) as ei:
         fn(**kw)
     assert ei.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400, ei.value.response

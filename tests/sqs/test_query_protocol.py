@@ -61,7 +61,7 @@ def queue_path(name: str) -> str:
 
 
 @pytest.fixture
-def q(broker) -> QueryClient:  # noqa: ANN001
+def q(broker) -> QueryClient:
     return QueryClient(broker.url)
 
 
@@ -966,7 +966,7 @@ def test_sts_get_caller_identity_over_query(broker, method, key, account):
 
 # -- a botocore client speaking the query protocol ---------------------------------------------------------
 @pytest.fixture
-def qc(broker, tmp_path):  # noqa: ANN001, ANN201
+def qc(broker, tmp_path):
     client = query_protocol_sqs_client(broker.url, tmp_path / "models")
     bodies: list[bytes] = []
     client.meta.events.register("before-send.sqs.*", lambda request, **_: bodies.append(request.body))

@@ -18,7 +18,7 @@ DEFAULT_ACCOUNT = "000000000000"
 
 
 @pytest.fixture
-def sqs(broker):  # noqa: ANN201
+def sqs(broker):
     return _client(broker)
 
 

@@ -26,12 +26,12 @@ from tests.sqs.query_client import ACCOUNT, QueryClient
 
 
 @pytest.fixture
-def sqs(broker):  # noqa: ANN001, ANN201
+def sqs(broker):
     return _client(broker)
 
 
 @pytest.fixture
-def q(broker) -> QueryClient:  # noqa: ANN001
+def q(broker) -> QueryClient:
     return QueryClient(broker.url)
 
 
@@ -40,11 +40,11 @@ def _arn(name: str, region: str = "us-east-1", account: str = ACCOUNT) -> str:
     return f"arn:aws:sqs:{region}:{account}:{name}"
 
 
-def _queue(sqs, name: str, **attrs) -> str:  # noqa: ANN001
+def _queue(sqs, name: str, **attrs) -> str:
     return sqs.create_queue(QueueName=name, Attributes={k: str(v) for k, v in attrs.items()})["QueueUrl"]
 
 
-def _fifo(sqs, name: str, **attrs) -> str:  # noqa: ANN001
+def _fifo(sqs, name: str, **attrs) -> str:
     return _queue(sqs, name, FifoQueue="true", **attrs)
 
 
@@ -56,11 +56,11 @@ def _compact(target: str, count: int) -> str:
     return '{"deadLetterTargetArn":"' + target + '","maxReceiveCount":' + str(count) + "}"
 
 
-def _attrs(sqs, url: str, *names: str) -> dict[str, str]:  # noqa: ANN001
+def _attrs(sqs, url: str, *names: str) -> dict[str, str]:
     return sqs.get_queue_attributes(QueueUrl=url, AttributeNames=list(names or ["All"])).get("Attributes", {})
 
 
-def _total(sqs, url: str) -> int:  # noqa: ANN001
+def _total(sqs, url: str) -> int:
     a = _attrs(sqs, url)
     return sum(
         int(a[k])
@@ -72,15 +72,15 @@ def _total(sqs, url: str) -> int:  # noqa: ANN001
     )
 
 
-def _visible(sqs, url: str) -> int:  # noqa: ANN001
+def _visible(sqs, url: str) -> int:
     return int(_attrs(sqs, url, "ApproximateNumberOfMessages")["ApproximateNumberOfMessages"])
 
 
-def _receive(sqs, url: str, **kw) -> list[dict]:  # noqa: ANN001
+def _receive(sqs, url: str, **kw) -> list[dict]:
     return sqs.receive_message(QueueUrl=url, **kw).get("Messages", [])
 
 
-def _take(sqs, url: str, **kw) -> list[dict]:  # noqa: ANN001
+def _take(sqs, url: str, **kw) -> list[dict]:
     """Receive (with all attributes) and delete every visible message."""
     out: list[dict] = []
     for _ in range(400):
@@ -96,13 +96,13 @@ def _take(sqs, url: str, **kw) -> list[dict]:  # noqa: ANN001
     raise AssertionError("queue never drained")
 
 
-def _send_many(sqs, url: str, bodies: list[str], **entry) -> None:  # noqa: ANN001
+def _send_many(sqs, url: str, bodies: list[str], **entry) -> None:
     for i in range(0, len(bodies), 10):
         entries = [{"Id": str(k), "MessageBody": b, **entry} for k, b in enumerate(bodies[i : i + 10])]
         assert len(sqs.send_message_batch(QueueUrl=url, Entries=entries)["Successful"]) == len(entries)
 
 
-def _redrive_all(sqs, url: str, max_receives: int = 1) -> None:  # noqa: ANN001
+def _redrive_all(sqs, url: str, max_receives: int = 1) -> None:
     """Receive with VisibilityTimeout=0 until the (standard) source is empty: every message is dead-lettered."""
     for _ in range(500 * max_receives):
         _receive(sqs, url, MaxNumberOfMessages=10, VisibilityTimeout=0)
@@ -111,33 +111,33 @@ def _redrive_all(sqs, url: str, max_receives: int = 1) -> None:  # noqa: ANN001
     raise AssertionError("messages never left the source queue")
 
 
-def _now_ms(broker) -> int:  # noqa: ANN001
+def _now_ms(broker) -> int:
     return broker.admin("GET", "/_broker/clock")["now_ms"]
 
 
-def _err(fn, **kw) -> dict:  # noqa: ANN001
+def _err(fn, **kw) -> dict:
     with pytest.raises(ClientError) as ei:
         fn(**kw)
     return ei.value.response
 
 
-def _code(fn, **kw) -> str:  # noqa: ANN001
+def _code(fn, **kw) -> str:
     resp = _err(fn, **kw)
     assert resp["ResponseMetadata"]["HTTPStatusCode"] == 400, resp
     return resp["Error"]["Code"]
 
 
-def _dlq_pair(sqs, source: str = "src", dlq: str = "dlq", max_receives: int = 1, **source_attrs) -> tuple[str, str]:  # noqa: ANN001
+def _dlq_pair(sqs, source: str = "src", dlq: str = "dlq", max_receives: int = 1, **source_attrs) -> tuple[str, str]:
     dlq_url = _queue(sqs, dlq)
     src_url = _queue(sqs, source, RedrivePolicy=_policy(_arn(dlq), max_receives), **source_attrs)
     return src_url, dlq_url
 
 
-def _tasks(sqs, source_arn: str, **kw) -> list[dict]:  # noqa: ANN001
+def _tasks(sqs, source_arn: str, **kw) -> list[dict]:
     return sqs.list_message_move_tasks(SourceArn=source_arn, **kw).get("Results", [])
 
 
-def _wait_status(sqs, source_arn: str, statuses: set[str], timeout: float = 15) -> dict:  # noqa: ANN001
+def _wait_status(sqs, source_arn: str, statuses: set[str], timeout: float = 15) -> dict:
     deadline = time.monotonic() + timeout
     while True:
         tasks = _tasks(sqs, source_arn)
@@ -187,7 +187,7 @@ def test_max_receive_count_bounds_accepted(sqs, count):
     assert _attrs(sqs, url)["RedrivePolicy"] == _compact(_arn("dlq"), int(count))
 
 
-def _setup_for_invalid(sqs, broker) -> None:  # noqa: ANN001
+def _setup_for_invalid(sqs, broker) -> None:
     _queue(sqs, "dlq")
     _fifo(sqs, "dlq.fifo")
     # A queue of the same name in another region: still not a valid target from us-east-1.
@@ -423,7 +423,7 @@ def test_a_message_is_never_in_both_queues_under_concurrent_receivers(sqs, broke
     delivered: list[str] = []
     errors: list[BaseException] = []
 
-    def worker(client) -> None:  # noqa: ANN001
+    def worker(client) -> None:
         try:
             for _ in range(30):
                 delivered.extend(
