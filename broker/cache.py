@@ -30,13 +30,12 @@ class TtlCache(Generic[V]):
             return None
         return hit[0]
 
-    async def get_or_load(self, key: str, load: Callable[[], Awaitable[V | None]]) -> V | None:
-        """The cached entry, or what `load` finds (kept when found); None when nothing is there."""
-        value = self.get(key)
-        if value is None:
-            value = await load()
-            if value is not None:
-                self.put(key, value)
+    async def load(self, key: str, fetch: Callable[[], Awaitable[V | None]]) -> V | None:
+        """What `fetch` finds now, kept under `key` when found. Callers try `get` first: `cache.get(key) or await
+        cache.load(key, ...)` costs a hit no coroutine and no closure."""
+        value = await fetch()
+        if value is not None:
+            self.put(key, value)
         return value
 
     def put(self, key: str, value: V) -> None:

@@ -95,3 +95,25 @@ def test_cut_off_kinesis_cbor_put_is_not_executed(broker: BrokerServer) -> None:
     it = kinesis.get_shard_iterator(StreamName="cut", ShardId=shard, ShardIteratorType="TRIM_HORIZON")
     records = kinesis.get_records(ShardIterator=it["ShardIterator"])["Records"]
     assert [r["Data"] for r in records] == [b"whole"]
+
+
+@pytest.mark.parametrize(
+    ("headers", "content_type"),
+    [
+        ({"Content-Type": "application/x-www-form-urlencoded"}, "text/xml"),
+        (
+            {"Content-Type": "application/x-amz-json-1.0", "X-Amz-Target": "AmazonSQS.ListQueues"},
+            "application/x-amz-json-1.0",
+        ),
+    ],
+    ids=["query", "json"],
+)
+def test_too_large_a_body_is_refused_in_the_requests_protocol(broker: BrokerServer, headers, content_type) -> None:
+    head = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+    request = f"POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: {17 * 1024 * 1024}\r\n{head}\r\n"
+    with socket.create_connection(("127.0.0.1", broker.port), timeout=5) as s:
+        s.sendall(request.encode())
+        answer = s.recv(65536).decode()
+    assert answer.startswith("HTTP/1.1 413")
+    assert f"content-type: {content_type}" in answer.lower()
+    assert "RequestEntityTooLarge" in answer

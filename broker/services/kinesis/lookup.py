@@ -28,9 +28,9 @@ def name_of(ctx: RequestContext, p: dict[str, Any]) -> tuple[str, str, str]:
 async def load(ctx: RequestContext, account: str, region: str, name: str, fresh: bool = False) -> Stream:
     cache = ctx.env.get(STREAMS)
     key = cache_key(account, region, name)
-    if fresh:
-        cache.drop(key)
-    stream = await cache.get_or_load(key, lambda: ctx.env.db.read(store.get_stream, account, region, name))
+    stream = (None if fresh else cache.get(key)) or await cache.load(
+        key, lambda: ctx.env.db.read(store.get_stream, account, region, name)
+    )
     if stream is None:
         raise stream_not_found(name, account)
     return stream

@@ -117,7 +117,8 @@ def _load(conn: Connection, arn: str) -> Topic | None:
 async def topic(ctx: RequestContext, arn: str, member: str = "TopicArn") -> Topic:
     """The topic an ARN names (with its subscriptions), or NotFound."""
     check_topic_arn(ctx, arn, member)
-    found = await ctx.env.get(TOPICS).get_or_load(cache_key(arn), lambda: ctx.env.db.read(_load, arn))
+    cache, key = ctx.env.get(TOPICS), cache_key(arn)
+    found = cache.get(key) or await cache.load(key, lambda: ctx.env.db.read(_load, arn))
     return require(found, topic_not_found)
 
 

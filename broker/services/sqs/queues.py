@@ -148,7 +148,8 @@ async def _lookup(ctx: RequestContext, account: str, region: str, name: str) -> 
     if not ANY_QUEUE_NAME.match(name) or not is_account_id(account):
         raise queue_does_not_exist()
     key = cache_key(account, region, name)
-    queue = await ctx.env.get(QUEUES).get_or_load(key, lambda: load(ctx, account, region, name))
+    cache = ctx.env.get(QUEUES)
+    queue = cache.get(key) or await cache.load(key, lambda: load(ctx, account, region, name))
     if queue is None:
         raise queue_does_not_exist()
     return queue
