@@ -29,6 +29,8 @@ class Settings(BaseModel):
     workers: int = Field(1, ge=1, le=64)
     default_account: str = Field("000000000000", pattern=r"^\d{12}$")
     default_region: str = Field("us-east-1", pattern=r"^[a-z]{2}(-[a-z]+)+-\d+$")
+    # The IAM user every caller is (STS GetCallerIdentity, SNS SubscriptionPrincipal).
+    user_name: str = Field("broker", pattern=r"^[\w+=,.@-]{1,64}$")
     durability: Literal["normal", "fsync"] = "normal"
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     # Public host:port used in queue URLs; empty means "the Host header of the request".

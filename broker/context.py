@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from broker.identity import Identity
 from broker.services.base import Env
 
 
@@ -13,3 +14,7 @@ class RequestContext:
     account: str
     region: str
     host: str  # host[:port] the client addressed, for URLs we hand back
+
+    @property
+    def caller(self) -> Identity:
+        return Identity(self.account, self.env.settings.user_name)

@@ -15,8 +15,12 @@ def test_sts_caller_identity_default_and_numeric_key(broker):
     sts = broker.client("sts")
     ident = sts.get_caller_identity()
     assert ident["Account"] == "000000000000"
-    assert ident["Arn"] == "arn:aws:iam::000000000000:root"
-    assert broker.client("sts", access_key="123456789012").get_caller_identity()["Account"] == "123456789012"
+    assert ident["Arn"] == "arn:aws:iam::000000000000:user/broker"
+    assert ident["UserId"].startswith("AIDA") and len(ident["UserId"]) == 21 and ident["UserId"].isalnum()
+    other = broker.client("sts", access_key="123456789012").get_caller_identity()
+    assert (other["Account"], other["Arn"]) == ("123456789012", "arn:aws:iam::123456789012:user/broker")
+    assert other["UserId"] != ident["UserId"]
+    assert sts.get_caller_identity()["UserId"] == ident["UserId"]  # stable
 
 
 def test_sts_json_protocol(broker):

@@ -167,9 +167,10 @@ def render_error(spec: ServiceSpec | None, err: ServiceError, request_id: str) -
     code = spec.error_wire_code(err.code) if spec else err.code
     xmlns = spec.xmlns if spec else ""
     kind = "Sender" if err.sender_fault else "Receiver"
+    detail = "<Detail/>" if spec is None or spec.query_error_detail else ""
     body = (
         f'<?xml version="1.0"?><ErrorResponse xmlns="{xmlns}"><Error><Type>{kind}</Type>'
-        f"<Code>{escape(code)}</Code><Message>{escape(err.message)}</Message><Detail/></Error>"
+        f"<Code>{escape(code)}</Code><Message>{escape(err.message)}</Message>{detail}</Error>"
         f"<RequestId>{request_id}</RequestId></ErrorResponse>"
     )
     return err.status, _headers(request_id), body.encode()

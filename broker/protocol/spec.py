@@ -74,6 +74,8 @@ class ServiceSpec:
     query_error_codes: dict[str, str] = field(default_factory=dict)
     query_names: QueryNames = field(default_factory=QueryNames)
     xmlns: str = ""
+    # Query errors carry an empty <Detail/> element (SQS's do; SNS's and STS's do not).
+    query_error_detail: bool = False
     # How a missing required member is reported: (code, message template with {name}).
     missing_error: tuple[str, str] = (
         "ValidationException",

@@ -288,6 +288,15 @@ def test_unknown_shard_is_resource_not_found(kinesis):
 
 
 # -- GetRecords ----------------------------------------------------------------------------------------------
+def test_get_records_accepts_an_iterator_in_double_quotes(kinesis):
+    # As AWS does: shell scripts often pass the iterator on with the JSON quotes `aws kinesis` printed around it.
+    create_stream(kinesis, "s", shards=1)
+    kinesis.put_record(StreamName="s", Data=b"one", PartitionKey="k")
+    it = _iterator(kinesis, "s", SHARD0, "TRIM_HORIZON")
+    assert _data(kinesis.get_records(ShardIterator=f'"{it}"')["Records"]) == [b"one"]
+    assert _outcome(lambda: kinesis.get_records(ShardIterator=f'"{it}')) == (400, "InvalidArgumentException")
+
+
 def test_get_records_limit_and_next_shard_iterator_have_no_gaps_or_duplicates(kinesis):
     create_stream(kinesis, "s", shards=1)
     puts = _put_many(kinesis, "s", 10)

@@ -28,6 +28,9 @@ def test_sqs_subscription_is_confirmed_at_once(broker, sns):
     assert attrs["ConfirmationWasAuthenticated"] == "true"
     assert (attrs["Protocol"], attrs["TopicArn"], attrs["Owner"]) == ("sqs", topic, "000000000000")
     assert attrs["RawMessageDelivery"] == "false"
+    # The subscriber's IAM identity, as STS reports it for the same key.
+    assert attrs["SubscriptionPrincipal"] == broker.client("sts").get_caller_identity()["Arn"]
+    assert attrs["SubscriptionPrincipal"] == "arn:aws:iam::000000000000:user/broker"
     topic_attrs = sns.get_topic_attributes(TopicArn=topic)["Attributes"]
     assert (topic_attrs["SubscriptionsConfirmed"], topic_attrs["SubscriptionsPending"]) == ("1", "0")
 

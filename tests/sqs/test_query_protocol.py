@@ -960,7 +960,7 @@ def test_sts_get_caller_identity_over_query(broker, method, key, account):
     assert r.namespace == STS_NS
     result = r.result("GetCallerIdentity")
     assert result.findtext("Account") == account
-    assert result.findtext("Arn") == f"arn:aws:iam::{account}:root"
+    assert result.findtext("Arn") == f"arn:aws:iam::{account}:user/broker"
     assert result.findtext("UserId")
 
 

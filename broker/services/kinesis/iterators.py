@@ -35,6 +35,8 @@ def encode(pos: Position) -> str:
 
 
 def decode(text: str, now: int) -> Position:
+    if len(text) > 1 and text[0] == text[-1] == '"':
+        text = text[1:-1]  # AWS accepts an iterator still wrapped in the JSON quotes a shell script kept
     try:
         raw = base64.urlsafe_b64decode(text.removeprefix("AAAAAAAAAAE").encode()).decode()
         stream_id, created_at, shard, after, issued = (int(x) for x in raw.split(":"))

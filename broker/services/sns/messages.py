@@ -8,7 +8,6 @@ import json
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
-from urllib.parse import quote
 
 from broker import clock
 from broker.context import RequestContext
@@ -25,7 +24,7 @@ Attributes = dict[str, dict[str, Any]]
 
 @lru_cache(maxsize=65536)
 def _unsubscribe_url(base_url: str, sub_arn: str) -> str:
-    return f"{base_url}/?Action=Unsubscribe&SubscriptionArn={quote(sub_arn, safe='')}"
+    return f"{base_url}/?Action=Unsubscribe&SubscriptionArn={sub_arn}"  # AWS leaves the ARN as it is
 
 
 @lru_cache(maxsize=65536)
@@ -152,8 +151,7 @@ class Envelopes:
         return parts[0] + _unsubscribe_json(self.base_url, sub.arn) + parts[1]
 
     def sign(self, msg: Message, topic: Topic, sub: Subscription) -> str:
-        """The notification's signature (it does not cover the SequenceNumber: FIFO publishes sign before their
-        transaction and render inside it)."""
+        """The notification's signature (standard topics only: AWS signs no FIFO topic's notification)."""
         version = topic.signature_version
         key = f"{version}:{sub.protocol if msg.per_protocol else ''}"
         signature = msg.signatures.get(key)
@@ -177,13 +175,13 @@ class Envelopes:
         head.append(("TopicArn", msg.topic_arn))
         if msg.subject is not None:
             head.append(("Subject", msg.subject))
-        head += [
-            ("Message", text),
-            ("Timestamp", stamp),
-            ("SignatureVersion", version),
-            ("Signature", self.sign(msg, topic, sub)),
-            ("SigningCertURL", self.cert_url()),
-        ]
+        head += [("Message", text), ("Timestamp", stamp)]
+        if not topic.fifo:
+            head += [
+                ("SignatureVersion", version),
+                ("Signature", self.sign(msg, topic, sub)),
+                ("SigningCertURL", self.cert_url()),
+            ]
         if msg.replayed:
             head.append(("Replayed", True))
         start = "{\n" + "".join(f'  "{k}" : {json.dumps(v, ensure_ascii=False)},\n' for k, v in head)
@@ -202,9 +200,7 @@ class Envelopes:
         self, kind: str, topic_arn: str, message_id: str, token: str, now: int, version: str
     ) -> dict[str, Any]:
         """SubscriptionConfirmation or UnsubscribeConfirmation."""
-        subscribe_url = (
-            f"{self.base_url}/?Action=ConfirmSubscription&TopicArn={quote(topic_arn, safe='')}&Token={token}"
-        )
+        subscribe_url = f"{self.base_url}/?Action=ConfirmSubscription&TopicArn={topic_arn}&Token={token}"
         if kind == "SubscriptionConfirmation":
             text = (
                 f"You have chosen to subscribe to the topic {topic_arn}.\n"

@@ -8,6 +8,7 @@ from typing import Any
 
 from broker import clock, ids
 from broker.context import RequestContext
+from broker.identity import Identity
 from broker.services.sns import delivery_policy, fanout, listing, replay, store, validation
 from broker.services.sns.arns import check_subscription_arn, parse_topic_arn
 from broker.services.sns.errors import invalid_parameter, require, subscription_not_found, topic_not_found
@@ -178,7 +179,7 @@ async def get_subscription_attributes(ctx: RequestContext, p: dict[str, Any]) ->
         "Endpoint": row["endpoint"],
         "ConfirmationWasAuthenticated": "true" if row["confirmed"] else "false",
         "PendingConfirmation": "false" if row["confirmed"] else "true",
-        "SubscriptionPrincipal": f"arn:aws:iam::{row['owner']}:root",
+        "SubscriptionPrincipal": Identity(row["owner"], ctx.env.settings.user_name).arn,
     }
     if row["protocol"] in validation.RAW_PROTOCOLS:
         attrs["RawMessageDelivery"] = "false"

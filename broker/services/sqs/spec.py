@@ -16,6 +16,7 @@ def build() -> ServiceSpec:
         query_error_codes=QUERY_ERROR_CODES,
         query_names=QUERY_NAMES,
         xmlns=XMLNS,
+        query_error_detail=True,
         missing_error=("MissingParameter", "The request must contain the parameter {name}."),
         constraint_error="InvalidParameterValue",
         path_member="QueueUrl",

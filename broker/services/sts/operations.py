@@ -8,7 +8,8 @@ from broker.context import RequestContext
 
 
 async def get_caller_identity(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
-    return {"UserId": ctx.account, "Account": ctx.account, "Arn": f"arn:aws:iam::{ctx.account}:root"}
+    caller = ctx.caller
+    return {"UserId": caller.user_id, "Account": caller.account, "Arn": caller.arn}
 
 
 HANDLERS = {"GetCallerIdentity": get_caller_identity}
