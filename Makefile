@@ -17,8 +17,8 @@ run: $(STAMP)
 	$(BIN)/broker serve --host 127.0.0.1 --port 4566 --data-dir ./data
 
 test: $(STAMP)
-	$(BIN)/ruff check broker tests migrations
-	$(BIN)/ruff format --check broker tests migrations
+	$(BIN)/ruff check broker tests migrations tools
+	$(BIN)/ruff format --check broker tests migrations tools
 	$(BIN)/mypy
 	$(BIN)/pytest -q -p no:cacheprovider $(PYTEST_ARGS)
 
@@ -32,12 +32,12 @@ soak: $(STAMP)
 		bench-results/soak.log; exit $$status
 
 lint: $(STAMP)
-	$(BIN)/ruff check broker tests migrations
+	$(BIN)/ruff check broker tests migrations tools
 	$(BIN)/mypy
 
 format: $(STAMP)
-	$(BIN)/ruff format broker tests migrations
-	$(BIN)/ruff check --fix broker tests migrations
+	$(BIN)/ruff format broker tests migrations tools
+	$(BIN)/ruff check --fix broker tests migrations tools
 
 # Benchmarks need wrk (Debian package) as the load generator; installed here if missing.
 bench: $(STAMP)

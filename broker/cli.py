@@ -74,6 +74,7 @@ def _check_port(host: str, port: int) -> None:
 def serve(settings: Settings) -> None:
     import uvicorn
 
+    from broker.http2 import HttpProtocol
     from broker.storage.migrate import upgrade
 
     _check_port(settings.host, settings.port)
@@ -99,7 +100,9 @@ def serve(settings: Settings) -> None:
         port=settings.port,
         workers=settings.workers if settings.workers > 1 else None,
         loop="uvloop",
-        http="httptools",
+        # HTTP/1.1 (uvicorn's httptools protocol, untouched) and HTTP/2 cleartext on the same port, told apart by
+        # a connection's first bytes: the AWS SDK for JavaScript v3 speaks HTTP/2 to Kinesis.
+        http=HttpProtocol,
         access_log=False,
         log_level="warning" if settings.log_level == "info" else settings.log_level,
         timeout_graceful_shutdown=5,

@@ -35,6 +35,10 @@ class Settings(BaseModel):
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     # Public host:port used in queue URLs; empty means "the Host header of the request".
     public_host: str = ""
+    # Queue URLs: "regional" = http://sqs.<region>.<host>/<account>/<name> (AWS's form: same-named queues of two
+    # regions differ), "host" = http://<host>/<account>/<name> (for clients that send to a queue's URL but cannot
+    # resolve sqs.<region>.<host>).
+    sqs_queue_url_style: Literal["regional", "host"] = "regional"
     # Enables /_broker/clock and /_broker/reset. Never in production.
     test_mode: bool = False
     # Scheduler and leases.

@@ -14,6 +14,7 @@ class RequestContext:
     account: str
     region: str
     host: str  # host[:port] the client addressed, for URLs we hand back
+    trace_header: str = ""  # the X-Amzn-Trace-Id request header (SQS stores it as a message's AWSTraceHeader)
 
     @property
     def caller(self) -> Identity:

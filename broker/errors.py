@@ -64,8 +64,8 @@ def malformed_query_string() -> ServiceError:
     return ServiceError("MalformedQueryString", "The query string is malformed.")
 
 
-def unknown_operation(message: str) -> ServiceError:
-    return ServiceError("UnknownOperationException", message)
+def unknown_operation(message: str, status: int = 400) -> ServiceError:
+    return ServiceError("UnknownOperationException", message, status=status)
 
 
 def serialization(message: str) -> ServiceError:

@@ -49,7 +49,7 @@ class Gateway:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         request_id = ids.uuid4()
         headers = dict(scope["headers"])
-        proto = _protocol(headers)
+        proto = _protocol(scope["method"], headers)
         try:
             body = await _read_body(receive, headers)
         except ServiceError as e:
@@ -98,14 +98,15 @@ class Gateway:
         account = access_key if is_account else settings.default_account
         region = cred[1] if cred and cred[1] not in ("", "aws-global") else settings.default_region
         host = req.header(b"host") or f"{settings.host}:{settings.port}"
-        return RequestContext(env=self.env, account=account, region=region, host=host)
+        trace = req.header(b"x-amzn-trace-id")
+        return RequestContext(env=self.env, account=account, region=region, host=host, trace_header=trace)
 
 
-def _protocol(headers: dict[bytes, bytes]) -> WireProtocol:
+def _protocol(method: str, headers: dict[bytes, bytes]) -> WireProtocol:
     if b"x-amz-target" in headers:
         # Same dispatch for both encodings; the Java SDK and KCL send CBOR to Kinesis.
         return cbor.PROTOCOL if cbor.is_cbor(headers.get(b"content-type", b"")) else json.PROTOCOL
-    return query.PROTOCOL
+    return query.protocol_for(method, headers)
 
 
 @dataclass(slots=True)

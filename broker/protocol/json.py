@@ -99,8 +99,7 @@ class JsonProtocol(WireProtocol):
         return content_type(spec)
 
     def render_error(self, spec: ServiceSpec | None, err: ServiceError, request_id: str) -> Response:
-        prefix = spec.json_error_prefix if spec else ""
-        body = self.dumps({"__type": prefix + err.code, "message": err.message})
+        body = self.dumps({"__type": spec.json_error_type(err.code) if spec else err.code, "message": err.message})
         headers = [(b"content-type", self.content_type(spec)), (b"x-amzn-requestid", request_id.encode())]
         if spec is not None and spec.query_compatible:
             fault = "Sender" if err.sender_fault else "Receiver"

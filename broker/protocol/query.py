@@ -7,9 +7,11 @@ carry come from the service spec's QueryNames table.
 from __future__ import annotations
 
 import base64
+import json
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl
+from xml.etree import ElementTree
 
 from botocore.model import OperationModel, Shape
 
@@ -36,7 +38,11 @@ def escape(text: str) -> str:
 
 
 class QueryProtocol(WireProtocol):
-    """Form-encoded `Action=` requests (in the body or the URL), XML answers."""
+    """Form-encoded `Action=` requests (in the body or the URL), XML answers (or, with `json_answers`, the same
+    document as JSON: what AWS sends a GET that accepts application/json)."""
+
+    def __init__(self, json_answers: bool = False) -> None:
+        self.json_answers = json_answers
 
     def route(self, req: HttpRequest, services: Services) -> Route:
         try:
@@ -54,13 +60,19 @@ class QueryProtocol(WireProtocol):
             or services.by_version.get(params.get("Version", ""))
             or services.by_action.get(action or "")
         )
+        resource_path = bool(req.path.strip("/"))
         if not action:
+            if req.method == "GET" and resource_path:
+                # A browser-style GET of a resource URL (a queue URL): AWS answers 404 <UnknownOperationException/>.
+                raise RoutingError(None, errors.unknown_operation("", status=404))
             raise RoutingError(spec, errors.missing_action())
         if spec is None:
             raise RoutingError(None, errors.invalid_action(action))
         op = spec.operation(action)
         if op is None:
             raise RoutingError(spec, unknown_operation(spec, action, query=True))
+        if resource_path and action in spec.account_operations:
+            raise RoutingError(spec, errors.invalid_action(action))
         return Route(spec, op, cred, params)
 
     def decode(self, route: Route, req: HttpRequest, host: str) -> dict[str, object]:
@@ -75,13 +87,23 @@ class QueryProtocol(WireProtocol):
     def render_result(
         self, spec: ServiceSpec, op: OperationModel, result: dict[str, Any] | None, request_id: str
     ) -> Response:
-        return render_result(spec, op, result, request_id)
+        response = render_result(spec, op, result, request_id)
+        return as_json(response) if self.json_answers else response
 
     def render_error(self, spec: ServiceSpec | None, err: ServiceError, request_id: str) -> Response:
-        return render_error(spec, err, request_id)
+        response = render_error(spec, err, request_id)
+        return as_json(response) if self.json_answers else response
 
 
 PROTOCOL = QueryProtocol()
+JSON_ANSWERS = QueryProtocol(json_answers=True)
+
+
+def protocol_for(method: str, headers: dict[bytes, bytes]) -> QueryProtocol:
+    """The query protocol for a request: answers in JSON for a GET that accepts application/json (as AWS does)."""
+    if method == "GET" and b"application/json" in headers.get(b"accept", b"").lower():
+        return JSON_ANSWERS
+    return PROTOCOL
 
 
 # -- parsing -----------------------------------------------------------------------------------------------
@@ -156,24 +178,63 @@ def render_result(spec: ServiceSpec, op: OperationModel, result: Result | None, 
     parts = [f'<?xml version="1.0"?><{op.name}Response xmlns="{spec.xmlns}">']
     shape = op.output_shape
     if shape is not None:
-        parts.append(f"<{op.name}Result>")
+        start = len(parts)
         _write_structure(spec, shape, result or {}, parts)
-        parts.append(f"</{op.name}Result>")
+        if len(parts) == start and spec.query_self_closing_result:
+            parts.append(f"<{op.name}Result/>")
+        else:
+            parts.insert(start, f"<{op.name}Result>")
+            parts.append(f"</{op.name}Result>")
     parts.append(f"<ResponseMetadata><RequestId>{request_id}</RequestId></ResponseMetadata></{op.name}Response>")
     return 200, _headers(request_id), "".join(parts).encode()
 
 
 def render_error(spec: ServiceSpec | None, err: ServiceError, request_id: str) -> Response:
+    if err.code == "UnknownOperationException" and err.status == 404:  # a GET of a resource URL, no Action
+        return err.status, _headers(request_id), b"<UnknownOperationException/>"
     code = spec.error_wire_code(err.code) if spec else err.code
-    xmlns = spec.xmlns if spec else ""
+    message = spec.query_error_messages.get(err.code, err.message) if spec else err.message
+    xmlns = (spec.query_error_xmlns or spec.xmlns) if spec else ""
     kind = "Sender" if err.sender_fault else "Receiver"
     detail = "<Detail/>" if spec is None or spec.query_error_detail else ""
     body = (
         f'<?xml version="1.0"?><ErrorResponse xmlns="{xmlns}"><Error><Type>{kind}</Type>'
-        f"<Code>{escape(code)}</Code><Message>{escape(err.message)}</Message>{detail}</Error>"
+        f"<Code>{escape(code)}</Code><Message>{escape(message)}</Message>{detail}</Error>"
         f"<RequestId>{request_id}</RequestId></ErrorResponse>"
     )
     return err.status, _headers(request_id), body.encode()
+
+
+def as_json(response: Response) -> Response:
+    """An XML answer as the JSON document that mirrors it: {"<Root>": {...}}, an element with children an object
+    (a repeated child a list), a leaf its text, an empty element null."""
+    status, headers, body = response
+    root = ElementTree.fromstring(body)
+    doc = {_local(root.tag): _element_json(root)}
+    headers = [(k, v) for k, v in headers if k != b"content-type"]
+    headers.insert(0, (b"content-type", b"application/json"))
+    return status, headers, json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def _local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
+
+
+def _element_json(el: ElementTree.Element) -> object:
+    children = list(el)
+    if not children:
+        return el.text or None
+    out: dict[str, Any] = {}
+    for child in children:
+        name = _local(child.tag)
+        value = _element_json(child)  # a string, null or an object: never a list
+        if name not in out:
+            out[name] = value
+        elif isinstance(out[name], list):
+            out[name].append(value)
+        else:
+            out[name] = [out[name], value]
+    return out
 
 
 def _headers(request_id: str) -> list[tuple[bytes, bytes]]:

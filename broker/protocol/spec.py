@@ -74,8 +74,20 @@ class ServiceSpec:
     query_error_codes: dict[str, str] = field(default_factory=dict)
     query_names: QueryNames = field(default_factory=QueryNames)
     xmlns: str = ""
+    # The namespace of query error documents when it differs from `xmlns` (SNS: https://sns.amazonaws.com/...).
+    query_error_xmlns: str = ""
     # Query errors carry an empty <Detail/> element (SQS's do; SNS's and STS's do not).
     query_error_detail: bool = False
+    # Code -> the exception name the JSON protocol sends in __type when it differs from the code (SQS:
+    # InvalidParameterValue is sent as InvalidParameterValueException; x-amzn-query-error keeps the code).
+    json_error_types: dict[str, str] = field(default_factory=dict)
+    # Code -> the message the query protocol sends instead of the error's own (SQS's NonExistentQueue).
+    query_error_messages: dict[str, str] = field(default_factory=dict)
+    # Query operations refused with InvalidAction when sent to a resource's URL path instead of "/" (SQS:
+    # CreateQueue and ListQueues posted to a queue URL).
+    account_operations: frozenset[str] = frozenset()
+    # An empty query <ActionResult> is written self-closing (<ReceiveMessageResult/>), as SQS does.
+    query_self_closing_result: bool = False
     # How a missing required member is reported: (code, message template with {name}).
     missing_error: tuple[str, str] = (
         "ValidationException",
@@ -118,6 +130,10 @@ class ServiceSpec:
 
     def error_wire_code(self, code: str) -> str:
         return self.query_error_codes.get(code, code)
+
+    def json_error_type(self, code: str) -> str:
+        """The __type of an error on the JSON protocol (with the service's prefix)."""
+        return self.json_error_prefix + self.json_error_types.get(code, code)
 
 
 class InputConverter:

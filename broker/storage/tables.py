@@ -81,6 +81,9 @@ sqs_messages = Table(
     Column("dedup_id", String(128)),  # FIFO MessageDeduplicationId
     Column("seq", BigInteger),  # FIFO SequenceNumber: order within the queue
     Column("source_arn", String(300)),  # DeadLetterQueueSourceArn of a dead-lettered message
+    # FIFO: the message group's place in the receive rotation, set on the group's head (and on received messages):
+    # its seq at first, a fresh number when the group is received (it goes to the back). NULL: not a group head.
+    Column("turn", BigInteger),
     Index("ix_sqs_messages_visible", "queue_id", "visible_at"),
     Index("ix_sqs_messages_expires", "expires_at"),
     Index("ix_sqs_messages_seq", "queue_id", "seq"),
@@ -92,6 +95,23 @@ sqs_messages = Table(
         "seq",
         sqlite_where=text("seq IS NOT NULL"),
         postgresql_where=text("seq IS NOT NULL"),
+    ),
+    # FIFO receives walk the groups in rotation order.
+    Index(
+        "ix_sqs_messages_turn",
+        "queue_id",
+        "turn",
+        "seq",
+        sqlite_where=text("turn IS NOT NULL"),
+        postgresql_where=text("turn IS NOT NULL"),
+    ),
+    # Standard receives: messages received before and visible again come back ahead of later ones.
+    Index(
+        "ix_sqs_messages_returned",
+        "queue_id",
+        "visible_at",
+        sqlite_where=text("receive_count > 0"),
+        postgresql_where=text("receive_count > 0"),
     ),
 )
 

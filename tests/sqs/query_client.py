@@ -231,6 +231,8 @@ _LIST_MEMBER_NAMES = {
     "ChangeMessageVisibilityBatchRequestEntryList": "ChangeMessageVisibilityBatchRequestEntry",
     "ChangeMessageVisibilityBatchResultEntryList": "ChangeMessageVisibilityBatchResultEntry",
     "BatchResultErrorEntryList": "BatchResultErrorEntry",
+    "AWSAccountIdList": "AWSAccountId",
+    "ActionNameList": "ActionName",
 }
 # Flattened maps: map shape -> (key element, value element).
 _MAP_ENTRY_NAMES = {

@@ -19,6 +19,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from tests.sqs.clients import client as _client
+from tests.sqs.clients import queue_url
 from tests.sqs.query_client import ACCOUNT, QueryClient, attributes
 
 FIFO_DEFAULTS = {
@@ -148,21 +149,39 @@ def test_standard_queue_has_no_fifo_attributes(sqs):
 
 
 @pytest.mark.parametrize(
-    "name, value",
+    "name, value, message",
     [
-        ("ContentBasedDeduplication", "true"),
-        ("DeduplicationScope", "messageGroup"),
-        ("FifoThroughputLimit", "perMessageGroupId"),
+        # AWS (acceptance suite): the FIFO-only attributes are unknown to a standard queue, and the high-throughput
+        # settings say why.
+        ("ContentBasedDeduplication", "true", "Unknown Attribute ContentBasedDeduplication."),
+        ("ContentBasedDeduplication", "false", "Unknown Attribute ContentBasedDeduplication."),
+        (
+            "DeduplicationScope",
+            "messageGroup",
+            "You can specify the DeduplicationScope only when FifoQueue is set to true.",
+        ),
+        (
+            "FifoThroughputLimit",
+            "perMessageGroupId",
+            "You can specify the FifoThroughputLimit only when FifoQueue is set to true.",
+        ),
     ],
 )
-def test_fifo_only_attributes_on_a_standard_queue_are_invalid_attribute_names(sqs, name, value):
+def test_fifo_only_attributes_on_a_standard_queue_are_invalid_attribute_names(sqs, name, value, message):
     err = _error(sqs.create_queue, QueueName="std-fifo-attr", Attributes={name: value})
-    assert err["Code"] == "InvalidAttributeName"
+    assert (err["Code"], err["Message"]) == ("InvalidAttributeName", message)
     assert "QueueUrls" not in sqs.list_queues()
     url = _standard(sqs)
     err = _error(sqs.set_queue_attributes, QueueUrl=url, Attributes={name: value})
-    assert err["Code"] == "InvalidAttributeName"
+    assert (err["Code"], err["Message"]) == ("InvalidAttributeName", message)
     assert not FIFO_ONLY & set(_attrs(sqs, url))
+
+
+def test_create_standard_queue_with_fifo_queue_false_is_an_unknown_attribute(sqs):
+    # AWS (acceptance suite): FifoQueue=false is no way to ask for a standard queue.
+    err = _error(sqs.create_queue, QueueName="plain", Attributes={"FifoQueue": "false"})
+    assert (err["Code"], err["Message"]) == ("InvalidAttributeName", "Unknown Attribute FifoQueue.")
+    assert "QueueUrls" not in sqs.list_queues()
 
 
 def test_set_fifo_queue_on_a_standard_queue_is_an_unknown_attribute(sqs):
@@ -171,8 +190,18 @@ def test_set_fifo_queue_on_a_standard_queue_is_an_unknown_attribute(sqs):
     url = _standard(sqs)
     err = _error(sqs.set_queue_attributes, QueueUrl=url, Attributes={"FifoQueue": "true"})
     assert err["Code"] == "InvalidAttributeName"
+    assert err["Message"] == "Unknown Attribute FifoQueue."
     assert "FifoQueue" not in _attrs(sqs, url)
     sqs.send_message(QueueUrl=url, MessageBody="still standard")  # no group id needed
+
+
+def test_set_fifo_queue_false_on_a_standard_queue_is_refused(sqs):
+    # AWS (acceptance suite): InvalidAttributeValue, the same words as for a FIFO queue set to false.
+    url = _standard(sqs)
+    err = _error(sqs.set_queue_attributes, QueueUrl=url, Attributes={"FifoQueue": "false"})
+    assert err["Code"] == "InvalidAttributeValue"
+    assert err["Message"] == "Invalid value for the parameter FifoQueue. Reason: Modifying queue type is not supported."
+    assert "FifoQueue" not in _attrs(sqs, url)
 
 
 def test_set_fifo_queue_false_on_a_fifo_queue_is_refused(sqs):
@@ -181,6 +210,7 @@ def test_set_fifo_queue_false_on_a_fifo_queue_is_refused(sqs):
     url = _fifo(sqs)
     err = _error(sqs.set_queue_attributes, QueueUrl=url, Attributes={"FifoQueue": "false"})
     assert err["Code"] == "InvalidAttributeValue"
+    assert err["Message"] == "Invalid value for the parameter FifoQueue. Reason: Modifying queue type is not supported."
     assert _attrs(sqs, url)["FifoQueue"] == "true"
     with pytest.raises(ClientError):
         sqs.send_message(QueueUrl=url, MessageBody="needs a group")
@@ -854,7 +884,7 @@ def q(broker) -> QueryClient:
 
 def test_query_fifo_send_and_receive(q, broker):
     url = q.create_queue("query.fifo", [("Attribute.1.Name", "FifoQueue"), ("Attribute.1.Value", "true")])
-    assert url == f"{broker.url}/{ACCOUNT}/query.fifo"
+    assert url == queue_url(broker, "query.fifo")
     got = q.call("GetQueueAttributes", {"QueueUrl": url, "AttributeName.1": "All"}).result("GetQueueAttributes")
     attrs = attributes(got)
     for name, value in FIFO_DEFAULTS.items():

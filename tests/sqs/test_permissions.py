@@ -54,7 +54,7 @@ def test_add_permission_builds_the_policy(sqs):
     assert _policy(sqs, url) is None
     sqs.add_permission(QueueUrl=url, Label="AliceSend", AWSAccountIds=["111111111111"], Actions=["SendMessage"])
     policy = _policy(sqs, url)
-    assert policy["Version"] == "2012-10-17"
+    assert policy["Version"] == "2008-10-17"  # AWS writes the policy language's older version here
     assert policy["Id"] == f"{_arn('shared')}/SQSDefaultPolicy"
     st = _statement(policy, "AliceSend")
     assert st["Effect"] == "Allow"

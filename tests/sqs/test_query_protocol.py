@@ -16,6 +16,7 @@ import struct
 import pytest
 from botocore.exceptions import ClientError
 
+from tests.sqs.clients import queue_url
 from tests.sqs.query_client import (
     ACCOUNT,
     SQS_NS,
@@ -85,7 +86,7 @@ def test_create_queue_response_envelope(q, broker):
     assert r.headers["content-type"].startswith("text/xml")
     result = r.result("CreateQueue")
     assert [c.tag for c in result] == ["QueueUrl"]
-    assert result.findtext("QueueUrl") == f"{broker.url}{queue_path('envelope')}"
+    assert result.findtext("QueueUrl") == queue_url(broker, "envelope")
     assert r.headers["x-amzn-requestid"] == r.root.findtext("ResponseMetadata/RequestId")
 
     got = q.call(
@@ -650,7 +651,7 @@ def test_get_requests_with_query_string_parameters(q, broker):
         method="GET",
     )
     url = r.result("CreateQueue").findtext("QueueUrl")
-    assert url == f"{broker.url}{queue_path('viaget')}"
+    assert url == queue_url(broker, "viaget")
     body = "get body with spaces & ampersands = equals + plus"
     sent = q.call("SendMessage", {"MessageBody": body}, path=queue_path("viaget"), method="GET")
     assert sent.result("SendMessage").findtext("MD5OfMessageBody") == md5(body)
@@ -985,7 +986,7 @@ def test_botocore_query_client_really_sends_query(qc):
 
 def test_botocore_query_client_round_trip(qc, broker):
     url = qc.create_queue(QueueName="bq", Attributes={"VisibilityTimeout": "40"}, tags={"team": "core"})["QueueUrl"]
-    assert url == f"{broker.url}{queue_path('bq')}"
+    assert url == queue_url(broker, "bq")
     assert qc.get_queue_url(QueueName="bq")["QueueUrl"] == url
     assert qc.list_queues(QueueNamePrefix="b")["QueueUrls"] == [url]
     assert "QueueUrls" not in qc.list_queues(QueueNamePrefix="zzz")

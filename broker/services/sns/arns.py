@@ -81,6 +81,7 @@ def check_arn_parts(arn: str, member: str) -> None:
 
 
 def check_topic_arn(ctx: RequestContext, arn: str, member: str = "TopicArn") -> None:
+    check_arn_parts(arn, member)
     parsed = parse_topic_arn(arn)
     if parsed is None:
         if not arn.startswith("arn"):
@@ -94,20 +95,23 @@ def check_subscription_arn(arn: str) -> None:
     parts = arn.split(":")
     if len(parts) < 6:
         raise arn_too_short("SubscriptionArn", len(parts))
-    if len(parts) != 7 or parts[2] != "sns" or parse_topic_arn(":".join(parts[:6])) is None:
-        raise invalid_parameter("SubscriptionArn")
+    if len(parts) != 7 or parts[2] != "sns" or parse_topic_arn(":".join(parts[:6])) is None or not parts[6]:
+        # An ARN, but not one of a subscription (no topic:id resource, another service's): its id is wrong.
+        raise invalid_parameter("SubscriptionId")
 
 
 def check_app_arn(ctx: RequestContext, arn: str, member: str = "PlatformApplicationArn") -> AppArn:
-    return _check_in_region(ctx, arn, member, parse_app_arn)
+    return _check_in_region(ctx, arn, member, parse_app_arn, 2)  # app/{platform}/{name}
 
 
 def check_endpoint_arn(ctx: RequestContext, arn: str, member: str = "EndpointArn") -> EndpointArn:
-    return _check_in_region(ctx, arn, member, parse_endpoint_arn)
+    return _check_in_region(ctx, arn, member, parse_endpoint_arn, 3)  # endpoint/{platform}/{app name}/{id}
 
 
-def _check_in_region(ctx: RequestContext, arn: str, member: str, parse: Callable[[str], P | None]) -> P:
+def _check_in_region(ctx: RequestContext, arn: str, member: str, parse: Callable[[str], P | None], slashes: int) -> P:
     check_arn_parts(arn, member)
+    if arn.split(":", 5)[5].count("/") != slashes:
+        raise invalid_parameter(f"{member} Reason: Wrong number of slashes in relative portion of the ARN.")
     parsed = parse(arn)
     if parsed is None or parsed.region != ctx.region:
         raise invalid_parameter(member)

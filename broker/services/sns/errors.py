@@ -18,6 +18,34 @@ def invalid_parameter_value(message: str) -> ServiceError:
     return ServiceError("ParameterValueInvalid", message)
 
 
+def invalid_parameter_bare(message: str) -> ServiceError:
+    """InvalidParameter whose message AWS words without the "Invalid parameter: " prefix (SMS endpoints and
+    settings, confirmation tokens)."""
+    return ServiceError("InvalidParameter", message)
+
+
+def in_attributes(err: ServiceError) -> ServiceError:
+    """A subscription attribute's error as Subscribe words it: "Invalid parameter: Attributes Reason: <reason>"
+    (SetSubscriptionAttributes says "Invalid parameter: <reason>")."""
+    prefix = "Invalid parameter: "
+    if err.code != "InvalidParameter" or not err.message.startswith(prefix):
+        return err
+    return invalid_parameter(f"Attributes Reason: {err.message[len(prefix) :]}")
+
+
+def null_member(path: str) -> ServiceError:
+    """AWS's request validation of a member the request leaves out (`path` in AWS's spelling, e.g. 'attributes' or
+    'messageAttributes.a.member.dataType')."""
+    return ServiceError(
+        "ValidationError",
+        f"1 validation error detected: Value null at '{path}' failed to satisfy constraint: Member must not be null",
+    )
+
+
+def invalid_sms_endpoint(endpoint: str) -> ServiceError:
+    return invalid_parameter_bare(f"Invalid SMS endpoint: {endpoint}")
+
+
 def arn_too_short(member: str, parts: int) -> ServiceError:
     return invalid_parameter(f"{member} Reason: An ARN must have at least 6 elements, not {parts}")
 
@@ -85,10 +113,9 @@ def too_many_batch_entries() -> ServiceError:
     return ServiceError("TooManyEntriesInBatchRequest", "The batch request contains more entries than permissible.")
 
 
-def invalid_batch_entry_id() -> ServiceError:
-    return ServiceError(
-        "InvalidBatchEntryId", "The Id of a batch entry in a batch request doesn't abide by the specification."
-    )
+def invalid_batch_entry_id(entry_id: str, too_long: bool) -> ServiceError:
+    problem = "is too long" if too_long else "contains an impermissible character"
+    return ServiceError("InvalidBatchEntryId", f"The Id of a batch entry in the batch request {problem}: {entry_id}")
 
 
 def batch_entry_ids_not_distinct() -> ServiceError:

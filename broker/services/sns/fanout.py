@@ -8,7 +8,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from broker.services.sns import delivery_policy, delivery_store, mobile, replay, store
-from broker.services.sns.messages import Envelopes, Message, http_request, sqs_raw_attributes
+from broker.services.sns.messages import (
+    Envelopes,
+    Message,
+    encode_attributes,
+    http_request,
+    sqs_raw_attributes,
+    sqs_system_attributes,
+)
 from broker.services.sns.store import Row
 from broker.services.sns.topics import Subscription, Topic
 from broker.services.sqs.enqueue import enqueue_many, message_row
@@ -77,6 +84,8 @@ class Fanout:
                 else:
                     body, raw = self.env.notification(msg, self.t, sub), False
                 req = http_request(sub, self.t.arn, "Notification", msg.message_id, body, raw)
+                if raw and msg.attributes:  # for the dead-letter copy, which carries them as SQS attributes
+                    req["attributes"] = encode_attributes(msg.attributes)
                 policy = delivery_policy.effective(self.t.attrs, sub.attrs, proto)
                 req["headers"]["Content-Type"] = delivery_policy.content_type(policy)
                 work.deliveries.append(delivery_row(sub.arn, "Notification", req, now))
@@ -106,17 +115,18 @@ class Fanout:
         else:
             body, attrs = self.env.notification(msg, self.t, sub), {}
         if queue is None:
-            # The queue is gone: the message goes to the subscription's dead-letter queue, if it has one.
+            # The queue is gone: the message goes to the subscription's dead-letter queue, if it has one, in the
+            # same form (raw, with its attributes as SQS attributes, or the JSON notification).
             policy = sub.attrs.get("RedrivePolicy")
             queue = self.queues.get(json.loads(policy)["deadLetterTargetArn"]) if policy else None
             if queue is None:
                 return
-            body, attrs = self.env.notification(msg, self.t, sub), {}
         group = msg.group if (queue.fifo or not self.t.fifo) else None
         dedup = msg.dedup if queue.fifo else None
         if queue.fifo and group is None:
             return  # a standard topic cannot feed a FIFO queue (refused at Subscribe)
-        row = message_row(queue, body, attrs, {}, SNS_SENDER_ID, now, group=group, dedup=dedup)
+        system = sqs_system_attributes(msg)
+        row = message_row(queue, body, attrs, system, SNS_SENDER_ID, now, group=group, dedup=dedup)
         work.sqs.append((queue, [row]))
 
 

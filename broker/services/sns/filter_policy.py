@@ -4,8 +4,9 @@
 that `Policy.matches()` never looks at the policy text again. The rules follow the SNS Developer Guide pages
 "Amazon SNS subscription filter policies", "Filter policy constraints", "AND/OR logic", "Key matching",
 "String value matching" and "Numeric value matching". Error reasons reuse SNS's own wording where it is known
-(SNS reports filter policy syntax errors in the words of the event-ruler JSON rule grammar); the few limits SNS
-words differently or not publicly (size, numeric range, malformed JSON) get plain descriptions.
+(SNS reports filter policy syntax errors in the words of the event-ruler JSON rule grammar, and text that is not
+JSON in the words of its Jackson parser, see json_errors.py); the few limits SNS words differently or not publicly
+(size, numeric range) get plain descriptions.
 
 How messages are seen, whatever the scope: every property becomes a list of JSON-typed leaf values (a string, a
 number, true/false or null). For the MessageBody scope the body is parsed as a JSON object and flattened into
@@ -25,6 +26,7 @@ from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from functools import lru_cache
 from typing import Any
 
+from broker.services.sns import json_errors
 from broker.services.sns.errors import (
     invalid_filter_policy,
     invalid_filter_policy_scope,
@@ -50,7 +52,7 @@ _CLAMP_SCALED = 10**12 * _SCALE + 1
 _OPERATORS = frozenset(
     {"prefix", "suffix", "equals-ignore-case", "anything-but", "numeric", "exists", "cidr", "wildcard"}
 )
-_ANYTHING_BUT_OPERATORS = ("prefix", "suffix", "wildcard")
+_ANYTHING_BUT_OPERATORS = ("prefix", "wildcard")  # SNS refuses anything-but suffix (and exists)
 
 _NUMBER_TEXT = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 _ASCII_DIGITS = re.compile(r"[0-9]+")
@@ -564,8 +566,6 @@ def _anything_but(operand: Any) -> Callable[[Any], bool]:
             raise invalid_filter_policy("Only one key allowed in match expression")
         if operator == "prefix":
             return lambda value: not (type(value) is str and value.startswith(pattern))
-        if operator == "suffix":
-            return lambda value: not (type(value) is str and value.endswith(pattern))
         wildcard = _wildcard_matcher(pattern)
         return lambda value: not (type(value) is str and wildcard(value))
     if isinstance(operand, list):
@@ -678,10 +678,8 @@ def validate(policy_text: str, scope: str) -> Policy:
         )
     try:
         document = json.loads(policy_text, parse_float=Decimal, parse_constant=_reject_constant)
-    except json.JSONDecodeError as exc:
-        raise invalid_filter_policy(f"{exc.msg}: line {exc.lineno} column {exc.colno}") from None
-    except ValueError as exc:
-        raise invalid_filter_policy(str(exc)) from None
+    except ValueError:  # not JSON (NaN and Infinity included): Jackson's words, as SNS gives them
+        raise invalid_filter_policy(json_errors.failed_to_parse(policy_text)) from None
     except RecursionError:
         raise invalid_filter_policy("Filter policy is too complex") from None
     if not isinstance(document, dict):

@@ -22,6 +22,7 @@ from broker.notify import Notifier
 from broker.services.sns import delivery_policy, delivery_store
 from broker.services.sns.delivery_store import WAKE_KEY
 from broker.services.sns.fanout import SNS_SENDER_ID
+from broker.services.sns.messages import decode_attributes, sqs_raw_attributes
 from broker.services.sqs.enqueue import enqueue, message_row
 from broker.services.sqs.queues import queue_by_arn
 from broker.storage.db import Database, Tx
@@ -122,14 +123,16 @@ def finish(tx: Tx, row: Delivery, ok: bool, now: int) -> str:
 
 
 def _dead_letter(tx: Tx, arn: str, row: Delivery, now: int) -> None:
-    """After the last retry the notification goes to the subscription's dead-letter queue (as its JSON body)."""
+    """After the last retry the notification goes to the subscription's dead-letter queue as it was to be sent:
+    the JSON notification, or (raw delivery) the message with its attributes as SQS message attributes."""
     queue = queue_by_arn(tx.conn, arn)
     if queue is None:
         return
     if queue.fifo:
         return  # a FIFO dead-letter queue needs group ids a standard topic's notification lacks
-    body = json.loads(row["payload"])["body"]
-    enqueue(tx, queue, [message_row(queue, body, {}, {}, SNS_SENDER_ID, now)], now)
+    request = json.loads(row["payload"])
+    attrs = sqs_raw_attributes(decode_attributes(request.get("attributes") or {}))
+    enqueue(tx, queue, [message_row(queue, request["body"], attrs, {}, SNS_SENDER_ID, now)], now)
 
 
 # -- the deliverer (event loop of each worker) ----------------------------------------------------------------

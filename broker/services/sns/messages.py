@@ -16,6 +16,7 @@ from broker.services.sns.signing import SIGNER, Signer
 from broker.services.sns.topics import Subscription, Topic
 
 USER_AGENT = "Amazon Simple Notification Service Agent"
+ACCEPT_ENCODING = "gzip,deflate"  # as AWS's HTTP/S deliveries send it
 
 # Message attributes by name: {"DataType": ..., "StringValue": str} or {"DataType": ..., "BinaryValue": bytes}
 # (in base64 text where they are kept as JSON).
@@ -57,6 +58,7 @@ class Message:
     dedup: str | None = None
     seq: int | None = None  # FIFO topics: set inside the publishing transaction
     replayed: bool = False  # redelivered from a FIFO topic's archive
+    trace_header: str | None = None  # the publisher's X-Amzn-Trace-Id, SQS subscribers' AWSTraceHeader
     signatures: dict[str, str] = field(default_factory=dict)  # by SignatureVersion (and protocol, see Envelopes)
     rendered: dict[str, tuple[str, str]] = field(default_factory=dict)  # signed notification text, see Envelopes
 
@@ -77,6 +79,7 @@ class Message:
             "group": self.group,
             "dedup": self.dedup,
             "seq": self.seq,
+            "trace_header": self.trace_header,
         }
 
     @classmethod
@@ -92,6 +95,7 @@ class Message:
             group=p["group"],
             dedup=p["dedup"],
             seq=p["seq"],
+            trace_header=p.get("trace_header"),
         )
 
 
@@ -197,9 +201,9 @@ class Envelopes:
         return start, end
 
     def confirmation(
-        self, kind: str, topic_arn: str, message_id: str, token: str, now: int, version: str
+        self, kind: str, topic_arn: str, message_id: str, token: str, now: int, version: str, sub_arn: str = ""
     ) -> dict[str, Any]:
-        """SubscriptionConfirmation or UnsubscribeConfirmation."""
+        """SubscriptionConfirmation, or UnsubscribeConfirmation (of the subscription `sub_arn`)."""
         subscribe_url = f"{self.base_url}/?Action=ConfirmSubscription&TopicArn={topic_arn}&Token={token}"
         if kind == "SubscriptionConfirmation":
             text = (
@@ -208,7 +212,7 @@ class Envelopes:
             )
         else:
             text = (
-                f"You have chosen to deactivate subscription {topic_arn}.\n"
+                f"You have chosen to deactivate subscription {sub_arn}.\n"
                 "To cancel this operation and restore the subscription, visit the SubscribeURL included in this "
                 "message."
             )
@@ -241,6 +245,13 @@ def sqs_raw_attributes(attrs: Attributes) -> Attributes:
     return {k: dict(a) for k, a in attrs.items()}
 
 
+def sqs_system_attributes(msg: Message) -> Attributes:
+    """The SQS system attributes of a delivery: the publisher's trace header, as AWSTraceHeader."""
+    if not msg.trace_header:
+        return {}
+    return {"AWSTraceHeader": {"DataType": "String", "StringValue": msg.trace_header}}
+
+
 def http_request(
     sub: Subscription, topic_arn: str, kind: str, message_id: str, body: str, raw: bool = False
 ) -> dict[str, Any]:
@@ -251,6 +262,7 @@ def http_request(
         "x-amz-sns-topic-arn": topic_arn,
         "Content-Type": DEFAULT_CONTENT_TYPE,  # a notification's follows its requestPolicy
         "User-Agent": USER_AGENT,
+        "Accept-Encoding": ACCEPT_ENCODING,
     }
     if kind != "SubscriptionConfirmation":
         headers["x-amz-sns-subscription-arn"] = sub.arn

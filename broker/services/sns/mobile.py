@@ -31,6 +31,7 @@ from broker.services.sns.errors import (
     endpoint_not_found,
     invalid_parameter,
     no_target_endpoint,
+    null_member,
     platform_application_disabled,
     require,
 )
@@ -141,12 +142,22 @@ def _is_json_object(text: str) -> bool:
         return False
 
 
+def _given_attributes(p: dict[str, Any]) -> dict[str, str]:
+    """The Attributes map the operation requires: AWS's request validation refuses it missing (the query protocol
+    cannot send an empty map) before the operation looks at anything else."""
+    attrs: dict[str, str] | None = p.get("Attributes")
+    if not attrs:
+        raise null_member("attributes")
+    return attrs
+
+
 async def create_platform_application(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
+    given = _given_attributes(p)
     name, platform = p["Name"], p["Platform"]
     _check_app_name(name)
     if platform not in PLATFORMS:
         raise invalid_parameter(f"Platform Reason: {platform} is not supported")
-    attrs = {k: _app_attribute(k, v, platform) for k, v in (p.get("Attributes") or {}).items()}
+    attrs = {k: _app_attribute(k, v, platform) for k, v in given.items()}
     _check_credentials(platform, attrs)
     attrs = {k: v for k, v in attrs.items() if v != ""}
     arn = f"arn:aws:sns:{ctx.region}:{ctx.account}:app/{platform}/{name}"
@@ -163,8 +174,10 @@ async def get_platform_application_attributes(ctx: RequestContext, p: dict[str, 
 
 async def set_platform_application_attributes(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
     arn = p["PlatformApplicationArn"]
+    check_arn_parts(arn, "PlatformApplicationArn")
+    given = _given_attributes(p)
     parsed = check_app_arn(ctx, arn)
-    changes = {k: _app_attribute(k, v, parsed.platform) for k, v in (p.get("Attributes") or {}).items()}
+    changes = {k: _app_attribute(k, v, parsed.platform) for k, v in given.items()}
     if parsed.platform == "GCM":
         changes.pop("PlatformPrincipal", None)  # FCM has no principal
     if parsed.account != ctx.account:
@@ -262,8 +275,9 @@ async def get_endpoint_attributes(ctx: RequestContext, p: dict[str, Any]) -> dic
 
 async def set_endpoint_attributes(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
     arn = p["EndpointArn"]
+    check_arn_parts(arn, "EndpointArn")
+    given = _given_attributes(p)
     parsed = check_endpoint_arn(ctx, arn)
-    given = p.get("Attributes") or {}
     _check_endpoint_attribute_names(given)
     changes: dict[str, str] = {}
     if "Enabled" in given:
@@ -362,21 +376,32 @@ def _check_notification(platform: str, msg: Message) -> None:
         raise invalid_parameter(f"Message Reason: Invalid notification for protocol {platform}: {reason}")
 
 
-async def publish_to_endpoint(ctx: RequestContext, endpoint_arn: str, msg: Message) -> dict[str, Any]:
+async def check_target(ctx: RequestContext, endpoint_arn: str) -> None:
+    """The TargetArn of a Publish names an endpoint of this account and region that takes pushes: checked before
+    the message (a disabled endpoint refuses any message)."""
     check_arn_parts(endpoint_arn, "TargetArn")
     parsed = parse_endpoint_arn(endpoint_arn)
     if parsed is None or parsed.region != ctx.region or parsed.account != ctx.account:
         raise no_target_endpoint()
+    _check_enabled(*require(await ctx.env.db.read(ms.endpoint_and_app, endpoint_arn), no_target_endpoint))
+
+
+def _check_enabled(endpoint: Row, app: Row) -> None:
+    if json.loads(app["attributes"]).get("Enabled", "true") != "true":
+        raise platform_application_disabled()
+    if json.loads(endpoint["attributes"]).get("Enabled", "true") != "true":
+        raise endpoint_disabled()
+
+
+async def publish_to_endpoint(ctx: RequestContext, endpoint_arn: str, msg: Message) -> dict[str, Any]:
+    """Push a message to an endpoint that check_target() accepted."""
     await ctx.env.db.write(_publish_to_endpoint, ctx.account, ctx.region, endpoint_arn, msg, clock.now_ms())
     return {"MessageId": msg.message_id}
 
 
 def _publish_to_endpoint(tx: Tx, account: str, region: str, arn: str, msg: Message, now: int) -> None:
     endpoint, app = require(ms.endpoint_and_app(tx.conn, arn), no_target_endpoint)
-    if json.loads(app["attributes"]).get("Enabled", "true") != "true":
-        raise platform_application_disabled()
-    if json.loads(endpoint["attributes"]).get("Enabled", "true") != "true":
-        raise endpoint_disabled()
+    _check_enabled(endpoint, app)  # again in the transaction: it may have changed since
     _check_notification(app["platform"], msg)
     store.add_outbox(tx, [store.outbox_row(account, region, "application", arn, push_payload(arn, msg), now)])
 

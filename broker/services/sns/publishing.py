@@ -7,7 +7,6 @@ from typing import Any
 
 from broker import clock, ids
 from broker.context import RequestContext
-from broker.errors import ServiceError
 from broker.services.sns import fanout, mobile, sms, validation
 from broker.services.sns.arns import parse_topic_arn
 from broker.services.sns.errors import (
@@ -24,9 +23,10 @@ from broker.services.sqs import queues as sqs_queues
 from broker.services.sqs.queues import Queue
 
 MAX_BATCH_ENTRIES = 10
+MAX_BATCH_ID = 80
 
 
-def _message(t: Topic | None, p: dict[str, Any], now: int) -> tuple[Message, int]:
+def _message(t: Topic | None, p: dict[str, Any], now: int, trace: str = "") -> tuple[Message, int]:
     """Check one message of Publish / PublishBatch; returns it and its size in bytes."""
     per_protocol = validation.check_message(p.get("Message"), p.get("MessageStructure"))
     validation.check_subject(p.get("Subject"))
@@ -48,12 +48,14 @@ def _message(t: Topic | None, p: dict[str, Any], now: int) -> tuple[Message, int
         per_protocol=per_protocol,
         group=group,
         dedup=dedup,
+        trace_header=trace or None,
     )
     return msg, size
 
 
 async def publish(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
-    targets = [k for k in ("TopicArn", "TargetArn", "PhoneNumber") if p.get(k)]
+    validation.check_data_types_present(p.get("MessageAttributes"))
+    targets = [k for k in ("TopicArn", "TargetArn", "PhoneNumber") if p.get(k) is not None]
     if not targets:
         raise invalid_parameter("TopicArn or TargetArn Reason: no value for required parameter")
     if len(targets) > 1:
@@ -61,17 +63,20 @@ async def publish(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
             "TopicArn or TargetArn Reason: Only one of TopicArn, TargetArn or PhoneNumber may be given"
         )
     now = clock.now_ms()
-    if p.get("TopicArn") or (p.get("TargetArn") and parse_topic_arn(p["TargetArn"])):
-        t = await topic(ctx, p.get("TopicArn") or p["TargetArn"], "TopicArn" if p.get("TopicArn") else "TargetArn")
-        msg, _size = _message(t, p, now)
+    if p.get("TopicArn") is not None or parse_topic_arn(p.get("TargetArn") or ""):
+        member = "TopicArn" if p.get("TopicArn") is not None else "TargetArn"
+        t = await topic(ctx, p[member], member)
+        msg, _size = _message(t, p, now, ctx.trace_header)
         ((message_id, seq),) = await _publish(ctx, t, [msg])
         out = {"MessageId": message_id}
         if seq is not None:
             out["SequenceNumber"] = sequence_number(seq)
         return out
-    msg, _size = _message(None, p, now)
-    if p.get("PhoneNumber"):
+    if p.get("PhoneNumber") is not None:
+        msg, _size = _message(None, p, now)
         return await sms.publish_sms(ctx, p["PhoneNumber"], msg)
+    await mobile.check_target(ctx, p["TargetArn"])  # a disabled endpoint is refused whatever the message
+    msg, _size = _message(None, p, now)
     return await mobile.publish_to_endpoint(ctx, p["TargetArn"], msg)
 
 
@@ -81,41 +86,40 @@ async def publish_batch(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any
         raise empty_batch()
     if len(entries) > MAX_BATCH_ENTRIES:
         raise too_many_batch_entries()
+    for i, entry in enumerate(entries, start=1):
+        validation.check_data_types_present(
+            entry.get("MessageAttributes"), f"publishBatchRequestEntries.{i}.member.messageAttributes"
+        )
     seen: set[str] = set()
     for entry in entries:
-        if not validation.BATCH_ID.match(entry.get("Id") or ""):
-            raise invalid_batch_entry_id()
-        if entry["Id"] in seen:
+        entry_id = entry.get("Id") or ""
+        if len(entry_id) > MAX_BATCH_ID:
+            raise invalid_batch_entry_id(entry_id, too_long=True)
+        if not validation.BATCH_ID.match(entry_id):
+            raise invalid_batch_entry_id(entry_id, too_long=False)
+        if entry_id in seen:
             raise batch_entry_ids_not_distinct()
-        seen.add(entry["Id"])
+        seen.add(entry_id)
     t = await topic(ctx, p["TopicArn"])
-    if t.fifo:
-        for entry in entries:
-            if entry.get("MessageGroupId") is None:
-                raise invalid_parameter("The MessageGroupId parameter is required for FIFO topics")
     now = clock.now_ms()
     ok: list[tuple[str, Message]] = []
-    failed: list[dict[str, Any]] = []
     total = 0
     for entry in entries:
-        try:
-            msg, size = _message(t, entry, now)
-        except ServiceError as e:
-            failed.append({"Id": entry["Id"], "Code": e.code, "Message": e.message, "SenderFault": e.sender_fault})
-            continue
+        # AWS checks every entry as Publish does and fails the whole request on the first bad one (message
+        # structure, attributes, FIFO group and deduplication ids alike): nothing is published.
+        msg, size = _message(t, entry, now, ctx.trace_header)
         total += size
         ok.append((entry["Id"], msg))
     if total > validation.MAX_MESSAGE_BYTES:
         raise batch_too_long()
     successful = []
-    if ok:
-        results = await _publish(ctx, t, [m for _, m in ok])
-        for (entry_id, _), (message_id, seq) in zip(ok, results, strict=True):
-            item = {"Id": entry_id, "MessageId": message_id}
-            if seq is not None:
-                item["SequenceNumber"] = sequence_number(seq)
-            successful.append(item)
-    return {"Successful": successful, "Failed": failed}
+    results = await _publish(ctx, t, [m for _, m in ok])
+    for (entry_id, _), (message_id, seq) in zip(ok, results, strict=True):
+        item = {"Id": entry_id, "MessageId": message_id}
+        if seq is not None:
+            item["SequenceNumber"] = sequence_number(seq)
+        successful.append(item)
+    return {"Successful": successful, "Failed": []}  # a refused entry fails the whole request (above)
 
 
 async def _sqs_targets(ctx: RequestContext, t: Topic) -> dict[str, Queue | None]:

@@ -18,6 +18,7 @@ from broker.services.sns import listing, store, validation
 from broker.services.sns import mobile_store as ms
 from broker.services.sns.errors import (
     invalid_parameter,
+    invalid_parameter_bare,
     opted_out,
     resource_not_found,
     user_error,
@@ -110,7 +111,7 @@ def _publish_sms(tx: Tx, account: str, region: str, phone: str, msg: Message, no
 # -- SMS: account settings -----------------------------------------------------------------------------------------
 def _sms_attribute(name: str, value: str) -> str:
     if name not in SMS_ATTRIBUTE_NAMES:
-        raise invalid_parameter(f"{name} Reason: {name} is not a valid attribute")
+        raise invalid_parameter_bare(f"{name} is not a valid attribute")
     if name == "MonthlySpendLimit":
         if not (value.isascii() and value.isdigit()):
             raise invalid_parameter(f"{name} Reason: must be a whole number of USD")
@@ -121,7 +122,7 @@ def _sms_attribute(name: str, value: str) -> str:
         return str(int(value))
     if name == "DefaultSMSType":
         if value not in SMS_TYPES:
-            raise invalid_parameter(f"{name} Reason: must be Promotional or Transactional")
+            raise invalid_parameter_bare(f"{name} is invalid")
     elif name == "DefaultSenderID":
         if value and not SENDER_ID.match(value):
             raise invalid_parameter(

@@ -4,14 +4,22 @@ attributes (with FIFO archive replays) and listing."""
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from broker import clock, ids
 from broker.context import RequestContext
+from broker.errors import ServiceError
 from broker.identity import Identity
 from broker.services.sns import delivery_policy, fanout, listing, replay, store, validation
 from broker.services.sns.arns import check_subscription_arn, parse_topic_arn
-from broker.services.sns.errors import invalid_parameter, require, subscription_not_found, topic_not_found
+from broker.services.sns.errors import (
+    in_attributes,
+    invalid_parameter,
+    invalid_parameter_bare,
+    require,
+    subscription_not_found,
+)
 from broker.services.sns.fanout import Work
 from broker.services.sns.messages import base_url, dumps, envelopes, http_request
 from broker.services.sns.store import Row
@@ -22,6 +30,11 @@ from broker.services.sqs.queues import Queue
 from broker.storage.db import Tx
 
 PENDING = "pending confirmation"
+# What a subscription has when its attributes do not say otherwise (a repeated Subscribe compares with these).
+DEFAULTS = {"RawMessageDelivery": "false", "FilterPolicyScope": "MessageAttributes"}
+# Attributes whose empty value means "none": an empty FilterPolicy or RedrivePolicy is not stored.
+EMPTY_MEANS_NONE = ("FilterPolicy", "RedrivePolicy")
+HEX_TOKEN = re.compile(r"^[0-9a-fA-F]+$")
 
 ReplayWindow = tuple[int, int | None]  # (StartingPoint, EndingPoint) in ms
 
@@ -31,21 +44,33 @@ async def subscribe(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
     protocol = (p.get("Protocol") or "").lower()
     endpoint = validation.check_endpoint(protocol, p.get("Endpoint"))
     raw_attrs = p.get("Attributes") or {}
-    attrs: dict[str, str] = {}
-    for name in sorted(raw_attrs, key=lambda n: n != "FilterPolicyScope"):  # the scope first: it shapes the policy
-        attrs[name] = validation.subscription_attribute(name, raw_attrs[name], protocol, attrs)
+    given: dict[str, str] = {}
+    try:
+        for name in sorted(raw_attrs, key=lambda n: n != "FilterPolicyScope"):  # the scope first: it shapes the policy
+            given[name] = validation.subscription_attribute(name, raw_attrs[name], protocol, given)
+    except ServiceError as e:
+        raise in_attributes(e) from None
+    attrs = {k: v for k, v in given.items() if not (k in EMPTY_MEANS_NONE and v == "")}
     if protocol == "firehose" and "SubscriptionRoleArn" not in attrs:
         raise invalid_parameter("Attributes Reason: SubscriptionRoleArn is required for firehose")
     queue: Queue | None = None
     if protocol == "sqs":
         queue = await sqs_queues.by_arn(ctx, endpoint)
-        if queue is not None and queue.fifo and not t.fifo:
-            raise invalid_parameter("Endpoint Reason: FIFO SQS Queues can not be subscribed to standard SNS topics")
+        if _is_fifo_queue(endpoint, queue) and not t.fifo:
+            raise invalid_parameter(
+                "Invalid parameter: Endpoint Reason: FIFO SQS Queues can not be subscribed to standard SNS topics"
+            )
+        try:
+            _check_fifo_dead_letter_queue(t, endpoint, queue, attrs)
+        except ServiceError as e:
+            raise in_attributes(e) from None
     elif t.fifo:
         raise invalid_parameter(f"Endpoint Reason: FIFO topics support only SQS subscriptions, not {protocol}")
     existing = next((s for s in t.subscriptions if s.protocol == protocol and s.endpoint == endpoint), None)
     if existing is not None:
-        if any(existing.attrs.get(k) != v for k, v in attrs.items()):
+        # The same subscription again: fine if every attribute given equals the existing one's (defaults count).
+        effective = {**DEFAULTS, **existing.attrs}
+        if any(effective.get(k, "") != v for k, v in given.items()):
             raise invalid_parameter("Attributes Reason: Subscription already exists with different attributes")
         shown = existing.arn if existing.confirmed or p.get("ReturnSubscriptionArn") else PENDING
         return {"SubscriptionArn": shown}
@@ -73,6 +98,20 @@ async def subscribe(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
     await ctx.env.db.write(_subscribe, values, work, replay_from, base_url(ctx))
     shown = arn if not needs_confirmation or p.get("ReturnSubscriptionArn") else PENDING
     return {"SubscriptionArn": shown}
+
+
+def _is_fifo_queue(queue_arn: str, queue: Queue | None) -> bool:
+    return queue.fifo if queue is not None else queue_arn.endswith(".fifo")
+
+
+def _check_fifo_dead_letter_queue(t: Topic, endpoint: str, queue: Queue | None, attrs: dict[str, str]) -> None:
+    """A FIFO queue's subscription to a FIFO topic needs a FIFO dead-letter queue."""
+    policy = attrs.get("RedrivePolicy")
+    if not policy or not t.fifo or not _is_fifo_queue(endpoint, queue):
+        return
+    dead_letter_arn = json.loads(policy)["deadLetterTargetArn"]
+    if not dead_letter_arn.endswith(".fifo"):
+        raise invalid_parameter("RedrivePolicy: must use a FIFO queue as DLQ for a FIFO Subscription to a FIFO Topic.")
 
 
 def _confirmation_work(
@@ -117,20 +156,23 @@ def _replay_window(t: Topic, policy: str | None) -> ReplayWindow | None:
 
 
 async def confirm_subscription(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
-    arn = p["TopicArn"]
-    if parse_topic_arn(arn) is None:
-        raise invalid_parameter("TopicArn")
-    if not validation.TOKEN.match(p["Token"]):
+    arn, token = p["TopicArn"], p["Token"]
+    parsed = parse_topic_arn(arn)
+    if parsed is None or parsed[0] != ctx.region:
+        raise invalid_parameter("Topic")
+    if not HEX_TOKEN.match(token):
+        raise invalid_parameter_bare("Invalid token")  # not a token SNS could have made
+    if not validation.TOKEN.match(token):
         raise invalid_parameter("Token")
-    row = await ctx.env.db.write(_confirm, arn, p["Token"])
-    if row is None:
+    row = await ctx.env.db.write(_confirm, arn, token)
+    if row is None:  # no such token (or no such topic)
         raise invalid_parameter("Token")
     return {"SubscriptionArn": row["arn"]}
 
 
 def _confirm(tx: Tx, topic_arn: str, token: str) -> Row | None:
     if store.get_topic(tx.conn, topic_arn) is None:
-        raise topic_not_found()
+        return None
     row = store.confirm(tx, topic_arn, token)
     if row is not None:
         tx.wake(cache_key(topic_arn))
@@ -148,7 +190,9 @@ async def unsubscribe(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
         now = clock.now_ms()
         message_id = ids.uuid4()
         topic_arn = row["topic_arn"]
-        doc = envelopes(ctx).confirmation("UnsubscribeConfirmation", topic_arn, message_id, ids.token(), now, "1")
+        doc = envelopes(ctx).confirmation(
+            "UnsubscribeConfirmation", topic_arn, message_id, ids.token(), now, "1", sub_arn=arn
+        )
         sub = Subscription.from_row(row)
         body = dumps(doc)
         req = http_request(sub, topic_arn, "UnsubscribeConfirmation", message_id, body)
@@ -181,7 +225,7 @@ async def get_subscription_attributes(ctx: RequestContext, p: dict[str, Any]) ->
         "PendingConfirmation": "false" if row["confirmed"] else "true",
         "SubscriptionPrincipal": Identity(row["owner"], ctx.env.settings.user_name).arn,
     }
-    if row["protocol"] in validation.RAW_PROTOCOLS:
+    if row["protocol"] in validation.SHOWS_RAW:
         attrs["RawMessageDelivery"] = "false"
     if row["protocol"] in ("http", "https"):
         topic_attrs_row = await ctx.env.db.read(store.get_topic, row["topic_arn"])
@@ -192,8 +236,10 @@ async def get_subscription_attributes(ctx: RequestContext, p: dict[str, Any]) ->
     replaying = await ctx.env.db.read(store.replay_state, row["arn"])
     if replaying is not None:
         attrs["ReplayStatus"] = replaying["status"]
-    if "FilterPolicy" in stored and "FilterPolicyScope" not in stored:
-        attrs["FilterPolicyScope"] = "MessageAttributes"
+    if "FilterPolicy" in stored:
+        attrs.setdefault("FilterPolicyScope", "MessageAttributes")
+    else:
+        attrs.pop("FilterPolicyScope", None)  # the scope is listed only while there is a policy
     return {"Attributes": attrs}
 
 
@@ -209,6 +255,9 @@ async def set_subscription_attributes(ctx: RequestContext, p: dict[str, Any]) ->
         attrs.pop(name, None)
     else:
         attrs[name] = validation.subscription_attribute(name, value, row["protocol"], attrs)
+    if name == "RedrivePolicy" and value and row["protocol"] == "sqs":
+        t = await topic(ctx, row["topic_arn"])
+        _check_fifo_dead_letter_queue(t, row["endpoint"], await sqs_queues.by_arn(ctx, row["endpoint"]), attrs)
     window = None
     if name == "ReplayPolicy" and value:
         window = _replay_window(await topic(ctx, row["topic_arn"]), value)

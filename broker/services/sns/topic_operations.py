@@ -23,6 +23,20 @@ from broker.services.sns.store import Row
 from broker.services.sns.topics import cache_key, topic_row
 from broker.storage.db import Tx
 
+# The actions AddPermission may grant (a topic's own API): anything else is "out of service scope".
+PERMISSION_ACTIONS = frozenset(
+    {
+        "GetTopicAttributes",
+        "SetTopicAttributes",
+        "AddPermission",
+        "RemovePermission",
+        "DeleteTopic",
+        "Subscribe",
+        "ListSubscriptionsByTopic",
+        "Publish",
+        "Receive",
+    }
+)
 ALL_ACTIONS = [
     "SNS:GetTopicAttributes",
     "SNS:SetTopicAttributes",
@@ -131,8 +145,8 @@ async def get_topic_attributes(ctx: RequestContext, p: dict[str, Any]) -> dict[s
         "SubscriptionsDeleted": "0",
         "EffectiveDeliveryPolicy": json.dumps(delivery_policy.effective_topic(stored)),
     }
-    if row["fifo"]:
-        attrs.update(FifoTopic="true", ContentBasedDeduplication="false", FifoThroughputScope="Topic")
+    if row["fifo"]:  # FifoThroughputScope is listed only once it is set
+        attrs.update(FifoTopic="true", ContentBasedDeduplication="false")
     attrs.update(stored)
     if stored.get("ArchivePolicy"):
         attrs["BeginningArchiveTime"] = timestamp(row["created_at"])
@@ -192,6 +206,8 @@ async def add_permission(ctx: RequestContext, p: dict[str, Any]) -> dict[str, An
     accounts, actions = p.get("AWSAccountId") or [], p.get("ActionName") or []
     if not accounts or not actions:
         raise invalid_parameter("AWSAccountId and ActionName must not be empty")
+    if any(a not in PERMISSION_ACTIONS for a in actions):
+        raise invalid_parameter("Policy statement action out of service scope!")
     policy = _access_policy(row)
     if any(s.get("Sid") == label for s in policy.get("Statement", [])):
         raise invalid_parameter("Statement already exists")

@@ -10,19 +10,29 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from broker import clock
-from broker.services.sns import filter_policy
-from broker.services.sns.errors import invalid_parameter, invalid_parameter_value
+from broker.services.sns import filter_policy, json_errors
+from broker.services.sns.errors import (
+    invalid_parameter,
+    invalid_parameter_value,
+    invalid_sms_endpoint,
+    null_member,
+)
 
 TOPIC_NAME = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 FIFO_TOPIC_NAME = re.compile(r"^[A-Za-z0-9_-]{1,251}\.fifo$")
 FIFO_TOKEN = re.compile(r"^[A-Za-z0-9!\"#$%&'()*+,\-./:;<=>?@\[\\\]^_`{|}~]{1,128}$")
 BATCH_ID = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
-ATTRIBUTE_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,256}$")
-DATA_TYPE = re.compile(r"^(String|Number|Binary)(\.[\x21-\x7e]+)?$|^String\.Array$")
+ATTRIBUTE_NAME_CHAR = re.compile(r"[^A-Za-z0-9_.-]")
+MAX_ATTRIBUTE_NAME_BYTES = 256
+# A base type, optionally followed by "." and a custom label of any characters ("String.  x." is valid).
+DATA_TYPE = re.compile(r"^(String|Number|Binary)(\..+)?$", re.DOTALL)
 # Subject: printable ASCII without line breaks, starting with a letter, number or punctuation mark.
 SUBJECT = re.compile(r"^[\x21-\x7e][\x20-\x7e]{0,99}$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-PHONE = re.compile(r"^\+?[0-9]{7,15}$")
+# An SMS endpoint: an E.164 number, its digits optionally grouped by single ".", "/" or "-" ("+15/55-123.4567").
+PHONE = re.compile(r"^\+?[1-9]\d{1,14}$")
+PHONE_SEPARATORS = re.compile(r"[./-]")
+PHONE_BAD_SEPARATORS = re.compile(r"[./-]{2,}|^[./-]|[./-]$")
 MAX_MESSAGE_BYTES = 262_144
 # Characters AWS accepts in messages and attribute values (the XML Char production; no NUL, which PostgreSQL's text
 # cannot hold either).
@@ -32,7 +42,8 @@ TOKEN = re.compile(r"^[A-Za-z0-9]{1,2048}$")
 RESERVED_ATTRIBUTE_PREFIXES = ("aws.sns.mobile.", "aws.sns.sms.", "aws.mm.sms.")
 
 PROTOCOLS = ("http", "https", "email", "email-json", "sms", "sqs", "application", "lambda", "firehose")
-RAW_PROTOCOLS = ("http", "https", "sqs", "firehose")
+RAW_PROTOCOLS = ("http", "https", "sqs", "firehose")  # the protocols that may set RawMessageDelivery
+SHOWS_RAW = (*RAW_PROTOCOLS, "lambda", "sms")  # the subscriptions whose attributes list RawMessageDelivery
 
 TOPIC_SETTABLE = {
     "Policy",
@@ -65,13 +76,7 @@ BACKOFF_FUNCTIONS = ("linear", "arithmetic", "geometric", "exponential")
 
 
 def check_topic_name(name: str, fifo: bool) -> None:
-    if fifo:
-        if not FIFO_TOPIC_NAME.match(name):
-            raise invalid_parameter(
-                "Fifo Topic names must end with .fifo and must be made up of only uppercase and lowercase ASCII "
-                "letters, numbers, underscores, and hyphens, and must be between 1 and 256 characters long."
-            )
-    elif not TOPIC_NAME.match(name):
+    if not (FIFO_TOPIC_NAME if fifo else TOPIC_NAME).match(name):
         raise invalid_parameter("Topic Name")
 
 
@@ -90,8 +95,8 @@ def is_percentage(value: str) -> bool:
 def parse_json(name: str, value: str) -> Any:
     try:
         return json.loads(value)
-    except ValueError:
-        raise invalid_parameter(f"{name}: failed to parse JSON.") from None
+    except ValueError:  # with the parser's details, as SNS gives them
+        raise invalid_parameter(f"{name}: {json_errors.failed_to_parse(value)}") from None
 
 
 def _json_object(name: str, value: str) -> dict[str, Any]:
@@ -232,7 +237,7 @@ def check_endpoint(protocol: str, endpoint: str | None) -> str:
         "https": endpoint.lower().startswith("https://"),
         "email": bool(EMAIL.match(endpoint)),
         "email-json": bool(EMAIL.match(endpoint)),
-        "sms": bool(PHONE.match(endpoint.replace("-", "").replace(" ", ""))),
+        "sms": is_sms_endpoint(endpoint),
         "sqs": endpoint.startswith("arn:aws:sqs:") and endpoint.count(":") == 5,
         "application": endpoint.startswith("arn:aws:sns:") and ":endpoint/" in endpoint,
         "lambda": endpoint.startswith("arn:aws:lambda:"),
@@ -243,29 +248,38 @@ def check_endpoint(protocol: str, endpoint: str | None) -> str:
             raise invalid_parameter("SQS endpoint ARN")
         if protocol in ("http", "https"):
             raise invalid_parameter(f"Endpoint must match the specified protocol Reason: {protocol}")
+        if protocol == "sms":
+            raise invalid_sms_endpoint(endpoint)
         raise invalid_parameter("Endpoint")
     return endpoint
 
 
+def is_sms_endpoint(endpoint: str) -> bool:
+    if PHONE_BAD_SEPARATORS.search(endpoint):
+        return False
+    return bool(PHONE.match(PHONE_SEPARATORS.sub("", endpoint)))
+
+
 def subscription_attribute(name: str, value: str, protocol: str, attrs: dict[str, str]) -> str:
-    """Check one settable subscription attribute (given the others, `attrs`); returns the value to store."""
+    """Check one settable subscription attribute (given the others, `attrs`); returns the value to store.
+
+    Errors are worded as SetSubscriptionAttributes words them ("Invalid parameter: <reason>"); Subscribe adds
+    "Attributes Reason: " (errors.in_attributes)."""
     if name not in SUBSCRIPTION_SETTABLE:
         raise invalid_parameter("AttributeName")
     if name == "RawMessageDelivery":
-        flag = boolean(name, value)
+        if value.lower() not in ("true", "false"):
+            raise invalid_parameter(f"{name}: Invalid value [{value}]. Must be true or false.")
         if protocol not in RAW_PROTOCOLS:
-            raise invalid_parameter(
-                f"Attributes Reason: Delivery protocol [{protocol}] does not support raw message delivery."
-            )
-        return flag
+            raise invalid_parameter(f"Delivery protocol [{protocol}] does not support raw message delivery.")
+        return value.lower()
     if name == "FilterPolicy":
         if value != "":
             filter_policy.validate(value, attrs.get("FilterPolicyScope", "MessageAttributes"))
     elif name == "FilterPolicyScope":
         if value not in ("MessageAttributes", "MessageBody"):
             raise invalid_parameter(
-                "Attributes Reason: FilterPolicyScope: Invalid value [" + value + "]. "
-                "Please use either MessageBody or MessageAttributes"
+                f"FilterPolicyScope: Invalid value [{value}]. Please use either MessageBody or MessageAttributes"
             )
         if attrs.get("FilterPolicy"):
             filter_policy.validate(attrs["FilterPolicy"], value)
@@ -274,7 +288,7 @@ def subscription_attribute(name: str, value: str, protocol: str, attrs: dict[str
             policy = _json_object("RedrivePolicy", value)
             arn = policy.get("deadLetterTargetArn")
             if not isinstance(arn, str) or not arn.startswith("arn:aws:sqs:") or arn.count(":") != 5:
-                raise invalid_parameter("RedrivePolicy: deadLetterTargetArn is invalid")
+                raise invalid_parameter("RedrivePolicy: deadLetterTargetArn is an invalid arn")
     elif name == "DeliveryPolicy":
         if protocol not in ("http", "https"):
             raise invalid_parameter(f"DeliveryPolicy: Delivery protocol [{protocol}] does not support delivery policy")
@@ -338,11 +352,41 @@ def check_message(message: str | None, structure: str | None) -> dict[str, str] 
         raise invalid_parameter("Message Structure - JSON message body failed to parse") from None
     if not isinstance(parsed, dict):
         raise invalid_parameter("Message Structure - JSON message body failed to parse")
-    if "default" not in parsed:
+    # Only string values count: a protocol key with any other value is ignored (its subscribers get "default").
+    messages = {k: v for k, v in parsed.items() if isinstance(v, str)}
+    if "default" not in messages:
         raise invalid_parameter("Message Structure - No default entry in JSON message body")
-    if not all(isinstance(v, str) for v in parsed.values()):
-        raise invalid_parameter("Message Structure - JSON message body failed to parse")
-    return parsed
+    return messages
+
+
+def check_data_types_present(attrs: dict[str, dict[str, Any]] | None, path: str = "messageAttributes") -> None:
+    """AWS's request validation, before anything else: every message attribute names its DataType."""
+    for name, attr in (attrs or {}).items():
+        if attr.get("DataType") is None:
+            raise null_member(f"{path}.{name}.member.dataType")
+
+
+def _check_attribute_name(name: str) -> None:
+    low = name.lower()
+    if len(name.encode()) > MAX_ATTRIBUTE_NAME_BYTES:
+        raise invalid_parameter_value("Length of message attribute name must be less than 256 bytes.")
+    if bad := ATTRIBUTE_NAME_CHAR.search(name):
+        raise invalid_parameter_value(
+            f"Invalid non-alphanumeric character '#x{ord(bad.group()):X}' was found in the message attribute name. "
+            "Can only include alphanumeric characters, hyphens, underscores, or dots."
+        )
+    if name.startswith("."):
+        raise invalid_parameter_value("Invalid message attribute name starting with character '.' was found.")
+    if name.endswith("."):
+        raise invalid_parameter_value("Invalid message attribute name ending with character '.' was found.")
+    if ".." in name:
+        raise invalid_parameter_value("Message attribute name can not have successive '.' character.")
+    if (
+        not name
+        or (low.startswith("aws.") and not low.startswith(RESERVED_ATTRIBUTE_PREFIXES))
+        or low.startswith("amazon.")
+    ):
+        raise invalid_parameter_value(f"The message attribute name '{name}' is invalid.")
 
 
 def message_attributes(attrs: dict[str, dict[str, Any]] | None) -> tuple[dict[str, dict[str, Any]], int]:
@@ -352,16 +396,7 @@ def message_attributes(attrs: dict[str, dict[str, Any]] | None) -> tuple[dict[st
     out: dict[str, dict[str, Any]] = {}
     size = 0
     for name, attr in attrs.items():
-        low = name.lower()
-        if (
-            not ATTRIBUTE_NAME.match(name)
-            or name.startswith(".")
-            or name.endswith(".")
-            or ".." in name
-            or (low.startswith("aws.") and not low.startswith(RESERVED_ATTRIBUTE_PREFIXES))
-            or low.startswith("amazon.")
-        ):
-            raise invalid_parameter_value(f"The message attribute name '{name}' is invalid.")
+        _check_attribute_name(name)
         data_type = attr.get("DataType") or ""
         if not data_type:
             raise invalid_parameter_value(
@@ -373,8 +408,13 @@ def message_attributes(attrs: dict[str, dict[str, Any]] | None) -> tuple[dict[st
                 "prefixes is Binary, Number, and String."
             )
         base = data_type.split(".", 1)[0]
+        shown = data_type if data_type == "String.Array" else base
         if base == "Binary":
             value = attr.get("BinaryValue")
+            if value is None and attr.get("StringValue") is not None:
+                raise invalid_parameter_value(
+                    f"The message attribute '{name}' with type '{shown}' must use field 'Binary'."
+                )
             if not value:
                 raise invalid_parameter_value(
                     f"The message attribute '{name}' must contain non-empty message attribute value for message "
@@ -384,10 +424,14 @@ def message_attributes(attrs: dict[str, dict[str, Any]] | None) -> tuple[dict[st
             size += len(value)
         else:
             value = attr.get("StringValue")
+            if value is None and attr.get("BinaryValue") is not None:
+                raise invalid_parameter_value(
+                    f"The message attribute '{name}' with type '{shown}' must use field 'String'."
+                )
             if value is None or value == "":
                 raise invalid_parameter_value(
                     f"The message attribute '{name}' must contain non-empty message attribute value for message "
-                    f"attribute type '{data_type if data_type == 'String.Array' else base}'."
+                    f"attribute type '{shown}'."
                 )
             if INVALID_CHAR.search(value):
                 raise invalid_parameter_value(f"Message attribute '{name}' contains invalid characters.")
@@ -456,6 +500,9 @@ def fifo_ids(
 
 
 def check_tags(tags: list[dict[str, str]]) -> None:
+    keys = [tag.get("Key", "") for tag in tags]
+    if len(set(keys)) != len(keys):
+        raise invalid_parameter("Duplicated keys are not allowed.")
     for tag in tags:
         key, value = tag.get("Key", ""), tag.get("Value", "")
         if not 1 <= len(key) <= 128 or len(value) > 256:

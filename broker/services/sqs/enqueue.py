@@ -65,6 +65,7 @@ def message_row(
         "dedup_id": dedup,
         "seq": None,
         "source_arn": None,
+        "turn": None,
     }
 
 

@@ -13,7 +13,6 @@ __all__ = [
     "batch_request_too_long",
     "deduplication_id_required",
     "empty_batch_request",
-    "invalid_address",
     "invalid_attribute_name",
     "invalid_attribute_value",
     "invalid_batch_entry_id",
@@ -32,6 +31,7 @@ __all__ = [
     "receipt_handle_is_invalid",
     "resource_not_found",
     "source_arn_not_found",
+    "task_not_found",
     "too_many_entries_in_batch_request",
     "too_many_tags",
     "unknown_attribute",
@@ -48,11 +48,6 @@ def invalid_value(parameter: str, value: object, reason: str) -> ServiceError:
 # -- queues ------------------------------------------------------------------------------------------------------
 def queue_does_not_exist() -> ServiceError:
     return ServiceError("QueueDoesNotExist", "The specified queue does not exist.")
-
-
-def invalid_address(url: str) -> ServiceError:
-    """A QueueUrl whose path does not end in /<account>/<name>."""
-    return ServiceError("InvalidAddress", f"The address {url} is not valid for this endpoint.")
 
 
 def queue_name_exists(attribute: str) -> ServiceError:
@@ -116,8 +111,9 @@ def receipt_handle_is_invalid(handle: str) -> ServiceError:
     return ServiceError("ReceiptHandleIsInvalid", f'The input receipt handle "{handle}" is not a valid receipt handle.')
 
 
-def receipt_handle_expired() -> ServiceError:
-    return invalid_parameter("The receipt handle has expired.")
+def receipt_handle_expired(handle: str) -> ServiceError:
+    """A FIFO queue's receipt handle whose visibility timeout ran out."""
+    return invalid_value("ReceiptHandle", handle, "The receipt handle has expired.")
 
 
 def message_not_inflight() -> ServiceError:
@@ -161,6 +157,11 @@ def resource_not_found(message: str) -> ServiceError:
 
 def source_arn_not_found() -> ServiceError:
     return resource_not_found("The resource that you specified for the SourceArn parameter doesn't exist.")
+
+
+def task_not_found() -> ServiceError:
+    """CancelMessageMoveTask of a handle whose source queue exists but whose task does not."""
+    return resource_not_found("Task does not exist.")
 
 
 def move_task_running() -> ServiceError:

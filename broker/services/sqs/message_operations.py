@@ -28,7 +28,7 @@ from broker.services.sqs.errors import (
     unknown_attribute,
 )
 from broker.services.sqs.fifo_store import sequence_number
-from broker.services.sqs.message_store import waiters_key
+from broker.services.sqs.message_store import Handle, waiters_key
 from broker.services.sqs.queues import Queue, resolve
 from broker.services.sqs.receive_store import DeadLetterTarget
 from broker.services.sqs.wire import QUERY_ERROR_CODES
@@ -37,10 +37,8 @@ BATCH_LIMIT_BYTES = 1_048_576
 
 
 # -- sending -----------------------------------------------------------------------------------------------
-def _prepare(
-    ctx: RequestContext, queue: Queue, p: dict[str, Any], now: int
-) -> tuple[dict[str, Any], dict[str, Any], int]:
-    """Validate one message; return (row to insert, result members, size in bytes)."""
+def _prepare(ctx: RequestContext, queue: Queue, p: dict[str, Any], now: int) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Validate one message; return (row to insert, result members)."""
     attrs, attrs_size = validation.message_attributes(p.get("MessageAttributes"))
     body = p["MessageBody"]
     validation.check_body(body, queue.max_size, attrs_size)
@@ -48,15 +46,18 @@ def _prepare(
     validation.check_delay(delay)
     group, dedup = _fifo_ids(queue, p, body, delay)
     sys_attrs = validation.system_attributes(p.get("MessageSystemAttributes"))
-    row = message_row(queue, body, attrs, sys_attrs, ctx.account, now, delay, group, dedup)
-    message_id, md5_body = row["message_id"], row["md5_body"]
-    md5_attrs, md5_sys = row["md5_attributes"], row["md5_system_attributes"]
+    md5_sys = md5_of_attributes(sys_attrs)  # of what the client sent, not of a trace id taken from the header
+    if ctx.trace_header and "AWSTraceHeader" not in sys_attrs:
+        sys_attrs["AWSTraceHeader"] = {"DataType": "String", "StringValue": ctx.trace_header}
+    # A FIFO queue's messages all wait the queue's DelaySeconds (a message's own, only 0 allowed, is ignored).
+    row = message_row(queue, body, attrs, sys_attrs, ctx.account, now, None if queue.fifo else delay, group, dedup)
+    message_id, md5_body, md5_attrs = row["message_id"], row["md5_body"], row["md5_attributes"]
     result = {"MessageId": message_id, "MD5OfMessageBody": md5_body}
     if md5_attrs:
         result["MD5OfMessageAttributes"] = md5_attrs
     if md5_sys:
         result["MD5OfMessageSystemAttributes"] = md5_sys
-    return row, result, len(body.encode()) + attrs_size
+    return row, result
 
 
 def _fifo_ids(queue: Queue, p: dict[str, Any], body: str, delay: int | None) -> tuple[str | None, str | None]:
@@ -101,7 +102,7 @@ def _decode_attrs(raw: str | None) -> dict[str, dict[str, Any]]:
 async def send_message(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
     queue = await resolve(ctx, p["QueueUrl"])
     now = clock.now_ms()
-    row, result, _size = _prepare(ctx, queue, p, now)
+    row, result = _prepare(ctx, queue, p, now)
     await _send(ctx, queue, [row], [result], now)
     return result
 
@@ -121,6 +122,10 @@ async def send_message_batch(ctx: RequestContext, p: dict[str, Any]) -> dict[str
     entries = p.get("Entries") or []
     validation.batch_ids(entries, "SendMessageBatchRequestEntry")
     queue = await resolve(ctx, p["QueueUrl"])
+    # The size of the whole request counts, valid entries or not: one oversized entry fails the request.
+    total = sum(validation.message_size(e.get("MessageBody"), e.get("MessageAttributes")) for e in entries)
+    if total > BATCH_LIMIT_BYTES:
+        raise batch_request_too_long(BATCH_LIMIT_BYTES, total)
     if queue.fifo:
         # On a FIFO queue a missing group or deduplication id refuses the whole request.
         for entry in entries:
@@ -132,21 +137,27 @@ async def send_message_batch(ctx: RequestContext, p: dict[str, Any]) -> dict[str
     rows: list[dict[str, Any]] = []
     successful: list[dict[str, Any]] = []
     failed: list[dict[str, Any]] = []
-    total = 0
     for entry in entries:
         try:
-            row, result, size = _prepare(ctx, queue, entry, now)
+            row, result = _prepare(ctx, queue, entry, now)
         except ServiceError as e:
             failed.append(_failure(entry["Id"], e))
             continue
-        total += size
         rows.append(row)
         successful.append({"Id": entry["Id"], **result})
-    if total > BATCH_LIMIT_BYTES:
-        raise batch_request_too_long(BATCH_LIMIT_BYTES, total)
     if rows:
         await _send(ctx, queue, rows, successful, now)
-    return {"Successful": successful, "Failed": failed}
+    return _batch_result(successful, failed)
+
+
+def _batch_result(successful: list[dict[str, Any]], failed: list[dict[str, Any]]) -> dict[str, Any]:
+    """A batch answer: AWS leaves an empty Successful or Failed list out."""
+    out: dict[str, Any] = {}
+    if successful:
+        out["Successful"] = successful
+    if failed:
+        out["Failed"] = failed
+    return out
 
 
 def _failure(entry_id: str, e: ServiceError) -> dict[str, Any]:
@@ -234,7 +245,7 @@ async def _receive(
 def _message(queue: Queue, row: dict[str, Any], system_names: set[str], attribute_names: list[str]) -> dict[str, Any]:
     msg: dict[str, Any] = {
         "MessageId": row["message_id"],
-        "ReceiptHandle": make_handle(queue.id, row["id"], row["receipt"]),
+        "ReceiptHandle": make_handle(queue.id, row["id"], row["receipt"], row["message_id"]),
         "MD5OfBody": row["md5_body"],
         "Body": row["body"],
     }
@@ -275,37 +286,37 @@ def _message(queue: Queue, row: dict[str, Any], system_names: set[str], attribut
 
 
 def _select_attributes(attrs: dict[str, dict[str, Any]], names: list[str]) -> dict[str, dict[str, Any]]:
+    """The attributes MessageAttributeNames asks for: "All" or ".*" every one, "Prefix.*" those whose name starts
+    with Prefix ("Hel.*" gives "Hello" and "Help.Me"), any other entry the attribute of that name."""
     if "All" in names or ".*" in names:
         return attrs
-    out: dict[str, dict[str, Any]] = {}
-    for name, value in attrs.items():
-        for pattern in names:
-            if pattern == name or (pattern.endswith(".*") and name.startswith(pattern[:-1])):
-                out[name] = value
-                break
-    return out
+    prefixes = tuple(n[:-2] for n in names if n.endswith(".*"))
+    exact = set(names)
+    return {name: value for name, value in attrs.items() if name in exact or (prefixes and name.startswith(prefixes))}
 
 
 # -- receipt handles ---------------------------------------------------------------------------------------
-def make_handle(queue_id: int, row_id: int, token: str) -> str:
-    raw = f"{queue_id}:{row_id}:{token}".encode()
+def make_handle(queue_id: int, row_id: int, token: str, message_id: str) -> str:
+    """(queue, row, the receive's token, the MessageId): the row id alone could name a later message on SQLite,
+    which may reuse the id of a deleted last row."""
+    raw = f"{queue_id}:{row_id}:{token}:{message_id}".encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def parse_handle(queue: Queue, handle: str) -> tuple[int, str]:
+def parse_handle(queue: Queue, handle: str) -> Handle:
     try:
         raw = base64.urlsafe_b64decode(handle + "=" * (-len(handle) % 4)).decode()
-        qid, row_id, token = raw.split(":")
+        qid, row_id, token, *rest = raw.split(":")
         qid_i, row_i = int(qid), int(row_id)
     except (ValueError, UnicodeDecodeError, binascii.Error):
         qid_i = row_i = -1
-        token = ""
-    if qid_i != queue.id or not 0 <= row_i < 2**63 or not token:
+        token, rest = "", []
+    if qid_i != queue.id or not 0 <= row_i < 2**63 or not token or len(rest) > 1:
         raise receipt_handle_is_invalid(handle)
-    return row_i, token
+    return Handle(row_i, token, rest[0] if rest else None)  # handles of older versions carry no MessageId
 
 
-async def _delete(ctx: RequestContext, queue: Queue, handles: list[tuple[int, str]]) -> list[bool]:
+async def _delete(ctx: RequestContext, queue: Queue, handles: list[Handle]) -> list[bool]:
     """Delete by receipt handles; per handle True if it expired (FIFO queues only: it then deletes nothing)."""
     if queue.fifo:
         return await ctx.env.db.write(message_store.delete_fifo, queue.id, handles, clock.now_ms())
@@ -318,7 +329,7 @@ async def delete_message(ctx: RequestContext, p: dict[str, Any]) -> dict[str, An
     handle = parse_handle(queue, p["ReceiptHandle"])
     (expired,) = await _delete(ctx, queue, [handle])
     if expired:
-        raise receipt_handle_expired()
+        raise receipt_handle_expired(p["ReceiptHandle"])
     return {}
 
 
@@ -326,7 +337,7 @@ async def delete_message_batch(ctx: RequestContext, p: dict[str, Any]) -> dict[s
     entries = p.get("Entries") or []
     validation.batch_ids(entries, "DeleteMessageBatchRequestEntry")
     queue = await resolve(ctx, p["QueueUrl"])
-    handles: list[tuple[str, tuple[int, str]]] = []
+    handles: list[tuple[str, Handle]] = []
     successful: list[dict[str, Any]] = []
     failed: list[dict[str, Any]] = []
     for entry in entries:
@@ -336,12 +347,13 @@ async def delete_message_batch(ctx: RequestContext, p: dict[str, Any]) -> dict[s
             failed.append(_failure(entry["Id"], e))
     if handles:
         expired = await _delete(ctx, queue, [h for _e, h in handles])
+        receipts = {e["Id"]: e["ReceiptHandle"] for e in entries}
         for (entry_id, _h), gone in zip(handles, expired, strict=True):
             if gone:
-                failed.append(_failure(entry_id, receipt_handle_expired()))
+                failed.append(_failure(entry_id, receipt_handle_expired(receipts[entry_id])))
             else:
                 successful.append({"Id": entry_id})
-    return {"Successful": successful, "Failed": failed}
+    return _batch_result(successful, failed)
 
 
 def _check_visibility(timeout: int) -> None:
@@ -367,9 +379,9 @@ async def change_message_visibility(ctx: RequestContext, p: dict[str, Any]) -> d
     timeout = p["VisibilityTimeout"]
     _check_visibility(timeout)
     queue = await resolve(ctx, p["QueueUrl"])
-    row_id, token = parse_handle(queue, p["ReceiptHandle"])
+    handle = parse_handle(queue, p["ReceiptHandle"])
     (code,) = await ctx.env.db.write(
-        message_store.change_visibility, queue.id, [(row_id, token, timeout)], clock.now_ms()
+        message_store.change_visibility, queue.id, queue.fifo, [(handle, timeout)], clock.now_ms()
     )
     err = _visibility_error(code, p["ReceiptHandle"], timeout)
     if err:
@@ -381,26 +393,26 @@ async def change_message_visibility_batch(ctx: RequestContext, p: dict[str, Any]
     entries = p.get("Entries") or []
     validation.batch_ids(entries, "ChangeMessageVisibilityBatchRequestEntry")
     queue = await resolve(ctx, p["QueueUrl"])
-    pending: list[tuple[dict[str, Any], tuple[int, str, int]]] = []
+    pending: list[tuple[dict[str, Any], tuple[Handle, int]]] = []
     successful: list[dict[str, Any]] = []
     failed: list[dict[str, Any]] = []
     for entry in entries:
         timeout = entry.get("VisibilityTimeout", 0)
         try:
             _check_visibility(timeout)
-            row_id, token = parse_handle(queue, entry["ReceiptHandle"])
+            handle = parse_handle(queue, entry["ReceiptHandle"])
         except ServiceError as e:
             failed.append(_failure(entry["Id"], e))
             continue
-        pending.append((entry, (row_id, token, timeout)))
+        pending.append((entry, (handle, timeout)))
     if pending:
         codes = await ctx.env.db.write(
-            message_store.change_visibility, queue.id, [x[1] for x in pending], clock.now_ms()
+            message_store.change_visibility, queue.id, queue.fifo, [x[1] for x in pending], clock.now_ms()
         )
-        for (entry, (_r, _t, timeout)), code in zip(pending, codes, strict=True):
+        for (entry, (_h, timeout)), code in zip(pending, codes, strict=True):
             err = _visibility_error(code, entry["ReceiptHandle"], timeout)
             if err:
                 failed.append(_failure(entry["Id"], err))
             else:
                 successful.append({"Id": entry["Id"]})
-    return {"Successful": successful, "Failed": failed}
+    return _batch_result(successful, failed)

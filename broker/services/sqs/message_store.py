@@ -6,9 +6,9 @@ Functions take a Tx (writes, run on the writer thread) or a Connection (reads). 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, and_, bindparam, case, delete, func, insert, select, update
+from sqlalchemy import Connection, and_, bindparam, case, delete, func, insert, or_, select, update
 
 from broker.storage.db import Tx
 from broker.storage.prepared import Prepared
@@ -55,15 +55,33 @@ def insert_rows(tx: Tx, rows: list[dict[str, Any]]) -> None:
         tx.wake(waiters_key(queue_id))
 
 
+class Handle(NamedTuple):
+    """What a receipt handle names: the row, the token of the receive that handed it out, and the MessageId (None
+    in handles of older versions)."""
+
+    row_id: int
+    token: str
+    message_id: str | None
+
+
 # -- deleting ----------------------------------------------------------------------------------------------------
 _delete = Prepared(
-    delete(m).where(and_(m.c.id == bindparam("id"), m.c.queue_id == bindparam("q"), m.c.receipt == bindparam("token")))
+    delete(m).where(
+        and_(
+            m.c.id == bindparam("id"),
+            m.c.queue_id == bindparam("q"),
+            or_(m.c.message_id == bindparam("mid"), m.c.receipt == bindparam("token")),
+        )
+    )
 )
 
 
-def delete_messages(tx: Tx, queue_id: int, handles: list[tuple[int, str]]) -> None:
-    """Delete by (row id, receipt token). A stale or already-used handle deletes nothing, as on AWS."""
-    _delete.executemany(tx.conn, [{"id": i, "q": queue_id, "token": t} for i, t in handles])
+def delete_messages(tx: Tx, queue_id: int, handles: list[Handle]) -> None:
+    """Standard queues: delete the message a handle names, also with an older handle of a message received again
+    since (as AWS does). The MessageId check keeps a handle from deleting a later message that reused the row id."""
+    _delete.executemany(
+        tx.conn, [{"id": h.row_id, "q": queue_id, "mid": h.message_id, "token": h.token} for h in handles]
+    )
 
 
 _delete_in_flight = Prepared(
@@ -79,36 +97,42 @@ _delete_in_flight = Prepared(
 _exists = Prepared(select(m.c.id).where(and_(m.c.id == bindparam("id"), m.c.queue_id == bindparam("q"))))
 
 
-def delete_fifo(tx: Tx, queue_id: int, handles: list[tuple[int, str]], now: int) -> list[bool]:
+def delete_fifo(tx: Tx, queue_id: int, handles: list[Handle], now: int) -> list[bool]:
     """FIFO delete: a handle whose visibility ran out (or that was superseded) has expired and deletes nothing.
     Per handle True if expired. A delete frees the message's group for waiting receivers."""
     deleted = _delete_in_flight.executemany(
-        tx.conn, [{"id": i, "q": queue_id, "token": t, "now": now} for i, t in handles]
+        tx.conn, [{"id": h.row_id, "q": queue_id, "token": h.token, "now": now} for h in handles]
     )
     tx.wake(waiters_key(queue_id))
     if deleted == len(handles):
         return [False] * len(handles)
     # Some were not deleted: those still present have an expired handle; absent ones were deleted (now or
     # before, which succeeds on AWS too).
-    return [bool(fetch_all(_exists, tx, {"id": i, "q": queue_id})) for i, _t in handles]
+    return [bool(fetch_all(_exists, tx, {"id": h.row_id, "q": queue_id})) for h in handles]
 
 
 # -- visibility --------------------------------------------------------------------------------------------------
-def change_visibility(tx: Tx, queue_id: int, entries: list[tuple[int, str, int]], now: int) -> list[str | None]:
-    """Set visible_at = now + timeout for in-flight messages; per entry None or an error code."""
+def change_visibility(
+    tx: Tx, queue_id: int, fifo: bool, entries: list[tuple[Handle, int]], now: int
+) -> list[str | None]:
+    """Set visible_at = now + timeout for in-flight messages; per entry None or an error code. A standard queue's
+    message no longer in flight is left as it is, with success (AWS answers 200); a FIFO queue's is refused."""
     results: list[str | None] = []
     woke = False
-    for row_id, _token, timeout_s in entries:
+    for handle, timeout_s in entries:
+        row_id = handle.row_id
         # By message, not by the latest receipt token: AWS accepts an older handle of a message in flight.
         row = tx.conn.execute(
-            select(m.c.visible_at, m.c.received_at).where(and_(m.c.id == row_id, m.c.queue_id == queue_id))
+            select(m.c.visible_at, m.c.received_at, m.c.message_id).where(
+                and_(m.c.id == row_id, m.c.queue_id == queue_id)
+            )
         ).first()
-        if row is None:
+        if row is None or (handle.message_id is not None and row[2] != handle.message_id):
             results.append("gone")
             continue
-        visible_at, received_at = row
+        visible_at, received_at, _mid = row
         if visible_at <= now:
-            results.append("not-inflight")
+            results.append("not-inflight" if fifo else None)
             continue
         if received_at is not None and now + timeout_s * 1000 - received_at > VISIBILITY_LIMIT_MS:
             results.append("too-long")

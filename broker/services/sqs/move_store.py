@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -11,8 +12,8 @@ from sqlalchemy import Connection, and_, delete, func, insert, select, update
 
 from broker import ids
 from broker.services.sqs import store
-from broker.services.sqs.errors import move_task_running, resource_not_found, source_arn_not_found
-from broker.services.sqs.fifo_store import allocate_seqs
+from broker.services.sqs.errors import move_task_running, resource_not_found, source_arn_not_found, task_not_found
+from broker.services.sqs.fifo_store import allocate_seqs, give_heads_turns
 from broker.services.sqs.message_store import insert_messages, waiters_key
 from broker.services.sqs.validation import DEFAULTS
 from broker.storage.db import Tx
@@ -73,10 +74,17 @@ def list_move_tasks(conn: Connection, source_arn: str, limit: int) -> list[dict[
     return [dict(r) for r in rows]
 
 
-def cancel_move_task(tx: Tx, handle: str) -> dict[str, Any]:
-    row = tx.conn.execute(select(mt).where(mt.c.handle == handle)).mappings().first()
+def _task_id(handle: str) -> str | None:
+    """The taskId of a stored handle (base64 of {"taskId": ..., "sourceArn": ...}, written by the broker)."""
+    task_id = json.loads(base64.b64decode(handle)).get("taskId")
+    return task_id if isinstance(task_id, str) else None
+
+
+def cancel_move_task(tx: Tx, source_arn: str, task_id: str) -> dict[str, Any]:
+    rows = tx.conn.execute(select(mt).where(mt.c.source_arn == source_arn)).mappings().all()
+    row = next((r for r in rows if _task_id(r["handle"]) == task_id), None)
     if row is None:
-        raise resource_not_found("The specified task handle doesn't exist.")
+        raise task_not_found()
     if row["status"] != "RUNNING":
         raise resource_not_found(f"Only a RUNNING task can be cancelled; this task is {row['status']}.")
     tx.conn.execute(update(mt).where(mt.c.id == row["id"]).values(status="CANCELLED"))
@@ -151,13 +159,16 @@ def move_step(tx: Tx, task_id: int, now: int, wall_ms: int, default_rate: int, c
             receipt=None,
             source_arn=None,
         )
-        if dest.fifo:
-            row.update(seq=allocate_seqs(tx, dest.id, 1), dedup_id=row["dedup_id"] or new_id)
+        if dest.fifo:  # each takes a turn: receives find them in any case
+            seq = allocate_seqs(tx, dest.id, 1, now)
+            row.update(seq=seq, turn=seq, dedup_id=row["dedup_id"] or new_id)
         else:
-            row.update(seq=None)
+            row.update(seq=None, turn=None)
         tx.wake(waiters_key(dest.id))
     if out:
         insert_messages(tx, [row for _d, row in out])
+    if source.fifo:  # the source's groups lost their first messages: the next ones head them now
+        give_heads_turns(tx, {(source.id, r["group_id"]) for r in rows if r["group_id"] is not None}, now)
     remaining = tx.conn.execute(
         select(m.c.id).where(and_(m.c.queue_id == source.id, m.c.id <= task["high_water"])).limit(1)
     ).first()

@@ -78,7 +78,7 @@ def _change(tx: Tx, queue: Queue, label: str, grant: tuple[list[str], list[str]]
     policy: dict[str, Any] = (
         json.loads(policy_text)
         if policy_text
-        else {"Version": "2012-10-17", "Id": f"{queue.arn}/SQSDefaultPolicy", "Statement": []}
+        else {"Version": "2008-10-17", "Id": f"{queue.arn}/SQSDefaultPolicy", "Statement": []}
     )
     statements: list[dict[str, Any]] | dict[str, Any] = policy.get("Statement") or []
     if isinstance(statements, dict):
@@ -99,7 +99,7 @@ def _change(tx: Tx, queue: Queue, label: str, grant: tuple[list[str], list[str]]
         )
     else:
         if not exists:
-            raise invalid_value("Label", label, "can't find label on existing policy.")
+            raise invalid_value("Label", label, "can't find label.")
         statements = [st for st in statements if st.get("Sid") != label]
     policy["Statement"] = statements
     store.set_attributes(tx, queue.id, {"Policy": json.dumps(policy) if statements else ""}, now)

@@ -8,6 +8,7 @@ after a couple of seconds as a safety net.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -21,7 +22,7 @@ from broker.context import RequestContext
 from broker.errors import ServiceError
 from broker.services.base import Slot
 from broker.services.sqs import store
-from broker.services.sqs.errors import invalid_address, invalid_next_token, invalid_value, queue_does_not_exist
+from broker.services.sqs.errors import invalid_next_token, invalid_value, queue_does_not_exist
 from broker.services.sqs.validation import ANY_QUEUE_NAME, DEFAULTS, FIFO_DEFAULTS, is_account_id
 
 CACHE_PREFIX = "sqs:cache:"
@@ -118,25 +119,37 @@ async def by_arn(ctx: RequestContext, arn: str) -> Queue | None:
         return None
 
 
-def parse_queue_url(url: str) -> tuple[str, str]:
-    """(account, name) from any URL whose path ends in /<account>/<name>."""
+def parse_queue_url(url: str, account: str) -> tuple[str, str]:
+    """(account, name) a QueueUrl names: any URL whose path ends in /<account>/<name> (whatever its host), or a bare
+    queue name (of `account`, the caller's), as AWS accepts. Anything else names no queue."""
+    if "/" not in url:
+        return account, url
     try:
         path = urlsplit(url).path if "://" in url else url
     except ValueError:  # e.g. an unbalanced IPv6 bracket
-        raise invalid_address(url) from None
+        raise queue_does_not_exist() from None
     parts = [p for p in path.split("/") if p]
     if len(parts) < 2 or not is_account_id(parts[-2]):
-        raise invalid_address(url)
+        raise queue_does_not_exist()
     return parts[-2], parts[-1]
 
 
-def queue_url(ctx: RequestContext, account: str, name: str) -> str:
-    host = ctx.env.settings.public_host or ctx.host
+_REGIONAL_HOST = re.compile(r"^sqs\.[a-z]{2}(?:-[a-z]+)+-\d+\.")
+
+
+def queue_url(ctx: RequestContext, account: str, name: str, region: str | None = None) -> str:
+    """A queue's URL: http://sqs.<region>.<host>/<account>/<name> (sqs_queue_url_style "regional", AWS's form),
+    or http://<host>/<account>/<name> ("host"); <host> is public_host, else the Host the client addressed (in the
+    regional form without an sqs.<region>. it already starts with)."""
+    settings = ctx.env.settings
+    host = settings.public_host or ctx.host
+    if settings.sqs_queue_url_style == "regional":
+        host = f"sqs.{region or ctx.region}.{_REGIONAL_HOST.sub('', host, count=1)}"
     return f"http://{host}/{account}/{name}"
 
 
 async def resolve(ctx: RequestContext, url: str) -> Queue:
-    account, name = parse_queue_url(url)
+    account, name = parse_queue_url(url, ctx.account)
     return await lookup(ctx, account, name)
 
 

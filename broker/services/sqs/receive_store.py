@@ -7,8 +7,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Update, and_, bindparam, delete, func, or_, select, text, update
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy import Connection, and_, bindparam, delete, func, select, text, update
 
 from broker.services.sqs import store
 from broker.services.sqs.fifo_store import allocate_seqs, lock_fifo_queue
@@ -20,7 +19,6 @@ from broker.storage.tables import sqs_messages as m
 from broker.storage.tables import sqs_receive_attempts as ra
 
 ATTEMPT_WINDOW_MS = 300_000
-FIFO_QUICK_PAGES = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,26 +64,34 @@ _RECEIVED: dict[str, Any] = {
 
 
 # -- the standard receive ----------------------------------------------------------------------------------------
-def _receive_statement(for_pg: bool) -> Update:
-    pick = (
-        select(m.c.id)
-        .where(
-            and_(
-                m.c.queue_id == bindparam("q"),
-                m.c.visible_at <= bindparam("now"),
-                m.c.expires_at > bindparam("now"),
-            )
-        )
-        .order_by(m.c.visible_at)
-        .limit(bindparam("n"))
+# The oldest visible messages by visible time, and the messages received before and visible again (a smaller,
+# partial index) by theirs; of both, the first n in sending order (id): a message whose visibility ran out comes
+# back ahead of messages sent after it, as on AWS, and never waits behind the backlog that arrived since.
+def _standard_pick(for_pg: bool, columns: str) -> str:
+    lock = " FOR UPDATE SKIP LOCKED" if for_pg else ""
+    live = "queue_id = :q AND visible_at <= :now AND expires_at > :now"
+    return (
+        f"SELECT {columns} FROM ("
+        f"SELECT {columns} FROM (SELECT {columns} FROM sqs_messages WHERE {live} ORDER BY visible_at LIMIT :n{lock}) a "
+        f"UNION SELECT {columns} FROM (SELECT {columns} FROM sqs_messages WHERE {live} AND receive_count > 0 "
+        f"ORDER BY visible_at LIMIT :n{lock}) b"
+        f") c ORDER BY id LIMIT :n"
     )
-    if for_pg:
-        pick = pick.with_for_update(skip_locked=True)
-    return update(m).where(m.c.id.in_(pick.scalar_subquery())).values(**_RECEIVED).returning(*_RETURNED)
 
 
-_receive_sqlite = Prepared(_receive_statement(False))
-_receive_pg = Prepared(_receive_statement(True))
+_RETURNED_SQL = ", ".join(c.name for c in _RETURNED)
+
+
+def _receive_statement(for_pg: bool) -> str:
+    return (
+        "UPDATE sqs_messages SET visible_at = :until, receipt = :token, receive_count = receive_count + 1, "
+        "first_received_at = COALESCE(first_received_at, :now), received_at = :now "
+        f"WHERE id IN ({_standard_pick(for_pg, 'id')}) RETURNING {_RETURNED_SQL}"
+    )
+
+
+_receive_sqlite = Prepared(text(_receive_statement(False)))
+_receive_pg = Prepared(text(_receive_statement(True)))
 
 
 def receive(tx: Tx, queue_id: int, now: int, n: int, until: int, token: str) -> list[dict[str, Any]]:
@@ -106,44 +112,32 @@ def next_due(conn: Connection, queue_id: int, now: int) -> int | None:
 
 
 # -- receiving with FIFO groups and dead-letter redrive ----------------------------------------------------------
-_pick_standard = Prepared(
-    text(
-        "SELECT id, receive_count FROM sqs_messages WHERE queue_id = :q AND visible_at <= :now AND expires_at > :now "
-        "ORDER BY visible_at LIMIT :n"
-    )
-)
-_pick_standard_pg = Prepared(
-    text(
-        "SELECT id, receive_count FROM sqs_messages WHERE queue_id = :q AND visible_at <= :now AND expires_at > :now "
-        "ORDER BY visible_at LIMIT :n FOR UPDATE SKIP LOCKED"
-    )
-)
-# FIFO: for each group, the lowest sequence number in flight; a message behind it waits.
-_fifo_blocked = Prepared(
-    text(
-        "SELECT group_id, MIN(seq) FROM sqs_messages WHERE queue_id = :q AND visible_at > :now AND receive_count > 0 "
-        "AND group_id IS NOT NULL GROUP BY group_id"
-    )
-)
+_pick_standard = Prepared(text(_standard_pick(False, "id, receive_count")))
+_pick_standard_pg = Prepared(text(_standard_pick(True, "id, receive_count")))
 _mark_received = Prepared(update(m).where(m.c.id == bindparam("rid")).values(**_RECEIVED).returning(*_RETURNED))
-
-
-_FIFO_COLUMNS = (m.c.id, m.c.receive_count, m.c.group_id, m.c.seq)
-# Candidates in sequence order; "visible_at + 0" keeps SQLite on the (queue_id, seq) index for the ORDER BY.
-_fifo_candidates = Prepared(
-    select(*_FIFO_COLUMNS)
-    .where(
-        and_(
-            m.c.queue_id == bindparam("q"),
-            m.c.visible_at + 0 <= bindparam("now"),
-            m.c.expires_at > bindparam("now"),
-            m.c.seq > bindparam("after"),
-        )
-    )
-    .order_by(m.c.seq)
-    .limit(bindparam("lim"))
+_mark_received_fifo = Prepared(
+    update(m).where(m.c.id == bindparam("rid")).values(**_RECEIVED, turn=bindparam("turn")).returning(*_RETURNED)
 )
-# The next messages of one group, in order, from its first deliverable one (the (queue_id, group_id, seq) index).
+_give_turn = Prepared(update(m).where(m.c.id == bindparam("rid")).values(turn=bindparam("turn")))
+
+# FIFO message groups take turns. Each group's first message carries the group's turn (`turn`; the partial index
+# holds only rows that have one): its seq while the group was never received, a fresh number (after every seq
+# handed out so far) once a receive took messages of it, so that the group goes to the back of the rotation and
+# comes back, when its messages are visible again, after the groups not received since. A receive gives the turn
+# to what it takes and to the group's next message, which heads the group once those are deleted; an insert gives
+# one (its seq) to a message that heads its group. So a receive reads the first n deliverable heads in turn order
+# from the index: a message is a head when no live message of its group comes before it (a group whose first
+# message is in flight has none). "+ 0" keeps both databases on that index, also without statistics.
+_fifo_heads = Prepared(
+    text(
+        "SELECT h.id, h.receive_count, h.group_id, h.seq FROM sqs_messages h "
+        "WHERE h.queue_id = :q AND h.turn IS NOT NULL AND h.visible_at + 0 <= :now AND h.expires_at + 0 > :now "
+        "AND NOT EXISTS (SELECT 1 FROM sqs_messages e WHERE e.queue_id = :q AND e.group_id = h.group_id "
+        "AND e.seq IS NOT NULL AND e.seq < h.seq AND e.expires_at > :now) "
+        "ORDER BY h.turn, h.seq LIMIT :n"
+    )
+)
+# The next messages of one group, in order, from its head (the (queue_id, group_id, seq) index).
 _fifo_group = Prepared(
     select(m.c.id, m.c.receive_count, m.c.visible_at)
     .where(
@@ -159,58 +153,26 @@ _fifo_group = Prepared(
 )
 
 
-def _group_heads(tx: Tx, queue_id: int, now: int, n: int, blocked: dict[str | None, int]) -> list[Any]:
-    """(id, receive_count, group, seq) of the first deliverable message of up to n groups, in queue order."""
-
-    def eligible(row: Any) -> bool:
-        return row[2] not in blocked or row[3] < blocked[row[2]]
-
-    page = max(100, n * 20)
-    rows: list[Any] = []
-    after, exhausted = -1, False
-    for _ in range(FIFO_QUICK_PAGES):  # the common case: deliverable messages near the head of the queue
-        batch = fetch_all(_fifo_candidates, tx, {"q": queue_id, "now": now, "after": after, "lim": page})
-        rows.extend(r for r in batch if eligible(r))
-        exhausted = len(batch) < page
-        if exhausted or len({r[2] for r in rows}) >= n:
-            break
-        after = batch[-1][3]
-    if blocked and not exhausted and len({r[2] for r in rows}) < n:
-        # Deep blocked groups ahead: let the database skip them instead of walking them page by page.
-        live: ColumnElement[bool] = and_(
-            m.c.queue_id == queue_id, m.c.visible_at + 0 <= now, m.c.expires_at > now, m.c.seq > after
-        )
-        stmt = select(*_FIFO_COLUMNS).where(live, or_(m.c.group_id.is_(None), m.c.group_id.not_in(list(blocked))))
-        rows.extend(tx.conn.execute(stmt.order_by(m.c.seq).limit(page)))
-        heads = select(*_FIFO_COLUMNS).where(live, m.c.group_id.in_(list(blocked)), m.c.seq < max(blocked.values()))
-        rows.extend(r for r in tx.conn.execute(heads) if eligible(r))
-        rows.sort(key=lambda r: r[3])
-    first: dict[str | None, Any] = {}
-    for row in rows:
-        first.setdefault(row[2], row)
-    return list(first.values())[:n]
-
-
-def _pick_fifo(tx: Tx, queue_id: int, now: int, n: int) -> list[tuple[int, int]]:
-    """Up to n (id, receive_count) of a FIFO queue: only messages with no earlier message of their group in
-    flight, in order; as many as possible from the first group, then the next (as AWS returns them), so that
-    one receive holds as few groups as it can and other consumers get the rest."""
-    blocked: dict[str | None, int] = dict(fetch_all(_fifo_blocked, tx, {"q": queue_id, "now": now}))
-    picked: list[tuple[int, int]] = []
-    for rid, count, group, seq in _group_heads(tx, queue_id, now, n, blocked):
-        if group is None:
-            picked.append((rid, count))
-        else:
-            lim = n - len(picked)
-            members = fetch_all(_fifo_group, tx, {"q": queue_id, "g": group, "first": seq, "now": now, "lim": lim})
-            # In order until the first one not deliverable now (in flight or delayed): nothing overtakes it.
-            for mid, mcount, visible_at in members:
-                if visible_at > now:
-                    break
-                picked.append((mid, mcount))
+def _pick_fifo(tx: Tx, queue_id: int, now: int, n: int) -> tuple[list[tuple[int, int, str]], dict[str, int]]:
+    """Up to n (id, receive_count, group) of a FIFO queue, and per group taken the id of its next message: the
+    groups in turn order, as many messages as possible from each (in order, up to the first one not deliverable:
+    nothing overtakes it) before the next group, so that one receive holds as few groups as it can."""
+    picked: list[tuple[int, int, str]] = []
+    nexts: dict[str, int] = {}
+    for _rid, _count, group, seq in fetch_all(_fifo_heads, tx, {"q": queue_id, "now": now, "n": n}):
+        lim = n - len(picked)
+        members = fetch_all(_fifo_group, tx, {"q": queue_id, "g": group, "first": seq, "now": now, "lim": lim + 1})
+        taken = 0
+        for mid, mcount, visible_at in members[:lim]:
+            if visible_at > now:
+                break
+            picked.append((mid, mcount, group))
+            taken += 1
+        if taken < len(members):
+            nexts[group] = members[taken][0]
         if len(picked) >= n:
             break
-    return picked
+    return picked, nexts
 
 
 def receive_general(
@@ -231,21 +193,34 @@ def receive_general(
         lock_fifo_queue(tx, queue_id)  # two receivers on two nodes never split a group
     rows: list[dict[str, Any]] = []
     for _ in range(20):
-        picked: list[tuple[int, int]]
+        picked: list[tuple[int, int, str | None]]
+        turns: dict[str | None, int] = {}
         if fifo:
-            picked = _pick_fifo(tx, queue_id, now, n - len(rows))
+            fifo_picked, nexts = _pick_fifo(tx, queue_id, now, n - len(rows))
+            picked = list(fifo_picked)
+            if picked:  # the groups taken go to the back of the rotation, in the order they were taken
+                groups = list(dict.fromkeys(g for _r, _c, g in fifo_picked))
+                first = allocate_seqs(tx, queue_id, len(groups), now)
+                turns = {g: first + k for k, g in enumerate(groups)}
+                for next_group, next_id in nexts.items():
+                    _give_turn.execute(tx.conn, {"rid": next_id, "turn": turns[next_group]}).close()
         else:
             pick = _pick_standard_pg if tx.is_pg else _pick_standard
-            picked = fetch_all(pick, tx, {"q": queue_id, "now": now, "n": n - len(rows)})
+            picked = [
+                (rid, count, None)
+                for rid, count in fetch_all(pick, tx, {"q": queue_id, "now": now, "n": n - len(rows)})
+            ]
         if not picked:
             break
         limit = dead_letter.max_receives if dead_letter else None
         over = [r[0] for r in picked if limit is not None and r[1] >= limit]
-        for rid, count in picked:
+        for rid, count, group in picked:
             if limit is None or count < limit:
-                rows.extend(
-                    _mark_received.fetch_dicts(tx.conn, {"rid": rid, "until": until, "token": token, "now": now})
-                )
+                params = {"rid": rid, "until": until, "token": token, "now": now}
+                if fifo:
+                    rows.extend(_mark_received_fifo.fetch_dicts(tx.conn, {**params, "turn": turns[group]}))
+                else:
+                    rows.extend(_mark_received.fetch_dicts(tx.conn, params))
         if over and dead_letter is not None:
             _dead_letter(tx, over, dead_letter, now)
         if len(rows) >= n or not over:
@@ -261,7 +236,7 @@ def _dead_letter(tx: Tx, ids: list[int], target: DeadLetterTarget, now: int) -> 
     if not store.queue_exists(tx.conn, target.id):
         return  # the dead-letter queue was deleted meanwhile: the messages stay where they are
     rows = [dict(r) for r in tx.conn.execute(select(m).where(m.c.id.in_(ids)).order_by(m.c.id)).mappings()]
-    first = allocate_seqs(tx, target.id, len(rows)) if target.fifo else 0
+    first = allocate_seqs(tx, target.id, len(rows), now) if target.fifo else 0
     out = []
     for k, row in enumerate(rows):
         row.pop("id")
@@ -274,8 +249,8 @@ def _dead_letter(tx: Tx, ids: list[int], target: DeadLetterTarget, now: int) -> 
             receipt=None,
             source_arn=target.source_arn,
         )
-        if target.fifo:
-            row.update(seq=first + k, dedup_id=row["message_id"])
+        if target.fifo:  # each takes a turn: the dead-letter queue's receives find them in any case
+            row.update(seq=first + k, dedup_id=row["message_id"], turn=first + k)
         out.append(row)
     insert_messages(tx, out)
     tx.conn.execute(delete(m).where(m.c.id.in_(ids)))

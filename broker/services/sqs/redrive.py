@@ -71,7 +71,7 @@ async def list_dead_letter_source_queues(ctx: RequestContext, p: dict[str, Any])
         return store.dead_letter_sources(conn, queue.account, queue.region, queue.arn, after, limit)
 
     names, token = await name_page(ctx, p, fetch)
-    out: dict[str, Any] = {"queueUrls": [queue_url(ctx, queue.account, n) for n in names]}
+    out: dict[str, Any] = {"queueUrls": [queue_url(ctx, queue.account, n, queue.region) for n in names]}
     if token:
         out["NextToken"] = token
     return out
@@ -155,7 +155,10 @@ async def cancel_message_move_task(ctx: RequestContext, p: dict[str, Any]) -> di
         valid = isinstance(doc, dict) and {"taskId", "sourceArn"} <= set(doc)
     except (ValueError, TypeError):
         valid = False
-    if not valid:
+    if not valid or not isinstance(doc["sourceArn"], str) or not isinstance(doc["taskId"], str):
         raise invalid_parameter("Value for parameter TaskHandle is invalid.")
-    task = await ctx.env.db.write(move_store.cancel_move_task, handle)
+    # The handle names the source queue and the task: AWS looks up the queue first, then the task.
+    if await by_arn(ctx, doc["sourceArn"]) is None:
+        raise source_arn_not_found()
+    task = await ctx.env.db.write(move_store.cancel_move_task, doc["sourceArn"], doc["taskId"])
     return {"ApproximateNumberOfMessagesMoved": task["moved"]}

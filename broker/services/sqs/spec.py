@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from broker.protocol.spec import ServiceSpec, load_model
 from broker.services.sqs.operations import HANDLERS
-from broker.services.sqs.wire import QUERY_ERROR_CODES, QUERY_NAMES, XMLNS
+from broker.services.sqs.wire import (
+    ACCOUNT_OPERATIONS,
+    JSON_ERROR_TYPES,
+    QUERY_ERROR_CODES,
+    QUERY_ERROR_MESSAGES,
+    QUERY_NAMES,
+    XMLNS,
+)
 
 
 def build() -> ServiceSpec:
@@ -17,6 +24,10 @@ def build() -> ServiceSpec:
         query_names=QUERY_NAMES,
         xmlns=XMLNS,
         query_error_detail=True,
+        json_error_types=JSON_ERROR_TYPES,
+        query_error_messages=QUERY_ERROR_MESSAGES,
+        account_operations=ACCOUNT_OPERATIONS,
+        query_self_closing_result=True,
         missing_error=("MissingParameter", "The request must contain the parameter {name}."),
         constraint_error="InvalidParameterValue",
         path_member="QueueUrl",

@@ -9,6 +9,7 @@ import json
 from sqlalchemy import and_, delete, or_, select, update
 
 from broker.services.sqs.errors import purge_queue_in_progress
+from broker.services.sqs.fifo_store import give_all_heads_turns, give_heads_turns
 from broker.services.sqs.validation import DEFAULTS
 from broker.storage.db import Tx
 from broker.storage.helpers import upsert
@@ -92,16 +93,20 @@ def sweep_rewrites(tx: Tx, now: int, limit: int) -> int:
         touched, done = limit, last is None
     if done:
         tx.conn.execute(delete(bs).where(bs.c.key == key))
+        if attrs is not None and key.startswith(_PURGING):
+            give_all_heads_turns(tx, queue_id)  # FIFO messages sent during the purge head their groups now
     return max(touched, 1)
 
 
 # -- expiry and deleted queues -----------------------------------------------------------------------------------
 def sweep_expired(tx: Tx, now: int, limit: int) -> int:
     ids = select(m.c.id).where(m.c.expires_at <= now).limit(limit).scalar_subquery()
-    n = tx.conn.execute(delete(m).where(m.c.id.in_(ids))).rowcount
+    gone = tx.conn.execute(delete(m).where(m.c.id.in_(ids)).returning(m.c.queue_id, m.c.group_id, m.c.seq)).all()
+    # FIFO groups whose first messages expired: their next messages head them now.
+    give_heads_turns(tx, {(q_id, g) for q_id, g, seq in gone if seq is not None and g is not None}, now)
     tx.conn.execute(delete(dd).where(dd.c.expires_at <= now))
     tx.conn.execute(delete(ra).where(ra.c.expires_at <= now))
-    return n
+    return len(gone)
 
 
 def sweep_deleted_queues(tx: Tx, now: int, limit: int) -> int:

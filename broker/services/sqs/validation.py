@@ -30,7 +30,7 @@ FIFO_TOKEN = re.compile(r"^[A-Za-z0-9!\"#$%&'()*+,\-./:;<=>?@\[\\\]^_`{|}~]{1,12
 QUEUE_NAME_CHARS = re.compile(r"^[A-Za-z0-9_.-]*$")
 DATA_TYPE = re.compile(r"^[\x21-\x7e]+$")  # printable ASCII: a custom type suffix is shown in XML and headers
 BATCH_ID = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
-ATTRIBUTE_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,256}$")
+ATTRIBUTE_NAME = re.compile(r"^[\w.-]{1,256}$")  # letters and digits of any script, "_", "-", "."
 # Characters AWS accepts in a message body (W3C XML Char production).
 INVALID_BODY_CHAR = re.compile("[^\x09\x0a\x0d\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
@@ -59,6 +59,7 @@ FIFO_DEFAULTS = {
     "DeduplicationScope": "queue",
     "FifoThroughputLimit": "perQueue",
 }
+FIFO_THROUGHPUT = ("DeduplicationScope", "FifoThroughputLimit")  # high-throughput FIFO settings
 FIFO_ENUMS = {"DeduplicationScope": ("messageGroup", "queue"), "FifoThroughputLimit": ("perQueue", "perMessageGroupId")}
 COMPUTED = {
     "ApproximateNumberOfMessages",
@@ -112,14 +113,19 @@ def normalize_attributes(attrs: dict[str, str], *, creating: bool, fifo: bool) -
     out: dict[str, str] = {}
     for name, value in attrs.items():
         if name == "FifoQueue":
-            if not creating:
-                if not fifo:
+            if creating:
+                if not fifo:  # FifoQueue=false: AWS knows the attribute only for FIFO queues
                     raise unknown_attribute(name)
-                if not isinstance(value, str) or value.lower() != "true":
-                    raise invalid_attribute_value("Modifying queue type is not supported.")
-            elif fifo:
                 out[name] = "true"
+            elif not fifo and isinstance(value, str) and value.lower() == "true":
+                raise unknown_attribute(name)  # as AWS answers FifoQueue=true for a standard queue
+            elif not fifo or not isinstance(value, str) or value.lower() != "true":
+                raise invalid_attribute_value(
+                    "Invalid value for the parameter FifoQueue. Reason: Modifying queue type is not supported."
+                )
             continue
+        if name in FIFO_THROUGHPUT and not fifo:
+            raise invalid_attribute_name(f"You can specify the {name} only when FifoQueue is set to true.")
         if (name in FIFO_ONLY and not fifo) or (name not in SETTABLE and name not in FIFO_ONLY):
             raise unknown_attribute(name)
         if not isinstance(value, str) or INVALID_BODY_CHAR.search(value):
@@ -289,8 +295,7 @@ def message_attributes(attrs: dict[str, dict[str, Any]] | None) -> tuple[dict[st
             value = attr.get("StringValue")
             if value is None or value == "":
                 raise invalid_parameter(
-                    f"The message attribute '{name}' must contain non-empty message attribute value for message "
-                    f"attribute type '{base}'."
+                    f"Message (user) attribute '{name}' must contain a non-empty value of type '{base}'."
                 )
             if INVALID_BODY_CHAR.search(value):
                 raise invalid_parameter(f"Message attribute '{name}' contains invalid characters.")
@@ -300,6 +305,22 @@ def message_attributes(attrs: dict[str, dict[str, Any]] | None) -> tuple[dict[st
             size += len(value.encode())
         size += len(name.encode()) + len(data_type.encode())
     return out, size
+
+
+def message_size(body: object, attrs: object) -> int:
+    """A message's size as SQS counts it (body, and each attribute's name, type and value), of unchecked input."""
+    size = len(body.encode()) if isinstance(body, str) else 0
+    if isinstance(attrs, dict):
+        for name, attr in attrs.items():
+            size += len(str(name).encode())
+            if isinstance(attr, dict):
+                for key in ("DataType", "StringValue", "BinaryValue"):
+                    value = attr.get(key)
+                    if isinstance(value, str):
+                        size += len(value.encode())
+                    elif isinstance(value, bytes):
+                        size += len(value)
+    return size
 
 
 def _check_attribute_name(name: str) -> None:

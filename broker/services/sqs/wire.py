@@ -28,6 +28,21 @@ QUERY_ERROR_CODES = {
     "KmsInvalidKeyUsage": "KMS.InvalidKeyUsageException",
 }
 
+# Codes whose JSON-protocol exception name (__type) differs: the JSON model renamed them, x-amzn-query-error keeps
+# the code (AWS: {"__type": "com.amazonaws.sqs#InvalidParameterValueException"}, "InvalidParameterValue;Sender").
+JSON_ERROR_TYPES = {
+    "InvalidParameterValue": "InvalidParameterValueException",
+    "MissingParameter": "MissingRequiredParameterException",
+}
+
+# Messages the query protocol words differently from the JSON protocol.
+QUERY_ERROR_MESSAGES = {
+    "QueueDoesNotExist": "The specified queue does not exist for this wsdl version.",
+}
+
+# Operations of the account, not of a queue: AWS refuses them (InvalidAction) when sent to a queue URL.
+ACCOUNT_OPERATIONS = frozenset({"CreateQueue", "ListQueues"})
+
 QUERY_NAMES = QueryNames(
     members={
         "CreateQueueRequest.Attributes": "Attribute",
