@@ -8,6 +8,8 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from botocore.exceptions import ClientError
+
 from tests.sqs.clients import client as sqs_client
 
 _clients: dict[tuple, object] = {}
@@ -108,3 +110,16 @@ class Endpoint:
     def close(self) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+def error_of(fn, **kw) -> tuple[int, str, str]:
+    """(HTTP status, code, message) of a call that must fail."""
+    try:
+        fn(**kw)
+    except ClientError as e:
+        return (
+            e.response["ResponseMetadata"]["HTTPStatusCode"],
+            e.response["Error"]["Code"],
+            e.response["Error"]["Message"],
+        )
+    raise AssertionError(f"{fn.__name__} did not fail")

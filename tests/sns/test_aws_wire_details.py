@@ -9,9 +9,9 @@ import re
 
 import httpx
 import pytest
-from botocore.exceptions import ClientError
 
 from tests.sns.helpers import Endpoint, bodies, queue_arn, receive_all, sns_client, topic_with_queue
+from tests.sns.helpers import error_of as _error
 from tests.sqs.clients import client as sqs_client
 
 AUTH = "AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/sns/aws4_request, SignedHeaders=host, Signature=0"
@@ -34,19 +34,6 @@ def endpoint():
     ep = Endpoint()
     yield ep
     ep.close()
-
-
-def _error(fn, **kw) -> tuple[int, str, str]:
-    """(HTTP status, code, message) of a call that must fail."""
-    try:
-        fn(**kw)
-    except ClientError as e:
-        return (
-            e.response["ResponseMetadata"]["HTTPStatusCode"],
-            e.response["Error"]["Code"],
-            e.response["Error"]["Message"],
-        )
-    raise AssertionError(f"{fn.__name__} did not fail")
 
 
 def _invalid(message: str) -> tuple[int, str, str]:

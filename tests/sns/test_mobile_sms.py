@@ -10,10 +10,10 @@ import json
 import re
 
 import pytest
-from botocore.exceptions import ClientError
 
 from broker.services.sns import sms
 from broker.services.sns.messages import Message
+from tests.sns.helpers import error_of as _error
 
 ACCOUNT = "000000000000"
 REGION = "us-east-1"
@@ -40,19 +40,6 @@ def _unchecked(broker):
 @pytest.fixture
 def sns(broker):
     return _client(broker)
-
-
-def _error(fn, **kw) -> tuple[int, str, str]:
-    """(HTTP status, code, message) of a call that must fail."""
-    try:
-        fn(**kw)
-    except ClientError as e:
-        return (
-            e.response["ResponseMetadata"]["HTTPStatusCode"],
-            e.response["Error"]["Code"],
-            e.response["Error"]["Message"],
-        )
-    raise AssertionError(f"{fn.__name__} did not fail")
 
 
 def _outbox(broker, **filters) -> list[dict]:
