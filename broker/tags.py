@@ -15,7 +15,8 @@ def changed(
     limit: int,
     too_many: Callable[[], ServiceError],
 ) -> dict[str, str]:
-    out = {k: v for k, v in tags.items() if k not in set(remove)}
+    removed = set(remove)
+    out = {k: v for k, v in tags.items() if k not in removed}
     out.update(add)
     if len(out) > limit:
         raise too_many()
