@@ -16,9 +16,10 @@ def client(broker, region: str = "us-east-1", access_key: str = "test", **config
 
 
 def queue_url(broker, name: str, region: str = "us-east-1", account: str = "000000000000") -> str:
-    """The URL the broker hands out for a queue (its default sqs_queue_url_style, "regional"), as AWS's
-    https://sqs.<region>.amazonaws.com/<account>/<name>: the region prefixed to the host the client addressed."""
-    return f"http://sqs.{region}.127.0.0.1:{broker.port}/{account}/{name}"
+    """The URL the broker hands out for a queue (its default sqs_queue_url_style, "regional") to a client that
+    addresses it by IP address: the region in the path, as no subdomain of an IP address resolves (to a host name
+    it prefixes sqs.<region>., as AWS's https://sqs.<region>.amazonaws.com/<account>/<name>)."""
+    return f"http://127.0.0.1:{broker.port}/queue/{region}/{account}/{name}"
 
 
 def outcome(fn, **kw) -> tuple[int, str] | str:

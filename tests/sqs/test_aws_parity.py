@@ -232,9 +232,12 @@ def test_query_queue_urls_carry_the_region(broker):
 
 
 def test_a_regional_queue_url_reaches_the_broker(broker, sqs):
-    url = sqs.create_queue(QueueName="reach")["QueueUrl"]
+    # Addressed by a host name, the broker prefixes sqs.<region>. to it, as AWS's sqs.<region>.amazonaws.com.
+    form = {"Action": "CreateQueue", "Version": "2012-11-05", "QueueName": "reach"}
+    r = httpx.post(broker.url + "/", data=form, headers={"Host": f"localhost:{broker.port}"}, timeout=30)
+    url = f"http://sqs.us-east-1.localhost:{broker.port}/{ACCOUNT}/reach"
+    assert r.status_code == 200 and f"<QueueUrl>{url}</QueueUrl>" in r.text
     parts = urlsplit(url)
-    assert parts.netloc == f"sqs.us-east-1.127.0.0.1:{broker.port}"
     # A query client that sends to the queue URL itself (as the Java SDK v1 does): the Host names the queue's
     # regional host, the path the queue; the QueueUrl parameter is left out.
     form = {"Action": "SendMessage", "Version": "2012-11-05", "MessageBody": "via the queue url"}
@@ -246,6 +249,18 @@ def test_a_regional_queue_url_reaches_the_broker(broker, sqs):
     form = {"Action": "GetQueueUrl", "Version": "2012-11-05", "QueueName": "reach"}
     r = httpx.post(broker.url + "/", data=form, headers={"Host": parts.netloc}, timeout=30)
     assert r.status_code == 200 and f"<QueueUrl>{url}</QueueUrl>" in r.text
+    # Addressed by an IP address (no subdomain of which resolves), the region goes in the path; that URL reaches
+    # the queue too, by SDK and by a client that posts to it.
+    ip_url = sqs.get_queue_url(QueueName="reach")["QueueUrl"]
+    assert ip_url == f"{broker.url}/queue/us-east-1/{ACCOUNT}/reach"
+    form = {"Action": "SendMessage", "Version": "2012-11-05", "MessageBody": "via the ip url"}
+    assert httpx.post(ip_url, data=form, timeout=30).status_code == 200
+    assert sqs.receive_message(QueueUrl=ip_url)["Messages"][0]["Body"] == "via the ip url"
+    r = httpx.post(broker.url + "/", data=form, headers={"Host": f"[::1]:{broker.port}"}, timeout=30)
+    assert r.status_code == 400  # no QueueUrl: the form names no queue
+    form = {"Action": "GetQueueUrl", "Version": "2012-11-05", "QueueName": "reach"}
+    r = httpx.post(broker.url + "/", data=form, headers={"Host": f"[::1]:{broker.port}"}, timeout=30)
+    assert f"<QueueUrl>http://[::1]:{broker.port}/queue/us-east-1/{ACCOUNT}/reach</QueueUrl>" in r.text
 
 
 def test_queue_url_style_and_public_host_settings(server_factory):

@@ -7,6 +7,7 @@ after a couple of seconds as a safety net.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import re
 from collections.abc import Callable
@@ -140,12 +141,27 @@ _REGIONAL_HOST = re.compile(r"^sqs\.[a-z]{2}(?:-[a-z]+)+-\d+\.")
 def queue_url(ctx: RequestContext, account: str, name: str, region: str | None = None) -> str:
     """A queue's URL: http://sqs.<region>.<host>/<account>/<name> (sqs_queue_url_style "regional", AWS's form),
     or http://<host>/<account>/<name> ("host"); <host> is public_host, else the Host the client addressed (in the
-    regional form without an sqs.<region>. it already starts with)."""
+    regional form without an sqs.<region>. it already starts with). An IP address can take no subdomain that
+    resolves, so for one the regional form carries the region in the path: http://<ip>/queue/<region>/<account>/
+    <name> (only the last two path parts name the queue, so every form reaches it)."""
     settings = ctx.env.settings
     host = settings.public_host or ctx.host
     if settings.sqs_queue_url_style == "regional":
+        if _is_ip_host(host):
+            return f"http://{host}/queue/{region or ctx.region}/{account}/{name}"
         host = f"sqs.{region or ctx.region}.{_REGIONAL_HOST.sub('', host, count=1)}"
     return f"http://{host}/{account}/{name}"
+
+
+def _is_ip_host(host: str) -> bool:
+    """Whether a Host header (with or without a port) names an IP address rather than a DNS name."""
+    if host.startswith("["):
+        return True
+    try:
+        ipaddress.IPv4Address(host.rsplit(":", 1)[0])
+    except ValueError:
+        return False
+    return True
 
 
 async def resolve(ctx: RequestContext, url: str) -> Queue:
