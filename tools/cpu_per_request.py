@@ -8,6 +8,8 @@ noisy machine. Compare two trees in one run, interleaved:
     git worktree add /tmp/base <commit>
     for i in 1 2; do .venv/bin/python tools/cpu_per_request.py /tmp/base base
                      .venv/bin/python tools/cpu_per_request.py "$PWD" new; done
+
+A third argument `fifo` runs the same on a FIFO queue (100 message groups, a deduplication id per message).
 """
 
 from __future__ import annotations
@@ -27,10 +29,11 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from broker.bench.sqs import AUTH, BATCH_LUA, RECEIVE_DELETE_LUA, SEND_LUA
+from broker.bench.sqs_fifo import FIFO_BATCH_LUA, FIFO_SEND_LUA
 from broker.bench.wrk import run_wrk
 
 
-def main(tree: str, label: str) -> None:
+def main(tree: str, label: str, kind: str = "standard") -> None:
     port = 4700 + os.getpid() % 200
     env = {**os.environ, "PYTHONPATH": tree, "BROKER_LOG_LEVEL": "warning"}
     cmd = [sys.executable, "-m", "broker", "serve", "--port", str(port), "--workers", "1"]
@@ -49,14 +52,18 @@ def main(tree: str, label: str) -> None:
             time.sleep(0.1)
         headers = {"Content-Type": "application/x-amz-json-1.0", "Authorization": AUTH}
         headers["X-Amz-Target"] = "AmazonSQS.CreateQueue"
-        queue = httpx.post(base + "/", headers=headers, content=json.dumps({"QueueName": "q"})).json()["QueueUrl"]
+        fifo = kind == "fifo"
+        create = {"QueueName": "q.fifo", "Attributes": {"FifoQueue": "true"}} if fifo else {"QueueName": "q"}
+        queue = httpx.post(base + "/", headers=headers, content=json.dumps(create)).json()["QueueUrl"]
         out: dict[str, Any] = {}
-        for name, lua in (("send", SEND_LUA), ("batch", BATCH_LUA), ("receive_delete", RECEIVE_DELETE_LUA)):
+        sends = (FIFO_SEND_LUA, FIFO_BATCH_LUA) if fifo else (SEND_LUA, BATCH_LUA)
+        for name, lua in (("send", sends[0]), ("batch", sends[1]), ("receive_delete", RECEIVE_DELETE_LUA)):
             before = _cpu_seconds(proc.pid)
             r = run_wrk(base + "/", lua.replace("QURL", queue), 8, 4)
             spent = _cpu_seconds(proc.pid) - before
             out[name] = {
                 "req_s": round(r["rps"]),
+                "items_per_req": round(r["items"] / max(1, r["requests"]), 2),
                 "cpu_ms_per_req": round(spent * 1000 / r["requests"], 3),
                 "p50_us": r["p50_us"],
             }
@@ -73,4 +80,4 @@ def _cpu_seconds(pid: int) -> float:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], sys.argv[2])
+    main(*sys.argv[1:4])
