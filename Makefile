@@ -11,16 +11,25 @@ $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e '.[dev]'
+	$(BIN)/broker lambda install-runtimes
 	touch $(STAMP)
 
 run: $(STAMP)
 	$(BIN)/broker serve --host 127.0.0.1 --port 4566 --data-dir ./data
 
+# The reliability suite (crash rounds, restarts, injected faults: mostly waiting on processes) runs in a second
+# pytest process beside the rest, each with its own temporary directory and PostgreSQL databases; its report
+# follows the main one's. PYTEST_ARGS (e.g. -x, -k) go to both.
 test: $(STAMP)
 	$(BIN)/ruff check broker tests migrations tools
 	$(BIN)/ruff format --check broker tests migrations tools
 	$(BIN)/mypy
-	$(BIN)/pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+	@tmp=$$(mktemp -d); \
+	$(BIN)/pytest -q -p no:cacheprovider --basetemp=$$tmp/reliability $(PYTEST_ARGS) tests/reliability \
+		> $$tmp/reliability.log 2>&1 & rel=$$!; \
+	$(BIN)/pytest -q -p no:cacheprovider --basetemp=$$tmp/main --ignore=tests/reliability $(PYTEST_ARGS); main=$$?; \
+	wait $$rel; relstatus=$$?; echo "== tests/reliability (run beside the above) =="; cat $$tmp/reliability.log; \
+	rm -rf $$tmp; test $$main -eq 0 && test $$relstatus -eq 0
 
 # The long reliability run of docs/reliability.md: 50 crash rounds per backend, 10,000 fuzzed requests per
 # protocol and backend, and real restarts of the local PostgreSQL cluster under load (`make test` runs 5 rounds,

@@ -19,6 +19,12 @@ class BrokerApp:
         self.gateway = Gateway(self.runtime, self.runtime.specs)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and self.runtime.data_planes:
+            host = next((v for k, v in scope["headers"] if k == b"host"), b"").decode("latin-1")
+            for plane in self.runtime.data_planes:
+                if plane.claims(host, scope["path"]):
+                    await plane(scope, receive, send)
+                    return
         if scope["type"] == "http" and not scope["path"].startswith("/_broker"):
             await self.gateway(scope, receive, send)
         else:

@@ -1,4 +1,6 @@
-"""`broker serve | db upgrade | bench | --version`. Errors end with one clear line and a non-zero exit."""
+"""`broker serve | db upgrade | lambda install-runtimes | bench | --version`.
+
+Errors end with one clear line and a non-zero exit."""
 
 from __future__ import annotations
 
@@ -38,8 +40,17 @@ def _parser() -> argparse.ArgumentParser:
     dbsub = db.add_subparsers(dest="db_command")
     up = dbsub.add_parser("upgrade", help="apply migrations")
     _common(up)
+    lam = sub.add_parser("lambda", help="Lambda execution")
+    lamsub = lam.add_subparsers(dest="lambda_command")
+    rt = lamsub.add_parser(
+        "install-runtimes", help="install awslambdaric + boto3 per Python version and the AWS SDK for JavaScript"
+    )
+    rt.add_argument("--config", help="TOML settings file (default: $BROKER_CONFIG)")
+    rt.add_argument("--runtimes-dir", help="where to install (default: the lambda_runtimes_dir setting)")
+    rt.add_argument("--force", action="store_true", help="reinstall what is already installed")
+    rt.add_argument("--no-node", action="store_true", help="skip the AWS SDK for JavaScript")
     b = sub.add_parser("bench", help="run a benchmark against a fresh broker")
-    b.add_argument("target", choices=["sqs", "sqs-fifo", "sns", "kinesis"])
+    b.add_argument("target", choices=["sqs", "sqs-fifo", "sns", "kinesis", "lambda"])
     b.add_argument("--duration", type=float, default=10.0)
     b.add_argument("--workers", type=int, default=2)
     b.add_argument("--connections", type=int, default=32)
@@ -127,6 +138,13 @@ def main(argv: list[str] | None = None) -> int:
             except Exception as e:  # noqa: BLE001
                 raise ConfigError(f"migration failed: {str(e).splitlines()[0]}") from None
             print("database is at the latest schema")
+        elif args.command == "lambda" and args.lambda_command == "install-runtimes":
+            from broker.services.lambda_.execution.install import InstallError, install
+
+            try:
+                install(_settings(args, lambda_runtimes_dir=args.runtimes_dir), force=args.force, node=not args.no_node)
+            except InstallError as e:
+                raise ConfigError(str(e)) from None
         elif args.command == "bench":
             from broker.bench import run
 

@@ -39,6 +39,10 @@ class Settings(BaseModel):
     # regions differ), "host" = http://<host>/<account>/<name> (for clients that send to a queue's URL but cannot
     # resolve sqs.<region>.<host>).
     sqs_queue_url_style: Literal["regional", "host"] = "regional"
+    # Lambda control plane: the account's concurrency limit (GetAccountSettings; enforced across all workers), and
+    # whether CreateFunction refuses a role IAM does not hold (off: any well-formed role ARN, as LocalStack does).
+    lambda_account_concurrency: int = Field(1000, ge=1, le=100_000)
+    lambda_strict_roles: bool = False
     # Enables /_broker/clock and /_broker/reset. Never in production.
     test_mode: bool = False
     # Scheduler and leases.
@@ -67,6 +71,33 @@ class Settings(BaseModel):
     # AWS's per-shard limits (1 MiB or 1,000 records per second in; 5 GetRecords and 2 MiB per second out), answered
     # with ProvisionedThroughputExceededException: for testing a producer's or consumer's retries. Off by default.
     kinesis_throughput_limits: bool = False
+    # Lambda execution
+    # Off: no function code runs on this broker (Invoke answers an error). Function code runs as the broker's OS
+    # user, unsandboxed.
+    lambda_enabled: bool = True
+    # An execution environment idle this long is stopped (provisioned concurrency excepted).
+    lambda_idle_seconds: float = Field(300.0, gt=0)
+    # Interpreter per Python runtime ({"python3.12" = "/usr/bin/python3.12"}); others are discovered on PATH and
+    # in pyenv's versions.
+    lambda_python_interpreters: dict[str, str] = {}
+    # The one node binary that runs every nodejs runtime (a name on PATH or a path).
+    lambda_node_binary: str = "node"
+    # Where `broker lambda install-runtimes` installs awslambdaric + boto3 per Python version and the AWS SDK for
+    # JavaScript v3; "" = <venv>/lambda-runtimes (next to the broker's interpreter).
+    lambda_runtimes_dir: str = ""
+    # Kill an environment whose processes' resident memory exceeds the function's MemorySize (Runtime.OutOfMemory).
+    lambda_enforce_memory: bool = True
+
+    @field_validator("lambda_python_interpreters", mode="before")
+    @classmethod
+    def _interpreters_from_json(cls, v: Any) -> Any:
+        # BROKER_LAMBDA_PYTHON_INTERPRETERS carries a JSON object.
+        if isinstance(v, str):
+            try:
+                return json.loads(v) if v.strip() else {}
+            except ValueError:
+                raise ValueError('must be a JSON object such as {"python3.12": "/usr/bin/python3.12"}') from None
+        return v
 
     @field_validator("db_url")
     @classmethod

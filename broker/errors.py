@@ -16,12 +16,22 @@ class ServiceError(Exception):
     code (``InvalidParameterValue``, ``MissingParameter``). Each protocol maps it to its wire spelling.
     """
 
-    def __init__(self, code: str, message: str = "", status: int = 400, sender_fault: bool = True) -> None:
+    def __init__(
+        self,
+        code: str,
+        message: str = "",
+        status: int = 400,
+        sender_fault: bool = True,
+        fields: dict[str, object] | None = None,
+    ) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
         self.status = status
         self.sender_fault = sender_fault
+        # Members of the error shape besides the message (Lambda's TooManyRequestsException: Reason,
+        # retryAfterSeconds), rendered where the protocol carries them.
+        self.fields = fields or {}
 
 
 class ServiceUnavailable(ServiceError):

@@ -17,7 +17,7 @@ from botocore.model import OperationModel
 from broker import ids
 from broker.context import RequestContext
 from broker.errors import ServiceError, internal_failure, request_too_large
-from broker.protocol import cbor, json, query
+from broker.protocol import cbor, json, query, restjson
 from broker.protocol.base import (
     EventStream,
     Headers,
@@ -49,7 +49,8 @@ class Gateway:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         request_id = ids.uuid4()
         headers = dict(scope["headers"])
-        proto = _protocol(scope["method"], headers)
+        path = scope.get("path", "/")
+        proto = self._protocol(scope["method"], path, headers)
         try:
             body = await _read_body(receive, headers)
         except ServiceError as e:
@@ -57,7 +58,9 @@ class Gateway:
             return
         except ClientGone:
             return  # the request never arrived whole: nothing is executed, nobody is answered
-        req = HttpRequest(scope["method"], scope.get("path", "/"), scope.get("query_string", b""), headers, body)
+        req = HttpRequest(
+            scope["method"], path, scope.get("query_string", b""), headers, body, scope.get("raw_path") or b""
+        )
         try:
             response = await self._handle(proto, req, request_id, receive)
         except ClientGone:
@@ -101,12 +104,13 @@ class Gateway:
         trace = req.header(b"x-amzn-trace-id")
         return RequestContext(env=self.env, account=account, region=region, host=host, trace_header=trace)
 
-
-def _protocol(method: str, headers: dict[bytes, bytes]) -> WireProtocol:
-    if b"x-amz-target" in headers:
-        # Same dispatch for both encodings; the Java SDK and KCL send CBOR to Kinesis.
-        return cbor.PROTOCOL if cbor.is_cbor(headers.get(b"content-type", b"")) else json.PROTOCOL
-    return query.protocol_for(method, headers)
+    def _protocol(self, method: str, path: str, headers: dict[bytes, bytes]) -> WireProtocol:
+        if b"x-amz-target" in headers:
+            # Same dispatch for both encodings; the Java SDK and KCL send CBOR to Kinesis.
+            return cbor.PROTOCOL if cbor.is_cbor(headers.get(b"content-type", b"")) else json.PROTOCOL
+        if self.services.rest.claims(path):
+            return restjson.PROTOCOL
+        return query.protocol_for(method, headers)
 
 
 @dataclass(slots=True)
@@ -172,7 +176,7 @@ async def _stream(send: Send, receive: Receive, proto: WireProtocol, streaming: 
     """Send an event stream event by event (no content-length: chunked); stop producing when the client goes, and
     end with the stream's failure event if the producer fails."""
     spec, op, events = streaming.spec, streaming.op, streaming.result.events
-    headers, first = proto.open_stream(spec, op, request_id)
+    headers, first = proto.open_stream(spec, op, request_id, streaming.result.initial)
     await send({"type": "http.response.start", "status": 200, "headers": headers})
     if first:
         await send({"type": "http.response.body", "body": first, "more_body": True})

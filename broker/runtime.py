@@ -49,6 +49,7 @@ class Runtime:
         self._slots: dict[Slot[Any], object] = {}
         for service in self.services:
             self._slots.update(service.provides())
+        self.data_planes = [dp for service in self.services if (dp := service.data_plane()) is not None]
 
     def get(self, slot: Slot[T]) -> T:
         return cast(T, self._slots[slot])

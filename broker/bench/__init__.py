@@ -13,6 +13,8 @@ def run(args: argparse.Namespace) -> int:
         from broker.bench.sns import main
     elif args.target == "kinesis":
         from broker.bench.kinesis import main
+    elif args.target == "lambda":
+        from broker.bench.lambda_ import main
     else:
         from broker.bench.sqs import main
     return main(args)

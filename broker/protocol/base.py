@@ -19,6 +19,7 @@ from botocore.model import OperationModel
 from broker import errors
 from broker.errors import ServiceError
 from broker.protocol.spec import ServiceSpec
+from broker.protocol.uri import RestRoutes
 
 Headers = list[tuple[bytes, bytes]]
 Response = tuple[int, Headers, bytes]
@@ -42,6 +43,7 @@ class HttpRequest:
     query_string: bytes
     headers: dict[bytes, bytes]
     body: bytes
+    raw_path: bytes = b""  # the path as sent (percent-encoded): rest protocols split labels before decoding
 
     def header(self, name: bytes) -> str:
         return self.headers.get(name, b"").decode("latin-1")
@@ -85,10 +87,12 @@ class StreamEvent:
 @dataclass(slots=True)
 class EventStream:
     """An operation result sent while it is produced. The gateway frames each event in the request's protocol,
-    stops the producer when the client goes, and ends with `failure` if producing fails midway."""
+    stops the producer when the client goes, and ends with `failure` if producing fails midway. `initial` holds the
+    output's other members (rest protocols send them as headers before the first event)."""
 
     events: AsyncIterator[StreamEvent]
     failure: StreamEvent
+    initial: dict[str, Any] = field(default_factory=dict)
 
 
 class Services:
@@ -100,8 +104,11 @@ class Services:
         self.by_version = {s.api_version: s for s in specs}
         self.by_action: dict[str, ServiceSpec] = {}
         for s in specs:
+            if s.model.metadata.get("protocol") == "rest-json":
+                continue  # routed by URI template only
             for op in s.model.operation_names:
                 self.by_action.setdefault(op, s)
+        self.rest = RestRoutes(specs)
 
 
 class WireProtocol:
@@ -122,8 +129,11 @@ class WireProtocol:
     def render_error(self, spec: ServiceSpec | None, err: ServiceError, request_id: str) -> Response:
         raise NotImplementedError
 
-    def open_stream(self, spec: ServiceSpec, op: OperationModel, request_id: str) -> tuple[Headers, bytes]:
-        """Response headers of an event stream and its first bytes (b"" when the protocol sends none)."""
+    def open_stream(
+        self, spec: ServiceSpec, op: OperationModel, request_id: str, initial: dict[str, Any] | None = None
+    ) -> tuple[Headers, bytes]:
+        """Response headers of an event stream and its first bytes (b"" when the protocol sends none); `initial`
+        holds the output's members that are not the stream."""
         raise errors.not_implemented(f"{op.name} on this protocol")
 
     def frame_event(self, spec: ServiceSpec, op: OperationModel, event: StreamEvent) -> bytes:

@@ -107,10 +107,12 @@ class JsonProtocol(WireProtocol):
         return err.status, headers, body
 
     # -- event streams (application/vnd.amazon.eventstream) --------------------------------------------------
-    def open_stream(self, spec: ServiceSpec, op: OperationModel, request_id: str) -> tuple[Headers, bytes]:
-        # awsJson streams begin with an initial-response carrying the output's other members (none so far).
+    def open_stream(
+        self, spec: ServiceSpec, op: OperationModel, request_id: str, initial: dict[str, Any] | None = None
+    ) -> tuple[Headers, bytes]:
+        # awsJson streams begin with an initial-response carrying the output's other members.
         headers = [(b"content-type", eventstream.CONTENT_TYPE), (b"x-amzn-requestid", request_id.encode())]
-        return headers, eventstream.initial_response(self.dumps({}), self.event_content_type)
+        return headers, eventstream.initial_response(self.dumps(initial or {}), self.event_content_type)
 
     def frame_event(self, spec: ServiceSpec, op: OperationModel, event: StreamEvent) -> bytes:
         payload = self.dumps(event.payload)

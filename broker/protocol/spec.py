@@ -104,6 +104,11 @@ class ServiceSpec:
     # Operations whose enum members are checked against the model here (the rest check their own, with the
     # error AWS gives for them).
     enum_checked: frozenset[str] = frozenset()
+    # How validation messages name members: "model" (as the model spells them) or "camel" (Lambda: 'functionName').
+    validation_names: str = "model"
+    # rest-json error documents: Lambda writes {"Type": "User", "Message": ...}; API Gateway {"message": ...}.
+    rest_error_type: bool = False
+    rest_error_message_key: str = "message"
     # Refuse strings containing NUL (constraint_error) where the service has no rule of its own for them:
     # PostgreSQL text columns cannot hold the character.
     refuse_nul: bool = False
@@ -195,6 +200,9 @@ class InputConverter:
             return entries
         return self._scalar(shape, t, value, path)
 
+    def _shown(self, name: str) -> str:
+        return name[:1].lower() + name[1:] if self.spec.validation_names == "camel" else name
+
     def _structure(self, shape: Shape, value: dict[str, Any], path: str) -> dict[str, Any]:
         out = {}
         members = shape.members
@@ -202,11 +210,12 @@ class InputConverter:
             mshape = members.get(name)
             if mshape is None or v is None:
                 continue  # unknown members are ignored, as AWS's JSON and query frontends do
-            out[name] = self._value(mshape, v, f"{path}.{name}" if path else name)
+            shown = self._shown(name)
+            out[name] = self._value(mshape, v, f"{path}.{shown}" if path else shown)
         for req in shape.required_members:
             if req not in out:
                 code, template = self.spec.missing_error
-                full = f"{path}.{req}" if path else req
+                full = f"{path}.{self._shown(req)}" if path else self._shown(req)
                 raise ServiceError(code, template.format(name=full))
         return out
 
@@ -288,9 +297,27 @@ class InputConverter:
             raise self._constraint(path, value, f"Member must have value less than or equal to {hi}")
 
 
+# Java's Unicode classes, which some models use (Lambda's tag keys: [\p{L}\p{Z}\p{N}_.:/=+\-@]), in terms Python's re
+# knows inside a character class.
+_UNICODE_CLASSES = {
+    r"\p{L}": "a-zA-Z\u00aa\u00b5\u00ba\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u2fff\u3040-\ud7ff\uf900-\ufdcf\ufdf0-\uffef",
+    r"\p{Z}": " \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000",
+    r"\p{N}": "0-9\u00b2\u00b3\u00b9\u00bc-\u00be\u0660-\u0669\u06f0-\u06f9\u0966-\u096f\uff10-\uff19",
+}
+
+
 @cache
 def _regex(pattern: str) -> re.Pattern[str]:
-    return re.compile(pattern)
+    try:
+        return re.compile(pattern)
+    except re.error:
+        translated = pattern
+        for java, python in _UNICODE_CLASSES.items():
+            translated = translated.replace(java, python)
+        try:
+            return re.compile(translated)
+        except re.error:
+            return re.compile(r"(?s:.*)")  # a Java-only construct we cannot check: accept, never answer 500
 
 
 def _timestamp(value: Any, path: str, conv: InputConverter) -> datetime:

@@ -55,6 +55,15 @@ class Env(Protocol):
         ...
 
 
+class DataPlane(Protocol):
+    """Plain HTTP a service serves besides its AWS API (Lambda's function URLs): asked per request, before the AWS
+    protocols and the admin routes, whether a host and path are its own."""
+
+    def claims(self, host: str, path: str) -> bool: ...
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None: ...
+
+
 @dataclass(frozen=True)
 class Job:
     """Periodic work run on a scheduler thread; `leased` jobs run in one process of the cluster at a time."""
@@ -91,6 +100,9 @@ class Service:
 
     def jobs(self) -> list[Job]:
         return []
+
+    def data_plane(self) -> DataPlane | None:
+        return None
 
     def admin_router(self) -> APIRouter | None:
         """Routes under /_broker/<service>/ (operator and test endpoints)."""

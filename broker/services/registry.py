@@ -13,6 +13,9 @@ SERVICES = (
     "sns",
     "kinesis",
     "sts",
+    "iam",
+    "logs",
+    "lambda_",
 )
 
 

@@ -429,3 +429,326 @@ kinesis_channels = Table(
     Index("ux_kinesis_channels_name", "account", "region", "name", unique=True),
     Index("ux_kinesis_channels_arn", "account", "region", "channel_id", unique=True),
 )
+
+
+# -- IAM ---------------------------------------------------------------------------------------------------------
+# IAM is global: rows are keyed by account only. Names are unique regardless of case (name_key = lower(name)).
+iam_roles = Table(
+    "iam_roles",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("account", String(12), nullable=False),
+    Column("name", String(64), nullable=False),
+    Column("name_key", String(64), nullable=False),
+    Column("path", String(512), nullable=False),
+    Column("role_id", String(32), nullable=False),  # AROA...
+    Column("trust_policy", Text, nullable=False),  # the AssumeRolePolicyDocument as given (URL-decoded)
+    Column("description", Text),
+    Column("max_session", Integer, nullable=False),  # MaxSessionDuration, seconds
+    Column("boundary", String(2048)),  # permissions boundary policy ARN
+    Column("tags", Text, nullable=False),  # JSON list of [key, value], in the order they were added
+    Column("created_at", BigInteger, nullable=False),  # ms
+    Index("ux_iam_roles_name", "account", "name_key", unique=True),
+    sqlite_autoincrement=True,  # ids name the owner of inline policies and attachments: never reused
+)
+
+iam_users = Table(
+    "iam_users",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("account", String(12), nullable=False),
+    Column("name", String(64), nullable=False),
+    Column("name_key", String(64), nullable=False),
+    Column("path", String(512), nullable=False),
+    Column("user_id", String(32), nullable=False),  # AIDA...
+    Column("boundary", String(2048)),
+    Column("tags", Text, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Index("ux_iam_users_name", "account", "name_key", unique=True),
+    sqlite_autoincrement=True,
+)
+
+# Customer managed policies; AWS managed ones are a data table (services/iam/aws_managed.py).
+iam_policies = Table(
+    "iam_policies",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("account", String(12), nullable=False),
+    Column("name", String(128), nullable=False),
+    Column("name_key", String(128), nullable=False),
+    Column("path", String(512), nullable=False),
+    Column("policy_id", String(32), nullable=False),  # ANPA...
+    Column("description", Text),
+    Column("default_version", Integer, nullable=False),  # n of "vn"
+    Column("next_version", Integer, nullable=False),  # version numbers are never reused
+    Column("tags", Text, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),  # creation of the newest version
+    Index("ux_iam_policies_name", "account", "name_key", unique=True),
+    sqlite_autoincrement=True,
+)
+
+iam_policy_versions = Table(
+    "iam_policy_versions",
+    metadata,
+    Column("policy_id", Integer, primary_key=True, autoincrement=False),  # iam_policies.id
+    Column("version", Integer, primary_key=True, autoincrement=False),
+    Column("document", Text, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+)
+
+# Inline policies of roles, users and groups: owner_id is iam_roles.id, iam_users.id or iam_groups.id as kind says.
+iam_inline_policies = Table(
+    "iam_inline_policies",
+    metadata,
+    Column("kind", String(8), primary_key=True),  # role | user | group
+    Column("owner_id", Integer, primary_key=True, autoincrement=False),
+    Column("name", String(128), primary_key=True),
+    Column("document", Text, nullable=False),
+)
+
+# Managed policies (customer or AWS) attached to roles, users and groups.
+iam_attachments = Table(
+    "iam_attachments",
+    metadata,
+    Column("kind", String(8), primary_key=True),  # role | user | group
+    Column("owner_id", Integer, primary_key=True, autoincrement=False),
+    Column("policy_arn", String(2048), primary_key=True),
+    Column("account", String(12), nullable=False),
+    Column("attached_at", BigInteger, nullable=False),
+    Index("ix_iam_attachments_policy", "account", "policy_arn"),
+)
+
+iam_groups = Table(
+    "iam_groups",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("account", String(12), nullable=False),
+    Column("name", String(128), nullable=False),
+    Column("name_key", String(128), nullable=False),
+    Column("path", String(512), nullable=False),
+    Column("group_id", String(32), nullable=False),  # AGPA...
+    Column("created_at", BigInteger, nullable=False),
+    Index("ux_iam_groups_name", "account", "name_key", unique=True),
+    sqlite_autoincrement=True,
+)
+
+iam_group_members = Table(
+    "iam_group_members",
+    metadata,
+    Column("group_pk", Integer, primary_key=True, autoincrement=False),  # iam_groups.id
+    Column("user_pk", Integer, primary_key=True, autoincrement=False),  # iam_users.id
+    Column("added_at", BigInteger, nullable=False),
+    Index("ix_iam_group_members_user", "user_pk"),
+)
+
+iam_instance_profiles = Table(
+    "iam_instance_profiles",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("account", String(12), nullable=False),
+    Column("name", String(128), nullable=False),
+    Column("name_key", String(128), nullable=False),
+    Column("path", String(512), nullable=False),
+    Column("profile_id", String(32), nullable=False),  # AIPA...
+    Column("tags", Text, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Index("ux_iam_instance_profiles_name", "account", "name_key", unique=True),
+    sqlite_autoincrement=True,
+)
+
+iam_instance_profile_roles = Table(
+    "iam_instance_profile_roles",
+    metadata,
+    Column("profile_pk", Integer, primary_key=True, autoincrement=False),  # iam_instance_profiles.id
+    Column("role_pk", Integer, primary_key=True, autoincrement=False),  # iam_roles.id
+    Index("ix_iam_instance_profile_roles_role", "role_pk"),
+)
+
+iam_access_keys = Table(
+    "iam_access_keys",
+    metadata,
+    Column("key_id", String(32), primary_key=True),  # AKIA...
+    Column("account", String(12), nullable=False),
+    Column("user_pk", Integer, nullable=False),  # iam_users.id
+    Column("secret", String(64), nullable=False),
+    Column("status", String(16), nullable=False),  # Active | Inactive
+    Column("created_at", BigInteger, nullable=False),
+    Index("ix_iam_access_keys_user", "user_pk"),
+)
+
+
+# -- CloudWatch Logs -----------------------------------------------------------------------------------------------
+# Log groups. Ids are never reused (AUTOINCREMENT on SQLite): the events of a deleted group go in the background and
+# must never show up in a new group that got the same id.
+logs_groups = Table(
+    "logs_groups",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("account", String(12), nullable=False),
+    Column("region", String(32), nullable=False),
+    Column("name", String(512), nullable=False),
+    Column("created_at", BigInteger, nullable=False),  # ms
+    Column("retention_days", Integer),  # NULL: events never expire
+    Column("log_class", String(32), nullable=False),  # STANDARD | INFREQUENT_ACCESS | DELIVERY | ESSENTIALS
+    Column("kms_key_id", String(256)),
+    Column("deletion_protection", Boolean, nullable=False),
+    Column("tags", Text, nullable=False),  # JSON object
+    Index("ux_logs_groups_name", "account", "region", "name", unique=True),
+    sqlite_autoincrement=True,
+)
+
+# Log streams, with the figures DescribeLogStreams reports kept up to date by every append (no scan of events).
+logs_streams = Table(
+    "logs_streams",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("group_id", Integer, nullable=False),
+    Column("name", String(512), nullable=False),
+    Column("created_at", BigInteger, nullable=False),  # ms
+    Column("first_event", BigInteger),  # ms, timestamp of the oldest event appended; NULL until the first
+    Column("last_event", BigInteger),  # ms, timestamp of the newest event appended
+    Column("last_ingestion", BigInteger),  # ms
+    Column("appends", BigInteger, nullable=False),  # batches appended: the (ignored) upload sequence token
+    Column("stored_bytes", BigInteger, nullable=False),  # UTF-8 bytes of the messages held (the group's storedBytes)
+    Index("ux_logs_streams_name", "group_id", "name", unique=True),
+    Index("ix_logs_streams_last_event", "group_id", "last_event"),
+    sqlite_autoincrement=True,
+)
+
+# Log events. A stream's events are read in (event_time, id) order through the first index, a group's (FilterLogEvents,
+# the retention sweep) through the second; id orders events of one millisecond by ingestion.
+logs_events = Table(
+    "logs_events",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("group_id", Integer, nullable=False),
+    Column("stream_id", Integer, nullable=False),
+    Column("event_time", BigInteger, nullable=False),  # ms, the event's timestamp
+    Column("ingested_at", BigInteger, nullable=False),  # ms
+    Column("message", Text, nullable=False),
+    Index("ix_logs_events_stream", "stream_id", "event_time", "id"),
+    Index("ix_logs_events_group", "group_id", "event_time", "id"),
+)
+
+# Deleted groups and streams whose events the sweep still removes, a chunk at a time (kind "group" or "stream").
+logs_deleted = Table(
+    "logs_deleted",
+    metadata,
+    Column("kind", String(8), primary_key=True),
+    Column("owner_id", Integer, primary_key=True, autoincrement=False),
+)
+
+
+# -- Lambda --------------------------------------------------------------------------------------------------------
+# Functions: function-level state; every version (also $LATEST) is a row of lambda_versions with its configuration.
+lambda_functions = Table(
+    "lambda_functions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("account", String(12), nullable=False),
+    Column("region", String(32), nullable=False),
+    Column("name", String(64), nullable=False),
+    Column("arn", String(200), nullable=False, unique=True),
+    Column("tags", Text, nullable=False),  # JSON
+    Column("policy", Text),  # resource-based policy document, JSON
+    Column("reserved_concurrency", Integer),
+    Column("settings", Text, nullable=False),  # other function-level settings (recursion, runtime management ...), JSON
+    Column("next_version", Integer, nullable=False),
+    Column("created_at", BigInteger, nullable=False),  # ms
+    Index("ux_lambda_functions_name", "account", "region", "name", unique=True),
+)
+
+lambda_versions = Table(
+    "lambda_versions",
+    metadata,
+    Column("function_id", Integer, primary_key=True, autoincrement=False),
+    Column("version", String(16), primary_key=True),  # "$LATEST" or a number
+    Column("number", Integer, nullable=False),  # 0 for $LATEST: orders the listing
+    Column("config", Text, nullable=False),  # FunctionConfiguration as answered, JSON
+    Column("code_sha", String(64), nullable=False),  # lambda_code key
+)
+
+lambda_aliases = Table(
+    "lambda_aliases",
+    metadata,
+    Column("function_id", Integer, primary_key=True, autoincrement=False),
+    Column("name", String(128), primary_key=True),
+    Column("config", Text, nullable=False),  # AliasConfiguration as answered, JSON
+)
+
+# Code and layer archives, content-addressed (sha256 hex): in the database so that every node can fetch them.
+lambda_code = Table(
+    "lambda_code",
+    metadata,
+    Column("sha", String(64), primary_key=True),
+    Column("data", LargeBinary, nullable=False),
+    Column("size", BigInteger, nullable=False),
+)
+
+lambda_layers = Table(
+    "lambda_layers",
+    metadata,
+    Column("account", String(12), primary_key=True),
+    Column("region", String(32), primary_key=True),
+    Column("name", String(140), primary_key=True),
+    Column("version", Integer, primary_key=True),  # 0: the counter row (last version number handed out)
+    Column("config", Text, nullable=False),  # GetLayerVersion's answer, JSON ("{}" on the counter row)
+    Column("code_sha", String(64), nullable=False),
+    Column("policy", Text),  # JSON
+)
+
+# Per-function or per-qualifier configuration objects: kind "url", "event-invoke", "provisioned", "code-signing".
+lambda_configs = Table(
+    "lambda_configs",
+    metadata,
+    Column("function_id", Integer, primary_key=True, autoincrement=False),
+    Column("kind", String(16), primary_key=True),
+    Column("qualifier", String(128), primary_key=True),  # "" for the unqualified function
+    Column("config", Text, nullable=False),  # JSON
+    Column("url_id", String(40), unique=True),  # function URLs: the host label
+)
+
+lambda_event_source_mappings = Table(
+    "lambda_event_source_mappings",
+    metadata,
+    Column("uuid", String(36), primary_key=True),
+    Column("account", String(12), nullable=False),
+    Column("region", String(32), nullable=False),
+    Column("function_arn", String(250), nullable=False),
+    Column("config", Text, nullable=False),  # EventSourceMappingConfiguration, JSON
+    Index("ix_lambda_esm_account", "account", "region", "uuid"),
+)
+
+# Accepted asynchronous invocations (InvocationType=Event, InvokeAsync), stored before they are answered 202.
+lambda_async_invocations = Table(
+    "lambda_async_invocations",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("request_id", String(36), nullable=False, unique=True),
+    Column("account", String(12), nullable=False),
+    Column("region", String(32), nullable=False),
+    Column("function_arn", String(250), nullable=False),  # as invoked (qualified when it was)
+    Column("payload", LargeBinary, nullable=False),
+    Column("client_context", Text),
+    Column("trace_id", String(256), nullable=False),
+    Column("received_at", BigInteger, nullable=False),  # ms
+    Column("attempts", Integer, nullable=False),
+    Column("due_at", BigInteger, nullable=False),  # ms: next attempt
+    Index("ix_lambda_async_due", "due_at"),
+)
+
+# Running invocations, one row each, so that concurrency limits hold across workers and nodes; a crashed worker's
+# rows expire (wall-clock ms).
+lambda_slots = Table(
+    "lambda_slots",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("account", String(12), nullable=False),
+    Column("region", String(32), nullable=False),
+    Column("function_id", Integer, nullable=False),
+    Column("reserved", Boolean, nullable=False),  # counted against the function's reservation, not the shared pool
+    Column("expires_at", BigInteger, nullable=False),
+    Index("ix_lambda_slots_function", "function_id"),
+    Index("ix_lambda_slots_account", "account", "region", "reserved"),
+)

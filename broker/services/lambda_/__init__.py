@@ -1,0 +1,1 @@
+"""AWS Lambda: functions that really run, as local processes speaking the Lambda Runtime API."""

@@ -1,0 +1,227 @@
+"""Invoke, InvokeAsync and InvokeWithResponseStream: pick the version (aliases route by weight), take a concurrency
+slot that every worker counts, run the function in this worker's engine, then store its log lines and free the
+slot in one transaction. Asynchronous invocations are stored durably before they are answered 202."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+from collections.abc import AsyncIterator
+from typing import Any
+
+import orjson
+
+from broker import clock, ids
+from broker.context import RequestContext
+from broker.protocol.base import EventStream, StreamEvent
+from broker.services.lambda_ import arns, errors, slot_store, store
+from broker.services.lambda_.execution.model import Outcome
+from broker.services.lambda_.functions import function, pick_weighted
+from broker.services.lambda_.runner import ENGINE_SLOT, RUNNER, Prepared
+from broker.services.lambda_.store import LATEST
+from broker.storage.db import Tx
+
+MAX_SYNC_PAYLOAD = 6_291_456
+MAX_ASYNC_PAYLOAD = 1_048_576
+MAX_INVOKE_ASYNC_PAYLOAD = 262_144  # the legacy InvokeAsync keeps its 256 KB limit
+# A slot outlives its invocation by this much if its worker dies without freeing it.
+SLOT_GRACE_MS = 30_000
+
+
+async def resolve(ctx: RequestContext, p: dict[str, Any]) -> tuple[arns.FunctionRef, store.Version]:
+    """The version an invocation runs: a number, $LATEST, or an alias (by its routing weights)."""
+    ref = arns.parse(ctx, p["FunctionName"], p.get("Qualifier"))
+    q = ref.qualifier or LATEST
+    if q != LATEST and not q.isdigit():
+        fn = await function(ctx, ref)
+        alias = await ctx.env.db.read(store.get_alias, fn.id, q)
+        if alias is None:
+            raise errors.function_not_found(ref.qualified_arn)
+        q = pick_weighted(alias)
+    found = await ctx.env.db.read(store.get_version, ref.account, ref.region, ref.name, q)
+    if found is None:
+        raise errors.function_not_found(ref.qualified_arn)
+    return ref, found
+
+
+def _check_json(payload: bytes) -> bytes:
+    if not payload.strip():
+        return b"{}"
+    try:
+        orjson.loads(payload)
+    except orjson.JSONDecodeError as e:
+        raise errors.invalid_request_content(
+            f"Could not parse request body into json: Could not parse payload into json: {e}"
+        ) from None
+    return payload
+
+
+def _client_context(value: str | None) -> str | None:
+    if value is None:
+        return None
+    try:
+        decoded = base64.b64decode(value, validate=True)
+        orjson.loads(decoded)
+    except (binascii.Error, ValueError):
+        raise errors.invalid_request_content("Client context must be a valid Base64-encoded JSON object.") from None
+    if len(decoded) > 3583:
+        raise errors.invalid_parameter("Client context must be less than 3583 bytes.")  # AWS's limit (3,583 bytes)
+    return value
+
+
+async def _enqueue(
+    ctx: RequestContext, ref: arns.FunctionRef, payload: bytes, cc: str | None, operation: str, limit: int
+) -> str:
+    if len(payload) > limit:
+        raise errors.request_too_large(operation, limit)
+    request_id = ids.uuid4()
+    arn = ref.qualified_arn
+    trace = ctx.trace_header
+    await ctx.env.db.write(
+        store.enqueue_async, request_id, ref.account, ref.region, arn, payload, cc, trace, clock.now_ms()
+    )
+    return request_id
+
+
+async def invoke(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
+    kind = p.get("InvocationType", "RequestResponse")
+    payload: bytes = p.get("Payload") or b""
+    if kind == "RequestResponse" and len(payload) > MAX_SYNC_PAYLOAD:
+        raise errors.request_too_large("InvokeFunction", MAX_SYNC_PAYLOAD)
+    cc = _client_context(p.get("ClientContext"))
+    ref, version = await resolve(ctx, p)
+    payload = _check_json(payload)
+    if kind == "DryRun":
+        return {"StatusCode": 204}
+    if kind == "Event":
+        await _enqueue(ctx, ref, payload, cc, "InvokeFunction", MAX_ASYNC_PAYLOAD)
+        return {"StatusCode": 202}
+    outcome = await run(ctx, ref, version, payload, cc)
+    out: dict[str, Any] = {"StatusCode": 200, "Payload": outcome.payload, "ExecutedVersion": version.version}
+    if outcome.function_error:
+        out["FunctionError"] = outcome.function_error
+    if p.get("LogType") == "Tail":
+        out["LogResult"] = base64.b64encode(outcome.log_tail).decode()
+    return out
+
+
+async def run(
+    ctx: RequestContext, ref: arns.FunctionRef, version: store.Version, payload: bytes, cc: str | None
+) -> Outcome:
+    """Run one synchronous invocation: a concurrency slot every worker counts, this worker's engine, then the log
+    lines stored and the slot freed in one transaction."""
+    if not ctx.env.settings.lambda_enabled:
+        raise errors.execution_disabled()
+    prepared = await ctx.env.get(RUNNER).prepare(version)
+    slot = await _acquire(ctx, version, prepared)
+    try:
+        outcome = await ctx.env.get(ENGINE_SLOT).invoke(prepared.spec, prepared.invocation(ref, payload, cc, ctx))
+    except BaseException:
+        await asyncio.shield(ctx.env.db.write(slot_store.release, slot))  # also when the client went away
+        raise
+    await _finish(ctx, version, slot, outcome.log_stream, outcome.log_events)
+    return outcome
+
+
+async def _acquire(ctx: RequestContext, version: store.Version, prepared: Prepared) -> int:
+    fn = version.function
+    settings = ctx.env.settings
+    ttl = int(prepared.spec.timeout_s * 1000) + SLOT_GRACE_MS
+    slot = await ctx.env.db.write(
+        slot_store.acquire,
+        fn.account,
+        fn.region,
+        fn.id,
+        fn.reserved_concurrency,
+        settings.lambda_account_concurrency,
+        clock.wall_ms(),
+        ttl,
+    )
+    if slot is None:
+        if fn.reserved_concurrency is not None:
+            raise errors.too_many_requests("ReservedFunctionConcurrentInvocationLimitExceeded")
+        raise errors.too_many_requests("ConcurrentInvocationLimitExceeded")
+    return slot
+
+
+async def _finish(
+    ctx: RequestContext, version: store.Version, slot: int, stream: str, events: list[tuple[int, str]]
+) -> None:
+    from broker.services.logs.store import append_events
+
+    fn = version.function
+    group = (version.config.get("LoggingConfig") or {}).get("LogGroup") or f"/aws/lambda/{fn.name}"
+
+    def write(tx: Tx) -> None:
+        slot_store.release(tx, slot)
+        if events:
+            append_events(tx.conn, fn.account, fn.region, group, stream, events, clock.now_ms())
+
+    await ctx.env.db.write(write)
+
+
+async def invoke_async(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
+    ref, _ = await resolve(ctx, p)
+    payload = _check_json(p.get("InvokeArgs") or b"")
+    await _enqueue(ctx, ref, payload, None, "InvokeAsync", MAX_INVOKE_ASYNC_PAYLOAD)
+    return {"Status": 202}
+
+
+async def invoke_with_response_stream(ctx: RequestContext, p: dict[str, Any]) -> EventStream:
+    kind = p.get("InvocationType", "RequestResponse")
+    payload: bytes = p.get("Payload") or b""
+    if len(payload) > MAX_SYNC_PAYLOAD:
+        raise errors.request_too_large("InvokeWithResponseStream", MAX_SYNC_PAYLOAD)
+    cc = _client_context(p.get("ClientContext"))
+    ref, version = await resolve(ctx, p)
+    payload = _check_json(payload)
+    if kind == "DryRun":
+        return EventStream(_nothing(), _failure(), {"StatusCode": 204, "ExecutedVersion": version.version})
+    if not ctx.env.settings.lambda_enabled:
+        raise errors.execution_disabled()
+    runner = ctx.env.get(RUNNER)
+    prepared = await runner.prepare(version)
+    slot = await _acquire(ctx, version, prepared)
+    engine = ctx.env.get(ENGINE_SLOT)
+    tail = p.get("LogType") == "Tail"
+
+    async def events() -> AsyncIterator[StreamEvent]:
+        outcome = None
+        try:
+            async for item in engine.stream(prepared.spec, prepared.invocation(ref, payload, cc, ctx)):
+                if isinstance(item, bytes | bytearray):
+                    if item:
+                        yield StreamEvent("PayloadChunk", {"Payload": bytes(item)})
+                else:
+                    outcome = item
+        finally:
+            await _finish(
+                ctx, version, slot, outcome.log_stream if outcome else "", outcome.log_events if outcome else []
+            )
+        complete: dict[str, object] = {}
+        if outcome is not None and outcome.function_error:
+            document = orjson.loads(outcome.payload or b"{}")
+            complete["ErrorCode"] = str(document.get("errorType", "Unhandled"))
+            complete["ErrorDetails"] = str(document.get("errorMessage", ""))
+        if tail and outcome is not None:
+            complete["LogResult"] = base64.b64encode(outcome.log_tail).decode()
+        yield StreamEvent("InvokeComplete", complete)
+
+    return EventStream(events(), _failure(), {"StatusCode": 200, "ExecutedVersion": version.version})
+
+
+async def _nothing() -> AsyncIterator[StreamEvent]:
+    return
+    yield  # an async generator that yields nothing
+
+
+def _failure() -> StreamEvent:
+    return StreamEvent("InvokeComplete", {"ErrorCode": "ServiceException", "ErrorDetails": "The stream failed."})
+
+
+HANDLERS = {
+    "Invoke": invoke,
+    "InvokeAsync": invoke_async,
+    "InvokeWithResponseStream": invoke_with_response_stream,
+}

@@ -1,0 +1,72 @@
+"""Lambda as the runtime sees it: its spec, this worker's runner and execution engine, the idle-environment reaper,
+and the admin route that serves code downloads (GetFunction's Code.Location)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Response
+
+from broker.protocol.spec import ServiceSpec
+from broker.services.base import DataPlane, Env, Service, Slot
+from broker.services.lambda_ import spec, store
+from broker.services.lambda_.execution.engine import Engine
+from broker.services.lambda_.runner import ENGINE_SLOT, RUNNER, Runner
+from broker.services.lambda_.urls import FunctionUrls
+
+REAP_INTERVAL_SECONDS = 5.0
+
+
+class LambdaService(Service):
+    name = "lambda"
+
+    def __init__(self, env: Env) -> None:
+        super().__init__(env)
+        settings = env.settings
+        self.engine = Engine(settings, f"http://127.0.0.1:{settings.port}")
+        self.runner = Runner(env)
+        self.urls = FunctionUrls(env)
+        self._reaper: asyncio.Task[None] | None = None
+
+    @classmethod
+    def specs(cls) -> list[ServiceSpec]:
+        return [spec.build()]
+
+    def provides(self) -> dict[Slot[Any], object]:
+        return {RUNNER: self.runner, ENGINE_SLOT: self.engine}
+
+    def data_plane(self) -> DataPlane:
+        return self.urls
+
+    def admin_router(self) -> APIRouter:
+        router = APIRouter(prefix="/_broker/lambda", tags=["lambda"])
+        db = self.env.db
+
+        @router.get("/code/{sha}.zip")
+        async def code(sha: str) -> Response:
+            data = await db.read(store.get_code, sha)
+            if data is None:
+                raise HTTPException(404, "no such code")
+            return Response(data, media_type="application/zip")
+
+        return router
+
+    async def start(self) -> None:
+        self._reaper = asyncio.create_task(self._reap())
+
+    async def _reap(self) -> None:
+        while True:
+            await asyncio.sleep(REAP_INTERVAL_SECONDS)
+            self.engine.reap_idle()
+
+    async def stop(self) -> None:
+        if self._reaper is not None:
+            self._reaper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._reaper
+        await self.engine.stop()
+
+
+SERVICE = LambdaService

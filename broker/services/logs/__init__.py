@@ -1,0 +1,1 @@
+"""Amazon CloudWatch Logs: log groups, log streams, log events, filter patterns, retention, tags."""

@@ -1,0 +1,201 @@
+"""Invoking functions through boto3 against a real server: results, errors, logs, aliases, limits, restarts."""
+
+from __future__ import annotations
+
+import base64
+import json
+import shutil
+import threading
+from collections import Counter
+
+import pytest
+from botocore.exceptions import ClientError
+
+from tests.lambda_.helpers import ROLE, create, zip_of
+
+ARN = "arn:aws:lambda:us-east-1:000000000000:function"
+
+
+@pytest.fixture
+def lam(broker):
+    return broker.client("lambda", read_timeout=60)
+
+
+def _invoke(lam, name: str, event: object = None, **kw) -> tuple[dict, object]:
+    r = lam.invoke(FunctionName=name, Payload=json.dumps(event if event is not None else {}), **kw)
+    return r, json.loads(r["Payload"].read() or b"null")
+
+
+def test_invoke_python_function(broker, lam):
+    create(lam, "echo", Environment={"Variables": {"GREETING": "hi"}})
+    r, body = _invoke(lam, "echo", {"n": 1}, LogType="Tail")
+    assert r["StatusCode"] == 200 and "FunctionError" not in r
+    assert r["ExecutedVersion"] == "$LATEST"
+    assert body["event"] == {"n": 1}
+    assert body["version"] == "$LATEST" and body["memory"] == "128"
+    if shutil.which("python3.12") or any(shutil.os.path.isdir(f"/root/.pyenv/versions/{v}") for v in ("3.12.1",)):
+        assert body["python"].startswith("3.12")
+    log = base64.b64decode(r["LogResult"]).decode()
+    assert f"START RequestId: {body['request_id']} Version: $LATEST" in log
+    assert f"END RequestId: {body['request_id']}" in log
+    assert "REPORT RequestId: " in log and "Init Duration: " in log  # a cold start
+    r2, body2 = _invoke(lam, "echo", {"n": 2}, LogType="Tail")
+    assert "Init Duration" not in base64.b64decode(r2["LogResult"]).decode()  # warm
+    assert body2["request_id"] != body["request_id"]
+
+    logs = broker.client("logs")
+    streams = logs.describe_log_streams(logGroupName="/aws/lambda/echo")["logStreams"]
+    assert streams and streams[0]["logStreamName"].endswith(streams[0]["logStreamName"][-32:])
+    events = logs.filter_log_events(logGroupName="/aws/lambda/echo", filterPattern="START")["events"]
+    assert len(events) == 2
+
+
+def test_invoke_errors_and_kinds(lam):
+    create(lam, "boom", source="def handler(event, context):\n    raise ValueError('bad ' + str(event['x']))\n")
+    r, body = _invoke(lam, "boom", {"x": 7})
+    assert r["StatusCode"] == 200 and r["FunctionError"] == "Unhandled"
+    assert body["errorType"] == "ValueError" and body["errorMessage"] == "bad 7"
+    assert isinstance(body["stackTrace"], list)
+
+    with pytest.raises(ClientError) as e:
+        lam.invoke(FunctionName="boom", Payload=b"{not json")
+    assert e.value.response["Error"]["Code"] == "InvalidRequestContentException"
+    with pytest.raises(ClientError) as e:
+        lam.invoke(FunctionName="missing", Payload=b"{}")
+    assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 404
+    assert e.value.response["Error"]["Message"] == f"Function not found: {ARN}:missing"
+
+    dry = lam.invoke(FunctionName="boom", InvocationType="DryRun")
+    assert dry["StatusCode"] == 204
+    event = lam.invoke(FunctionName="boom", InvocationType="Event", Payload=b'{"x": 1}')
+    assert event["StatusCode"] == 202
+    legacy = lam.invoke_async(FunctionName="boom", InvokeArgs=b'{"x": 2}')
+    assert legacy["Status"] == 202
+
+
+def test_timeout_is_reported_and_the_environment_replaced(lam):
+    src = "import time\n\ndef handler(event, context):\n    time.sleep(event.get('sleep', 0))\n    return 'ok'\n"
+    create(lam, "slow", source=src, Timeout=1)
+    r, body = _invoke(lam, "slow", {"sleep": 5})
+    assert r["FunctionError"] == "Unhandled"
+    assert "Task timed out after 1.00 seconds" in body["errorMessage"]
+    r, body = _invoke(lam, "slow", {"sleep": 0})
+    assert "FunctionError" not in r and body == "ok"
+
+
+def test_alias_weights_route_invocations(lam):
+    create(lam, "weighted", source="def handler(e, c):\n    return c.function_version\n")
+    lam.publish_version(FunctionName="weighted")
+    lam.update_function_configuration(FunctionName="weighted", Description="v2")
+    lam.publish_version(FunctionName="weighted")
+    lam.create_alias(FunctionName="weighted", Name="split", FunctionVersion="1",
+                     RoutingConfig={"AdditionalVersionWeights": {"2": 0.5}})  # fmt: skip
+    seen: Counter[str] = Counter()
+    for _ in range(60):
+        r, body = _invoke(lam, "weighted", Qualifier="split")
+        assert body == r["ExecutedVersion"]
+        seen[body] += 1
+    assert set(seen) == {"1", "2"} and 12 <= seen["2"] <= 48  # p(outside) < 1e-5 for a fair coin
+
+
+def test_node_and_shell_functions(lam):
+    node = "exports.handler = async (event, context) => ({ node: process.version, name: context.functionName, event });\n"
+    lam.create_function(FunctionName="js", Runtime="nodejs20.x", Role=ROLE, Handler="index.handler",
+                        Code={"ZipFile": zip_of({"index.js": node})})  # fmt: skip
+    r, body = _invoke(lam, "js", {"k": "v"})
+    assert "FunctionError" not in r, body
+    assert body["name"] == "js" and body["event"] == {"k": "v"} and body["node"].startswith("v")
+
+    bootstrap = """#!/bin/sh
+set -euo pipefail
+while true; do
+  HEADERS="$(mktemp)"
+  EVENT=$(curl -sS -LD "$HEADERS" "http://${AWS_LAMBDA_RUNTIME_API}/2018-06-01/runtime/invocation/next")
+  ID=$(grep -Fi Lambda-Runtime-Aws-Request-Id "$HEADERS" | tr -d '[:space:]' | cut -d: -f2)
+  curl -sS -X POST "http://${AWS_LAMBDA_RUNTIME_API}/2018-06-01/runtime/invocation/$ID/response" \\
+    -d "{\\"shell\\": true, \\"got\\": $EVENT}" > /dev/null
+done
+"""
+    lam.create_function(FunctionName="sh", Runtime="provided.al2023", Role=ROLE, Handler="unused",
+                        Code={"ZipFile": zip_of({"bootstrap": bootstrap}, modes={"bootstrap": 0o755})})  # fmt: skip
+    _, body = _invoke(lam, "sh", {"a": 1})
+    assert body == {"shell": True, "got": {"a": 1}}
+
+
+def test_reserved_concurrency_is_a_cap_across_workers(server_factory):
+    server = server_factory(workers=2).start()
+    lam = server.client("lambda", read_timeout=60)
+    src = "import time\n\ndef handler(event, context):\n    time.sleep(event['sleep'])\n    return 'done'\n"
+    create(lam, "capped", source=src, Timeout=30)
+    lam.put_function_concurrency(FunctionName="capped", ReservedConcurrentExecutions=1)
+    _invoke(lam, "capped", {"sleep": 0})  # warm one environment in one worker
+    outcomes: list[str] = []
+
+    def call() -> None:
+        client = server.client("lambda", read_timeout=60)  # own connection: the workers share the port
+        try:
+            _, body = _invoke(client, "capped", {"sleep": 2})
+            outcomes.append(body)
+        except ClientError as e:
+            outcomes.append(e.response["Error"]["Code"] + ":" + e.response.get("Reason", ""))
+
+    threads = [threading.Thread(target=call) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert outcomes.count("done") == 1, outcomes
+    throttled = [o for o in outcomes if o != "done"]
+    assert throttled and all(o.startswith("TooManyRequestsException") for o in throttled)
+    with pytest.raises(ClientError) as e:
+        lam.put_function_concurrency(FunctionName="capped", ReservedConcurrentExecutions=0)
+        _invoke(lam, "capped", {"sleep": 0})
+    assert e.value.response["Error"]["Code"] == "TooManyRequestsException"
+    assert e.value.response["Reason"] == "ReservedFunctionConcurrentInvocationLimitExceeded"
+
+
+def test_functions_survive_kill_9(server_factory):
+    server = server_factory().start()
+    lam = server.client("lambda", read_timeout=60)
+    create(lam, "durable", source="def handler(e, c):\n    return ['v', c.function_version]\n")
+    lam.publish_version(FunctionName="durable")
+    lam.create_alias(FunctionName="durable", Name="live", FunctionVersion="1")
+    server.restart()  # kill -9, then start on the same data
+    lam = server.client("lambda", read_timeout=60)
+    assert lam.get_function(FunctionName="durable")["Configuration"]["State"] == "Active"
+    _, body = _invoke(lam, "durable", Qualifier="live")
+    assert body == ["v", "1"]
+    _, body = _invoke(lam, "durable")
+    assert body == ["v", "$LATEST"]
+
+
+def test_execution_can_be_turned_off(server_factory):
+    server = server_factory(env={"BROKER_LAMBDA_ENABLED": "false"}).start()
+    lam = server.client("lambda")
+    create(lam, "off")
+    with pytest.raises(ClientError) as e:
+        lam.invoke(FunctionName="off", Payload=b"{}")
+    assert "lambda_enabled" in e.value.response["Error"]["Message"]
+    assert lam.invoke(FunctionName="off", InvocationType="Event", Payload=b"{}")["StatusCode"] == 202
+
+
+
+def test_invoke_with_response_stream(lam):
+    create(lam, "streamed", source="def handler(event, context):\n    return {'streamed': event}\n")
+    r = lam.invoke_with_response_stream(FunctionName="streamed", Payload=b'{"a": 1}', LogType="Tail")
+    assert r["StatusCode"] == 200 and r["ExecutedVersion"] == "$LATEST"
+    chunks, complete = [], None
+    for event in r["EventStream"]:
+        if "PayloadChunk" in event:
+            chunks.append(event["PayloadChunk"]["Payload"])
+        elif "InvokeComplete" in event:
+            complete = event["InvokeComplete"]
+    assert json.loads(b"".join(chunks)) == {"streamed": {"a": 1}}
+    assert complete is not None and "ErrorCode" not in complete
+    assert "REPORT RequestId" in base64.b64decode(complete["LogResult"]).decode()
+
+    create(lam, "streamed-fail", source="def handler(event, context):\n    raise KeyError('k')\n")
+    r = lam.invoke_with_response_stream(FunctionName="streamed-fail", Payload=b"{}")
+    events = list(r["EventStream"])
+    complete = next(e["InvokeComplete"] for e in events if "InvokeComplete" in e)
+    assert complete["ErrorCode"] == "KeyError"
