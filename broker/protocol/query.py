@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl
@@ -33,8 +34,14 @@ from broker.protocol.spec import InputConverter, ServiceSpec
 _XML_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "\r": "&#xD;", '"': "&quot;"})
 
 
+# Characters XML 1.0 cannot carry at all (not even as references): an error message that echoes such input would
+# make the whole document unparseable, so they are sent as U+FFFD.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+
+
 def escape(text: str) -> str:
-    return text.translate(_XML_ESCAPES)
+    escaped = text.translate(_XML_ESCAPES)
+    return _NOT_XML.sub("\ufffd", escaped) if _NOT_XML.search(escaped) else escaped
 
 
 class QueryProtocol(WireProtocol):

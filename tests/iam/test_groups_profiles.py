@@ -67,6 +67,14 @@ def test_groups(iam):
     iam.update_group(GroupName="devs", NewGroupName="builders", NewPath="/")
     assert iam.get_group(GroupName="builders")["Group"]["GroupId"] == created["GroupId"]
     iam.delete_group(GroupName="builders")
+    for i in range(10):
+        iam.create_group(GroupName=f"g{i}")
+        iam.add_user_to_group(GroupName=f"g{i}", UserName="zed")
+    assert error(iam.add_user_to_group, GroupName="ops", UserName="zed") == (
+        "LimitExceeded",
+        "Cannot exceed quota for GroupsPerUser: 10",
+        409,
+    )
     missing = ("NoSuchEntity", "The group with name builders cannot be found.", 404)
     assert error(iam.get_group, GroupName="builders") == missing
     assert error(iam.add_user_to_group, GroupName="builders", UserName="amy") == missing

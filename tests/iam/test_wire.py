@@ -49,6 +49,12 @@ def test_error_documents_and_unserved_operations(broker):
 
     r = _post(broker, {"Action": "ListRoles", "MaxItems": "many"})
     assert r.status_code == 400 and "<ErrorResponse" in r.text
+    r = _post(
+        broker, {"Action": "CreatePolicy", "PolicyName": "p", "PolicyDocument": doc(POLICY), "Description": "a\u0000"}
+    )
+    assert r.status_code == 400 and "at 'description' failed to satisfy constraint: Member must not contain" in r.text
+    r = _post(broker, {"Action": "GetPolicy", "PolicyArn": "arn:aws:iam::000000000000:policy/\u0007bell"})
+    assert r.status_code == 404 and "Policy arn:aws:iam::000000000000:policy/\\u0007bell was not found." in r.text
     r = _post(broker, {"Action": "ListRoles", "MaxItems": "0"})
     assert (
         "Value '0' at 'maxItems' failed to satisfy constraint: Member must have value greater than or equal to 1"

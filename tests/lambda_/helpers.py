@@ -41,3 +41,26 @@ def create(lam, name: str, source: str = ECHO, runtime: str = "python3.12", **kw
         Code={"ZipFile": kw.pop("zip_bytes", None) or python_zip(source)},
         **kw,
     )
+
+
+def runtime_pids(function_name: str, port: int) -> set[int]:
+    """Live processes running `function_name` for the broker on `port` (found by the environment every runtime
+    process gets: its function's name and the broker's endpoint)."""
+    import os
+
+    wanted = f"AWS_LAMBDA_FUNCTION_NAME={function_name}".encode()
+    found = set()
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/environ", "rb") as f:
+                env = f.read().split(b"\0")
+            with open(f"/proc/{entry}/stat") as f:
+                state = f.read().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        endpoint = f"AWS_ENDPOINT_URL=http://127.0.0.1:{port}".encode()
+        if wanted in env and endpoint in env and state != "Z":
+            found.add(int(entry))
+    return found

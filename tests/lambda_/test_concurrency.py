@@ -44,9 +44,10 @@ def test_reserved_concurrency_and_account_settings(lam):
 
     got = lam.get_function_concurrency(FunctionName="a")
     assert "ReservedConcurrentExecutions" not in got
-    assert lam.put_function_concurrency(FunctionName="a", ReservedConcurrentExecutions=300)[
-        "ReservedConcurrentExecutions"
-    ] == 300  # fmt: skip
+    assert (
+        lam.put_function_concurrency(FunctionName="a", ReservedConcurrentExecutions=300)["ReservedConcurrentExecutions"]
+        == 300
+    )
     assert lam.get_function_concurrency(FunctionName=f"{ARN}:a")["ReservedConcurrentExecutions"] == 300
     assert lam.get_function(FunctionName="a")["Concurrency"] == {"ReservedConcurrentExecutions": 300}
     assert _unreserved(lam) == 700
@@ -83,8 +84,13 @@ def test_provisioned_concurrency(lam):
     lam.publish_version(FunctionName="fn")
     lam.create_alias(FunctionName="fn", Name="live", FunctionVersion="1")
 
-    err = _error(lam.put_provisioned_concurrency_config, 400, FunctionName="fn", Qualifier="$LATEST",
-                 ProvisionedConcurrentExecutions=1)  # fmt: skip
+    err = _error(
+        lam.put_provisioned_concurrency_config,
+        400,
+        FunctionName="fn",
+        Qualifier="$LATEST",
+        ProvisionedConcurrentExecutions=1,
+    )
     assert err["Message"] == "Provisioned Concurrency Configs cannot be applied to unpublished function versions."
     for call in (lam.get_provisioned_concurrency_config, lam.delete_provisioned_concurrency_config):
         err = _error(call, 400, FunctionName="fn", Qualifier="$LATEST")
@@ -103,8 +109,13 @@ def test_provisioned_concurrency(lam):
     assert (got["Status"], got["AvailableProvisionedConcurrentExecutions"]) == ("READY", 5)
     assert got["LastModified"] == put["LastModified"]
     assert _unreserved(lam) == 995
-    err = _error(lam.put_provisioned_concurrency_config, 409, FunctionName="fn", Qualifier="live",
-                 ProvisionedConcurrentExecutions=1)  # fmt: skip
+    err = _error(
+        lam.put_provisioned_concurrency_config,
+        409,
+        FunctionName="fn",
+        Qualifier="live",
+        ProvisionedConcurrentExecutions=1,
+    )
     assert err["Message"] == (
         "Alias can't be used for Provisioned Concurrency configuration on an already Provisioned version"
     )
@@ -114,8 +125,9 @@ def test_provisioned_concurrency(lam):
     lam.delete_provisioned_concurrency_config(FunctionName="fn", Qualifier="1")
     lam.delete_provisioned_concurrency_config(FunctionName="fn", Qualifier="1")  # nothing left: still 204
     lam.put_provisioned_concurrency_config(FunctionName="fn:live", Qualifier="live", ProvisionedConcurrentExecutions=3)
-    err = _error(lam.put_provisioned_concurrency_config, 409, FunctionName="fn", Qualifier="1",
-                 ProvisionedConcurrentExecutions=1)  # fmt: skip
+    err = _error(
+        lam.put_provisioned_concurrency_config, 409, FunctionName="fn", Qualifier="1", ProvisionedConcurrentExecutions=1
+    )
     assert err["Message"] == "Version is pointed by a Provisioned Concurrency alias"
 
     # Reserved concurrency holds the function's provisioned concurrency.
@@ -125,25 +137,43 @@ def test_provisioned_concurrency(lam):
     )
     lam.put_function_concurrency(FunctionName="fn", ReservedConcurrentExecutions=10)
     assert _unreserved(lam) == 990
-    err = _error(lam.put_provisioned_concurrency_config, 400, FunctionName="fn", Qualifier="live",
-                 ProvisionedConcurrentExecutions=11)  # fmt: skip
+    err = _error(
+        lam.put_provisioned_concurrency_config,
+        400,
+        FunctionName="fn",
+        Qualifier="live",
+        ProvisionedConcurrentExecutions=11,
+    )
     assert err["Message"] == (
         "Requested Provisioned Concurrency should not be greater than the reservedConcurrentExecution for function"
     )
     lam.delete_function_concurrency(FunctionName="fn")
-    err = _error(lam.put_provisioned_concurrency_config, 400, FunctionName="fn", Qualifier="live",
-                 ProvisionedConcurrentExecutions=950)  # fmt: skip
+    err = _error(
+        lam.put_provisioned_concurrency_config,
+        400,
+        FunctionName="fn",
+        Qualifier="live",
+        ProvisionedConcurrentExecutions=950,
+    )
     assert err["Message"] == (
         "Specified ConcurrentExecutions for function decreases account's UnreservedConcurrentExecution below its "
         "minimum value of [100]."
     )
-    err = _error(lam.put_provisioned_concurrency_config, 400, FunctionName="fn", Qualifier="live",
-                 ProvisionedConcurrentExecutions=2000)  # fmt: skip
+    err = _error(
+        lam.put_provisioned_concurrency_config,
+        400,
+        FunctionName="fn",
+        Qualifier="live",
+        ProvisionedConcurrentExecutions=2000,
+    )
     assert err["Message"] == (
         "Specified ConcurrentExecutions for function is greater than account's unreserved concurrency [1000]."
     )
 
-    for qualifier, message in (("9", f"Function not found: {ARN}:fn:9"), ("nope", f"Cannot find alias arn: {ARN}:fn:nope")):
+    for qualifier, message in (
+        ("9", f"Function not found: {ARN}:fn:9"),
+        ("nope", f"Cannot find alias arn: {ARN}:fn:nope"),
+    ):
         for call in (lam.get_provisioned_concurrency_config, lam.delete_provisioned_concurrency_config):
             assert _error(call, 404, FunctionName="fn", Qualifier=qualifier)["Message"] == message
     err = _error(lam.get_provisioned_concurrency_config, 404, FunctionName="nope", Qualifier="1")

@@ -37,12 +37,14 @@ def test_event_invoke_configs(lam):
     assert put["DestinationConfig"] == {"OnSuccess": {}, "OnFailure": {}}
     assert isinstance(put["LastModified"], datetime) and "MaximumEventAgeInSeconds" not in put
     dest = {"OnSuccess": {"Destination": f"{ARN}:other"}, "OnFailure": {"Destination": QUEUE}}
-    put = lam.put_function_event_invoke_config(FunctionName="fn", MaximumEventAgeInSeconds=21600,
-                                               DestinationConfig=dest)  # fmt: skip
+    put = lam.put_function_event_invoke_config(
+        FunctionName="fn", MaximumEventAgeInSeconds=21600, DestinationConfig=dest
+    )
     assert "MaximumRetryAttempts" not in put and put["DestinationConfig"] == dest  # put replaces the whole config
 
-    updated = lam.update_function_event_invoke_config(FunctionName="fn", MaximumRetryAttempts=0,
-                                                      DestinationConfig={"OnFailure": {}})  # fmt: skip
+    updated = lam.update_function_event_invoke_config(
+        FunctionName="fn", MaximumRetryAttempts=0, DestinationConfig={"OnFailure": {}}
+    )
     assert (updated["MaximumRetryAttempts"], updated["MaximumEventAgeInSeconds"]) == (0, 21600)
     assert updated["DestinationConfig"] == {"OnSuccess": dest["OnSuccess"], "OnFailure": {}}
     got = lam.get_function_event_invoke_config(FunctionName="fn", Qualifier="$LATEST")
@@ -62,8 +64,10 @@ def test_event_invoke_configs(lam):
     message = f"The function {ARN}:fn:$LATEST doesn't have an EventInvokeConfig"
     assert _error(lam.get_function_event_invoke_config, 404, FunctionName="fn")["Message"] == message
     assert _error(lam.delete_function_event_invoke_config, 404, FunctionName="fn")["Message"] == message
-    assert _error(lam.update_function_event_invoke_config, 404, FunctionName="fn",
-                  MaximumRetryAttempts=1)["Message"] == message  # fmt: skip
+    assert (
+        _error(lam.update_function_event_invoke_config, 404, FunctionName="fn", MaximumRetryAttempts=1)["Message"]
+        == message
+    )
     lam.delete_alias(FunctionName="fn", Name="live")  # takes the alias's configuration with it
     listed = lam.list_function_event_invoke_configs(FunctionName="fn")["FunctionEventInvokeConfigs"]
     assert [c["FunctionArn"] for c in listed] == [f"{ARN}:fn:1"]
@@ -85,8 +89,12 @@ def test_event_invoke_errors(broker, lam):
     assert err["Message"] == f"The function {ARN}:nope:$LATEST doesn't have an EventInvokeConfig"
 
     def put(destination: str) -> dict:
-        return _error(lam.put_function_event_invoke_config, 400, FunctionName="fn",
-                      DestinationConfig={"OnSuccess": {"Destination": destination}})  # fmt: skip
+        return _error(
+            lam.put_function_event_invoke_config,
+            400,
+            FunctionName="fn",
+            DestinationConfig={"OnSuccess": {"Destination": destination}},
+        )
 
     assert put(f"{ARN}:fn")["Message"] == "You can't specify the function as a destination for itself."
     assert put(f"{ARN}:missing")["Message"] == f"The destination ARN {ARN}:missing is invalid."

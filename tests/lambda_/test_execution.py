@@ -746,3 +746,51 @@ def test_python_without_its_runtime_packages_runs_on_the_broker_interpreter(tmp_
     assert ".".join(map(str, body)) == own
     note = lines(outcome)[0]
     assert note.startswith(f"broker: python{other} runs on the broker's own Python {own} ({sys.executable})")
+
+
+ORPHAN_SCRIPT = """
+import asyncio, json, os, sys, uuid
+from pathlib import Path
+from broker.config import Settings
+from broker.services.lambda_.execution import Engine, FunctionSpec, Invocation
+
+async def main():
+    engine = Engine(Settings(), "http://127.0.0.1:1")
+    fn = FunctionSpec(
+        key="k", function_name="f", function_arn="arn:aws:lambda:us-east-1:123456789012:function:f",
+        version="$LATEST", runtime="provided.al2023", handler="h", code_dir=Path(sys.argv[1]), layer_dirs=(),
+        environment={}, memory_mb=128, timeout_s=3, account="123456789012", region="us-east-1",
+        log_group="/aws/lambda/f",
+    )
+    outcome = await engine.invoke(fn, Invocation(str(uuid.uuid4()), b"{}", fn.function_arn))
+    print(json.loads(outcome.payload)["pid"], flush=True)
+    os._exit(0)  # the worker dies without stopping its engine
+
+asyncio.run(main())
+"""
+
+# Answers once, then sleeps without touching the Runtime API again: only the parent-death signal can stop it.
+ONE_SHOT_BOOTSTRAP = """
+    #!/bin/sh
+    API="http://$AWS_LAMBDA_RUNTIME_API/2018-06-01/runtime"
+    HEADERS="$(mktemp)"
+    curl -sS -D "$HEADERS" -o /dev/null "$API/invocation/next"
+    ID=$(grep -Fi Lambda-Runtime-Aws-Request-Id "$HEADERS" | tr -d '[:space:]' | cut -d: -f2)
+    curl -sS -o /dev/null -X POST "$API/invocation/$ID/response" -d "{\\"pid\\": $$}"
+    exec sleep 300
+"""
+
+
+def test_a_worker_that_dies_takes_its_runtimes_with_it(tmp_path):
+    import subprocess
+    import time
+
+    code = write(tmp_path / "code", {"bootstrap": ONE_SHOT_BOOTSTRAP}, mode=0o755)
+    script = write(tmp_path, {"worker.py": ORPHAN_SCRIPT}) / "worker.py"
+    env = {**os.environ, "TMPDIR": str(tmp_path)}  # the dead worker's scratch directory stays in tmp_path
+    done = subprocess.run([sys.executable, str(script), str(code)], capture_output=True, text=True, timeout=60, env=env)
+    pid = int(done.stdout.strip())
+    deadline = time.monotonic() + 5
+    while not gone(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert gone(pid)

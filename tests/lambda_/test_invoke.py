@@ -6,12 +6,13 @@ import base64
 import json
 import shutil
 import threading
+import time
 from collections import Counter
 
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.lambda_.helpers import ROLE, create, zip_of
+from tests.lambda_.helpers import ROLE, create, runtime_pids, zip_of
 
 ARN = "arn:aws:lambda:us-east-1:000000000000:function"
 
@@ -99,7 +100,9 @@ def test_alias_weights_route_invocations(lam):
 
 
 def test_node_and_shell_functions(lam):
-    node = "exports.handler = async (event, context) => ({ node: process.version, name: context.functionName, event });\n"
+    node = (
+        "exports.handler = async (event, context) => ({ node: process.version, name: context.functionName, event });\n"
+    )
     lam.create_function(FunctionName="js", Runtime="nodejs20.x", Role=ROLE, Handler="index.handler",
                         Code={"ZipFile": zip_of({"index.js": node})})  # fmt: skip
     r, body = _invoke(lam, "js", {"k": "v"})
@@ -160,7 +163,15 @@ def test_functions_survive_kill_9(server_factory):
     create(lam, "durable", source="def handler(e, c):\n    return ['v', c.function_version]\n")
     lam.publish_version(FunctionName="durable")
     lam.create_alias(FunctionName="durable", Name="live", FunctionVersion="1")
-    server.restart()  # kill -9, then start on the same data
+    _invoke(lam, "durable")
+    before = runtime_pids("durable", server.port)
+    assert before  # the warm environment
+    server.kill()  # kill -9: the runtime processes must not outlive their worker
+    deadline = time.monotonic() + 10
+    while runtime_pids("durable", server.port) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert runtime_pids("durable", server.port) == set()
+    server.start()
     lam = server.client("lambda", read_timeout=60)
     assert lam.get_function(FunctionName="durable")["Configuration"]["State"] == "Active"
     _, body = _invoke(lam, "durable", Qualifier="live")
@@ -177,7 +188,6 @@ def test_execution_can_be_turned_off(server_factory):
         lam.invoke(FunctionName="off", Payload=b"{}")
     assert "lambda_enabled" in e.value.response["Error"]["Message"]
     assert lam.invoke(FunctionName="off", InvocationType="Event", Payload=b"{}")["StatusCode"] == 202
-
 
 
 def test_invoke_with_response_stream(lam):
@@ -199,3 +209,21 @@ def test_invoke_with_response_stream(lam):
     events = list(r["EventStream"])
     complete = next(e["InvokeComplete"] for e in events if "InvokeComplete" in e)
     assert complete["ErrorCode"] == "KeyError"
+
+
+def test_environments_of_changed_and_deleted_functions_stop(broker, lam):
+    create(lam, "churn")
+    _invoke(lam, "churn")
+    first = runtime_pids("churn", broker.port)
+    assert first
+    lam.update_function_configuration(FunctionName="churn", Description="new revision")
+    _invoke(lam, "churn")
+    deadline = time.monotonic() + 10
+    while runtime_pids("churn", broker.port) & first and time.monotonic() < deadline:
+        time.sleep(0.05)
+    second = runtime_pids("churn", broker.port)
+    assert second and not second & first  # the old revision's environment was stopped
+    lam.delete_function(FunctionName="churn")
+    while runtime_pids("churn", broker.port) and time.monotonic() < deadline + 10:
+        time.sleep(0.05)
+    assert runtime_pids("churn", broker.port) == set()

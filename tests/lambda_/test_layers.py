@@ -65,9 +65,9 @@ def test_publish_get_list_delete_versions(lam):
     listed = lam.list_layer_versions(LayerName="lib")["LayerVersions"]
     assert [v["Version"] for v in listed] == [2, 1]
     assert "Content" not in listed[0] and listed[1]["CompatibleArchitectures"] == ["x86_64"]
-    assert [v["Version"] for v in lam.list_layer_versions(LayerName="lib", CompatibleRuntime="python3.12")[
-        "LayerVersions"
-    ]] == [1]  # fmt: skip
+    assert [
+        v["Version"] for v in lam.list_layer_versions(LayerName="lib", CompatibleRuntime="python3.12")["LayerVersions"]
+    ] == [1]
     first = lam.list_layer_versions(LayerName="lib", MaxItems=1)
     assert [v["Version"] for v in first["LayerVersions"]] == [2]
     rest = lam.list_layer_versions(LayerName="lib", MaxItems=1, Marker=first["NextMarker"])
@@ -195,8 +195,9 @@ def test_layer_version_permissions(lam):
     assert (document["Version"], document["Id"]) == ("2012-10-17", "default")
     assert [s["Sid"] for s in document["Statement"]] == ["s1", "s2"]
 
-    err = _error(lam.remove_layer_version_permission, 412, LayerName="lib", VersionNumber=1, StatementId="s2",
-                 RevisionId="nope")  # fmt: skip
+    err = _error(
+        lam.remove_layer_version_permission, 412, LayerName="lib", VersionNumber=1, StatementId="s2", RevisionId="nope"
+    )
     assert err["Code"] == "PreconditionFailedException"
     err = _error(lam.remove_layer_version_permission, 404, LayerName="lib", VersionNumber=1, StatementId="nope")
     assert err["Message"] == "Statement nope is not found in resource policy."

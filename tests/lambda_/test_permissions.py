@@ -84,8 +84,15 @@ def test_add_get_remove_permissions(lam):
         "The statement id (s3) provided already exists. Please provide a new statement id, or remove the existing "
         "statement."
     )
-    err = _error(lam.add_permission, 412, FunctionName="fn", StatementId="x", Action="lambda:*", Principal="*",
-                 RevisionId="00000000-0000-0000-0000-000000000000")  # fmt: skip
+    err = _error(
+        lam.add_permission,
+        412,
+        FunctionName="fn",
+        StatementId="x",
+        Action="lambda:*",
+        Principal="*",
+        RevisionId="00000000-0000-0000-0000-000000000000",
+    )
     assert err["Message"] == (
         "The Revision Id provided does not match the latest Revision Id. Call the GetFunction/GetAlias API to "
         "retrieve the latest Revision Id"
@@ -181,8 +188,9 @@ def test_resource_policy_documents(lam):
 
     err = _error(lam.put_resource_policy, 400, ResourceArn=f"{ARN}:fn", Policy="{not json")
     assert err["Code"] == "InvalidParameterValueException"
-    err = _error(lam.delete_resource_policy, 412, ResourceArn=f"{ARN}:fn",
-                 RevisionId="00000000-0000-0000-0000-000000000000")  # fmt: skip
+    err = _error(
+        lam.delete_resource_policy, 412, ResourceArn=f"{ARN}:fn", RevisionId="00000000-0000-0000-0000-000000000000"
+    )
     assert err["Code"] == "PreconditionFailedException"
     lam.delete_resource_policy(ResourceArn=f"{ARN}:fn")
     _error(lam.get_resource_policy, 404, ResourceArn=f"{ARN}:fn")

@@ -48,9 +48,14 @@ def test_function_tags(lam):
 
     for qualified in (f"{arn}:1", f"{arn}:$LATEST", f"{arn}:live"):
         err = _error(lam.tag_resource, 400, Resource=qualified, Tags={"a": "1"})
-        assert err["Message"] == "Tags on function aliases and versions are not supported. Please specify a function ARN."
-    for call, extra in ((lam.tag_resource, {"Tags": {"a": "1"}}), (lam.untag_resource, {"TagKeys": ["a"]}),
-                        (lam.list_tags, {})):  # fmt: skip
+        assert (
+            err["Message"] == "Tags on function aliases and versions are not supported. Please specify a function ARN."
+        )
+    for call, extra in (
+        (lam.tag_resource, {"Tags": {"a": "1"}}),
+        (lam.untag_resource, {"TagKeys": ["a"]}),
+        (lam.list_tags, {}),
+    ):
         err = _error(call, 404, Resource=f"{ARN}:nope", **extra)
         assert err["Message"] == f"Function not found: {ARN}:nope"
     err = _error(lam.tag_resource, 400, Resource="arn:aws:something", Tags={"a": "1"})

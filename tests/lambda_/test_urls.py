@@ -33,7 +33,9 @@ def test_function_url_lifecycle(broker, lam):
 
     created = lam.create_function_url_config(FunctionName="fn", AuthType="NONE")
     assert created["ResponseMetadata"]["HTTPStatusCode"] == 201
-    assert re.fullmatch(rf"http://[a-z0-9]{{32}}\.lambda-url\.us-east-1\.localhost:{broker.port}/", created["FunctionUrl"])
+    assert re.fullmatch(
+        rf"http://[a-z0-9]{{32}}\.lambda-url\.us-east-1\.localhost:{broker.port}/", created["FunctionUrl"]
+    )
     assert (created["FunctionArn"], created["AuthType"]) == (f"{ARN}:fn", "NONE")
     assert re.fullmatch(ISO, created["CreationTime"]) and "InvokeMode" not in created
     err = _error(lam.create_function_url_config, 409, FunctionName="fn", AuthType="NONE")
@@ -52,8 +54,9 @@ def test_function_url_lifecycle(broker, lam):
     got = lam.get_function_url_config(FunctionName="fn")
     assert (got["AuthType"], got["Cors"], got["InvokeMode"]) == ("AWS_IAM", cors, "BUFFERED")
 
-    alias = lam.create_function_url_config(FunctionName="fn", Qualifier="live", AuthType="NONE",
-                                           InvokeMode="RESPONSE_STREAM")  # fmt: skip
+    alias = lam.create_function_url_config(
+        FunctionName="fn", Qualifier="live", AuthType="NONE", InvokeMode="RESPONSE_STREAM"
+    )
     assert (alias["FunctionArn"], alias["InvokeMode"]) == (f"{ARN}:fn:live", "RESPONSE_STREAM")
     assert alias["FunctionUrl"] != created["FunctionUrl"]
     assert lam.get_function_url_config(FunctionName="fn:live")["InvokeMode"] == "RESPONSE_STREAM"

@@ -1156,3 +1156,12 @@ def test_botocore_query_client_errors(qc, call, code, exception):
     assert err["ResponseMetadata"]["RequestId"]
     if exception:
         assert isinstance(info.value, getattr(qc.exceptions, exception))
+
+
+def test_error_text_echoing_characters_xml_cannot_carry_still_parses(broker):
+    # An attribute name with a control character is echoed in the message; XML 1.0 cannot carry U+0001 even as a
+    # reference, so it arrives as U+FFFD and the document stays parseable.
+    q = QueryClient(broker.url)
+    url = q.create_queue("xmlsafe")
+    kind, code, message = q.call("GetQueueAttributes", {"QueueUrl": url, "AttributeName.1": "Bad\x01Name"}).error()
+    assert code == "InvalidAttributeName" and message == "Unknown Attribute Bad\ufffdName."

@@ -18,6 +18,7 @@ from broker.storage.tables import lambda_layers as ly
 from broker.storage.tables import lambda_versions as vs
 
 DELETED = "__deleted"  # config key of a deleted version kept for the functions that use it
+MAX_VERSION = 2**31 - 1  # the column's range: a larger number names no version
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +62,8 @@ def code_sha_of(conn: Connection, arn: str) -> str | None:
     if parsed is None:
         return None
     account, region, name, version = parsed
+    if version > MAX_VERSION:
+        return None
     row = conn.execute(
         select(ly.c.code_sha).where(
             ly.c.account == account, ly.c.region == region, ly.c.name == name, ly.c.version == version, ly.c.version > 0
@@ -70,6 +73,8 @@ def code_sha_of(conn: Connection, arn: str) -> str | None:
 
 
 def get(conn: Connection, account: str, region: str, name: str, version: int) -> LayerVersion | None:
+    if not 0 < version <= MAX_VERSION:
+        return None
     row = conn.execute(
         select(ly).where(
             ly.c.account == account, ly.c.region == region, ly.c.name == name, ly.c.version == version, ly.c.version > 0
@@ -124,6 +129,8 @@ def all_versions(conn: Connection, account: str, region: str) -> list[LayerVersi
 
 
 def delete_version(tx: Tx, account: str, region: str, name: str, version: int, arn: str) -> None:
+    if not 0 < version <= MAX_VERSION:
+        return
     key = (ly.c.account == account, ly.c.region == region, ly.c.name == name, ly.c.version == version)
     row = tx.conn.execute(select(ly.c.config).where(*key, ly.c.version > 0)).first()
     if row is None:

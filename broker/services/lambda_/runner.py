@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from broker.context import RequestContext
 from broker.services.base import Env, Slot
@@ -52,9 +53,15 @@ class Runner:
             raise errors.not_found("The function's code is gone (deleted while it was being invoked).")
         return await asyncio.get_running_loop().run_in_executor(None, self.cache.unpack, sha, data)
 
+    def forget(self, function_arn: str, live: set[str]) -> None:
+        """Drop the specs of a function's versions that are gone or changed."""
+        for key, spec in list(self._specs.items()):
+            if spec.function_arn == function_arn and key not in live:
+                del self._specs[key]
+
     async def prepare(self, version: Version) -> Prepared:
         config = version.config
-        key = f"{config['FunctionArn']}#{version.version}#{config['RevisionId']}"
+        key = spec_key(config)
         spec = self._specs.get(key)
         if spec is None:
             code_dir = await self._unpacked(version.code_sha)
@@ -84,6 +91,11 @@ class Runner:
             )
             self._specs[key] = spec
         return Prepared(spec)
+
+
+def spec_key(config: dict[str, Any]) -> str:
+    """What makes environments interchangeable: the version and the revision of its code and configuration."""
+    return f"{config['FunctionArn']}#{config['Version']}#{config['RevisionId']}"
 
 
 RUNNER: Slot[Runner] = Slot("lambda.runner")

@@ -1,10 +1,9 @@
-"""Lambda as the runtime sees it: its spec, this worker's runner and execution engine, the idle-environment reaper,
-and the admin route that serves code downloads (GetFunction's Code.Location)."""
+"""Lambda as the runtime sees it: its spec, this worker's runner and execution engine, the lifecycle loop that
+retires stale and idle environments, function URLs, and the admin route that serves code downloads (GetFunction's
+Code.Location)."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Response
@@ -13,10 +12,9 @@ from broker.protocol.spec import ServiceSpec
 from broker.services.base import DataPlane, Env, Service, Slot
 from broker.services.lambda_ import spec, store
 from broker.services.lambda_.execution.engine import Engine
+from broker.services.lambda_.lifecycle import Lifecycle
 from broker.services.lambda_.runner import ENGINE_SLOT, RUNNER, Runner
 from broker.services.lambda_.urls import FunctionUrls
-
-REAP_INTERVAL_SECONDS = 5.0
 
 
 class LambdaService(Service):
@@ -28,7 +26,7 @@ class LambdaService(Service):
         self.engine = Engine(settings, f"http://127.0.0.1:{settings.port}")
         self.runner = Runner(env)
         self.urls = FunctionUrls(env)
-        self._reaper: asyncio.Task[None] | None = None
+        self.lifecycle = Lifecycle(env, self.engine, self.runner)
 
     @classmethod
     def specs(cls) -> list[ServiceSpec]:
@@ -54,18 +52,10 @@ class LambdaService(Service):
         return router
 
     async def start(self) -> None:
-        self._reaper = asyncio.create_task(self._reap())
-
-    async def _reap(self) -> None:
-        while True:
-            await asyncio.sleep(REAP_INTERVAL_SECONDS)
-            self.engine.reap_idle()
+        self.lifecycle.start()
 
     async def stop(self) -> None:
-        if self._reaper is not None:
-            self._reaper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._reaper
+        await self.lifecycle.stop()
         await self.engine.stop()
 
 

@@ -12,7 +12,7 @@ import contextlib
 import shutil
 import tempfile
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Collection
 from pathlib import Path
 from typing import Any
 
@@ -118,13 +118,13 @@ class Engine:
             started.append(env)
         await asyncio.gather(*(env.wait_ready() for env in started))
 
-    async def retire(self, function_arn: str, keep_key: str | None = None) -> None:
-        """Stops the environments of a function (all, or all but those of `keep_key`); busy ones finish their
-        invocation first."""
+    async def retire(self, function_arn: str, keep_key: str | None = None, keep: Collection[str] = ()) -> None:
+        """Stops the environments of a function (all, or all but those of `keep_key` and `keep`); busy ones finish
+        their invocation first."""
         waits = []
         for key, pool in list(self._pools.items()):
             for env in list(pool):
-                if env.fn.function_arn != function_arn or key == keep_key:
+                if env.fn.function_arn != function_arn or key == keep_key or key in keep:
                     continue
                 self._provisioned.pop(key, None)
                 env.retiring = True

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
+import functools
 import os
+import shutil
 import signal
 import subprocess
 import threading
@@ -30,10 +33,15 @@ class RuntimeProcess:
         self._loop = asyncio.get_running_loop()
         self._on_output = on_output
         self._on_exit = on_exit
+        program = argv[0] if os.sep in argv[0] else shutil.which(argv[0]) or argv[0]
+        if not os.access(program, os.X_OK):
+            # Checked here: behind setpriv a missing program would only show as an exit status.
+            code = errno.EACCES if os.path.exists(program) else errno.ENOENT
+            raise OSError(code, os.strerror(code), program)
         read_fd, write_fd = os.pipe()
         try:
             self._popen = subprocess.Popen(
-                argv,
+                [*_orphan_guard(), program, *argv[1:]],
                 env=env,
                 cwd=str(cwd),
                 stdin=subprocess.DEVNULL,
@@ -156,3 +164,18 @@ class RuntimeProcess:
             self._loop.remove_reader(self._out_fd)
             os.close(self._out_fd)
             self._out_fd = None
+
+
+@functools.cache
+def _orphan_guard() -> tuple[str, ...]:
+    """A prefix that makes the runtime die with the broker worker (SIGKILL as its parent-death signal), so a worker
+    killed without stopping its engine leaves no runtime behind: util-linux's setpriv sets it and execs the
+    runtime in the same process. (preexec_fn could do it without setpriv, but is unsafe in a threaded process.)"""
+    setpriv = shutil.which("setpriv")
+    if setpriv is None:
+        return ()
+    try:
+        usage = subprocess.run([setpriv, "--help"], capture_output=True, text=True, timeout=5, check=False).stdout
+    except (OSError, subprocess.SubprocessError):
+        return ()
+    return (setpriv, "--pdeathsig", "KILL", "--") if "--pdeathsig" in usage else ()
