@@ -184,13 +184,13 @@ PROTOCOL = RestJsonProtocol()
 
 def _message_key(spec: ServiceSpec | None, code: str) -> str:
     """The member the error document spells its message with: the error shape's own ("message" or "Message"),
-    else the service's usual one."""
+    the service's usual one for a shape without either, "message" for errors outside the model."""
     if spec is None:
         return "message"
     try:
         members = spec.model.shape_for(code).members
     except Exception:  # noqa: BLE001 - botocore raises NoShapeFoundError (not exported) for codes outside the model
-        return spec.rest_error_message_key
+        return "message"  # AWS's front-end errors (ValidationException, UnknownOperationException) spell it so
     for key in ("Message", "message"):
         if key in members:
             return key

@@ -204,3 +204,16 @@ def test_zip_modes_and_unknown_paths(broker, lam):
         zf.writestr("pkg/mod.py", "def handler(e, c):\n    return 'deep'\n")
     create(lam, "deep", Handler="pkg.mod.handler", zip_bytes=buf.getvalue())
     assert lam.get_function_configuration(FunctionName="deep")["Handler"] == "pkg.mod.handler"
+
+
+def test_strict_roles_setting(server_factory):
+    server = server_factory(env={"BROKER_LAMBDA_STRICT_ROLES": "true"}).start()
+    lam, iam = server.client("lambda"), server.client("iam")
+    trust = '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}'
+    role = iam.create_role(RoleName="fn-role", AssumeRolePolicyDocument=trust)["Role"]["Arn"]
+    lam.create_function(FunctionName="strict-ok", Runtime="python3.12", Role=role, Handler="handler.handler",
+                        Code={"ZipFile": python_zip(ECHO)})  # fmt: skip
+    err = _error(lam.create_function, 400, FunctionName="strict-no", Runtime="python3.12", Role=ROLE,
+                 Handler="handler.handler", Code={"ZipFile": python_zip(ECHO)})  # fmt: skip
+    assert (err["Code"], err["Message"]) == (
+        "InvalidParameterValueException", "The role defined for the function cannot be assumed by Lambda.")  # fmt: skip

@@ -216,7 +216,11 @@ def test_environments_of_changed_and_deleted_functions_stop(broker, lam):
     _invoke(lam, "churn")
     first = runtime_pids("churn", broker.port)
     assert first
-    lam.update_function_configuration(FunctionName="churn", Description="new revision")
+    lam.update_function_configuration(FunctionName="churn", Description="a new revision, the same runtime")
+    lam.tag_resource(Resource=f"{ARN}:churn", Tags={"k": "v"})
+    _invoke(lam, "churn")
+    assert runtime_pids("churn", broker.port) == first  # still warm: nothing the runtime sees changed
+    lam.update_function_configuration(FunctionName="churn", MemorySize=256)
     _invoke(lam, "churn")
     deadline = time.monotonic() + 10
     while runtime_pids("churn", broker.port) & first and time.monotonic() < deadline:
@@ -227,3 +231,78 @@ def test_environments_of_changed_and_deleted_functions_stop(broker, lam):
     while runtime_pids("churn", broker.port) and time.monotonic() < deadline + 10:
         time.sleep(0.05)
     assert runtime_pids("churn", broker.port) == set()
+
+
+def test_sdks_inside_functions_reach_the_broker(broker, lam):
+    """boto3 in a Python function and the AWS SDK for JavaScript v3 in an ES-module Node function call the broker
+    unchanged: AWS_ENDPOINT_URL, the region and credentials come from the function's environment."""
+    sqs = broker.client("sqs")
+    url = sqs.create_queue(QueueName="from-functions")["QueueUrl"]
+    py = """
+import boto3
+
+def handler(event, context):
+    sqs = boto3.client("sqs")
+    url = sqs.get_queue_url(QueueName="from-functions")["QueueUrl"]
+    sqs.send_message(QueueUrl=url, MessageBody="from python " + boto3.__version__)
+    return boto3.client("sts").get_caller_identity()["Account"]
+"""
+    create(lam, "py-sdk", source=py, Timeout=30)
+    r, body = _invoke(lam, "py-sdk")
+    assert "FunctionError" not in r, body
+    assert body == "000000000000"
+    node = """
+import { SQSClient, GetQueueUrlCommand, SendMessageCommand } from "@aws-sdk/client-sqs";
+const sqs = new SQSClient({});
+export const handler = async () => {
+  const { QueueUrl } = await sqs.send(new GetQueueUrlCommand({ QueueName: "from-functions" }));
+  await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: "from node" }));
+  return "sent";
+};
+"""
+    lam.create_function(FunctionName="node-sdk", Runtime="nodejs20.x", Role=ROLE, Handler="index.handler",
+                        Timeout=30, Code={"ZipFile": zip_of({"index.mjs": node})})  # fmt: skip
+    r, body = _invoke(lam, "node-sdk")
+    assert "FunctionError" not in r, body
+    assert body == "sent"
+    bodies = set()
+    for _ in range(5):
+        for m in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []):
+            bodies.add(m["Body"])
+        if len(bodies) == 2:
+            break
+    assert "from node" in bodies and any(b.startswith("from python 1.") for b in bodies)
+
+
+def test_client_context_reaches_the_function_and_stop_leaves_no_process(server_factory):
+    server = server_factory().start()
+    lam = server.client("lambda", read_timeout=60)
+    src = "def handler(event, context):\n    cc = context.client_context\n    return cc.custom if cc else None\n"
+    create(lam, "ctx", source=src)
+    cc = base64.b64encode(json.dumps({"custom": {"k": "v"}, "client": {}, "env": {}}).encode()).decode()
+    r, body = _invoke(lam, "ctx", ClientContext=cc)
+    assert body == {"k": "v"}, body
+    with pytest.raises(ClientError) as e:
+        lam.invoke(FunctionName="ctx", Payload=b"{}", ClientContext="not base64 json")
+    assert e.value.response["Error"]["Code"] == "InvalidRequestContentException"
+    assert runtime_pids("ctx", server.port)
+    server.stop()  # a graceful stop takes the environments with it
+    assert runtime_pids("ctx", server.port) == set()
+
+
+def test_provisioned_concurrency_starts_environments_ahead(broker, lam):
+    src = "import os\n\ndef handler(event, context):\n    return os.environ['AWS_LAMBDA_INITIALIZATION_TYPE']\n"
+    create(lam, "prov", source=src)
+    lam.publish_version(FunctionName="prov")
+    lam.create_alias(FunctionName="prov", Name="live", FunctionVersion="1")
+    lam.put_provisioned_concurrency_config(FunctionName="prov", Qualifier="live", ProvisionedConcurrentExecutions=2)
+    deadline = time.monotonic() + 15
+    while len(runtime_pids("prov", broker.port)) < 2 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert len(runtime_pids("prov", broker.port)) >= 2  # started before any invocation
+    r, body = _invoke(lam, "prov", Qualifier="live", LogType="Tail")
+    assert body == "provisioned-concurrency"
+    assert "Init Duration" not in base64.b64decode(r["LogResult"]).decode()  # no cold start
+    lam.delete_provisioned_concurrency_config(FunctionName="prov", Qualifier="live")
+    r, body = _invoke(lam, "prov")  # $LATEST: an ordinary on-demand environment
+    assert body == "on-demand"

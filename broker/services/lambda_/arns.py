@@ -11,7 +11,7 @@ from broker.services.lambda_ import errors
 
 _NAME = re.compile(
     r"(?:arn:aws[a-zA-Z-]*:lambda:(?P<region>[a-z]{2}(?:-[a-z]+)+-\d):)?"
-    r"(?:(?P<account>\d{12}):)?(?:function:)?(?P<name>[a-zA-Z0-9_-]+)(?::(?P<qualifier>\$LATEST|[a-zA-Z0-9_-]+))?"
+    r"(?:(?P<account>\d{12}):)?(?:function:)?(?P<name>[a-zA-Z0-9_.-]+)(?::(?P<qualifier>\$LATEST|[a-zA-Z0-9_-]+))?"
 )
 
 
@@ -59,7 +59,9 @@ def parse(ctx: RequestContext, text: str, qualifier: str | None = None) -> Funct
             "The derived qualifier from the function name does not match the specified qualifier."
         )
     if m.group("region") and m.group("region") != ctx.region:
-        raise errors.function_not_found(function_arn(account, region, m.group("name"), inner or qualifier))
+        raise errors.invalid_parameter(
+            f"Functions from '{m.group('region')}' are not reachable in this region ('{ctx.region}')"
+        )
     if account != ctx.account:
         raise errors.function_not_found(function_arn(account, region, m.group("name"), inner or qualifier))
     return FunctionRef(account, region, m.group("name"), inner or qualifier)

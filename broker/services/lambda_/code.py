@@ -37,7 +37,7 @@ class Package:
 def check_zip(data: bytes) -> Package:
     """A package from an uploaded zip, or AWS's error for what is wrong with it."""
     if len(data) > MAX_ZIPPED:
-        raise errors.request_too_large("CreateFunction", 69905067)
+        raise errors.invalid_parameter(f"Zipped size must be smaller than {MAX_ZIPPED} bytes")
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
             size = sum(info.file_size for info in zf.infolist())

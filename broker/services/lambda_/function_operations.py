@@ -44,10 +44,20 @@ async def _layers(ctx: RequestContext, layer_arns: list[str] | None) -> list[dic
         return None
     if len(layer_arns) > 5:
         raise errors.invalid_parameter("Cannot reference more than 5 layers.")
-    if len(set(layer_arns)) != len(layer_arns):
-        raise errors.invalid_parameter(
-            "Two different versions of the same layer are not allowed to be referenced in the same function. arn"
-        )
+    seen: dict[str, str] = {}
+    for arn in layer_arns:
+        unversioned = arn.rsplit(":", 1)[0]
+        if unversioned in seen:
+            raise errors.invalid_parameter(
+                "Two different versions of the same layer are not allowed to be referenced in the same function. "
+                f"{seen[unversioned]} and {arn} are versions of the same layer."
+            )
+        seen[unversioned] = arn
+        region = arn.split(":")[3] if arn.count(":") >= 3 else ""
+        if region and region != ctx.region:
+            raise errors.invalid_parameter(
+                f"Layers are not in the same region as the function. Layers are expected to be in region {ctx.region}."
+            )
     out = []
     for arn in layer_arns:
         found = await ctx.env.db.read(layer_store.get_by_arn, arn)

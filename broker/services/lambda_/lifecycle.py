@@ -1,18 +1,20 @@
 """Keeps this worker's execution environments in step with what is stored: environments of a changed or deleted
 function (or version) are stopped at once when its change notification arrives, and every few seconds as a safety
-net; idle ones are reaped."""
+net; idle ones are reaped; provisioned concurrency is kept started ahead (each worker holds its share)."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
+import math
 
 from sqlalchemy import Connection
 
 from broker.services.base import Env
-from broker.services.lambda_ import store
-from broker.services.lambda_.execution import Engine
+from broker.services.lambda_ import config_store, store
+from broker.services.lambda_.execution import Engine, FunctionSpec
 from broker.services.lambda_.runner import Runner, spec_key
 from broker.services.lambda_.wake import CACHE_PREFIX
 
@@ -37,6 +39,7 @@ class Lifecycle:
         self._task: asyncio.Task[None] | None = None
         self._pending: set[str] = set()  # function ARNs to reconcile soon
         self._kick = asyncio.Event()
+        self._warm: dict[str, FunctionSpec] = {}  # key -> spec of the environments this worker keeps provisioned
 
     def start(self) -> None:
         self.env.notifier.subscribe(CACHE_PREFIX, self._on_change)
@@ -69,6 +72,7 @@ class Lifecycle:
             try:
                 for arn in arns:
                     await self._reconcile(arn)
+                await self._provision()
                 self.engine.reap_idle()
             except Exception:  # a lost database must not end the loop; the next round retries
                 log.warning("could not reconcile Lambda environments", exc_info=True)
@@ -79,3 +83,36 @@ class Lifecycle:
         live = await self.env.db.read(_live_keys, account, region, name)
         self.runner.forget(function_arn, live or set())
         await self.engine.retire(function_arn, keep=live or ())
+
+    async def _provision(self) -> None:
+        """Start (or stop) this worker's share of every provisioned concurrency configuration."""
+        if not self.env.settings.lambda_enabled:
+            return
+        share = max(1, self.env.settings.workers)
+        wanted: dict[str, tuple[FunctionSpec, int]] = {}
+        for _fid, arn, qualifier, requested in await self.env.db.read(config_store.provisioned_targets):
+            version = await self._version(arn, qualifier)
+            if version is None:
+                continue
+            spec = (await self.runner.prepare(version)).spec
+            spec = dataclasses.replace(spec, initialization_type="provisioned-concurrency")
+            count = math.ceil(requested / share)
+            wanted[spec.key] = (spec, wanted.get(spec.key, (spec, 0))[1] + count)
+        for key, spec in list(self._warm.items()):
+            if key not in wanted:
+                await self.engine.warm(spec, 0)
+                del self._warm[key]
+        for key, (spec, count) in wanted.items():
+            await self.engine.warm(spec, count)
+            self._warm[key] = spec
+
+    async def _version(self, function_arn: str, qualifier: str) -> store.Version | None:
+        parts = function_arn.split(":")
+        region, account, name = parts[3], parts[4], parts[6]
+        if not qualifier.isdigit():
+            fn = await self.env.db.read(store.get_function, account, region, name)
+            alias = await self.env.db.read(store.get_alias, fn.id, qualifier) if fn else None
+            if alias is None:
+                return None
+            qualifier = alias["FunctionVersion"]
+        return await self.env.db.read(store.get_version, account, region, name, qualifier)

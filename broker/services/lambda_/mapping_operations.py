@@ -65,9 +65,9 @@ async def _function_arn(ctx: RequestContext, name: str) -> tuple[FunctionRef, st
     try:
         ref = arns.parse(ctx, name)
     except ServiceError as e:
-        if e.code != "ResourceNotFoundException":
+        if e.code == "ValidationException":
             raise
-        raise errors.invalid_parameter("Function does not exist") from None
+        raise errors.invalid_parameter("Function does not exist") from None  # another account's or region's too
     fn = await ctx.env.db.read(store.get_function, ref.account, ref.region, ref.name)
     if fn is None or (ref.qualifier and not await qualifier_exists(ctx, fn, ref.qualifier)):
         raise errors.invalid_parameter("Function does not exist")

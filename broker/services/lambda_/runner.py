@@ -4,6 +4,8 @@ database the first time), the engine's FunctionSpec, and each Invocation."""
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -93,9 +95,18 @@ class Runner:
         return Prepared(spec)
 
 
+# The members that shape a running environment; others (Description, tags, policies — which also change the
+# RevisionId) leave warm environments running.
+_RUNTIME_MEMBERS = (
+    "Runtime", "Handler", "CodeSha256", "Timeout", "MemorySize", "Environment", "Layers", "Architectures",
+    "EphemeralStorage", "LoggingConfig", "TracingConfig", "Role",
+)  # fmt: skip
+
+
 def spec_key(config: dict[str, Any]) -> str:
-    """What makes environments interchangeable: the version and the revision of its code and configuration."""
-    return f"{config['FunctionArn']}#{config['Version']}#{config['RevisionId']}"
+    """What makes environments interchangeable: the version, its code and the configuration a runtime sees."""
+    shape = json.dumps([config.get(k) for k in _RUNTIME_MEMBERS], sort_keys=True, separators=(",", ":"))
+    return f"{config['FunctionArn']}#{config['Version']}#{hashlib.sha256(shape.encode()).hexdigest()[:24]}"
 
 
 RUNNER: Slot[Runner] = Slot("lambda.runner")

@@ -28,5 +28,8 @@ def build() -> ServiceSpec:
         rest_error_type=True,
         rest_error_message_key="Message",
         waiting_operations=frozenset({"Invoke", "InvokeWithResponseStream"}),
+        # Enum members of these are checked against the model (ValidationException); the other groups check their
+        # own where AWS's text differs.
+        enum_checked=frozenset(function_operations.HANDLERS) | frozenset(invoke_operations.HANDLERS),
         validation_names="camel",
     )
