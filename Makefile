@@ -55,6 +55,7 @@ bench: $(STAMP)
 	$(BIN)/broker bench sqs-fifo --out bench-results/sqs-fifo.json
 	$(BIN)/broker bench sns --out bench-results/sns.json
 	$(BIN)/broker bench kinesis --out bench-results/kinesis.json
+	$(BIN)/broker bench lambda --out bench-results/lambda.json
 
 clean:
 	rm -rf $(VENV) data bench-results

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
+import json
 import zipfile
 
 import httpx
@@ -209,7 +210,8 @@ def test_zip_modes_and_unknown_paths(broker, lam):
 def test_strict_roles_setting(server_factory):
     server = server_factory(env={"BROKER_LAMBDA_STRICT_ROLES": "true"}).start()
     lam, iam = server.client("lambda"), server.client("iam")
-    trust = '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}'
+    trust = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                        "Principal": {"Service": "lambda.amazonaws.com"}}]})  # fmt: skip
     role = iam.create_role(RoleName="fn-role", AssumeRolePolicyDocument=trust)["Role"]["Arn"]
     lam.create_function(FunctionName="strict-ok", Runtime="python3.12", Role=role, Handler="handler.handler",
                         Code={"ZipFile": python_zip(ECHO)})  # fmt: skip

@@ -160,7 +160,11 @@ def test_reserved_concurrency_is_a_cap_across_workers(server_factory):
 def test_functions_survive_kill_9(server_factory):
     server = server_factory().start()
     lam = server.client("lambda", read_timeout=60)
-    create(lam, "durable", source="def handler(e, c):\n    return ['v', c.function_version]\n")
+    layer = lam.publish_layer_version(
+        LayerName="shared", Content={"ZipFile": zip_of({"python/shared_lib.py": "WORD = 'from the layer'\n"})}
+    )["LayerVersionArn"]
+    src = "import shared_lib\n\ndef handler(e, c):\n    return ['v', c.function_version, shared_lib.WORD]\n"
+    create(lam, "durable", source=src, Layers=[layer])
     lam.publish_version(FunctionName="durable")
     lam.create_alias(FunctionName="durable", Name="live", FunctionVersion="1")
     _invoke(lam, "durable")
@@ -175,9 +179,10 @@ def test_functions_survive_kill_9(server_factory):
     lam = server.client("lambda", read_timeout=60)
     assert lam.get_function(FunctionName="durable")["Configuration"]["State"] == "Active"
     _, body = _invoke(lam, "durable", Qualifier="live")
-    assert body == ["v", "1"]
+    assert body == ["v", "1", "from the layer"]
     _, body = _invoke(lam, "durable")
-    assert body == ["v", "$LATEST"]
+    assert body == ["v", "$LATEST", "from the layer"]
+    assert lam.get_layer_version_by_arn(Arn=layer)["Version"] == 1
 
 
 def test_execution_can_be_turned_off(server_factory):
