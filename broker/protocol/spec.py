@@ -308,14 +308,15 @@ _UNICODE_CLASSES = {
 
 @cache
 def _regex(pattern: str) -> re.Pattern[str]:
+    # The models' patterns are Java's: \d, \w and \s are ASCII there (Unicode letters are spelt \p{L}).
     try:
-        return re.compile(pattern)
+        return re.compile(pattern, re.ASCII)
     except re.error:
         translated = pattern
         for java, python in _UNICODE_CLASSES.items():
             translated = translated.replace(java, python)
         try:
-            return re.compile(translated)
+            return re.compile(translated, re.ASCII)
         except re.error:
             return re.compile(r"(?s:.*)")  # a Java-only construct we cannot check: accept, never answer 500
 

@@ -1,26 +1,35 @@
 """Hypothesis strategies built from botocore's service models, and the raw HTTP requests they become on each wire
-protocol (JSON 1.0/1.1, CBOR, query): mostly well-typed values within or just outside the model's limits, sometimes
-values of the wrong type, missing required members, malformed or huge bodies, and bad headers."""
+protocol (JSON 1.0/1.1, CBOR, query, rest-json): mostly well-typed values within or just outside the model's limits,
+sometimes values of the wrong type, missing required members, malformed or huge bodies, bad headers, and (for every
+protocol, though rest-json is where they name the operation and its resources) bad URI labels, query strings and
+methods."""
 
 from __future__ import annotations
 
 import base64
 import json
 import re
+from dataclasses import dataclass, field, replace
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 import cbor2
 from botocore.loaders import Loader
 from botocore.model import OperationModel, ServiceModel, Shape
 from botocore.serialize import create_serializer
+from botocore.utils import percent_encode_sequence
 from hypothesis import strategies as st
 
 MAX_DEPTH = 4
 QUERY = create_serializer("query", include_validation=False)
+REST_JSON = create_serializer("rest-json", include_validation=False)
 AUTH = "AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/{svc}/aws4_request, SignedHeaders=host, Signature=0"
 # Members that would make one request wait (long polls, streams) get short values only.
-SHORT = {"WaitTimeSeconds": st.sampled_from([0, 1, -1, 21, "x"])}
+# Likewise Lambda's provisioned concurrency: each unit is a runtime process kept running.
+SHORT = {
+    "WaitTimeSeconds": st.sampled_from([0, 1, -1, 21, "x"]),
+    "ProvisionedConcurrentExecutions": st.sampled_from([0, 1, -1, 2**31, "x"]),
+}
 
 JUNK = st.one_of(
     st.none(),
@@ -212,3 +221,168 @@ def mangle(kind: str, body: bytes, headers: dict[str, str], noise: bytes) -> tup
     elif kind == "wrong-content-type":
         headers["Content-Type"] = "text/plain"
     return body, headers
+
+
+# -- whole requests (method, path, query string, headers, body), for every protocol ---------------------------------
+MAX_URI = 60_000
+
+
+@dataclass(frozen=True)
+class Request:
+    method: str
+    path: str  # percent-encoded, as sent
+    query: str  # percent-encoded, as sent ("" for none)
+    headers: dict[str, str]
+    body: bytes
+    template: str = ""  # rest-json: the operation's URI path, labels {Name} and {Name+}
+    labels: dict[str, str] = field(default_factory=dict)  # rest-json: label -> its value, percent-encoded
+
+    @property
+    def raw_path(self) -> bytes:
+        """Path and query string as sent, cut to what httpx sends (URLs of at most 64 KiB)."""
+        return (self.path + ("?" + self.query if self.query else "")).encode("ascii")[:MAX_URI]
+
+    def header_bytes(self) -> dict[str, bytes]:
+        """Header values as bytes: what HTTP lets through (no control characters, no surrounding blanks), the
+        rest of a value's text sent as UTF-8, as clients send what they were given."""
+        return {k: _header_safe(v) for k, v in self.headers.items()}
+
+
+def _header_safe(value: str) -> bytes:
+    kept = "".join(c for c in value if c >= " " and c != "\x7f")
+    return kept.strip().encode("utf-8", "replace") or b"x"
+
+
+def request_for(protocol: str, service: ServiceModel, op: OperationModel, params: dict) -> Request:
+    """The HTTP request of `protocol` carrying `params` (whatever their types)."""
+    if protocol == "rest-json":
+        return _rest_json(service, op, params)
+    body, headers = body_for(protocol, service, op, params)
+    return Request("POST", "/", "", headers, body)
+
+
+def _label_pattern(template: str) -> re.Pattern[str]:
+    parts = []
+    for piece in re.split(r"(\{[^}]+\})", template):
+        if piece.startswith("{"):
+            parts.append("(.*)" if piece.endswith("+}") else "([^/]*)")
+        else:
+            parts.append(re.escape(piece))
+    return re.compile("".join(parts))
+
+
+def _rest_json(service: ServiceModel, op: OperationModel, params: dict) -> Request:
+    """botocore's own rest-json serializer where the values allow it (the model's labels, query keys, headers and
+    payload); otherwise the same layout written out by hand, so values of the wrong type still reach the server."""
+    sig = service.signing_name or service.endpoint_prefix
+    template, _, literal = str(op.http.get("requestUri", "/")).partition("?")
+    headers = {"Authorization": AUTH.format(svc=sig)}
+    try:
+        wire = REST_JSON.serialize_to_request(params, op)
+        body = wire["body"] if isinstance(wire["body"], bytes) else str(wire["body"]).encode()
+        path = wire["url_path"].partition("?")[0]
+        qs = wire["query_string"]
+        query = qs if isinstance(qs, str) else percent_encode_sequence(qs)
+        headers.update({k: str(v) for k, v in wire["headers"].items()})
+    except Exception:  # noqa: BLE001 - values botocore cannot write (wrong types, missing labels): by hand
+        path, query, body, more = _rest_by_hand(op, template, params)
+        headers.update(more)
+    query = "&".join(q for q in (literal, query) if q)
+    m = _label_pattern(template).fullmatch(path)
+    labels = {}
+    if m is not None:
+        names = [n[1:-1] for n in re.findall(r"\{[^}]+\}", template)]
+        labels = dict(zip(names, m.groups(), strict=True))
+    return Request(str(op.http.get("method", "POST")), path, query, headers, body, template, labels)
+
+
+def _text(v: Any) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, bytes):
+        return base64.b64encode(v).decode()
+    return str(v)
+
+
+def _rest_by_hand(op: OperationModel, template: str, params: dict) -> tuple[str, str, bytes, dict[str, str]]:
+    shape = op.input_shape
+    members = shape.members if shape is not None else {}
+    payload = shape.serialization.get("payload") if shape is not None else None
+    labels: dict[str, str] = {}
+    query: list[tuple[str, str]] = []
+    headers: dict[str, str] = {}
+    body: dict[str, Any] = {}
+    raw: bytes | None = None
+    for name, v in params.items():
+        member = members.get(name)
+        if member is None or v is None:
+            continue
+        loc, wire = member.serialization.get("location"), member.serialization.get("name", name)
+        if loc == "uri":
+            labels[wire] = _text(v)
+        elif loc == "querystring":
+            if isinstance(v, dict):
+                query.extend((str(k), _text(x)) for k, x in v.items())
+            elif isinstance(v, list):
+                query.extend((wire, _text(x)) for x in v)
+            else:
+                query.append((wire, _text(v)))
+        elif loc == "header":
+            headers[wire] = _text(v)
+        elif loc == "headers":
+            headers.update({f"{wire}{k}": _text(x) for k, x in (v.items() if isinstance(v, dict) else [])})
+        elif name == payload:
+            raw = v if isinstance(v, bytes) else v.encode() if isinstance(v, str) else json.dumps(_jsonable(v)).encode()
+        else:
+            body[name] = v
+    if raw is None and (body or op.http.get("method") in ("POST", "PUT")):
+        raw = json.dumps(_jsonable(body)).encode()
+        headers["Content-Type"] = "application/json"
+
+    def fill(m: re.Match[str]) -> str:
+        name = m.group(1)
+        greedy = name.endswith("+")
+        return quote(labels.get(name.rstrip("+"), ""), safe="/~" if greedy else "~")
+
+    path = re.sub(r"\{([^}]+)\}", fill, template)
+    return path, "&".join(f"{quote(k, safe='~')}={quote(v, safe='~')}" for k, v in query), raw or b"", headers
+
+
+# Ways a whole request can be broken: MANGLE's, and the URI's (a label, the query string, the method).
+MANGLE_REQUEST = st.sampled_from(
+    ["none"] * 16
+    + ["garbage-body", "truncated-body", "huge-body", "no-auth", "bad-auth", "wrong-target", "wrong-content-type"]
+    + ["bad-label", "bad-query", "wrong-method"]
+)
+# Path segments and query pieces that are broken as URI text: bad escapes, escapes of bytes that are no UTF-8, NUL,
+# encoded slashes and dots, empty and very long ones.
+BAD_URI_TEXT = ["%ZZ", "%", "%C3%28", "%FF%FE", "%00", "%2F", "%2F..%2F", "..", ".", "", "a" * 5000, "%E2%82"]
+# No DELETE: on a rest-json path with a real resource's name it would be that resource's Delete operation, which
+# the fuzzer sends with made-up names only (so the resources stay for the other examples).
+METHODS = ["GET", "POST", "PUT", "PATCH", "HEAD", "OPTIONS"]
+
+
+def mangle_request(kind: str, req: Request, noise: bytes) -> Request:
+    """`req` broken the `kind` way (the body and header kinds as `mangle` does)."""
+    pick = noise[0] if noise else 0
+    if kind == "bad-label":
+        bad = BAD_URI_TEXT[pick % len(BAD_URI_TEXT)] if pick % 3 else quote(noise.decode("latin-1"), safe="")
+        if not req.labels:
+            return replace(req, path=req.path.rstrip("/") + "/" + bad)
+        victim = sorted(req.labels)[pick % len(req.labels)]
+        labels = {**req.labels, victim: bad}
+        return replace(req, path=re.sub(r"\{([^}]+)\}", lambda m: labels[m.group(1)], req.template), labels=labels)
+    if kind == "bad-query":
+        bad = BAD_URI_TEXT[pick % len(BAD_URI_TEXT)]
+        keys = [kv.partition("=")[0] for kv in req.query.split("&") if kv]
+        pieces = [bad, f"{bad}=1", f"x={bad}", "=", "&&", f"{quote(noise.decode('latin-1'), safe='=&')}"]
+        pieces += [f"{k}={bad}" for k in keys]  # a second value for a key the request has, or a broken one
+        return replace(req, query="&".join(q for q in (req.query, pieces[pick % len(pieces)]) if q))
+    if kind == "wrong-method":
+        others = [m for m in METHODS if m != req.method]
+        return replace(req, method=others[pick % len(others)])
+    if kind == "wrong-target" and "X-Amz-Target" not in req.headers:
+        # A target on a query or rest-json request: the JSON protocol's dispatch takes it over.
+        return replace(req, headers={**req.headers, "X-Amz-Target": f"Nope.{req.method}"})
+    body, headers = mangle(kind, req.body, req.headers, noise)
+    return replace(req, body=body, headers=headers)

@@ -32,4 +32,5 @@ def build() -> ServiceSpec:
         # own where AWS's text differs.
         enum_checked=frozenset(function_operations.HANDLERS) | frozenset(invoke_operations.HANDLERS),
         validation_names="camel",
+        refuse_nul=True,  # PostgreSQL text cannot hold NUL; AWS's patterns refuse it anyway
     )
