@@ -157,6 +157,31 @@ def test_reserved_concurrency_is_a_cap_across_workers(server_factory):
     assert e.value.response["Reason"] == "ReservedFunctionConcurrentInvocationLimitExceeded"
 
 
+def test_account_concurrency_limit_holds_across_workers(server_factory):
+    server = server_factory(workers=2, env={"BROKER_LAMBDA_ACCOUNT_CONCURRENCY": "2"}).start()
+    lam = server.client("lambda", read_timeout=60)
+    assert lam.get_account_settings()["AccountLimit"]["ConcurrentExecutions"] == 2
+    src = "import time\n\ndef handler(event, context):\n    time.sleep(event['sleep'])\n    return 'done'\n"
+    create(lam, "pool-a", source=src, Timeout=30)
+    create(lam, "pool-b", source=src, Timeout=30)
+    outcomes: list[str] = []
+
+    def call(name: str) -> None:
+        client = server.client("lambda", read_timeout=60)
+        try:
+            outcomes.append(_invoke(client, name, {"sleep": 2})[1])
+        except ClientError as e:
+            outcomes.append(e.response.get("Reason", ""))
+
+    threads = [threading.Thread(target=call, args=(n,)) for n in ("pool-a", "pool-b", "pool-a", "pool-b", "pool-a")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert outcomes.count("done") == 2, outcomes
+    assert outcomes.count("ConcurrentInvocationLimitExceeded") == 3, outcomes
+
+
 def test_functions_survive_kill_9(server_factory):
     server = server_factory().start()
     lam = server.client("lambda", read_timeout=60)
