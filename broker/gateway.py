@@ -38,7 +38,9 @@ Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 
 log = logging.getLogger("broker.gateway")
 
-MAX_BODY = 16 * 1024 * 1024
+# Lambda takes deployment packages of up to 50 MB in the request: base64 in JSON makes that ~70 MB (AWS's own
+# bound is 70,167,211 bytes for CreateFunction), so the body limit sits just above it.
+MAX_BODY = 72 * 1024 * 1024
 
 
 class Gateway:

@@ -10,6 +10,7 @@ import time
 import cbor2
 import pytest
 
+from broker.gateway import MAX_BODY
 from tests.server import BrokerServer
 
 AUTH = "AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/{svc}/aws4_request, SignedHeaders=host, Signature=0"
@@ -110,7 +111,7 @@ def test_cut_off_kinesis_cbor_put_is_not_executed(broker: BrokerServer) -> None:
 )
 def test_too_large_a_body_is_refused_in_the_requests_protocol(broker: BrokerServer, headers, content_type) -> None:
     head = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
-    request = f"POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: {17 * 1024 * 1024}\r\n{head}\r\n"
+    request = f"POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: {MAX_BODY + 1}\r\n{head}\r\n"
     with socket.create_connection(("127.0.0.1", broker.port), timeout=5) as s:
         s.sendall(request.encode())
         answer = ""

@@ -144,20 +144,37 @@ class RestJsonProtocol(WireProtocol):
             return status, headers, payload
         if payload_name is not None:  # an empty payload member: no body
             return status, headers, b""
+        if not body and status == 204:  # no content: no content type either
+            return status, headers, b""
         headers.append((b"content-type", b"application/json"))
-        return status, headers, dumps(body) if body or status != 204 else b""
+        return status, headers, dumps(body)
 
     def render_error(self, spec: ServiceSpec | None, err: ServiceError, request_id: str) -> Response:
-        document: dict[str, Any] = {}
-        if spec is not None and spec.rest_error_type:
-            document["Type"] = "User" if err.sender_fault else "Service"
-        document[_message_key(spec, err.code)] = err.message
-        document.update(err.fields)
+        """The error document: "Type" where the model's error shape has that member (Lambda's), the message under
+        the shape's spelling, the other fields in the body or, where the shape puts them (Lambda's Retry-After),
+        in headers. A field spelled like the message replaces it (AWS sends some messages as null); a field set to
+        None leaves its member out (a few of Lambda's errors carry no Type)."""
+        shape = _error_shape(spec, err.code)
         headers: Headers = [
             (b"x-amzn-requestid", request_id.encode()),
             (b"x-amzn-errortype", err.code.encode()),
             (b"content-type", b"application/json"),
         ]
+        document: dict[str, Any] = {}
+        if spec is not None and spec.rest_error_type and shape is not None and "Type" in shape.members:
+            document["Type"] = "User" if err.sender_fault else "Service"
+        message_key = _message_key(spec, err.code)
+        if not any(name.lower() == "message" for name in err.fields):
+            document[message_key] = err.message
+        for name, value in err.fields.items():
+            member = shape.members.get(name) if shape is not None else None
+            if member is not None and member.serialization.get("location") == "header":
+                wire = member.serialization.get("name", name)
+                headers.append((wire.lower().encode(), _header_text(member, value).encode("latin-1", "replace")))
+            elif value is None and name.lower() != "message":
+                document.pop(name, None)
+            else:
+                document[name] = value
         return err.status, headers, dumps(document)
 
     # -- event streams: no initial-response message; the output's other members travel as headers ---------------
@@ -182,17 +199,25 @@ class RestJsonProtocol(WireProtocol):
 PROTOCOL = RestJsonProtocol()
 
 
+def _error_shape(spec: ServiceSpec | None, code: str) -> Shape | None:
+    """The model's error shape of a code, or None for errors outside the model (AWS's front-end errors)."""
+    if spec is None:
+        return None
+    try:
+        shape = spec.model.shape_for(code)
+    except Exception:  # noqa: BLE001 - botocore raises NoShapeFoundError (not exported) for codes outside the model
+        return None
+    return shape if shape.metadata.get("exception") else None
+
+
 def _message_key(spec: ServiceSpec | None, code: str) -> str:
     """The member the error document spells its message with: the error shape's own ("message" or "Message"),
     the service's usual one for a shape without either, "message" for errors outside the model."""
-    if spec is None:
-        return "message"
-    try:
-        members = spec.model.shape_for(code).members
-    except Exception:  # noqa: BLE001 - botocore raises NoShapeFoundError (not exported) for codes outside the model
+    shape = _error_shape(spec, code)
+    if spec is None or shape is None:
         return "message"  # AWS's front-end errors (ValidationException, UnknownOperationException) spell it so
     for key in ("Message", "message"):
-        if key in members:
+        if key in shape.members:
             return key
     return spec.rest_error_message_key
 

@@ -6,6 +6,7 @@ import io
 import zipfile
 
 ROLE = "arn:aws:iam::000000000000:role/lambda-role"
+ARN = "arn:aws:lambda:us-east-1:000000000000:function"
 
 
 def zip_of(files: dict[str, str | bytes], modes: dict[str, int] | None = None) -> bytes:
@@ -64,3 +65,14 @@ def runtime_pids(function_name: str, port: int) -> set[int]:
         if wanted in env and endpoint in env and state != "Z":
             found.add(int(entry))
     return found
+
+
+def error_of(fn, status: int, **kw) -> dict:
+    """The error document of a call that must fail with `status`."""
+    import pytest
+    from botocore.exceptions import ClientError
+
+    with pytest.raises(ClientError) as e:
+        fn(**kw)
+    assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == status, e.value.response
+    return e.value.response["Error"]

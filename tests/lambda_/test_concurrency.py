@@ -3,24 +3,7 @@ executions stay unreserved), qualifier rules, conflicts between versions and ali
 
 from __future__ import annotations
 
-import pytest
-from botocore.exceptions import ClientError
-
-from tests.lambda_.helpers import create
-
-ARN = "arn:aws:lambda:us-east-1:000000000000:function"
-
-
-@pytest.fixture
-def lam(broker):
-    return broker.client("lambda")
-
-
-def _error(fn, status: int, **kw) -> dict:
-    with pytest.raises(ClientError) as e:
-        fn(**kw)
-    assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == status, e.value.response
-    return e.value.response["Error"]
+from tests.lambda_.helpers import ARN, create, error_of
 
 
 def _unreserved(lam) -> int:
@@ -52,7 +35,7 @@ def test_reserved_concurrency_and_account_settings(lam):
     assert lam.get_function(FunctionName="a")["Concurrency"] == {"ReservedConcurrentExecutions": 300}
     assert _unreserved(lam) == 700
 
-    err = _error(lam.put_function_concurrency, 400, FunctionName="b", ReservedConcurrentExecutions=601)
+    err = error_of(lam.put_function_concurrency, 400, FunctionName="b", ReservedConcurrentExecutions=601)
     assert err == {
         "Code": "InvalidParameterValueException",
         "Message": "Specified ReservedConcurrentExecutions for function decreases account's "
@@ -68,15 +51,15 @@ def test_reserved_concurrency_and_account_settings(lam):
     assert "ReservedConcurrentExecutions" not in lam.get_function_concurrency(FunctionName="b")
     assert _unreserved(lam) == 1000
 
-    err = _error(lam.put_function_concurrency, 400, FunctionName="a:1", ReservedConcurrentExecutions=1)
+    err = error_of(lam.put_function_concurrency, 400, FunctionName="a:1", ReservedConcurrentExecutions=1)
     assert err["Message"] == (
         "This operation is permitted on Lambda functions only. Aliases and versions do not support this operation. "
         "Please specify either a function name or an unqualified function ARN."
     )
-    err = _error(lam.put_function_concurrency, 404, FunctionName="nope", ReservedConcurrentExecutions=1)
+    err = error_of(lam.put_function_concurrency, 404, FunctionName="nope", ReservedConcurrentExecutions=1)
     assert err["Message"] == f"Function not found: {ARN}:nope:$LATEST"
     for call in (lam.get_function_concurrency, lam.delete_function_concurrency):
-        assert _error(call, 404, FunctionName="nope")["Message"] == f"Function not found: {ARN}:nope"
+        assert error_of(call, 404, FunctionName="nope")["Message"] == f"Function not found: {ARN}:nope"
 
 
 def test_provisioned_concurrency(lam):
@@ -84,7 +67,7 @@ def test_provisioned_concurrency(lam):
     lam.publish_version(FunctionName="fn")
     lam.create_alias(FunctionName="fn", Name="live", FunctionVersion="1")
 
-    err = _error(
+    err = error_of(
         lam.put_provisioned_concurrency_config,
         400,
         FunctionName="fn",
@@ -93,9 +76,9 @@ def test_provisioned_concurrency(lam):
     )
     assert err["Message"] == "Provisioned Concurrency Configs cannot be applied to unpublished function versions."
     for call in (lam.get_provisioned_concurrency_config, lam.delete_provisioned_concurrency_config):
-        err = _error(call, 400, FunctionName="fn", Qualifier="$LATEST")
+        err = error_of(call, 400, FunctionName="fn", Qualifier="$LATEST")
         assert err["Message"] == "The function resource provided must be an alias or a published version."
-    err = _error(lam.get_provisioned_concurrency_config, 404, FunctionName="fn", Qualifier="1")
+    err = error_of(lam.get_provisioned_concurrency_config, 404, FunctionName="fn", Qualifier="1")
     assert err == {
         "Code": "ProvisionedConcurrencyConfigNotFoundException",
         "Message": "No Provisioned Concurrency Config found for this function",
@@ -109,7 +92,7 @@ def test_provisioned_concurrency(lam):
     assert (got["Status"], got["AvailableProvisionedConcurrentExecutions"]) == ("READY", 5)
     assert got["LastModified"] == put["LastModified"]
     assert _unreserved(lam) == 995
-    err = _error(
+    err = error_of(
         lam.put_provisioned_concurrency_config,
         409,
         FunctionName="fn",
@@ -125,19 +108,19 @@ def test_provisioned_concurrency(lam):
     lam.delete_provisioned_concurrency_config(FunctionName="fn", Qualifier="1")
     lam.delete_provisioned_concurrency_config(FunctionName="fn", Qualifier="1")  # nothing left: still 204
     lam.put_provisioned_concurrency_config(FunctionName="fn:live", Qualifier="live", ProvisionedConcurrentExecutions=3)
-    err = _error(
+    err = error_of(
         lam.put_provisioned_concurrency_config, 409, FunctionName="fn", Qualifier="1", ProvisionedConcurrentExecutions=1
     )
     assert err["Message"] == "Version is pointed by a Provisioned Concurrency alias"
 
     # Reserved concurrency holds the function's provisioned concurrency.
-    err = _error(lam.put_function_concurrency, 400, FunctionName="fn", ReservedConcurrentExecutions=2)
+    err = error_of(lam.put_function_concurrency, 400, FunctionName="fn", ReservedConcurrentExecutions=2)
     assert err["Message"] == (
         " ReservedConcurrentExecutions  2 should not be lower than function's total provisioned concurrency [3]."
     )
     lam.put_function_concurrency(FunctionName="fn", ReservedConcurrentExecutions=10)
     assert _unreserved(lam) == 990
-    err = _error(
+    err = error_of(
         lam.put_provisioned_concurrency_config,
         400,
         FunctionName="fn",
@@ -148,7 +131,7 @@ def test_provisioned_concurrency(lam):
         "Requested Provisioned Concurrency should not be greater than the reservedConcurrentExecution for function"
     )
     lam.delete_function_concurrency(FunctionName="fn")
-    err = _error(
+    err = error_of(
         lam.put_provisioned_concurrency_config,
         400,
         FunctionName="fn",
@@ -159,7 +142,7 @@ def test_provisioned_concurrency(lam):
         "Specified ConcurrentExecutions for function decreases account's UnreservedConcurrentExecution below its "
         "minimum value of [100]."
     )
-    err = _error(
+    err = error_of(
         lam.put_provisioned_concurrency_config,
         400,
         FunctionName="fn",
@@ -175,10 +158,10 @@ def test_provisioned_concurrency(lam):
         ("nope", f"Cannot find alias arn: {ARN}:fn:nope"),
     ):
         for call in (lam.get_provisioned_concurrency_config, lam.delete_provisioned_concurrency_config):
-            assert _error(call, 404, FunctionName="fn", Qualifier=qualifier)["Message"] == message
-    err = _error(lam.get_provisioned_concurrency_config, 404, FunctionName="nope", Qualifier="1")
+            assert error_of(call, 404, FunctionName="fn", Qualifier=qualifier)["Message"] == message
+    err = error_of(lam.get_provisioned_concurrency_config, 404, FunctionName="nope", Qualifier="1")
     assert err["Message"] == f"Function not found: {ARN}:nope:1"
-    err = _error(lam.list_provisioned_concurrency_configs, 404, FunctionName="nope")
+    err = error_of(lam.list_provisioned_concurrency_configs, 404, FunctionName="nope")
     assert err["Message"] == f"Function not found: {ARN}:nope"
     # Deleting the alias takes its configuration with it.
     lam.delete_alias(FunctionName="fn", Name="live")

@@ -5,25 +5,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-import pytest
-from botocore.exceptions import ClientError
+from tests.lambda_.helpers import ARN, create, error_of
 
-from tests.lambda_.helpers import create
-
-ARN = "arn:aws:lambda:us-east-1:000000000000:function"
 QUEUE = "arn:aws:sqs:us-east-1:000000000000:dlq"
-
-
-@pytest.fixture
-def lam(broker):
-    return broker.client("lambda")
-
-
-def _error(fn, status: int, **kw) -> dict:
-    with pytest.raises(ClientError) as e:
-        fn(**kw)
-    assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == status, e.value.response
-    return e.value.response["Error"]
 
 
 def test_event_invoke_configs(lam):
@@ -62,10 +46,10 @@ def test_event_invoke_configs(lam):
 
     assert lam.delete_function_event_invoke_config(FunctionName="fn")["ResponseMetadata"]["HTTPStatusCode"] == 204
     message = f"The function {ARN}:fn:$LATEST doesn't have an EventInvokeConfig"
-    assert _error(lam.get_function_event_invoke_config, 404, FunctionName="fn")["Message"] == message
-    assert _error(lam.delete_function_event_invoke_config, 404, FunctionName="fn")["Message"] == message
+    assert error_of(lam.get_function_event_invoke_config, 404, FunctionName="fn")["Message"] == message
+    assert error_of(lam.delete_function_event_invoke_config, 404, FunctionName="fn")["Message"] == message
     assert (
-        _error(lam.update_function_event_invoke_config, 404, FunctionName="fn", MaximumRetryAttempts=1)["Message"]
+        error_of(lam.update_function_event_invoke_config, 404, FunctionName="fn", MaximumRetryAttempts=1)["Message"]
         == message
     )
     lam.delete_alias(FunctionName="fn", Name="live")  # takes the alias's configuration with it
@@ -75,21 +59,21 @@ def test_event_invoke_configs(lam):
 
 def test_event_invoke_errors(broker, lam):
     create(lam, "fn")
-    err = _error(lam.put_function_event_invoke_config, 400, FunctionName="fn")
+    err = error_of(lam.put_function_event_invoke_config, 400, FunctionName="fn")
     assert err["Message"] == "You must specify at least one of error handling or destination setting."
     for name, qualifier in (("nope", None), ("fn", "nope"), ("fn", "3")):
         kw = {"Qualifier": qualifier} if qualifier else {}
         for call in (lam.put_function_event_invoke_config, lam.update_function_event_invoke_config):
-            err = _error(call, 404, FunctionName=name, MaximumRetryAttempts=1, **kw)
+            err = error_of(call, 404, FunctionName=name, MaximumRetryAttempts=1, **kw)
             assert err == {"Code": "ResourceNotFoundException", "Message": "The function doesn't exist."}
-    assert _error(lam.list_function_event_invoke_configs, 404, FunctionName="nope")["Message"] == (
+    assert error_of(lam.list_function_event_invoke_configs, 404, FunctionName="nope")["Message"] == (
         "The function doesn't exist."
     )
-    err = _error(lam.get_function_event_invoke_config, 404, FunctionName="nope")
+    err = error_of(lam.get_function_event_invoke_config, 404, FunctionName="nope")
     assert err["Message"] == f"The function {ARN}:nope:$LATEST doesn't have an EventInvokeConfig"
 
     def put(destination: str) -> dict:
-        return _error(
+        return error_of(
             lam.put_function_event_invoke_config,
             400,
             FunctionName="fn",
@@ -104,8 +88,8 @@ def test_event_invoke_errors(broker, lam):
         "is invalid."
     )
     loose = broker.client("lambda", parameter_validation=False)
-    err = _error(loose.put_function_event_invoke_config, 400, FunctionName="fn", MaximumRetryAttempts=3)
+    err = error_of(loose.put_function_event_invoke_config, 400, FunctionName="fn", MaximumRetryAttempts=3)
     assert err["Code"] == "ValidationException" and "at 'maximumRetryAttempts'" in err["Message"]
-    err = _error(loose.put_function_event_invoke_config, 400, FunctionName="fn", MaximumEventAgeInSeconds=59)
+    err = error_of(loose.put_function_event_invoke_config, 400, FunctionName="fn", MaximumEventAgeInSeconds=59)
     assert "at 'maximumEventAgeInSeconds'" in err["Message"]
     assert lam.list_function_event_invoke_configs(FunctionName="fn")["FunctionEventInvokeConfigs"] == []

@@ -3,25 +3,9 @@ answered as Lambda answers them (defaults included), with its errors."""
 
 from __future__ import annotations
 
-import pytest
-from botocore.exceptions import ClientError
+from tests.lambda_.helpers import ARN, create, error_of
 
-from tests.lambda_.helpers import create
-
-ARN = "arn:aws:lambda:us-east-1:000000000000:function"
 PROFILE = "arn:aws:signer:us-east-1:000000000000:/signing-profiles/test"
-
-
-@pytest.fixture
-def lam(broker):
-    return broker.client("lambda")
-
-
-def _error(fn, status: int, **kw) -> dict:
-    with pytest.raises(ClientError) as e:
-        fn(**kw)
-    assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == status, e.value.response
-    return e.value.response["Error"]
 
 
 def test_code_signing_configs(lam):
@@ -54,7 +38,7 @@ def test_code_signing_configs(lam):
     got = lam.get_function_code_signing_config(FunctionName="fn")
     assert (got["CodeSigningConfigArn"], got["FunctionName"]) == (arn, "fn")
     assert lam.list_functions_by_code_signing_config(CodeSigningConfigArn=arn)["FunctionArns"] == [f"{ARN}:fn"]
-    err = _error(lam.delete_code_signing_config, 409, CodeSigningConfigArn=arn)
+    err = error_of(lam.delete_code_signing_config, 409, CodeSigningConfigArn=arn)
     assert err["Code"] == "ResourceConflictException"
     lam.delete_function_code_signing_config(FunctionName="fn")
     assert lam.list_functions_by_code_signing_config(CodeSigningConfigArn=arn)["FunctionArns"] == []
@@ -67,16 +51,19 @@ def test_code_signing_configs(lam):
         lam.update_code_signing_config,
         lam.list_functions_by_code_signing_config,
     ):
-        assert _error(call, 404, CodeSigningConfigArn=arn) == {"Code": "ResourceNotFoundException", "Message": message}
-    err = _error(lam.put_function_code_signing_config, 404, FunctionName="nope", CodeSigningConfigArn=arn)
+        assert error_of(call, 404, CodeSigningConfigArn=arn) == {
+            "Code": "ResourceNotFoundException",
+            "Message": message,
+        }
+    err = error_of(lam.put_function_code_signing_config, 404, FunctionName="nope", CodeSigningConfigArn=arn)
     assert err == {
         "Code": "CodeSigningConfigNotFoundException",
         "Message": "The code signing configuration cannot be found. Check that the provided configuration is not "
         f"deleted: {arn}.",
     }
     for call in (lam.get_function_code_signing_config, lam.delete_function_code_signing_config):
-        assert _error(call, 404, FunctionName="nope")["Message"] == f"Function not found: {ARN}:nope"
-    err = _error(
+        assert error_of(call, 404, FunctionName="nope")["Message"] == f"Function not found: {ARN}:nope"
+    err = error_of(
         lam.create_code_signing_config,
         400,
         AllowedPublishers={"SigningProfileVersionArns": [PROFILE]},
@@ -100,22 +87,22 @@ def test_runtime_recursion_and_scaling_settings(lam):
     lam.put_runtime_management_config(FunctionName="fn", Qualifier="1", UpdateRuntimeOn="FunctionUpdate")
     got = lam.get_runtime_management_config(FunctionName="fn", Qualifier="1")
     assert (got["UpdateRuntimeOn"], got["FunctionArn"]) == ("FunctionUpdate", f"{ARN}:fn:1")
-    err = _error(lam.put_runtime_management_config, 400, FunctionName="fn", UpdateRuntimeOn="Manual")
+    err = error_of(lam.put_runtime_management_config, 400, FunctionName="fn", UpdateRuntimeOn="Manual")
     assert err["Code"] == "InvalidParameterValueException"
-    err = _error(lam.put_runtime_management_config, 400, FunctionName="fn", UpdateRuntimeOn="Sometimes")
+    err = error_of(lam.put_runtime_management_config, 400, FunctionName="fn", UpdateRuntimeOn="Sometimes")
     assert err["Code"] == "ValidationException" and "at 'updateRuntimeOn'" in err["Message"]
-    err = _error(lam.get_runtime_management_config, 404, FunctionName="fn", Qualifier="5")
+    err = error_of(lam.get_runtime_management_config, 404, FunctionName="fn", Qualifier="5")
     assert err["Message"] == f"Function not found: {ARN}:fn:5"
 
     assert lam.get_function_recursion_config(FunctionName="fn")["RecursiveLoop"] == "Terminate"
     assert lam.put_function_recursion_config(FunctionName="fn", RecursiveLoop="Allow")["RecursiveLoop"] == "Allow"
     assert lam.get_function_recursion_config(FunctionName=f"{ARN}:fn")["RecursiveLoop"] == "Allow"
-    err = _error(lam.put_function_recursion_config, 400, FunctionName="fn", RecursiveLoop="Maybe")
+    err = error_of(lam.put_function_recursion_config, 400, FunctionName="fn", RecursiveLoop="Maybe")
     assert err["Message"] == (
         "1 validation error detected: Value 'Maybe' at 'recursiveLoop' failed to satisfy constraint: Member must "
         "satisfy enum value set: [Allow, Terminate]"
     )
-    assert _error(lam.get_function_recursion_config, 404, FunctionName="nope")["Code"] == "ResourceNotFoundException"
+    assert error_of(lam.get_function_recursion_config, 404, FunctionName="nope")["Code"] == "ResourceNotFoundException"
 
-    err = _error(lam.get_function_scaling_config, 400, FunctionName="fn", Qualifier="1")
+    err = error_of(lam.get_function_scaling_config, 400, FunctionName="fn", Qualifier="1")
     assert err["Code"] == "InvalidParameterValueException" and "not supported by this broker" in err["Message"]

@@ -9,17 +9,11 @@ import threading
 import time
 from collections import Counter
 
+import httpx
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.lambda_.helpers import ROLE, create, runtime_pids, zip_of
-
-ARN = "arn:aws:lambda:us-east-1:000000000000:function"
-
-
-@pytest.fixture
-def lam(broker):
-    return broker.client("lambda", read_timeout=60)
+from tests.lambda_.helpers import ARN, ROLE, create, runtime_pids, zip_of
 
 
 def _invoke(lam, name: str, event: object = None, **kw) -> tuple[dict, object]:
@@ -125,8 +119,9 @@ done
     assert body == {"shell": True, "got": {"a": 1}}
 
 
-def test_reserved_concurrency_is_a_cap_across_workers(server_factory):
-    server = server_factory(workers=2).start()
+@pytest.mark.parametrize("backend", ["sqlite", pytest.param("pg", marks=pytest.mark.pg)])
+def test_reserved_concurrency_is_a_cap_across_workers(server_factory, backend):
+    server = server_factory(backend=backend, workers=2).start()
     lam = server.client("lambda", read_timeout=60)
     src = "import time\n\ndef handler(event, context):\n    time.sleep(event['sleep'])\n    return 'done'\n"
     create(lam, "capped", source=src, Timeout=30)
@@ -336,3 +331,74 @@ def test_provisioned_concurrency_starts_environments_ahead(broker, lam):
     lam.delete_provisioned_concurrency_config(FunctionName="prov", Qualifier="live")
     r, body = _invoke(lam, "prov")  # $LATEST: an ordinary on-demand environment
     assert body == "on-demand"
+
+
+def test_invoke_limits_and_answers_without_running(broker, lam):
+    """Limits, client contexts, throttling and dry runs, all answered before any function runs."""
+    create(lam, "limits")
+    too_big = b'"' + b"x" * 6_291_456 + b'"'
+    for call in (lam.invoke, lam.invoke_with_response_stream):
+        with pytest.raises(ClientError) as e:
+            call(FunctionName="limits", Payload=too_big)
+        assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 413
+        assert e.value.response["Error"]["Code"] == "RequestEntityTooLargeException"
+    assert e.value.response["Error"]["Message"] == (
+        "Request must be smaller than 6291456 bytes for the InvokeWithResponseStream operation"
+    )
+    with pytest.raises(ClientError) as e:
+        lam.invoke(FunctionName="limits", Payload=too_big)
+    assert (
+        e.value.response["Error"]["Message"]
+        == "Request must be smaller than 6291456 bytes for the InvokeFunction operation"
+    )
+    event = b'"' + b"x" * 1_048_575 + b'"'
+    with pytest.raises(ClientError) as e:
+        lam.invoke(FunctionName="limits", InvocationType="Event", Payload=event)
+    assert (e.value.response["Error"]["Code"], e.value.response["Error"]["Message"]) == (
+        "RequestEntityTooLargeException",
+        "1048577 byte payload is too large for the Event invocation type (limit 1048576 bytes)",
+    )
+
+    # ClientContext: at most 3,583 bytes of base64, holding a JSON object.
+    for cc, code in (
+        (
+            base64.b64encode(json.dumps({"custom": {"k": "v" * 2700}}).encode()).decode(),
+            "InvalidParameterValueException",
+        ),
+        (base64.b64encode(b"[1]").decode(), "InvalidRequestContentException"),
+    ):
+        with pytest.raises(ClientError) as e:
+            lam.invoke(FunctionName="limits", Payload=b"{}", ClientContext=cc)
+        assert e.value.response["Error"]["Code"] == code, cc[:20]
+    fits = base64.b64encode(json.dumps({"custom": {"k": "v" * 2600}}).encode()).decode()
+    assert len(fits) < 3583
+    assert lam.invoke(FunctionName="limits", InvocationType="DryRun", ClientContext=fits)["StatusCode"] == 204
+
+    dry = lam.invoke_with_response_stream(FunctionName="limits", InvocationType="DryRun", Payload=b"{}")
+    assert dry["StatusCode"] == 204 and list(dry["EventStream"]) == []
+
+    # Throttling: Retry-After travels as the header the model gives it, not in the body.
+    lam.put_function_concurrency(FunctionName="limits", ReservedConcurrentExecutions=0)
+    with pytest.raises(ClientError) as e:
+        lam.invoke(FunctionName="limits", Payload=b"{}")
+    assert e.value.response["retryAfterSeconds"] == "1"
+    assert e.value.response["Reason"] == "ReservedFunctionConcurrentInvocationLimitExceeded"
+    r = httpx.post(f"{broker.url}/2015-03-31/functions/limits/invocations", content=b"{}", timeout=30)
+    assert (r.status_code, r.headers["retry-after"]) == (429, "1")
+    assert r.json() == {
+        "Type": "User",
+        "message": "Rate Exceeded.",
+        "Reason": "ReservedFunctionConcurrentInvocationLimitExceeded",
+    }
+
+
+def test_a_crashed_runtime_is_runtime_exit_error_and_replaced(lam):
+    src = "import os\n\ndef handler(event, context):\n    if event.get('crash'):\n        os._exit(3)\n"
+    src += "    return 'alive'\n"
+    create(lam, "crashy", source=src)
+    r, body = _invoke(lam, "crashy", {"crash": True})
+    assert r["FunctionError"] == "Unhandled"
+    assert body["errorType"] == "Runtime.ExitError"
+    assert "exit status 3" in body["errorMessage"]
+    r, body = _invoke(lam, "crashy", {})
+    assert "FunctionError" not in r and body == "alive"

@@ -9,24 +9,10 @@ import json
 import re
 
 import httpx
-import pytest
-from botocore.exceptions import ClientError
 
-from tests.lambda_.helpers import create, zip_of
+from tests.lambda_.helpers import create, error_of, zip_of
 
 LAYER = "arn:aws:lambda:us-east-1:000000000000:layer"
-
-
-@pytest.fixture
-def lam(broker):
-    return broker.client("lambda")
-
-
-def _error(fn, status: int, **kw) -> dict:
-    with pytest.raises(ClientError) as e:
-        fn(**kw)
-    assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == status, e.value.response
-    return e.value.response["Error"]
 
 
 def _publish(lam, name: str = "lib", **kw) -> dict:
@@ -89,7 +75,7 @@ def test_publish_get_list_delete_versions(lam):
     # A function uses version 1; deleting the version leaves the function as it was, as in Lambda.
     create(lam, "uses-layer", Layers=[f"{LAYER}:lib:1"])
     assert lam.delete_layer_version(LayerName="lib", VersionNumber=1)["ResponseMetadata"]["HTTPStatusCode"] == 204
-    err = _error(lam.get_layer_version, 404, LayerName="lib", VersionNumber=1)
+    err = error_of(lam.get_layer_version, 404, LayerName="lib", VersionNumber=1)
     assert err == {"Code": "ResourceNotFoundException", "Message": "The resource you requested does not exist."}
     layers_of_fn = lam.get_function_configuration(FunctionName="uses-layer")["Layers"]
     assert layers_of_fn == [{"Arn": f"{LAYER}:lib:1", "CodeSize": len(archive)}]
@@ -97,7 +83,7 @@ def test_publish_get_list_delete_versions(lam):
     lam.delete_layer_version(LayerName="lib", VersionNumber=2)
     lam.delete_layer_version(LayerName="lib", VersionNumber=99)
     assert lam.list_layer_versions(LayerName="lib")["LayerVersions"] == []
-    err = _error(lam.create_function, 400, **_function_args("late", [f"{LAYER}:lib:1"]))
+    err = error_of(lam.create_function, 400, **_function_args("late", [f"{LAYER}:lib:1"]))
     assert err["Message"] == f"Layer version {LAYER}:lib:1 does not exist."
     # Numbers are never reused.
     assert _publish(lam)["Version"] == 3
@@ -117,36 +103,36 @@ def _function_args(name: str, layers: list[str]) -> dict:
 
 
 def test_layer_errors(lam):
-    err = _error(lam.get_layer_version, 404, LayerName="nope", VersionNumber=1)
+    err = error_of(lam.get_layer_version, 404, LayerName="nope", VersionNumber=1)
     assert err["Message"] == "The resource you requested does not exist."
     for call in (lam.get_layer_version, lam.delete_layer_version):
-        err = _error(call, 400, LayerName="nope", VersionNumber=0)
+        err = error_of(call, 400, LayerName="nope", VersionNumber=0)
         assert err == {"Code": "InvalidParameterValueException", "Message": "Layer Version Cannot be less than 1"}
-    assert _error(lam.get_layer_version_by_arn, 404, Arn=f"{LAYER}:nope:3")["Code"] == "ResourceNotFoundException"
-    err = _error(lam.get_layer_version_by_arn, 400, Arn=f"{LAYER}:nope")
+    assert error_of(lam.get_layer_version_by_arn, 404, Arn=f"{LAYER}:nope:3")["Code"] == "ResourceNotFoundException"
+    err = error_of(lam.get_layer_version_by_arn, 400, Arn=f"{LAYER}:nope")
     assert err["Code"] == "ValidationException" and "at 'arn'" in err["Message"]
     assert lam.list_layer_versions(LayerName="nope")["LayerVersions"] == []
 
-    err = _error(lam.list_layers, 400, CompatibleRuntime="runtimedoesnotexist")
+    err = error_of(lam.list_layers, 400, CompatibleRuntime="runtimedoesnotexist")
     assert err["Code"] == "ValidationException"
     assert err["Message"].startswith(
         "1 validation error detected: Value 'runtimedoesnotexist' at 'compatibleRuntime' failed to satisfy "
         "constraint: Member must satisfy enum value set: ["
     )
-    err = _error(lam.list_layers, 400, CompatibleArchitecture="archdoesnotexist")
+    err = error_of(lam.list_layers, 400, CompatibleArchitecture="archdoesnotexist")
     assert err["Message"] == (
         "1 validation error detected: Value 'archdoesnotexist' at 'compatibleArchitecture' failed to satisfy "
         "constraint: Member must satisfy enum value set: [x86_64, arm64]"
     )
-    err = _error(_publish, 400, lam=lam, CompatibleRuntimes=["invalidruntime"], CompatibleArchitectures=["bad"])
+    err = error_of(_publish, 400, lam=lam, CompatibleRuntimes=["invalidruntime"], CompatibleArchitectures=["bad"])
     assert err["Message"].startswith("2 validation errors detected: Value '[invalidruntime]' at 'compatibleRuntimes'")
     assert err["Message"].endswith(
         "; Value '[bad]' at 'compatibleArchitectures' failed to satisfy constraint: Member must satisfy "
         "constraint: [Member must satisfy enum value set: [x86_64, arm64]]"
     )
-    err = _error(lam.publish_layer_version, 400, LayerName="lib", Content={"S3Bucket": "bucket", "S3Key": "k.zip"})
+    err = error_of(lam.publish_layer_version, 400, LayerName="lib", Content={"S3Bucket": "bucket", "S3Key": "k.zip"})
     assert err["Code"] == "InvalidParameterValueException" and "S3" in err["Message"]
-    err = _error(lam.publish_layer_version, 400, LayerName="lib", Content={"ZipFile": b"not a zip"})
+    err = error_of(lam.publish_layer_version, 400, LayerName="lib", Content={"ZipFile": b"not a zip"})
     assert err["Message"] == "Could not unzip uploaded file. Please check your file, then try to upload again."
     assert lam.list_layers()["Layers"] == []  # nothing was stored by the failed publishes
 
@@ -154,7 +140,7 @@ def test_layer_errors(lam):
 def test_layer_version_permissions(lam):
     _publish(lam)
     arn = f"{LAYER}:lib:1"
-    err = _error(lam.get_layer_version_policy, 404, LayerName="lib", VersionNumber=1)
+    err = error_of(lam.get_layer_version_policy, 404, LayerName="lib", VersionNumber=1)
     assert err["Message"] == "No policy is associated with the given resource."
 
     added = lam.add_layer_version_permission(
@@ -169,12 +155,12 @@ def test_layer_version_permissions(lam):
         "Resource": arn,
     }
     args = {"LayerName": "lib", "VersionNumber": 1, "Action": "lambda:GetLayerVersion", "Principal": "*"}
-    err = _error(lam.add_layer_version_permission, 409, StatementId="s1", **args)
+    err = error_of(lam.add_layer_version_permission, 409, StatementId="s1", **args)
     assert err["Message"] == (
         "The statement id (s1) provided already exists. Please provide a new statement id, or remove the existing "
         "statement."
     )
-    err = _error(lam.add_layer_version_permission, 412, StatementId="s2", RevisionId="nope", **args)
+    err = error_of(lam.add_layer_version_permission, 412, StatementId="s2", RevisionId="nope", **args)
     assert err["Message"] == (
         "The Revision Id provided does not match the latest Revision Id. Call the GetLayerPolicy API to retrieve "
         "the latest Revision Id"
@@ -195,24 +181,24 @@ def test_layer_version_permissions(lam):
     assert (document["Version"], document["Id"]) == ("2012-10-17", "default")
     assert [s["Sid"] for s in document["Statement"]] == ["s1", "s2"]
 
-    err = _error(
+    err = error_of(
         lam.remove_layer_version_permission, 412, LayerName="lib", VersionNumber=1, StatementId="s2", RevisionId="nope"
     )
     assert err["Code"] == "PreconditionFailedException"
-    err = _error(lam.remove_layer_version_permission, 404, LayerName="lib", VersionNumber=1, StatementId="nope")
+    err = error_of(lam.remove_layer_version_permission, 404, LayerName="lib", VersionNumber=1, StatementId="nope")
     assert err["Message"] == "Statement nope is not found in resource policy."
     lam.remove_layer_version_permission(LayerName="lib", VersionNumber=1, StatementId="s2")
     document = json.loads(lam.get_layer_version_policy(LayerName="lib", VersionNumber=1)["Policy"])
     assert [s["Sid"] for s in document["Statement"]] == ["s1"]
     lam.remove_layer_version_permission(LayerName="lib", VersionNumber=1, StatementId="s1")
-    _error(lam.get_layer_version_policy, 404, LayerName="lib", VersionNumber=1)
+    error_of(lam.get_layer_version_policy, 404, LayerName="lib", VersionNumber=1)
 
     for call, extra in (
         (lam.add_layer_version_permission, {"StatementId": "s9", "Action": "lambda:GetLayerVersion", "Principal": "*"}),
         (lam.get_layer_version_policy, {}),
         (lam.remove_layer_version_permission, {"StatementId": "s9"}),
     ):
-        err = _error(call, 404, LayerName="lib", VersionNumber=9, **extra)
+        err = error_of(call, 404, LayerName="lib", VersionNumber=9, **extra)
         assert err["Message"] == f"Layer version {arn[:-2]}:9 does not exist."
-    err = _error(lam.add_layer_version_permission, 400, StatementId="s3", **{**args, "Action": "lambda:Invoke"})
+    err = error_of(lam.add_layer_version_permission, 400, StatementId="s3", **{**args, "Action": "lambda:Invoke"})
     assert err["Code"] == "ValidationException" and "at 'action'" in err["Message"]

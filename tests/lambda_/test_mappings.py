@@ -7,27 +7,11 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
-import pytest
-from botocore.exceptions import ClientError
+from tests.lambda_.helpers import ARN, create, error_of
 
-from tests.lambda_.helpers import create
-
-ARN = "arn:aws:lambda:us-east-1:000000000000:function"
 QUEUE = "arn:aws:sqs:us-east-1:000000000000:jobs"
 STREAM = "arn:aws:kinesis:us-east-1:000000000000:stream/events"
 TABLE_STREAM = "arn:aws:dynamodb:us-east-1:000000000000:table/t/stream/2024-01-01T00:00:00.000"
-
-
-@pytest.fixture
-def lam(broker):
-    return broker.client("lambda")
-
-
-def _error(fn, status: int, **kw) -> dict:
-    with pytest.raises(ClientError) as e:
-        fn(**kw)
-    assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == status, e.value.response
-    return e.value.response["Error"]
 
 
 def test_sqs_mapping_lifecycle(lam):
@@ -50,7 +34,7 @@ def test_sqs_mapping_lifecycle(lam):
     assert "StartingPosition" not in created and "ParallelizationFactor" not in created
     assert lam.get_event_source_mapping(UUID=uuid)["State"] == "Enabled"
 
-    err = _error(lam.create_event_source_mapping, 409, FunctionName="fn", EventSourceArn=QUEUE)
+    err = error_of(lam.create_event_source_mapping, 409, FunctionName="fn", EventSourceArn=QUEUE)
     assert err["Message"] == (
         f'An event source mapping with SQS arn (" {QUEUE} ") and function (" fn ") already exists. Please update or '
         f"delete the existing mapping with UUID {uuid}"
@@ -74,7 +58,7 @@ def test_sqs_mapping_lifecycle(lam):
     assert (updated["State"], updated["BatchSize"], updated["FunctionArn"]) == ("Updating", 5, f"{ARN}:fn:1")
     got = lam.get_event_source_mapping(UUID=uuid)
     assert (got["State"], got["BatchSize"], got["FunctionArn"]) == ("Enabled", 5, f"{ARN}:fn:1")
-    err = _error(lam.update_event_source_mapping, 400, UUID=uuid, BatchSize=11)
+    err = error_of(lam.update_event_source_mapping, 400, UUID=uuid, BatchSize=11)
     assert err["Message"] == (
         "Maximum batch window in seconds must be greater than 0 if maximum batch size is greater than 10"
     )
@@ -95,9 +79,9 @@ def test_sqs_mapping_lifecycle(lam):
     deleted = lam.delete_event_source_mapping(UUID=uuid)
     assert deleted["ResponseMetadata"]["HTTPStatusCode"] == 202 and deleted["State"] == "Deleting"
     for call in (lam.get_event_source_mapping, lam.delete_event_source_mapping):
-        err = _error(call, 404, UUID=uuid)
+        err = error_of(call, 404, UUID=uuid)
         assert err == {"Code": "ResourceNotFoundException", "Message": "The resource you requested does not exist."}
-    assert _error(lam.update_event_source_mapping, 404, UUID=uuid, BatchSize=1)["Code"] == "ResourceNotFoundException"
+    assert error_of(lam.update_event_source_mapping, 404, UUID=uuid, BatchSize=1)["Code"] == "ResourceNotFoundException"
 
 
 def test_stream_mappings(lam):
@@ -130,7 +114,7 @@ def test_stream_mappings(lam):
     assert at["DestinationConfig"] == {"OnFailure": {"Destination": QUEUE}}
     table = lam.create_event_source_mapping(FunctionName="fn", EventSourceArn=TABLE_STREAM, StartingPosition="LATEST")
     assert table["BatchSize"] == 100
-    err = _error(
+    err = error_of(
         lam.create_event_source_mapping, 409, FunctionName="fn", EventSourceArn=STREAM, StartingPosition="LATEST"
     )
     assert err["Message"] == (
@@ -148,7 +132,7 @@ def test_mapping_errors(broker, lam):
     create(lam, "fn")
 
     def create_error(status: int = 400, **kw) -> dict:
-        return _error(lam.create_event_source_mapping, status, **{"FunctionName": "fn", **kw})
+        return error_of(lam.create_event_source_mapping, status, **{"FunctionName": "fn", **kw})
 
     assert create_error()["Message"] == "Unrecognized event source."
     assert create_error(EventSourceArn="arn:aws:s3:::bucket")["Message"] == (
@@ -194,6 +178,6 @@ def test_mapping_errors(broker, lam):
         err = create_error(FunctionName=name, EventSourceArn=QUEUE)
         assert err == {"Code": "InvalidParameterValueException", "Message": "Function does not exist"}
     loose = broker.client("lambda", parameter_validation=False)
-    err = _error(loose.create_event_source_mapping, 400, FunctionName="fn", EventSourceArn=QUEUE, BatchSize=0)
+    err = error_of(loose.create_event_source_mapping, 400, FunctionName="fn", EventSourceArn=QUEUE, BatchSize=0)
     assert err["Code"] == "ValidationException" and "at 'batchSize'" in err["Message"]
     assert lam.list_event_source_mappings()["EventSourceMappings"] == []

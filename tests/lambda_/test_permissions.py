@@ -5,24 +5,7 @@ from __future__ import annotations
 
 import json
 
-import pytest
-from botocore.exceptions import ClientError
-
-from tests.lambda_.helpers import create
-
-ARN = "arn:aws:lambda:us-east-1:000000000000:function"
-
-
-@pytest.fixture
-def lam(broker):
-    return broker.client("lambda")
-
-
-def _error(fn, status: int, **kw) -> dict:
-    with pytest.raises(ClientError) as e:
-        fn(**kw)
-    assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == status, e.value.response
-    return e.value.response["Error"]
+from tests.lambda_.helpers import ARN, create, error_of
 
 
 def _statements(lam, **kw) -> list[dict]:
@@ -79,12 +62,12 @@ def test_add_get_remove_permissions(lam):
     assert policy["RevisionId"] == lam.get_function_configuration(FunctionName="fn")["RevisionId"]
     assert [s["Sid"] for s in _statements(lam, FunctionName="fn", Qualifier="$LATEST")] == ["s3", "acct", "url"]
 
-    err = _error(lam.add_permission, 409, FunctionName="fn", StatementId="s3", Action="lambda:*", Principal="*")
+    err = error_of(lam.add_permission, 409, FunctionName="fn", StatementId="s3", Action="lambda:*", Principal="*")
     assert err["Message"] == (
         "The statement id (s3) provided already exists. Please provide a new statement id, or remove the existing "
         "statement."
     )
-    err = _error(
+    err = error_of(
         lam.add_permission,
         412,
         FunctionName="fn",
@@ -110,60 +93,60 @@ def test_add_get_remove_permissions(lam):
 
     lam.remove_permission(FunctionName="fn", StatementId="acct")
     assert [s["Sid"] for s in _statements(lam, FunctionName="fn")] == ["s3", "url"]
-    err = _error(lam.remove_permission, 404, FunctionName="fn", StatementId="acct")
+    err = error_of(lam.remove_permission, 404, FunctionName="fn", StatementId="acct")
     assert err["Message"] == "Statement acct is not found in resource policy."
-    err = _error(lam.remove_permission, 412, FunctionName="fn", StatementId="s3", RevisionId="nope")
+    err = error_of(lam.remove_permission, 412, FunctionName="fn", StatementId="s3", RevisionId="nope")
     assert err["Code"] == "PreconditionFailedException"
     lam.remove_permission(FunctionName="fn", StatementId="s3")
     lam.remove_permission(FunctionName="fn", StatementId="url")
-    err = _error(lam.get_policy, 404, FunctionName="fn")
+    err = error_of(lam.get_policy, 404, FunctionName="fn")
     assert err == {"Code": "ResourceNotFoundException", "Message": "The resource you requested does not exist."}
-    err = _error(lam.remove_permission, 404, FunctionName="fn", StatementId="s3")
+    err = error_of(lam.remove_permission, 404, FunctionName="fn", StatementId="s3")
     assert err["Message"] == "No policy is associated with the given resource."
     assert [s["Sid"] for s in _statements(lam, FunctionName="fn", Qualifier="live")] == ["s3"]
 
     # Deleting the alias takes its policy with it.
     lam.delete_alias(FunctionName="fn", Name="live")
     lam.create_alias(FunctionName="fn", Name="live", FunctionVersion="1")
-    _error(lam.get_policy, 404, FunctionName="fn", Qualifier="live")
+    error_of(lam.get_policy, 404, FunctionName="fn", Qualifier="live")
 
 
 def test_permission_errors(lam):
     create(lam, "fn")
     base = {"StatementId": "s", "Action": "lambda:InvokeFunction", "Principal": "sns.amazonaws.com"}
-    err = _error(lam.add_permission, 404, FunctionName="nope", **base)
+    err = error_of(lam.add_permission, 404, FunctionName="nope", **base)
     assert err["Message"] == f"Function not found: {ARN}:nope"
-    err = _error(lam.add_permission, 400, FunctionName="fn", Qualifier="$LATEST", **base)
+    err = error_of(lam.add_permission, 400, FunctionName="fn", Qualifier="$LATEST", **base)
     assert err["Message"] == "We currently do not support adding policies for $LATEST."
-    err = _error(lam.add_permission, 400, FunctionName="fn:1", Qualifier="2", **base)
+    err = error_of(lam.add_permission, 400, FunctionName="fn:1", Qualifier="2", **base)
     assert err["Message"] == "The derived qualifier from the function name does not match the specified qualifier."
-    err = _error(lam.add_permission, 404, FunctionName="fn", Qualifier="nope", **base)
+    err = error_of(lam.add_permission, 404, FunctionName="fn", Qualifier="nope", **base)
     assert err["Message"] == f"Cannot find alias arn: {ARN}:fn:nope"
-    err = _error(lam.add_permission, 404, FunctionName="fn", Qualifier="42", **base)
+    err = error_of(lam.add_permission, 404, FunctionName="fn", Qualifier="42", **base)
     assert err["Message"] == f"Function not found: {ARN}:fn:42"
-    err = _error(lam.add_permission, 400, FunctionName="fn", **{**base, "Principal": "invalid"})
+    err = error_of(lam.add_permission, 400, FunctionName="fn", **{**base, "Principal": "invalid"})
     assert err == {
         "Code": "InvalidParameterValueException",
         "Message": "The provided principal was invalid. Please check the principal and try again.",
     }
-    err = _error(lam.add_permission, 400, FunctionName="fn", FunctionUrlAuthType="BAD", **base)
+    err = error_of(lam.add_permission, 400, FunctionName="fn", FunctionUrlAuthType="BAD", **base)
     assert err["Message"] == (
         "1 validation error detected: Value 'BAD' at 'functionUrlAuthType' failed to satisfy constraint: Member "
         "must satisfy enum value set: [NONE, AWS_IAM]"
     )
-    err = _error(lam.add_permission, 400, FunctionName="fn", **{**base, "StatementId": "example.com"})
+    err = error_of(lam.add_permission, 400, FunctionName="fn", **{**base, "StatementId": "example.com"})
     assert err["Code"] == "ValidationException" and "at 'statementId'" in err["Message"]
-    err = _error(lam.remove_permission, 404, FunctionName="nope", StatementId="s")
+    err = error_of(lam.remove_permission, 404, FunctionName="nope", StatementId="s")
     assert err["Message"] == f"No policy found for: {ARN}:nope"
-    assert _error(lam.get_policy, 404, FunctionName="nope")["Message"] == f"Function not found: {ARN}:nope"
-    err = _error(lam.get_policy, 404, FunctionName="fn", Qualifier="7")
+    assert error_of(lam.get_policy, 404, FunctionName="nope")["Message"] == f"Function not found: {ARN}:nope"
+    err = error_of(lam.get_policy, 404, FunctionName="fn", Qualifier="7")
     assert err["Message"] == "The resource you requested does not exist."
 
     # A policy holds at most 20 KB.
     long_arn = "arn:aws:s3:::" + "b" * 9000
     for sid in ("big1", "big2"):
         lam.add_permission(FunctionName="fn", SourceArn=long_arn, **{**base, "StatementId": sid})
-    err = _error(lam.add_permission, 400, FunctionName="fn", SourceArn=long_arn, **{**base, "StatementId": "big3"})
+    err = error_of(lam.add_permission, 400, FunctionName="fn", SourceArn=long_arn, **{**base, "StatementId": "big3"})
     assert err["Code"] == "PolicyLengthExceededException"
     assert err["Message"].startswith("The final policy size (") and err["Message"].endswith(
         ") is bigger than the limit (20480)."
@@ -186,14 +169,14 @@ def test_resource_policy_documents(lam):
     lam.add_permission(FunctionName="fn", StatementId="more", Action="lambda:*", Principal="*")
     assert len(json.loads(lam.get_resource_policy(ResourceArn=f"{ARN}:fn")["Policy"])["Statement"]) == 2
 
-    err = _error(lam.put_resource_policy, 400, ResourceArn=f"{ARN}:fn", Policy="{not json")
+    err = error_of(lam.put_resource_policy, 400, ResourceArn=f"{ARN}:fn", Policy="{not json")
     assert err["Code"] == "InvalidParameterValueException"
-    err = _error(
+    err = error_of(
         lam.delete_resource_policy, 412, ResourceArn=f"{ARN}:fn", RevisionId="00000000-0000-0000-0000-000000000000"
     )
     assert err["Code"] == "PreconditionFailedException"
     lam.delete_resource_policy(ResourceArn=f"{ARN}:fn")
-    _error(lam.get_resource_policy, 404, ResourceArn=f"{ARN}:fn")
+    error_of(lam.get_resource_policy, 404, ResourceArn=f"{ARN}:fn")
     lam.delete_resource_policy(ResourceArn=f"{ARN}:fn")  # nothing left: still succeeds
-    err = _error(lam.get_resource_policy, 404, ResourceArn=f"{ARN}:nope")
+    err = error_of(lam.get_resource_policy, 404, ResourceArn=f"{ARN}:nope")
     assert err["Message"] == f"Function not found: {ARN}:nope"

@@ -3,24 +3,7 @@ signing configurations, with Lambda's limits and errors."""
 
 from __future__ import annotations
 
-import pytest
-from botocore.exceptions import ClientError
-
-from tests.lambda_.helpers import create
-
-ARN = "arn:aws:lambda:us-east-1:000000000000:function"
-
-
-@pytest.fixture
-def lam(broker):
-    return broker.client("lambda")
-
-
-def _error(fn, status: int, **kw) -> dict:
-    with pytest.raises(ClientError) as e:
-        fn(**kw)
-    assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == status, e.value.response
-    return e.value.response["Error"]
+from tests.lambda_.helpers import ARN, create, error_of
 
 
 def test_function_tags(lam):
@@ -38,16 +21,16 @@ def test_function_tags(lam):
     assert lam.list_tags(Resource=arn)["Tags"] == {}
 
     lam.tag_resource(Resource=arn, Tags={f"k{i}": "v" for i in range(49)})
-    err = _error(lam.tag_resource, 400, Resource=arn, Tags={"x": "1", "y": "2"})
+    err = error_of(lam.tag_resource, 400, Resource=arn, Tags={"x": "1", "y": "2"})
     assert err == {"Code": "InvalidParameterValueException", "Message": "Number of tags exceeds resource tag limit."}
     assert len(lam.list_tags(Resource=arn)["Tags"]) == 49
-    err = _error(lam.tag_resource, 400, Resource=f"{ARN}:other", Tags={f"k{i}": "v" for i in range(51)})
+    err = error_of(lam.tag_resource, 400, Resource=f"{ARN}:other", Tags={f"k{i}": "v" for i in range(51)})
     assert err["Message"] == "Number of tags exceeds resource tag limit."
-    err = _error(lam.tag_resource, 400, Resource=arn, Tags={})
+    err = error_of(lam.tag_resource, 400, Resource=arn, Tags={})
     assert err["Message"] == "An error occurred and the request cannot be processed."
 
     for qualified in (f"{arn}:1", f"{arn}:$LATEST", f"{arn}:live"):
-        err = _error(lam.tag_resource, 400, Resource=qualified, Tags={"a": "1"})
+        err = error_of(lam.tag_resource, 400, Resource=qualified, Tags={"a": "1"})
         assert (
             err["Message"] == "Tags on function aliases and versions are not supported. Please specify a function ARN."
         )
@@ -56,9 +39,9 @@ def test_function_tags(lam):
         (lam.untag_resource, {"TagKeys": ["a"]}),
         (lam.list_tags, {}),
     ):
-        err = _error(call, 404, Resource=f"{ARN}:nope", **extra)
+        err = error_of(call, 404, Resource=f"{ARN}:nope", **extra)
         assert err["Message"] == f"Function not found: {ARN}:nope"
-    err = _error(lam.tag_resource, 400, Resource="arn:aws:something", Tags={"a": "1"})
+    err = error_of(lam.tag_resource, 400, Resource="arn:aws:something", Tags={"a": "1"})
     assert err["Code"] == "ValidationException" and "at 'resource'" in err["Message"]
 
 
@@ -83,6 +66,6 @@ def test_tags_of_mappings_and_code_signing_configs(lam):
     assert lam.list_tags(Resource=csc_arn)["Tags"] == {"a": "1", "b": "2"}
 
     lam.delete_event_source_mapping(UUID=mapping["UUID"])
-    assert _error(lam.list_tags, 404, Resource=arn)["Code"] == "ResourceNotFoundException"
-    err = _error(lam.list_tags, 404, Resource=csc_arn[:-3] + "abc")
+    assert error_of(lam.list_tags, 404, Resource=arn)["Code"] == "ResourceNotFoundException"
+    err = error_of(lam.list_tags, 404, Resource=csc_arn[:-3] + "abc")
     assert err["Message"] == f"The Lambda code signing configuration {csc_arn[:-3]}abc can not be found."

@@ -5,25 +5,9 @@ from __future__ import annotations
 
 import re
 
-import pytest
-from botocore.exceptions import ClientError
+from tests.lambda_.helpers import ARN, create, error_of
 
-from tests.lambda_.helpers import create
-
-ARN = "arn:aws:lambda:us-east-1:000000000000:function"
 ISO = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z"
-
-
-@pytest.fixture
-def lam(broker):
-    return broker.client("lambda")
-
-
-def _error(fn, status: int, **kw) -> dict:
-    with pytest.raises(ClientError) as e:
-        fn(**kw)
-    assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == status, e.value.response
-    return e.value.response["Error"]
 
 
 def test_function_url_lifecycle(broker, lam):
@@ -38,7 +22,7 @@ def test_function_url_lifecycle(broker, lam):
     )
     assert (created["FunctionArn"], created["AuthType"]) == (f"{ARN}:fn", "NONE")
     assert re.fullmatch(ISO, created["CreationTime"]) and "InvokeMode" not in created
-    err = _error(lam.create_function_url_config, 409, FunctionName="fn", AuthType="NONE")
+    err = error_of(lam.create_function_url_config, 409, FunctionName="fn", AuthType="NONE")
     assert err["Message"] == (
         f"Failed to create function url config for [functionArn = {ARN}:fn]. Error message:  FunctionUrlConfig "
         "exists for this Lambda function"
@@ -68,11 +52,11 @@ def test_function_url_lifecycle(broker, lam):
 
     deleted = lam.delete_function_url_config(FunctionName="fn")
     assert deleted["ResponseMetadata"]["HTTPStatusCode"] == 204
-    assert _error(lam.get_function_url_config, 404, FunctionName="fn")["Message"] == (
+    assert error_of(lam.get_function_url_config, 404, FunctionName="fn")["Message"] == (
         "The resource you requested does not exist."
     )
-    _error(lam.delete_function_url_config, 404, FunctionName="fn")
-    _error(lam.update_function_url_config, 404, FunctionName="fn", AuthType="NONE")
+    error_of(lam.delete_function_url_config, 404, FunctionName="fn")
+    error_of(lam.update_function_url_config, 404, FunctionName="fn", AuthType="NONE")
     # Deleting the alias takes its URL with it.
     lam.delete_alias(FunctionName="fn", Name="live")
     assert lam.list_function_url_configs(FunctionName="fn")["FunctionUrlConfigs"] == []
@@ -82,21 +66,21 @@ def test_function_url_errors(lam):
     create(lam, "fn")
     lam.publish_version(FunctionName="fn")
     missing = "Function does not exist"
-    assert _error(lam.create_function_url_config, 404, FunctionName="nope", AuthType="NONE")["Message"] == missing
-    err = _error(lam.create_function_url_config, 404, FunctionName="fn", Qualifier="nope", AuthType="NONE")
+    assert error_of(lam.create_function_url_config, 404, FunctionName="nope", AuthType="NONE")["Message"] == missing
+    err = error_of(lam.create_function_url_config, 404, FunctionName="fn", Qualifier="nope", AuthType="NONE")
     assert err["Message"] == missing
-    assert _error(lam.update_function_url_config, 404, FunctionName="nope", AuthType="NONE")["Message"] == missing
-    assert _error(lam.list_function_url_configs, 404, FunctionName="nope")["Message"] == missing
+    assert error_of(lam.update_function_url_config, 404, FunctionName="nope", AuthType="NONE")["Message"] == missing
+    assert error_of(lam.list_function_url_configs, 404, FunctionName="nope")["Message"] == missing
     for call in (lam.get_function_url_config, lam.delete_function_url_config):
-        assert _error(call, 404, FunctionName="nope")["Message"] == "The resource you requested does not exist."
+        assert error_of(call, 404, FunctionName="nope")["Message"] == "The resource you requested does not exist."
     for qualifier in ("1", "$LATEST"):
-        err = _error(lam.get_function_url_config, 400, FunctionName="fn", Qualifier=qualifier)
+        err = error_of(lam.get_function_url_config, 400, FunctionName="fn", Qualifier=qualifier)
         assert err["Code"] == "ValidationException" and f"Value '{qualifier}' at 'qualifier'" in err["Message"]
-    err = _error(lam.create_function_url_config, 400, FunctionName="fn", AuthType="BAD")
+    err = error_of(lam.create_function_url_config, 400, FunctionName="fn", AuthType="BAD")
     assert err["Message"] == (
         "1 validation error detected: Value 'BAD' at 'authType' failed to satisfy constraint: Member must satisfy "
         "enum value set: [AWS_IAM, NONE]"
     )
-    err = _error(lam.create_function_url_config, 400, FunctionName="fn", AuthType="NONE", InvokeMode="SLOW")
+    err = error_of(lam.create_function_url_config, 400, FunctionName="fn", AuthType="NONE", InvokeMode="SLOW")
     assert "at 'invokeMode'" in err["Message"]
     assert lam.list_function_url_configs(FunctionName="fn")["FunctionUrlConfigs"] == []

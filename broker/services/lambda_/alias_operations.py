@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from broker import ids, paging
 from broker.context import RequestContext
 from broker.errors import ServiceError
-from broker.services.lambda_ import arns, errors, store
+from broker.services.lambda_ import arns, common, errors, store
 from broker.services.lambda_.functions import function
 from broker.services.lambda_.store import LATEST, Function
 from broker.services.lambda_.wake import changed
@@ -22,6 +23,42 @@ def _missing(fn: Function, name: str) -> ServiceError:
     return errors.not_found(f"Cannot find alias arn: {_alias_arn(fn, name)}")
 
 
+_WEIGHTS = "routingConfig.additionalVersionWeights"
+_VERSION_KEY = re.compile(r"[0-9]+", re.ASCII)
+
+
+def _java_double(value: float) -> str:
+    """A double as Java prints it (AWS echoes values so): 0.5, 2.0, 1.0E-5."""
+    text = repr(float(value))
+    if "e" in text:
+        mantissa, exponent = text.split("e")
+        text = f"{mantissa if '.' in mantissa else mantissa + '.0'}E{int(exponent)}"
+    return text
+
+
+def _check_weights(routing: dict[str, Any] | None) -> None:
+    """The routing weights' keys (version numbers) and values (0.0 to 1.0), with AWS's texts: one failure for the
+    whole map per kind, the map shown as Java prints it."""
+    weights = (routing or {}).get("AdditionalVersionWeights") or {}
+    if not weights:
+        return
+    shown = "{" + ", ".join(f"{k}={_java_double(v)}" for k, v in weights.items()) + "}"
+    failures = []
+    if any(not 1 <= len(k) <= 1024 or not _VERSION_KEY.fullmatch(k) for k in weights):
+        failures.append(
+            f"Value '{shown}' at '{_WEIGHTS}' failed to satisfy constraint: Map keys must satisfy constraint: "
+            "[Member must have length less than or equal to 1024, Member must have length greater than or equal "
+            "to 1, Member must satisfy regular expression pattern: [0-9]+, Member must not be null]"
+        )
+    if any(not 0.0 <= v <= 1.0 for v in weights.values()):
+        failures.append(
+            f"Value '{shown}' at '{_WEIGHTS}' failed to satisfy constraint: Map value must satisfy constraint: "
+            "[Member must have value less than or equal to 1.0, Member must have value greater than or equal to "
+            "0.0, Member must not be null]"
+        )
+    common.validation(failures)
+
+
 async def _check_versions(ctx: RequestContext, fn: Function, primary: str, routing: dict[str, Any] | None) -> None:
     weights = (routing or {}).get("AdditionalVersionWeights") or {}
     for ver in [primary, *weights]:
@@ -31,7 +68,9 @@ async def _check_versions(ctx: RequestContext, fn: Function, primary: str, routi
         if len(weights) > 1:
             raise errors.invalid_parameter("Number of items in AdditionalVersionWeights cannot be greater than 1")
         if primary == LATEST or LATEST in weights:
-            raise errors.invalid_parameter("$LATEST is not supported for an alias pointing to more than 1 version")
+            raise errors.invalid_parameter_untyped(
+                "$LATEST is not supported for an alias pointing to more than 1 version"
+            )
         if primary in weights:
             raise errors.invalid_parameter(
                 f"Invalid function version {primary}. Function version {primary} is already included in routing "
@@ -53,6 +92,7 @@ def _config(fn: Function, name: str, version: str, description: str, routing: di
 
 
 async def create_alias(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
+    _check_weights(p.get("RoutingConfig"))
     ref = arns.parse(ctx, p["FunctionName"])
     fn = await function(ctx, ref)
     name = p["Name"]
@@ -81,11 +121,12 @@ async def get_alias(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
 
 
 async def update_alias(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
+    _check_weights(p.get("RoutingConfig"))
     fn = await function(ctx, arns.parse(ctx, p["FunctionName"]))
     name = p["Name"]
     current = await ctx.env.db.read(store.get_alias, fn.id, name)
     if current is None:
-        raise _missing(fn, name)
+        raise errors.alias_not_found(_alias_arn(fn, name))  # GetAlias words it differently
     if p.get("RevisionId") is not None and p["RevisionId"] != current["RevisionId"]:
         raise errors.precondition_failed(
             "The Revision Id provided does not match the latest Revision Id. Call the GetFunction/GetAlias API to "
@@ -119,10 +160,8 @@ async def list_aliases(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]
     aliases = await ctx.env.db.read(store.list_aliases, fn.id)
     if p.get("FunctionVersion"):
         aliases = [a for a in aliases if a["FunctionVersion"] == p["FunctionVersion"]]
-    after = paging.after_of(p["Marker"]) if p.get("Marker") else None
-    if p.get("Marker") and not isinstance(after, str):
-        raise errors.invalid_parameter("Invalid marker.")
-    if after is not None:
+    if p.get("Marker"):
+        after = common.after_name(p["Marker"])
         aliases = [a for a in aliases if a["Name"] > after]
     limit = int(p.get("MaxItems") or 50)
     out: dict[str, Any] = {}

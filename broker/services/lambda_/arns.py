@@ -1,5 +1,6 @@
-"""Function names, ARNs and qualifiers as Lambda accepts them: a name, a partial ARN (123456789012:function:name)
-or a full ARN, any of them with a ":qualifier" suffix."""
+"""Function names, ARNs and qualifiers as Lambda accepts them: every form the model's NamespacedFunctionName
+pattern allows (a name, a partial ARN such as 123456789012:function:name or us-east-1:123456789012:function:name, a
+full ARN), any of them with a ":qualifier" suffix."""
 
 from __future__ import annotations
 
@@ -7,12 +8,23 @@ import re
 from dataclasses import dataclass
 
 from broker.context import RequestContext
+from broker.protocol.spec import load_model
 from broker.services.lambda_ import errors
+from broker.services.lambda_.store import LATEST
 
+# The model's NamespacedFunctionName pattern with its parts named (the widest of the FunctionName shapes; the
+# generic validator has already held each operation's own shape against its value).
+PATTERN = str(load_model("lambda").shape_for("NamespacedFunctionName").metadata["pattern"])
 _NAME = re.compile(
-    r"(?:arn:aws[a-zA-Z-]*:lambda:(?P<region>[a-z]{2}(?:-[a-z]+)+-\d):)?"
-    r"(?:(?P<account>\d{12}):)?(?:function:)?(?P<name>[a-zA-Z0-9_.-]+)(?::(?P<qualifier>\$LATEST|[a-zA-Z0-9_-]+))?"
+    r"(?:arn:(?:aws[a-zA-Z-]*)?:lambda:)?"
+    r"(?:(?P<region>(?:eusc-)?[a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-\d):)?"
+    r"(?:(?P<account>\d{12}):)?(?:function:)?(?P<name>[a-zA-Z0-9_.-]+)"
+    r"(?::(?P<qualifier>\$LATEST(?:\.PUBLISHED)?|[a-zA-Z0-9_-]+))?",
+    re.ASCII,
 )
+# $LATEST.PUBLISHED names the version a function's latest publish made; this broker publishes numbered versions
+# only, so it is $LATEST here.
+_ALIASES = {"$LATEST.PUBLISHED": LATEST}
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,6 +33,7 @@ class FunctionRef:
     region: str
     name: str
     qualifier: str | None  # from the ARN or name suffix, or the Qualifier parameter
+    named: bool = True  # given as a bare name (no ARN parts, no qualifier suffix)
 
     @property
     def arn(self) -> str:
@@ -43,25 +56,23 @@ def layer_arn(account: str, region: str, name: str, version: int | None = None) 
 
 def parse(ctx: RequestContext, text: str, qualifier: str | None = None) -> FunctionRef:
     """The function a FunctionName parameter names. A qualifier both in the name and as a parameter must agree;
-    an ARN of another region names a function that does not exist here."""
+    an ARN of another account is refused (403) and one of another region is not found, as in Lambda."""
     m = _NAME.fullmatch(text)
     if m is None:
         raise errors.validation(
             f"1 validation error detected: Value '{text}' at 'functionName' failed to satisfy constraint: Member must "
-            "satisfy regular expression pattern: (arn:(aws[a-zA-Z-]*)?:lambda:)?([a-z]{2}(-gov)?-[a-z]+-\\d{1}:)?"
-            "(\\d{12}:)?(function:)?([a-zA-Z0-9-_]+)(:(\\$LATEST|[a-zA-Z0-9-_]+))?"
+            f"satisfy regular expression pattern: {PATTERN}"
         )
-    account = m.group("account") or ctx.account
-    region = m.group("region") or ctx.region
-    inner = m.group("qualifier")
+    inner = _ALIASES.get(m.group("qualifier") or "", m.group("qualifier"))
+    qualifier = _ALIASES.get(qualifier or "", qualifier)
     if inner and qualifier and inner != qualifier:
         raise errors.invalid_parameter(
             "The derived qualifier from the function name does not match the specified qualifier."
         )
-    if m.group("region") and m.group("region") != ctx.region:
-        raise errors.invalid_parameter(
-            f"Functions from '{m.group('region')}' are not reachable in this region ('{ctx.region}')"
-        )
+    account = m.group("account") or ctx.account
+    region = m.group("region") or ctx.region
     if account != ctx.account:
-        raise errors.function_not_found(function_arn(account, region, m.group("name"), inner or qualifier))
-    return FunctionRef(account, region, m.group("name"), inner or qualifier)
+        raise errors.access_denied()
+    if region != ctx.region:
+        raise errors.region_unreachable(region, ctx.region)
+    return FunctionRef(account, region, m.group("name"), inner or qualifier, named=m.group("name") == text)

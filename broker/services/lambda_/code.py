@@ -12,6 +12,7 @@ import stat
 import tempfile
 import threading
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,18 +36,23 @@ class Package:
 
 
 def check_zip(data: bytes) -> Package:
-    """A package from an uploaded zip, or AWS's error for what is wrong with it."""
+    """A package from an uploaded zip, or AWS's error for what is wrong with it. The declared unzipped size is
+    checked before anything is inflated (a zip bomb is refused unread); reading never inflates an entry past its
+    declared size, and every entry's CRC is verified."""
     if len(data) > MAX_ZIPPED:
-        raise errors.invalid_parameter(f"Zipped size must be smaller than {MAX_ZIPPED} bytes")
+        raise errors.zipped_too_large(MAX_ZIPPED)
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
             size = sum(info.file_size for info in zf.infolist())
+            if size > MAX_UNZIPPED:
+                raise errors.invalid_parameter(f"Unzipped size must be smaller than {MAX_UNZIPPED} bytes")
             if zf.testzip() is not None:
                 raise errors.invalid_zip()
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError, NotImplementedError):
+    # zlib.error: a corrupt deflate stream; RuntimeError: an encrypted entry; the others: a damaged archive or an
+    # unsupported compression method.
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, RuntimeError, EOFError, ValueError, OSError,
+            NotImplementedError):  # fmt: skip
         raise errors.invalid_zip() from None
-    if size > MAX_UNZIPPED:
-        raise errors.invalid_parameter(f"Unzipped size must be smaller than {MAX_UNZIPPED} bytes")
     return Package(hashlib.sha256(data).hexdigest(), data, size)
 
 

@@ -12,6 +12,7 @@ from sqlalchemy import Connection
 
 from broker import clock, ids, paging
 from broker.context import RequestContext
+from broker.errors import ServiceError
 from broker.services.lambda_ import errors, store
 from broker.services.lambda_.store import LATEST, Function
 from broker.storage.db import Tx
@@ -105,14 +106,57 @@ def iso_micro(ms: int | None = None) -> str:
 
 
 # -- pagination -----------------------------------------------------------------------------------------------------
+MAX_VERSION = 2**31 - 1  # version numbers are 32-bit columns
+
+
+def _invalid_marker() -> ServiceError:
+    return errors.invalid_parameter("Invalid marker.")
+
+
+def _marker_text(value: object) -> str:
+    """A name a Marker continues after, if it is one a query can carry (Markers come back from clients)."""
+    if not isinstance(value, str) or "\x00" in value or len(value) > 1024:
+        raise _invalid_marker()
+    try:
+        value.encode()
+    except UnicodeEncodeError:  # a lone surrogate, which JSON can spell
+        raise _invalid_marker() from None
+    return value
+
+
+def after_name(marker: str) -> str:
+    """What a name-ordered Marker continues after."""
+    return _marker_text(paging.after_of(marker))
+
+
+def after_number(marker: str) -> int:
+    """What a number-ordered Marker continues after (0 is $LATEST)."""
+    after = paging.after_of(marker)
+    if type(after) is not int or not 0 <= after <= MAX_VERSION:
+        raise _invalid_marker()
+    return after
+
+
+def version_marker(name: str, number: int) -> str:
+    return paging.encode({"after": name, "version": number})
+
+
+def after_version(marker: str) -> tuple[str, int]:
+    """The (function name, version number) a Marker of ListFunctions(FunctionVersion=ALL) continues after; a
+    name-only Marker continues after all versions of that function."""
+    state = paging.decode(marker) or {}
+    number = state.get("version", MAX_VERSION)
+    if type(number) is not int or not 0 <= number <= MAX_VERSION:
+        raise _invalid_marker()
+    return _marker_text(state.get("after")), number
+
+
 def page(
     items: list[T], key: Callable[[T], str], marker: str | None, max_items: int | None, default: int = 50
 ) -> tuple[list[T], str | None]:
     """A page of `items` (already in listing order by `key`) after the Marker, and the next Marker."""
     if marker:
-        after = paging.after_of(marker)
-        if not isinstance(after, str):
-            raise errors.invalid_parameter("Invalid marker.")
+        after = after_name(marker)
         items = [i for i in items if key(i) > after]
     limit = int(max_items or default)
     if len(items) > limit:

@@ -44,9 +44,39 @@ def too_many_requests(reason: str, message: str = "Rate Exceeded.") -> ServiceEr
 
 
 def request_too_large(operation: str, limit: int) -> ServiceError:
+    """AWS answers an oversized request with this code, which the model does not list (its RequestTooLargeException
+    is never what the wire says)."""
     return ServiceError(
-        "RequestTooLargeException", f"Request must be smaller than {limit} bytes for the {operation} operation", 413
+        "RequestEntityTooLargeException",
+        f"Request must be smaller than {limit} bytes for the {operation} operation",
+        413,
     )
+
+
+def event_too_large(size: int, limit: int) -> ServiceError:
+    return ServiceError(
+        "RequestEntityTooLargeException",
+        f"{size} byte payload is too large for the Event invocation type (limit {limit} bytes)",
+        413,
+    )
+
+
+def zipped_too_large(limit: int) -> ServiceError:
+    return ServiceError("RequestEntityTooLargeException", f"Zipped size must be smaller than {limit} bytes", 413)
+
+
+def access_denied() -> ServiceError:
+    """A function ARN of another account: AWS answers 403 with a null message."""
+    return ServiceError("AccessDeniedException", status=403, fields={"Message": None})
+
+
+def region_unreachable(region: str, here: str) -> ServiceError:
+    return not_found(f"Functions from '{region}' are not reachable in this region ('{here}')")
+
+
+def invalid_parameter_untyped(message: str) -> ServiceError:
+    """InvalidParameterValueException as the few checks send it whose document carries no "Type"."""
+    return ServiceError("InvalidParameterValueException", message, fields={"Type": None})
 
 
 def unsupported(operation: str) -> ServiceError:

@@ -7,7 +7,7 @@ from typing import Any
 
 from broker import clock, ids, paging
 from broker.context import RequestContext
-from broker.services.lambda_ import arns, errors, layer_store, store
+from broker.services.lambda_ import arns, common, errors, layer_store, store
 from broker.services.lambda_.code import Package, check_zip
 from broker.services.lambda_.functions import (
     answer_created,
@@ -16,9 +16,13 @@ from broker.services.lambda_.functions import (
     base_config,
     check_architectures,
     check_environment,
+    check_limits,
+    check_name,
     check_runtime,
+    content_hash,
     function,
     last_modified,
+    listed,
     ordered,
     version,
 )
@@ -77,11 +81,32 @@ async def _strict_role(ctx: RequestContext, role: str) -> None:
         raise errors.invalid_parameter("The role defined for the function cannot be assumed by Lambda.")
 
 
+def _publish(tx: Tx, function_id: int, description: str | None = None) -> dict[str, Any] | None:
+    """Publish what $LATEST holds now as the next version, with a RevisionId of its own; $LATEST gets a new one
+    too, and the function remembers the digest of what was published (the next publish of an unchanged function
+    returns this version). The version's configuration, or None if the function is gone."""
+    stored = store.version_of(tx.conn, function_id, LATEST)
+    if stored is None:
+        return None
+    latest, sha = stored
+    config = {**latest, "RevisionId": ids.uuid4()}
+    if description is not None:
+        config["Description"] = description
+    number = store.publish_version(tx, function_id, config, sha)
+    if number is None:
+        return None
+    store.put_version_config(tx, function_id, LATEST, {**latest, "RevisionId": ids.uuid4()}, sha)
+    store.merge_settings(tx, function_id, published_from=content_hash(latest, sha))
+    return {**config, "Version": number, "FunctionArn": f"{latest['FunctionArn']}:{number}"}
+
+
 async def create_function(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
     name = p["FunctionName"]
+    check_limits(p)
     ref = arns.parse(ctx, name)
     if ref.qualifier:
         raise errors.invalid_parameter("Unsupported qualifier in function name.")
+    check_name(ref, name)
     package_type = p.get("PackageType", "Zip")
     if package_type == "Image":
         raise errors.invalid_parameter("PackageType Image is not supported by this broker; use a Zip package.")
@@ -106,9 +131,9 @@ async def create_function(ctx: RequestContext, p: dict[str, Any]) -> dict[str, A
             return None
         changed(tx, ref.account, ref.region, ref.name)
         if p.get("Publish"):
-            number = store.publish_version(tx, fid, config, pkg.sha)
-            store.set_function_fields(tx, fid, settings={"published_from": config["RevisionId"]})
-            return {**config, "Version": number, "FunctionArn": f"{ref.arn}:{number}"}
+            published = _publish(tx, fid)
+            # Lambda answers the new version under the function's unqualified ARN.
+            return {**published, "FunctionArn": ref.arn} if published else config
         return config
 
     created = await ctx.env.db.write(write)
@@ -157,10 +182,12 @@ def _check_revision(config: dict[str, Any], revision: str | None) -> None:
 async def update_function_code(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
     ref = arns.parse(ctx, p["FunctionName"])
     check_architectures(p.get("Architectures"))
-    code: dict[str, Any] = {k: p[k] for k in ("ZipFile", "S3Bucket", "S3Key", "ImageUri") if k in p}
-    pkg = await asyncio.get_running_loop().run_in_executor(None, _package, code)
     current = await version(ctx, ref, LATEST)
     _check_revision(current.config, p.get("RevisionId"))
+    if p.get("ImageUri") and current.config.get("PackageType", "Zip") == "Zip":
+        raise errors.invalid_parameter("Please don't provide ImageUri when updating a function with packageType Zip.")
+    code: dict[str, Any] = {k: p[k] for k in ("ZipFile", "S3Bucket", "S3Key", "ImageUri") if k in p}
+    pkg = await asyncio.get_running_loop().run_in_executor(None, _package, code)
     config = dict(current.config)
     config.update(
         {
@@ -179,20 +206,22 @@ async def update_function_code(ctx: RequestContext, p: dict[str, Any]) -> dict[s
 
     def write(tx: Tx) -> dict[str, Any]:
         store.put_code(tx, pkg.sha, pkg.data)
-        store.put_version_config(tx, fid, LATEST, config, pkg.sha)
+        if not store.put_version_config(tx, fid, LATEST, config, pkg.sha):
+            raise errors.function_not_found(ref.arn)  # deleted since it was read
         store.drop_unused_code(tx)
         changed(tx, ref.account, ref.region, ref.name)
         if p.get("Publish"):
-            number = store.publish_version(tx, fid, config, pkg.sha)
-            settings = {**current.function.settings, "published_from": config["RevisionId"]}
-            store.set_function_fields(tx, fid, settings=settings)
-            return {**config, "Version": number, "FunctionArn": f"{ref.arn}:{number}"}
-        return config
+            published = _publish(tx, fid)
+            if published is None:
+                raise errors.function_not_found(ref.arn)
+            return answer_created(published)  # the new version, still Pending, as Lambda answers it
+        return answer_updating(config)
 
-    return answer_updating(await ctx.env.db.write(write))
+    return await ctx.env.db.write(write)
 
 
 async def update_function_configuration(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
+    check_limits(p)
     ref = arns.parse(ctx, p["FunctionName"])
     current = await version(ctx, ref, LATEST)
     _check_revision(current.config, p.get("RevisionId"))
@@ -215,7 +244,8 @@ async def update_function_configuration(ctx: RequestContext, p: dict[str, Any]) 
     fid = current.function.id
 
     def write(tx: Tx) -> None:
-        store.put_version_config(tx, fid, LATEST, config, current.code_sha)
+        if not store.put_version_config(tx, fid, LATEST, config, current.code_sha):
+            raise errors.function_not_found(ref.arn)  # deleted since it was read
         changed(tx, ref.account, ref.region, ref.name)
 
     await ctx.env.db.write(write)
@@ -253,53 +283,58 @@ async def delete_function(ctx: RequestContext, p: dict[str, Any]) -> dict[str, A
     return {"StatusCode": 204}
 
 
-def _max_items(p: dict[str, Any], default: int = 50) -> int:
-    return int(p.get("MaxItems") or default)
+PAGE = 50
+
+
+def _max_items(p: dict[str, Any]) -> int:
+    """A page holds at most 50 items, whatever MaxItems (up to 10,000) asks for, as in Lambda."""
+    return min(int(p.get("MaxItems") or PAGE), PAGE)
 
 
 async def list_functions(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
     limit = _max_items(p)
-    marker = paging.after_of(p["Marker"]) if p.get("Marker") else None
-    if p.get("Marker") and not isinstance(marker, str):
-        raise errors.invalid_parameter("Invalid marker.")
-    after = marker if isinstance(marker, str) else None
     if p.get("FunctionVersion") not in (None, "ALL"):
         raise errors.validation(
             f"1 validation error detected: Value '{p['FunctionVersion']}' at 'functionVersion' failed to satisfy "
             "constraint: Member must satisfy enum value set: [ALL]"
         )
-    configs = await ctx.env.db.read(store.list_functions, ctx.account, ctx.region, after, limit + 1)
     out: dict[str, Any] = {}
-    page = configs[:limit]
+    if p.get("FunctionVersion") == "ALL":  # every version, paged by version
+        after_version = common.after_version(p["Marker"]) if p.get("Marker") else None
+        rows = await ctx.env.db.read(store.list_all_versions, ctx.account, ctx.region, after_version, limit + 1)
+        if len(rows) > limit:
+            rows = rows[:limit]
+            out["NextMarker"] = common.version_marker(rows[-1][0], rows[-1][1])
+        out["Functions"] = [listed(_qualified_latest(config)) for _, _, config in rows]
+        return out
+    after = common.after_name(p["Marker"]) if p.get("Marker") else None
+    configs = await ctx.env.db.read(store.list_functions, ctx.account, ctx.region, after, limit + 1)
     if len(configs) > limit:
-        out["NextMarker"] = paging.after_token(page[-1]["FunctionName"])
-    if p.get("FunctionVersion") == "ALL":
-        expanded = []
-        for config in page:
-            fn = await ctx.env.db.read(store.get_function, ctx.account, ctx.region, config["FunctionName"])
-            if fn is not None:
-                expanded.extend(await ctx.env.db.read(store.list_versions, fn.id, -1, 10_000))
-        page = expanded
-    out["Functions"] = page
+        configs = configs[:limit]
+        out["NextMarker"] = paging.after_token(configs[-1]["FunctionName"])
+    out["Functions"] = [listed(config) for config in configs]
     return out
+
+
+def _qualified_latest(config: dict[str, Any]) -> dict[str, Any]:
+    """Listings of versions name $LATEST by its qualified ARN."""
+    if config["Version"] != LATEST:
+        return config
+    return {**config, "FunctionArn": f"{config['FunctionArn']}:{LATEST}"}
 
 
 async def list_versions_by_function(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
     ref = arns.parse(ctx, p["FunctionName"])
     fn = await function(ctx, ref)
     limit = _max_items(p)
-    after = paging.after_of(p["Marker"]) if p.get("Marker") else -1
-    if not isinstance(after, int):
-        raise errors.invalid_parameter("Invalid marker.")
+    after = common.after_number(p["Marker"]) if p.get("Marker") else -1
     versions = await ctx.env.db.read(store.list_versions, fn.id, after, limit + 1)
     out: dict[str, Any] = {}
     if len(versions) > limit:
         versions = versions[:limit]
         last = versions[-1]["Version"]
         out["NextMarker"] = paging.after_token(0 if last == LATEST else int(last))
-    out["Versions"] = [
-        {**v, "FunctionArn": f"{ref.arn}:{v['Version']}"} if v["Version"] == LATEST else v for v in versions
-    ]
+    out["Versions"] = [listed(_qualified_latest(v)) for v in versions]
     return out
 
 
@@ -314,23 +349,21 @@ async def publish_version(ctx: RequestContext, p: dict[str, Any]) -> dict[str, A
             "again with the CodeSHA256 in $LATEST."
         )
     fn = current.function
-    # Publishing an unchanged $LATEST (same revision as at the last publish) returns that version, as Lambda does.
-    if fn.settings.get("published_from") == current.config["RevisionId"]:
+    # Lambda publishes only when the code or the configuration changed since the last publish (a tag or policy
+    # change, which gives $LATEST a new RevisionId, is neither): otherwise it answers the last version.
+    if fn.settings.get("published_from") == content_hash(current.config, current.code_sha):
         latest = await ctx.env.db.read(store.latest_published, fn.id)
         if latest is not None:
             return latest
-    config = dict(current.config)
-    if "Description" in p:
-        config["Description"] = p["Description"]
 
-    def write(tx: Tx) -> str:
-        number = store.publish_version(tx, fn.id, config, current.code_sha)
-        store.set_function_fields(tx, fn.id, settings={**fn.settings, "published_from": config["RevisionId"]})
+    def write(tx: Tx) -> dict[str, Any]:
+        published = _publish(tx, fn.id, p.get("Description"))
+        if published is None:
+            raise errors.function_not_found(ref.arn)  # deleted since it was read
         changed(tx, ref.account, ref.region, ref.name)
-        return number
+        return published
 
-    number = await ctx.env.db.write(write)
-    return {**config, "Version": number, "FunctionArn": f"{ref.arn}:{number}"}
+    return await ctx.env.db.write(write)
 
 
 HANDLERS = {

@@ -25,6 +25,7 @@ from broker.storage.db import Tx
 MAX_SYNC_PAYLOAD = 6_291_456
 MAX_ASYNC_PAYLOAD = 1_048_576
 MAX_INVOKE_ASYNC_PAYLOAD = 262_144  # the legacy InvokeAsync keeps its 256 KB limit
+MAX_CLIENT_CONTEXT = 3_583  # bytes of the base64 text in X-Amz-Client-Context
 # A slot outlives its invocation by this much if its worker dies without freeing it.
 SLOT_GRACE_MS = 30_000
 
@@ -58,23 +59,22 @@ def _check_json(payload: bytes) -> bytes:
 
 
 def _client_context(value: str | None) -> str | None:
+    """The ClientContext header: at most 3,583 bytes of base64 (AWS's limit is on the encoded text), holding a
+    JSON object (the runtimes read its members)."""
     if value is None:
         return None
+    if len(value.encode()) > MAX_CLIENT_CONTEXT:
+        raise errors.invalid_parameter(f"Client context must be less than {MAX_CLIENT_CONTEXT} bytes.")
     try:
-        decoded = base64.b64decode(value, validate=True)
-        orjson.loads(decoded)
+        document = orjson.loads(base64.b64decode(value, validate=True))
     except (binascii.Error, ValueError):
-        raise errors.invalid_request_content("Client context must be a valid Base64-encoded JSON object.") from None
-    if len(decoded) > 3583:
-        raise errors.invalid_parameter("Client context must be less than 3583 bytes.")  # AWS's limit (3,583 bytes)
+        document = None
+    if not isinstance(document, dict):
+        raise errors.invalid_request_content("Client context must be a valid Base64-encoded JSON object.")
     return value
 
 
-async def _enqueue(
-    ctx: RequestContext, ref: arns.FunctionRef, payload: bytes, cc: str | None, operation: str, limit: int
-) -> str:
-    if len(payload) > limit:
-        raise errors.request_too_large(operation, limit)
+async def _enqueue(ctx: RequestContext, ref: arns.FunctionRef, payload: bytes, cc: str | None) -> str:
     request_id = ids.uuid4()
     arn = ref.qualified_arn
     trace = ctx.trace_header
@@ -87,7 +87,9 @@ async def _enqueue(
 async def invoke(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
     kind = p.get("InvocationType", "RequestResponse")
     payload: bytes = p.get("Payload") or b""
-    if kind == "RequestResponse" and len(payload) > MAX_SYNC_PAYLOAD:
+    if kind == "Event" and len(payload) > MAX_ASYNC_PAYLOAD:
+        raise errors.event_too_large(len(payload), MAX_ASYNC_PAYLOAD)
+    if len(payload) > MAX_SYNC_PAYLOAD:
         raise errors.request_too_large("InvokeFunction", MAX_SYNC_PAYLOAD)
     cc = _client_context(p.get("ClientContext"))
     ref, version = await resolve(ctx, p)
@@ -95,7 +97,7 @@ async def invoke(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
     if kind == "DryRun":
         return {"StatusCode": 204}
     if kind == "Event":
-        await _enqueue(ctx, ref, payload, cc, "InvokeFunction", MAX_ASYNC_PAYLOAD)
+        await _enqueue(ctx, ref, payload, cc)
         return {"StatusCode": 202}
     outcome = await run(ctx, ref, version, payload, cc)
     out: dict[str, Any] = {"StatusCode": 200, "Payload": outcome.payload, "ExecutedVersion": version.version}
@@ -162,13 +164,15 @@ async def _finish(
 
 
 async def invoke_async(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
+    args: bytes = p.get("InvokeArgs") or b""
+    if len(args) > MAX_INVOKE_ASYNC_PAYLOAD:
+        raise errors.request_too_large("InvokeAsync", MAX_INVOKE_ASYNC_PAYLOAD)
     ref, _ = await resolve(ctx, p)
-    payload = _check_json(p.get("InvokeArgs") or b"")
-    await _enqueue(ctx, ref, payload, None, "InvokeAsync", MAX_INVOKE_ASYNC_PAYLOAD)
+    await _enqueue(ctx, ref, _check_json(args), None)
     return {"Status": 202}
 
 
-async def invoke_with_response_stream(ctx: RequestContext, p: dict[str, Any]) -> EventStream:
+async def invoke_with_response_stream(ctx: RequestContext, p: dict[str, Any]) -> EventStream | dict[str, Any]:
     kind = p.get("InvocationType", "RequestResponse")
     payload: bytes = p.get("Payload") or b""
     if len(payload) > MAX_SYNC_PAYLOAD:
@@ -177,7 +181,7 @@ async def invoke_with_response_stream(ctx: RequestContext, p: dict[str, Any]) ->
     ref, version = await resolve(ctx, p)
     payload = _check_json(payload)
     if kind == "DryRun":
-        return EventStream(_nothing(), _failure(), {"StatusCode": 204, "ExecutedVersion": version.version})
+        return {"StatusCode": 204}  # no stream: an empty 204, as Lambda answers a dry run
     if not ctx.env.settings.lambda_enabled:
         raise errors.execution_disabled()
     runner = ctx.env.get(RUNNER)
@@ -209,11 +213,6 @@ async def invoke_with_response_stream(ctx: RequestContext, p: dict[str, Any]) ->
         yield StreamEvent("InvokeComplete", complete)
 
     return EventStream(events(), _failure(), {"StatusCode": 200, "ExecutedVersion": version.version})
-
-
-async def _nothing() -> AsyncIterator[StreamEvent]:
-    return
-    yield  # an async generator that yields nothing
 
 
 def _failure() -> StreamEvent:

@@ -288,9 +288,9 @@ async def list_event_source_mappings(ctx: RequestContext, p: dict[str, Any]) -> 
         try:
             ref = arns.parse(ctx, p["FunctionName"])
         except ServiceError as e:
-            if e.code != "ResourceNotFoundException":
+            if e.code not in ("ResourceNotFoundException", "AccessDeniedException"):
                 raise
-            mappings = []
+            mappings = []  # another region's or account's function has no mappings here
         else:
             if ref.qualifier:
                 mappings = [m for m in mappings if m["FunctionArn"] == ref.qualified_arn]

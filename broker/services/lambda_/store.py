@@ -8,7 +8,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, delete, func, insert, select, update
+from sqlalchemy import Connection, and_, delete, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from broker.storage.db import Tx
@@ -105,18 +105,35 @@ def create_function(
     return fid
 
 
-def put_version_config(tx: Tx, function_id: int, version: str, config: dict[str, Any], sha: str) -> None:
-    tx.conn.execute(
-        update(vs)
-        .where(vs.c.function_id == function_id, vs.c.version == version)
-        .values(config=json.dumps(config), code_sha=sha)
+def put_version_config(tx: Tx, function_id: int, version: str, config: dict[str, Any], sha: str) -> bool:
+    """Replace a version's configuration; False if the version (or its function) is gone."""
+    return (
+        tx.conn.execute(
+            update(vs)
+            .where(vs.c.function_id == function_id, vs.c.version == version)
+            .values(config=json.dumps(config), code_sha=sha)
+        ).rowcount
+        > 0
     )
 
 
-def publish_version(tx: Tx, function_id: int, config: dict[str, Any], sha: str) -> str:
-    """Add the next numbered version (config must already name it) and advance the counter."""
-    number = tx.conn.execute(select(fn.c.next_version).where(fn.c.id == function_id)).scalar_one()
-    tx.conn.execute(update(fn).where(fn.c.id == function_id).values(next_version=number + 1))
+def version_of(conn: Connection, function_id: int, version: str) -> tuple[dict[str, Any], str] | None:
+    """A version's configuration and code key by function id (inside a write, to act on what is stored)."""
+    row = conn.execute(
+        select(vs.c.config, vs.c.code_sha).where(vs.c.function_id == function_id, vs.c.version == version)
+    ).first()
+    return (json.loads(row.config), row.code_sha) if row else None
+
+
+def publish_version(tx: Tx, function_id: int, config: dict[str, Any], sha: str) -> str | None:
+    """Add the next numbered version (from config, the unqualified $LATEST one) and advance the counter; None if
+    the function is gone. The counter moves in one UPDATE, which also orders concurrent publishes on PostgreSQL."""
+    row = tx.conn.execute(
+        update(fn).where(fn.c.id == function_id).values(next_version=fn.c.next_version + 1).returning(fn.c.next_version)
+    ).first()
+    if row is None:
+        return None
+    number = int(row[0]) - 1
     config = {**config, "Version": str(number), "FunctionArn": f"{config['FunctionArn']}:{number}"}
     tx.conn.execute(
         insert(vs).values(
@@ -124,10 +141,6 @@ def publish_version(tx: Tx, function_id: int, config: dict[str, Any], sha: str) 
         )
     )
     return str(number)
-
-
-def next_version_number(conn: Connection, function_id: int) -> int:
-    return int(conn.execute(select(fn.c.next_version).where(fn.c.id == function_id)).scalar_one())
 
 
 def list_versions(conn: Connection, function_id: int, after: int, limit: int) -> list[dict[str, Any]]:
@@ -148,6 +161,24 @@ def latest_published(conn: Connection, function_id: int) -> dict[str, Any] | Non
         .limit(1)
     ).first()
     return json.loads(row.config) if row else None
+
+
+def list_all_versions(
+    conn: Connection, account: str, region: str, after: tuple[str, int] | None, limit: int
+) -> list[tuple[str, int, dict[str, Any]]]:
+    """(name, number, configuration) of every version of the region's functions, by name then number ($LATEST
+    first), after the (name, number) a Marker names."""
+    q = (
+        select(fn.c.name, vs.c.number, vs.c.config)
+        .join(fn, vs.c.function_id == fn.c.id)
+        .where(fn.c.account == account, fn.c.region == region)
+        .order_by(fn.c.name, vs.c.number)
+        .limit(limit)
+    )
+    if after is not None:
+        name, number = after
+        q = q.where(or_(fn.c.name > name, and_(fn.c.name == name, vs.c.number > number)))
+    return [(r.name, int(r.number), json.loads(r.config)) for r in conn.execute(q)]
 
 
 def list_functions(conn: Connection, account: str, region: str, after: str | None, limit: int) -> list[dict[str, Any]]:
@@ -180,6 +211,13 @@ def set_function_fields(tx: Tx, function_id: int, **values: Any) -> None:
     """Update function-level columns; dict values (tags, policy, settings) are stored as JSON."""
     encoded = {k: (json.dumps(v) if isinstance(v, dict) else v) for k, v in values.items()}
     tx.conn.execute(update(fn).where(fn.c.id == function_id).values(**encoded))
+
+
+def merge_settings(tx: Tx, function_id: int, **values: Any) -> None:
+    """Set members of a function's settings document, read and written in the same transaction."""
+    row = tx.conn.execute(select(fn.c.settings).where(fn.c.id == function_id)).first()
+    if row is not None:
+        set_function_fields(tx, function_id, settings={**json.loads(row.settings), **values})
 
 
 def function_count(conn: Connection, account: str, region: str) -> tuple[int, int]:

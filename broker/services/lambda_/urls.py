@@ -5,6 +5,7 @@ events; results become HTTP responses as Lambda's function URLs map them."""
 from __future__ import annotations
 
 import base64
+import binascii
 import re
 import time
 from typing import Any
@@ -15,14 +16,21 @@ import orjson
 from broker import clock, ids
 from broker.context import RequestContext
 from broker.errors import ServiceError
+from broker.identity import Identity
+from broker.protocol.base import parse_credential
 from broker.services.base import Env
 from broker.services.lambda_ import arns, store
-from broker.services.lambda_.invoke_operations import run
+from broker.services.lambda_.invoke_operations import MAX_SYNC_PAYLOAD, run
 from broker.services.lambda_.store import LATEST
 
 _HOST = re.compile(r"^([a-z0-9]+)\.lambda-url\.([a-z]{2}(?:-[a-z]+)+-\d)\.", re.IGNORECASE)
 PATH_PREFIX = "/_broker/lambda-url/"
 _TEXT_TYPES = ("text/", "application/json", "application/xml", "application/javascript", "application/x-www-form")
+# An HTTP header name (RFC 9110 token); a function that answers another is a bad response (502), not a 500.
+_TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+_BAD_VALUE = re.compile(r"[\x00\r\n]")
+
+Response = tuple[int, list[tuple[bytes, bytes]], bytes]
 
 Scope = Any
 Receive = Any
@@ -48,15 +56,20 @@ class FunctionUrls:
             rest = path[len(PATH_PREFIX) :]
             url_id, _, tail = rest.partition("/")
             path = "/" + tail
-        body = await _body(receive)
-        status, headers, content = await self._serve(scope, url_id, path, body)
+        request_id = ids.uuid4()
+        trace = _header(scope, b"x-amzn-trace-id") or _trace_id()
+        body = await _body(scope, receive)
+        if body is None:
+            status, headers, content = _too_large()
+        else:
+            status, headers, content = await self._serve(scope, url_id, path, body, request_id, trace)
+        headers.append((b"x-amzn-requestid", request_id.encode()))
+        headers.append((b"x-amzn-trace-id", trace.encode("latin-1", "replace")))
         headers.append((b"content-length", str(len(content)).encode()))
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": content})
 
-    async def _serve(
-        self, scope: Scope, url_id: str, path: str, body: bytes
-    ) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+    async def _serve(self, scope: Scope, url_id: str, path: str, body: bytes, request_id: str, trace: str) -> Response:
         found = await self.env.db.read(store.config_by_url_id, url_id) if url_id.isalnum() else None
         if found is None:
             return _message(404, "Not Found")
@@ -67,10 +80,17 @@ class FunctionUrls:
         cors = config.get("Cors") or {}
         if scope["method"] == "OPTIONS" and cors and _header(scope, b"access-control-request-method"):
             return 200, _cors_headers(cors, _header(scope, b"origin")), b""
-        if config.get("AuthType") == "AWS_IAM" and not _header(scope, b"authorization").startswith("AWS4-HMAC-SHA256"):
-            return _message(403, "Forbidden")
-        event = _event(scope, url_id, fn.region, fn.account, path, body, config)
-        ctx = RequestContext(env=self.env, account=fn.account, region=fn.region, host=_header(scope, b"host"))
+        caller = None
+        if config.get("AuthType") == "AWS_IAM":
+            authorization = _header(scope, b"authorization")
+            credential = parse_credential(authorization) if authorization.startswith("AWS4-HMAC-SHA256") else None
+            if credential is None:
+                return _message(403, "Forbidden")
+            caller = self._caller(credential[0])
+        event = _event(scope, url_id, fn.region, fn.account, path, body, config, request_id, trace, caller)
+        ctx = RequestContext(
+            env=self.env, account=fn.account, region=fn.region, host=_header(scope, b"host"), trace_header=trace
+        )
         ref = arns.FunctionRef(fn.account, fn.region, fn.name, qualifier or None)
         version_name = qualifier or LATEST
         if qualifier and not qualifier.isdigit() and qualifier != LATEST:
@@ -90,8 +110,23 @@ class FunctionUrls:
         status, headers, content = _response(outcome.payload)
         if cors:
             headers.extend(_cors_headers(cors, _header(scope, b"origin"), preflight=False))
-        headers.append((b"x-amzn-requestid", ids.uuid4().encode()))
         return status, headers, content
+
+    def _caller(self, access_key: str) -> dict[str, Any]:
+        """requestContext.authorizer.iam of a signed request: who signed it, as the broker's callers are (the
+        account of a 12-digit access key, else the default one; the configured user)."""
+        settings = self.env.settings
+        is_account = len(access_key) == 12 and access_key.isascii() and access_key.isdigit()
+        identity = Identity(access_key if is_account else settings.default_account, settings.user_name)
+        return {
+            "accessKey": access_key,
+            "accountId": identity.account,
+            "callerId": identity.user_id,
+            "cognitoIdentity": None,
+            "principalOrgId": None,
+            "userArn": identity.arn,
+            "userId": identity.user_id,
+        }
 
 
 def _header(scope: Scope, name: bytes) -> str:
@@ -101,24 +136,58 @@ def _header(scope: Scope, name: bytes) -> str:
     return ""
 
 
-async def _body(receive: Receive) -> bytes:
+async def _body(scope: Scope, receive: Receive) -> bytes | None:
+    """The request body, or None once it is over Invoke's 6 MB (the rest is not read)."""
+    length = _header(scope, b"content-length")
+    if length.isdigit() and int(length) > MAX_SYNC_PAYLOAD:
+        return None
     chunks = []
+    size = 0
     while True:
         message = await receive()
         if message["type"] == "http.disconnect":
             break
-        chunks.append(message.get("body", b""))
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > MAX_SYNC_PAYLOAD:
+            return None
+        chunks.append(chunk)
         if not message.get("more_body"):
             break
     return b"".join(chunks)
 
 
-def _message(status: int, text: str) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+def _message(status: int, text: str) -> Response:
     return status, [(b"content-type", b"application/json")], orjson.dumps({"Message": text})
 
 
+def _too_large() -> Response:
+    status, headers, content = _message(
+        413, f"Request must be smaller than {MAX_SYNC_PAYLOAD} bytes for the InvokeFunction operation"
+    )
+    return status, [(b"x-amzn-errortype", b"RequestEntityTooLargeException"), *headers], content
+
+
+def _bad_gateway() -> Response:
+    """What a function URL answers for a result it cannot turn into an HTTP response."""
+    return _message(502, "Internal Server Error")
+
+
+def _trace_id() -> str:
+    return f"Root=1-{clock.now_ms() // 1000:08x}-{ids.token(12)}"
+
+
 def _event(
-    scope: Scope, url_id: str, region: str, account: str, path: str, body: bytes, config: dict[str, Any]
+    scope: Scope,
+    url_id: str,
+    region: str,
+    account: str,
+    path: str,
+    body: bytes,
+    config: dict[str, Any],
+    request_id: str,
+    trace: str,
+    caller: dict[str, Any] | None,
 ) -> dict[str, Any]:
     headers: dict[str, str] = {}
     cookies: list[str] = []
@@ -128,6 +197,17 @@ def _event(
             cookies.extend(c.strip() for c in value.split(";") if c.strip())
             continue
         headers[name] = f"{headers[name]},{value}" if name in headers else value
+    client = scope.get("client") or ("127.0.0.1", 0)
+    server = scope.get("server") or ("127.0.0.1", 80)
+    scheme = str(scope.get("scheme", "http"))
+    # What Lambda's front end adds (it terminates TLS; here only an https listener would).
+    headers["x-amzn-trace-id"] = trace
+    headers["x-forwarded-for"] = str(client[0])
+    headers["x-forwarded-proto"] = scheme
+    headers["x-forwarded-port"] = str(server[1])
+    if scheme == "https":
+        headers["x-amzn-tls-version"] = "TLSv1.3"
+        headers["x-amzn-tls-cipher-suite"] = "TLS_AES_128_GCM_SHA256"
     raw_query = scope.get("query_string", b"").decode("latin-1")
     params: dict[str, str] = {}
     for k, v in parse_qsl(raw_query, keep_blank_values=True):
@@ -136,7 +216,6 @@ def _event(
     ctype = headers.get("content-type", "")
     textual = not body or ctype.startswith(_TEXT_TYPES)
     domain = f"{url_id}.lambda-url.{region}.on.aws"
-    client = scope.get("client") or ("127.0.0.1", 0)
     event: dict[str, Any] = {
         "version": "2.0",
         "routeKey": "$default",
@@ -151,6 +230,7 @@ def _event(
     request_context: dict[str, Any] = {
         "accountId": "anonymous" if config.get("AuthType") == "NONE" else account,
         "apiId": url_id,
+        **({"authorizer": {"iam": caller}} if caller is not None else {}),
         "domainName": domain,
         "domainPrefix": url_id,
         "http": {
@@ -160,7 +240,7 @@ def _event(
             "sourceIp": client[0],
             "userAgent": headers.get("user-agent", ""),
         },
-        "requestId": ids.uuid4(),
+        "requestId": request_id,
         "routeKey": "$default",
         "stage": "$default",
         "time": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now / 1000)),
@@ -173,34 +253,69 @@ def _event(
     return event
 
 
-def _response(payload: bytes) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+def _response(payload: bytes) -> Response:
     """A function's result as an HTTP response: a document with statusCode is taken apart; anything else is the
-    JSON body of a 200 (Lambda infers the format)."""
+    JSON body of a 200 (Lambda infers the format). A document that makes no valid response (a status outside
+    100-599, a header name or value HTTP cannot carry, a body that is not base64 although it says so) is a 502."""
     try:
         result = orjson.loads(payload) if payload else None
     except orjson.JSONDecodeError:
         return 200, [(b"content-type", b"application/json")], payload
     if not isinstance(result, dict) or "statusCode" not in result:
         return 200, [(b"content-type", b"application/json")], payload
+    try:
+        status = int(result["statusCode"])
+    except (TypeError, ValueError, OverflowError):
+        return _bad_gateway()
+    raw_headers = result.get("headers") or {}
+    cookies = result.get("cookies") or []
+    if not 100 <= status <= 599 or not isinstance(raw_headers, dict) or not isinstance(cookies, list):
+        return _bad_gateway()
     headers: list[tuple[bytes, bytes]] = []
-    for k, v in (result.get("headers") or {}).items():
-        headers.append((str(k).lower().encode("latin-1"), str(v).encode("latin-1", "replace")))
-    for cookie in result.get("cookies") or []:
-        headers.append((b"set-cookie", str(cookie).encode("latin-1", "replace")))
+    for k, v in raw_headers.items():
+        name, value = _header_bytes(str(k).lower()), _header_bytes(_header_value(v))
+        if name is None or value is None or not _TOKEN.fullmatch(str(k)):
+            return _bad_gateway()
+        headers.append((name, value))
+    for cookie in cookies:
+        value = _header_bytes(_header_value(cookie))
+        if value is None:
+            return _bad_gateway()
+        headers.append((b"set-cookie", value))
     body = result.get("body")
     if body is None:
         content = b""
     elif result.get("isBase64Encoded"):
-        content = base64.b64decode(str(body))
+        if not isinstance(body, str):
+            return _bad_gateway()
+        try:
+            content = base64.b64decode(body, validate=True)
+        except (binascii.Error, ValueError):
+            return _bad_gateway()
     else:
         content = body.encode() if isinstance(body, str) else orjson.dumps(body)
     if not any(k == b"content-type" for k, _ in headers):
         headers.append((b"content-type", b"application/json"))
-    try:
-        status = int(result["statusCode"])
-    except (TypeError, ValueError):
-        return _message(502, "Internal Server Error")
     return status, headers, content
+
+
+def _header_value(value: object) -> str:
+    """A header value from JSON: a list is its items joined with commas, other non-strings their JSON text."""
+    if isinstance(value, list):
+        return ",".join(_header_value(v) for v in value)
+    if isinstance(value, str):
+        return value
+    return orjson.dumps(value).decode()
+
+
+def _header_bytes(text: str) -> bytes | None:
+    """A header name or value on the wire: Latin-1 without CR, LF or NUL, else None."""
+    if _BAD_VALUE.search(text):
+        return None
+    try:
+        return text.encode("latin-1")
+    except UnicodeEncodeError:
+        return None
 
 
 def _cors_headers(cors: dict[str, Any], origin: str, preflight: bool = True) -> list[tuple[bytes, bytes]]:
