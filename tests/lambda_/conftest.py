@@ -1,8 +1,28 @@
-"""Fixtures of the Lambda tests."""
+"""Fixtures of the Lambda tests: they run against a broker of two worker processes (per backend), so that every
+invocation path is exercised where environments, slots and logs are spread over workers."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
+
+from tests.server import BrokerServer
+
+
+@pytest.fixture(scope="session")
+def lambda_server(backend, tmp_path_factory, request) -> Iterator[BrokerServer]:
+    data = tmp_path_factory.mktemp(f"lambda-{backend}")
+    db_url = request.getfixturevalue("pg_databases").create() if backend == "pg" else None
+    server = BrokerServer(data / "data", db_url=db_url, workers=2).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def broker(lambda_server: BrokerServer) -> BrokerServer:
+    lambda_server.reset()
+    return lambda_server
 
 
 @pytest.fixture
