@@ -77,6 +77,9 @@ class Settings(BaseModel):
     lambda_enabled: bool = True
     # An execution environment idle this long is stopped (provisioned concurrency excepted).
     lambda_idle_seconds: float = Field(300.0, gt=0)
+    # The safety net of asynchronous invocations: how often due retries and ended claims are looked for (new events
+    # and retries are normally dispatched on wakeups).
+    lambda_async_interval_seconds: float = Field(10.0, gt=0)
     # Interpreter per Python runtime ({"python3.12" = "/usr/bin/python3.12"}); others are discovered on PATH and
     # in pyenv's versions.
     lambda_python_interpreters: dict[str, str] = {}

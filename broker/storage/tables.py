@@ -735,6 +735,10 @@ lambda_async_invocations = Table(
     Column("received_at", BigInteger, nullable=False),  # ms
     Column("attempts", Integer, nullable=False),
     Column("due_at", BigInteger, nullable=False),  # ms: next attempt
+    Column("claimed_until", BigInteger, nullable=False, server_default="0"),  # wall ms: the running attempt's claim
+    Column("function_errors", Integer, nullable=False, server_default="0"),  # attempts that ended in a function error
+    Column("throttles", Integer, nullable=False, server_default="0"),  # throttles/system errors in a row (backoff)
+    Column("last_outcome", Text),  # JSON: the last attempt's response (for the invocation record)
     Index("ix_lambda_async_due", "due_at"),
 )
 

@@ -119,62 +119,86 @@ done
     assert body == {"shell": True, "got": {"a": 1}}
 
 
-@pytest.mark.parametrize("backend", ["sqlite", pytest.param("pg", marks=pytest.mark.pg)])
-def test_reserved_concurrency_is_a_cap_across_workers(server_factory, backend):
-    server = server_factory(backend=backend, workers=2).start()
-    lam = server.client("lambda", read_timeout=60)
-    src = "import time\n\ndef handler(event, context):\n    time.sleep(event['sleep'])\n    return 'done'\n"
-    create(lam, "capped", source=src, Timeout=30)
-    lam.put_function_concurrency(FunctionName="capped", ReservedConcurrentExecutions=1)
-    _invoke(lam, "capped", {"sleep": 0})  # warm one environment in one worker
+# A handler that marks (in a file the test names) that it is running, then waits for the test's release file:
+# invocations the test starts between the two certainly overlap it, however slow the machine is.
+HOLDER = """
+import pathlib, time
+
+def handler(event, context):
+    if event.get("mark"):
+        pathlib.Path(event["mark"]).write_text(context.aws_request_id)
+        deadline = time.monotonic() + 20
+        while not pathlib.Path(event["release"]).exists() and time.monotonic() < deadline:
+            time.sleep(0.01)
+    return "done"
+"""
+
+
+def _hold(server, name: str, mark, outcomes: list[str]) -> threading.Thread:
+    """Start an invocation that holds its slot from its mark until the test writes `<mark>.release`."""
+    client = server.client("lambda", read_timeout=60)
+    event = {"mark": str(mark), "release": f"{mark}.release"}
+    t = threading.Thread(target=lambda: outcomes.append(_invoke(client, name, event)[1]))
+    t.start()
+    deadline = time.monotonic() + 30
+    while not mark.exists() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert mark.exists(), "the holding invocation did not start"
+    return t
+
+
+def _burst(server, names: list[str]) -> list[str]:
+    """Invoke each name at once (one client and connection each); the outcomes."""
+    clients = [server.client("lambda", read_timeout=60) for _ in names]
     outcomes: list[str] = []
 
-    def call() -> None:
-        client = server.client("lambda", read_timeout=60)  # own connection: the workers share the port
+    def call(client, name: str) -> None:
         try:
-            _, body = _invoke(client, "capped", {"sleep": 2})
-            outcomes.append(body)
+            outcomes.append(_invoke(client, name, {})[1])
         except ClientError as e:
             outcomes.append(e.response["Error"]["Code"] + ":" + e.response.get("Reason", ""))
 
-    threads = [threading.Thread(target=call) for _ in range(4)]
+    threads = [threading.Thread(target=call, args=pair) for pair in zip(clients, names, strict=True)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    assert outcomes.count("done") == 1, outcomes
-    throttled = [o for o in outcomes if o != "done"]
-    assert throttled and all(o.startswith("TooManyRequestsException") for o in throttled)
-    with pytest.raises(ClientError) as e:
-        lam.put_function_concurrency(FunctionName="capped", ReservedConcurrentExecutions=0)
-        _invoke(lam, "capped", {"sleep": 0})
-    assert e.value.response["Error"]["Code"] == "TooManyRequestsException"
-    assert e.value.response["Reason"] == "ReservedFunctionConcurrentInvocationLimitExceeded"
+    return outcomes
 
 
-def test_account_concurrency_limit_holds_across_workers(server_factory):
+@pytest.mark.parametrize("backend", ["sqlite", pytest.param("pg", marks=pytest.mark.pg)])
+def test_reserved_concurrency_is_a_cap_across_workers(server_factory, backend, tmp_path):
+    server = server_factory(backend=backend, workers=2).start()
+    lam = server.client("lambda", read_timeout=60)
+    create(lam, "capped", source=HOLDER, Timeout=30)
+    lam.put_function_concurrency(FunctionName="capped", ReservedConcurrentExecutions=1)
+    held: list[str] = []
+    holder = _hold(server, "capped", tmp_path / "capped", held)
+    limit = "TooManyRequestsException:ReservedFunctionConcurrentInvocationLimitExceeded"
+    assert _burst(server, ["capped"] * 4) == [limit] * 4  # each worker refuses: the one slot is taken
+    (tmp_path / "capped.release").write_text("go")
+    holder.join()
+    assert held == ["done"]
+    assert _burst(server, ["capped"]) == ["done"]  # the slot is free again
+    lam.put_function_concurrency(FunctionName="capped", ReservedConcurrentExecutions=0)
+    assert _burst(server, ["capped"]) == [limit]
+
+
+def test_account_concurrency_limit_holds_across_workers(server_factory, tmp_path):
     server = server_factory(workers=2, env={"BROKER_LAMBDA_ACCOUNT_CONCURRENCY": "2"}).start()
     lam = server.client("lambda", read_timeout=60)
     assert lam.get_account_settings()["AccountLimit"]["ConcurrentExecutions"] == 2
-    src = "import time\n\ndef handler(event, context):\n    time.sleep(event['sleep'])\n    return 'done'\n"
-    create(lam, "pool-a", source=src, Timeout=30)
-    create(lam, "pool-b", source=src, Timeout=30)
-    outcomes: list[str] = []
-
-    def call(name: str) -> None:
-        client = server.client("lambda", read_timeout=60)
-        try:
-            outcomes.append(_invoke(client, name, {"sleep": 2})[1])
-        except ClientError as e:
-            outcomes.append(e.response.get("Reason", ""))
-
-    threads = [threading.Thread(target=call, args=(n,)) for n in ("pool-a", "pool-b", "pool-a", "pool-b", "pool-a")]
-    for t in threads:
-        t.start()
-    for t in threads:
+    create(lam, "pool-a", source=HOLDER, Timeout=30)
+    create(lam, "pool-b", source=HOLDER, Timeout=30)
+    held: list[str] = []
+    holders = [_hold(server, name, tmp_path / name, held) for name in ("pool-a", "pool-b")]
+    limit = "TooManyRequestsException:ConcurrentInvocationLimitExceeded"
+    assert _burst(server, ["pool-a", "pool-b", "pool-a"]) == [limit] * 3
+    for name in ("pool-a", "pool-b"):
+        (tmp_path / f"{name}.release").write_text("go")
+    for t in holders:
         t.join()
-    assert outcomes.count("done") == 2, outcomes
-    assert outcomes.count("ConcurrentInvocationLimitExceeded") == 3, outcomes
+    assert held == ["done", "done"]
 
 
 def test_functions_survive_kill_9(server_factory):

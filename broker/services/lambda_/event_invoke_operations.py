@@ -1,6 +1,6 @@
 """Asynchronous invocation settings per function version or alias (kind "event-invoke" configurations, $LATEST
 for the unqualified function): retries, maximum event age and destinations, validated as Lambda validates them.
-What asynchronous invocations do with them is the engine's business; here they are stored and answered."""
+Here they are stored and answered; async_invoke.py applies them to asynchronous invocations."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
-"""Lambda as the runtime sees it: its spec, this worker's runner and execution engine, the lifecycle loop that
-retires stale and idle environments, function URLs, and the admin route that serves code downloads (GetFunction's
-Code.Location)."""
+"""Lambda as the runtime sees it: its spec, this worker's runner and execution engine, the dispatcher of asynchronous
+invocations (and its safety-net job), the lifecycle loop that retires stale and idle environments, function URLs,
+and the admin route that serves code downloads (GetFunction's Code.Location)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Response
 
 from broker.protocol.spec import ServiceSpec
-from broker.services.base import DataPlane, Env, Service, Slot
+from broker.services.base import DataPlane, Env, Job, Service, Slot
 from broker.services.lambda_ import spec, store
+from broker.services.lambda_.async_invoke import AsyncInvoker
 from broker.services.lambda_.execution.engine import Engine
 from broker.services.lambda_.lifecycle import Lifecycle
 from broker.services.lambda_.runner import ENGINE_SLOT, RUNNER, Runner
@@ -27,6 +28,7 @@ class LambdaService(Service):
         self.runner = Runner(env)
         self.urls = FunctionUrls(env)
         self.lifecycle = Lifecycle(env, self.engine, self.runner)
+        self.async_invoker = AsyncInvoker(env)
 
     @classmethod
     def specs(cls) -> list[ServiceSpec]:
@@ -34,6 +36,18 @@ class LambdaService(Service):
 
     def provides(self) -> dict[Slot[Any], object]:
         return {RUNNER: self.runner, ENGINE_SLOT: self.engine}
+
+    def jobs(self) -> list[Job]:
+        # The safety net of asynchronous invocations: due retries and expired claims nobody was woken for.
+        invoker = self.async_invoker
+        return [
+            Job(
+                "lambda.async",
+                invoker.run_due,
+                self.env.settings.lambda_async_interval_seconds,
+                precheck=invoker.has_work,
+            )
+        ]
 
     def data_plane(self) -> DataPlane:
         return self.urls
@@ -53,8 +67,10 @@ class LambdaService(Service):
 
     async def start(self) -> None:
         self.lifecycle.start()
+        self.async_invoker.start()
 
     async def stop(self) -> None:
+        await self.async_invoker.stop()
         await self.lifecycle.stop()
         await self.engine.stop()
 
