@@ -128,10 +128,7 @@ async def update_alias(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]
     if current is None:
         raise errors.alias_not_found(_alias_arn(fn, name))  # GetAlias words it differently
     if p.get("RevisionId") is not None and p["RevisionId"] != current["RevisionId"]:
-        raise errors.precondition_failed(
-            "The Revision Id provided does not match the latest Revision Id. Call the GetFunction/GetAlias API to "
-            "retrieve the latest Revision Id"
-        )
+        raise errors.revision_mismatch()
     version = p.get("FunctionVersion", current["FunctionVersion"])
     routing = p["RoutingConfig"] if "RoutingConfig" in p else current.get("RoutingConfig")
     await _check_versions(ctx, fn, version, routing)

@@ -39,10 +39,6 @@ async def qualifier_exists(ctx: RequestContext, fn: Function, qualifier: str) ->
     return await ctx.env.db.read(store.get_alias, fn.id, qualifier) is not None
 
 
-async def function_or_none(ctx: RequestContext, account: str, region: str, name: str) -> Function | None:
-    return await ctx.env.db.read(store.get_function, account, region, name)
-
-
 # -- validation texts -----------------------------------------------------------------------------------------------
 def validation(failures: Sequence[str]) -> None:
     """Raise AWS's ValidationException for these constraint failures (none: nothing to raise)."""

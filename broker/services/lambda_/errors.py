@@ -84,10 +84,6 @@ def unsupported(operation: str) -> ServiceError:
     return invalid_parameter(f"{operation} is not supported by this broker.")
 
 
-def policy_not_found() -> ServiceError:
-    return not_found("The resource you requested does not exist.")
-
-
 def execution_disabled() -> ServiceError:
     return ServiceError(
         "ServiceException",
@@ -193,7 +189,3 @@ def code_signing_not_found(arn: str) -> ServiceError:
         f"The code signing configuration cannot be found. Check that the provided configuration is not deleted: {arn}.",
         status=404,
     )
-
-
-def resource_in_use(message: str) -> ServiceError:
-    return ServiceError("ResourceInUseException", message, 400)

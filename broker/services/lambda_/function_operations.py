@@ -7,6 +7,7 @@ from typing import Any
 
 from broker import clock, ids, paging
 from broker.context import RequestContext
+from broker.services.iam.store import role_exists
 from broker.services.lambda_ import arns, common, errors, layer_store, store
 from broker.services.lambda_.code import Package, check_zip
 from broker.services.lambda_.functions import (
@@ -75,8 +76,6 @@ async def _strict_role(ctx: RequestContext, role: str) -> None:
     """With lambda_strict_roles, a role IAM does not hold is refused as AWS refuses a role it cannot assume."""
     if not ctx.env.settings.lambda_strict_roles:
         return
-    from broker.services.iam.store import role_exists
-
     if not await ctx.env.db.read(role_exists, ctx.account, role):
         raise errors.invalid_parameter("The role defined for the function cannot be assumed by Lambda.")
 
@@ -173,10 +172,7 @@ async def get_function(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]
 
 def _check_revision(config: dict[str, Any], revision: str | None) -> None:
     if revision is not None and revision != config["RevisionId"]:
-        raise errors.precondition_failed(
-            "The Revision Id provided does not match the latest Revision Id. Call the GetFunction/GetAlias API to "
-            "retrieve the latest Revision Id"
-        )
+        raise errors.revision_mismatch()
 
 
 async def update_function_code(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from broker.services.lambda_.execution.model import Outcome
 from broker.services.lambda_.functions import function, pick_weighted
 from broker.services.lambda_.runner import ENGINE_SLOT, RUNNER, Prepared
 from broker.services.lambda_.store import LATEST
+from broker.services.logs.store import append_events
 from broker.storage.db import Tx
 
 MAX_SYNC_PAYLOAD = 6_291_456
@@ -150,8 +151,6 @@ async def _acquire(ctx: RequestContext, version: store.Version, prepared: Prepar
 async def _finish(
     ctx: RequestContext, version: store.Version, slot: int, stream: str, events: list[tuple[int, str]]
 ) -> None:
-    from broker.services.logs.store import append_events
-
     fn = version.function
     group = (version.config.get("LoggingConfig") or {}).get("LogGroup") or f"/aws/lambda/{fn.name}"
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from broker import ids
 from broker.context import RequestContext
 from broker.services.base import Env, Slot
 from broker.services.lambda_ import errors, layer_store, store
@@ -27,8 +28,6 @@ class Prepared:
     def invocation(
         self, ref: FunctionRef, payload: bytes, client_context: str | None, ctx: RequestContext
     ) -> Invocation:
-        from broker import ids
-
         return Invocation(
             request_id=ids.uuid4(),
             payload=payload,

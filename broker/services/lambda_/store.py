@@ -284,14 +284,6 @@ def list_aliases(conn: Connection, function_id: int) -> list[dict[str, Any]]:
     return [json.loads(r.config) for r in rows]
 
 
-def versions_in_aliases(conn: Connection, function_id: int) -> set[str]:
-    used: set[str] = set()
-    for alias in list_aliases(conn, function_id):
-        used.add(alias["FunctionVersion"])
-        used.update((alias.get("RoutingConfig") or {}).get("AdditionalVersionWeights", {}))
-    return used
-
-
 # -- per-qualifier configurations (URL, event-invoke, provisioned concurrency, ...) ----------------------------------
 def get_config(conn: Connection, function_id: int, kind: str, qualifier: str) -> dict[str, Any] | None:
     row = conn.execute(
