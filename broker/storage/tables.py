@@ -742,6 +742,21 @@ lambda_async_invocations = Table(
     Index("ix_lambda_async_due", "due_at"),
 )
 
+# Where each event source mapping's poller of a stream shard stands: the counter of the last record done, the tumbling
+# window's state, and whether the shard was read to its end (its children may start). Written with each outcome.
+lambda_esm_checkpoints = Table(
+    "lambda_esm_checkpoints",
+    metadata,
+    Column("uuid", String(36), primary_key=True),
+    Column("shard", Integer, primary_key=True),
+    Column("stream_id", BigInteger, nullable=False),
+    Column("stream_created", BigInteger, nullable=False),  # a stream deleted and created again starts over
+    Column("after", BigInteger, nullable=False),
+    Column("window_start", BigInteger),  # ms: the open tumbling window
+    Column("state", Text),  # JSON: the tumbling window's state
+    Column("finished", Boolean, nullable=False, default=False),
+)
+
 # Running invocations, one row each, so that concurrency limits hold across workers and nodes; a crashed worker's
 # rows expire (wall-clock ms).
 lambda_slots = Table(

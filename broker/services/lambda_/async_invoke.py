@@ -24,7 +24,7 @@ from broker.context import RequestContext
 from broker.errors import ServiceError
 from broker.services.base import Env
 from broker.services.lambda_ import arns, async_store, store
-from broker.services.lambda_.destinations import Sender, dead_letter_attributes, error_message
+from broker.services.lambda_.destinations import dead_letter_attributes, error_message, sender_for
 from broker.services.lambda_.event_invoke_operations import EVENT_INVOKE
 from broker.services.lambda_.invoke_operations import SLOT_GRACE_MS, resolve, run
 from broker.services.lambda_.store import LATEST
@@ -251,7 +251,7 @@ class AsyncInvoker:
         destinations = config.get("DestinationConfig") or {}
         success = condition == "Success"
         target = (destinations.get("OnSuccess" if success else "OnFailure") or {}).get("Destination")
-        sender = Sender(self._signer(), f"http://{self.host}")
+        sender = sender_for(self.env, self.host)
         now = clock.now_ms()
         function_arn = f"{ref.arn}:{ref.qualifier or LATEST}"
         if target:
@@ -270,14 +270,6 @@ class AsyncInvoker:
             message = error_message(json.loads(response)["payload"].encode())
         attrs = dead_letter_attributes(row["request_id"], status, message)
         sender.send(tx, dlq, row["payload"].decode(errors="replace"), attrs, now, row["trace_id"])
-
-    def _signer(self) -> Any:
-        from broker.services.sns.signing import SIGNER
-
-        try:
-            return self.env.get(SIGNER)
-        except KeyError:  # SNS is not served by this broker
-            return None
 
 
 def _drop(tx: Tx, row: Row) -> None:

@@ -10,11 +10,12 @@ import logging
 from typing import Any
 
 from broker import ids
+from broker.services.base import Env
 from broker.services.lambda_ import store
 from broker.services.sns import fanout
 from broker.services.sns import store as sns_store
 from broker.services.sns.messages import Envelopes, Message
-from broker.services.sns.signing import Signer
+from broker.services.sns.signing import SIGNER, Signer
 from broker.services.sns.topics import Subscription, Topic
 from broker.services.sqs.enqueue import enqueue, message_row
 from broker.services.sqs.queues import Queue, queue_by_arn
@@ -81,6 +82,15 @@ class Sender:
         )
         fanout.apply(tx, fan.work(msg, now), now)
         return True
+
+
+def sender_for(env: Env, host: str) -> Sender:
+    """A Sender of this worker (SNS targets need SNS's signer: none when SNS is not served)."""
+    try:
+        signer: Signer | None = env.get(SIGNER)
+    except KeyError:
+        signer = None
+    return Sender(signer, f"http://{host}")
 
 
 def dead_letter_attributes(request_id: str, status: int, error_message: str) -> Attributes:

@@ -110,7 +110,12 @@ async def invoke(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
 
 
 async def run(
-    ctx: RequestContext, ref: arns.FunctionRef, version: store.Version, payload: bytes, cc: str | None
+    ctx: RequestContext,
+    ref: arns.FunctionRef,
+    version: store.Version,
+    payload: bytes,
+    cc: str | None,
+    request_id: str | None = None,
 ) -> Outcome:
     """Run one synchronous invocation: a concurrency slot every worker counts, this worker's engine, then the log
     lines stored and the slot freed in one transaction."""
@@ -119,7 +124,8 @@ async def run(
     prepared = await ctx.env.get(RUNNER).prepare(version)
     slot = await _acquire(ctx, version, prepared)
     try:
-        outcome = await ctx.env.get(ENGINE_SLOT).invoke(prepared.spec, prepared.invocation(ref, payload, cc, ctx))
+        invocation = prepared.invocation(ref, payload, cc, ctx, request_id)
+        outcome = await ctx.env.get(ENGINE_SLOT).invoke(prepared.spec, invocation)
     except BaseException:
         await asyncio.shield(ctx.env.db.write(slot_store.release, slot))  # also when the client went away
         raise

@@ -1,7 +1,7 @@
 """Event source mappings: created, read, updated, deleted and listed with Lambda's validation (the source kind
 from the event source ARN, batch sizes and windows per kind, starting positions for streams, destinations, filter
-patterns, the function and its qualifier). Polling the sources is the engine's business; here mappings are stored
-(mapping_store) and answered. A new mapping answers State "Creating" and reads "Enabled" (or "Disabled") after."""
+patterns, the function and its qualifier). The pollers (sources/) run what is stored here (mapping_store); every change
+wakes them. A new mapping answers State "Creating" and reads "Enabled" (or "Disabled") after."""
 
 from __future__ import annotations
 
@@ -16,6 +16,8 @@ from broker.protocol.spec import load_model
 from broker.services.lambda_ import arns, errors, mapping_store, store
 from broker.services.lambda_.arns import FunctionRef
 from broker.services.lambda_.common import check_enum, check_enum_list, page, qualifier_exists
+from broker.services.lambda_.sources import checkpoint_store
+from broker.services.lambda_.sources.manager import WAKE_KEY
 from broker.storage.db import Tx
 
 ORDER = list(load_model("lambda").shape_for("EventSourceMappingConfiguration").members)
@@ -209,6 +211,7 @@ async def create_event_source_mapping(ctx: RequestContext, p: dict[str, Any]) ->
                 if other["FunctionArn"] == fn_arn and other.get("EventSourceArn") == source:
                     raise _duplicate(kind, source, ref.name, other["UUID"])
         mapping_store.add(tx, ctx.account, ctx.region, uuid, config)
+        tx.wake(WAKE_KEY)
 
     await ctx.env.db.write(write)
     return _answer(config, "Creating")
@@ -264,6 +267,7 @@ async def update_event_source_mapping(ctx: RequestContext, p: dict[str, Any]) ->
         if mapping_store.get(tx.conn, ctx.account, ctx.region, p["UUID"]) is None:
             raise errors.resource_missing()
         mapping_store.put(tx, p["UUID"], config)
+        tx.wake(WAKE_KEY)
 
     await ctx.env.db.write(write)
     return _answer(config, shown)
@@ -275,6 +279,8 @@ async def delete_event_source_mapping(ctx: RequestContext, p: dict[str, Any]) ->
         if found is None:
             raise errors.resource_missing()
         mapping_store.remove(tx, p["UUID"])
+        checkpoint_store.remove_mapping(tx, p["UUID"])
+        tx.wake(WAKE_KEY)
         return found
 
     return _answer(await ctx.env.db.write(write), "Deleting")

@@ -42,3 +42,9 @@ def listing(conn: Connection, account: str, region: str) -> list[dict[str, Any]]
         select(esm.c.config).where(esm.c.account == account, esm.c.region == region).order_by(esm.c.uuid)
     ).all()
     return [json.loads(r.config) for r in rows]
+
+
+def enabled(conn: Connection) -> list[dict[str, Any]]:
+    """Every mapping whose poller should run, in every account and region."""
+    rows = conn.execute(select(esm.c.config).order_by(esm.c.uuid)).all()
+    return [c for c in (json.loads(r.config) for r in rows) if c.get("State") == "Enabled"]

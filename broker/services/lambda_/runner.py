@@ -26,10 +26,15 @@ class Prepared:
     spec: FunctionSpec
 
     def invocation(
-        self, ref: FunctionRef, payload: bytes, client_context: str | None, ctx: RequestContext
+        self,
+        ref: FunctionRef,
+        payload: bytes,
+        client_context: str | None,
+        ctx: RequestContext,
+        request_id: str | None = None,
     ) -> Invocation:
         return Invocation(
-            request_id=ids.uuid4(),
+            request_id=request_id or ids.uuid4(),
             payload=payload,
             invoked_arn=ref.qualified_arn,
             client_context=client_context,

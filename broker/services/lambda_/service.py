@@ -1,6 +1,6 @@
 """Lambda as the runtime sees it: its spec, this worker's runner and execution engine, the dispatcher of asynchronous
-invocations (and its safety-net job), the lifecycle loop that retires stale and idle environments, function URLs,
-and the admin route that serves code downloads (GetFunction's Code.Location)."""
+invocations (and its safety-net job), the event source pollers, the lifecycle loop that retires stale and idle
+environments, function URLs, and the admin route that serves code downloads (GetFunction's Code.Location)."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from broker.services.lambda_.async_invoke import AsyncInvoker
 from broker.services.lambda_.execution.engine import Engine
 from broker.services.lambda_.lifecycle import Lifecycle
 from broker.services.lambda_.runner import ENGINE_SLOT, RUNNER, Runner
+from broker.services.lambda_.sources.manager import Sources
 from broker.services.lambda_.urls import FunctionUrls
 
 
@@ -29,6 +30,7 @@ class LambdaService(Service):
         self.urls = FunctionUrls(env)
         self.lifecycle = Lifecycle(env, self.engine, self.runner)
         self.async_invoker = AsyncInvoker(env)
+        self.sources = Sources(env, self.async_invoker.host)
 
     @classmethod
     def specs(cls) -> list[ServiceSpec]:
@@ -68,8 +70,10 @@ class LambdaService(Service):
     async def start(self) -> None:
         self.lifecycle.start()
         self.async_invoker.start()
+        self.sources.start()
 
     async def stop(self) -> None:
+        await self.sources.stop()
         await self.async_invoker.stop()
         await self.lifecycle.stop()
         await self.engine.stop()

@@ -33,7 +33,7 @@ from broker.services.sns.errors import (
     nested_filter_policy_in_attribute_scope,
 )
 
-__all__ = ["Policy", "validate", "SCOPE_ATTRIBUTES", "SCOPE_BODY"]
+__all__ = ["Policy", "validate", "event_pattern", "SCOPE_ATTRIBUTES", "SCOPE_BODY"]
 
 SCOPE_ATTRIBUTES = "MessageAttributes"
 SCOPE_BODY = "MessageBody"
@@ -701,3 +701,16 @@ def validate(policy_text: str, scope: str) -> Policy:
     except RecursionError:
         raise invalid_filter_policy("Filter policy is too complex") from None
     return Policy(scope, root, compiler.uses_absence)
+
+
+def event_pattern(document: dict[str, Any]) -> Callable[[dict[str, Any]], bool]:
+    """An event pattern (Lambda event filtering and EventBridge share this grammar with body-scope filter policies,
+    without SNS's key and combination limits) as a test of an event document whose numbers are ints or Decimals.
+    Raises InvalidParameter on a pattern the grammar refuses."""
+    root = _Compiler().object(document, "")
+
+    def matches(event: dict[str, Any]) -> bool:
+        index = _flatten(event)
+        return root.test(index.get, True)  # an absent field satisfies "exists": false
+
+    return matches

@@ -189,7 +189,7 @@ async def receive_message(ctx: RequestContext, p: dict[str, Any]) -> dict[str, A
     if attempt is not None:
         validation.check_fifo_token("ReceiveRequestAttemptId", attempt)
     dead_letter = await redrive.dead_letter_target(ctx, queue)
-    rows = await _receive(
+    rows = await receive_rows(
         ctx,
         queue,
         n or 1,
@@ -201,10 +201,10 @@ async def receive_message(ctx: RequestContext, p: dict[str, Any]) -> dict[str, A
     if not rows:
         return {}
     names = p.get("MessageAttributeNames") or []
-    return {"Messages": [_message(queue, r, system_names, names) for r in rows]}
+    return {"Messages": [message_view(queue, r, system_names, names) for r in rows]}
 
 
-async def _receive(
+async def receive_rows(
     ctx: RequestContext,
     queue: Queue,
     n: int,
@@ -242,7 +242,9 @@ async def _receive(
     )
 
 
-def _message(queue: Queue, row: dict[str, Any], system_names: set[str], attribute_names: list[str]) -> dict[str, Any]:
+def message_view(
+    queue: Queue, row: dict[str, Any], system_names: set[str], attribute_names: list[str]
+) -> dict[str, Any]:
     msg: dict[str, Any] = {
         "MessageId": row["message_id"],
         "ReceiptHandle": make_handle(queue.id, row["id"], row["receipt"], row["message_id"]),
@@ -316,7 +318,7 @@ def parse_handle(queue: Queue, handle: str) -> Handle:
     return Handle(row_i, token, rest[0] if rest else None)  # handles of older versions carry no MessageId
 
 
-async def _delete(ctx: RequestContext, queue: Queue, handles: list[Handle]) -> list[bool]:
+async def delete_handles(ctx: RequestContext, queue: Queue, handles: list[Handle]) -> list[bool]:
     """Delete by receipt handles; per handle True if it expired (FIFO queues only: it then deletes nothing)."""
     if queue.fifo:
         return await ctx.env.db.write(message_store.delete_fifo, queue.id, handles, clock.now_ms())
@@ -327,7 +329,7 @@ async def _delete(ctx: RequestContext, queue: Queue, handles: list[Handle]) -> l
 async def delete_message(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
     queue = await resolve(ctx, p["QueueUrl"])
     handle = parse_handle(queue, p["ReceiptHandle"])
-    (expired,) = await _delete(ctx, queue, [handle])
+    (expired,) = await delete_handles(ctx, queue, [handle])
     if expired:
         raise receipt_handle_expired(p["ReceiptHandle"])
     return {}
@@ -346,7 +348,7 @@ async def delete_message_batch(ctx: RequestContext, p: dict[str, Any]) -> dict[s
         except ServiceError as e:
             failed.append(_failure(entry["Id"], e))
     if handles:
-        expired = await _delete(ctx, queue, [h for _e, h in handles])
+        expired = await delete_handles(ctx, queue, [h for _e, h in handles])
         receipts = {e["Id"]: e["ReceiptHandle"] for e in entries}
         for (entry_id, _h), gone in zip(handles, expired, strict=True):
             if gone:
