@@ -244,16 +244,16 @@ class KinesisPoller:
                     if failed is not None:
                         lowest = min(failed, key=lambda s: int(s))
                         failed_from = next(i for i, r in enumerate(batch) if r.seq == lowest)
+                if failed_from is None and self.bisect and outcome.kind == "error" and len(batch) > 1:
+                    half = len(batch) // 2  # splitting does not count toward the retry limit
+                    todo[:0] = [batch[:half], batch[half:]]
+                    break
                 condition = self._exhausted(batch, retries)
                 if condition is not None:
                     self._give_up(batch, outcome, condition, retries + 1, pending)
                     break
                 if failed_from is not None:
                     batch = batch[failed_from:]  # the records before the lowest failure are done
-                elif self.bisect and outcome.kind == "error" and len(batch) > 1:
-                    half = len(batch) // 2
-                    todo[:0] = [batch[:half], batch[half:]]
-                    break
                 retries += 1
                 await self._pause(outcome.kind, retries)
         return answer

@@ -61,7 +61,7 @@ def _shard_units(conn: Connection, m: dict[str, Any]) -> list[Unit]:
     """A stream's shards that are ready: not read to their end yet, and every parent still held in the stream is."""
     _, _, _, region, account, resource = m["EventSourceArn"].split(":", 5)
     stream = kinesis_store.get_stream(conn, account, region, resource.split("/", 1)[1])
-    if stream is None or stream.status not in ("ACTIVE", "UPDATING"):
+    if stream is None or stream.status == "DELETING":
         return []
     shards = kinesis_store.shards(conn, stream.id)
     present = {s["idx"] for s in shards}
