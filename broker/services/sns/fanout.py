@@ -1,5 +1,6 @@
 """Fan-out: what one published message becomes for each subscription that accepts it, and the transaction that
-commits all of it at once (SQS rows, pending HTTP deliveries, outbox entries, the FIFO archive)."""
+commits all of it at once (SQS rows, pending HTTP deliveries, outbox entries, Lambda invocations, the FIFO
+archive)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from broker.services.sns import delivery_policy, delivery_store, mobile, replay, store
+from broker.services.sns import delivery_policy, delivery_store, lambda_delivery, mobile, replay, store
+from broker.services.sns.lambda_delivery import Invocation
 from broker.services.sns.messages import (
     Envelopes,
     Message,
@@ -32,11 +34,13 @@ class Work:
     deliveries: list[Row] = field(default_factory=list)  # pending HTTP/S deliveries
     outbox: list[Row] = field(default_factory=list)  # email, SMS and push: what would have been sent
     sqs: list[tuple[Queue, list[Row]]] = field(default_factory=list)  # messages of SQS queues
+    invocations: list[Invocation] = field(default_factory=list)  # lambda subscriptions' asynchronous invocations
 
     def add(self, other: Work) -> None:
         self.deliveries += other.deliveries
         self.outbox += other.outbox
         self.sqs += other.sqs
+        self.invocations += other.invocations
 
 
 def delivery_row(sub_arn: str, kind: str, request: dict[str, Any], now: int) -> Row:
@@ -60,6 +64,8 @@ def apply(tx: Tx, work: Work, now: int) -> None:
     enqueue_many(tx, work.sqs, now)
     store.add_outbox(tx, work.outbox)
     delivery_store.add(tx, work.deliveries)
+    if work.invocations:  # reads the functions: only for messages a lambda subscription took
+        lambda_delivery.deliver(tx, work.invocations, now)
 
 
 class Fanout:
@@ -105,8 +111,23 @@ class Fanout:
                 work.outbox.append(subscription_outbox_row(self.t, sub, out, now))
             elif proto == "application":
                 work.outbox.append(subscription_outbox_row(self.t, sub, mobile.push_payload(sub.endpoint, msg), now))
-            # lambda and firehose subscriptions are kept; their delivery comes with those services.
+            elif proto == "lambda":
+                work.invocations.append(self._to_function(msg, sub, now))
+            # firehose subscriptions are kept; their delivery comes with that service.
         return work
+
+    def _to_function(self, msg: Message, sub: Subscription, now: int) -> Invocation:
+        """The function's event, and (when the subscription has a dead-letter queue) the notification that goes
+        there instead if the function turns out not to exist: prepared here, where the envelopes are."""
+        dead_letter = None
+        policy = sub.attrs.get("RedrivePolicy")
+        queue = self.queues.get(json.loads(policy)["deadLetterTargetArn"]) if policy else None
+        if queue is not None and not queue.fifo:  # a FIFO queue needs group ids a standard topic's message lacks
+            body = self.env.notification(msg, self.t, sub)
+            row = message_row(queue, body, {}, sqs_system_attributes(msg), SNS_SENDER_ID, now)
+            dead_letter = (queue, row)
+        event = self.env.lambda_event(msg, self.t, sub)
+        return Invocation(sub.endpoint, event, msg.trace_header or "", dead_letter)
 
     def _to_queue(self, work: Work, msg: Message, sub: Subscription, now: int) -> None:
         queue = self.queues.get(sub.endpoint)

@@ -1,5 +1,5 @@
-"""A published message, and the documents SNS makes of it: the JSON envelopes AWS sends (signed), HTTP/S requests
-as AWS sends them, sequence numbers and timestamps as AWS spells them."""
+"""A published message, and the documents SNS makes of it: the JSON envelopes AWS sends (signed), the events of
+lambda subscriptions, HTTP/S requests as AWS sends them, sequence numbers and timestamps as AWS spells them."""
 
 from __future__ import annotations
 
@@ -153,6 +153,28 @@ class Envelopes:
         if parts is None:
             parts = msg.rendered[key] = self._render(msg, topic, sub)
         return parts[0] + _unsubscribe_json(self.base_url, sub.arn) + parts[1]
+
+    def lambda_event(self, msg: Message, topic: Topic, sub: Subscription) -> bytes:
+        """The event a lambda subscription's function is invoked with: one record holding the signed notification
+        in Lambda's spelling (SigningCertUrl, UnsubscribeUrl; Subject null when absent; MessageAttributes always),
+        keys in the order AWS sends them."""
+        notification = {
+            "Type": "Notification",
+            "MessageId": msg.message_id,
+            "TopicArn": msg.topic_arn,
+            "Subject": msg.subject,
+            "Message": msg.text_for(sub.protocol),
+            "Timestamp": timestamp(msg.published_at),
+            "SignatureVersion": topic.signature_version,
+            "Signature": self.sign(msg, topic, sub),
+            "SigningCertUrl": self.cert_url(),
+            "UnsubscribeUrl": self.unsubscribe_url(sub.arn),
+            "MessageAttributes": {
+                k: {"Type": a["DataType"], "Value": attribute_text(a)} for k, a in msg.attributes.items()
+            },
+        }
+        record = {"EventSource": "aws:sns", "EventVersion": "1.0", "EventSubscriptionArn": sub.arn, "Sns": notification}
+        return json.dumps({"Records": [record]}, ensure_ascii=False).encode()
 
     def sign(self, msg: Message, topic: Topic, sub: Subscription) -> str:
         """The notification's signature (standard topics only: AWS signs no FIFO topic's notification)."""
