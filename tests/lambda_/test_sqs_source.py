@@ -227,3 +227,33 @@ def test_disabled_mapping_does_not_poll(broker, lam, out):
     lam.update_event_source_mapping(UUID=m["UUID"], Enabled=True)
     _wait_events(out, 1)
     _until(lambda: _count(sqs, url) == (0, 0))
+
+
+SLOW = """
+import json, os, time
+
+def handler(event, context):
+    start = time.time()
+    time.sleep(0.4)
+    with open(os.environ["OUT"], "a") as f:
+        f.write(json.dumps({"start": start, "end": time.time(), "n": len(event["Records"])}) + "\\n")
+"""
+
+
+def test_maximum_concurrency_caps_batches_in_flight(broker, lam, out):
+    sqs = broker.client("sqs")
+    url, arn = _queue(sqs, "jobs")
+    create(lam, "slow", source=SLOW, Environment={"Variables": {"OUT": str(out)}})
+    uuid = lam.create_event_source_mapping(
+        FunctionName="slow", EventSourceArn=arn, BatchSize=1, ScalingConfig={"MaximumConcurrency": 2}, Enabled=False
+    )["UUID"]
+    sqs.send_message_batch(QueueUrl=url, Entries=[{"Id": str(i), "MessageBody": str(i)} for i in range(8)])
+    lam.update_event_source_mapping(UUID=uuid, Enabled=True)
+    runs = _wait_events(out, 8, timeout=30)
+    edges = sorted([(r["start"], 1) for r in runs] + [(r["end"], -1) for r in runs], key=lambda e: (e[0], e[1]))
+    in_flight = peak = 0
+    for _, step in edges:
+        in_flight += step
+        peak = max(peak, in_flight)
+    assert peak <= 2
+    assert sum(r["n"] for r in runs) == 8

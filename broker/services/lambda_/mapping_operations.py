@@ -5,7 +5,6 @@ wakes them. A new mapping answers State "Creating" and reads "Enabled" (or "Disa
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import Any
 
@@ -16,7 +15,7 @@ from broker.protocol.spec import load_model
 from broker.services.lambda_ import arns, errors, mapping_store, store
 from broker.services.lambda_.arns import FunctionRef
 from broker.services.lambda_.common import check_enum, check_enum_list, page, qualifier_exists
-from broker.services.lambda_.sources import checkpoint_store
+from broker.services.lambda_.sources import checkpoint_store, filters
 from broker.services.lambda_.sources.manager import WAKE_KEY
 from broker.storage.db import Tx
 
@@ -100,13 +99,10 @@ def _check_settings(kind: str, p: dict[str, Any]) -> None:
     if age is not None and age != -1 and not 60 <= age <= 604_800:
         raise errors.invalid_parameter("MaximumRecordAgeInSeconds must be either -1 or between 60 and 604800.")
     check_enum_list(p.get("FunctionResponseTypes"), "functionResponseTypes", RESPONSE_TYPES)
-    for f in (p.get("FilterCriteria") or {}).get("Filters") or []:
-        try:
-            pattern = json.loads(f.get("Pattern") or "")
-        except ValueError:
-            pattern = None
-        if not isinstance(pattern, dict):
-            raise errors.invalid_parameter("Invalid filter pattern definition.")
+    try:
+        filters.compile_criteria(p.get("FilterCriteria"))
+    except ValueError:
+        raise errors.invalid_parameter("Invalid filter pattern definition.") from None
     destination = p.get("DestinationConfig") or {}
     success = (destination.get("OnSuccess") or {}).get("Destination")
     failure = (destination.get("OnFailure") or {}).get("Destination")
