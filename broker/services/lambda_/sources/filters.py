@@ -32,6 +32,8 @@ def compile_criteria(criteria: dict[str, Any] | None) -> list[Test] | None:
             tests.append(event_pattern(document))
         except ServiceError as e:
             raise ValueError(e.message) from None
+        except RecursionError:
+            raise ValueError("too deep") from None
     return tests
 
 
