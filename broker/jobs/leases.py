@@ -32,3 +32,16 @@ def holders(conn: Connection) -> list[dict[str, Any]]:
     rows = conn.execute(select(leases)).mappings().all()
     now = clock.wall_ms()
     return [dict(r, live=r["expires_at"] >= now) for r in rows]
+
+
+def release(tx: Tx, name: str, owner: str) -> None:
+    """Give `name` up at once (if `owner` holds it), for another process to take."""
+    tx.conn.execute(update(leases).where(and_(leases.c.name == name, leases.c.owner == owner)).values(expires_at=0))
+
+
+def live_count(conn: Connection, prefix: str) -> int:
+    """How many live leases have names starting with `prefix`."""
+    rows = conn.execute(
+        select(leases.c.name).where(and_(leases.c.name.startswith(prefix), leases.c.expires_at >= clock.wall_ms()))
+    ).all()
+    return len(rows)

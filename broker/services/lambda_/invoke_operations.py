@@ -15,7 +15,7 @@ import orjson
 from broker import clock, ids
 from broker.context import RequestContext
 from broker.protocol.base import EventStream, StreamEvent
-from broker.services.lambda_ import arns, errors, slot_store, store
+from broker.services.lambda_ import arns, errors, slot_store, store, versions
 from broker.services.lambda_.execution.model import Outcome
 from broker.services.lambda_.functions import function, pick_weighted
 from broker.services.lambda_.runner import ENGINE_SLOT, RUNNER, Prepared
@@ -41,7 +41,7 @@ async def resolve(ctx: RequestContext, p: dict[str, Any]) -> tuple[arns.Function
         if alias is None:
             raise errors.function_not_found(ref.qualified_arn)
         q = pick_weighted(alias)
-    found = await ctx.env.db.read(store.get_version, ref.account, ref.region, ref.name, q)
+    found = await versions.version(ctx, ref.account, ref.region, ref.name, q)
     if found is None:
         raise errors.function_not_found(ref.qualified_arn)
     return ref, found

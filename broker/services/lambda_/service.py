@@ -10,13 +10,14 @@ from fastapi import APIRouter, HTTPException, Response
 
 from broker.protocol.spec import ServiceSpec
 from broker.services.base import DataPlane, Env, Job, Service, Slot
-from broker.services.lambda_ import spec, store
+from broker.services.lambda_ import spec, store, versions
 from broker.services.lambda_.async_invoke import AsyncInvoker
 from broker.services.lambda_.execution.engine import Engine
 from broker.services.lambda_.lifecycle import Lifecycle
 from broker.services.lambda_.runner import ENGINE_SLOT, RUNNER, Runner
 from broker.services.lambda_.sources.manager import Sources
 from broker.services.lambda_.urls import FunctionUrls
+from broker.services.lambda_.versions import VERSIONS
 
 
 class LambdaService(Service):
@@ -27,6 +28,7 @@ class LambdaService(Service):
         settings = env.settings
         self.engine = Engine(settings, f"http://127.0.0.1:{settings.port}")
         self.runner = Runner(env)
+        self.versions = versions.new_cache()
         self.urls = FunctionUrls(env)
         self.lifecycle = Lifecycle(env, self.engine, self.runner)
         self.async_invoker = AsyncInvoker(env)
@@ -37,7 +39,7 @@ class LambdaService(Service):
         return [spec.build()]
 
     def provides(self) -> dict[Slot[Any], object]:
-        return {RUNNER: self.runner, ENGINE_SLOT: self.engine}
+        return {RUNNER: self.runner, ENGINE_SLOT: self.engine, VERSIONS: self.versions}
 
     def jobs(self) -> list[Job]:
         # The safety net of asynchronous invocations: due retries and expired claims nobody was woken for.

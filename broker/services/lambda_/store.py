@@ -13,6 +13,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from broker.storage.db import Tx
 from broker.storage.helpers import insert_ignore, upsert
+from broker.storage.prepared import Prepared
 from broker.storage.tables import lambda_aliases as al
 from broker.storage.tables import lambda_async_invocations as ai
 from broker.storage.tables import lambda_code as cd
@@ -327,6 +328,15 @@ def function_by_id(conn: Connection, function_id: int) -> Function | None:
 
 
 # -- asynchronous invocations ---------------------------------------------------------------------------------------
+_insert_async = Prepared(
+    insert(ai),
+    column_keys=[
+        "request_id", "account", "region", "function_arn", "payload", "client_context", "trace_id", "received_at",
+        "attempts", "due_at",
+    ],
+)  # fmt: skip
+
+
 def enqueue_async(
     tx: Tx,
     request_id: str,
@@ -338,18 +348,17 @@ def enqueue_async(
     trace_id: str,
     now: int,
 ) -> None:
-    tx.conn.execute(
-        insert(ai).values(
-            request_id=request_id,
-            account=account,
-            region=region,
-            function_arn=function_arn,
-            payload=payload,
-            client_context=client_context,
-            trace_id=trace_id,
-            received_at=now,
-            attempts=0,
-            due_at=now,
-        )
-    )
+    values = {
+        "request_id": request_id,
+        "account": account,
+        "region": region,
+        "function_arn": function_arn,
+        "payload": payload,
+        "client_context": client_context,
+        "trace_id": trace_id,
+        "received_at": now,
+        "attempts": 0,
+        "due_at": now,
+    }
+    _insert_async.execute(tx.conn, values).close()
     tx.wake("lambda:async")

@@ -9,6 +9,8 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
+
 from broker import ids
 from broker.context import RequestContext
 from broker.errors import ServiceError
@@ -43,7 +45,7 @@ async def invoke(env: Env, host: str, function_arn: str, event: dict[str, Any]) 
     request_id = ids.uuid4()
     try:
         ref, version = await resolve(ctx, {"FunctionName": function_arn})
-        outcome = await run(ctx, ref, version, json.dumps(event).encode(), None, request_id)
+        outcome = await run(ctx, ref, version, orjson.dumps(event), None, request_id)
     except ServiceError as e:
         if e.code == "TooManyRequestsException":
             return BatchOutcome("throttle", request_id, status=e.status)

@@ -206,7 +206,7 @@ class KinesisPoller:
 
     # -- batches -------------------------------------------------------------------------------------------------
     async def _lanes(self, records: list[Record], pending: Pending) -> None:
-        records = [r for r in records if filters.passes(self.tests, filters.kinesis_view(r.event))]
+        records = self._matching(records)
         if not records:
             return
         if self.factor <= 1:
@@ -217,6 +217,11 @@ class KinesisPoller:
             key = r.event["kinesis"]["partitionKey"].encode()
             lanes.setdefault(zlib.crc32(key) % self.factor, []).append(r)
         await asyncio.gather(*(self._deliver(lane, pending, self._plain_event) for lane in lanes.values()))
+
+    def _matching(self, records: list[Record]) -> list[Record]:
+        if self.tests is None:
+            return records
+        return [r for r in records if filters.passes(self.tests, filters.kinesis_view(r.event))]
 
     @staticmethod
     def _plain_event(batch: list[Record]) -> dict[str, Any]:
@@ -307,7 +312,7 @@ class KinesisPoller:
 
     # -- tumbling windows ----------------------------------------------------------------------------------------
     async def _tumbling(self, cp: Checkpoint, records: list[Record], pending: Pending) -> None:
-        records = [r for r in records if filters.passes(self.tests, filters.kinesis_view(r.event))]
+        records = self._matching(records)
         groups: list[tuple[int, list[Record]]] = []
         for r in records:
             start = r.arrived - r.arrived % self.tumbling_ms

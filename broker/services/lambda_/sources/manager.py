@@ -1,9 +1,10 @@
 """Which event source pollers run in this worker. Every worker scans the enabled mappings and their units of work
 (one per SQS mapping, one per shard of a Kinesis mapping whose parents are done), and runs the pollers whose lease
 it holds: a lease per unit, renewed on every scan, taken by another worker (or node) once its owner stops renewing
-it. A worker takes at most one new unit per scan while it already runs some, so the units spread over the
-workers. A mapping's change (create, update, delete, enable, disable) wakes every worker's scan at once; a poller
-whose mapping changed is restarted with the new configuration."""
+it. Each worker runs at most its share of the units (their number over the live workers, which renew a presence
+lease), so the units spread over the workers and nodes. A mapping's change (create, update, delete, enable,
+disable) wakes every worker's scan at once; a poller whose mapping changed is restarted with the new
+configuration."""
 
 from __future__ import annotations
 
@@ -32,6 +33,7 @@ from broker.storage.db import Tx
 log = logging.getLogger("broker.lambda.sources")
 
 WAKE_KEY = "lambda:esm"  # woken when a mapping changes
+PRESENCE = "esm-worker:"  # + owner: a lease each worker renews while it runs, to count the live workers
 
 
 @dataclass(frozen=True)
@@ -74,12 +76,19 @@ def _shard_units(conn: Connection, m: dict[str, Any]) -> list[Unit]:
     return out
 
 
-def claim(tx: Tx, owner: str, ttl_ms: int, held: list[str], wanted: list[str], most: int) -> tuple[set[str], set[str]]:
-    """Renew the leases this worker holds and take up to `most` new ones: (kept, taken)."""
+def claim(tx: Tx, owner: str, ttl_ms: int, held: list[str], free: list[str], total: int) -> tuple[set[str], set[str]]:
+    """Renew this worker's presence and the leases it holds, and take free units up to its fair share (the units
+    over the live workers, rounded up); a worker over its share (one joined) gives the excess up at once.
+    Returns (kept, taken)."""
+    leases.acquire(tx, PRESENCE + owner, owner, ttl_ms)
+    share = -(-total // max(leases.live_count(tx.conn, PRESENCE), 1))
     kept = {name for name in held if leases.acquire(tx, name, owner, ttl_ms)}
+    for name in sorted(kept)[share:]:
+        leases.release(tx, name, owner)
+        kept.discard(name)
     taken: set[str] = set()
-    for name in wanted:
-        if len(taken) >= most:
+    for name in free:
+        if len(kept) + len(taken) >= share:
             break
         if leases.acquire(tx, name, owner, ttl_ms):
             taken.add(name)
@@ -124,20 +133,16 @@ class Sources:
         period = self.ttl_ms / 4000
         while True:
             self._wake.clear()
-            more = False
             try:
-                more = await self.scan()
+                await self.scan()
             except asyncio.CancelledError:
                 raise
             except Exception:
                 log.exception("event source scan failed")
-            # Taking units one per scan: look again soon (a little randomly, so workers interleave).
-            wait = random.uniform(0.01, 0.05) if more else period
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), wait)
+                await asyncio.wait_for(self._wake.wait(), period)
 
-    async def scan(self) -> bool:
-        """One round; True when units are left that nobody may hold (look again soon)."""
+    async def scan(self) -> None:
         found = {u.lease: u for u in await self.env.db.read(units)}
         for name, r in list(self.running.items()):
             unit = found.get(name)
@@ -145,15 +150,13 @@ class Sources:
                 self._drop(name)
         free = [name for name in found if name not in self.running]
         random.shuffle(free)
-        most = len(free) if not self.running else 1
-        kept, taken = await self.env.db.write(claim, self.owner, self.ttl_ms, list(self.running), free, most)
+        kept, taken = await self.env.db.write(claim, self.owner, self.ttl_ms, list(self.running), free, len(found))
         for name in list(self.running):
             if name not in kept:
                 self._drop(name)
         for name in taken:
             unit = found[name]
             self.running[name] = Running(unit, asyncio.get_running_loop().create_task(self._poll(unit)))
-        return bool(taken) and len(taken) < len(free)
 
     def _drop(self, name: str) -> None:
         r = self.running.pop(name)

@@ -136,7 +136,7 @@ class SqsPoller:
         records = [record(queue, m) for m in consumer.messages(queue, rows)]
         passing, done = [], []
         for r in records:
-            if filters.passes(self.tests, filters.sqs_view(r)):
+            if self.tests is None or filters.passes(self.tests, filters.sqs_view(r)):
                 passing.append(r)
             else:
                 done.append(r["receiptHandle"])  # filtered out: deleted
