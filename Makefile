@@ -56,6 +56,7 @@ bench: $(STAMP)
 	$(BIN)/broker bench sns --out bench-results/sns.json
 	$(BIN)/broker bench kinesis --out bench-results/kinesis.json
 	$(BIN)/broker bench lambda --out bench-results/lambda.json
+	$(BIN)/broker bench lambda-esm --out bench-results/lambda-esm.json
 
 clean:
 	rm -rf $(VENV) data bench-results

@@ -50,13 +50,14 @@ def _parser() -> argparse.ArgumentParser:
     rt.add_argument("--force", action="store_true", help="reinstall what is already installed")
     rt.add_argument("--no-node", action="store_true", help="skip the AWS SDK for JavaScript")
     b = sub.add_parser("bench", help="run a benchmark against a fresh broker")
-    b.add_argument("target", choices=["sqs", "sqs-fifo", "sns", "kinesis", "lambda"])
+    b.add_argument("target", choices=["sqs", "sqs-fifo", "sns", "kinesis", "lambda", "lambda-esm"])
     b.add_argument("--duration", type=float, default=10.0)
     b.add_argument("--workers", type=int, default=2)
     b.add_argument("--connections", type=int, default=32)
     b.add_argument("--out", help="write results as JSON here")
     b.add_argument("--db-url", help="benchmark on this (empty) PostgreSQL database instead of SQLite")
     b.add_argument("--move-messages", type=int, default=10000, help="sqs-fifo: messages per move-task run")
+    b.add_argument("--quick", action="store_true", help="lambda-esm: small counts, to check it runs end to end")
     return p
 
 

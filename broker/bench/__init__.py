@@ -15,6 +15,8 @@ def run(args: argparse.Namespace) -> int:
         from broker.bench.kinesis import main
     elif args.target == "lambda":
         from broker.bench.lambda_ import main
+    elif args.target == "lambda-esm":
+        from broker.bench.lambda_esm import main
     else:
         from broker.bench.sqs import main
     return main(args)

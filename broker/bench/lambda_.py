@@ -32,14 +32,15 @@ response = function(status, headers, body) if status == 200 then items = items +
 """
 
 
-def _zip(name: str, source: str) -> bytes:
+def zip_file(name: str, source: str) -> bytes:
+    """A deployment package holding one file."""
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as zf:
         zf.writestr(name, source)
     return buf.getvalue()
 
 
-class _Conn:
+class Conn:
     """One keep-alive connection, one request in flight."""
 
     def __init__(self, port: int) -> None:
@@ -69,7 +70,8 @@ class _Conn:
             raise SystemExit(f"GetCallerIdentity answered {status}")
 
 
-def _create(conn: _Conn, name: str, runtime: str, handler: str, code: bytes) -> None:
+def create_function(conn: Conn, name: str, runtime: str, handler: str, code: bytes) -> None:
+    """CreateFunction (Timeout 30 s); any answer but 201 ends the benchmark."""
     import base64
 
     doc = {
@@ -85,7 +87,8 @@ def _create(conn: _Conn, name: str, runtime: str, handler: str, code: bytes) -> 
         raise SystemExit(f"CreateFunction answered {status}: {body[:300]!r}")
 
 
-def _percentiles(samples: list[float]) -> dict[str, float]:
+def percentiles(samples: list[float]) -> dict[str, float]:
+    """Median and p99 of durations in seconds, as milliseconds, and the sample count."""
     s = sorted(samples)
     return {
         "p50_ms": round(statistics.median(s) * 1000, 3),
@@ -103,15 +106,15 @@ def _timed(fn: Any, rounds: int) -> list[float]:
     return out
 
 
-def _cold(conn: _Conn, runtime: str, handler: str, code: bytes, prefix: str, rounds: int) -> dict[str, float]:
+def _cold(conn: Conn, runtime: str, handler: str, code: bytes, prefix: str, rounds: int) -> dict[str, float]:
     samples = []
     for i in range(rounds):
         name = f"{prefix}-{i}"
-        _create(conn, name, runtime, handler, code)
+        create_function(conn, name, runtime, handler, code)
         t0 = time.perf_counter()
         conn.invoke(name)
         samples.append(time.perf_counter() - t0)
-    return _percentiles(samples)
+    return percentiles(samples)
 
 
 def _throughput(port: int, name: str, clients: int, seconds: float) -> dict[str, Any]:
@@ -119,7 +122,7 @@ def _throughput(port: int, name: str, clients: int, seconds: float) -> dict[str,
     stop = time.monotonic() + seconds
 
     def work(i: int) -> None:
-        conn = _Conn(port)
+        conn = Conn(port)
         while time.monotonic() < stop:
             conn.invoke(name)
             counts[i] += 1
@@ -139,9 +142,9 @@ def main(args: argparse.Namespace) -> int:
     results: dict[str, Any] = {"workers": args.workers}
     rounds = max(50, int(args.duration * 30))
     with running_broker(args) as port:
-        conn = _Conn(port)
-        _create(conn, "warm-py", "python3.12", "handler.handler", _zip("handler.py", PY_HANDLER))
-        _create(conn, "warm-node", "nodejs20.x", "index.handler", _zip("index.js", NODE_HANDLER))
+        conn = Conn(port)
+        create_function(conn, "warm-py", "python3.12", "handler.handler", zip_file("handler.py", PY_HANDLER))
+        create_function(conn, "warm-node", "nodejs20.x", "index.handler", zip_file("index.js", NODE_HANDLER))
         for _ in range(20):  # warm the environments and the connection
             conn.invoke("warm-py")
             conn.invoke("warm-node")
@@ -149,17 +152,17 @@ def main(args: argparse.Namespace) -> int:
         trivial = _timed(conn.trivial, rounds)
         warm_py = _timed(lambda: conn.invoke("warm-py"), rounds)
         warm_node = _timed(lambda: conn.invoke("warm-node"), rounds)
-        base = _percentiles(trivial)
+        base = percentiles(trivial)
         results["trivial_call_sts"] = base
         for label, samples in (("warm_invoke_python", warm_py), ("warm_invoke_node", warm_node)):
-            p = _percentiles(samples)
+            p = percentiles(samples)
             p["overhead_p50_ms"] = round(p["p50_ms"] - base["p50_ms"], 3)
             results[label] = p
         results["cold_start_python"] = _cold(
-            conn, "python3.12", "handler.handler", _zip("handler.py", PY_HANDLER), "cold-py", 10
+            conn, "python3.12", "handler.handler", zip_file("handler.py", PY_HANDLER), "cold-py", 10
         )
         results["cold_start_node"] = _cold(
-            conn, "nodejs20.x", "index.handler", _zip("index.js", NODE_HANDLER), "cold-node", 10
+            conn, "nodejs20.x", "index.handler", zip_file("index.js", NODE_HANDLER), "cold-node", 10
         )
         results["sync_throughput_python_8_clients"] = _throughput(port, "warm-py", 8, args.duration)
         r = run_wrk(f"http://127.0.0.1:{port}/2015-03-31/functions/warm-py/invocations", INVOKE_LUA, args.duration, 8)
