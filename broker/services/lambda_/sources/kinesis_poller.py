@@ -27,7 +27,6 @@ from typing import Any
 
 from broker import clock
 from broker.jobs import leases
-from broker.notify import Watch
 from broker.services.base import Env
 from broker.services.kinesis import store as kinesis_store
 from broker.services.kinesis.iterators import Position
@@ -37,6 +36,7 @@ from broker.services.lambda_ import mapping_store, store
 from broker.services.lambda_.destinations import sender_for
 from broker.services.lambda_.sources import checkpoint_store, filters, invoking
 from broker.services.lambda_.sources.checkpoint_store import Checkpoint
+from broker.services.lambda_.sources.stoppable import Stoppable, Stopped
 from broker.storage.db import Tx
 
 log = logging.getLogger("broker.lambda.sources")
@@ -85,8 +85,9 @@ class Pending:
     problem: bool = False
 
 
-class KinesisPoller:
+class KinesisPoller(Stoppable):
     def __init__(self, env: Env, host: str, mapping: dict[str, Any], idx: int, lease: Lease) -> None:
+        super().__init__(env.notifier)
         self.env = env
         self.host = host
         self.mapping = mapping
@@ -124,15 +125,18 @@ class KinesisPoller:
         cp = await db.read(checkpoint_store.get, self.uuid, self.idx)
         if cp is None or cp.stream_id != stream.id or cp.stream_created != stream.created_at:
             cp = await self._start(stream.id, stream.created_at)
-        while not cp.finished:
+        while not cp.finished and not self.stopping:
             records, last, closed = await self._collect(cp)
             if records is None:
-                return  # the stream or shard is gone
+                return  # the stream or shard is gone, or the poller is to stop
             pending = Pending()
-            if self.tumbling_ms:
-                await self._tumbling(cp, records, pending)
-            else:
-                await self._lanes(records, pending)
+            try:
+                if self.tumbling_ms:
+                    await self._tumbling(cp, records, pending)
+                else:
+                    await self._lanes(records, pending)
+            except Stopped:
+                return  # a batch was waiting to be retried: the next owner runs it again from the checkpoint
             cp.after = last
             cp.finished = closed
             await db.write(self._commit, cp, pending, bool(records) or pending.problem)
@@ -158,7 +162,7 @@ class KinesisPoller:
         after = cp.after
         deadline = 0
         while True:
-            with Watch(self.env.notifier, [shard_wake_key(cp.stream_id, self.idx)]) as watch:
+            with self.watch([shard_wake_key(cp.stream_id, self.idx)]) as watch:
                 pos = Position(cp.stream_id, cp.stream_created, self.idx, after, clock.now_ms())
                 result = await self.env.db.read(
                     read_batch, pos, self.batch_size - len(got), clock.now_ms(), MAX_BATCH_BYTES
@@ -172,6 +176,8 @@ class KinesisPoller:
                     deadline = clock.now_ms() + self.window_ms
                 if closed or len(got) >= self.batch_size or more or (got and clock.now_ms() >= deadline):
                     return got, after, closed
+                if self.stopping:
+                    return (got or None), after, False
                 if self.tumbling_ms and cp.window_start is not None:
                     ends = cp.window_start + self.tumbling_ms
                     if clock.now_ms() >= ends:
@@ -271,12 +277,14 @@ class KinesisPoller:
         return None
 
     async def _pause(self, kind: str, retries: int) -> None:
-        """Wait before the next attempt, on the broker's clock (moving the test clock ends it)."""
+        """Wait before the next attempt, on the broker's clock (moving the test clock ends it); Stopped when the
+        poller is asked to stop meanwhile."""
         first = RETRY_FIRST_MS if kind == "error" else 1_000
         due = clock.now_ms() + min(first * 2 ** (retries - 1), RETRY_MAX_MS)
-        while clock.now_ms() < due:
-            with Watch(self.env.notifier, ["lambda:esm:pause"]) as watch:  # the clock's broadcast wakes every watch
-                await watch.wait((due - clock.now_ms()) / 1000)
+        while clock.now_ms() < due and not self.stopping:
+            await self.pause((due - clock.now_ms()) / 1000)
+        if self.stopping:
+            raise Stopped
 
     def _give_up(
         self, batch: list[Record], outcome: invoking.BatchOutcome, condition: str, count: int, pending: Pending

@@ -2,9 +2,10 @@
 (one per SQS mapping, one per shard of a Kinesis mapping whose parents are done), and runs the pollers whose lease
 it holds: a lease per unit, renewed on every scan, taken by another worker (or node) once its owner stops renewing
 it. Each worker runs at most its share of the units (their number over the live workers, which renew a presence
-lease), so the units spread over the workers and nodes. A mapping's change (create, update, delete, enable,
-disable) wakes every worker's scan at once; a poller whose mapping changed is restarted with the new
-configuration."""
+lease), so the units spread over the workers and nodes; a unit changes hands only between batches (its poller
+finishes what it runs, then its lease is given up). A mapping's change (create, update, delete, enable, disable)
+wakes every worker's scan at once; a poller whose mapping changed finishes its batches and starts again with the
+new configuration."""
 
 from __future__ import annotations
 
@@ -14,9 +15,8 @@ import logging
 import os
 import random
 import socket
-from collections.abc import Coroutine
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import Connection
 
@@ -76,29 +76,52 @@ def _shard_units(conn: Connection, m: dict[str, Any]) -> list[Unit]:
     return out
 
 
-def claim(tx: Tx, owner: str, ttl_ms: int, held: list[str], free: list[str], total: int) -> tuple[set[str], set[str]]:
-    """Renew this worker's presence and the leases it holds, and take free units up to its fair share (the units
-    over the live workers, rounded up); a worker over its share (one joined) gives the excess up at once.
-    Returns (kept, taken)."""
+@dataclass
+class Claim:
+    kept: set[str]  # leases still ours
+    taken: set[str]  # leases newly ours
+    excess: list[str]  # kept units over this worker's share: to hand over once their in-flight batches end
+
+
+def claim(
+    tx: Tx, owner: str, ttl_ms: int, held: list[str], draining: list[str], done: list[str], free: list[str], total: int
+) -> Claim:
+    """Renew this worker's presence and its leases, give up the units whose pollers stopped (`done`), and take free
+    units up to its fair share (the units over the live workers, rounded up). A worker over its share (another
+    joined) names the excess: its pollers finish what they run before their leases are given up, so no batch runs
+    twice at once. A worker takes nothing in the scan that first registers it, so that workers starting together
+    all count before any takes."""
+    present = leases.live_count(tx.conn, PRESENCE + owner) > 0
     leases.acquire(tx, PRESENCE + owner, owner, ttl_ms)
-    share = -(-total // max(leases.live_count(tx.conn, PRESENCE), 1))
-    kept = {name for name in held if leases.acquire(tx, name, owner, ttl_ms)}
-    for name in sorted(kept)[share:]:
+    for name in done:
         leases.release(tx, name, owner)
-        kept.discard(name)
+    share = -(-total // max(leases.live_count(tx.conn, PRESENCE), 1)) if present else 0
+    kept = {name for name in [*held, *draining] if leases.acquire(tx, name, owner, ttl_ms)}
+    running = [name for name in held if name in kept]
+    excess = sorted(running)[share:] if present else []
     taken: set[str] = set()
+    room = share - (len(running) - len(excess))
     for name in free:
-        if len(kept) + len(taken) >= share:
+        if len(taken) >= room:
             break
         if leases.acquire(tx, name, owner, ttl_ms):
             taken.add(name)
-    return kept, taken
+    return Claim(kept, taken, excess)
+
+
+class Poller(Protocol):
+    async def run(self) -> None: ...
+
+    def stop(self) -> None:
+        """Finish the batches in flight (their outcomes written), then return from run()."""
 
 
 @dataclass
 class Running:
     unit: Unit
+    poller: Poller
     task: asyncio.Task[None]
+    draining: bool = False  # asked to stop: its lease is given up once the task ends
 
 
 class Sources:
@@ -144,33 +167,48 @@ class Sources:
 
     async def scan(self) -> None:
         found = {u.lease: u for u in await self.env.db.read(units)}
+        done: list[str] = []
         for name, r in list(self.running.items()):
+            if r.task.done():
+                del self.running[name]
+                if r.draining:
+                    done.append(name)  # a unit still wanted is started again below (its lease is still ours)
+                continue
             unit = found.get(name)
-            if unit is None or unit.generation != r.unit.generation or r.task.done():
-                self._drop(name)
-        free = [name for name in found if name not in self.running]
+            if unit is None or unit.generation != r.unit.generation:
+                self._drain(r)  # the mapping went or changed: finish, then start afresh with the new settings
+        held = [n for n, r in self.running.items() if not r.draining]
+        draining = [n for n, r in self.running.items() if r.draining]
+        free = [n for n in found if n not in self.running and n not in done]
         random.shuffle(free)
-        kept, taken = await self.env.db.write(claim, self.owner, self.ttl_ms, list(self.running), free, len(found))
-        for name in list(self.running):
-            if name not in kept:
-                self._drop(name)
-        for name in taken:
-            unit = found[name]
-            self.running[name] = Running(unit, asyncio.get_running_loop().create_task(self._poll(unit)))
+        c = await self.env.db.write(claim, self.owner, self.ttl_ms, held, draining, done, free, len(found))
+        for name, r in list(self.running.items()):
+            if name not in c.kept:
+                del self.running[name]
+                r.task.cancel()  # another process owns it now: nothing of ours may be written
+        for name in c.excess:
+            self._drain(self.running[name])
+        for name in c.taken:
+            self._start(found[name])
 
-    def _drop(self, name: str) -> None:
-        r = self.running.pop(name)
-        r.task.cancel()
+    def _drain(self, r: Running) -> None:
+        if not r.draining:
+            r.draining = True
+            r.poller.stop()
 
-    def _poller(self, unit: Unit) -> Coroutine[Any, Any, None]:
+    def _start(self, unit: Unit) -> None:
+        poller: Poller
         if unit.shard is None:
-            return SqsPoller(self.env, self.host, unit.mapping).run()
-        lease = Lease(unit.lease, self.owner, self.ttl_ms)
-        return KinesisPoller(self.env, self.host, unit.mapping, unit.shard, lease).run()
+            poller = SqsPoller(self.env, self.host, unit.mapping)
+        else:
+            lease = Lease(unit.lease, self.owner, self.ttl_ms)
+            poller = KinesisPoller(self.env, self.host, unit.mapping, unit.shard, lease)
+        task = asyncio.get_running_loop().create_task(self._poll(unit, poller))
+        self.running[unit.lease] = Running(unit, poller, task)
 
-    async def _poll(self, unit: Unit) -> None:
+    async def _poll(self, unit: Unit, poller: Poller) -> None:
         try:
-            await self._poller(unit)
+            await poller.run()
         except asyncio.CancelledError:
             raise
         except LeaseLost:
@@ -178,4 +216,4 @@ class Sources:
         except Exception:
             log.exception("event source %s failed", unit.lease)
             await asyncio.sleep(1.0)  # then the next scan starts it again
-        self._wake.set()  # a shard read to its end lets its children start
+        self._wake.set()  # a stopped poller's lease is given up, a finished shard's children may start

@@ -15,9 +15,9 @@ from typing import Any
 
 from broker import clock
 from broker.context import RequestContext
-from broker.notify import Watch
 from broker.services.base import Env
 from broker.services.lambda_.sources import filters, invoking
+from broker.services.lambda_.sources.stoppable import Stoppable
 from broker.services.sqs import consumer
 
 log = logging.getLogger("broker.lambda.sources")
@@ -64,8 +64,9 @@ def record(queue: consumer.Queue, msg: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-class SqsPoller:
+class SqsPoller(Stoppable):
     def __init__(self, env: Env, host: str, mapping: dict[str, Any]) -> None:
+        super().__init__(env.notifier)
         self.env = env
         self.host = host
         self.mapping = mapping
@@ -83,14 +84,14 @@ class SqsPoller:
 
     async def run(self) -> None:
         try:
-            while True:
+            while not self.stopping:
                 queue = await consumer.by_arn(self.ctx, self.arn)
                 if queue is None:
-                    await asyncio.sleep(QUEUE_GONE_WAIT_S)
+                    await self.pause(QUEUE_GONE_WAIT_S)
                     continue
                 await self.room.acquire()
                 try:
-                    rows = await self._collect(queue)
+                    rows = [] if self.stopping else await self._collect(queue)
                 except BaseException:
                     self.room.release()
                     raise
@@ -100,9 +101,11 @@ class SqsPoller:
                 task = asyncio.get_running_loop().create_task(self._process(queue, rows))
                 self.tasks.add(task)
                 task.add_done_callback(self._done)
+            if self.tasks:  # stopping: the batches in flight end as usual (deleted or left to come back)
+                await asyncio.gather(*self.tasks, return_exceptions=True)
         finally:
             for task in list(self.tasks):
-                task.cancel()  # its messages stay hidden and come back after the visibility timeout
+                task.cancel()  # cancelled outright: its messages come back after the visibility timeout
 
     def _done(self, task: asyncio.Task[None]) -> None:
         self.tasks.discard(task)
@@ -116,11 +119,11 @@ class SqsPoller:
         got: list[dict[str, Any]] = []
         deadline = 0
         while True:
-            with Watch(self.env.notifier, [consumer.wake_key(queue)]) as watch:
+            with self.watch([consumer.wake_key(queue)]) as watch:
                 got += await consumer.receive(self.ctx, queue, self.batch_size - len(got))
                 if got and not deadline:
                     deadline = clock.now_ms() + self.window_ms
-                if len(got) >= self.batch_size or (got and clock.now_ms() >= deadline):
+                if len(got) >= self.batch_size or (got and clock.now_ms() >= deadline) or self.stopping:
                     return got
                 if not got:
                     timeout = IDLE_WAIT_S
