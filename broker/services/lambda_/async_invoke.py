@@ -26,6 +26,7 @@ from broker.services.base import Env
 from broker.services.lambda_ import arns, async_store, store
 from broker.services.lambda_.destinations import dead_letter_attributes, error_message, sender_for
 from broker.services.lambda_.event_invoke_operations import EVENT_INVOKE
+from broker.services.lambda_.execution.model import Outcome
 from broker.services.lambda_.invoke_operations import SLOT_GRACE_MS, resolve, run
 from broker.services.lambda_.store import LATEST
 from broker.storage.db import Tx
@@ -33,7 +34,12 @@ from broker.storage.db import Tx
 log = logging.getLogger("broker.lambda.async")
 
 CLAIM_MS = 60_000  # first claim; extended to the function's timeout once its version is known
-MAX_IN_FLIGHT = 32  # attempts running at once in one process
+MAX_IN_FLIGHT = 16  # attempts running at once in one process
+# While events pour in, running them gives way to accepting them: accepted events are durable and run once the
+# burst ends, whereas running them at full speed meanwhile (runtime processes, three writes each) would slow
+# every Invoke answer down.
+BUSY_ACCEPTS_PER_S = 100  # this process accepting more than this ...
+BUSY_IN_FLIGHT = 2  # ... runs at most this many attempts at once
 DUE_RECHECK_S = 5.0  # at most this long between looks while retries wait (the test clock may have moved)
 IDLE_WAIT_S = 60.0  # nothing waiting: new rows wake the dispatcher
 FUNCTION_ERROR_DELAYS_MS = (60_000, 120_000)
@@ -160,7 +166,8 @@ class AsyncInvoker:
                 await asyncio.wait_for(self._wake.wait(), wait)
 
     async def dispatch(self, wait: bool) -> int:
-        room = MAX_IN_FLIGHT - len(self._in_flight)
+        limit = BUSY_IN_FLIGHT if async_store.INTAKE.per_second() > BUSY_ACCEPTS_PER_S else MAX_IN_FLIGHT
+        room = limit - len(self._in_flight)
         if room <= 0:
             return 0
         rows = await self.env.db.write(async_store.claim, clock.now_ms(), clock.wall_ms(), CLAIM_MS, room)
@@ -194,10 +201,16 @@ class AsyncInvoker:
         until = clock.wall_ms() + int(float(version.config.get("Timeout", 3)) * 1000) + SLOT_GRACE_MS
         if until > row["claimed_until"] and not await db.write(async_store.extend, row, until):
             return  # claimed again meanwhile (our claim had ended)
-        try:
-            outcome = await run(ctx, ref, version, row["payload"], row["client_context"])
+
+        def finish(tx: Tx, outcome: Outcome) -> None:  # in the transaction that frees the slot
             kind = "error" if outcome.function_error else "ok"
-            attempt = Attempt(kind, 200, outcome.payload, outcome.function_error, version.version)
+            self._finish(
+                tx, row, ref, version, Attempt(kind, 200, outcome.payload, outcome.function_error, version.version)
+            )
+
+        try:
+            await run(ctx, ref, version, row["payload"], row["client_context"], then=finish)
+            return
         except ServiceError as e:
             attempt = Attempt("throttle" if e.code == "TooManyRequestsException" else "system", e.status)
         except Exception:

@@ -4,6 +4,7 @@ async_invoke.py."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from sqlalchemy import Connection, and_, delete, func, select, update
@@ -12,6 +13,29 @@ from broker.storage.db import Tx
 from broker.storage.tables import lambda_async_invocations as ai
 
 WAKE_KEY = "lambda:async"  # woken at the commit of new (or rescheduled) invocations, in every process
+
+
+class Intake:
+    """How many invocations this process accepted in the current and the previous wall-clock second."""
+
+    def __init__(self) -> None:
+        self.second = 0
+        self.current = 0
+        self.previous = 0
+
+    def accepted(self, n: int = 1) -> None:
+        now = int(time.monotonic())
+        if now != self.second:
+            self.previous = self.current if now == self.second + 1 else 0
+            self.second, self.current = now, 0
+        self.current += n
+
+    def per_second(self) -> int:
+        self.accepted(0)
+        return max(self.current, self.previous)
+
+
+INTAKE = Intake()
 
 Row = dict[str, Any]
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import orjson
@@ -16,6 +16,7 @@ from broker import clock, ids
 from broker.context import RequestContext
 from broker.protocol.base import EventStream, StreamEvent
 from broker.services.lambda_ import arns, errors, slot_store, store, versions
+from broker.services.lambda_.async_store import INTAKE
 from broker.services.lambda_.execution.model import Outcome
 from broker.services.lambda_.functions import function, pick_weighted
 from broker.services.lambda_.runner import ENGINE_SLOT, RUNNER, Prepared
@@ -82,6 +83,7 @@ async def _enqueue(ctx: RequestContext, ref: arns.FunctionRef, payload: bytes, c
     await ctx.env.db.write(
         store.enqueue_async, request_id, ref.account, ref.region, arn, payload, cc, trace, clock.now_ms()
     )
+    INTAKE.accepted()
     return request_id
 
 
@@ -116,9 +118,11 @@ async def run(
     payload: bytes,
     cc: str | None,
     request_id: str | None = None,
+    then: Callable[[Tx, Outcome], None] | None = None,
 ) -> Outcome:
     """Run one synchronous invocation: a concurrency slot every worker counts, this worker's engine, then the log
-    lines stored and the slot freed in one transaction."""
+    lines stored and the slot freed in one transaction (which also runs `then`, the caller's writes of the
+    outcome)."""
     if not ctx.env.settings.lambda_enabled:
         raise errors.execution_disabled()
     prepared = await ctx.env.get(RUNNER).prepare(version)
@@ -129,7 +133,7 @@ async def run(
     except BaseException:
         await asyncio.shield(ctx.env.db.write(slot_store.release, slot))  # also when the client went away
         raise
-    await _finish(ctx, version, slot, outcome.log_stream, outcome.log_events)
+    await _finish(ctx, version, slot, outcome.log_stream, outcome.log_events, outcome, then)
     return outcome
 
 
@@ -155,7 +159,13 @@ async def _acquire(ctx: RequestContext, version: store.Version, prepared: Prepar
 
 
 async def _finish(
-    ctx: RequestContext, version: store.Version, slot: int, stream: str, events: list[tuple[int, str]]
+    ctx: RequestContext,
+    version: store.Version,
+    slot: int,
+    stream: str,
+    events: list[tuple[int, str]],
+    outcome: Outcome | None = None,
+    then: Callable[[Tx, Outcome], None] | None = None,
 ) -> None:
     fn = version.function
     group = (version.config.get("LoggingConfig") or {}).get("LogGroup") or f"/aws/lambda/{fn.name}"
@@ -164,6 +174,8 @@ async def _finish(
         slot_store.release(tx, slot)
         if events:
             append_events(tx.conn, fn.account, fn.region, group, stream, events, clock.now_ms())
+        if then is not None and outcome is not None:
+            then(tx, outcome)
 
     await ctx.env.db.write(write)
 
