@@ -1,8 +1,10 @@
-"""Shared by the Lambda tests: deployment packages built in memory, and a role ARN."""
+"""Shared by the Lambda tests: deployment packages built in memory, a role ARN, queues and the files functions
+write what they saw to."""
 
 from __future__ import annotations
 
 import io
+import json
 import zipfile
 
 ROLE = "arn:aws:iam::000000000000:role/lambda-role"
@@ -76,3 +78,34 @@ def error_of(fn, status: int, **kw) -> dict:
         fn(**kw)
     assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == status, e.value.response
     return e.value.response["Error"]
+
+
+def queue_with_arn(sqs, name: str, **attrs) -> tuple[str, str]:
+    """Create an SQS queue (attributes as keyword arguments); its URL and ARN."""
+    url = sqs.create_queue(QueueName=name, Attributes={k: str(v) for k, v in attrs.items()})["QueueUrl"]
+    return url, sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+
+
+def queue_counts(sqs, url: str) -> tuple[int, int]:
+    """(visible, in flight) messages of a queue."""
+    a = sqs.get_queue_attributes(
+        QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
+    )["Attributes"]
+    return int(a["ApproximateNumberOfMessages"]), int(a["ApproximateNumberOfMessagesNotVisible"])
+
+
+def json_lines(path) -> list[dict]:
+    """The JSON documents a function appended to `path`, one per line."""
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def wait_until(check, timeout: float = 20) -> None:
+    """Poll `check` until it holds (bounded)."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(0.05)
+    assert check()

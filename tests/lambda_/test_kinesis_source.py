@@ -8,11 +8,12 @@ from __future__ import annotations
 import base64
 import json
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from tests.lambda_.helpers import ROLE, create
+from tests.lambda_.helpers import ROLE, create, json_lines, queue_with_arn, wait_until
 
 RECORDER = """
 import base64, json, os
@@ -43,7 +44,7 @@ def out(tmp_path) -> Path:
 
 
 def _calls(out: Path) -> list[dict]:
-    return [json.loads(line) for line in out.read_text().splitlines() if line.strip()]
+    return json_lines(out)
 
 
 def _wait_calls(out: Path, count: int, timeout: float = 20) -> list[dict]:
@@ -58,15 +59,6 @@ def _wait_calls(out: Path, count: int, timeout: float = 20) -> list[dict]:
 
 def _datas(calls: list[dict]) -> list[str]:
     return [d for c in calls for d in c["datas"]]
-
-
-def _until(check, timeout: float = 20) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.05)
-    assert check()
 
 
 def _stream(kinesis, name: str, shards: int = 1) -> str:
@@ -84,12 +76,6 @@ def _mapped(lam, out: Path, arn: str, fn: str = "rec", **mapping) -> str:
     create(lam, fn, source=RECORDER, Environment={"Variables": {"OUT": str(out)}})
     mapping.setdefault("StartingPosition", "TRIM_HORIZON")
     return lam.create_event_source_mapping(FunctionName=fn, EventSourceArn=arn, **mapping)["UUID"]
-
-
-def _sqs_queue(broker, name: str) -> tuple[str, str]:
-    sqs = broker.client("sqs")
-    url = sqs.create_queue(QueueName=name)["QueueUrl"]
-    return url, sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
 
 
 def _receive(broker, url: str, timeout: float = 20) -> dict:
@@ -129,7 +115,7 @@ def test_event_shape_and_trim_horizon(broker, lam, out):
         "1.0",
     )
     assert (first["invokeIdentityArn"], first["awsRegion"], first["eventSourceARN"]) == (ROLE, "us-east-1", arn)
-    _until(lambda: lam.get_event_source_mapping(UUID=uuid)["LastProcessingResult"] == "OK")
+    wait_until(lambda: lam.get_event_source_mapping(UUID=uuid)["LastProcessingResult"] == "OK")
     _put(kinesis, "events", ["three"])  # a later record wakes the poller at once
     assert _wait_calls(out, 2)[1]["datas"] == ["three"]
 
@@ -144,9 +130,9 @@ def test_latest_skips_what_was_there_and_batch_size(broker, lam, out):
     while not _calls(out) and time.monotonic() < deadline:
         _put(kinesis, "events", ["probe"])
         time.sleep(0.2)
-    _until(lambda: len(_calls(out)) >= 1)
+    wait_until(lambda: len(_calls(out)) >= 1)
     _put(kinesis, "events", [f"n{i}" for i in range(7)])
-    _until(lambda: len([d for d in _datas(_calls(out)) if d.startswith("n")]) == 7)
+    wait_until(lambda: len([d for d in _datas(_calls(out)) if d.startswith("n")]) == 7)
     calls = _calls(out)
     assert "old" not in _datas(calls)
     assert [d for d in _datas(calls) if d != "probe"] == [f"n{i}" for i in range(7)]
@@ -157,7 +143,7 @@ def test_latest_skips_what_was_there_and_batch_size(broker, lam, out):
 def test_retries_exhausted_go_to_on_failure_with_batch_info(broker, lam, out):
     kinesis = broker.client("kinesis")
     arn = _stream(kinesis, "events")
-    url, queue_arn = _sqs_queue(broker, "failures")
+    url, queue_arn = queue_with_arn(broker.client("sqs"), "failures")
     seqs = _put(kinesis, "events", ["fail-a", "fail-b"])
     uuid = _mapped(lam, out, arn, MaximumRetryAttempts=2, DestinationConfig={"OnFailure": {"Destination": queue_arn}})
     record = _receive(broker, url)
@@ -176,15 +162,17 @@ def test_retries_exhausted_go_to_on_failure_with_batch_info(broker, lam, out):
         "shardId-000000000000", seqs[0], seqs[1],
     )  # fmt: skip
     assert (info["batchSize"], info["streamArn"]) == (2, arn)
-    _until(lambda: lam.get_event_source_mapping(UUID=uuid)["LastProcessingResult"] == "PROBLEM: Function call failed")
+    wait_until(
+        lambda: lam.get_event_source_mapping(UUID=uuid)["LastProcessingResult"] == "PROBLEM: Function call failed"
+    )
     _put(kinesis, "events", ["fine"])  # processing went on past the failed batch
-    _until(lambda: _calls(out)[-1]["datas"] == ["fine"])
+    wait_until(lambda: _calls(out)[-1]["datas"] == ["fine"])
 
 
 def test_record_age_limit_on_the_test_clock(broker, lam, out):
     kinesis = broker.client("kinesis")
     arn = _stream(kinesis, "events")
-    url, queue_arn = _sqs_queue(broker, "failures")
+    url, queue_arn = queue_with_arn(broker.client("sqs"), "failures")
     _put(kinesis, "events", ["fail-old"])
     _mapped(lam, out, arn, MaximumRecordAgeInSeconds=60, DestinationConfig={"OnFailure": {"Destination": queue_arn}})
     _wait_calls(out, 2)  # retried while young
@@ -196,7 +184,7 @@ def test_record_age_limit_on_the_test_clock(broker, lam, out):
 def test_bisect_isolates_the_bad_record(broker, lam, out):
     kinesis = broker.client("kinesis")
     arn = _stream(kinesis, "events")
-    url, queue_arn = _sqs_queue(broker, "failures")
+    url, queue_arn = queue_with_arn(broker.client("sqs"), "failures")
     _put(kinesis, "events", ["a", "b", "c", "fail-d"])
     _mapped(
         lam, out, arn, BisectBatchOnFunctionError=True, MaximumRetryAttempts=0,
@@ -226,7 +214,7 @@ def test_parallelization_keeps_order_per_key(broker, lam, out):
     for key in ("a", "b", "c", "d"):
         _put(kinesis, "events", [f"{key}-{i}" for i in range(25)], key=key)
     _mapped(lam, out, arn, ParallelizationFactor=4, BatchSize=10)
-    _until(lambda: len(_datas(_calls(out))) == 100)
+    wait_until(lambda: len(_datas(_calls(out))) == 100)
     seen = _datas(_calls(out))
     for key in ("a", "b", "c", "d"):
         assert [d for d in seen if d.startswith(key)] == [f"{key}-{i}" for i in range(25)]
@@ -264,16 +252,28 @@ def test_children_after_parent_on_reshard(broker, lam, out):
     arn = _stream(kinesis, "events")
     uuid = _mapped(lam, out, arn)
     _put(kinesis, "events", ["before-1", "before-2"])
-    _until(lambda: len(_datas(_calls(out))) == 2)
+    wait_until(lambda: len(_datas(_calls(out))) == 2)
     kinesis.update_shard_count(StreamName="events", TargetShardCount=2, ScalingType="UNIFORM_SCALING")
     kinesis.get_waiter("stream_exists").wait(StreamName="events", WaiterConfig={"Delay": 0.2})
-    _until(
+    wait_until(
         lambda: (
             kinesis.describe_stream_summary(StreamName="events")["StreamDescriptionSummary"]["StreamStatus"] == "ACTIVE"
         )
     )
     for i in range(10):
         _put(kinesis, "events", [f"after-{i}"], key=f"key-{i}")
-    _until(lambda: len(_datas(_calls(out))) == 12)
+    wait_until(lambda: len(_datas(_calls(out))) == 12)
     assert _datas(_calls(out))[:2] == ["before-1", "before-2"]
     assert lam.get_event_source_mapping(UUID=uuid)["State"] == "Enabled"
+
+
+def test_at_timestamp_starts_at_the_first_record_after_it(broker, lam, out):
+    kinesis = broker.client("kinesis")
+    arn = _stream(kinesis, "events")
+    _put(kinesis, "events", ["early"])
+    broker.advance(10)  # records put from now on arrived at least 10 s after "early"
+    cut = datetime.now(UTC) + timedelta(seconds=5)
+    _put(kinesis, "events", ["late-1", "late-2"])
+    _mapped(lam, out, arn, StartingPosition="AT_TIMESTAMP", StartingPositionTimestamp=cut)
+    wait_until(lambda: len(_datas(_calls(out))) == 2)
+    assert _datas(_calls(out)) == ["late-1", "late-2"]

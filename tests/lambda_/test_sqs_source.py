@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.lambda_.helpers import create
+from tests.lambda_.helpers import create, json_lines, queue_counts, queue_with_arn, wait_until
 
 RECORDER = """
 import json, os
@@ -38,7 +38,7 @@ def out(tmp_path) -> Path:
 
 
 def _events(out: Path) -> list[dict]:
-    return [json.loads(line) for line in out.read_text().splitlines() if line.strip()]
+    return json_lines(out)
 
 
 def _wait_events(out: Path, count: int, timeout: float = 20) -> list[dict]:
@@ -55,29 +55,8 @@ def _bodies(events: list[dict]) -> list[str]:
     return [r["body"] for e in events for r in e["Records"]]
 
 
-def _queue(sqs, name: str, **attrs) -> tuple[str, str]:
-    url = sqs.create_queue(QueueName=name, Attributes={k: str(v) for k, v in attrs.items()})["QueueUrl"]
-    return url, sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-
-
-def _count(sqs, url: str) -> tuple[int, int]:
-    a = sqs.get_queue_attributes(
-        QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
-    )["Attributes"]
-    return int(a["ApproximateNumberOfMessages"]), int(a["ApproximateNumberOfMessagesNotVisible"])
-
-
-def _until(check, timeout: float = 20) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.05)
-    assert check()
-
-
 def _mapped(lam, sqs, out: Path, queue: str, fn: str = "rec", queue_attrs: dict | None = None, **mapping) -> str:
-    url, arn = _queue(sqs, queue, **(queue_attrs or {}))
+    url, arn = queue_with_arn(sqs, queue, **(queue_attrs or {}))
     create(lam, fn, source=RECORDER, Environment={"Variables": {"OUT": str(out)}})
     lam.create_event_source_mapping(FunctionName=fn, EventSourceArn=arn, **mapping)
     return url
@@ -117,24 +96,24 @@ def test_message_reaches_function_at_once_and_is_deleted(broker, lam, out):
     assert (r["eventSource"], r["eventSourceARN"], r["awsRegion"]) == (
         "aws:sqs", "arn:aws:sqs:us-east-1:000000000000:jobs", "us-east-1",
     )  # fmt: skip
-    _until(lambda: _count(sqs, url) == (0, 0))
+    wait_until(lambda: queue_counts(sqs, url) == (0, 0))
 
 
 def test_failed_batch_returns_after_visibility_timeout_then_dead_letters(broker, lam, out):
     sqs = broker.client("sqs")
-    dlq_url, dlq_arn = _queue(sqs, "jobs-dlq")
+    dlq_url, dlq_arn = queue_with_arn(sqs, "jobs-dlq")
     policy = json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": 2})
     url = _mapped(lam, sqs, out, "jobs", queue_attrs={"VisibilityTimeout": 30, "RedrivePolicy": policy})
     sqs.send_message(QueueUrl=url, MessageBody="fail-1")
     _wait_events(out, 1)
-    assert _count(sqs, url) == (0, 1)  # hidden for the visibility timeout
+    assert queue_counts(sqs, url) == (0, 1)  # hidden for the visibility timeout
     time.sleep(0.3)
     assert len(_events(out)) == 1
     broker.advance(31)
     events = _wait_events(out, 2)
     assert events[1]["Records"][0]["attributes"]["ApproximateReceiveCount"] == "2"
     broker.advance(31)  # received twice: the next receive moves it to the dead-letter queue
-    _until(lambda: _count(sqs, dlq_url)[0] == 1)
+    wait_until(lambda: queue_counts(sqs, dlq_url)[0] == 1)
     assert len(_events(out)) == 2
 
 
@@ -149,7 +128,7 @@ def test_report_batch_item_failures_keeps_only_listed(broker, lam, out):
     )
     broker.advance(6)  # the batching window ends
     _wait_events(out, 1)
-    _until(lambda: _count(sqs, url) == (0, 1))
+    wait_until(lambda: queue_counts(sqs, url) == (0, 1))
     broker.advance(31)
     events = _wait_events(out, 2)
     assert _bodies(events[1:]) == ["partial-b"]
@@ -162,7 +141,7 @@ def test_unknown_item_identifier_fails_whole_batch(broker, lam, out):
     )
     sqs.send_message(QueueUrl=url, MessageBody="bad-id")
     _wait_events(out, 1)
-    _until(lambda: _count(sqs, url) == (0, 1))
+    wait_until(lambda: queue_counts(sqs, url) == (0, 1))
 
 
 def test_filter_criteria_deletes_non_matching(broker, lam, out):
@@ -172,7 +151,7 @@ def test_filter_criteria_deletes_non_matching(broker, lam, out):
     for body in [{"kind": "order", "amount": 5}, "plain text", {"kind": "order", "amount": 50}]:
         sqs.send_message(QueueUrl=url, MessageBody=json.dumps(body) if isinstance(body, dict) else body)
     events = _wait_events(out, 1)
-    _until(lambda: _count(sqs, url) == (0, 0))
+    wait_until(lambda: queue_counts(sqs, url) == (0, 0))
     assert [json.loads(b) for b in _bodies(_events(out))] == [{"kind": "order", "amount": 50}]
     assert len(events) == 1
 
@@ -205,7 +184,7 @@ def test_fifo_order_per_group(broker, lam, out):
         sqs.send_message(
             QueueUrl=url, MessageBody=f"g{i % 2}-{i}", MessageGroupId=f"g{i % 2}", MessageDeduplicationId=str(i)
         )
-    _until(lambda: len(_bodies(_events(out))) == 12)
+    wait_until(lambda: len(_bodies(_events(out))) == 12)
     bodies = _bodies(_events(out))
     for g in ("g0", "g1"):
         mine = [b for b in bodies if b.startswith(g)]
@@ -222,11 +201,11 @@ def test_disabled_mapping_does_not_poll(broker, lam, out):
     url = _mapped(lam, sqs, out, "jobs", Enabled=False)
     sqs.send_message(QueueUrl=url, MessageBody="x")
     time.sleep(1.0)
-    assert _events(out) == [] and _count(sqs, url) == (1, 0)
+    assert _events(out) == [] and queue_counts(sqs, url) == (1, 0)
     (m,) = lam.list_event_source_mappings(FunctionName="rec")["EventSourceMappings"]
     lam.update_event_source_mapping(UUID=m["UUID"], Enabled=True)
     _wait_events(out, 1)
-    _until(lambda: _count(sqs, url) == (0, 0))
+    wait_until(lambda: queue_counts(sqs, url) == (0, 0))
 
 
 SLOW = """
@@ -242,7 +221,7 @@ def handler(event, context):
 
 def test_maximum_concurrency_caps_batches_in_flight(broker, lam, out):
     sqs = broker.client("sqs")
-    url, arn = _queue(sqs, "jobs")
+    url, arn = queue_with_arn(sqs, "jobs")
     create(lam, "slow", source=SLOW, Environment={"Variables": {"OUT": str(out)}})
     uuid = lam.create_event_source_mapping(
         FunctionName="slow", EventSourceArn=arn, BatchSize=1, ScalingConfig={"MaximumConcurrency": 2}, Enabled=False

@@ -21,7 +21,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.lambda_.helpers import create, runtime_pids
+from tests.lambda_.helpers import create, queue_counts, queue_with_arn, runtime_pids
 from tests.reliability.crash_rounds import advance_everywhere
 from tests.server import BrokerServer
 
@@ -112,18 +112,6 @@ def _kill(server: BrokerServer, function: str) -> None:
     _wait(lambda: not runtime_pids(function, server.port), "the killed broker's runtimes to exit", 10)
 
 
-def _queue(sqs, name: str, **attrs: str) -> tuple[str, str]:
-    url = sqs.create_queue(QueueName=name, Attributes=attrs)["QueueUrl"]
-    return url, sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-
-
-def _count(sqs, url: str) -> tuple[int, int]:
-    a = sqs.get_queue_attributes(
-        QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
-    )["Attributes"]
-    return int(a["ApproximateNumberOfMessages"]), int(a["ApproximateNumberOfMessagesNotVisible"])
-
-
 # -- 1. SQS: kill -9 with batches in flight ----------------------------------------------------------------------
 VT = 300  # the queue's visibility timeout: far longer than a restart takes, so only the test clock ends it
 N_MESSAGES = 200
@@ -135,7 +123,7 @@ def test_sqs_mapping_processes_every_message_after_kill_9(server_factory, backen
     server = server_factory(backend, workers=2).start()
     journal = Journal(tmp_path)
     sqs, lam = server.client("sqs"), server.client("lambda", read_timeout=60)
-    url, arn = _queue(sqs, "jobs", VisibilityTimeout=str(VT))
+    url, arn = queue_with_arn(sqs, "jobs", VisibilityTimeout=str(VT))
     bodies = [f"m-{i:03d}" for i in range(N_MESSAGES)]
     for i in range(0, N_MESSAGES, 10):
         entries = [{"Id": str(k), "MessageBody": b} for k, b in enumerate(bodies[i : i + 10])]
@@ -165,14 +153,14 @@ def test_sqs_mapping_processes_every_message_after_kill_9(server_factory, backen
     _wait(lambda: fresh <= set(_items(journal.lines()[len(before) :], "end")), "the unreceived messages", 60)
     # Both batch slots were held at the kill, so the poller had received nothing else: what is left is exactly the
     # interrupted batches, hidden for their visibility timeout and not delivered again before it ends.
-    _wait(lambda: _count(sqs, url) == (0, len(interrupted)), "only the interrupted messages to be left")
+    _wait(lambda: queue_counts(sqs, url) == (0, len(interrupted)), "only the interrupted messages to be left")
     after = _items(journal.lines()[len(before) :], "start")
     assert not interrupted & set(after), "a message came back before its visibility timeout"
     assert len(after) == len(set(after)), "a message was delivered twice within its visibility timeout"
 
     advance_everywhere(server, VT + 1)
     _wait(lambda: set(bodies) <= set(_items(journal.lines(), "end")), "every message to be processed", 60)
-    _wait(lambda: _count(sqs, url) == (0, 0), "the queue to end empty")
+    _wait(lambda: queue_counts(sqs, url) == (0, 0), "the queue to end empty")
     processed = _items(journal.lines()[len(before) :], "end")
     assert interrupted <= set(processed), "an interrupted message was not processed after the restart"
     assert not set(processed) - set(bodies)
@@ -355,7 +343,7 @@ def test_pollers_are_taken_over_when_their_worker_is_killed(server_factory, back
     journal = Journal(tmp_path)
     sqs, lam = server.client("sqs"), server.client("lambda", read_timeout=60)
     kinesis = server.client("kinesis")
-    url, queue_arn = _queue(sqs, "jobs")
+    url, queue_arn = queue_with_arn(sqs, "jobs")
     kinesis.create_stream(StreamName="events", ShardCount=1)
     kinesis.get_waiter("stream_exists").wait(StreamName="events", WaiterConfig={"Delay": 0.2, "MaxAttempts": 100})
     stream_arn = kinesis.describe_stream_summary(StreamName="events")["StreamDescriptionSummary"]["StreamARN"]
@@ -375,7 +363,7 @@ def test_pollers_are_taken_over_when_their_worker_is_killed(server_factory, back
     sqs.send_message(QueueUrl=url, MessageBody="before")
     records = [put(0)]
     _wait(lambda: "before" in processed() and _seen_keys(journal) >= {0}, "both pollers to run")
-    _wait(lambda: _count(sqs, url) == (0, 0), "the first message to be deleted")
+    _wait(lambda: queue_counts(sqs, url) == (0, 0), "the first message to be deleted")
 
     # The SQS poller: its worker dies; another worker (or the one uvicorn starts in its place) takes it over.
     old = _kill_poller_worker(server, f"esm:{sqs_uuid}")
@@ -384,7 +372,7 @@ def test_pollers_are_taken_over_when_their_worker_is_killed(server_factory, back
     for body in later:
         sqs.send_message(QueueUrl=url, MessageBody=body)
     _wait(lambda: set(later) <= processed(), "messages sent after the kill to be processed")
-    _wait(lambda: _count(sqs, url) == (0, 0), "the queue to end empty")
+    _wait(lambda: queue_counts(sqs, url) == (0, 0), "the queue to end empty")
     assert _taken_over(server, f"esm:{sqs_uuid}", old)
 
     # The Kinesis shard's poller: the same, resuming from its checkpoint.
