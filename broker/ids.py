@@ -19,3 +19,11 @@ def uuid4() -> str:
 
 def token(nbytes: int = 6) -> str:
     return f"{_rand.getrandbits(nbytes * 8):0{nbytes * 2}x}"
+
+
+_ALNUM = "abcdefghijklmnopqrstuvwxyz0123456789"
+
+
+def short_id(length: int = 10) -> str:
+    """Lowercase letters and digits, as API Gateway's identifiers ("a1b2c3d4e5")."""
+    return "".join(_rand.choice(_ALNUM) for _ in range(length))

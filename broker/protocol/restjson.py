@@ -99,8 +99,9 @@ class RestJsonProtocol(WireProtocol):
             if not isinstance(data, dict):
                 raise errors.serialization("Request body must be a JSON object.")
             for name, member in shape.members.items():
-                if member.serialization.get("location") is None and name in data:
-                    raw[name] = data[name]
+                wire = member.serialization.get("name", name)
+                if member.serialization.get("location") is None and wire in data:
+                    raw[name] = _from_wire(member, data[wire])
         return InputConverter(route.spec, textual=False, enums=route.op.name in route.spec.enum_checked).convert(
             shape, raw
         )
@@ -137,7 +138,7 @@ class RestJsonProtocol(WireProtocol):
                 else:
                     payload = dumps(_body(member, value))
             else:
-                body[name] = _body(member, value)
+                body[wire] = _body(member, value)
         if payload is not None:
             if not any(k == b"content-type" for k, _ in headers):
                 headers.append((b"content-type", b"application/json"))
@@ -290,6 +291,24 @@ def _header_text(shape: Shape, value: Any) -> str:
     return str(value)
 
 
+def _from_wire(shape: Shape, value: Any) -> Any:
+    """A body member as the model names it: structure members sent under their locationName (API Gateway v2's
+    camelCase names of PascalCase members) renamed; anything else as sent, for the converter to check."""
+    t = shape.type_name
+    if t == "structure" and isinstance(value, dict):
+        renamed = {}
+        for name, member in shape.members.items():
+            wire = member.serialization.get("name", name)
+            if wire in value:
+                renamed[name] = _from_wire(member, value[wire])
+        return renamed
+    if t == "list" and isinstance(value, list):
+        return [_from_wire(shape.member, v) for v in value]
+    if t == "map" and isinstance(value, dict):
+        return {k: _from_wire(shape.value, v) for k, v in value.items()}
+    return value
+
+
 def _body(shape: Shape, value: Any) -> Any:
     """A body member in JSON form: timestamps by the shape's timestampFormat (epoch seconds by default)."""
     t = shape.type_name
@@ -299,7 +318,14 @@ def _body(shape: Shape, value: Any) -> Any:
             return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
         return value.timestamp()
     if t == "structure" and isinstance(value, dict):
-        return {k: _body(shape.members[k], v) if k in shape.members else v for k, v in value.items() if v is not None}
+        out = {}
+        for k, v in value.items():
+            member = shape.members.get(k)
+            if member is None:
+                out[k] = v
+            elif v is not None:
+                out[member.serialization.get("name", k)] = _body(member, v)
+        return out
     if t == "list" and isinstance(value, list):
         return [_body(shape.member, v) for v in value]
     if t == "map" and isinstance(value, dict):

@@ -16,6 +16,7 @@ SERVICES = (
     "iam",
     "logs",
     "lambda_",
+    "apigateway",
 )
 
 

@@ -771,3 +771,16 @@ lambda_slots = Table(
     Index("ix_lambda_slots_function", "function_id"),
     Index("ix_lambda_slots_account", "account", "region", "reserved"),
 )
+
+# API Gateway: every object (REST API, resource with its methods and integrations, deployment, stage) as the
+# document AWS answers for it, by kind under its API ("" for the APIs themselves).
+apigateway_objects = Table(
+    "apigateway_objects",
+    metadata,
+    Column("account", String(12), primary_key=True),
+    Column("region", String(32), primary_key=True),
+    Column("kind", String(32), primary_key=True),
+    Column("api_id", String(64), primary_key=True),
+    Column("object_id", String(256), primary_key=True),
+    Column("doc", Text, nullable=False),
+)

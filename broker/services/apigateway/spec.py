@@ -1,0 +1,22 @@
+"""The API Gateway (REST APIs, v1) service spec: botocore's rest-json model; errors as API Gateway writes them
+({"message": ...} with the x-amzn-errortype header), validation failures as BadRequestException."""
+
+from __future__ import annotations
+
+from broker.protocol.spec import Handler, ServiceSpec, load_model
+from broker.services.apigateway import resource_operations, rest_api_operations
+
+
+def build() -> ServiceSpec:
+    handlers: dict[str, Handler] = {**rest_api_operations.HANDLERS, **resource_operations.HANDLERS}
+    return ServiceSpec(
+        name="apigateway",
+        model=load_model("apigateway"),
+        handlers=handlers,
+        missing_error=(
+            "BadRequestException",
+            "1 validation error detected: Value null at '{name}' failed to satisfy constraint: Member must not be null",
+        ),
+        constraint_error="BadRequestException",
+        refuse_nul=True,
+    )

@@ -1,0 +1,62 @@
+"""SQL of API Gateway's objects (apigateway_objects): every REST API object is a row by kind under its API — the
+API itself, its resources (each with its methods, method responses, integrations and integration responses, as
+GetResource answers them), deployments (with the snapshot of the resources they deployed) and stages — holding
+the document AWS answers for it."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlalchemy import Connection, and_, delete, select
+
+from broker.storage.db import Tx
+from broker.storage.helpers import insert_ignore, upsert
+from broker.storage.tables import apigateway_objects as o
+
+Doc = dict[str, Any]
+
+REST_API, RESOURCE, DEPLOYMENT, STAGE = "restapi", "resource", "deployment", "stage"
+
+
+def _where(account: str, region: str, kind: str, api_id: str) -> Any:
+    return and_(o.c.account == account, o.c.region == region, o.c.kind == kind, o.c.api_id == api_id)
+
+
+def get(conn: Connection, account: str, region: str, kind: str, api_id: str, object_id: str) -> Doc | None:
+    row = conn.execute(select(o.c.doc).where(_where(account, region, kind, api_id), o.c.object_id == object_id)).first()
+    return json.loads(row.doc) if row else None
+
+
+def listing(conn: Connection, account: str, region: str, kind: str, api_id: str) -> list[Doc]:
+    rows = conn.execute(select(o.c.doc).where(_where(account, region, kind, api_id)).order_by(o.c.object_id)).all()
+    return [json.loads(r.doc) for r in rows]
+
+
+def add(tx: Tx, account: str, region: str, kind: str, api_id: str, object_id: str, doc: Doc) -> bool:
+    """Insert; False when the object exists."""
+    values = {
+        "account": account, "region": region, "kind": kind, "api_id": api_id, "object_id": object_id,
+        "doc": json.dumps(doc),
+    }  # fmt: skip
+    return insert_ignore(tx.conn, o, values) == 1
+
+
+def put(tx: Tx, account: str, region: str, kind: str, api_id: str, object_id: str, doc: Doc) -> None:
+    values = {
+        "account": account, "region": region, "kind": kind, "api_id": api_id, "object_id": object_id,
+        "doc": json.dumps(doc),
+    }  # fmt: skip
+    upsert(tx.conn, o, values, ["account", "region", "kind", "api_id", "object_id"])
+
+
+def remove(tx: Tx, account: str, region: str, kind: str, api_id: str, object_ids: list[str]) -> None:
+    tx.conn.execute(delete(o).where(_where(account, region, kind, api_id), o.c.object_id.in_(object_ids)))
+
+
+def remove_api(tx: Tx, account: str, region: str, api_id: str) -> None:
+    """The API and everything under it."""
+    tx.conn.execute(
+        delete(o).where(o.c.account == account, o.c.region == region, o.c.api_id == api_id, o.c.kind != REST_API)
+    )
+    tx.conn.execute(delete(o).where(_where(account, region, REST_API, "")).where(o.c.object_id == api_id))
