@@ -4,11 +4,21 @@
 from __future__ import annotations
 
 from broker.protocol.spec import Handler, ServiceSpec, load_model
-from broker.services.apigateway import resource_operations, rest_api_operations
+from broker.services.apigateway import (
+    deployment_operations,
+    method_operations,
+    resource_operations,
+    rest_api_operations,
+)
 
 
 def build() -> ServiceSpec:
-    handlers: dict[str, Handler] = {**rest_api_operations.HANDLERS, **resource_operations.HANDLERS}
+    handlers: dict[str, Handler] = {
+        **rest_api_operations.HANDLERS,
+        **resource_operations.HANDLERS,
+        **deployment_operations.HANDLERS,
+        **method_operations.HANDLERS,
+    }
     return ServiceSpec(
         name="apigateway",
         model=load_model("apigateway"),

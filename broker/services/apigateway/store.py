@@ -60,3 +60,11 @@ def remove_api(tx: Tx, account: str, region: str, api_id: str) -> None:
         delete(o).where(o.c.account == account, o.c.region == region, o.c.api_id == api_id, o.c.kind != REST_API)
     )
     tx.conn.execute(delete(o).where(_where(account, region, REST_API, "")).where(o.c.object_id == api_id))
+
+
+def find_api(conn: Connection, api_id: str) -> tuple[str, str, Doc] | None:
+    """(account, region, API) of an API id, whatever the account and region (the invoke URL names neither)."""
+    row = conn.execute(
+        select(o.c.account, o.c.region, o.c.doc).where(o.c.kind == REST_API, o.c.api_id == "", o.c.object_id == api_id)
+    ).first()
+    return (row.account, row.region, json.loads(row.doc)) if row else None
