@@ -5,10 +5,16 @@ from __future__ import annotations
 
 from broker.protocol.spec import Handler, ServiceSpec, load_model
 from broker.services.apigateway import (
+    authorizer_operations,
     deployment_operations,
+    gateway_response_operations,
+    key_operations,
     method_operations,
+    model_operations,
     resource_operations,
     rest_api_operations,
+    tag_operations,
+    validator_operations,
 )
 
 
@@ -18,6 +24,12 @@ def build() -> ServiceSpec:
         **resource_operations.HANDLERS,
         **deployment_operations.HANDLERS,
         **method_operations.HANDLERS,
+        **authorizer_operations.HANDLERS,
+        **validator_operations.HANDLERS,
+        **model_operations.HANDLERS,
+        **gateway_response_operations.HANDLERS,
+        **key_operations.HANDLERS,
+        **tag_operations.HANDLERS,
     }
     return ServiceSpec(
         name="apigateway",

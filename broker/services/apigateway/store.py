@@ -68,3 +68,12 @@ def find_api(conn: Connection, api_id: str) -> tuple[str, str, Doc] | None:
         select(o.c.account, o.c.region, o.c.doc).where(o.c.kind == REST_API, o.c.api_id == "", o.c.object_id == api_id)
     ).first()
     return (row.account, row.region, json.loads(row.doc)) if row else None
+
+
+# Account-wide (api_id ""): API keys, the index of their values (object_id = the value, so a value is unique), usage
+# plans; a usage plan's keys live under api_id = the plan's id.
+API_KEY, API_KEY_VALUE, USAGE_PLAN, USAGE_PLAN_KEY = "apikey", "apikeyvalue", "usageplan", "usageplankey"
+
+# Per API: authorizers, request validators, models (object_id = the model's name) and the gateway responses an API
+# customised (object_id = the response type; the others are answered as AWS's defaults).
+AUTHORIZER, REQUEST_VALIDATOR, MODEL, GATEWAY_RESPONSE = "authorizer", "requestvalidator", "model", "gatewayresponse"
