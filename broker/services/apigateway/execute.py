@@ -2,12 +2,14 @@
 `<api-id>.execute-api.<anything>` (`/<stage>/<path>`), and the path forms `/_aws/execute-api/<api-id>/<stage>/<path>`
 and `/restapis/<api-id>/<stage>/_user_request_/<path>`. A stage serves the snapshot of the deployment it points
 to. Integrations: Lambda proxy (AWS_PROXY, event format 1.0, responses mapped as API Gateway maps them) and MOCK
-(the request template's statusCode selects the integration response, whose static template is the body)."""
+(the rendered request template's statusCode selects the integration response, whose rendered template is the body;
+Velocity templates in templates.py)."""
 
 from __future__ import annotations
 
 import base64
 import binascii
+import dataclasses
 import json
 import re
 from datetime import UTC, datetime
@@ -19,7 +21,7 @@ import orjson
 from broker import clock, ids
 from broker.context import RequestContext
 from broker.errors import ServiceError
-from broker.services.apigateway import routing, store
+from broker.services.apigateway import routing, store, templates
 from broker.services.base import Env
 from broker.services.lambda_.invoke_operations import MAX_SYNC_PAYLOAD, resolve, run
 
@@ -115,7 +117,8 @@ class ExecuteApi:
             return _json(500, "Internal server error")
         kind = integration.get("type")
         if kind == "MOCK":
-            return _mock(integration)
+            event = _proxy_event(scope, api_id, account, stage, matched, path, body, request_id)
+            return _mock(integration, _template_request(event, body))
         if kind == "AWS_PROXY":
             ctx = RequestContext(
                 env=self.env, account=account, region=region, host=_header(scope, b"host"), trace_header=""
@@ -143,16 +146,64 @@ async def _body(scope: Scope, receive: Receive) -> bytes | None:
 
 
 # -- MOCK -----------------------------------------------------------------------------------------------------------
-def _mock(integration: dict[str, Any]) -> Response:
-    """A MOCK integration: the status code its request template names selects the integration response (by its
-    selectionPattern, else the default one), whose template for application/json is the body."""
-    template = (integration.get("requestTemplates") or {}).get("application/json", "")
+def _template_request(event: dict[str, Any], body: bytes) -> templates.Request:
+    """What mapping templates see of a request: its payload, parameters (the last value of a repeated one),
+    $context and $stageVariables (taken from the proxy event, so both agree)."""
+    return templates.Request(
+        body=body,
+        path=event["pathParameters"] or {},
+        querystring=event["queryStringParameters"] or {},
+        headers=event["headers"] or {},
+        context=event["requestContext"],
+        stage_variables=event["stageVariables"] or {},
+    )
+
+
+_FRAMING = frozenset({b"content-length", b"transfer-encoding", b"connection"})
+_UNSAFE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+
+
+def _media_type(value: str) -> str:
+    return value.partition(";")[0].strip().lower()
+
+
+def _request_template(integration: dict[str, Any], content_type: str) -> str | None:
+    """The request template for the request's content type (application/json when it names none); None for a
+    passthrough; raises LookupError when passthroughBehavior refuses the request (415)."""
+    templates_ = integration.get("requestTemplates") or {}
+    wanted = _media_type(content_type) or "application/json"
+    for key, template in templates_.items():
+        if _media_type(key) == wanted:
+            return str(template or "")
+    behavior = integration.get("passthroughBehavior") or "WHEN_NO_MATCH"
+    if behavior == "NEVER" or (behavior == "WHEN_NO_TEMPLATES" and templates_):
+        raise LookupError(wanted)
+    return None
+
+
+def _mock(integration: dict[str, Any], request: templates.Request) -> Response:
+    """A MOCK integration: its request template (rendered) names the statusCode that selects the integration
+    response (by its selectionPattern, else the default one); that response's template, rendered with MOCK's empty
+    result as $input, is the body, and $context.responseOverride may change the status and headers."""
+    try:
+        template = _request_template(integration, request.headers.get("content-type", ""))
+    except LookupError:
+        return _json(415, "Unsupported Media Type", "UnsupportedMediaTypeException")
+    try:
+        mapped = (
+            request.body.decode("utf-8", "replace") if template is None else templates.render(template, request).text
+        )
+    except templates.BodyError as e:
+        return _json(400, str(e), "BadRequestException")
+    except templates.TemplateError:
+        return _json(500, "Internal server error")
     status = 200
-    if template.strip():
+    if mapped.strip():
         try:
-            status = int(json.loads(template).get("statusCode", 200))
+            status = int(json.loads(mapped).get("statusCode", 200))
         except (ValueError, AttributeError, TypeError):
-            return _json(500, "Internal server error")
+            if template is not None:  # a passed-through body that names no statusCode is a plain 200
+                return _json(500, "Internal server error")
     responses = integration.get("integrationResponses") or {}
     chosen = None
     for code, response in responses.items():
@@ -165,12 +216,33 @@ def _mock(integration: dict[str, Any]) -> Response:
     if chosen is None:
         return _json(500, "Internal server error")
     code, response = chosen
-    headers = [(b"content-type", b"application/json")]
+    response_templates = response.get("responseTemplates") or {}
+    content_type = "application/json"
+    template = response_templates.get(content_type)
+    if template is None and response_templates:
+        content_type, template = next(iter(response_templates.items()))
+    status = int(code)
+    headers = [(b"content-type", content_type.encode("latin-1", "replace"))]
     for name, value in (response.get("responseParameters") or {}).items():
         if name.startswith("method.response.header.") and value.startswith("'") and value.endswith("'"):
             headers.append((name[len("method.response.header.") :].lower().encode(), value[1:-1].encode()))
-    body = ((response.get("responseTemplates") or {}).get("application/json") or "").encode()
-    return int(code), headers, body
+    body = b""
+    if template:
+        try:
+            rendered = templates.render(template, dataclasses.replace(request, body=b""))
+        except templates.TemplateError:
+            return _json(500, "Internal server error")
+        body = rendered.text.encode()
+        if rendered.status is not None:
+            if not 100 <= rendered.status <= 599:
+                return _json(500, "Internal server error")
+            status = rendered.status
+        for name, value in rendered.headers.items():
+            key = name.lower().encode("latin-1", "replace")
+            if key in _FRAMING or _UNSAFE.search(value):
+                continue  # the broker frames the response; a value may carry request input, never a line break
+            headers = [h for h in headers if h[0] != key] + [(key, value.encode("latin-1", "replace"))]
+    return status, headers, body
 
 
 # -- Lambda proxy ---------------------------------------------------------------------------------------------------
