@@ -6,7 +6,8 @@ from __future__ import annotations
 import re
 
 import pytest
-from botocore.exceptions import ClientError
+
+from tests.apigateway.helpers import error_of
 
 AUTH_URI = (
     "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/"
@@ -16,21 +17,9 @@ POOL_ARN = "arn:aws:cognito-idp:us-east-1:000000000000:userpool/us-east-1_abc123
 
 
 @pytest.fixture
-def gw(broker):
-    return broker.client("apigateway")
-
-
-@pytest.fixture
 def api(gw) -> dict:
     created = gw.create_rest_api(name="secure")
     return {"id": created["id"], "root": created["rootResourceId"]}
-
-
-def _error(call, status: int, **kw) -> dict:
-    with pytest.raises(ClientError) as e:
-        call(**kw)
-    assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == status
-    return e.value.response["Error"]
 
 
 def _body(answer: dict) -> dict:
@@ -104,7 +93,7 @@ def test_token_authorizer_defaults_get_and_list(gw, api):
     ],
 )
 def test_create_authorizer_validation(gw, api, kw, message):
-    err = _error(gw.create_authorizer, 400, restApiId=api["id"], name="a", **kw)
+    err = error_of(gw.create_authorizer, 400, restApiId=api["id"], name="a", **kw)
     assert err == {"Code": "BadRequestException", "Message": message}
     assert gw.get_authorizers(restApiId=api["id"])["items"] == []
 
@@ -134,7 +123,7 @@ def test_update_authorizer(gw, api):
     assert patched["providerARNs"] == [POOL_ARN, other]
     assert _body(gw.get_authorizer(restApiId=api["id"], authorizerId=a["id"])) == _body(patched)
 
-    err = _error(
+    err = error_of(
         gw.update_authorizer,
         400,
         restApiId=api["id"],
@@ -142,7 +131,7 @@ def test_update_authorizer(gw, api):
         patchOperations=[{"op": "replace", "path": "/authorizerResultTtlInSeconds", "value": "-1"}],
     )
     assert err == {"Code": "BadRequestException", "Message": "Authorizer result TTL must be between 0 and 3600 seconds"}
-    err = _error(
+    err = error_of(
         gw.update_authorizer,
         400,
         restApiId=api["id"],
@@ -159,7 +148,7 @@ def test_delete_authorizer_refused_while_a_method_uses_it(gw, api):
     gw.put_method(
         restApiId=api["id"], resourceId=pets["id"], httpMethod="POST", authorizationType="CUSTOM", authorizerId=a["id"]
     )
-    err = _error(gw.delete_authorizer, 409, restApiId=api["id"], authorizerId=a["id"])
+    err = error_of(gw.delete_authorizer, 409, restApiId=api["id"], authorizerId=a["id"])
     assert err == {
         "Code": "ConflictException",
         "Message": "Cannot delete authorizer, is referenced in method: POST//pets",
@@ -169,7 +158,7 @@ def test_delete_authorizer_refused_while_a_method_uses_it(gw, api):
     gw.delete_method(restApiId=api["id"], resourceId=pets["id"], httpMethod="POST")
     deleted = gw.delete_authorizer(restApiId=api["id"], authorizerId=a["id"])
     assert deleted["ResponseMetadata"]["HTTPStatusCode"] == 202
-    err = _error(gw.get_authorizer, 404, restApiId=api["id"], authorizerId=a["id"])
+    err = error_of(gw.get_authorizer, 404, restApiId=api["id"], authorizerId=a["id"])
     assert err == {"Code": "NotFoundException", "Message": "Invalid Authorizer identifier specified"}
 
 
@@ -179,11 +168,11 @@ def test_unknown_authorizers_and_apis(gw, api):
         (gw.delete_authorizer, {}),
         (gw.update_authorizer, {"patchOperations": []}),
     ]:
-        err = _error(call, 404, restApiId=api["id"], authorizerId="nope12", **kw)
+        err = error_of(call, 404, restApiId=api["id"], authorizerId="nope12", **kw)
         assert err == {"Code": "NotFoundException", "Message": "Invalid Authorizer identifier specified"}
-    err = _error(gw.create_authorizer, 404, restApiId="nosuchapi1", name="a", type="TOKEN", authorizerUri=AUTH_URI)
+    err = error_of(gw.create_authorizer, 404, restApiId="nosuchapi1", name="a", type="TOKEN", authorizerUri=AUTH_URI)
     assert err == {"Code": "NotFoundException", "Message": "Invalid API identifier specified 000000000000:nosuchapi1"}
-    err = _error(gw.get_authorizers, 404, restApiId="nosuchapi1")
+    err = error_of(gw.get_authorizers, 404, restApiId="nosuchapi1")
     assert err["Code"] == "NotFoundException"
 
 
@@ -192,7 +181,7 @@ def test_authorizers_go_with_their_api(gw, api):
     gw.delete_rest_api(restApiId=api["id"])
     again = gw.create_rest_api(name="other")
     assert gw.get_authorizers(restApiId=again["id"])["items"] == []
-    err = _error(gw.get_authorizer, 404, restApiId=api["id"], authorizerId=a["id"])
+    err = error_of(gw.get_authorizer, 404, restApiId=api["id"], authorizerId=a["id"])
     assert err["Code"] == "NotFoundException" and err["Message"].startswith("Invalid API identifier")
 
 
@@ -225,7 +214,7 @@ def test_request_validator_lifecycle(gw, api):
         "id": v["id"], "name": "params", "validateRequestBody": False, "validateRequestParameters": True,
     }  # fmt: skip
     assert _body(gw.get_request_validator(restApiId=api["id"], requestValidatorId=v["id"])) == _body(patched)
-    err = _error(
+    err = error_of(
         gw.update_request_validator,
         400,
         restApiId=api["id"],
@@ -245,8 +234,8 @@ def test_request_validator_lifecycle(gw, api):
         (gw.delete_request_validator, {}),
         (gw.update_request_validator, {"patchOperations": []}),
     ]:
-        err = _error(call, 404, restApiId=api["id"], requestValidatorId=v["id"], **kw)
+        err = error_of(call, 404, restApiId=api["id"], requestValidatorId=v["id"], **kw)
         assert err == {"Code": "NotFoundException", "Message": "Invalid Request Validator identifier specified"}
     assert [x["id"] for x in gw.get_request_validators(restApiId=api["id"])["items"]] == [both["id"]]
-    err = _error(gw.create_request_validator, 404, restApiId="nosuchapi1", name="x")
+    err = error_of(gw.create_request_validator, 404, restApiId="nosuchapi1", name="x")
     assert err["Code"] == "NotFoundException"

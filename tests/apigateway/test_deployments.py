@@ -9,17 +9,7 @@ import re
 import pytest
 from botocore.exceptions import ClientError
 
-
-@pytest.fixture
-def gw(broker):
-    return broker.client("apigateway")
-
-
-def _error(call, status: int, **kw) -> dict:
-    with pytest.raises(ClientError) as e:
-        call(**kw)
-    assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == status
-    return e.value.response["Error"]
+from tests.apigateway.helpers import error_of
 
 
 @pytest.fixture
@@ -39,11 +29,11 @@ def api(gw) -> dict:
 def test_deploying_an_api_without_methods_is_refused(gw):
     created = gw.create_rest_api(name="empty")
     gw.create_resource(restApiId=created["id"], parentId=created["rootResourceId"], pathPart="pets")
-    err = _error(gw.create_deployment, 400, restApiId=created["id"], stageName="prod")
+    err = error_of(gw.create_deployment, 400, restApiId=created["id"], stageName="prod")
     assert err == {"Code": "BadRequestException", "Message": "The REST API doesn't contain any methods"}
     assert gw.get_deployments(restApiId=created["id"])["items"] == []
     assert gw.get_stages(restApiId=created["id"])["item"] == []
-    err = _error(gw.create_deployment, 404, restApiId="nope000000")
+    err = error_of(gw.create_deployment, 404, restApiId="nope000000")
     assert err["Code"] == "NotFoundException" and err["Message"].startswith("Invalid API identifier specified")
 
 
@@ -54,18 +44,18 @@ def test_unknown_deployments_and_stages(gw):
         (gw.delete_deployment, {"deploymentId": "abc123"}),
         (gw.update_deployment, {"deploymentId": "abc123", "patchOperations": []}),
     ]:
-        err = _error(call, 404, restApiId=api_id, **kw)
+        err = error_of(call, 404, restApiId=api_id, **kw)
         assert err == {"Code": "NotFoundException", "Message": "Invalid Deployment identifier specified"}
     for call, kw in [
         (gw.get_stage, {}),
         (gw.delete_stage, {}),
         (gw.update_stage, {"patchOperations": []}),
     ]:
-        err = _error(call, 404, restApiId=api_id, stageName="prod", **kw)
+        err = error_of(call, 404, restApiId=api_id, stageName="prod", **kw)
         assert err == {"Code": "NotFoundException", "Message": "Invalid stage identifier specified"}
-    err = _error(gw.create_stage, 400, restApiId=api_id, stageName="prod", deploymentId="abc123")
+    err = error_of(gw.create_stage, 400, restApiId=api_id, stageName="prod", deploymentId="abc123")
     assert err == {"Code": "BadRequestException", "Message": "Deployment id does not exist"}
-    err = _error(gw.get_stages, 404, restApiId="nope000000")
+    err = error_of(gw.get_stages, 404, restApiId="nope000000")
     assert err["Code"] == "NotFoundException"
 
 
@@ -106,7 +96,7 @@ def test_deployment_snapshot_does_not_follow_later_changes(gw, api):
     gw.delete_resource(restApiId=api["id"], resourceId=api["pets"])
     summary = gw.get_deployment(restApiId=api["id"], deploymentId=d["id"], embed=["apisummary"])["apiSummary"]
     assert list(summary) == ["/pets"]
-    err = _error(gw.create_deployment, 400, restApiId=api["id"])
+    err = error_of(gw.create_deployment, 400, restApiId=api["id"])
     assert err["Message"] == "The REST API doesn't contain any methods"
 
 
@@ -124,7 +114,7 @@ def test_deployment_paging_update_and_delete(gw, api):
     )
     assert changed["description"] == "new" and changed["id"] == one
     assert gw.get_deployment(restApiId=api["id"], deploymentId=one)["description"] == "new"
-    err = _error(
+    err = error_of(
         gw.update_deployment,
         400,
         restApiId=api["id"],
@@ -134,7 +124,7 @@ def test_deployment_paging_update_and_delete(gw, api):
     assert err["Code"] == "BadRequestException"
 
     gw.create_stage(restApiId=api["id"], stageName="dev", deploymentId=one)
-    err = _error(gw.delete_deployment, 400, restApiId=api["id"], deploymentId=one)
+    err = error_of(gw.delete_deployment, 400, restApiId=api["id"], deploymentId=one)
     assert err == {
         "Code": "BadRequestException",
         "Message": "Active stages pointing to this deployment must be moved or deleted",
@@ -142,7 +132,7 @@ def test_deployment_paging_update_and_delete(gw, api):
     assert gw.delete_stage(restApiId=api["id"], stageName="dev")["ResponseMetadata"]["HTTPStatusCode"] == 202
     assert gw.delete_deployment(restApiId=api["id"], deploymentId=one)["ResponseMetadata"]["HTTPStatusCode"] == 202
     assert {x["id"] for x in gw.get_deployments(restApiId=api["id"], limit=500)["items"]} == made - {one}
-    _error(gw.get_deployment, 404, restApiId=api["id"], deploymentId=one)
+    error_of(gw.get_deployment, 404, restApiId=api["id"], deploymentId=one)
 
 
 def test_stages_create_list_and_conflicts(gw, api):
@@ -161,14 +151,14 @@ def test_stages_create_list_and_conflicts(gw, api):
     assert (s["stageName"], s["deploymentId"], s["description"], s["tracingEnabled"]) == ("beta", d1, "b", True)
     assert s["variables"] == {"k": "v"} and s["tags"] == {"team": "x"} and s["cacheClusterStatus"] == "NOT_AVAILABLE"
     gw.create_stage(restApiId=api["id"], stageName="gamma", deploymentId=d2)
-    err = _error(gw.create_stage, 409, restApiId=api["id"], stageName="beta", deploymentId=d2)
+    err = error_of(gw.create_stage, 409, restApiId=api["id"], stageName="beta", deploymentId=d2)
     assert err == {"Code": "ConflictException", "Message": "Stage already exists"}
-    err = _error(gw.create_stage, 400, restApiId=api["id"], stageName="no spaces", deploymentId=d2)
+    err = error_of(gw.create_stage, 400, restApiId=api["id"], stageName="no spaces", deploymentId=d2)
     assert err["Code"] == "BadRequestException"
     assert sorted(x["stageName"] for x in gw.get_stages(restApiId=api["id"])["item"]) == ["beta", "gamma"]
     assert [x["stageName"] for x in gw.get_stages(restApiId=api["id"], deploymentId=d2)["item"]] == ["gamma"]
     gw.delete_rest_api(restApiId=api["id"])
-    _error(gw.get_stage, 404, restApiId=api["id"], stageName="beta")
+    error_of(gw.get_stage, 404, restApiId=api["id"], stageName="beta")
 
 
 def test_update_stage(gw, api, broker):
@@ -199,7 +189,7 @@ def test_update_stage(gw, api, broker):
     assert got == s
     # The old deployment is free now; the new one is not.
     gw.delete_deployment(restApiId=api["id"], deploymentId=d1)
-    _error(gw.delete_deployment, 400, restApiId=api["id"], deploymentId=d2)
+    error_of(gw.delete_deployment, 400, restApiId=api["id"], deploymentId=d2)
 
     s = gw.update_stage(restApiId=api["id"], stageName="prod", patchOperations=[{"op": "remove", "path": "/*/*"}])
     assert list(s["methodSettings"]) == ["~1pets/GET"]
@@ -210,6 +200,6 @@ def test_update_stage(gw, api, broker):
         ({"op": "replace", "path": "/tracingEnabled", "value": "maybe"}, 400),
         ({"op": "replace", "path": "/stageName", "value": "x"}, 400),
     ]:
-        err = _error(gw.update_stage, status, restApiId=api["id"], stageName="prod", patchOperations=[op])
+        err = error_of(gw.update_stage, status, restApiId=api["id"], stageName="prod", patchOperations=[op])
         assert err["Code"] == "BadRequestException", op
     assert gw.get_stage(restApiId=api["id"], stageName="prod")["deploymentId"] == d2

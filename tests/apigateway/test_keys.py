@@ -9,19 +9,8 @@ import re
 import uuid
 
 import pytest
-from botocore.exceptions import ClientError
 
-
-@pytest.fixture
-def gw(broker):
-    return broker.client("apigateway")
-
-
-def _error(call, status: int, **kw) -> dict:
-    with pytest.raises(ClientError) as e:
-        call(**kw)
-    assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == status
-    return e.value.response["Error"]
+from tests.apigateway.helpers import error_of
 
 
 def _unique() -> str:
@@ -59,9 +48,9 @@ def test_api_key_lifecycle(gw):
 
     given = gw.create_api_key(name=f"{name}-given", value=(v := _value()), enabled=True)
     assert given["value"] == v and given["enabled"] is True
-    conflict = _error(gw.create_api_key, 409, name="dup", value=v)
+    conflict = error_of(gw.create_api_key, 409, name="dup", value=v)
     assert conflict == {"Code": "ConflictException", "Message": "API Key already exists"}
-    short = _error(gw.create_api_key, 400, name="short", value="too-short")
+    short = error_of(gw.create_api_key, 400, name="short", value="too-short")
     assert short["Code"] == "BadRequestException"
 
     listed = gw.get_api_keys(nameQuery=name)["items"]
@@ -87,17 +76,17 @@ def test_api_key_lifecycle(gw):
     assert (updated["name"], updated["description"], updated["enabled"]) == (f"{name}-renamed", "second", True)
     assert updated["customerId"] == "cust-2" and "value" not in updated
     assert gw.get_api_key(apiKey=key["id"])["enabled"] is True
-    bad = _error(gw.update_api_key, 400, apiKey=key["id"], patchOperations=[{"op": "replace", "path": "/value"}])
+    bad = error_of(gw.update_api_key, 400, apiKey=key["id"], patchOperations=[{"op": "replace", "path": "/value"}])
     assert bad["Code"] == "BadRequestException"
-    _error(
+    error_of(
         gw.update_api_key, 400, apiKey=key["id"], patchOperations=[{"op": "replace", "path": "/enabled", "value": "x"}]
     )
 
     assert gw.delete_api_key(apiKey=key["id"])["ResponseMetadata"]["HTTPStatusCode"] == 202
-    missing = _error(gw.get_api_key, 404, apiKey=key["id"])
+    missing = error_of(gw.get_api_key, 404, apiKey=key["id"])
     assert missing == {"Code": "NotFoundException", "Message": "Invalid API Key identifier specified"}
-    _error(gw.delete_api_key, 404, apiKey=key["id"])
-    _error(gw.update_api_key, 404, apiKey=key["id"], patchOperations=[])
+    error_of(gw.delete_api_key, 404, apiKey=key["id"])
+    error_of(gw.update_api_key, 404, apiKey=key["id"], patchOperations=[])
     # The deleted key's value is free again.
     assert gw.create_api_key(name="again", value=key["value"])["value"] == key["value"]
 
@@ -106,9 +95,9 @@ def test_api_key_stage_keys(gw, stage):
     api_id, stage_name = stage
     key = gw.create_api_key(name=f"k-{_unique()}", stageKeys=[{"restApiId": api_id, "stageName": stage_name}])
     assert key["stageKeys"] == [f"{api_id}/{stage_name}"]
-    err = _error(gw.create_api_key, 404, name="x", stageKeys=[{"restApiId": api_id, "stageName": "nope"}])
+    err = error_of(gw.create_api_key, 404, name="x", stageKeys=[{"restApiId": api_id, "stageName": "nope"}])
     assert err == {"Code": "NotFoundException", "Message": "Invalid stage identifier specified"}
-    err = _error(gw.create_api_key, 404, name="x", stageKeys=[{"restApiId": "missing123", "stageName": "prod"}])
+    err = error_of(gw.create_api_key, 404, name="x", stageKeys=[{"restApiId": "missing123", "stageName": "prod"}])
     assert err["Message"] == "Invalid API identifier specified 000000000000:missing123"
 
     removed = gw.update_api_key(
@@ -119,7 +108,7 @@ def test_api_key_stage_keys(gw, stage):
         apiKey=key["id"], patchOperations=[{"op": "add", "path": "/stages", "value": f"{api_id}/{stage_name}"}]
     )
     assert added["stageKeys"] == [f"{api_id}/{stage_name}"]
-    _error(
+    error_of(
         gw.update_api_key,
         404,
         apiKey=key["id"],
@@ -184,18 +173,18 @@ def test_usage_plan_lifecycle(gw, stage):
         ([{"op": "add", "path": "/apiStages", "value": f"{api_id}:nope"}], 404),
         ([{"op": "add", "path": "/apiStages", "value": "no-colon"}], 400),
     ]:
-        _error(gw.update_usage_plan, status, usagePlanId=plan["id"], patchOperations=ops)
+        error_of(gw.update_usage_plan, status, usagePlanId=plan["id"], patchOperations=ops)
     assert gw.get_usage_plan(usagePlanId=plan["id"])["quota"] == {"limit": 50, "offset": 2, "period": "WEEK"}
 
-    err = _error(gw.create_usage_plan, 404, name="x", apiStages=[{"apiId": api_id, "stage": "nope"}])
+    err = error_of(gw.create_usage_plan, 404, name="x", apiStages=[{"apiId": api_id, "stage": "nope"}])
     assert err == {"Code": "NotFoundException", "Message": "Invalid stage identifier specified"}
-    _error(gw.create_usage_plan, 400, name="x", quota={"limit": 1, "period": "DAY", "offset": 1})
+    error_of(gw.create_usage_plan, 400, name="x", quota={"limit": 1, "period": "DAY", "offset": 1})
 
     assert gw.delete_usage_plan(usagePlanId=plan["id"])["ResponseMetadata"]["HTTPStatusCode"] == 202
-    err = _error(gw.get_usage_plan, 404, usagePlanId=plan["id"])
+    err = error_of(gw.get_usage_plan, 404, usagePlanId=plan["id"])
     assert err == {"Code": "NotFoundException", "Message": "Invalid Usage Plan ID specified"}
-    _error(gw.delete_usage_plan, 404, usagePlanId=plan["id"])
-    _error(gw.update_usage_plan, 404, usagePlanId=plan["id"], patchOperations=[])
+    error_of(gw.delete_usage_plan, 404, usagePlanId=plan["id"])
+    error_of(gw.update_usage_plan, 404, usagePlanId=plan["id"], patchOperations=[])
 
 
 def test_usage_plan_keys(gw):
@@ -215,14 +204,14 @@ def test_usage_plan_keys(gw):
     gw.create_usage_plan_key(usagePlanId=other["id"], keyId=key["id"], keyType="API_KEY")
 
     assert (
-        _error(gw.create_usage_plan_key, 409, usagePlanId=plan["id"], keyId=key["id"], keyType="API_KEY")["Code"]
+        error_of(gw.create_usage_plan_key, 409, usagePlanId=plan["id"], keyId=key["id"], keyType="API_KEY")["Code"]
         == "ConflictException"
     )
-    err = _error(gw.create_usage_plan_key, 404, usagePlanId=plan["id"], keyId="missing123", keyType="API_KEY")
+    err = error_of(gw.create_usage_plan_key, 404, usagePlanId=plan["id"], keyId="missing123", keyType="API_KEY")
     assert err["Message"] == "Invalid API Key identifier specified"
-    err = _error(gw.create_usage_plan_key, 404, usagePlanId="nope00", keyId=key["id"], keyType="API_KEY")
+    err = error_of(gw.create_usage_plan_key, 404, usagePlanId="nope00", keyId=key["id"], keyType="API_KEY")
     assert err["Message"] == "Invalid Usage Plan ID specified"
-    _error(gw.create_usage_plan_key, 400, usagePlanId=plan["id"], keyId=key["id"], keyType="COGNITO")
+    error_of(gw.create_usage_plan_key, 400, usagePlanId=plan["id"], keyId=key["id"], keyType="COGNITO")
 
     listed = gw.get_usage_plan_keys(usagePlanId=plan["id"])["items"]
     assert {k["id"] for k in listed} == {key["id"], second["id"]}
@@ -238,13 +227,13 @@ def test_usage_plan_keys(gw):
     gw.delete_api_key(apiKey=key["id"])
     assert [k["id"] for k in gw.get_usage_plan_keys(usagePlanId=plan["id"])["items"]] == [second["id"]]
     assert gw.get_usage_plan_keys(usagePlanId=other["id"])["items"] == []
-    _error(gw.get_usage_plan_key, 404, usagePlanId=plan["id"], keyId=key["id"])
+    error_of(gw.get_usage_plan_key, 404, usagePlanId=plan["id"], keyId=key["id"])
     resp = gw.delete_usage_plan_key(usagePlanId=plan["id"], keyId=second["id"])
     assert resp["ResponseMetadata"]["HTTPStatusCode"] == 202
     assert gw.get_usage_plan_keys(usagePlanId=plan["id"])["items"] == []
     assert gw.get_api_key(apiKey=second["id"])["id"] == second["id"]
-    _error(gw.delete_usage_plan_key, 404, usagePlanId=plan["id"], keyId=second["id"])
-    _error(gw.get_usage_plan_keys, 404, usagePlanId="nope00")
+    error_of(gw.delete_usage_plan_key, 404, usagePlanId=plan["id"], keyId=second["id"])
+    error_of(gw.get_usage_plan_keys, 404, usagePlanId="nope00")
 
     # A deleted plan takes its links with it.
     gw.create_usage_plan_key(usagePlanId=plan["id"], keyId=second["id"], keyType="API_KEY")
@@ -280,10 +269,10 @@ def test_import_api_keys(gw):
     assert again["ids"] == [answer["ids"][0]] and again["warnings"] == []
     assert gw.get_api_key(apiKey=answer["ids"][0])["name"] == f"{name}-renamed"
 
-    err = _error(gw.import_api_keys, 400, body=f"name\n{name}\n".encode(), format="csv")
+    err = error_of(gw.import_api_keys, 400, body=f"name\n{name}\n".encode(), format="csv")
     assert err["Code"] == "BadRequestException"
     failing = f"name,key\n{name}-4,{_value()}\n{name}-5,short\n".encode()
-    _error(gw.import_api_keys, 400, body=failing, format="csv", failOnWarnings=True)
+    error_of(gw.import_api_keys, 400, body=failing, format="csv", failOnWarnings=True)
     assert gw.get_api_keys(nameQuery=f"{name}-4")["items"] == []
 
 
@@ -312,10 +301,10 @@ def test_tags(gw, stage):
     assert gw.get_api_key(apiKey=key["id"])["tags"] == {"a": "1", "env": "dev"}
     assert gw.get_usage_plan(usagePlanId=plan["id"])["tags"] == {"env": "dev"}
 
-    err = _error(gw.get_tags, 404, resourceArn=f"{prefix}/apikeys/missing123")
+    err = error_of(gw.get_tags, 404, resourceArn=f"{prefix}/apikeys/missing123")
     assert err == {"Code": "NotFoundException", "Message": "Invalid API Key identifier specified"}
-    _error(gw.tag_resource, 404, resourceArn=f"{prefix}/usageplans/nope00", tags={"a": "b"})
-    _error(gw.tag_resource, 404, resourceArn=f"{prefix}/restapis/{api_id}/stages/nope", tags={"a": "b"})
-    err = _error(gw.untag_resource, 404, resourceArn=f"{prefix}/restapis/missing123", tagKeys=["a"])
+    error_of(gw.tag_resource, 404, resourceArn=f"{prefix}/usageplans/nope00", tags={"a": "b"})
+    error_of(gw.tag_resource, 404, resourceArn=f"{prefix}/restapis/{api_id}/stages/nope", tags={"a": "b"})
+    err = error_of(gw.untag_resource, 404, resourceArn=f"{prefix}/restapis/missing123", tagKeys=["a"])
     assert err["Message"] == "Invalid API identifier specified 000000000000:missing123"
-    _error(gw.get_tags, 400, resourceArn="arn:aws:apigateway:us-east-1::/widgets/x")
+    error_of(gw.get_tags, 400, resourceArn="arn:aws:apigateway:us-east-1::/widgets/x")

@@ -4,7 +4,8 @@ their defaults, AWS's validation and NotFound errors, and the method embedded in
 from __future__ import annotations
 
 import pytest
-from botocore.exceptions import ClientError
+
+from tests.apigateway.helpers import error_of
 
 LAMBDA_URI = (
     "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/"
@@ -13,23 +14,11 @@ LAMBDA_URI = (
 
 
 @pytest.fixture
-def gw(broker):
-    return broker.client("apigateway")
-
-
-@pytest.fixture
 def api(gw) -> dict:
     """An API with one resource /pets; keys: id, root, res."""
     created = gw.create_rest_api(name="pets")
     res = gw.create_resource(restApiId=created["id"], parentId=created["rootResourceId"], pathPart="pets")
     return {"id": created["id"], "root": created["rootResourceId"], "res": res["id"]}
-
-
-def _error(call, status: int, **kw) -> dict:
-    with pytest.raises(ClientError) as e:
-        call(**kw)
-    assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == status
-    return e.value.response["Error"]
 
 
 def _ids(api: dict, method: str = "GET") -> dict:
@@ -75,7 +64,7 @@ def test_method_put_get_patch_delete(gw, api):
     assert "requestModels" not in patched
     assert gw.get_method(**_ids(api))["requestParameters"] == patched["requestParameters"]
 
-    bad = _error(
+    bad = error_of(
         gw.update_method,
         400,
         **_ids(api),
@@ -86,7 +75,7 @@ def test_method_put_get_patch_delete(gw, api):
 
     deleted = gw.delete_method(**_ids(api))
     assert deleted["ResponseMetadata"]["HTTPStatusCode"] == 204
-    err = _error(gw.get_method, 404, **_ids(api))
+    err = error_of(gw.get_method, 404, **_ids(api))
     assert err == {"Code": "NotFoundException", "Message": "Invalid Method identifier specified"}
     assert "resourceMethods" not in gw.get_resource(restApiId=api["id"], resourceId=api["res"])
 
@@ -94,16 +83,16 @@ def test_method_put_get_patch_delete(gw, api):
 def test_put_method_on_existing_method_conflicts(gw, api):
     """AWS refuses a second PutMethod for the same verb (ConflictException); the stored method is kept."""
     gw.put_method(**_ids(api), authorizationType="NONE", apiKeyRequired=True)
-    err = _error(gw.put_method, 409, **_ids(api), authorizationType="AWS_IAM")
+    err = error_of(gw.put_method, 409, **_ids(api), authorizationType="AWS_IAM")
     assert err == {"Code": "ConflictException", "Message": "Method already exists for this resource"}
     got = gw.get_method(**_ids(api))
     assert (got["authorizationType"], got["apiKeyRequired"]) == ("NONE", True)
 
 
 def test_method_validation_and_not_found(gw, api):
-    err = _error(gw.put_method, 400, **_ids(api, "FETCH"), authorizationType="NONE")
+    err = error_of(gw.put_method, 400, **_ids(api, "FETCH"), authorizationType="NONE")
     assert err == {"Code": "BadRequestException", "Message": "Invalid HTTP method specified"}
-    err = _error(gw.put_method, 400, **_ids(api), authorizationType="MAGIC")
+    err = error_of(gw.put_method, 400, **_ids(api), authorizationType="MAGIC")
     assert err == {"Code": "BadRequestException", "Message": "Invalid authorization type specified"}
     for verb in ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "ANY"):
         gw.put_method(**_ids(api, verb), authorizationType="NONE")
@@ -112,20 +101,20 @@ def test_method_validation_and_not_found(gw, api):
     }  # fmt: skip
 
     missing_api = {**_ids(api), "restApiId": "nosuchapi1"}
-    err = _error(gw.get_method, 404, **missing_api)
+    err = error_of(gw.get_method, 404, **missing_api)
     assert err == {"Code": "NotFoundException", "Message": "Invalid API identifier specified 000000000000:nosuchapi1"}
-    err = _error(gw.put_method, 404, **missing_api, authorizationType="NONE")
+    err = error_of(gw.put_method, 404, **missing_api, authorizationType="NONE")
     assert err["Code"] == "NotFoundException"
     missing_res = {**_ids(api), "resourceId": "nores1"}
-    err = _error(gw.get_method, 404, **missing_res)
+    err = error_of(gw.get_method, 404, **missing_res)
     assert err == {"Code": "NotFoundException", "Message": "Invalid Resource identifier specified 000000000000:nores1"}
-    err = _error(gw.put_method, 404, **missing_res, authorizationType="NONE")
+    err = error_of(gw.put_method, 404, **missing_res, authorizationType="NONE")
     assert err["Message"] == "Invalid Resource identifier specified 000000000000:nores1"
     gw.delete_method(**_ids(api, "ANY"))
     for call in (gw.get_method, gw.delete_method, gw.get_integration, gw.delete_integration):
-        err = _error(call, 404, **_ids(api, "ANY"))
+        err = error_of(call, 404, **_ids(api, "ANY"))
         assert err == {"Code": "NotFoundException", "Message": "Invalid Method identifier specified"}
-    err = _error(gw.update_method, 404, **_ids(api, "ANY"), patchOperations=[])
+    err = error_of(gw.update_method, 404, **_ids(api, "ANY"), patchOperations=[])
     assert err["Message"] == "Invalid Method identifier specified"
 
 
@@ -148,7 +137,7 @@ def test_method_responses(gw, api):
     assert {k: v for k, v in got.items() if k != "ResponseMetadata"} == expected
     assert gw.get_method(**_ids(api))["methodResponses"] == {"200": expected}
 
-    err = _error(gw.put_method_response, 409, **_ids(api), statusCode="200")
+    err = error_of(gw.put_method_response, 409, **_ids(api), statusCode="200")
     assert err == {"Code": "ConflictException", "Message": "Response already exists for this resource"}
 
     patched = gw.update_method_response(
@@ -161,7 +150,7 @@ def test_method_responses(gw, api):
     )
     assert patched["responseParameters"] == {"method.response.header.X-Count": True}
     assert patched["responseModels"] == {"application/json": "Empty", "text/plain": "Error"}
-    err = _error(
+    err = error_of(
         gw.update_method_response,
         400,
         **_ids(api),
@@ -171,19 +160,19 @@ def test_method_responses(gw, api):
     assert err["Code"] == "BadRequestException" and "Invalid patch path '/statusCode'" in err["Message"]
 
     for call in (gw.get_method_response, gw.delete_method_response):
-        err = _error(call, 404, **_ids(api), statusCode="404")
+        err = error_of(call, 404, **_ids(api), statusCode="404")
         assert err == {"Code": "NotFoundException", "Message": "Invalid Response status code specified"}
-    err = _error(gw.put_method_response, 404, **_ids(api, "POST"), statusCode="200")
+    err = error_of(gw.put_method_response, 404, **_ids(api, "POST"), statusCode="200")
     assert err["Message"] == "Invalid Method identifier specified"
 
     assert gw.delete_method_response(**_ids(api), statusCode="200")["ResponseMetadata"]["HTTPStatusCode"] == 204
     assert "methodResponses" not in gw.get_method(**_ids(api))
-    _error(gw.get_method_response, 404, **_ids(api), statusCode="200")
+    error_of(gw.get_method_response, 404, **_ids(api), statusCode="200")
 
 
 def test_integration_defaults_patch_and_delete(gw, api):
     gw.put_method(**_ids(api), authorizationType="NONE")
-    err = _error(gw.get_integration, 404, **_ids(api))
+    err = error_of(gw.get_integration, 404, **_ids(api))
     assert err == {"Code": "NotFoundException", "Message": "Invalid Integration identifier specified"}
 
     put = gw.put_integration(
@@ -228,7 +217,7 @@ def test_integration_defaults_patch_and_delete(gw, api):
     assert patched["requestTemplates"] == {"text/plain": "hi"}
     assert patched["cacheKeyParameters"] == ["method.request.header.X-Id"]
     assert gw.get_integration(**_ids(api))["uri"] == "https://example.com/v2/pets"
-    err = _error(
+    err = error_of(
         gw.update_integration,
         400,
         **_ids(api),
@@ -251,7 +240,7 @@ def test_integration_defaults_patch_and_delete(gw, api):
 
     assert gw.delete_integration(**_ids(api))["ResponseMetadata"]["HTTPStatusCode"] == 204
     for call in (gw.get_integration, gw.delete_integration):
-        err = _error(call, 404, **_ids(api))
+        err = error_of(call, 404, **_ids(api))
         assert err["Message"] == "Invalid Integration identifier specified"
     assert "methodIntegration" not in gw.get_method(**_ids(api))
 
@@ -282,9 +271,9 @@ def test_integration_defaults_patch_and_delete(gw, api):
 )
 def test_integration_validation(gw, api, kw, message):
     gw.put_method(**_ids(api), authorizationType="NONE")
-    err = _error(gw.put_integration, 400, **_ids(api), **kw)
+    err = error_of(gw.put_integration, 400, **_ids(api), **kw)
     assert err == {"Code": "BadRequestException", "Message": message}
-    _error(gw.get_integration, 404, **_ids(api))
+    error_of(gw.get_integration, 404, **_ids(api))
 
 
 def test_integration_types_accepted(gw, api):
@@ -295,16 +284,16 @@ def test_integration_types_accepted(gw, api):
         **_ids(api), type="HTTP_PROXY", integrationHttpMethod="ANY", uri="http://${stageVariables.host}/{proxy}"
     )
     assert got["uri"] == "http://${stageVariables.host}/{proxy}"
-    err = _error(gw.put_integration, 404, **_ids(api, "POST"), type="MOCK")
+    err = error_of(gw.put_integration, 404, **_ids(api, "POST"), type="MOCK")
     assert err["Message"] == "Invalid Method identifier specified"
 
 
 def test_integration_responses(gw, api):
     gw.put_method(**_ids(api), authorizationType="NONE")
-    err = _error(gw.put_integration_response, 404, **_ids(api), statusCode="200")
+    err = error_of(gw.put_integration_response, 404, **_ids(api), statusCode="200")
     assert err == {"Code": "NotFoundException", "Message": "Invalid Integration identifier specified"}
     gw.put_integration(**_ids(api), type="MOCK")
-    err = _error(gw.put_integration_response, 404, **_ids(api), statusCode="200")
+    err = error_of(gw.put_integration_response, 404, **_ids(api), statusCode="200")
     assert err == {"Code": "NotFoundException", "Message": "Invalid Response status code specified"}
     gw.put_method_response(**_ids(api), statusCode="200")
     gw.put_method_response(**_ids(api), statusCode="500")
@@ -353,7 +342,7 @@ def test_integration_responses(gw, api):
     assert stored["selectionPattern"] == "2\\d{2}"
 
     for call in (gw.get_integration_response, gw.delete_integration_response):
-        err = _error(call, 404, **_ids(api), statusCode="404")
+        err = error_of(call, 404, **_ids(api), statusCode="404")
         assert err == {"Code": "NotFoundException", "Message": "Invalid Response status code specified"}
     assert gw.delete_integration_response(**_ids(api), statusCode="500")["ResponseMetadata"]["HTTPStatusCode"] == 204
     assert set(gw.get_integration(**_ids(api))["integrationResponses"]) == {"200"}
@@ -385,5 +374,5 @@ def test_get_resources_embeds_methods(gw, api):
 
     # Deleting the resource deletes its methods with it.
     gw.delete_resource(restApiId=api["id"], resourceId=api["res"])
-    err = _error(gw.get_method, 404, **_ids(api))
+    err = error_of(gw.get_method, 404, **_ids(api))
     assert err["Message"] == f"Invalid Resource identifier specified 000000000000:{api['res']}"

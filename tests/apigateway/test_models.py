@@ -8,7 +8,8 @@ import json
 import re
 
 import pytest
-from botocore.exceptions import ClientError
+
+from tests.apigateway.helpers import error_of
 
 PET = json.dumps(
     {
@@ -22,20 +23,8 @@ DEFAULT_TEMPLATES = {"application/json": '{"message":$context.error.messageStrin
 
 
 @pytest.fixture
-def gw(broker):
-    return broker.client("apigateway")
-
-
-@pytest.fixture
 def api_id(gw) -> str:
     return gw.create_rest_api(name="zoo")["id"]
-
-
-def _error(call, status: int, **kw) -> dict:
-    with pytest.raises(ClientError) as e:
-        call(**kw)
-    assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == status
-    return e.value.response["Error"]
 
 
 def _body(answer: dict) -> dict:
@@ -91,7 +80,7 @@ def test_model_create_get_list_patch_delete(gw, api_id):
     )
     assert (patched["schema"], patched["description"], patched["id"]) == (new_schema, "changed", created["id"])
     assert _body(gw.get_model(restApiId=api_id, modelName="Pet")) == _body(patched)
-    err = _error(
+    err = error_of(
         gw.update_model,
         400,
         restApiId=api_id,
@@ -99,7 +88,7 @@ def test_model_create_get_list_patch_delete(gw, api_id):
         patchOperations=[{"op": "replace", "path": "/schema", "value": "{not json"}],
     )
     assert err["Code"] == "BadRequestException" and err["Message"].startswith("Invalid model specified")
-    err = _error(
+    err = error_of(
         gw.update_model,
         400,
         restApiId=api_id,
@@ -117,22 +106,22 @@ def test_model_create_get_list_patch_delete(gw, api_id):
         (gw.update_model, {"patchOperations": []}),
         (gw.get_model_template, {}),
     ]:
-        err = _error(call, 404, restApiId=api_id, modelName="Pet", **kw)
+        err = error_of(call, 404, restApiId=api_id, modelName="Pet", **kw)
         assert err == {"Code": "NotFoundException", "Message": "Invalid Model Name specified"}
 
 
 def test_create_model_checks(gw, api_id):
     gw.create_model(restApiId=api_id, name="Pet", contentType="application/json", schema=PET)
-    err = _error(gw.create_model, 409, restApiId=api_id, name="Pet", contentType="application/json")
+    err = error_of(gw.create_model, 409, restApiId=api_id, name="Pet", contentType="application/json")
     assert err == {"Code": "ConflictException", "Message": "Model name already exists for this REST API"}
-    err = _error(gw.create_model, 409, restApiId=api_id, name="Empty", contentType="application/json")
+    err = error_of(gw.create_model, 409, restApiId=api_id, name="Empty", contentType="application/json")
     assert err["Code"] == "ConflictException"
-    err = _error(gw.create_model, 400, restApiId=api_id, name="my-pet", contentType="application/json")
+    err = error_of(gw.create_model, 400, restApiId=api_id, name="my-pet", contentType="application/json")
     assert err == {"Code": "BadRequestException", "Message": "Model name must be non-empty and alphanumeric"}
     for bad in ("{oops", "[1, 2]", "42"):
-        err = _error(gw.create_model, 400, restApiId=api_id, name="Bad", contentType="application/json", schema=bad)
+        err = error_of(gw.create_model, 400, restApiId=api_id, name="Bad", contentType="application/json", schema=bad)
         assert err["Code"] == "BadRequestException" and err["Message"].startswith("Invalid model specified")
-    err = _error(gw.create_model, 404, restApiId="nosuchapi1", name="Pet", contentType="application/json")
+    err = error_of(gw.create_model, 404, restApiId="nosuchapi1", name="Pet", contentType="application/json")
     assert err == {"Code": "NotFoundException", "Message": "Invalid API identifier specified 000000000000:nosuchapi1"}
     assert [m["name"] for m in gw.get_models(restApiId=api_id)["items"]] == ["Empty", "Error", "Pet"]
 
@@ -149,9 +138,9 @@ def test_default_models_can_be_changed_deleted_and_recreated(gw, api_id):
 
     gw.delete_model(restApiId=api_id, modelName="Empty")
     assert [m["name"] for m in gw.get_models(restApiId=api_id)["items"]] == ["Error"]
-    err = _error(gw.get_model, 404, restApiId=api_id, modelName="Empty")
+    err = error_of(gw.get_model, 404, restApiId=api_id, modelName="Empty")
     assert err["Message"] == "Invalid Model Name specified"
-    err = _error(gw.delete_model, 404, restApiId=api_id, modelName="Empty")
+    err = error_of(gw.delete_model, 404, restApiId=api_id, modelName="Empty")
     assert err["Code"] == "NotFoundException"
 
     again = gw.create_model(restApiId=api_id, name="Empty", contentType="text/plain")
@@ -241,9 +230,9 @@ def test_gateway_response_defaults(gw, api_id):
     assert len(gw.get_gateway_responses(restApiId=api_id, limit=2)["items"]) == len(STATUSES)
     for t in ("DEFAULT_4XX", "THROTTLED", "UNAUTHORIZED"):
         assert _body(gw.get_gateway_response(restApiId=api_id, responseType=t)) == _default(t)
-    err = _error(gw.get_gateway_response, 400, restApiId=api_id, responseType="NOPE")
+    err = error_of(gw.get_gateway_response, 400, restApiId=api_id, responseType="NOPE")
     assert err["Code"] == "BadRequestException" and "Member must satisfy enum value set" in err["Message"]
-    err = _error(gw.get_gateway_responses, 404, restApiId="nosuchapi1")
+    err = error_of(gw.get_gateway_responses, 404, restApiId="nosuchapi1")
     assert err["Code"] == "NotFoundException"
 
 
@@ -289,7 +278,7 @@ def test_gateway_response_put_update_delete(gw, api_id):
         "defaultResponse": False,
     }
     assert _body(gw.get_gateway_response(restApiId=api_id, responseType="DEFAULT_4XX")) == _body(updated)
-    err = _error(
+    err = error_of(
         gw.update_gateway_response,
         400,
         restApiId=api_id,
@@ -298,13 +287,13 @@ def test_gateway_response_put_update_delete(gw, api_id):
     )
     assert err["Code"] == "BadRequestException"
     assert gw.get_gateway_response(restApiId=api_id, responseType="DEFAULT_4XX")["statusCode"] == "418"
-    err = _error(gw.put_gateway_response, 400, restApiId=api_id, responseType="THROTTLED", statusCode="99")
+    err = error_of(gw.put_gateway_response, 400, restApiId=api_id, responseType="THROTTLED", statusCode="99")
     assert err["Code"] == "BadRequestException"
 
     deleted = gw.delete_gateway_response(restApiId=api_id, responseType="UNAUTHORIZED")
     assert deleted["ResponseMetadata"]["HTTPStatusCode"] == 202
     assert _body(gw.get_gateway_response(restApiId=api_id, responseType="UNAUTHORIZED")) == _default("UNAUTHORIZED")
-    err = _error(gw.delete_gateway_response, 404, restApiId=api_id, responseType="UNAUTHORIZED")
+    err = error_of(gw.delete_gateway_response, 404, restApiId=api_id, responseType="UNAUTHORIZED")
     assert err["Code"] == "NotFoundException"
 
 
@@ -318,9 +307,10 @@ def test_put_gateway_response_without_status_keeps_the_default_status(gw, api_id
 def test_hostile_schemas(gw, api_id):
     """Deep nesting is refused; references that form a cycle are flattened once and the cycle keeps its $ref."""
     deep = '{"a":' * 100 + "1" + "}" * 100
-    err = _error(gw.create_model, 400, restApiId=api_id, name="Deep", contentType="application/json", schema=deep)
+    err = error_of(gw.create_model, 400, restApiId=api_id, name="Deep", contentType="application/json", schema=deep)
     assert err["Code"] == "BadRequestException" and err["Message"].startswith("Invalid model specified")
-    err = _error(gw.create_model, 400, restApiId=api_id, name="Deep", contentType="application/json", schema="[" * 5000)
+    nested = "[" * 5000
+    err = error_of(gw.create_model, 400, restApiId=api_id, name="Deep", contentType="application/json", schema=nested)
     assert err["Code"] == "BadRequestException"
 
     base = f"https://apigateway.amazonaws.com/restapis/{api_id}/models/"

@@ -5,20 +5,7 @@ from __future__ import annotations
 
 import re
 
-import pytest
-from botocore.exceptions import ClientError
-
-
-@pytest.fixture
-def gw(broker):
-    return broker.client("apigateway")
-
-
-def _error(call, status: int, **kw) -> dict:
-    with pytest.raises(ClientError) as e:
-        call(**kw)
-    assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == status
-    return e.value.response["Error"]
+from tests.apigateway.helpers import error_of
 
 
 def test_create_read_list_and_delete(gw):
@@ -38,10 +25,10 @@ def test_create_read_list_and_delete(gw):
     rest = gw.get_rest_apis(position=first["position"])
     assert {a["id"] for a in first["items"] + rest["items"]} == {api["id"], *names}
     assert gw.delete_rest_api(restApiId=api["id"])["ResponseMetadata"]["HTTPStatusCode"] == 202
-    err = _error(gw.get_rest_api, 404, restApiId=api["id"])
+    err = error_of(gw.get_rest_api, 404, restApiId=api["id"])
     assert err == {"Code": "NotFoundException", "Message": f"Invalid API identifier specified 000000000000:{api['id']}"}
-    _error(gw.get_resources, 404, restApiId=api["id"])
-    _error(gw.delete_rest_api, 404, restApiId=api["id"])
+    error_of(gw.get_resources, 404, restApiId=api["id"])
+    error_of(gw.delete_rest_api, 404, restApiId=api["id"])
 
 
 def test_update_rest_api_with_patch_operations(gw):
@@ -61,17 +48,17 @@ def test_update_rest_api_with_patch_operations(gw):
     assert updated["binaryMediaTypes"] == ["image/jpeg"] and updated["minimumCompressionSize"] == 1024
     assert updated["apiKeySource"] == "AUTHORIZER"
     assert gw.get_rest_api(restApiId=api["id"])["name"] == "store"
-    err = _error(
+    err = error_of(
         gw.update_rest_api, 400, restApiId=api["id"], patchOperations=[{"op": "replace", "path": "/id", "value": "x"}]
     )
     assert err["Code"] == "BadRequestException" and "/id" in err["Message"]
-    _error(
+    error_of(
         gw.update_rest_api,
         400,
         restApiId=api["id"],
         patchOperations=[{"op": "replace", "path": "/apiKeySource", "value": "BODY"}],
     )
-    _error(gw.update_rest_api, 404, restApiId="missing123", patchOperations=[])
+    error_of(gw.update_rest_api, 404, restApiId="missing123", patchOperations=[])
 
 
 def test_resource_tree(gw):
@@ -88,13 +75,13 @@ def test_resource_tree(gw):
     assert one["path"] == "/items/{id}"
     proxy = gw.create_resource(restApiId=api_id, parentId=root, pathPart="{proxy+}")
     assert proxy["path"] == "/{proxy+}"
-    err = _error(gw.create_resource, 409, restApiId=api_id, parentId=root, pathPart="items")
+    err = error_of(gw.create_resource, 409, restApiId=api_id, parentId=root, pathPart="items")
     assert err["Message"] == "Another resource with the same parent already has this name: items"
-    err = _error(gw.create_resource, 400, restApiId=api_id, parentId=items["id"], pathPart="{other}")
+    err = error_of(gw.create_resource, 400, restApiId=api_id, parentId=items["id"], pathPart="{other}")
     assert "only one is allowed" in err["Message"]
-    err = _error(gw.create_resource, 400, restApiId=api_id, parentId=root, pathPart="bad/part")
+    err = error_of(gw.create_resource, 400, restApiId=api_id, parentId=root, pathPart="bad/part")
     assert err["Message"].startswith("Resource's path part only allow a-zA-Z0-9._-")
-    err = _error(gw.create_resource, 404, restApiId=api_id, parentId="nope00", pathPart="x")
+    err = error_of(gw.create_resource, 404, restApiId=api_id, parentId="nope00", pathPart="x")
     assert err["Message"] == "Invalid Resource identifier specified 000000000000:nope00"
     # A move renames the subtree's paths.
     moved = gw.update_resource(
@@ -104,7 +91,7 @@ def test_resource_tree(gw):
     )
     assert moved["path"] == "/products"
     assert gw.get_resource(restApiId=api_id, resourceId=one["id"])["path"] == "/products/{id}"
-    _error(
+    error_of(
         gw.update_resource,
         400,
         restApiId=api_id,
@@ -116,5 +103,5 @@ def test_resource_tree(gw):
     gw.delete_resource(restApiId=api_id, resourceId=items["id"])  # with its child
     paths = sorted(r["path"] for r in gw.get_resources(restApiId=api_id)["items"])
     assert paths == ["/", "/{proxy+}"]
-    _error(gw.get_resource, 404, restApiId=api_id, resourceId=one["id"])
-    _error(gw.delete_resource, 400, restApiId=api_id, resourceId=root)
+    error_of(gw.get_resource, 404, restApiId=api_id, resourceId=one["id"])
+    error_of(gw.delete_resource, 400, restApiId=api_id, resourceId=root)
