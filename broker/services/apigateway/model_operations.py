@@ -20,7 +20,8 @@ from broker.services.apigateway import common, errors, patch, store
 from broker.services.apigateway.store import Doc
 from broker.storage.db import Tx
 
-NAME = re.compile(r"^[a-zA-Z0-9]+$")
+# Names key the stored model (at most 256 characters): longer ones are refused like any other invalid name.
+NAME = re.compile(r"^[a-zA-Z0-9]{1,255}$")
 REF = re.compile(r"^https://apigateway\.amazonaws\.com/restapis/[^/]+/models/([a-zA-Z0-9]+)$")
 PATCHABLE = {"schema": patch.STRING, "description": patch.STRING}
 DELETED = "_deleted"  # marks the tombstone of a deleted default model
