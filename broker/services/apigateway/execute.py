@@ -3,10 +3,14 @@
 and `/restapis/<api-id>/<stage>/_user_request_/<path>`. A stage serves the snapshot of the deployment it points
 to. Integrations: Lambda proxy (AWS_PROXY, event format 1.0, responses mapped as API Gateway maps them) and MOCK
 (the rendered request template's statusCode selects the integration response, whose rendered template is the body;
-Velocity templates in templates.py)."""
+Velocity templates in templates.py), HTTP_PROXY (the request passed through to the integration's uri, the answer
+passed back unchanged) and HTTP (request and response templates, integration responses chosen by the backend's
+status code, response parameter mappings). An HTTP uri naming the broker itself (`*.execute-api.*`,
+`*.lambda-url.*`) is sent to the broker's own port on loopback, its Host header kept, never resolved over DNS."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import dataclasses
@@ -14,14 +18,15 @@ import json
 import re
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
+import httpx
 import orjson
 
 from broker import clock, ids
 from broker.context import RequestContext
 from broker.errors import ServiceError
-from broker.services.apigateway import routing, store, templates
+from broker.services.apigateway import api_keys, routing, store, templates
 from broker.services.base import Env
 from broker.services.lambda_.invoke_operations import MAX_SYNC_PAYLOAD, resolve, run
 
@@ -55,6 +60,7 @@ class ExecuteApi:
 
     def __init__(self, env: Env) -> None:
         self.env = env
+        self._http: httpx.AsyncClient | None = None
 
     def claims(self, host: str, path: str) -> bool:
         return (
@@ -99,7 +105,7 @@ class ExecuteApi:
         found = await db.read(store.find_api, api_id) if api_id.isalnum() else None
         if found is None:
             return _json(403, "Forbidden", "ForbiddenException")
-        account, region, _api = found
+        account, region, api = found
         stage = await db.read(store.get, account, region, store.STAGE, api_id, stage_name)
         deployment = (
             await db.read(store.get, account, region, store.DEPLOYMENT, api_id, stage["deploymentId"])
@@ -112,6 +118,10 @@ class ExecuteApi:
         matched = routing.match(deployment.get("_resources") or [], method, path)
         if matched is None:
             return _json(403, "Missing Authentication Token", "MissingAuthenticationTokenException")
+        if matched.method.get("apiKeyRequired") and api.get("apiKeySource", "HEADER") == "HEADER":
+            value = _header(scope, b"x-api-key")
+            if not await db.read(api_keys.allows, account, region, api_id, stage_name, value):
+                return _json(403, "Forbidden", "ForbiddenException")
         integration = matched.method.get("methodIntegration")
         if integration is None:
             return _json(500, "Internal server error")
@@ -125,7 +135,57 @@ class ExecuteApi:
             )
             event = _proxy_event(scope, api_id, account, stage, matched, path, body, request_id)
             return await _lambda_proxy(ctx, integration, event)
-        return _json(500, "Internal server error")  # HTTP, HTTP_PROXY and AWS integrations are not served yet
+        if kind in ("HTTP", "HTTP_PROXY"):
+            event = _proxy_event(scope, api_id, account, stage, matched, path, body, request_id)
+            return await self._http_integration(scope, integration, matched, event, body)
+        return _json(500, "Internal server error")  # AWS integrations are not served yet
+
+    async def close(self) -> None:
+        if self._http is not None:
+            await self._http.aclose()
+            self._http = None
+
+    def _client(self) -> httpx.AsyncClient:
+        if self._http is None:
+            # No proxies from the environment and no redirects followed: the backend's own answer is what counts.
+            self._http = httpx.AsyncClient(trust_env=False, follow_redirects=False, timeout=None)
+        return self._http
+
+    async def _http_integration(
+        self, scope: Scope, integration: dict[str, Any], matched: routing.Match, event: dict[str, Any], body: bytes
+    ) -> Response:
+        """HTTP_PROXY (the request passed through, the answer passed back) and HTTP (mapping templates both ways)."""
+        request = _template_request(event, body)
+        proxy = integration.get("type") == "HTTP_PROXY"
+        try:
+            outgoing = _http_request(scope, integration, matched, request, proxy, self.env.settings.port)
+        except LookupError:
+            return _json(415, "Unsupported Media Type", "UnsupportedMediaTypeException")
+        except templates.BodyError as e:
+            return _json(400, str(e), "BadRequestException")
+        except (templates.TemplateError, ValueError, httpx.InvalidURL):
+            return _json(500, "Internal server error")  # API Gateway's API_CONFIGURATION_ERROR
+        try:
+            millis = int(integration.get("timeoutInMillis") or DEFAULT_TIMEOUT_MS)
+        except (TypeError, ValueError):
+            millis = DEFAULT_TIMEOUT_MS
+        try:
+            async with asyncio.timeout(max(millis, 1) / 1000):
+                answer = await self._client().send(outgoing, stream=True)
+                try:
+                    # A proxy passes the bytes on as they came (still compressed); a template reads the decoded text.
+                    content = b"".join([c async for c in answer.aiter_raw()]) if proxy else await answer.aread()
+                finally:
+                    await answer.aclose()
+        except (TimeoutError, httpx.TimeoutException):
+            return _json(504, "Endpoint request timed out")
+        except httpx.HTTPError:
+            # Refused or reset connections are a configuration error to API Gateway (its execution log says so).
+            return _json(500, "Internal server error")
+        if proxy:
+            headers = [(k.lower(), v) for k, v in answer.headers.raw if k.lower() not in _HOP_BY_HOP]
+            return answer.status_code, headers, content
+        return _http_response(integration, request, answer.status_code, answer.headers, content)
 
 
 async def _body(scope: Scope, receive: Receive) -> bytes | None:
@@ -388,3 +448,196 @@ def _proxy_response(payload: bytes) -> Response:
     if not any(k == b"content-type" for k, _ in headers):
         headers.append((b"content-type", b"application/json"))
     return status, headers, content
+
+
+# -- HTTP and HTTP_PROXY --------------------------------------------------------------------------------------------
+DEFAULT_TIMEOUT_MS = 29_000
+# Connection-level headers (RFC 9110 7.6.1) are not forwarded either way; the framing is the sender's own.
+_HOP_BY_HOP = frozenset(
+    {
+        b"connection", b"keep-alive", b"proxy-authenticate", b"proxy-authorization", b"proxy-connection", b"te",
+        b"trailer", b"trailers", b"transfer-encoding", b"upgrade", b"host", b"content-length",
+    }
+)  # fmt: skip
+_OWN_HOST = re.compile(r"^[^.]+\.(?:execute-api|lambda-url)\.", re.IGNORECASE)
+_STAGE_VARIABLE = re.compile(r"\$\{stageVariables\.([^}]*)\}")
+_PLACEHOLDER = re.compile(r"\{([^{}/]+)\}")
+
+
+def _lookup(table: Any, name: str, fold: bool = False) -> str | None:
+    if fold:
+        name = name.lower()
+        table = {str(k).lower(): v for k, v in table.items()}
+    value = table.get(name)
+    return None if value is None else str(value)
+
+
+def _request_value(expression: str, request: templates.Request) -> str | None:
+    """A request parameter mapping's source: 'literal', method.request.{path,querystring,header}.X,
+    stageVariables.X or context.X (None when the request has no such value)."""
+    expression = expression.strip()
+    if len(expression) >= 2 and expression[0] == expression[-1] == "'":
+        return expression[1:-1]
+    for prefix, table, fold in (
+        ("method.request.path.", request.path, False),
+        ("method.request.querystring.", request.querystring, False),
+        ("method.request.multivaluequerystring.", request.querystring, False),
+        ("method.request.header.", request.headers, True),
+        ("method.request.multivalueheader.", request.headers, True),
+        ("stageVariables.", request.stage_variables, False),
+    ):
+        if expression.startswith(prefix):
+            return _lookup(table, expression[len(prefix) :], fold)
+    if expression.startswith("context."):
+        value: Any = request.context
+        for part in expression[len("context.") :].split("."):
+            value = value.get(part) if isinstance(value, dict) else None
+        return None if value is None or isinstance(value, dict | list) else str(value)
+    return None
+
+
+def _mapped(integration: dict[str, Any], request: templates.Request) -> dict[str, dict[str, str]]:
+    """The integration's requestParameters, evaluated: {"path": ..., "querystring": ..., "header": ...}."""
+    out: dict[str, dict[str, str]] = {"path": {}, "querystring": {}, "header": {}}
+    for target, source in (integration.get("requestParameters") or {}).items():
+        where, _, name = str(target).removeprefix("integration.request.").partition(".")
+        value = _request_value(str(source), request)
+        if where in out and name and value is not None:
+            out[where][name] = value
+    return out
+
+
+def _http_request(
+    scope: Scope,
+    integration: dict[str, Any],
+    matched: routing.Match,
+    request: templates.Request,
+    proxy: bool,
+    own_port: int,
+) -> httpx.Request:
+    """The request to the backend; raises LookupError (415), TemplateError, ValueError (a bad uri)."""
+    uri = _STAGE_VARIABLE.sub(lambda m: request.stage_variables.get(m.group(1), ""), integration.get("uri") or "")
+    mapped = _mapped(integration, request)
+    greedy = set(re.findall(r"\{([^{}/]+)\+\}", matched.resource["path"]))
+
+    def placeholder(m: re.Match[str]) -> str:
+        name = m.group(1).removesuffix("+")
+        value = mapped["path"].get(name, request.path.get(name))
+        if value is None:
+            raise ValueError(f"no value for {{{name}}}")
+        return quote(value, safe="/" if name in greedy else "")
+
+    parts = urlsplit(_PLACEHOLDER.sub(placeholder, uri))
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"not an HTTP endpoint: {uri}")
+    query = [q for q in (parts.query,) if q]
+    if proxy and scope.get("query_string"):
+        query.append(scope["query_string"].decode("latin-1"))
+    if mapped["querystring"]:
+        query.append(urlencode(mapped["querystring"]))
+    headers: list[tuple[bytes, bytes]] = []
+    content_type = request.headers.get("content-type") or _lookup(request.headers, "content-type", True) or ""
+    if proxy:
+        headers = [(k, v) for k, v in scope["headers"] if k.lower() not in _HOP_BY_HOP]
+        body = request.body
+    else:
+        template = _request_template(integration, content_type)
+        if template is None:
+            body = request.body
+        else:
+            body = templates.render(template, request).text.encode()
+            content_type = _media_type(content_type) or "application/json"
+        if content_type:
+            headers.append((b"content-type", content_type.encode("latin-1", "replace")))
+    for name, value in mapped["header"].items():
+        key = name.lower().encode("latin-1", "replace")
+        if key in _HOP_BY_HOP or _UNSAFE.search(value):
+            continue
+        headers = [h for h in headers if h[0].lower() != key] + [(key, value.encode("latin-1", "replace"))]
+    url = httpx.URL(urlunsplit((parts.scheme, parts.netloc, parts.path or "/", "&".join(query), "")))
+    headers.insert(0, (b"host", url.netloc))
+    if _OWN_HOST.match(parts.hostname):
+        # The broker's own host names need no DNS: the same port on loopback, the Host header telling which.
+        url = url.copy_with(scheme="http", host="127.0.0.1", port=own_port)
+    method = str(integration.get("httpMethod") or "ANY").upper()  # the stored integrationHttpMethod
+    return httpx.Request(scope["method"] if method == "ANY" else method, url, headers=headers, content=body)
+
+
+def _response_value(expression: str, headers: httpx.Headers, body: bytes) -> str | None:
+    """A response parameter mapping's source: 'literal', integration.response.header.X (or multivalueheader.X),
+    integration.response.body, integration.response.body.<JSONPath>."""
+    expression = expression.strip()
+    if len(expression) >= 2 and expression[0] == expression[-1] == "'":
+        return expression[1:-1]
+    for prefix in ("integration.response.header.", "integration.response.multivalueheader."):
+        if expression.startswith(prefix):
+            values = headers.get_list(expression[len(prefix) :])
+            return ",".join(values) if values else None
+    if expression == "integration.response.body":
+        return body.decode("utf-8", "replace")
+    if expression.startswith("integration.response.body."):
+        try:
+            value = templates.select(json.loads(body), "$." + expression[len("integration.response.body.") :])
+        except (ValueError, templates.TemplateError):
+            return None
+        if value is templates._MISSING or value is None:
+            return None
+        return value if isinstance(value, str) else json.dumps(value, separators=(",", ":"))
+    return None
+
+
+def _http_response(
+    integration: dict[str, Any], request: templates.Request, status: int, backend: httpx.Headers, body: bytes
+) -> Response:
+    """A non-proxy HTTP answer mapped: the integration response whose selectionPattern matches the backend's status
+    code (else the default one) gives the status, its template (with the backend's body as $input; none: the body
+    passed through) the body, and its responseParameters the headers."""
+    responses = integration.get("integrationResponses") or {}
+    chosen = None
+    for code, response in responses.items():
+        pattern = response.get("selectionPattern")
+        try:
+            if pattern and re.fullmatch(pattern, str(status)):
+                chosen = (code, response)
+                break
+        except re.error:
+            continue
+    if chosen is None:
+        chosen = next(((c, r) for c, r in responses.items() if not r.get("selectionPattern")), None)
+    if chosen is None:
+        return _json(500, "Internal server error")  # no match and no default: a configuration error
+    code, response = chosen
+    response_templates = response.get("responseTemplates") or {}
+    content_type = "application/json"
+    template = response_templates.get(content_type)
+    if template is None and response_templates:
+        content_type, template = next(iter(response_templates.items()))
+    try:
+        out_status = int(code)
+    except ValueError:
+        return _json(500, "Internal server error")
+    headers = [(b"content-type", content_type.encode("latin-1", "replace"))]
+    for name, source in (response.get("responseParameters") or {}).items():
+        if not name.startswith("method.response.header."):
+            continue
+        value = _response_value(str(source), backend, body)
+        key = name[len("method.response.header.") :].lower().encode("latin-1", "replace")
+        if value is None or key in _FRAMING or _UNSAFE.search(value):
+            continue
+        headers = [h for h in headers if h[0] != key] + [(key, value.encode("latin-1", "replace"))]
+    if not template:
+        return out_status, headers, body
+    try:
+        rendered = templates.render(template, dataclasses.replace(request, body=body))
+    except templates.TemplateError:
+        return _json(500, "Internal server error")
+    if rendered.status is not None:
+        if not 100 <= rendered.status <= 599:
+            return _json(500, "Internal server error")
+        out_status = rendered.status
+    for name, value in rendered.headers.items():
+        key = name.lower().encode("latin-1", "replace")
+        if key in _FRAMING or _UNSAFE.search(value):
+            continue
+        headers = [h for h in headers if h[0] != key] + [(key, value.encode("latin-1", "replace"))]
+    return out_status, headers, rendered.text.encode()

@@ -216,7 +216,10 @@ def _csv_rows(body: bytes) -> tuple[dict[str, int], list[list[str]]]:
         text = body.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise errors.bad_request("Invalid API key file: it must be UTF-8 encoded CSV") from None
-    rows = [r for r in csv.reader(io.StringIO(text)) if any(c.strip() for c in r)]
+    try:
+        rows = [r for r in csv.reader(io.StringIO(text)) if any(c.strip() for c in r)]
+    except csv.Error as e:  # e.g. a field over the csv module's limit (128 KB): no key is that long
+        raise errors.bad_request(f"Invalid API key file: {e}") from None
     if not rows:
         raise errors.bad_request("Invalid API key file: the file is empty")
     columns = {c.strip().lower(): i for i, c in enumerate(rows[0])}

@@ -19,6 +19,9 @@ class ApiGatewayService(Service):
     def data_plane(self) -> DataPlane:
         return self.execute
 
+    async def stop(self) -> None:
+        await self.execute.close()
+
     @classmethod
     def specs(cls) -> list[ServiceSpec]:
         return [spec.build()]
