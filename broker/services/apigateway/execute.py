@@ -264,45 +264,70 @@ def _mock(integration: dict[str, Any], request: templates.Request) -> Response:
         except (ValueError, AttributeError, TypeError):
             if template is not None:  # a passed-through body that names no statusCode is a plain 200
                 return _json(500, "Internal server error")
+    chosen = _integration_response(integration, status)
+    if chosen is None:
+        return _json(500, "Internal server error")
+    status, response = chosen
+    content_type, template = _response_template(response)
+    headers = [(b"content-type", content_type.encode("latin-1", "replace"))]
+    for name, value in (response.get("responseParameters") or {}).items():
+        if name.startswith("method.response.header.") and value.startswith("'") and value.endswith("'"):
+            headers.append((name[len("method.response.header.") :].lower().encode(), value[1:-1].encode()))
+    if not template:
+        return status, headers, b""
+    return _rendered(template, dataclasses.replace(request, body=b""), status, headers)
+
+
+def _integration_response(integration: dict[str, Any], status: int) -> tuple[int, dict[str, Any]] | None:
+    """(status code, integration response) whose selectionPattern matches `status`, else the default one (no
+    pattern); None when neither exists or the code is not a number (a configuration error: 500)."""
     responses = integration.get("integrationResponses") or {}
     chosen = None
     for code, response in responses.items():
         pattern = response.get("selectionPattern")
-        if pattern and re.fullmatch(pattern, str(status)):
-            chosen = (code, response)
-            break
+        try:
+            if pattern and re.fullmatch(pattern, str(status)):
+                chosen = (code, response)
+                break
+        except re.error:
+            continue
     if chosen is None:
         chosen = next(((c, r) for c, r in responses.items() if not r.get("selectionPattern")), None)
     if chosen is None:
-        return _json(500, "Internal server error")
-    code, response = chosen
+        return None
+    try:
+        return int(chosen[0]), chosen[1]
+    except ValueError:
+        return None
+
+
+def _response_template(response: dict[str, Any]) -> tuple[str, str | None]:
+    """(content type, template) of an integration response: application/json's, else the first one."""
     response_templates = response.get("responseTemplates") or {}
     content_type = "application/json"
     template = response_templates.get(content_type)
     if template is None and response_templates:
         content_type, template = next(iter(response_templates.items()))
-    status = int(code)
-    headers = [(b"content-type", content_type.encode("latin-1", "replace"))]
-    for name, value in (response.get("responseParameters") or {}).items():
-        if name.startswith("method.response.header.") and value.startswith("'") and value.endswith("'"):
-            headers.append((name[len("method.response.header.") :].lower().encode(), value[1:-1].encode()))
-    body = b""
-    if template:
-        try:
-            rendered = templates.render(template, dataclasses.replace(request, body=b""))
-        except templates.TemplateError:
+    return content_type, template
+
+
+def _rendered(template: str, request: templates.Request, status: int, headers: list[tuple[bytes, bytes]]) -> Response:
+    """A response template rendered: its text the body, $context.responseOverride's status and headers applied
+    (framing headers and values with line breaks dropped: a value may carry request input)."""
+    try:
+        rendered = templates.render(template, request)
+    except templates.TemplateError:
+        return _json(500, "Internal server error")
+    if rendered.status is not None:
+        if not 100 <= rendered.status <= 599:
             return _json(500, "Internal server error")
-        body = rendered.text.encode()
-        if rendered.status is not None:
-            if not 100 <= rendered.status <= 599:
-                return _json(500, "Internal server error")
-            status = rendered.status
-        for name, value in rendered.headers.items():
-            key = name.lower().encode("latin-1", "replace")
-            if key in _FRAMING or _UNSAFE.search(value):
-                continue  # the broker frames the response; a value may carry request input, never a line break
-            headers = [h for h in headers if h[0] != key] + [(key, value.encode("latin-1", "replace"))]
-    return status, headers, body
+        status = rendered.status
+    for name, value in rendered.headers.items():
+        key = name.lower().encode("latin-1", "replace")
+        if key in _FRAMING or _UNSAFE.search(value):
+            continue
+        headers = [h for h in headers if h[0] != key] + [(key, value.encode("latin-1", "replace"))]
+    return status, headers, rendered.text.encode()
 
 
 # -- Lambda proxy ---------------------------------------------------------------------------------------------------
@@ -592,30 +617,11 @@ def _http_response(
     """A non-proxy HTTP answer mapped: the integration response whose selectionPattern matches the backend's status
     code (else the default one) gives the status, its template (with the backend's body as $input; none: the body
     passed through) the body, and its responseParameters the headers."""
-    responses = integration.get("integrationResponses") or {}
-    chosen = None
-    for code, response in responses.items():
-        pattern = response.get("selectionPattern")
-        try:
-            if pattern and re.fullmatch(pattern, str(status)):
-                chosen = (code, response)
-                break
-        except re.error:
-            continue
-    if chosen is None:
-        chosen = next(((c, r) for c, r in responses.items() if not r.get("selectionPattern")), None)
+    chosen = _integration_response(integration, status)
     if chosen is None:
         return _json(500, "Internal server error")  # no match and no default: a configuration error
-    code, response = chosen
-    response_templates = response.get("responseTemplates") or {}
-    content_type = "application/json"
-    template = response_templates.get(content_type)
-    if template is None and response_templates:
-        content_type, template = next(iter(response_templates.items()))
-    try:
-        out_status = int(code)
-    except ValueError:
-        return _json(500, "Internal server error")
+    out_status, response = chosen
+    content_type, template = _response_template(response)
     headers = [(b"content-type", content_type.encode("latin-1", "replace"))]
     for name, source in (response.get("responseParameters") or {}).items():
         if not name.startswith("method.response.header."):
@@ -627,17 +633,4 @@ def _http_response(
         headers = [h for h in headers if h[0] != key] + [(key, value.encode("latin-1", "replace"))]
     if not template:
         return out_status, headers, body
-    try:
-        rendered = templates.render(template, dataclasses.replace(request, body=body))
-    except templates.TemplateError:
-        return _json(500, "Internal server error")
-    if rendered.status is not None:
-        if not 100 <= rendered.status <= 599:
-            return _json(500, "Internal server error")
-        out_status = rendered.status
-    for name, value in rendered.headers.items():
-        key = name.lower().encode("latin-1", "replace")
-        if key in _FRAMING or _UNSAFE.search(value):
-            continue
-        headers = [h for h in headers if h[0] != key] + [(key, value.encode("latin-1", "replace"))]
-    return out_status, headers, rendered.text.encode()
+    return _rendered(template, dataclasses.replace(request, body=body), out_status, headers)
