@@ -15,6 +15,14 @@ from broker.services.apigateway.store import Doc
 from broker.storage.db import Tx
 
 SNAPSHOT = "_resources"
+# What else a deployment freezes for the data plane (private keys too): the API's own settings and the objects a
+# request meets on its way — AWS applies changes to these only when they are deployed.
+DEPLOYED = {
+    "_authorizers": store.AUTHORIZER,
+    "_validators": store.REQUEST_VALIDATOR,
+    "_models": store.MODEL,
+    "_gatewayResponses": store.GATEWAY_RESPONSE,
+}
 STAGE_NAME = re.compile(r"^[a-zA-Z0-9_\-]{1,128}$")
 DEPLOYMENT_PATCHABLE = {"description": patch.STRING}
 STAGE_PATCHABLE = {
@@ -153,12 +161,15 @@ async def create_deployment(ctx: RequestContext, p: dict[str, Any]) -> dict[str,
     doc["createdDate"] = _now()
 
     def write(tx: Tx) -> Doc:
-        if store.get(tx.conn, ctx.account, ctx.region, store.REST_API, "", api_id) is None:
+        api = store.get(tx.conn, ctx.account, ctx.region, store.REST_API, "", api_id)
+        if api is None:
             raise errors.api_not_found(ctx.account, api_id)
         resources = store.listing(tx.conn, ctx.account, ctx.region, store.RESOURCE, api_id)
         if not any(r.get("resourceMethods") for r in resources):
             raise errors.bad_request("The REST API doesn't contain any methods")
-        store.add(tx, ctx.account, ctx.region, store.DEPLOYMENT, api_id, deployment_id, {**doc, SNAPSHOT: resources})
+        frozen = {key: store.listing(tx.conn, ctx.account, ctx.region, kind, api_id) for key, kind in DEPLOYED.items()}
+        snapshot = {**doc, SNAPSHOT: resources, "_api": api, **frozen}
+        store.add(tx, ctx.account, ctx.region, store.DEPLOYMENT, api_id, deployment_id, snapshot)
         if stage_name is not None:
             stage = store.get(tx.conn, ctx.account, ctx.region, store.STAGE, api_id, stage_name)
             if stage is None:

@@ -19,6 +19,7 @@ from broker.errors import ServiceError
 from broker.identity import Identity
 from broker.protocol.base import parse_credential
 from broker.services.base import Env
+from broker.services.data_plane import header, read_body
 from broker.services.lambda_ import arns, store
 from broker.services.lambda_.invoke_operations import MAX_SYNC_PAYLOAD, run
 from broker.services.lambda_.store import LATEST
@@ -47,7 +48,7 @@ class FunctionUrls:
         return ".lambda-url." in host or path.startswith(PATH_PREFIX)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        host = _header(scope, b"host")
+        host = header(scope, b"host")
         path = scope["path"]
         m = _HOST.match(host)
         if m is not None:
@@ -57,8 +58,8 @@ class FunctionUrls:
             url_id, _, tail = rest.partition("/")
             path = "/" + tail
         request_id = ids.uuid4()
-        trace = _header(scope, b"x-amzn-trace-id") or _trace_id()
-        body = await _body(scope, receive)
+        trace = header(scope, b"x-amzn-trace-id") or _trace_id()
+        body = await read_body(scope, receive, MAX_SYNC_PAYLOAD)
         if body is None:
             status, headers, content = _too_large()
         else:
@@ -78,18 +79,18 @@ class FunctionUrls:
         if fn is None:
             return _message(403, "Forbidden")
         cors = config.get("Cors") or {}
-        if scope["method"] == "OPTIONS" and cors and _header(scope, b"access-control-request-method"):
-            return 200, _cors_headers(cors, _header(scope, b"origin")), b""
+        if scope["method"] == "OPTIONS" and cors and header(scope, b"access-control-request-method"):
+            return 200, _cors_headers(cors, header(scope, b"origin")), b""
         caller = None
         if config.get("AuthType") == "AWS_IAM":
-            authorization = _header(scope, b"authorization")
+            authorization = header(scope, b"authorization")
             credential = parse_credential(authorization) if authorization.startswith("AWS4-HMAC-SHA256") else None
             if credential is None:
                 return _message(403, "Forbidden")
             caller = self._caller(credential[0])
         event = _event(scope, url_id, fn.region, fn.account, path, body, config, request_id, trace, caller)
         ctx = RequestContext(
-            env=self.env, account=fn.account, region=fn.region, host=_header(scope, b"host"), trace_header=trace
+            env=self.env, account=fn.account, region=fn.region, host=header(scope, b"host"), trace_header=trace
         )
         ref = arns.FunctionRef(fn.account, fn.region, fn.name, qualifier or None)
         version_name = qualifier or LATEST
@@ -109,7 +110,7 @@ class FunctionUrls:
             return _message(502, "Internal Server Error")
         status, headers, content = _response(outcome.payload)
         if cors:
-            headers.extend(_cors_headers(cors, _header(scope, b"origin"), preflight=False))
+            headers.extend(_cors_headers(cors, header(scope, b"origin"), preflight=False))
         return status, headers, content
 
     def _caller(self, access_key: str) -> dict[str, Any]:
@@ -127,34 +128,6 @@ class FunctionUrls:
             "userArn": identity.arn,
             "userId": identity.user_id,
         }
-
-
-def _header(scope: Scope, name: bytes) -> str:
-    for k, v in scope["headers"]:
-        if k == name:
-            return str(v.decode("latin-1"))
-    return ""
-
-
-async def _body(scope: Scope, receive: Receive) -> bytes | None:
-    """The request body, or None once it is over Invoke's 6 MB (the rest is not read)."""
-    length = _header(scope, b"content-length")
-    if length.isdigit() and int(length) > MAX_SYNC_PAYLOAD:
-        return None
-    chunks = []
-    size = 0
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            break
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > MAX_SYNC_PAYLOAD:
-            return None
-        chunks.append(chunk)
-        if not message.get("more_body"):
-            break
-    return b"".join(chunks)
 
 
 def _message(status: int, text: str) -> Response:

@@ -1,0 +1,182 @@
+"""Lambda proxy integrations (AWS_PROXY) of REST APIs: the request as event format 1.0, the function's result mapped
+to the answer as API Gateway maps it (a malformed result is 502 "Internal server error")."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import parse_qsl
+
+import orjson
+
+from broker import clock
+from broker.context import RequestContext
+from broker.errors import ServiceError
+from broker.services.apigateway.call import Call, Response
+from broker.services.apigateway.gateway_errors import GatewayError
+from broker.services.data_plane import header
+from broker.services.lambda_.invoke_operations import MAX_SYNC_PAYLOAD, resolve, run
+
+LAMBDA_URI = re.compile(r"^arn:aws:apigateway:[^:]+:lambda:path/2015-03-31/functions/(.+)/invocations$")
+
+
+def _multi(
+    pairs: list[tuple[str, str]], lower: bool = False
+) -> tuple[dict[str, str] | None, dict[str, list[str]] | None]:
+    if not pairs:
+        return None, None
+    single: dict[str, str] = {}
+    multi: dict[str, list[str]] = {}
+    for k, v in pairs:
+        key = k.lower() if lower else k
+        single[key] = v
+        multi.setdefault(key, []).append(v)
+    return single, multi
+
+
+def proxy_event(call: Call) -> dict[str, Any]:
+    """The Lambda proxy event (format 1.0) of a request; also what mapping templates see as $context and
+    parameters."""
+    scope, stage, matched, path, body = call.scope, call.stage, call.matched, call.path, call.body
+    api_id, request_id = call.api_id, call.request_id
+    headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]]
+    single_h, multi_h = _multi(headers)
+    query = parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
+    single_q, multi_q = _multi(query)
+    now = clock.now_ms()
+    text_body: str | None = None
+    is_b64 = False
+    if body:
+        try:
+            text_body = body.decode()
+        except UnicodeDecodeError:
+            text_body, is_b64 = base64.b64encode(body).decode(), True
+    host = header(scope, b"host")
+    client = scope.get("client") or ("127.0.0.1", 0)
+    return {
+        "resource": matched.resource["path"],
+        "path": path,
+        "httpMethod": scope["method"],
+        "headers": single_h,
+        "multiValueHeaders": multi_h,
+        "queryStringParameters": single_q,
+        "multiValueQueryStringParameters": multi_q,
+        "pathParameters": matched.path_parameters or None,
+        "stageVariables": stage.get("variables") or None,
+        "requestContext": {
+            "resourceId": matched.resource["id"],
+            "resourcePath": matched.resource["path"],
+            "httpMethod": scope["method"],
+            "extendedRequestId": request_id,
+            "requestTime": datetime.fromtimestamp(now / 1000, UTC).strftime("%d/%b/%Y:%H:%M:%S +0000"),
+            "path": f"/{stage['stageName']}{path}",
+            "accountId": call.account,
+            "protocol": f"HTTP/{scope.get('http_version', '1.1')}",
+            "stage": stage["stageName"],
+            "domainPrefix": host.split(".")[0] if host else api_id,
+            "requestTimeEpoch": now,
+            "requestId": request_id,
+            "identity": {
+                "cognitoIdentityPoolId": None,
+                "accountId": None,
+                "cognitoIdentityId": None,
+                "caller": None,
+                "sourceIp": client[0],
+                "principalOrgId": None,
+                "accessKey": None,
+                **(
+                    {"apiKey": call.api_key["value"], "apiKeyId": call.api_key["id"]}
+                    if call.api_key is not None
+                    else {}
+                ),
+                "cognitoAuthenticationType": None,
+                "cognitoAuthenticationProvider": None,
+                "userArn": None,
+                "userAgent": header(scope, b"user-agent") or None,
+                "user": None,
+            },  # fmt: skip
+            "domainName": host,
+            "apiId": api_id,
+            **({"authorizer": call.authorizer} if call.authorizer is not None else {}),
+        },
+        "body": text_body,
+        "isBase64Encoded": is_b64,
+    }
+
+
+async def invoke(call: Call, uri: str, payload: bytes) -> tuple[bytes, bool]:
+    """A synchronous invocation of the function an integration (or authorizer) uri names, in the API's account:
+    (result payload, whether it is a function error). A uri that names no function, a missing function or
+    a failed invocation is a GatewayError (`API_CONFIGURATION_ERROR`; a throttled one 429)."""
+    m = LAMBDA_URI.match(uri or "")
+    if m is None:
+        raise GatewayError("API_CONFIGURATION_ERROR")
+    ctx = RequestContext(
+        env=call.env, account=call.account, region=call.region, host=call.header(b"host"), trace_header=""
+    )
+    try:
+        ref, version = await resolve(ctx, {"FunctionName": m.group(1)})
+        if len(payload) > MAX_SYNC_PAYLOAD:
+            raise GatewayError("REQUEST_TOO_LARGE")
+        outcome = await run(ctx, ref, version, payload, None)
+    except ServiceError as e:
+        if e.status == 429:
+            raise GatewayError("THROTTLED") from e
+        raise GatewayError("API_CONFIGURATION_ERROR") from e
+    return outcome.payload, bool(outcome.function_error)
+
+
+async def lambda_proxy(call: Call, integration: dict[str, Any]) -> Response:
+    payload, failed = await invoke(call, integration.get("uri") or "", orjson.dumps(proxy_event(call)))
+    if failed:
+        raise _malformed()
+    return proxy_response(payload)
+
+
+def _malformed() -> GatewayError:
+    return GatewayError("DEFAULT_5XX", "Internal server error", status=502)
+
+
+def proxy_response(payload: bytes) -> Response:
+    """A Lambda proxy result as API Gateway maps it: statusCode (required), headers and multiValueHeaders (both
+    sent), body (base64-decoded when isBase64Encoded); anything else is a malformed response: 502."""
+    try:
+        result = orjson.loads(payload)
+    except orjson.JSONDecodeError as e:
+        raise _malformed() from e
+    if not isinstance(result, dict):
+        raise _malformed()
+    raw_status: Any = result.get("statusCode")
+    try:
+        status = int(raw_status)
+    except (TypeError, ValueError) as e:
+        raise _malformed() from e
+    if not 100 <= status <= 599:
+        raise _malformed()
+    headers: list[tuple[bytes, bytes]] = []
+    try:
+        for k, v in (result.get("headers") or {}).items():
+            headers.append((str(k).lower().encode("latin-1"), str(v).encode("latin-1")))
+        for k, values in (result.get("multiValueHeaders") or {}).items():
+            for v in values:
+                headers.append((str(k).lower().encode("latin-1"), str(v).encode("latin-1")))
+    except (AttributeError, TypeError, UnicodeEncodeError) as e:
+        raise _malformed() from e
+    body = result.get("body")
+    if body is None:
+        content = b""
+    elif not isinstance(body, str):
+        raise _malformed()
+    elif result.get("isBase64Encoded"):
+        try:
+            content = base64.b64decode(body, validate=True)
+        except (binascii.Error, ValueError) as e:
+            raise _malformed() from e
+    else:
+        content = body.encode()
+    if not any(k == b"content-type" for k, _ in headers):
+        headers.append((b"content-type", b"application/json"))
+    return status, headers, content
