@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import fnmatch
 import re
 from datetime import UTC, datetime
 from typing import Any
@@ -50,10 +51,12 @@ def proxy_event(call: Call) -> dict[str, Any]:
     text_body: str | None = None
     is_b64 = False
     if body:
-        try:
-            text_body = body.decode()
-        except UnicodeDecodeError:
+        # A body whose Content-Type is one of the API's binary media types travels base64-encoded; any other is
+        # text to API Gateway (bytes that are not UTF-8 come out replaced, as they do there).
+        if is_binary(call.api, header(scope, b"content-type")):
             text_body, is_b64 = base64.b64encode(body).decode(), True
+        else:
+            text_body = body.decode("utf-8", "replace")
     host = header(scope, b"host")
     client = scope.get("client") or ("127.0.0.1", 0)
     return {
@@ -133,16 +136,24 @@ async def lambda_proxy(call: Call, integration: dict[str, Any]) -> Response:
     payload, failed = await invoke(call, integration.get("uri") or "", orjson.dumps(proxy_event(call)))
     if failed:
         raise _malformed()
-    return proxy_response(payload)
+    return proxy_response(payload, is_binary(call.api, call.header(b"accept").split(",")[0]))
 
 
 def _malformed() -> GatewayError:
     return GatewayError("DEFAULT_5XX", "Internal server error", status=502)
 
 
-def proxy_response(payload: bytes) -> Response:
+def is_binary(api: dict[str, Any], content_type: str) -> bool:
+    """Whether a media type is one of the API's binaryMediaTypes (which may hold wildcards, `image/*`, `*/*`)."""
+    media = content_type.partition(";")[0].strip().lower()
+    return bool(media) and any(fnmatch.fnmatchcase(media, str(t).lower()) for t in api.get("binaryMediaTypes") or [])
+
+
+def proxy_response(payload: bytes, binary: bool) -> Response:
     """A Lambda proxy result as API Gateway maps it: statusCode (required), headers and multiValueHeaders (both
-    sent), body (base64-decoded when isBase64Encoded); anything else is a malformed response: 502."""
+    sent), body (base64-decoded when isBase64Encoded and `binary`: the request's first Accept type is one of the
+    API's binary media types; otherwise the base64 text is the body, as API Gateway sends it); anything else is a
+    malformed response: 502."""
     try:
         result = orjson.loads(payload)
     except orjson.JSONDecodeError as e:
@@ -170,7 +181,7 @@ def proxy_response(payload: bytes) -> Response:
         content = b""
     elif not isinstance(body, str):
         raise _malformed()
-    elif result.get("isBase64Encoded"):
+    elif result.get("isBase64Encoded") and binary:
         try:
             content = base64.b64decode(body, validate=True)
         except (binascii.Error, ValueError) as e:
