@@ -39,6 +39,11 @@ class Settings(BaseModel):
     # regions differ), "host" = http://<host>/<account>/<name> (for clients that send to a queue's URL but cannot
     # resolve sqs.<region>.<host>).
     sqs_queue_url_style: Literal["regional", "host"] = "regional"
+    # Host names (no port) that are this broker, besides `*.execute-api.*` and `*.lambda-url.*`: requests the broker
+    # itself makes to them (API Gateway HTTP integrations, SNS HTTP/HTTPS subscriptions) go to its own port on
+    # loopback with their Host header kept, so such names need not resolve on the machine. A comma-separated list in
+    # BROKER_OWN_HOST_NAMES.
+    own_host_names: list[str] = []
     # Lambda control plane: the account's concurrency limit (GetAccountSettings; enforced across all workers), and
     # whether CreateFunction refuses a role IAM does not hold (off: any well-formed role ARN, as LocalStack does).
     lambda_account_concurrency: int = Field(1000, ge=1, le=100_000)
@@ -101,6 +106,13 @@ class Settings(BaseModel):
             except ValueError:
                 raise ValueError('must be a JSON object such as {"python3.12": "/usr/bin/python3.12"}') from None
         return v
+
+    @field_validator("own_host_names", mode="before")
+    @classmethod
+    def _host_list(cls, v: Any) -> Any:
+        if isinstance(v, str):
+            return [h.strip().lower() for h in v.split(",") if h.strip()]
+        return [str(h).lower() for h in v] if isinstance(v, list) else v
 
     @field_validator("db_url")
     @classmethod

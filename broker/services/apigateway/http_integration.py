@@ -1,7 +1,7 @@
 """HTTP and HTTP_PROXY integrations: HTTP_PROXY passes the request to the integration's uri and the answer back
 unchanged; HTTP maps both ways (request template and parameter mappings; the integration response the backend's
 status selects, its template and response parameters). A uri naming the broker itself (`*.execute-api.*`,
-`*.lambda-url.*`) is sent to the broker's own port on loopback, its Host header kept, never resolved over DNS."""
+`*.lambda-url.*`, the configured own_host_names) is sent to its own port on loopback (data_plane.own_url)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from urllib.parse import quote, urlencode, urlsplit, urlunsplit
 
 import httpx
 
+from broker.config import Settings
 from broker.services.apigateway import routing, templates
 from broker.services.apigateway.call import Call, Response
 from broker.services.apigateway.gateway_errors import GatewayError
@@ -26,6 +27,7 @@ from broker.services.apigateway.integration_responses import (
     request_template,
     response_template,
 )
+from broker.services.data_plane import own_url
 
 Scope = Any
 
@@ -36,7 +38,7 @@ async def serve(
     """HTTP_PROXY (the request passed through, the answer passed back) and HTTP (mapping templates both ways)."""
     proxy = integration.get("type") == "HTTP_PROXY"
     try:
-        outgoing = _outgoing(call.scope, integration, call.matched, request, proxy, call.env.settings.port)
+        outgoing = _outgoing(call.scope, integration, call.matched, request, proxy, call.env.settings)
     except LookupError as e:
         raise GatewayError("UNSUPPORTED_MEDIA_TYPE") from e
     except templates.BodyError as e:
@@ -74,7 +76,6 @@ _HOP_BY_HOP = frozenset(
         b"trailer", b"trailers", b"transfer-encoding", b"upgrade", b"host", b"content-length",
     }
 )  # fmt: skip
-_OWN_HOST = re.compile(r"^[^.]+\.(?:execute-api|lambda-url)\.", re.IGNORECASE)
 _STAGE_VARIABLE = re.compile(r"\$\{stageVariables\.([^}]*)\}")
 _PLACEHOLDER = re.compile(r"\{([^{}/]+)\}")
 
@@ -128,7 +129,7 @@ def _outgoing(
     matched: routing.Match,
     request: templates.Request,
     proxy: bool,
-    own_port: int,
+    settings: Settings,
 ) -> httpx.Request:
     """The request to the backend; raises LookupError (415), TemplateError, ValueError (a bad uri)."""
     uri = _STAGE_VARIABLE.sub(lambda m: request.stage_variables.get(m.group(1), ""), integration.get("uri") or "")
@@ -171,9 +172,7 @@ def _outgoing(
         headers = [h for h in headers if h[0].lower() != key] + [(key, value.encode("latin-1", "replace"))]
     url = httpx.URL(urlunsplit((parts.scheme, parts.netloc, parts.path or "/", "&".join(query), "")))
     headers.insert(0, (b"host", url.netloc))
-    if _OWN_HOST.match(parts.hostname):
-        # The broker's own host names need no DNS: the same port on loopback, the Host header telling which.
-        url = url.copy_with(scheme="http", host="127.0.0.1", port=own_port)
+    url = own_url(url, settings)
     method = str(integration.get("httpMethod") or "ANY").upper()  # the stored integrationHttpMethod
     return httpx.Request(scope["method"] if method == "ANY" else method, url, headers=headers, content=body)
 
@@ -202,7 +201,7 @@ def _response_value(expression: str, headers: httpx.Headers, body: bytes) -> str
 
 
 def _answer(
-    integration: dict[str, Any], request: templates.Request, status: int, backend: httpx.Headers, body: bytes
+    integration: dict[str, Any], request: templates.Request, status: int | str, backend: httpx.Headers, body: bytes
 ) -> Response:
     """A non-proxy HTTP answer mapped: the integration response whose selectionPattern matches the backend's status
     code (else the default one) gives the status, its template (with the backend's body as $input; none: the body

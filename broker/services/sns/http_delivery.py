@@ -18,7 +18,9 @@ from typing import Any
 import httpx
 
 from broker import clock
+from broker.config import Settings
 from broker.notify import Notifier
+from broker.services.data_plane import own_url
 from broker.services.sns import delivery_policy, delivery_store
 from broker.services.sns.delivery_store import WAKE_KEY
 from broker.services.sns.fanout import SNS_SENDER_ID
@@ -137,9 +139,10 @@ def _dead_letter(tx: Tx, arn: str, row: Delivery, now: int) -> None:
 
 # -- the deliverer (event loop of each worker) ----------------------------------------------------------------
 class Deliverer:
-    def __init__(self, db: Database, notifier: Notifier) -> None:
+    def __init__(self, db: Database, notifier: Notifier, settings: Settings) -> None:
         self.db = db
         self.notifier = notifier
+        self.settings = settings
         self._task: asyncio.Task[None] | None = None
         self._client: httpx.AsyncClient | None = None
         self._in_flight: set[asyncio.Task[None]] = set()
@@ -208,11 +211,14 @@ class Deliverer:
         request = json.loads(row["payload"])
         assert self._client is not None
         try:
+            # An endpoint on one of the broker's own host names is served by the broker on loopback.
+            url = httpx.URL(request["url"])
+            headers = {"host": url.netloc.decode("ascii"), **request["headers"]}
             response = await self._client.post(
-                request["url"], content=request["body"].encode(), headers=request["headers"]
+                own_url(url, self.settings), content=request["body"].encode(), headers=headers
             )
             ok = 200 <= response.status_code < 300
-        except (httpx.HTTPError, OSError, ValueError):
+        except (httpx.HTTPError, httpx.InvalidURL, OSError, ValueError):
             ok = False
         self._outcomes.append((row, ok))  # recorded by the next pass, with the others that finished meanwhile
         self._wake.set()

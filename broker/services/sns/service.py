@@ -24,7 +24,7 @@ class SnsService(Service):
         super().__init__(env)
         self.topics: TtlCache[Topic] = TtlCache(CACHE_PREFIX)
         self.signer = Signer()
-        self.deliverer = Deliverer(env.db, env.notifier)
+        self.deliverer = Deliverer(env.db, env.notifier, env.settings)
 
     @classmethod
     def specs(cls) -> list[ServiceSpec]:
