@@ -1,15 +1,16 @@
 """The execute-api front door on the broker's port: any Host `<api-id>.execute-api.<anything>` (`/<stage>/<path>`),
 and the path forms `/_aws/execute-api/<api-id>/<stage>/<path>` and `/restapis/<api-id>/<stage>/_user_request_/<path>`.
-A REST API's stage serves the snapshot of the deployment it points to, through the steps a request takes in API
-Gateway: resource and method matching, authorization (authorize.py), the API key (api_keys.py), throttling and
-quotas (usage.py), request validation (validation.py), then the integration — MOCK (mock.py), AWS_PROXY
-(lambda_proxy.py), HTTP/HTTP_PROXY (http_integration.py), AWS (aws_integration.py). A step that refuses the request
-raises a GatewayError, answered with the API's deployed gateway responses (gateway_errors.py); the access log line is
-written last (access_log.py)."""
+HTTP APIs (apigatewayv2) are served by their own data plane (apigatewayv2/execute.py). A REST API's stage serves the
+snapshot of the deployment it points to, through the steps a request takes in API Gateway: resource and method
+matching, authorization (authorize.py), the API key (api_keys.py), throttling and quotas (usage.py), request
+validation (validation.py), then the integration — MOCK (mock.py), AWS_PROXY (lambda_proxy.py), HTTP/HTTP_PROXY
+(http_integration.py), AWS (aws_integration.py). A step that refuses the request raises a GatewayError, answered
+with the API's deployed gateway responses (gateway_errors.py); the access log line is written last (access_log.py)."""
 
 from __future__ import annotations
 
 import re
+from collections import OrderedDict
 from typing import Any
 
 import httpx
@@ -29,7 +30,7 @@ from broker.services.apigateway import (
     usage,
     validation,
 )
-from broker.services.apigateway.call import MAX_BODY, Call, Response, template_request
+from broker.services.apigateway.call import MAX_BODY, Call, Doc, Response, template_request
 from broker.services.apigateway.gateway_errors import GatewayError
 from broker.services.base import Env
 from broker.services.data_plane import header, read_body
@@ -41,6 +42,7 @@ USER_REQUEST = "/_user_request_/"
 Scope = Any
 Receive = Any
 Send = Any
+_CACHED = 256
 
 
 class ExecuteApi:
@@ -49,6 +51,10 @@ class ExecuteApi:
     def __init__(self, env: Env) -> None:
         self.env = env
         self._http: httpx.AsyncClient | None = None
+        # Per process: where a REST API id lives (ids are never reused, so a hit cannot go stale: a deleted API has
+        # no stage left), and deployment snapshots (never changed once made).
+        self._homes: dict[str, tuple[str, str, Doc]] = {}
+        self._deployments: OrderedDict[tuple[str, str, str, str], Doc] = OrderedDict()
 
     def claims(self, host: str, path: str) -> bool:
         return (
@@ -61,7 +67,7 @@ class ExecuteApi:
         request_id = ids.uuid4()
         body = await read_body(scope, receive, MAX_BODY)
         if body is None:
-            status, headers, content = gateway_errors.answer(GatewayError("REQUEST_TOO_LARGE"), [])
+            status, headers, content = gateway_errors.too_large()
         else:
             status, headers, content = await self._serve(scope, body, request_id)
         headers.append((b"x-amzn-requestid", request_id.encode()))
@@ -100,25 +106,24 @@ class ExecuteApi:
         if target is None or not target[0].isalnum():
             return gateway_errors.answer(forbidden, [])
         api_id, rest = target
-        found = await self.env.db.read(store.find_api, api_id)
+        found = self._homes.get(api_id) or await self.env.db.read(store.find_api, api_id)
         if found is None:
             return gateway_errors.answer(forbidden, [])
+        if len(self._homes) > _CACHED:
+            self._homes.clear()
+        self._homes[api_id] = found
         account, region, api = found
         stage_name, _, path = rest.lstrip("/").partition("/")
-        db = self.env.db
-        stage = await db.read(store.get, account, region, store.STAGE, api_id, stage_name)
-        deployment = (
-            await db.read(store.get, account, region, store.DEPLOYMENT, api_id, stage["deploymentId"])
-            if stage is not None
-            else None
-        )
+        stage = await self.env.db.read(store.get, account, region, store.STAGE, api_id, stage_name)
+        deployment = await self._deployment(account, region, api_id, stage["deploymentId"]) if stage else None
         if stage is None or deployment is None:
             return gateway_errors.answer(forbidden, [])
         path = "/" + path
         matched = routing.match(deployment.get("_resources") or [], scope["method"], path)
         if matched is None:
             error = GatewayError("MISSING_AUTHENTICATION_TOKEN")
-            return gateway_errors.answer(error, deployment.get("_gatewayResponses") or [])
+            request = gateway_errors.bare_request(scope, stage)
+            return gateway_errors.answer(error, deployment.get("_gatewayResponses") or [], request)
         call = Call(
             env=self.env,
             scope=scope,
@@ -136,10 +141,23 @@ class ExecuteApi:
         try:
             response = await self._run(call)
         except GatewayError as e:
+            call.extras["error"] = e  # $context.error.* of the access log line
             event = lambda_proxy.proxy_event(call)
             response = gateway_errors.answer(e, call.deployed("_gatewayResponses"), template_request(event, body))
         await access_log.record(call, response[0], len(response[2]))
         return response
+
+    async def _deployment(self, account: str, region: str, api_id: str, deployment_id: str) -> Doc | None:
+        key = (account, region, api_id, deployment_id)
+        found = self._deployments.get(key)
+        if found is None:
+            found = await self.env.db.read(store.get, account, region, store.DEPLOYMENT, api_id, deployment_id)
+            if found is None:
+                return None
+            self._deployments[key] = found
+            while len(self._deployments) > _CACHED:
+                self._deployments.popitem(last=False)
+        return found
 
     async def _run(self, call: Call) -> Response:
         await authorize.authorize(call)
@@ -158,5 +176,5 @@ class ExecuteApi:
         if kind in ("HTTP", "HTTP_PROXY"):
             return await http_integration.serve(call, integration, request, self.client())
         if kind == "AWS":
-            return await aws_integration.serve(call, integration, request)
+            return await aws_integration.serve(call, integration, request, self.client())
         raise GatewayError("API_CONFIGURATION_ERROR")

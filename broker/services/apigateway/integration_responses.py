@@ -33,7 +33,7 @@ def request_template(integration: dict[str, Any], content_type: str) -> str | No
     return None
 
 
-def integration_response(integration: dict[str, Any], status: int) -> tuple[int, dict[str, Any]] | None:
+def integration_response(integration: dict[str, Any], status: int | str) -> tuple[int, dict[str, Any]] | None:
     """(status code, integration response) whose selectionPattern matches `status`, else the default one (no
     pattern); None when neither exists or the code is not a number (a configuration error: 500)."""
     responses = integration.get("integrationResponses") or {}
