@@ -137,3 +137,12 @@ def test_binary_media_types(broker, api):
     assert r.content == b"\x00\x01\x02"
     r = _get(broker, f"/_aws/execute-api/{api_id}/prod/binary", headers={"accept": "*/*, image/webp"})
     assert r.content == b"AAEC"
+
+
+def test_encoded_slash_stays_in_its_path_parameter(broker, api):
+    api_id, _ = api
+    r = _get(broker, f"/_aws/execute-api/{api_id}/prod/items/a%2Fb%20c")
+    event = r.json()
+    assert (event["resource"], event["pathParameters"]) == ("/items/{id}", {"id": "a/b c"})
+    r = _get(broker, "/prod/items/x%2Fy", host=f"{api_id}.execute-api.localhost")
+    assert r.json()["pathParameters"] == {"id": "x/y"}

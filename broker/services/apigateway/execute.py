@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections import OrderedDict
 from typing import Any
+from urllib.parse import quote, unquote
 
 import httpx
 
@@ -89,7 +90,9 @@ class ExecuteApi:
 
     def _target(self, scope: Scope) -> tuple[str, str] | None:
         """(api id, the path after it: `/<stage>/<path>`) of a request."""
-        path: str = scope["path"]
+        # The raw path: an encoded slash (%2F) stays inside its segment (a path parameter may hold one).
+        raw = scope.get("raw_path")
+        path: str = raw.decode("latin-1") if raw else quote(scope["path"])
         m = _HOST.match(header(scope, b"host"))
         if m is not None:
             return m.group(1).lower(), "/" + path.lstrip("/")
@@ -118,8 +121,8 @@ class ExecuteApi:
         deployment = await self._deployment(account, region, api_id, stage["deploymentId"]) if stage else None
         if stage is None or deployment is None:
             return gateway_errors.answer(forbidden, [])
-        path = "/" + path
-        matched = routing.match(deployment.get("_resources") or [], scope["method"], path)
+        matched = routing.match(deployment.get("_resources") or [], scope["method"], "/" + path)
+        path = unquote("/" + path)
         if matched is None:
             error = GatewayError("MISSING_AUTHENTICATION_TOKEN")
             request = gateway_errors.bare_request(scope, stage)

@@ -31,7 +31,7 @@ def _walk(children: dict[str, list[Doc]], node: Doc, segments: list[str], params
     kids = children.get(node["id"], [])
     head = segments[0]
     for r in kids:  # a literal path part
-        if r["pathPart"] == head:
+        if r["pathPart"] == unquote(head):
             found = _walk(children, r, segments[1:], params)
             if found is not None:
                 return found
@@ -53,7 +53,8 @@ def _walk(children: dict[str, list[Doc]], node: Doc, segments: list[str], params
 
 def match(resources: list[Doc], method: str, path: str) -> Match | None:
     """The resource and method a request reaches, with its path parameters; None: API Gateway's 403 "Missing
-    Authentication Token" (no such resource or method)."""
+    Authentication Token" (no such resource or method). `path` is the raw (still percent-encoded) path, so that an
+    encoded slash stays inside its segment."""
     root = next((r for r in resources if "parentId" not in r), None)
     if root is None:
         return None
