@@ -166,18 +166,23 @@ class ExecuteApi:
         await authorize.authorize(call)
         await api_keys.check(call)
         await usage.admit(call)
-        validation.validate(call)
-        integration = call.matched.method.get("methodIntegration")
-        if integration is None:
-            raise GatewayError("API_CONFIGURATION_ERROR")
-        kind = integration.get("type")
-        if kind == "AWS_PROXY":
-            return await lambda_proxy.lambda_proxy(call, integration)
-        request = template_request(lambda_proxy.proxy_event(call), call.body)
-        if kind == "MOCK":
-            return mock.mock(integration, request)
-        if kind in ("HTTP", "HTTP_PROXY"):
-            return await http_integration.serve(call, integration, request, self.client())
-        if kind == "AWS":
-            return await aws_integration.serve(call, integration, request, self.client())
+        return await integrate(call, self.client())
+
+
+async def integrate(call: Call, client: httpx.AsyncClient) -> Response:
+    """What follows admission: request validation, then the method's integration (TestInvokeMethod starts here)."""
+    validation.validate(call)
+    integration = call.matched.method.get("methodIntegration")
+    if integration is None:
         raise GatewayError("API_CONFIGURATION_ERROR")
+    kind = integration.get("type")
+    if kind == "AWS_PROXY":
+        return await lambda_proxy.lambda_proxy(call, integration)
+    request = template_request(lambda_proxy.proxy_event(call), call.body)
+    if kind == "MOCK":
+        return mock.mock(integration, request)
+    if kind in ("HTTP", "HTTP_PROXY"):
+        return await http_integration.serve(call, integration, request, client)
+    if kind == "AWS":
+        return await aws_integration.serve(call, integration, request, client)
+    raise GatewayError("API_CONFIGURATION_ERROR")
