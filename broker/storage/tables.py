@@ -784,3 +784,18 @@ apigateway_objects = Table(
     Column("object_id", String(256), primary_key=True),
     Column("doc", Text, nullable=False),
 )
+
+# API Gateway usage plan quotas (services/apigateway/usage_store.py): requests counted per plan, API key and UTC day
+# ("yyyy-MM-dd"); `adjust` holds what UpdateUsage granted (or took back) on that day, so a period's remaining quota
+# is limit - sum(used - adjust) over its days.
+apigateway_usage = Table(
+    "apigateway_usage",
+    metadata,
+    Column("account", String(12), primary_key=True),
+    Column("region", String(32), primary_key=True),
+    Column("plan_id", String(64), primary_key=True),
+    Column("key_id", String(64), primary_key=True),
+    Column("day", String(10), primary_key=True),
+    Column("used", BigInteger, nullable=False, default=0),
+    Column("adjust", BigInteger, nullable=False, default=0),
+)

@@ -34,7 +34,7 @@ async def check(call: Call) -> None:
     if not call.matched.method.get("apiKeyRequired"):
         return
     if call.api.get("apiKeySource", "HEADER") == "AUTHORIZER":
-        value = str((call.authorizer or {}).get("usageIdentifierKey") or "")
+        value = str(call.extras.get("usage_identifier_key") or "")
     else:
         value = call.header(b"x-api-key")
     found = await call.env.db.read(plan_key, call.account, call.region, call.api_id, call.stage["stageName"], value)

@@ -10,7 +10,7 @@ from typing import Any
 from broker import clock, ids
 from broker.context import RequestContext
 from broker.errors import ServiceError
-from broker.services.apigateway import common, errors, patch, store
+from broker.services.apigateway import access_log, common, errors, patch, store
 from broker.services.apigateway.store import Doc
 from broker.storage.db import Tx
 
@@ -352,7 +352,9 @@ async def update_stage(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]
     current = await _stage(ctx, api_id, name)
     changed = current
     for operation in p.get("patchOperations") or []:
-        if _is_method_setting(str(operation.get("path") or "")):
+        if access_log.is_setting(str(operation.get("path") or "")):
+            access_log.apply_setting(changed, operation)
+        elif _is_method_setting(str(operation.get("path") or "")):
             _apply_method_setting(changed, operation)
         else:
             changed = patch.apply(changed, [operation], STAGE_PATCHABLE)

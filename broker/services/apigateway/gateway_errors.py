@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import parse_qsl
 
 from broker.services.apigateway import templates
 from broker.services.apigateway.gateway_response_operations import DEFAULT_TEMPLATES, STATUS
@@ -25,32 +26,52 @@ MESSAGES: dict[str, tuple[str, str | None]] = {
     "QUOTA_EXCEEDED": ("Limit Exceeded", "LimitExceededException"),
     "BAD_REQUEST_BODY": ("Invalid request body", "BadRequestException"),
     "BAD_REQUEST_PARAMETERS": ("Missing required request parameters", "BadRequestException"),
-    "REQUEST_TOO_LARGE": ("Request Too Long", "RequestTooLongException"),
+    "REQUEST_TOO_LARGE": ("Request Too Long", "BadRequestException"),
     "UNSUPPORTED_MEDIA_TYPE": ("Unsupported Media Type", "UnsupportedMediaTypeException"),
-    "INTEGRATION_TIMEOUT": ("Endpoint request timed out", None),
-    "INTEGRATION_FAILURE": ("Internal server error", None),
+    "INTEGRATION_TIMEOUT": ("Endpoint request timed out", "InternalServerErrorException"),
+    "INTEGRATION_FAILURE": ("Internal server error", "InternalServerErrorException"),
     "AUTHORIZER_FAILURE": ("Internal server error", "AuthorizerFailureException"),
-    "AUTHORIZER_CONFIGURATION_ERROR": ("Internal server error", "AuthorizerConfigurationException"),
-    "API_CONFIGURATION_ERROR": ("Internal server error", None),
+    "AUTHORIZER_CONFIGURATION_ERROR": ("", "AuthorizerConfigurationException"),
+    "API_CONFIGURATION_ERROR": ("Internal server error", "InternalServerErrorException"),
     "EXPIRED_TOKEN": ("Token expired", "ExpiredTokenException"),
     "INVALID_SIGNATURE": ("Invalid signature", "InvalidSignatureException"),
     "WAF_FILTERED": ("Forbidden", "WAFFilteredException"),
     "DEFAULT_4XX": ("Forbidden", "ForbiddenException"),
-    "DEFAULT_5XX": ("Internal server error", None),
+    "DEFAULT_5XX": ("Internal server error", "InternalServerErrorException"),
 }
+# AWS's own (uncustomised) answers of these types and of every 5xx one write a space after the colon.
+_SPACED_TYPES = {"BAD_REQUEST_BODY", "BAD_REQUEST_PARAMETERS", "REQUEST_TOO_LARGE"}
+_SPACED = {"application/json": '{"message": $context.error.messageString}'}
 
 
 class GatewayError(Exception):
     """A request ends at the gateway with the response of `response_type`; `status` overrides the type's default
-    code (a DEFAULT_4XX/5XX answer, a 502 of a malformed Lambda result), `message` its default text."""
+    code (a DEFAULT_4XX/5XX answer, a 502 of a malformed Lambda result), `message` its default text; `validation`
+    is $context.error.validationErrorString when it differs from the message (a body's schema violations)."""
 
-    def __init__(self, response_type: str, message: str | None = None, status: int | None = None) -> None:
+    def __init__(
+        self, response_type: str, message: str | None = None, status: int | None = None, validation: str | None = None
+    ) -> None:
         super().__init__(response_type)
+        self.validation = validation
         self.response_type = response_type
         self.message = message if message is not None else MESSAGES[response_type][0]
         default = STATUS.get(response_type)
         self.status = status if status is not None else int(default) if default else 500
         self.error_type = MESSAGES[response_type][1]
+
+
+def too_large() -> Response:
+    """A payload over the 10 MB limit: answered before any API is looked at, in plain text (not customisable)."""
+    return 413, [(b"content-type", b"text; charset=utf-8")], b"HTTP content length exceeded 10485760 bytes."
+
+
+def bare_request(scope: Any, stage: Doc) -> templates.Request:
+    """What the gateway response of a request that matched no method sees: its headers, query string and the
+    stage's variables."""
+    headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+    query = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True))
+    return templates.Request(headers=headers, querystring=query, stage_variables=stage.get("variables") or {})
 
 
 def _customised(responses: list[Doc], error: GatewayError) -> Doc | None:
@@ -63,12 +84,14 @@ def answer(error: GatewayError, responses: list[Doc], request: templates.Request
     """The gateway response for `error` under the API's deployed customisations (`responses`)."""
     custom = _customised(responses, error)
     status = error.status
-    if custom is not None and custom.get("statusCode") and error.response_type == custom.get("responseType"):
+    if custom is not None and custom.get("statusCode"):  # a DEFAULT_4XX/5XX code applies to the types it covers
         status = int(custom["statusCode"])
     headers: list[tuple[bytes, bytes]] = []
     if error.error_type:
         headers.append((b"x-amzn-errortype", error.error_type.encode()))
     response_templates = (custom or {}).get("responseTemplates") or DEFAULT_TEMPLATES
+    if custom is None and (status >= 500 or error.response_type in _SPACED_TYPES):
+        response_templates = _SPACED
     content_type, template = next(iter(response_templates.items()), ("application/json", ""))
     if "application/json" in response_templates:
         content_type, template = "application/json", response_templates["application/json"]
@@ -83,9 +106,13 @@ def answer(error: GatewayError, responses: list[Doc], request: templates.Request
         **request.context,
         "error": {
             "message": error.message,
-            "messageString": json.dumps(error.message),
+            "messageString": json.dumps(error.message) if error.message else "null",  # {"message": null}
             "responseType": error.response_type,
-            "validationErrorString": error.message if error.response_type.startswith("BAD_REQUEST") else "",
+            "validationErrorString": error.validation
+            if error.validation is not None
+            else error.message
+            if error.response_type.startswith("BAD_REQUEST")
+            else "",
         },
     }
     try:
@@ -94,7 +121,7 @@ def answer(error: GatewayError, responses: list[Doc], request: templates.Request
             context=context, stage_variables=request.stage_variables,
         )).text.encode()  # fmt: skip
     except templates.TemplateError:
-        body = json.dumps({"message": error.message}).encode()
+        body = json.dumps({"message": error.message or None}).encode()
     return status, headers, body
 
 

@@ -100,6 +100,7 @@ def proxy_event(call: Call) -> dict[str, Any]:
                 "userArn": None,
                 "userAgent": header(scope, b"user-agent") or None,
                 "user": None,
+                **call.extras.get("identity", {}),  # the signer of an AWS_IAM method's request (authorize.py)
             },  # fmt: skip
             "domainName": host,
             "apiId": api_id,

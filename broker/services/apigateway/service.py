@@ -3,10 +3,13 @@ execute-api data plane that serves deployed stages."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from broker.protocol.spec import ServiceSpec
-from broker.services.apigateway import spec
+from broker.services.apigateway import access_log, spec
+from broker.services.apigateway.authorizer_cache import AUTHORIZER_CACHE, AuthorizerCache
 from broker.services.apigateway.execute import ExecuteApi
-from broker.services.base import DataPlane, Env, Service
+from broker.services.base import DataPlane, Env, Service, Slot
 
 
 class ApiGatewayService(Service):
@@ -15,11 +18,16 @@ class ApiGatewayService(Service):
     def __init__(self, env: Env) -> None:
         super().__init__(env)
         self.execute = ExecuteApi(env)
+        self.authorizer_cache = AuthorizerCache()
+
+    def provides(self) -> dict[Slot[Any], object]:
+        return {AUTHORIZER_CACHE: self.authorizer_cache}
 
     def data_plane(self) -> DataPlane:
         return self.execute
 
     async def stop(self) -> None:
+        await access_log.flush(self.env)
         await self.execute.close()
 
     @classmethod

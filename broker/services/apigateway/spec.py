@@ -6,6 +6,7 @@ from __future__ import annotations
 from broker.protocol.spec import Handler, ServiceSpec, load_model
 from broker.services.apigateway import (
     authorizer_operations,
+    authorizer_test_operations,
     deployment_operations,
     gateway_response_operations,
     key_operations,
@@ -15,6 +16,7 @@ from broker.services.apigateway import (
     resource_operations,
     rest_api_operations,
     tag_operations,
+    usage_operations,
     validator_operations,
 )
 
@@ -27,11 +29,13 @@ def build() -> ServiceSpec:
         **method_operations.HANDLERS,
         **method_test_operations.HANDLERS,
         **authorizer_operations.HANDLERS,
+        **authorizer_test_operations.HANDLERS,
         **validator_operations.HANDLERS,
         **model_operations.HANDLERS,
         **gateway_response_operations.HANDLERS,
         **key_operations.HANDLERS,
         **tag_operations.HANDLERS,
+        **usage_operations.HANDLERS,
     }
     return ServiceSpec(
         name="apigateway",
