@@ -5,14 +5,18 @@ from __future__ import annotations
 
 from broker.protocol.spec import Handler, ServiceSpec, load_model
 from broker.services.apigateway import (
+    account_operations,
     authorizer_operations,
     authorizer_test_operations,
     deployment_operations,
+    documentation_operations,
+    domain_operations,
     gateway_response_operations,
     key_operations,
     method_operations,
     method_test_operations,
     model_operations,
+    openapi_operations,
     resource_operations,
     rest_api_operations,
     tag_operations,
@@ -35,6 +39,10 @@ def build() -> ServiceSpec:
         **gateway_response_operations.HANDLERS,
         **key_operations.HANDLERS,
         **tag_operations.HANDLERS,
+        **domain_operations.HANDLERS,
+        **documentation_operations.HANDLERS,
+        **account_operations.HANDLERS,
+        **openapi_operations.HANDLERS,
         **usage_operations.HANDLERS,
     }
     return ServiceSpec(

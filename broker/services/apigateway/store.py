@@ -77,3 +77,13 @@ API_KEY, API_KEY_VALUE, USAGE_PLAN, USAGE_PLAN_KEY = "apikey", "apikeyvalue", "u
 # Per API: authorizers, request validators, models (object_id = the model's name) and the gateway responses an API
 # customised (object_id = the response type; the others are answered as AWS's defaults).
 AUTHORIZER, REQUEST_VALIDATOR, MODEL, GATEWAY_RESPONSE = "authorizer", "requestvalidator", "model", "gatewayresponse"
+
+# Account-wide (api_id ""): the account's settings (object_id "account"), client certificates, VPC links, custom
+# domain names (object_id = the name, "<name>+<domainNameId>" for a private one) and domain name access associations
+# (object_id = a digest of the ARN, which may be longer than a key). A domain's base path mappings live under
+# api_id = "domain/" + the domain's private key (never an API id); documentation parts, their location index (object_id
+# = a digest of the location, so a location is documented once) and documentation versions under their API.
+ACCOUNT, CLIENT_CERTIFICATE, VPC_LINK = "account", "clientcertificate", "vpclink"
+DOMAIN_NAME, BASE_PATH_MAPPING, DOMAIN_ACCESS_ASSOCIATION = "domainname", "basepathmapping", "domainaccessassociation"
+DOCUMENTATION_PART, DOCUMENTATION_LOCATION = "documentationpart", "documentationloc"
+DOCUMENTATION_VERSION = "documentationversion"
