@@ -11,7 +11,7 @@ import random
 import pytest
 from cryptography import x509
 
-from tests.apigateway.helpers import error_of
+from tests.apigateway.helpers import error_of, mock_method
 
 NLB = "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/net/my-nlb/0123456789abcdef"
 
@@ -25,8 +25,7 @@ def own(broker):
 @pytest.fixture
 def stage(gw) -> tuple[str, str]:
     api = gw.create_rest_api(name="account-ops")
-    gw.put_method(restApiId=api["id"], resourceId=api["rootResourceId"], httpMethod="GET", authorizationType="NONE")
-    gw.put_integration(restApiId=api["id"], resourceId=api["rootResourceId"], httpMethod="GET", type="MOCK")
+    mock_method(gw, api["id"], api["rootResourceId"])
     gw.create_deployment(restApiId=api["id"], stageName="prod")
     return api["id"], "prod"
 

@@ -5,20 +5,13 @@ from __future__ import annotations
 
 import httpx
 
+from tests.apigateway.helpers import mock_method
+
 
 def test_api_key_required(broker, gw):
     api = gw.create_rest_api(name="keyed")
     api_id, root = api["id"], api["rootResourceId"]
-    gw.put_method(restApiId=api_id, resourceId=root, httpMethod="GET", authorizationType="NONE", apiKeyRequired=True)
-    gw.put_integration(
-        restApiId=api_id, resourceId=root, httpMethod="GET", type="MOCK",
-        requestTemplates={"application/json": '{"statusCode": 200}'},
-    )  # fmt: skip
-    gw.put_method_response(restApiId=api_id, resourceId=root, httpMethod="GET", statusCode="200")
-    gw.put_integration_response(
-        restApiId=api_id, resourceId=root, httpMethod="GET", statusCode="200",
-        responseTemplates={"application/json": '{"ok": true}'},
-    )  # fmt: skip
+    mock_method(gw, api_id, root, answer='{"ok": true}', apiKeyRequired=True)
     gw.create_deployment(restApiId=api_id, stageName="prod")
     key = gw.create_api_key(name="client", enabled=True, value="k" * 30)
     gw.create_api_key(name="outsider", enabled=True, value="o" * 30)

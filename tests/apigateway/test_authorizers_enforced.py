@@ -13,7 +13,7 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
-from tests.apigateway.helpers import error_of
+from tests.apigateway.helpers import error_of, mock_method
 from tests.lambda_.helpers import create
 
 # The authorizer answers by its token (TOKEN) or X-Token header (REQUEST); `count` is its invocation count in this
@@ -101,16 +101,7 @@ def _build(gw, functions, authorizer: dict, api_kwargs: dict | None = None, key_
         restApiId=api_id, resourceId=pet["id"], httpMethod="GET", type="AWS_PROXY", integrationHttpMethod="POST",
         uri=echo_uri,
     )  # fmt: skip
-    gw.put_method(restApiId=api_id, resourceId=root, httpMethod="GET", **guard)
-    gw.put_integration(
-        restApiId=api_id, resourceId=root, httpMethod="GET", type="MOCK",
-        requestTemplates={"application/json": '{"statusCode": 200}'},
-    )  # fmt: skip
-    gw.put_method_response(restApiId=api_id, resourceId=root, httpMethod="GET", statusCode="200")
-    gw.put_integration_response(
-        restApiId=api_id, resourceId=root, httpMethod="GET", statusCode="200",
-        responseTemplates={"application/json": MOCK_ANSWER},
-    )  # fmt: skip
+    mock_method(gw, api_id, root, answer=MOCK_ANSWER, **guard)
     gw.create_deployment(restApiId=api_id, stageName="prod", variables={"colour": "blue"})
     return {"id": api_id, "authorizer": created["id"], "root": root, "pet": pet["id"]}
 

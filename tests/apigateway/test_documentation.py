@@ -9,7 +9,7 @@ import json
 
 import pytest
 
-from tests.apigateway.helpers import error_of
+from tests.apigateway.helpers import error_of, mock_method
 
 
 @pytest.fixture
@@ -212,8 +212,7 @@ def test_import_documentation_parts(gw, api):
 
 def test_documentation_versions(gw, api):
     root = gw.get_resources(restApiId=api)["items"][0]["id"]
-    gw.put_method(restApiId=api, resourceId=root, httpMethod="GET", authorizationType="NONE")
-    gw.put_integration(restApiId=api, resourceId=root, httpMethod="GET", type="MOCK")
+    mock_method(gw, api, root)
     gw.create_deployment(restApiId=api, stageName="prod")
     gw.create_documentation_part(restApiId=api, location={"type": "API"}, properties=_props("v1 docs"))
 

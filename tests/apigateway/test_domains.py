@@ -10,7 +10,7 @@ import uuid
 
 import pytest
 
-from tests.apigateway.helpers import error_of
+from tests.apigateway.helpers import error_of, mock_method
 
 CERT = "arn:aws:acm:us-east-1:123456789012:certificate/12345678-1234-1234-1234-123456789012"
 
@@ -22,8 +22,7 @@ def _domain() -> str:
 @pytest.fixture
 def stage(gw) -> tuple[str, str]:
     api = gw.create_rest_api(name="mapped")
-    gw.put_method(restApiId=api["id"], resourceId=api["rootResourceId"], httpMethod="GET", authorizationType="NONE")
-    gw.put_integration(restApiId=api["id"], resourceId=api["rootResourceId"], httpMethod="GET", type="MOCK")
+    mock_method(gw, api["id"], api["rootResourceId"])
     gw.create_deployment(restApiId=api["id"], stageName="prod")
     return api["id"], "prod"
 
@@ -201,38 +200,16 @@ def test_base_path_mappings(gw, stage):
         domainName=name, basePath="v2", patchOperations=[{"op": "replace", "path": "/stage", "value": stage_name}]
     )
     assert restaged["stage"] == stage_name
-    onto = error_of(
-        gw.update_base_path_mapping,
-        409,
-        domainName=name,
-        basePath="v2",
-        patchOperations=[{"op": "replace", "path": "/basePath", "value": "(none)"}],
-    )
-    assert onto["Code"] == "ConflictException"
-    bad_stage = error_of(
-        gw.update_base_path_mapping,
-        400,
-        domainName=name,
-        basePath="v2",
-        patchOperations=[{"op": "replace", "path": "/stage", "value": "nope"}],
-    )
-    assert bad_stage["Message"] == "Invalid stage identifier specified"
-    bad_api = error_of(
-        gw.update_base_path_mapping,
-        400,
-        domainName=name,
-        basePath="v2",
-        patchOperations=[{"op": "replace", "path": "/restapiId", "value": "nope000000"}],
-    )
-    assert bad_api["Message"] == "Invalid REST API identifier specified"
-    bad_path = error_of(
-        gw.update_base_path_mapping,
-        400,
-        domainName=name,
-        basePath="v2",
-        patchOperations=[{"op": "replace", "path": "/domainName", "value": "x"}],
-    )
-    assert bad_path["Code"] == "BadRequestException"
+
+    def refused(status: int, path: str, value: str) -> dict:
+        """The error of replacing `path` of the v2 mapping with `value`."""
+        operations = [{"op": "replace", "path": path, "value": value}]
+        return error_of(gw.update_base_path_mapping, status, domainName=name, basePath="v2", patchOperations=operations)
+
+    assert refused(409, "/basePath", "(none)")["Code"] == "ConflictException"
+    assert refused(400, "/stage", "nope")["Message"] == "Invalid stage identifier specified"
+    assert refused(400, "/restapiId", "nope000000")["Message"] == "Invalid REST API identifier specified"
+    assert refused(400, "/domainName", "x")["Code"] == "BadRequestException"
 
     gw.delete_base_path_mapping(domainName=name, basePath="v2")
     missing = {"Code": "NotFoundException", "Message": "Invalid base path mapping identifier specified"}

@@ -9,6 +9,7 @@ import json
 import httpx
 import pytest
 
+from tests.apigateway.helpers import mock_method
 from tests.lambda_.helpers import create
 
 PROXY = """
@@ -46,16 +47,7 @@ def api(broker):
             restApiId=api_id, resourceId=resource, httpMethod=method, type="AWS_PROXY", integrationHttpMethod="POST",
             uri=uri,
         )  # fmt: skip
-    gw.put_method(restApiId=api_id, resourceId=root, httpMethod="GET", authorizationType="NONE")
-    gw.put_integration(
-        restApiId=api_id, resourceId=root, httpMethod="GET", type="MOCK",
-        requestTemplates={"application/json": '{"statusCode": 200}'},
-    )  # fmt: skip
-    gw.put_method_response(restApiId=api_id, resourceId=root, httpMethod="GET", statusCode="200")
-    gw.put_integration_response(
-        restApiId=api_id, resourceId=root, httpMethod="GET", statusCode="200",
-        responseTemplates={"application/json": '{"hello": "mock"}'},
-    )  # fmt: skip
+    mock_method(gw, api_id, root, answer='{"hello": "mock"}')
     gw.create_deployment(restApiId=api_id, stageName="prod", variables={"colour": "blue"})
     return api_id, item["id"]
 

@@ -10,7 +10,7 @@ import uuid
 
 import pytest
 
-from tests.apigateway.helpers import error_of
+from tests.apigateway.helpers import error_of, mock_method
 
 
 def _unique() -> str:
@@ -26,8 +26,7 @@ def stage(gw) -> tuple[str, str]:
     """(api id, stage name) of a deployed API."""
     api = gw.create_rest_api(name="keyed")
     pets = gw.create_resource(restApiId=api["id"], parentId=api["rootResourceId"], pathPart="pets")
-    gw.put_method(restApiId=api["id"], resourceId=pets["id"], httpMethod="GET", authorizationType="NONE")
-    gw.put_integration(restApiId=api["id"], resourceId=pets["id"], httpMethod="GET", type="MOCK")
+    mock_method(gw, api["id"], pets["id"])
     gw.create_deployment(restApiId=api["id"], stageName="prod")
     return api["id"], "prod"
 

@@ -12,12 +12,20 @@ from typing import Any
 
 import httpx
 import pytest
-from botocore.model import OperationModel, Shape
+from botocore.model import OperationModel
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from broker.services.registry import all_specs
-from tests.reliability.fuzz_model import MANGLE_REQUEST, Request, mangle_request, model, operation_inputs, request_for
+from tests.reliability.fuzz_model import (
+    MANGLE_REQUEST,
+    mangle_request,
+    model,
+    operation_inputs,
+    plausible,
+    request_for,
+    send,
+)
 
 MODEL = model("apigateway")
 SERVED = sorted(all_specs()["apigateway"].handlers)
@@ -128,27 +136,6 @@ def _fixture(broker) -> dict[str, Any]:
     }
 
 
-def _plausible(shape: Shape, name: str, known: dict[str, Any]) -> Any:
-    if name in known:
-        return known[name]
-    t = shape.type_name
-    if t == "structure":
-        return {m: _plausible(s, m, known) for m, s in shape.members.items() if m in shape.required_members}
-    if t == "list":
-        return [_plausible(shape.member, "", known)]
-    if t == "map":
-        return {"k": _plausible(shape.value, "", known)}
-    if t in ("integer", "long"):
-        return 1
-    if t == "boolean":
-        return True
-    if t == "blob":
-        return b"x"
-    if shape.enum:
-        return shape.enum[0]
-    return "x"
-
-
 def _ordered() -> list[str]:
     """Served operations, the deleting ones last (each finds its object once, then 404s) and the API's last of all."""
     keep = [n for n in SERVED if not n.startswith(DESTRUCTIVE)]
@@ -160,7 +147,7 @@ def _cases(known: dict[str, Any]) -> Iterator[tuple[OperationModel, dict[str, An
     for op_name in _ordered():
         op = MODEL.operation_model(op_name)
         shape = op.input_shape
-        base = _plausible(shape, "", known) if shape is not None else {}
+        base = plausible(shape, "", known) if shape is not None else {}
         yield op, base
         for member, mshape in (shape.members if shape is not None else {}).items():
             for junk in JUNK:
@@ -170,7 +157,7 @@ def _cases(known: dict[str, Any]) -> Iterator[tuple[OperationModel, dict[str, An
                     yield op, {**base, member: {"k": junk}}
             inner = mshape.member if mshape.type_name == "list" else None
             if inner is not None and inner.type_name == "structure":
-                entry = _plausible(inner, "", {})
+                entry = plausible(inner, "", {})
                 for sub in inner.members:
                     for junk in JUNK:
                         yield op, {**base, member: [{**entry, sub: junk}]}
@@ -183,18 +170,12 @@ def _cases(known: dict[str, Any]) -> Iterator[tuple[OperationModel, dict[str, An
                     yield op, {**base, member: [{"op": "add", "path": path}]}  # no value
 
 
-def _send(http: httpx.Client, base: str, req: Request) -> httpx.Response:
-    target = httpx.URL(base)
-    url = httpx.URL(scheme="http", host=target.host, port=target.port, raw_path=req.raw_path)
-    return http.request(req.method, url, content=req.body, headers=req.header_bytes())
-
-
 def test_never_500(broker):
     known = _fixture(broker)
     bad, succeeded, statuses = [], set(), Counter[int]()
     with httpx.Client(timeout=30) as http:
         for op, params in _cases(known):
-            r = _send(http, broker.url, request_for("rest-json", MODEL, op, params))
+            r = send(http, broker.url, request_for("rest-json", MODEL, op, params))
             statuses[r.status_code] += 1
             if r.status_code < 300:
                 succeeded.add(op.name)
@@ -203,8 +184,8 @@ def test_never_500(broker):
         # the model's other operations: the layer's not-implemented answer, never a crash
         for op_name in sorted(set(MODEL.operation_names) - set(SERVED)):
             op = MODEL.operation_model(op_name)
-            params = _plausible(op.input_shape, "", known) if op.input_shape is not None else {}
-            r = _send(http, broker.url, request_for("rest-json", MODEL, op, params))
+            params = plausible(op.input_shape, "", known) if op.input_shape is not None else {}
+            r = send(http, broker.url, request_for("rest-json", MODEL, op, params))
             assert (r.status_code, r.headers.get("x-amzn-errortype")) == (501, "NotImplemented"), (op_name, r.text)
     assert not bad, sorted({(b[0], b[1][:120], b[3][:120]) for b in bad})[:20]
     print(f"apigateway no-500 grid: statuses {dict(sorted(statuses.items()))}, {len(succeeded)} operations succeeded")
@@ -229,7 +210,7 @@ def test_fuzzed_requests_never_get_a_5xx(broker):
     def check(http: httpx.Client, case: tuple[str, dict, bool], kind: str, noise: bytes) -> None:
         op_name, params, _ = case
         req = mangle_request(kind, request_for("rest-json", MODEL, MODEL.operation_model(op_name), params), noise)
-        r = _send(http, broker.url, req)
+        r = send(http, broker.url, req)
         if r.status_code < 300:
             succeeded.add(op_name)
         if r.status_code == 501 and kind != "none" and "is not supported by this broker yet" in r.text:

@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from tests.apigateway.helpers import error_of
+from tests.apigateway.helpers import error_of, mock_method
 from tests.lambda_.helpers import create
 
 ECHO = """
@@ -24,16 +24,8 @@ def api(broker):
     gw = broker.client("apigateway")
     api = gw.create_rest_api(name="test-invoke")
     api_id, root = api["id"], api["rootResourceId"]
-    gw.put_method(restApiId=api_id, resourceId=root, httpMethod="GET", authorizationType="NONE", apiKeyRequired=True)
-    gw.put_integration(
-        restApiId=api_id, resourceId=root, httpMethod="GET", type="MOCK",
-        requestTemplates={"application/json": '{"statusCode": 200}'},
-    )  # fmt: skip
-    gw.put_method_response(restApiId=api_id, resourceId=root, httpMethod="GET", statusCode="200")
-    gw.put_integration_response(
-        restApiId=api_id, resourceId=root, httpMethod="GET", statusCode="200",
-        responseTemplates={"application/json": '{"q": "$input.params(\'q\')", "v": "$stageVariables.colour"}'},
-    )  # fmt: skip
+    answer = '{"q": "$input.params(\'q\')", "v": "$stageVariables.colour"}'
+    mock_method(gw, api_id, root, answer=answer, apiKeyRequired=True)
     return gw, api_id, root
 
 

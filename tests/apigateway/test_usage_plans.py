@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 
-from tests.apigateway.helpers import error_of
+from tests.apigateway.helpers import error_of, mock_method
 
 SLOW = "0.001"  # tokens per second: nothing refills between two requests of a test, only the test clock does
 
@@ -21,19 +21,7 @@ def mock_api(gw, key_required: bool = True, stage: str = "prod") -> str:
     api_id, root = api["id"], api["rootResourceId"]
     pets = gw.create_resource(restApiId=api_id, parentId=root, pathPart="pets")["id"]
     for resource in (root, pets):
-        gw.put_method(
-            restApiId=api_id, resourceId=resource, httpMethod="GET", authorizationType="NONE",
-            apiKeyRequired=key_required,
-        )  # fmt: skip
-        gw.put_integration(
-            restApiId=api_id, resourceId=resource, httpMethod="GET", type="MOCK",
-            requestTemplates={"application/json": '{"statusCode": 200}'},
-        )  # fmt: skip
-        gw.put_method_response(restApiId=api_id, resourceId=resource, httpMethod="GET", statusCode="200")
-        gw.put_integration_response(
-            restApiId=api_id, resourceId=resource, httpMethod="GET", statusCode="200",
-            responseTemplates={"application/json": '{"ok": true}'},
-        )  # fmt: skip
+        mock_method(gw, api_id, resource, answer='{"ok": true}', apiKeyRequired=key_required)
     gw.create_deployment(restApiId=api_id, stageName=stage)
     return api_id
 

@@ -10,6 +10,8 @@ import json
 import httpx
 import pytest
 
+from tests.apigateway.helpers import MOCK_200, mock_method
+
 PET = {
     "$schema": "http://json-schema.org/draft-04/schema#",
     "type": "object",
@@ -43,19 +45,11 @@ def _api(gw, *, body: bool, parameters: bool, models: dict | None = None, reques
     validator = gw.create_request_validator(
         restApiId=api_id, name="v", validateRequestBody=body, validateRequestParameters=parameters
     )
-    gw.put_method(
-        restApiId=api_id, resourceId=root, httpMethod="POST", authorizationType="NONE",
+    request_templates = {**MOCK_200, "text/plain": MOCK_200["application/json"]}
+    mock_method(
+        gw, api_id, root, "POST", answer='{"ok": true}', request_templates=request_templates,
         requestValidatorId=validator["id"], requestModels=models if models is not None else {"application/json": "Pet"},
         requestParameters=request_parameters or {},
-    )  # fmt: skip
-    gw.put_integration(
-        restApiId=api_id, resourceId=root, httpMethod="POST", type="MOCK",
-        requestTemplates={"application/json": '{"statusCode": 200}', "text/plain": '{"statusCode": 200}'},
-    )  # fmt: skip
-    gw.put_method_response(restApiId=api_id, resourceId=root, httpMethod="POST", statusCode="200")
-    gw.put_integration_response(
-        restApiId=api_id, resourceId=root, httpMethod="POST", statusCode="200",
-        responseTemplates={"application/json": '{"ok": true}'},
     )  # fmt: skip
     gw.put_gateway_response(restApiId=api_id, responseType="BAD_REQUEST_BODY", responseTemplates=DETAIL)
     gw.create_deployment(restApiId=api_id, stageName="prod")

@@ -9,7 +9,7 @@ from botocore.serialize import create_serializer
 
 from broker.services.lambda_ import other_operations
 from tests.lambda_.helpers import create, zip_of
-from tests.reliability.fuzz_model import model
+from tests.reliability.fuzz_model import model, plausible
 
 MODEL = model("lambda")
 SERIALIZER = create_serializer("rest-json", include_validation=False)
@@ -19,32 +19,11 @@ ARN = "arn:aws:lambda:us-east-1:000000000000"
 AUTH = "AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/lambda/aws4_request, SignedHeaders=host, Signature=0"
 
 
-def _plausible(shape, name: str, known: dict[str, object]) -> object:
-    if name in known:
-        return known[name]
-    t = shape.type_name
-    if t == "structure":
-        return {m: _plausible(s, m, known) for m, s in shape.members.items() if m in shape.required_members}
-    if t == "list":
-        return [_plausible(shape.member, "", known)]
-    if t == "map":
-        return {"k": _plausible(shape.value, "", known)}
-    if t in ("integer", "long"):
-        return 1
-    if t == "boolean":
-        return True
-    if t == "blob":
-        return b"x"
-    if shape.enum:
-        return shape.enum[0]
-    return "x"
-
-
 def _requests(known: dict[str, object]):
     for op_name in OPERATIONS:
         op = MODEL.operation_model(op_name)
         shape = op.input_shape
-        base = _plausible(shape, "", known) if shape is not None else {}
+        base = plausible(shape, "", known) if shape is not None else {}
         assert isinstance(base, dict)
         yield op, base
         for member in shape.members if shape is not None else {}:

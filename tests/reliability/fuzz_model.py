@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 import cbor2
+import httpx
 from botocore.loaders import Loader
 from botocore.model import OperationModel, ServiceModel, Shape
 from botocore.serialize import create_serializer
@@ -142,6 +143,29 @@ def operation_inputs(service: ServiceModel, names: list[str], known: dict[str, s
 
     by_op = {n: of(n) for n in names}
     return st.sampled_from(names).flatmap(lambda n: by_op[n])
+
+
+def plausible(shape: Shape, name: str, known: dict[str, Any]) -> Any:
+    """One fixed, well-formed value for a member: `known[name]` when given (real resource identifiers), else the
+    smallest value of its type (required members only, one list entry, one map key, the first enum value)."""
+    if name in known:
+        return known[name]
+    t = shape.type_name
+    if t == "structure":
+        return {m: plausible(s, m, known) for m, s in shape.members.items() if m in shape.required_members}
+    if t == "list":
+        return [plausible(shape.member, "", known)]
+    if t == "map":
+        return {"k": plausible(shape.value, "", known)}
+    if t in ("integer", "long"):
+        return 1
+    if t == "boolean":
+        return True
+    if t == "blob":
+        return b"x"
+    if shape.enum:
+        return shape.enum[0]
+    return "x"
 
 
 # -- wire encodings ----------------------------------------------------------------------------------------------
@@ -386,3 +410,10 @@ def mangle_request(kind: str, req: Request, noise: bytes) -> Request:
         return replace(req, headers={**req.headers, "X-Amz-Target": f"Nope.{req.method}"})
     body, headers = mangle(kind, req.body, req.headers, noise)
     return replace(req, body=body, headers=headers)
+
+
+def send(http: httpx.Client, base: str, req: Request) -> httpx.Response:
+    """`req` sent as it is (its raw path unnormalised) to the server at `base`."""
+    target = httpx.URL(base)
+    url = httpx.URL(scheme="http", host=target.host, port=target.port, raw_path=req.raw_path)
+    return http.request(req.method, url, content=req.body, headers=req.header_bytes())

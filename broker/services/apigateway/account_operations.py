@@ -104,19 +104,6 @@ def vpc_link_not_found() -> ServiceError:
     return errors.not_found("Invalid VPC link identifier specified")
 
 
-def _when(seconds: Any) -> Any:
-    return clock.to_datetime(int(float(seconds) * 1000))
-
-
-def _replace(doc: Doc, operations: list[Doc] | None, members: dict[str, str]) -> Doc:
-    """patch.apply for members AWS's patch table lets only `replace` change."""
-    for operation in operations or []:
-        path = str(operation.get("path") or "")
-        if path[1:] in members and operation.get("op") != "replace":
-            raise errors.bad_request(f"Invalid patch operation specified. Must be 'replace' for path {path}")
-    return patch.apply(doc, operations, members)
-
-
 # -- the account
 
 
@@ -209,8 +196,8 @@ def _self_signed(common_name: str, now_ms: int) -> str:
 
 def _certificate_answer(cert: Doc) -> Doc:
     out = dict(cert)
-    out["createdDate"] = _when(cert["createdDate"])
-    out["expirationDate"] = _when(cert["expirationDate"])
+    out["createdDate"] = common.when(cert["createdDate"])
+    out["expirationDate"] = common.when(cert["expirationDate"])
     return out
 
 
@@ -236,10 +223,7 @@ async def generate_client_certificate(ctx: RequestContext, p: dict[str, Any]) ->
 
 
 async def _certificate(ctx: RequestContext, cert_id: str) -> Doc:
-    found = await ctx.env.db.read(store.get, ctx.account, ctx.region, store.CLIENT_CERTIFICATE, "", cert_id)
-    if found is None:
-        raise certificate_not_found()
-    return found
+    return await common.stored(ctx, store.CLIENT_CERTIFICATE, "", cert_id, certificate_not_found)
 
 
 async def get_client_certificate(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
@@ -255,26 +239,13 @@ async def get_client_certificates(ctx: RequestContext, p: dict[str, Any]) -> dic
 
 async def update_client_certificate(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
     cert_id = p["clientCertificateId"]
-    changed = _replace(await _certificate(ctx, cert_id), p.get("patchOperations"), CERTIFICATE_PATCHABLE)
-
-    def write(tx: Tx) -> None:
-        if store.get(tx.conn, ctx.account, ctx.region, store.CLIENT_CERTIFICATE, "", cert_id) is None:
-            raise certificate_not_found()
-        store.put(tx, ctx.account, ctx.region, store.CLIENT_CERTIFICATE, "", cert_id, changed)
-
-    await ctx.env.db.write(write)
+    changed = patch.replace_only(await _certificate(ctx, cert_id), p.get("patchOperations"), CERTIFICATE_PATCHABLE)
+    await common.replace(ctx, store.CLIENT_CERTIFICATE, "", cert_id, changed, certificate_not_found)
     return _certificate_answer(changed)
 
 
 async def delete_client_certificate(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
-    cert_id = p["clientCertificateId"]
-
-    def write(tx: Tx) -> None:
-        if store.get(tx.conn, ctx.account, ctx.region, store.CLIENT_CERTIFICATE, "", cert_id) is None:
-            raise certificate_not_found()
-        store.remove(tx, ctx.account, ctx.region, store.CLIENT_CERTIFICATE, "", [cert_id])
-
-    await ctx.env.db.write(write)
+    await common.delete(ctx, store.CLIENT_CERTIFICATE, "", p["clientCertificateId"], certificate_not_found)
     return {}
 
 
@@ -311,10 +282,7 @@ async def create_vpc_link(ctx: RequestContext, p: dict[str, Any]) -> dict[str, A
 
 
 async def _vpc_link(ctx: RequestContext, link_id: str) -> Doc:
-    found = await ctx.env.db.read(store.get, ctx.account, ctx.region, store.VPC_LINK, "", link_id)
-    if found is None:
-        raise vpc_link_not_found()
-    return found
+    return await common.stored(ctx, store.VPC_LINK, "", link_id, vpc_link_not_found)
 
 
 async def get_vpc_link(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
@@ -328,27 +296,14 @@ async def get_vpc_links(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any
 
 async def update_vpc_link(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
     link_id = p["vpcLinkId"]
-    changed = _replace(await _vpc_link(ctx, link_id), p.get("patchOperations"), VPC_LINK_PATCHABLE)
+    changed = patch.replace_only(await _vpc_link(ctx, link_id), p.get("patchOperations"), VPC_LINK_PATCHABLE)
     _check_vpc_link(changed)
-
-    def write(tx: Tx) -> None:
-        if store.get(tx.conn, ctx.account, ctx.region, store.VPC_LINK, "", link_id) is None:
-            raise vpc_link_not_found()
-        store.put(tx, ctx.account, ctx.region, store.VPC_LINK, "", link_id, changed)
-
-    await ctx.env.db.write(write)
+    await common.replace(ctx, store.VPC_LINK, "", link_id, changed, vpc_link_not_found)
     return changed
 
 
 async def delete_vpc_link(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
-    link_id = p["vpcLinkId"]
-
-    def write(tx: Tx) -> None:
-        if store.get(tx.conn, ctx.account, ctx.region, store.VPC_LINK, "", link_id) is None:
-            raise vpc_link_not_found()
-        store.remove(tx, ctx.account, ctx.region, store.VPC_LINK, "", [link_id])
-
-    await ctx.env.db.write(write)
+    await common.delete(ctx, store.VPC_LINK, "", p["vpcLinkId"], vpc_link_not_found)
     return {}
 
 

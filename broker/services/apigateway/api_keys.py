@@ -1,7 +1,8 @@
 """API keys on the data plane: a method with apiKeyRequired answers only requests that present an enabled key (the
 `x-api-key` header, or the Lambda authorizer's usageIdentifierKey when the API's apiKeySource is AUTHORIZER) that a
-usage plan of this API stage holds (API Gateway's 403 "Forbidden" otherwise). The key, its value index, the plans and
-their keys are the rows the control plane writes (key_operations.py)."""
+usage plan of this API stage holds (API Gateway's 403 "Forbidden" otherwise); the key and its plan are noted on the
+call for the plan's throttle and quota (usage.py). The key, its value index, the plans and their keys are the rows
+the control plane writes (key_operations.py)."""
 
 from __future__ import annotations
 

@@ -46,7 +46,7 @@ def _valid_lambda_uri(uri: str) -> bool:
     )
 
 
-def _check(authorizer: Doc) -> None:
+def check(authorizer: Doc) -> None:
     kind = authorizer.get("type")
     if kind not in TYPES:
         raise errors.bad_request(f"Invalid authorizer type specified: {kind}. Valid values are: {', '.join(TYPES)}")
@@ -82,17 +82,14 @@ async def create_authorizer(ctx: RequestContext, p: dict[str, Any]) -> dict[str,
         authorizer.setdefault("identitySource", TOKEN_IDENTITY_SOURCE)
     ttl = p.get("authorizerResultTtlInSeconds")
     authorizer["authorizerResultTtlInSeconds"] = DEFAULT_TTL if ttl is None else ttl
-    _check(authorizer)
+    check(authorizer)
     await ctx.env.db.write(store.add, ctx.account, ctx.region, store.AUTHORIZER, api_id, authorizer["id"], authorizer)
     return authorizer
 
 
 async def _authorizer(ctx: RequestContext, api_id: str, authorizer_id: str) -> Doc:
     await common.rest_api(ctx, api_id)
-    found = await ctx.env.db.read(store.get, ctx.account, ctx.region, store.AUTHORIZER, api_id, authorizer_id)
-    if found is None:
-        raise _not_found()
-    return found
+    return await common.stored(ctx, store.AUTHORIZER, api_id, authorizer_id, _not_found)
 
 
 async def get_authorizer(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
@@ -111,14 +108,8 @@ async def update_authorizer(ctx: RequestContext, p: dict[str, Any]) -> dict[str,
     current = await _authorizer(ctx, api_id, authorizer_id)
     changed = patch.apply(current, p.get("patchOperations"), PATCHABLE)
     changed.setdefault("authorizerResultTtlInSeconds", DEFAULT_TTL)
-    _check(changed)
-
-    def write(tx: Tx) -> None:
-        if store.get(tx.conn, ctx.account, ctx.region, store.AUTHORIZER, api_id, authorizer_id) is None:
-            raise _not_found()
-        store.put(tx, ctx.account, ctx.region, store.AUTHORIZER, api_id, authorizer_id, changed)
-
-    await ctx.env.db.write(write)
+    check(changed)
+    await common.replace(ctx, store.AUTHORIZER, api_id, authorizer_id, changed, _not_found)
     return changed
 
 

@@ -27,15 +27,14 @@ from broker.services.apigateway import templates
 from broker.services.apigateway.call import Call, Response
 from broker.services.apigateway.gateway_errors import GatewayError
 from broker.services.apigateway.http_integration import (
-    _HOP_BY_HOP,
-    _STAGE_VARIABLE,
-    DEFAULT_TIMEOUT_MS,
-    _mapped,
+    HOP_BY_HOP,
+    STAGE_VARIABLE,
+    integration_answer,
+    mapped_parameters,
+    outgoing_errors,
+    timeout,
 )
-from broker.services.apigateway.http_integration import (
-    _answer as answer,
-)
-from broker.services.apigateway.integration_responses import UNSAFE, media_type, request_template
+from broker.services.apigateway.integration_responses import UNSAFE, media_type, request_body
 
 _URI = re.compile(r"^arn:aws:apigateway:([^:]*):([^:/]+):(action|path)/(.*)$", re.DOTALL)
 _PLACEHOLDER = re.compile(r"\{([^{}/]+)\}")
@@ -76,7 +75,7 @@ def _operation_uri(model: ServiceModel, action: str, path_values: dict[str, str]
 def _outgoing(call: Call, integration: dict[str, Any], request: templates.Request) -> tuple[AWSRequest, bool]:
     """The signed request to the service and whether it invokes a Lambda function; raises LookupError (415),
     TemplateError (BodyError: 400) and ValueError (a uri or service this broker cannot call: 500)."""
-    uri = _STAGE_VARIABLE.sub(lambda m: request.stage_variables.get(m.group(1), ""), integration.get("uri") or "")
+    uri = STAGE_VARIABLE.sub(lambda m: request.stage_variables.get(m.group(1), ""), integration.get("uri") or "")
     m = _URI.match(uri)
     if m is None:
         raise ValueError(f"not an AWS service uri: {uri}")
@@ -84,17 +83,12 @@ def _outgoing(call: Call, integration: dict[str, Any], request: templates.Reques
     model = _model(service)
     if model is None:
         raise ValueError(f"service not served: {service}")
-    mapped = _mapped(integration, request)
+    mapped = mapped_parameters(integration, request)
     content_type = next((v for k, v in request.headers.items() if k.lower() == "content-type"), "")
-    template = request_template(integration, content_type)
-    if template is None:
-        body = request.body
-    else:
-        body = templates.render(template, request).text.encode()
-        content_type = media_type(content_type) or "application/json"
+    body, content_type = request_body(integration, request, content_type)
     headers: dict[str, str] = {"content-type": content_type} if content_type else {}
     for name, value in mapped["header"].items():
-        if name.lower().encode() in _HOP_BY_HOP or UNSAFE.search(value):
+        if name.lower().encode() in HOP_BY_HOP or UNSAFE.search(value):
             continue
         headers = {k: v for k, v in headers.items() if k.lower() != name.lower()}
         headers[name] = value
@@ -137,20 +131,10 @@ async def serve(
     call: Call, integration: dict[str, Any], request: templates.Request, client: httpx.AsyncClient
 ) -> Response:
     """Call the AWS action the integration names with the rendered request template; map the answer back."""
-    try:
+    with outgoing_errors():
         outgoing, invokes = _outgoing(call, integration, request)
-    except LookupError as e:
-        raise GatewayError("UNSUPPORTED_MEDIA_TYPE") from e
-    except templates.BodyError as e:
-        raise GatewayError("BAD_REQUEST_BODY", str(e)) from e
-    except (templates.TemplateError, ValueError) as e:
-        raise GatewayError("API_CONFIGURATION_ERROR") from e
     try:
-        millis = int(integration.get("timeoutInMillis") or DEFAULT_TIMEOUT_MS)
-    except (TypeError, ValueError):
-        millis = DEFAULT_TIMEOUT_MS
-    try:
-        async with asyncio.timeout(max(millis, 1) / 1000):
+        async with asyncio.timeout(timeout(integration)):
             reply = await client.request(
                 outgoing.method, outgoing.url, headers=list(outgoing.headers.items()), content=outgoing.body or b""
             )
@@ -160,7 +144,7 @@ async def serve(
         raise GatewayError("API_CONFIGURATION_ERROR") from e
     if not invokes:
         # The service's status code (an AWS error's 4xx/5xx included) selects the integration response.
-        return answer(integration, request, reply.status_code, reply.headers, reply.content)
+        return integration_answer(integration, request, reply.status_code, reply.headers, reply.content)
     if reply.status_code == 429:
         raise GatewayError("THROTTLED")
     if reply.status_code >= 300:  # Lambda refused the invocation (no such function, ...): not the function's error
@@ -174,4 +158,4 @@ async def serve(
             error = None
         message = error.get("errorMessage") if isinstance(error, dict) else None
         key = message if isinstance(message, str) else "" if message is None else json.dumps(message)
-    return answer(integration, request, key, reply.headers, reply.content)
+    return integration_answer(integration, request, key, reply.headers, reply.content)

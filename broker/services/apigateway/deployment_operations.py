@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from broker import clock, ids
+from broker import ids
 from broker.context import RequestContext
 from broker.errors import ServiceError
 from broker.services.apigateway import access_log, common, errors, patch, store
@@ -80,14 +80,6 @@ def no_such_deployment() -> ServiceError:
     return errors.bad_request("Deployment id does not exist")
 
 
-def _now() -> float:
-    return clock.now_ms() / 1000
-
-
-def _when(seconds: Any) -> Any:
-    return clock.to_datetime(int(float(seconds) * 1000))
-
-
 def _check_stage_name(name: str) -> None:
     if not STAGE_NAME.match(name):
         raise errors.bad_request("Stage name only allows a-zA-Z0-9_-")
@@ -119,14 +111,14 @@ def _api_summary(resources: list[Doc]) -> Doc:
 
 def _deployment_answer(row: Doc, embed: list[str] | None = None) -> Doc:
     out = {k: v for k, v in row.items() if not k.startswith("_")}
-    out["createdDate"] = _when(row["createdDate"])
+    out["createdDate"] = common.when(row["createdDate"])
     if "apisummary" in (embed or []):
         out["apiSummary"] = _api_summary(row.get(SNAPSHOT) or [])
     return out
 
 
 def _new_stage(name: str, deployment_id: str, p: Doc, description_key: str) -> Doc:
-    now = _now()
+    now = common.now()
     stage: Doc = {"deploymentId": deployment_id, "stageName": name}
     if p.get(description_key) is not None:
         stage["description"] = p[description_key]
@@ -158,7 +150,7 @@ async def create_deployment(ctx: RequestContext, p: dict[str, Any]) -> dict[str,
     doc: Doc = {"id": deployment_id}
     if p.get("description") is not None:
         doc["description"] = p["description"]
-    doc["createdDate"] = _now()
+    doc["createdDate"] = common.now()
 
     def write(tx: Tx) -> Doc:
         api = store.get(tx.conn, ctx.account, ctx.region, store.REST_API, "", api_id)
@@ -184,7 +176,7 @@ async def create_deployment(ctx: RequestContext, p: dict[str, Any]) -> dict[str,
                         stage[key] = bool(p[key])
                 if p.get("variables"):
                     stage["variables"] = {**(stage.get("variables") or {}), **p["variables"]}
-                stage["lastUpdatedDate"] = _now()
+                stage["lastUpdatedDate"] = common.now()
                 _check_stage(stage)
             store.put(tx, ctx.account, ctx.region, store.STAGE, api_id, stage_name, stage)
         return doc
@@ -194,10 +186,7 @@ async def create_deployment(ctx: RequestContext, p: dict[str, Any]) -> dict[str,
 
 async def _deployment(ctx: RequestContext, api_id: str, deployment_id: str) -> Doc:
     await common.rest_api(ctx, api_id)
-    found = await ctx.env.db.read(store.get, ctx.account, ctx.region, store.DEPLOYMENT, api_id, deployment_id)
-    if found is None:
-        raise deployment_not_found()
-    return found
+    return await common.stored(ctx, store.DEPLOYMENT, api_id, deployment_id, deployment_not_found)
 
 
 async def get_deployment(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
@@ -253,8 +242,8 @@ async def delete_deployment(ctx: RequestContext, p: dict[str, Any]) -> dict[str,
 
 def _stage_answer(stage: Doc) -> Doc:
     out = dict(stage)
-    out["createdDate"] = _when(stage["createdDate"])
-    out["lastUpdatedDate"] = _when(stage["lastUpdatedDate"])
+    out["createdDate"] = common.when(stage["createdDate"])
+    out["lastUpdatedDate"] = common.when(stage["lastUpdatedDate"])
     return out
 
 
@@ -276,10 +265,7 @@ async def create_stage(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]
 
 async def _stage(ctx: RequestContext, api_id: str, name: str) -> Doc:
     await common.rest_api(ctx, api_id)
-    found = await ctx.env.db.read(store.get, ctx.account, ctx.region, store.STAGE, api_id, name)
-    if found is None:
-        raise stage_not_found()
-    return found
+    return await common.stored(ctx, store.STAGE, api_id, name, stage_not_found)
 
 
 async def get_stage(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
@@ -364,7 +350,7 @@ async def update_stage(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]
     if not changed.get("deploymentId"):
         raise errors.bad_request("Deployment id does not exist")
     _check_stage(changed)
-    changed["lastUpdatedDate"] = _now()
+    changed["lastUpdatedDate"] = common.now()
 
     def write(tx: Tx) -> None:
         if store.get(tx.conn, ctx.account, ctx.region, store.STAGE, api_id, name) is None:
@@ -381,13 +367,7 @@ async def update_stage(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]
 async def delete_stage(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
     api_id, name = p["restApiId"], p["stageName"]
     await common.rest_api(ctx, api_id)
-
-    def write(tx: Tx) -> None:
-        if store.get(tx.conn, ctx.account, ctx.region, store.STAGE, api_id, name) is None:
-            raise stage_not_found()
-        store.remove(tx, ctx.account, ctx.region, store.STAGE, api_id, [name])
-
-    await ctx.env.db.write(write)
+    await common.delete(ctx, store.STAGE, api_id, name, stage_not_found)
     return {}
 
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from broker import clock, ids
+from broker import ids
 from broker.context import RequestContext
 from broker.errors import ServiceError
 from broker.services.apigateway import common, errors, openapi_import, patch, store
@@ -51,19 +51,6 @@ def part_not_found() -> ServiceError:
 
 def version_not_found() -> ServiceError:
     return errors.not_found("Invalid Documentation version identifier specified")
-
-
-def _when(seconds: Any) -> Any:
-    return clock.to_datetime(int(float(seconds) * 1000))
-
-
-def _replace(doc: Doc, operations: list[Doc] | None, members: dict[str, str]) -> Doc:
-    """patch.apply for members AWS's patch table lets only `replace` change."""
-    for operation in operations or []:
-        path = str(operation.get("path") or "")
-        if path[1:] in members and operation.get("op") != "replace":
-            raise errors.bad_request(f"Invalid patch operation specified. Must be 'replace' for path {path}")
-    return patch.apply(doc, operations, members)
 
 
 # -- locations and parts
@@ -160,10 +147,7 @@ async def create_documentation_part(ctx: RequestContext, p: dict[str, Any]) -> d
 
 async def _part(ctx: RequestContext, api_id: str, part_id: str) -> Doc:
     await common.rest_api(ctx, api_id)
-    found = await ctx.env.db.read(store.get, ctx.account, ctx.region, store.DOCUMENTATION_PART, api_id, part_id)
-    if found is None:
-        raise part_not_found()
-    return found
+    return await common.stored(ctx, store.DOCUMENTATION_PART, api_id, part_id, part_not_found)
 
 
 async def get_documentation_part(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
@@ -198,15 +182,9 @@ async def get_documentation_parts(ctx: RequestContext, p: dict[str, Any]) -> dic
 
 async def update_documentation_part(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
     api_id, part_id = p["restApiId"], p["documentationPartId"]
-    changed = _replace(await _part(ctx, api_id, part_id), p.get("patchOperations"), PART_PATCHABLE)
+    changed = patch.replace_only(await _part(ctx, api_id, part_id), p.get("patchOperations"), PART_PATCHABLE)
     changed["properties"] = _check_properties(changed.get("properties"))
-
-    def write(tx: Tx) -> None:
-        if store.get(tx.conn, ctx.account, ctx.region, store.DOCUMENTATION_PART, api_id, part_id) is None:
-            raise part_not_found()
-        store.put(tx, ctx.account, ctx.region, store.DOCUMENTATION_PART, api_id, part_id, changed)
-
-    await ctx.env.db.write(write)
+    await common.replace(ctx, store.DOCUMENTATION_PART, api_id, part_id, changed, part_not_found)
     return changed
 
 
@@ -224,7 +202,7 @@ async def delete_documentation_part(ctx: RequestContext, p: dict[str, Any]) -> d
     return {}
 
 
-def _imported_parts(body: bytes) -> tuple[list[tuple[Doc, str]], list[str]]:
+def imported_parts(body: bytes) -> tuple[list[tuple[Doc, str]], list[str]]:
     """((location, properties) of each valid part, warnings about the others) of an OpenAPI definition's
     documentation extension (JSON, or YAML as ImportRestApi reads it); BadRequestException for a body that is no
     definition."""
@@ -279,7 +257,7 @@ async def import_documentation_parts(ctx: RequestContext, p: dict[str, Any]) -> 
     mode = p.get("mode") or "merge"
     if mode not in ("merge", "overwrite"):
         raise errors.bad_request(f"Invalid mode specified: {mode}. Must be one of: [merge, overwrite]")
-    parts, warnings = _imported_parts(bytes(p.get("body") or b""))
+    parts, warnings = imported_parts(bytes(p.get("body") or b""))
     if warnings and p.get("failOnWarnings"):
         raise errors.bad_request("; ".join(warnings))
 
@@ -296,7 +274,7 @@ async def import_documentation_parts(ctx: RequestContext, p: dict[str, Any]) -> 
 
 def _version_answer(version: Doc) -> Doc:
     out = {k: v for k, v in version.items() if not k.startswith("_")}
-    out["createdDate"] = _when(version["createdDate"])
+    out["createdDate"] = common.when(version["createdDate"])
     return out
 
 
@@ -305,7 +283,7 @@ async def create_documentation_version(ctx: RequestContext, p: dict[str, Any]) -
     await common.rest_api(ctx, api_id)
     if not name or len(name) > VERSION_MAX:
         raise errors.bad_request(f"Invalid documentation version specified: must be 1 to {VERSION_MAX} characters")
-    now = clock.now_ms() / 1000
+    now = common.now()
     version: Doc = {"version": name, "createdDate": now}
     if p.get("description") is not None:
         version["description"] = p["description"]
@@ -331,10 +309,7 @@ async def create_documentation_version(ctx: RequestContext, p: dict[str, Any]) -
 
 async def _version(ctx: RequestContext, api_id: str, name: str) -> Doc:
     await common.rest_api(ctx, api_id)
-    found = await ctx.env.db.read(store.get, ctx.account, ctx.region, store.DOCUMENTATION_VERSION, api_id, name)
-    if found is None:
-        raise version_not_found()
-    return found
+    return await common.stored(ctx, store.DOCUMENTATION_VERSION, api_id, name, version_not_found)
 
 
 async def get_documentation_version(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
@@ -353,27 +328,15 @@ async def get_documentation_versions(ctx: RequestContext, p: dict[str, Any]) -> 
 async def update_documentation_version(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
     api_id, name = p["restApiId"], p["documentationVersion"]
     current = await _version(ctx, api_id, name)
-    changed = _replace(current, p.get("patchOperations"), VERSION_PATCHABLE)
-
-    def write(tx: Tx) -> None:
-        if store.get(tx.conn, ctx.account, ctx.region, store.DOCUMENTATION_VERSION, api_id, name) is None:
-            raise version_not_found()
-        store.put(tx, ctx.account, ctx.region, store.DOCUMENTATION_VERSION, api_id, name, changed)
-
-    await ctx.env.db.write(write)
+    changed = patch.replace_only(current, p.get("patchOperations"), VERSION_PATCHABLE)
+    await common.replace(ctx, store.DOCUMENTATION_VERSION, api_id, name, changed, version_not_found)
     return _version_answer(changed)
 
 
 async def delete_documentation_version(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
     api_id, name = p["restApiId"], p["documentationVersion"]
     await common.rest_api(ctx, api_id)
-
-    def write(tx: Tx) -> None:
-        if store.get(tx.conn, ctx.account, ctx.region, store.DOCUMENTATION_VERSION, api_id, name) is None:
-            raise version_not_found()
-        store.remove(tx, ctx.account, ctx.region, store.DOCUMENTATION_VERSION, api_id, [name])
-
-    await ctx.env.db.write(write)
+    await common.delete(ctx, store.DOCUMENTATION_VERSION, api_id, name, version_not_found)
     return {}
 
 

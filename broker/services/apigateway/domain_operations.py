@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from broker import clock, ids
+from broker import ids
 from broker.context import RequestContext
 from broker.errors import ServiceError
 from broker.services.apigateway import common, errors, store
@@ -81,14 +81,6 @@ def association_not_found() -> ServiceError:
     return errors.not_found("Invalid domain name access association identifier specified")
 
 
-def _now() -> float:
-    return clock.now_ms() / 1000
-
-
-def _when(seconds: Any) -> Any:
-    return clock.to_datetime(int(float(seconds) * 1000))
-
-
 def _object_id(name: str, domain_id: str | None) -> str:
     return f"{name}+{domain_id}" if domain_id else name
 
@@ -148,7 +140,7 @@ def _check_domain(domain: Doc) -> None:
 def _domain_answer(domain: Doc) -> Doc:
     out = {k: v for k, v in domain.items() if not k.startswith("_")}
     if "certificateUploadDate" in domain:
-        out["certificateUploadDate"] = _when(domain["certificateUploadDate"])
+        out["certificateUploadDate"] = common.when(domain["certificateUploadDate"])
     return out
 
 
@@ -176,7 +168,7 @@ async def create_domain_name(ctx: RequestContext, p: dict[str, Any]) -> dict[str
     if p.get("certificateBody") is not None and p.get("certificatePrivateKey") is not None:
         domain.setdefault("certificateName", name)  # an uploaded certificate is known by its name
     if types[0] != "REGIONAL" and (domain.get("certificateArn") or domain.get("certificateName")):
-        domain["certificateUploadDate"] = _now()
+        domain["certificateUploadDate"] = common.now()
     config: Doc = {"types": types, "ipAddressType": endpoint.get("ipAddressType") or "ipv4"}
     if endpoint.get("vpcEndpointIds"):
         config["vpcEndpointIds"] = list(endpoint["vpcEndpointIds"])
@@ -284,7 +276,7 @@ async def update_domain_name(ctx: RequestContext, p: dict[str, Any]) -> dict[str
     if not (changed.get("certificateArn") or changed.get("certificateName")):
         changed.pop("certificateUploadDate", None)
     elif (changed.get("certificateArn"), changed.get("certificateName")) != before:
-        changed["certificateUploadDate"] = _now()
+        changed["certificateUploadDate"] = common.now()
     _endpoint_names(changed, ctx.region)
     _check_domain(changed)
 

@@ -10,7 +10,6 @@ from broker.context import RequestContext
 from broker.errors import ServiceError
 from broker.services.apigateway import common, errors, patch, store
 from broker.services.apigateway.store import Doc
-from broker.storage.db import Tx
 
 # Response type -> default status code (the two DEFAULT_* types have none: they cover a range).
 STATUS: dict[str, str | None] = {
@@ -120,13 +119,7 @@ async def delete_gateway_response(ctx: RequestContext, p: dict[str, Any]) -> dic
     api_id, response_type = p["restApiId"], p["responseType"]
     _check_type(response_type)
     await common.rest_api(ctx, api_id)
-
-    def write(tx: Tx) -> None:
-        if store.get(tx.conn, ctx.account, ctx.region, store.GATEWAY_RESPONSE, api_id, response_type) is None:
-            raise _not_found()
-        store.remove(tx, ctx.account, ctx.region, store.GATEWAY_RESPONSE, api_id, [response_type])
-
-    await ctx.env.db.write(write)
+    await common.delete(ctx, store.GATEWAY_RESPONSE, api_id, response_type, _not_found)
     return {}
 
 

@@ -1,7 +1,9 @@
 """HTTP and HTTP_PROXY integrations: HTTP_PROXY passes the request to the integration's uri and the answer back
 unchanged; HTTP maps both ways (request template and parameter mappings; the integration response the backend's
 status selects, its template and response parameters). A uri naming the broker itself (`*.execute-api.*`,
-`*.lambda-url.*`, the configured own_host_names) is sent to its own port on loopback (data_plane.own_url)."""
+`*.lambda-url.*`, the configured own_host_names) is sent to its own port on loopback (data_plane.own_url). The
+parameter mappings, the integration answer's mapping, the timeout and the errors of a request that cannot be built
+are shared with AWS integrations (aws_integration.py)."""
 
 from __future__ import annotations
 
@@ -9,6 +11,8 @@ import asyncio
 import dataclasses
 import json
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit, urlunsplit
 
@@ -22,9 +26,8 @@ from broker.services.apigateway.integration_responses import (
     FRAMING,
     UNSAFE,
     integration_response,
-    media_type,
     rendered,
-    request_template,
+    request_body,
     response_template,
 )
 from broker.services.data_plane import own_url
@@ -37,20 +40,10 @@ async def serve(
 ) -> Response:
     """HTTP_PROXY (the request passed through, the answer passed back) and HTTP (mapping templates both ways)."""
     proxy = integration.get("type") == "HTTP_PROXY"
-    try:
+    with outgoing_errors():
         outgoing = _outgoing(call.scope, integration, call.matched, request, proxy, call.env.settings)
-    except LookupError as e:
-        raise GatewayError("UNSUPPORTED_MEDIA_TYPE") from e
-    except templates.BodyError as e:
-        raise GatewayError("BAD_REQUEST_BODY", str(e)) from e
-    except (templates.TemplateError, ValueError, httpx.InvalidURL) as e:
-        raise GatewayError("API_CONFIGURATION_ERROR") from e
     try:
-        millis = int(integration.get("timeoutInMillis") or DEFAULT_TIMEOUT_MS)
-    except (TypeError, ValueError):
-        millis = DEFAULT_TIMEOUT_MS
-    try:
-        async with asyncio.timeout(max(millis, 1) / 1000):
+        async with asyncio.timeout(timeout(integration)):
             answer = await client.send(outgoing, stream=True)
             try:
                 # A proxy passes the bytes on as they came (still compressed); a template reads the decoded text.
@@ -63,21 +56,44 @@ async def serve(
         # Refused or reset connections are a configuration error to API Gateway (its execution log says so).
         raise GatewayError("API_CONFIGURATION_ERROR") from e
     if proxy:
-        headers = [(k.lower(), v) for k, v in answer.headers.raw if k.lower() not in _HOP_BY_HOP]
+        headers = [(k.lower(), v) for k, v in answer.headers.raw if k.lower() not in HOP_BY_HOP]
         return answer.status_code, headers, content
-    return _answer(integration, request, answer.status_code, answer.headers, content)
+    return integration_answer(integration, request, answer.status_code, answer.headers, content)
 
 
 DEFAULT_TIMEOUT_MS = 29_000
 # Connection-level headers (RFC 9110 7.6.1) are not forwarded either way; the framing is the sender's own.
-_HOP_BY_HOP = frozenset(
+HOP_BY_HOP = frozenset(
     {
         b"connection", b"keep-alive", b"proxy-authenticate", b"proxy-authorization", b"proxy-connection", b"te",
         b"trailer", b"trailers", b"transfer-encoding", b"upgrade", b"host", b"content-length",
     }
 )  # fmt: skip
-_STAGE_VARIABLE = re.compile(r"\$\{stageVariables\.([^}]*)\}")
+STAGE_VARIABLE = re.compile(r"\$\{stageVariables\.([^}]*)\}")
 _PLACEHOLDER = re.compile(r"\{([^{}/]+)\}")
+
+
+@contextmanager
+def outgoing_errors() -> Iterator[None]:
+    """The gateway error of a backend request that cannot be built: 415 when passthroughBehavior refuses the
+    content type, 400 for a body the template cannot read, 500 for a bad template or uri."""
+    try:
+        yield
+    except LookupError as e:
+        raise GatewayError("UNSUPPORTED_MEDIA_TYPE") from e
+    except templates.BodyError as e:
+        raise GatewayError("BAD_REQUEST_BODY", str(e)) from e
+    except (templates.TemplateError, ValueError, httpx.InvalidURL) as e:
+        raise GatewayError("API_CONFIGURATION_ERROR") from e
+
+
+def timeout(integration: dict[str, Any]) -> float:
+    """The integration's timeoutInMillis in seconds (the 29 s default when unset or not a number)."""
+    try:
+        millis = int(integration.get("timeoutInMillis") or DEFAULT_TIMEOUT_MS)
+    except (TypeError, ValueError):
+        millis = DEFAULT_TIMEOUT_MS
+    return max(millis, 1) / 1000
 
 
 def _lookup(table: Any, name: str, fold: bool = False) -> str | None:
@@ -112,7 +128,7 @@ def _request_value(expression: str, request: templates.Request) -> str | None:
     return None
 
 
-def _mapped(integration: dict[str, Any], request: templates.Request) -> dict[str, dict[str, str]]:
+def mapped_parameters(integration: dict[str, Any], request: templates.Request) -> dict[str, dict[str, str]]:
     """The integration's requestParameters, evaluated: {"path": ..., "querystring": ..., "header": ...}."""
     out: dict[str, dict[str, str]] = {"path": {}, "querystring": {}, "header": {}}
     for target, source in (integration.get("requestParameters") or {}).items():
@@ -132,8 +148,8 @@ def _outgoing(
     settings: Settings,
 ) -> httpx.Request:
     """The request to the backend; raises LookupError (415), TemplateError, ValueError (a bad uri)."""
-    uri = _STAGE_VARIABLE.sub(lambda m: request.stage_variables.get(m.group(1), ""), integration.get("uri") or "")
-    mapped = _mapped(integration, request)
+    uri = STAGE_VARIABLE.sub(lambda m: request.stage_variables.get(m.group(1), ""), integration.get("uri") or "")
+    mapped = mapped_parameters(integration, request)
     greedy = set(re.findall(r"\{([^{}/]+)\+\}", matched.resource["path"]))
 
     def placeholder(m: re.Match[str]) -> str:
@@ -154,20 +170,15 @@ def _outgoing(
     headers: list[tuple[bytes, bytes]] = []
     content_type = request.headers.get("content-type") or _lookup(request.headers, "content-type", True) or ""
     if proxy:
-        headers = [(k, v) for k, v in scope["headers"] if k.lower() not in _HOP_BY_HOP]
+        headers = [(k, v) for k, v in scope["headers"] if k.lower() not in HOP_BY_HOP]
         body = request.body
     else:
-        template = request_template(integration, content_type)
-        if template is None:
-            body = request.body
-        else:
-            body = templates.render(template, request).text.encode()
-            content_type = media_type(content_type) or "application/json"
+        body, content_type = request_body(integration, request, content_type)
         if content_type:
             headers.append((b"content-type", content_type.encode("latin-1", "replace")))
     for name, value in mapped["header"].items():
         key = name.lower().encode("latin-1", "replace")
-        if key in _HOP_BY_HOP or UNSAFE.search(value):
+        if key in HOP_BY_HOP or UNSAFE.search(value):
             continue
         headers = [h for h in headers if h[0].lower() != key] + [(key, value.encode("latin-1", "replace"))]
     url = httpx.URL(urlunsplit((parts.scheme, parts.netloc, parts.path or "/", "&".join(query), "")))
@@ -194,13 +205,13 @@ def _response_value(expression: str, headers: httpx.Headers, body: bytes) -> str
             value = templates.select(json.loads(body), "$." + expression[len("integration.response.body.") :])
         except (ValueError, templates.TemplateError):
             return None
-        if value is templates._MISSING or value is None:
+        if value is templates.MISSING or value is None:
             return None
         return value if isinstance(value, str) else json.dumps(value, separators=(",", ":"))
     return None
 
 
-def _answer(
+def integration_answer(
     integration: dict[str, Any], request: templates.Request, status: int | str, backend: httpx.Headers, body: bytes
 ) -> Response:
     """A non-proxy HTTP answer mapped: the integration response whose selectionPattern matches the backend's status

@@ -1,5 +1,5 @@
-"""What MOCK, HTTP and AWS integrations share: the request template for a content type (or passthrough), the
-integration response a status code selects, its template, and a response template rendered with
+"""What MOCK, HTTP and AWS integrations share: the request template for a content type (or passthrough) and the
+body it renders, the integration response a status code selects, its template, and a response template rendered with
 $context.responseOverride applied."""
 
 from __future__ import annotations
@@ -31,6 +31,15 @@ def request_template(integration: dict[str, Any], content_type: str) -> str | No
     if behavior == "NEVER" or (behavior == "WHEN_NO_TEMPLATES" and templates_):
         raise LookupError(wanted)
     return None
+
+
+def request_body(integration: dict[str, Any], request: templates.Request, content_type: str) -> tuple[bytes, str]:
+    """(body, content type) sent to the backend: the request template rendered (as the type it names, else
+    application/json) or, passed through, the request's own; raises LookupError (415) and TemplateError."""
+    template = request_template(integration, content_type)
+    if template is None:
+        return request.body, content_type
+    return templates.render(template, request).text.encode(), media_type(content_type) or "application/json"
 
 
 def integration_response(integration: dict[str, Any], status: int | str) -> tuple[int, dict[str, Any]] | None:

@@ -1,7 +1,7 @@
 """API keys, usage plans and the keys of a usage plan: account-wide objects (api_id ""), created, read, listed,
 patched and deleted as API Gateway does, with CSV import of keys. A key's value is unique in its account and region
 (an index row per value guards that on both backends); deleting a key or a plan drops the plan-key links with it.
-The data plane does not enforce keys, throttles or quotas."""
+The data plane enforces what these rows say: keys in api_keys.py, throttles and quotas in usage.py."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from broker import clock, ids
+from broker import ids
 from broker.context import RequestContext
 from broker.errors import ServiceError
 from broker.services.apigateway import common, errors, patch, store
@@ -54,14 +54,6 @@ def stage_not_found() -> ServiceError:
     return errors.not_found("Invalid stage identifier specified")
 
 
-def _now() -> float:
-    return clock.now_ms() / 1000
-
-
-def _when(seconds: Any) -> Any:
-    return clock.to_datetime(int(float(seconds) * 1000))
-
-
 def _check_stage(conn: Connection, account: str, region: str, api_id: str, stage: str) -> None:
     """NotFoundException unless the API and its stage exist."""
     if store.get(conn, account, region, store.REST_API, "", api_id) is None:
@@ -82,8 +74,8 @@ def _check_value(value: str) -> None:
 
 def _key_answer(key: Doc, include_value: bool) -> Doc:
     out = {k: v for k, v in key.items() if include_value or k != "value"}
-    out["createdDate"] = _when(key["createdDate"])
-    out["lastUpdatedDate"] = _when(key["lastUpdatedDate"])
+    out["createdDate"] = common.when(key["createdDate"])
+    out["lastUpdatedDate"] = common.when(key["lastUpdatedDate"])
     return out
 
 
@@ -99,7 +91,7 @@ async def create_api_key(ctx: RequestContext, p: dict[str, Any]) -> dict[str, An
     if value is None:
         value = "".join(secrets.choice(KEY_ALPHABET) for _ in range(40))
     _check_value(value)
-    now = _now()
+    now = common.now()
     key: Doc = {"id": ids.short_id(), "value": value, "enabled": bool(p.get("enabled", False))}
     for member in ("name", "customerId", "description"):
         if p.get(member) is not None:
@@ -122,10 +114,7 @@ async def create_api_key(ctx: RequestContext, p: dict[str, Any]) -> dict[str, An
 
 
 async def _key(ctx: RequestContext, key_id: str) -> Doc:
-    found = await ctx.env.db.read(store.get, ctx.account, ctx.region, store.API_KEY, "", key_id)
-    if found is None:
-        raise key_not_found()
-    return found
+    return await common.stored(ctx, store.API_KEY, "", key_id, key_not_found)
 
 
 async def get_api_key(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
@@ -174,7 +163,7 @@ async def update_api_key(ctx: RequestContext, p: dict[str, Any]) -> dict[str, An
             changed = patch.apply(changed, [operation], KEY_PATCHABLE)
     changed.setdefault("enabled", False)
     changed.setdefault("stageKeys", [])
-    changed["lastUpdatedDate"] = _now()
+    changed["lastUpdatedDate"] = common.now()
 
     def write(tx: Tx) -> None:
         if store.get(tx.conn, ctx.account, ctx.region, store.API_KEY, "", key_id) is None:
@@ -261,7 +250,7 @@ async def import_api_keys(ctx: RequestContext, p: dict[str, Any]) -> dict[str, A
             if missing:
                 warnings.append(f"Line {line}: invalid usage plan identifier specified: {', '.join(missing)}")
                 continue
-            now = _now()
+            now = common.now()
             # The same value imported again overwrites the key it names (same id).
             index = store.get(tx.conn, ctx.account, ctx.region, store.API_KEY_VALUE, "", value)
             existing = index and store.get(tx.conn, ctx.account, ctx.region, store.API_KEY, "", index["id"])
@@ -365,10 +354,7 @@ async def create_usage_plan(ctx: RequestContext, p: dict[str, Any]) -> dict[str,
 
 
 async def _plan(ctx: RequestContext, plan_id: str) -> Doc:
-    found = await ctx.env.db.read(store.get, ctx.account, ctx.region, store.USAGE_PLAN, "", plan_id)
-    if found is None:
-        raise plan_not_found()
-    return found
+    return await common.stored(ctx, store.USAGE_PLAN, "", plan_id, plan_not_found)
 
 
 async def get_usage_plan(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:

@@ -129,6 +129,44 @@ async def _change(ctx: RequestContext, p: dict[str, Any], change: Callable[[Doc 
     return await ctx.env.db.write(write)
 
 
+async def _change_method(ctx: RequestContext, p: dict[str, Any], change: Callable[[Doc], Doc | None]) -> Any:
+    """_change of a method that must exist (NotFoundException when it does not)."""
+
+    def existing(current: Doc | None) -> Doc | None:
+        if current is None:
+            raise _method_not_found()
+        return change(current)
+
+    return await _change(ctx, p, existing)
+
+
+async def _update_response(
+    ctx: RequestContext,
+    p: dict[str, Any],
+    find: Callable[[dict[str, Any], Doc], Doc],
+    with_response: Callable[[Doc, str, Doc | None], Doc],
+    update: Callable[[Doc], Doc],
+) -> Doc:
+    """A method or integration response (`find` reads it from a method, `with_response` puts it back) changed by
+    `update`; answers it as stored."""
+    method: Doc = await _change_method(ctx, p, lambda m: with_response(m, p["statusCode"], update(find(p, m))))
+    return find(p, method)
+
+
+async def _delete_response(
+    ctx: RequestContext,
+    p: dict[str, Any],
+    find: Callable[[dict[str, Any], Doc], Doc],
+    with_response: Callable[[Doc, str, Doc | None], Doc],
+) -> dict[str, Any]:
+    def change(current: Doc) -> Doc:
+        find(p, current)  # NotFoundException when there is no such response
+        return with_response(current, p["statusCode"], None)
+
+    await _change_method(ctx, p, change)
+    return {}
+
+
 # Methods
 
 
@@ -164,9 +202,7 @@ async def get_method(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
 
 
 async def update_method(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
-    def change(current: Doc | None) -> Doc:
-        if current is None:
-            raise _method_not_found()
+    def change(current: Doc) -> Doc:
         changed = patch.apply(current, p.get("patchOperations"), METHOD_PATCHABLE)
         changed.setdefault("apiKeyRequired", False)
         if "requestParameters" in changed:
@@ -174,16 +210,12 @@ async def update_method(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any
         _check_method(changed)
         return changed
 
-    result: Doc = await _change(ctx, p, change)
+    result: Doc = await _change_method(ctx, p, change)
     return result
 
 
 async def delete_method(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
-    def change(current: Doc | None) -> None:
-        if current is None:
-            raise _method_not_found()
-
-    await _change(ctx, p, change)
+    await _change_method(ctx, p, lambda current: None)
     return {}
 
 
@@ -217,14 +249,12 @@ async def put_method_response(ctx: RequestContext, p: dict[str, Any]) -> dict[st
     if p.get("responseModels"):
         response["responseModels"] = p["responseModels"]
 
-    def change(current: Doc | None) -> Doc:
-        if current is None:
-            raise _method_not_found()
+    def change(current: Doc) -> Doc:
         if status in (current.get("methodResponses") or {}):
             raise errors.conflict("Response already exists for this resource")
         return _with_method_response(current, status, response)
 
-    await _change(ctx, p, change)
+    await _change_method(ctx, p, change)
     return response
 
 
@@ -233,30 +263,17 @@ async def get_method_response(ctx: RequestContext, p: dict[str, Any]) -> dict[st
 
 
 async def update_method_response(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
-    status = p["statusCode"]
-
-    def change(current: Doc | None) -> Doc:
-        if current is None:
-            raise _method_not_found()
-        changed = patch.apply(_method_response(p, current), p.get("patchOperations"), METHOD_RESPONSE_PATCHABLE)
+    def update(response: Doc) -> Doc:
+        changed = patch.apply(response, p.get("patchOperations"), METHOD_RESPONSE_PATCHABLE)
         if "responseParameters" in changed:
             changed["responseParameters"] = _flags(changed["responseParameters"])
-        return _with_method_response(current, status, changed)
+        return changed
 
-    method: Doc = await _change(ctx, p, change)
-    out: Doc = method["methodResponses"][status]
-    return out
+    return await _update_response(ctx, p, _method_response, _with_method_response, update)
 
 
 async def delete_method_response(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
-    def change(current: Doc | None) -> Doc:
-        if current is None:
-            raise _method_not_found()
-        _method_response(p, current)
-        return _with_method_response(current, p["statusCode"], None)
-
-    await _change(ctx, p, change)
-    return {}
+    return await _delete_response(ctx, p, _method_response, _with_method_response)
 
 
 # Integrations
@@ -279,7 +296,7 @@ def _check_uri(kind: str, uri: str | None) -> None:
         )
 
 
-def _check_integration(integration: Doc) -> None:
+def check_integration(integration: Doc) -> None:
     kind = integration["type"]
     if kind != "MOCK":
         if not integration.get("httpMethod"):
@@ -325,14 +342,12 @@ async def put_integration(ctx: RequestContext, p: dict[str, Any]) -> dict[str, A
     integration["timeoutInMillis"] = MAX_TIMEOUT_MS if timeout is None else timeout
     integration["cacheNamespace"] = p.get("cacheNamespace") or p["resourceId"]
     integration["cacheKeyParameters"] = list(p.get("cacheKeyParameters") or [])
-    _check_integration(integration)
+    check_integration(integration)
 
-    def change(current: Doc | None) -> Doc:
-        if current is None:
-            raise _method_not_found()
+    def change(current: Doc) -> Doc:
         return {**current, "methodIntegration": integration}
 
-    await _change(ctx, p, change)
+    await _change_method(ctx, p, change)
     return integration
 
 
@@ -341,30 +356,26 @@ async def get_integration(ctx: RequestContext, p: dict[str, Any]) -> dict[str, A
 
 
 async def update_integration(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
-    def change(current: Doc | None) -> Doc:
-        if current is None:
-            raise _method_not_found()
+    def change(current: Doc) -> Doc:
         changed = patch.apply(_integration(current), p.get("patchOperations"), INTEGRATION_PATCHABLE)
         changed.setdefault("passthroughBehavior", "WHEN_NO_MATCH")
         changed.setdefault("timeoutInMillis", MAX_TIMEOUT_MS)
         changed.setdefault("cacheNamespace", p["resourceId"])
         changed.setdefault("cacheKeyParameters", [])
-        _check_integration(changed)
+        check_integration(changed)
         return {**current, "methodIntegration": changed}
 
-    method: Doc = await _change(ctx, p, change)
+    method: Doc = await _change_method(ctx, p, change)
     out: Doc = method["methodIntegration"]
     return out
 
 
 async def delete_integration(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
-    def change(current: Doc | None) -> Doc:
-        if current is None:
-            raise _method_not_found()
+    def change(current: Doc) -> Doc:
         _integration(current)
         return {k: v for k, v in current.items() if k != "methodIntegration"}
 
-    await _change(ctx, p, change)
+    await _change_method(ctx, p, change)
     return {}
 
 
@@ -404,15 +415,13 @@ async def put_integration_response(ctx: RequestContext, p: dict[str, Any]) -> di
             response[key] = p[key]
     _check_content_handling(response)
 
-    def change(current: Doc | None) -> Doc:
-        if current is None:
-            raise _method_not_found()
+    def change(current: Doc) -> Doc:
         _integration(current)
         if status not in (current.get("methodResponses") or {}):
             raise _response_not_found()
         return _with_integration_response(current, status, response)
 
-    await _change(ctx, p, change)
+    await _change_method(ctx, p, change)
     return response
 
 
@@ -421,30 +430,16 @@ async def get_integration_response(ctx: RequestContext, p: dict[str, Any]) -> di
 
 
 async def update_integration_response(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
-    status = p["statusCode"]
-
-    def change(current: Doc | None) -> Doc:
-        if current is None:
-            raise _method_not_found()
-        response = _integration_response(p, current)
+    def update(response: Doc) -> Doc:
         changed = patch.apply(response, p.get("patchOperations"), INTEGRATION_RESPONSE_PATCHABLE)
         _check_content_handling(changed)
-        return _with_integration_response(current, status, changed)
+        return changed
 
-    method: Doc = await _change(ctx, p, change)
-    out: Doc = method["methodIntegration"]["integrationResponses"][status]
-    return out
+    return await _update_response(ctx, p, _integration_response, _with_integration_response, update)
 
 
 async def delete_integration_response(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
-    def change(current: Doc | None) -> Doc:
-        if current is None:
-            raise _method_not_found()
-        _integration_response(p, current)
-        return _with_integration_response(current, p["statusCode"], None)
-
-    await _change(ctx, p, change)
-    return {}
+    return await _delete_response(ctx, p, _integration_response, _with_integration_response)
 
 
 HANDLERS: dict[str, Handler] = {

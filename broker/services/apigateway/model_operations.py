@@ -63,7 +63,7 @@ def _default(api_id: str, name: str) -> Doc:
     return {"id": model_id, **DEFAULTS[name]}
 
 
-def _models(conn: Connection, ctx: RequestContext, api_id: str) -> dict[str, Doc]:
+def api_models(conn: Connection, ctx: RequestContext, api_id: str) -> dict[str, Doc]:
     """The API's models by name: stored ones, and the defaults the API has not changed or deleted."""
     stored = {m["name"]: m for m in store.listing(conn, ctx.account, ctx.region, store.MODEL, api_id)}
     out = {name: _default(api_id, name) for name in DEFAULTS if name not in stored}
@@ -71,7 +71,7 @@ def _models(conn: Connection, ctx: RequestContext, api_id: str) -> dict[str, Doc
     return out
 
 
-def _depth(node: Any) -> int:
+def schema_depth(node: Any) -> int:
     """How deeply lists and objects nest in a parsed document (without recursion)."""
     deepest, stack = 0, [(node, 1)]
     while stack:
@@ -82,14 +82,14 @@ def _depth(node: Any) -> int:
     return deepest
 
 
-def _check_schema(schema: str | None) -> None:
+def check_schema(schema: str | None) -> None:
     if schema is None or schema == "":
         return
     try:
         parsed = json.loads(schema)
     except (ValueError, RecursionError):
         parsed = None
-    if not isinstance(parsed, dict) or _depth(parsed) > MAX_DEPTH:
+    if not isinstance(parsed, dict) or schema_depth(parsed) > MAX_DEPTH:
         raise errors.bad_request(
             "Invalid model specified: Validation Result: warnings : [], errors : [Invalid model schema specified]"
         )
@@ -102,7 +102,7 @@ async def create_model(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]
         raise errors.bad_request("Model name must be non-empty and alphanumeric")
     if not p["contentType"]:
         raise errors.bad_request("Content type must be non-empty")
-    _check_schema(p.get("schema"))
+    check_schema(p.get("schema"))
     model: Doc = {"id": ids.short_id(6), "name": name}
     for key in ("description", "schema"):
         if p.get(key):
@@ -110,7 +110,7 @@ async def create_model(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]
     model["contentType"] = p["contentType"]
 
     def write(tx: Tx) -> None:
-        if name in _models(tx.conn, ctx, api_id):
+        if name in api_models(tx.conn, ctx, api_id):
             raise errors.conflict("Model name already exists for this REST API")
         if name in DEFAULTS:  # over the tombstone of the deleted default
             store.put(tx, ctx.account, ctx.region, store.MODEL, api_id, name, model)
@@ -123,7 +123,7 @@ async def create_model(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]
 
 async def _all(ctx: RequestContext, api_id: str) -> dict[str, Doc]:
     await common.rest_api(ctx, api_id)
-    return await ctx.env.db.read(_models, ctx, api_id)
+    return await ctx.env.db.read(api_models, ctx, api_id)
 
 
 def _model(models: dict[str, Doc], name: str) -> Doc:
@@ -182,10 +182,10 @@ async def update_model(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]
     api_id, name = p["restApiId"], p["modelName"]
     current = _model(await _all(ctx, api_id), name)
     changed = patch.apply(current, p.get("patchOperations"), PATCHABLE)
-    _check_schema(changed.get("schema"))
+    check_schema(changed.get("schema"))
 
     def write(tx: Tx) -> None:
-        if name not in _models(tx.conn, ctx, api_id):
+        if name not in api_models(tx.conn, ctx, api_id):
             raise _not_found()
         store.put(tx, ctx.account, ctx.region, store.MODEL, api_id, name, changed)
 
@@ -198,7 +198,7 @@ async def delete_model(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]
     await common.rest_api(ctx, api_id)
 
     def write(tx: Tx) -> None:
-        if name not in _models(tx.conn, ctx, api_id):
+        if name not in api_models(tx.conn, ctx, api_id):
             raise _not_found()
         if name in DEFAULTS:  # a tombstone keeps the default from coming back
             store.put(tx, ctx.account, ctx.region, store.MODEL, api_id, name, {"name": name, DELETED: True})
@@ -213,14 +213,14 @@ async def delete_model(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]
 # quoted, other scalars bare, objects nested and arrays as #foreach loops.
 
 
-def _render(schema: Any, expr: str, indent: str, depth: int) -> list[str]:
+def template_lines(schema: Any, expr: str, indent: str, depth: int) -> list[str]:
     """Lines of the template for a value of `schema` read from the VTL expression `expr`; the first line carries
     no indentation (it follows a property name)."""
     schema = schema if isinstance(schema, dict) else {}
     kind = schema.get("type")
     if kind == "array" or "items" in schema:
         elem = "$elem" if depth == 0 else f"$elem{depth}"
-        inner = _render(schema.get("items"), elem, indent + "  ", depth + 1)
+        inner = template_lines(schema.get("items"), elem, indent + "  ", depth + 1)
         return [
             "[",
             f"#foreach({elem} in {expr})",
@@ -238,7 +238,7 @@ def _render(schema: Any, expr: str, indent: str, depth: int) -> list[str]:
         lines = ["{"]
         names = list(props)
         for i, name in enumerate(names):
-            value = _render(props[name], f"{expr}.{name}", indent + "  ", depth)
+            value = template_lines(props[name], f"{expr}.{name}", indent + "  ", depth)
             comma = "," if i < len(names) - 1 else ""
             lines.append(f'{indent}  "{name}" : {value[0]}')
             lines += value[1:]
@@ -254,7 +254,7 @@ async def get_model_template(ctx: RequestContext, p: dict[str, Any]) -> dict[str
     models = await _all(ctx, p["restApiId"])
     model = _model(models, p["modelName"])
     schema = _parsed(_flattened(model, models))
-    lines = ["#set($inputRoot = $input.path('$'))", *_render(schema or {"type": "object"}, "$inputRoot", "", 0)]
+    lines = ["#set($inputRoot = $input.path('$'))", *template_lines(schema or {"type": "object"}, "$inputRoot", "", 0)]
     return {"value": "\n".join(lines)}
 
 

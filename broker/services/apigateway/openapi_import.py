@@ -1,24 +1,24 @@
-"""An OpenAPI 3.0 or Swagger 2.0 definition (JSON, or YAML where PyYAML is installed) read into the objects of a
-REST API as ImportRestApi and PutRestApi create them: the API's settings, models (components.schemas /
-definitions, their `$ref`s rewritten to API Gateway model URLs), authorizers (security schemes with
-x-amazon-apigateway-authorizer), request validators, gateway responses and, per path, the resources and their
-methods with method responses, integration and integration responses. Pure: nothing is stored here; every
-object is checked with the same rules its own Put/Create operation applies, so a plan that comes back can be
-written as it is. Problems that stop an import are collected and raised together as AWS words them ("Errors
-found during import:"), minor ones come back as warnings."""
+"""An OpenAPI 3.0 or Swagger 2.0 definition (JSON or YAML) read into the objects of a REST API as ImportRestApi and
+PutRestApi create them: the API's settings, models (components.schemas / definitions, their `$ref`s rewritten to
+API Gateway model URLs), authorizers (security schemes with x-amazon-apigateway-authorizer), request validators,
+gateway responses and, per path, the resources and their methods with method responses, integration and
+integration responses. Pure: nothing is stored here; every object is checked with the same rules its own
+Put/Create operation applies, so a plan that comes back can be written as it is. Problems that stop an import are
+collected and raised together as AWS words them ("Errors found during import:"), minor ones come back as
+warnings."""
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import importlib
 import json
 import math
 import re
 from dataclasses import dataclass, field
-from types import ModuleType
 from typing import Any
 from urllib.parse import urlsplit
+
+import yaml
 
 from broker.errors import ServiceError
 from broker.services.apigateway import (
@@ -46,14 +46,6 @@ INVALID = "Invalid OpenAPI input."
 
 def model_url(api_id: str, name: str) -> str:
     return f"https://apigateway.amazonaws.com/restapis/{api_id}/models/{name}"
-
-
-def _yaml() -> ModuleType | None:
-    """PyYAML when installed (it is optional: JSON definitions need nothing)."""
-    try:
-        return importlib.import_module("yaml")
-    except ImportError:
-        return None
 
 
 def invalid() -> ServiceError:
@@ -96,9 +88,6 @@ def parse(body: bytes) -> Doc:
     try:
         data: Any = json.loads(text)
     except (ValueError, RecursionError):
-        yaml = _yaml()
-        if yaml is None:
-            raise invalid() from None
         try:
             data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # the C parser if built
         except (yaml.YAMLError, ValueError, TypeError, RecursionError, OverflowError):
@@ -283,7 +272,7 @@ class _Reader:
             self.errors.append(f"Unable to create model '{name}': Model name must be non-empty and alphanumeric")
             return
         rewritten = self.rewrite(schema)
-        if model_operations._depth(rewritten) > model_operations.MAX_DEPTH:
+        if model_operations.schema_depth(rewritten) > model_operations.MAX_DEPTH:
             self.errors.append(
                 f"Unable to create model '{name}': Invalid model specified: Validation Result: warnings : [], "
                 "errors : [Invalid model schema specified]"
@@ -348,7 +337,7 @@ class _Reader:
                 authorizer_operations.DEFAULT_TTL if ttl is None else (_int(ttl) if _int(ttl) is not None else -1)
             )
             try:
-                authorizer_operations._check(authorizer)
+                authorizer_operations.check(authorizer)
             except ServiceError as e:
                 self.errors.append(f"Unable to create authorizer '{name}': {e.message}")
                 continue
@@ -535,7 +524,7 @@ class _Reader:
         integration["timeoutInMillis"] = method_operations.MAX_TIMEOUT_MS if timeout is None else _int(timeout) or 0
         integration["cacheKeyParameters"] = [t for v in _list(ext.get("cacheKeyParameters")) if (t := _text(v))]
         try:
-            method_operations._check_integration(integration)
+            method_operations.check_integration(integration)
         except ServiceError as e:
             self.errors.append(f"{where}: {e.message}")
             return None

@@ -8,9 +8,10 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+import yaml
 from sqlalchemy import Connection
 
-from broker import clock, ids
+from broker import ids
 from broker.context import RequestContext
 from broker.errors import ServiceError
 from broker.services.apigateway import (
@@ -67,7 +68,7 @@ def _plan(p: dict[str, Any], api_id: str) -> Plan:
     plan = openapi_import.plan(doc, api_id, options)
     ignored = str((p.get("parameters") or {}).get("ignore") or "").split(",")
     if documentation_operations.EXTENSION in doc and "documentation" not in ignored:
-        parts, warnings = documentation_operations._imported_parts(json.dumps(doc).encode())
+        parts, warnings = documentation_operations.imported_parts(json.dumps(doc).encode())
         plan.documentation = parts
         plan.warnings += warnings
     if p.get("failOnWarnings") and plan.warnings:
@@ -76,7 +77,7 @@ def _plan(p: dict[str, Any], api_id: str) -> Plan:
 
 
 def _answer(api: Doc, plan: Plan) -> dict[str, Any]:
-    out = rest_api_operations._answer(api)
+    out = rest_api_operations.answer(api)
     if plan.warnings:
         out["warnings"] = list(plan.warnings)
     return out
@@ -186,31 +187,7 @@ def _write(tx: Tx, ctx: RequestContext, api_id: str, plan: Plan, overwrite: bool
     for resource in changed.values():
         store.put(tx, ctx.account, ctx.region, store.RESOURCE, api_id, resource["id"], resource)
     if plan.documentation is not None:
-        _write_documentation(tx, ctx, api_id, plan.documentation, overwrite)
-
-
-def _write_documentation(
-    tx: Tx, ctx: RequestContext, api_id: str, parts: list[tuple[Doc, str]], overwrite: bool
-) -> None:
-    """The definition's documentation parts: each replaces the content of its location's part, or is added;
-    overwrite drops the parts the definition does not have."""
-    account, region = ctx.account, ctx.region
-    existing = store.listing(tx.conn, account, region, store.DOCUMENTATION_PART, api_id)
-    if overwrite:
-        for part in existing:
-            documentation_operations._remove_part(tx, account, region, api_id, part)
-        existing = []
-    by_location = {documentation_operations._location_key(d["location"]): d for d in existing}
-    for location, properties in parts:
-        key = documentation_operations._location_key(location)
-        current = by_location.get(key)
-        if current is not None:
-            current["properties"] = properties
-            store.put(tx, account, region, store.DOCUMENTATION_PART, api_id, current["id"], current)
-        else:
-            current = {"id": ids.short_id(6), "location": location, "properties": properties}
-            documentation_operations._add_part(tx, account, region, api_id, current)
-            by_location[key] = current
+        documentation_operations.write_parts(tx, ctx.account, ctx.region, api_id, plan.documentation, overwrite)
 
 
 # -- ImportRestApi, PutRestApi
@@ -226,7 +203,7 @@ async def import_rest_api(ctx: RequestContext, p: dict[str, Any]) -> dict[str, A
     for key in ("description", "version"):
         if settings.get(key) is not None:
             api[key] = settings[key]
-    api["createdDate"] = clock.now_ms() / 1000
+    api["createdDate"] = common.now()
     for key in ("binaryMediaTypes", "minimumCompressionSize"):
         if settings.get(key) is not None:
             api[key] = settings[key]
@@ -257,7 +234,7 @@ def _check_api(api: Doc) -> None:
         if t not in rest_api_operations.ENDPOINT_TYPES:
             raise _import_error(f"Invalid endpoint type specified: {t}")
     try:
-        rest_api_operations._check(api)
+        rest_api_operations.check(api)
     except ServiceError as e:
         raise _import_error(e.message) from None
 
@@ -311,7 +288,7 @@ def _media(accepts: str | None) -> tuple[str, str]:
     JSON or YAML type named, the body is JSON sent as application/octet-stream, as AWS does."""
     wanted = [a.split(";")[0].strip().lower() for a in (accepts or "").split(",") if a.strip()]
     for media in wanted:
-        if media in ("application/yaml", "application/x-yaml") and openapi_import._yaml() is not None:
+        if media in ("application/yaml", "application/x-yaml"):
             return "application/yaml", "yaml"
         if media == "application/json":
             return "application/json", "json"
@@ -331,7 +308,7 @@ def _export_sources(conn: Connection, ctx: RequestContext, api_id: str, stage_na
         "api": api,
         "stage": stage,
         "deployment": deployment,
-        "models": list(model_operations._models(conn, ctx, api_id).values()),
+        "models": list(model_operations.api_models(conn, ctx, api_id).values()),
         "authorizers": store.listing(conn, account, region, store.AUTHORIZER, api_id),
         "validators": store.listing(conn, account, region, store.REQUEST_VALIDATOR, api_id),
         "gateway_responses": store.listing(conn, account, region, store.GATEWAY_RESPONSE, api_id),
@@ -367,8 +344,6 @@ async def get_export(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
     resources = found["deployment"].get(deployment_operations.SNAPSHOT) or []
     doc = openapi_export.build(export, resources, stage_name, ctx.region, version)
     if suffix == "yaml":
-        yaml = openapi_import._yaml()
-        assert yaml is not None  # _media answers YAML only when PyYAML is there
         dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
         body = str(yaml.dump(doc, Dumper=dumper, sort_keys=False, allow_unicode=True)).encode()
     else:

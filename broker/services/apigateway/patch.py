@@ -1,7 +1,8 @@
 """patchOperations as API Gateway applies them to a document: each operation names a path under one of the
 document's patchable members (JSON Pointer escaping: `~1` is "/", `~0` is "~"); what a path may do depends on the
 member's kind — a scalar is replaced (or removed, back to its default), a set of strings takes `add`/`remove` of
-one value named in the path, a map takes `add`/`replace`/`remove` of one key."""
+one value named in the path, a map takes `add`/`replace`/`remove` of one key. replace_only() is apply() for the
+objects whose patch table allows only `replace`."""
 
 from __future__ import annotations
 
@@ -92,3 +93,12 @@ def apply(doc: Doc, operations: list[Doc] | None, members: Mapping[str, str]) ->
             else:
                 out.pop(name, None)
     return out
+
+
+def replace_only(doc: Doc, operations: list[Doc] | None, members: Mapping[str, str]) -> Doc:
+    """apply() for members AWS's patch table lets only `replace` change."""
+    for operation in operations or []:
+        path = str(operation.get("path") or "")
+        if path[1:] in members and operation.get("op") != "replace":
+            raise errors.bad_request(f"Invalid patch operation specified. Must be 'replace' for path {path}")
+    return apply(doc, operations, members)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from broker import clock, ids
+from broker import ids
 from broker.context import RequestContext
 from broker.services.apigateway import common, errors, patch, store
 from broker.storage.db import Tx
@@ -24,7 +24,7 @@ PATCHABLE = {
 }
 
 
-def _check(api: dict[str, Any]) -> None:
+def check(api: dict[str, Any]) -> None:
     if api.get("apiKeySource", "HEADER") not in API_KEY_SOURCES:
         raise errors.bad_request(
             f"Invalid API Key source specified: {api['apiKeySource']}. Must be one of [HEADER, AUTHORIZER]"
@@ -48,7 +48,7 @@ async def create_rest_api(ctx: RequestContext, p: dict[str, Any]) -> dict[str, A
     for key in ("description", "version"):
         if p.get(key) is not None:
             api[key] = p[key]
-    api["createdDate"] = clock.now_ms() / 1000
+    api["createdDate"] = common.now()
     if p.get("binaryMediaTypes"):
         api["binaryMediaTypes"] = p["binaryMediaTypes"]
     if p.get("minimumCompressionSize") is not None:
@@ -61,30 +61,30 @@ async def create_rest_api(ctx: RequestContext, p: dict[str, Any]) -> dict[str, A
         api["tags"] = p["tags"]
     api["disableExecuteApiEndpoint"] = bool(p.get("disableExecuteApiEndpoint", False))
     api["rootResourceId"] = root_id
-    _check(api)
+    check(api)
 
     def write(tx: Tx) -> None:
         store.add(tx, ctx.account, ctx.region, store.REST_API, "", api_id, api)
         store.add(tx, ctx.account, ctx.region, store.RESOURCE, api_id, root_id, {"id": root_id, "path": "/"})
 
     await ctx.env.db.write(write)
-    return _answer(api)
+    return answer(api)
 
 
-def _answer(api: dict[str, Any]) -> dict[str, Any]:
+def answer(api: dict[str, Any]) -> dict[str, Any]:
     out = dict(api)
-    out["createdDate"] = clock.to_datetime(int(float(api["createdDate"]) * 1000))
+    out["createdDate"] = common.when(api["createdDate"])
     return out
 
 
 async def get_rest_api(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
-    return _answer(await common.rest_api(ctx, p["restApiId"]))
+    return answer(await common.rest_api(ctx, p["restApiId"]))
 
 
 async def get_rest_apis(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
     apis = await ctx.env.db.read(store.listing, ctx.account, ctx.region, store.REST_API, "")
     out = common.page(apis, lambda a: str(a["id"]), p)
-    out["items"] = [_answer(a) for a in out["items"]]
+    out["items"] = [answer(a) for a in out["items"]]
     return out
 
 
@@ -92,15 +92,9 @@ async def update_rest_api(ctx: RequestContext, p: dict[str, Any]) -> dict[str, A
     api_id = p["restApiId"]
     current = await common.rest_api(ctx, api_id)
     changed = patch.apply(current, p.get("patchOperations"), PATCHABLE)
-    _check(changed)
-
-    def write(tx: Tx) -> None:
-        if store.get(tx.conn, ctx.account, ctx.region, store.REST_API, "", api_id) is None:
-            raise errors.api_not_found(ctx.account, api_id)
-        store.put(tx, ctx.account, ctx.region, store.REST_API, "", api_id, changed)
-
-    await ctx.env.db.write(write)
-    return _answer(changed)
+    check(changed)
+    await common.replace(ctx, store.REST_API, "", api_id, changed, lambda: errors.api_not_found(ctx.account, api_id))
+    return answer(changed)
 
 
 async def delete_rest_api(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:

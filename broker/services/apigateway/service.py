@@ -1,5 +1,6 @@
-"""API Gateway as the runtime sees it: the REST API (v1) control plane (state in apigateway_objects) and the
-execute-api data plane that serves deployed stages."""
+"""API Gateway (REST APIs, v1) as the runtime sees it: the control plane's spec (state in apigateway_objects), the
+execute-api data plane that serves deployed stages (execute.py), the process's Lambda authorizer result cache it
+provides (authorizer_cache.py), and on stop the access log lines still queued written out (access_log.py)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,9 @@
-"""SQL of API Gateway's objects (apigateway_objects): every REST API object is a row by kind under its API — the
-API itself, its resources (each with its methods, method responses, integrations and integration responses, as
-GetResource answers them), deployments (with the snapshot of the resources they deployed) and stages — holding
-the document AWS answers for it."""
+"""SQL of API Gateway's objects (apigateway_objects): every object is a row (kind, api_id, object_id) holding the
+document AWS answers for it. Under an API (api_id = its id): its resources (each with its methods, method
+responses, integrations and integration responses, as GetResource answers them), deployments (with the snapshot
+of the resources they deployed), stages, models, authorizers, request validators, gateway responses and
+documentation; account-wide (api_id ""): the APIs themselves, API keys, usage plans, the account's settings,
+client certificates, VPC links and custom domain names (the constants below say where each kind lives)."""
 
 from __future__ import annotations
 

@@ -165,12 +165,12 @@ def java(value: Any) -> Any:
 _STEP = re.compile(
     r"""\.(?P<name>[^.\[\]\s]+)|\[\s*(?:(?P<index>-?\d+)|'(?P<sq>(?:[^'\\]|\\.)*)'|"(?P<dq>(?:[^"\\]|\\.)*)"|(?P<all>\*))\s*\]"""
 )
-_MISSING = object()
+MISSING = object()
 
 
 def select(document: Any, path: str) -> Any:
     """The value at a JSONPath (`$`, `$.a.b`, `$.a[0]`, `$['a']`, `*` wildcards) in a decoded JSON document; a list
-    once a wildcard was used; `_MISSING` when nothing is there."""
+    once a wildcard was used; `MISSING` when nothing is there."""
     path = path.strip()
     if not path.startswith("$"):
         path = "$." + path  # Jayway's JSONPath, which API Gateway uses, reads `a.b` as `$.a.b`
@@ -197,7 +197,7 @@ def select(document: Any, path: str) -> Any:
         nodes = found
     if many:
         return nodes
-    return nodes[0] if nodes else _MISSING
+    return nodes[0] if nodes else MISSING
 
 
 # -- $input, $util ----------------------------------------------------------------------------------------------------
@@ -206,14 +206,14 @@ class _Input:
 
     def __init__(self, request: Request) -> None:
         self._request = request
-        self._document: Any = _MISSING
+        self._document: Any = MISSING
 
     @property
     def body(self) -> str:
         return self._request.body.decode("utf-8", "replace")
 
     def _json(self) -> Any:
-        if self._document is _MISSING:
+        if self._document is MISSING:
             text = self._request.body.decode("utf-8", "replace")
             try:
                 # An empty payload is the empty object to JSONPath, as in API Gateway.
@@ -224,13 +224,13 @@ class _Input:
 
     def json(self, path: str) -> str:
         value = select(self._json(), str(path))
-        if value is _MISSING:
+        if value is MISSING:
             return '""'
         return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
     def path(self, path: str) -> Any:
         value = select(self._json(), str(path))
-        return None if value is _MISSING else java(value)
+        return None if value is MISSING else java(value)
 
     def params(self, name: str | None = None) -> Any:
         r = self._request

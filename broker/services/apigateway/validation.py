@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import re
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sized
 from decimal import Decimal
 from fractions import Fraction
 from functools import lru_cache
@@ -173,46 +173,43 @@ def _multiple_of(v: Any, divisor: Any, instance: Any, schema: Doc) -> Iterator[E
         yield _error(f"remainder of division is not zero ({_json(instance)} / {_json(divisor)})")
 
 
-def _min_length(v: Any, limit: Any, instance: Any, schema: Doc) -> Iterator[Error]:
-    if isinstance(instance, str) and isinstance(limit, int) and len(instance) < limit:
-        yield _error(f'string "{instance}" is too short (length: {len(instance)}, required minimum: {limit})')
-
-
-def _max_length(v: Any, limit: Any, instance: Any, schema: Doc) -> Iterator[Error]:
-    if isinstance(instance, str) and isinstance(limit, int) and len(instance) > limit:
-        yield _error(f'string "{instance}" is too long (length: {len(instance)}, maximum allowed: {limit})')
-
-
 def _pattern(v: Any, pattern: Any, instance: Any, schema: Doc) -> Iterator[Error]:
     if isinstance(instance, str) and isinstance(pattern, str) and not _search(pattern, instance):
         yield _error(f'ECMA 262 regex "{pattern}" does not match input string "{instance}"')
 
 
-def _min_items(v: Any, limit: Any, instance: Any, schema: Doc) -> Iterator[Error]:
-    if isinstance(instance, list) and isinstance(limit, int) and len(instance) < limit:
-        yield _error(
-            f"array is too short: must have at least {limit} elements but instance has {len(instance)} elements"
-        )
+def _size(kind: type[Sized], at_least: bool, message: str) -> Callable[[Any, Any, Any, Doc], Iterator[Error]]:
+    """The validator of a size keyword (minLength, maxItems, ...): `message` with the instance, its size (`found`)
+    and the `limit` when an instance of `kind` is shorter (at_least) or longer than the limit."""
+
+    def check(v: Any, limit: Any, instance: Any, schema: Doc) -> Iterator[Error]:
+        if isinstance(instance, kind) and isinstance(limit, int):
+            found = len(instance)
+            if (found < limit) if at_least else (found > limit):
+                yield _error(message.format(instance=instance, found=found, limit=limit))
+
+    return check
 
 
-def _max_items(v: Any, limit: Any, instance: Any, schema: Doc) -> Iterator[Error]:
-    if isinstance(instance, list) and isinstance(limit, int) and len(instance) > limit:
-        yield _error(f"array is too long: must have at most {limit} elements but instance has {len(instance)} elements")
+_min_length = _size(str, True, 'string "{instance}" is too short (length: {found}, required minimum: {limit})')
+_max_length = _size(str, False, 'string "{instance}" is too long (length: {found}, maximum allowed: {limit})')
+_min_items = _size(
+    list, True, "array is too short: must have at least {limit} elements but instance has {found} elements"
+)
+_max_items = _size(
+    list, False, "array is too long: must have at most {limit} elements but instance has {found} elements"
+)
+_min_properties = _size(
+    dict, True, "object has too few properties (found {found} but schema requires at least {limit})"
+)
+_max_properties = _size(
+    dict, False, "object has too many properties (found {found} but schema requires at most {limit})"
+)
 
 
 def _unique_items(v: Any, unique: Any, instance: Any, schema: Doc) -> Iterator[Error]:
     if unique is True and isinstance(instance, list) and len({_canonical(x) for x in instance}) < len(instance):
         yield _error("array must not contain duplicate elements")
-
-
-def _min_properties(v: Any, limit: Any, instance: Any, schema: Doc) -> Iterator[Error]:
-    if isinstance(instance, dict) and isinstance(limit, int) and len(instance) < limit:
-        yield _error(f"object has too few properties (found {len(instance)} but schema requires at least {limit})")
-
-
-def _max_properties(v: Any, limit: Any, instance: Any, schema: Doc) -> Iterator[Error]:
-    if isinstance(instance, dict) and isinstance(limit, int) and len(instance) > limit:
-        yield _error(f"object has too many properties (found {len(instance)} but schema requires at most {limit})")
 
 
 def _additional_properties(v: Any, extra: Any, instance: Any, schema: Doc) -> Iterator[Error]:

@@ -10,7 +10,6 @@ from broker.context import RequestContext
 from broker.errors import ServiceError
 from broker.services.apigateway import common, errors, patch, store
 from broker.services.apigateway.store import Doc
-from broker.storage.db import Tx
 
 PATCHABLE = {"name": patch.STRING, "validateRequestBody": patch.BOOL, "validateRequestParameters": patch.BOOL}
 
@@ -43,10 +42,7 @@ async def create_request_validator(ctx: RequestContext, p: dict[str, Any]) -> di
 
 async def _validator(ctx: RequestContext, api_id: str, validator_id: str) -> Doc:
     await common.rest_api(ctx, api_id)
-    found = await ctx.env.db.read(store.get, ctx.account, ctx.region, store.REQUEST_VALIDATOR, api_id, validator_id)
-    if found is None:
-        raise _not_found()
-    return found
+    return await common.stored(ctx, store.REQUEST_VALIDATOR, api_id, validator_id, _not_found)
 
 
 async def get_request_validator(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
@@ -66,26 +62,14 @@ async def update_request_validator(ctx: RequestContext, p: dict[str, Any]) -> di
     api_id, validator_id = p["restApiId"], p["requestValidatorId"]
     current = await _validator(ctx, api_id, validator_id)
     changed = _answer(patch.apply(current, p.get("patchOperations"), PATCHABLE))
-
-    def write(tx: Tx) -> None:
-        if store.get(tx.conn, ctx.account, ctx.region, store.REQUEST_VALIDATOR, api_id, validator_id) is None:
-            raise _not_found()
-        store.put(tx, ctx.account, ctx.region, store.REQUEST_VALIDATOR, api_id, validator_id, changed)
-
-    await ctx.env.db.write(write)
+    await common.replace(ctx, store.REQUEST_VALIDATOR, api_id, validator_id, changed, _not_found)
     return changed
 
 
 async def delete_request_validator(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
     api_id, validator_id = p["restApiId"], p["requestValidatorId"]
     await common.rest_api(ctx, api_id)
-
-    def write(tx: Tx) -> None:
-        if store.get(tx.conn, ctx.account, ctx.region, store.REQUEST_VALIDATOR, api_id, validator_id) is None:
-            raise _not_found()
-        store.remove(tx, ctx.account, ctx.region, store.REQUEST_VALIDATOR, api_id, [validator_id])
-
-    await ctx.env.db.write(write)
+    await common.delete(ctx, store.REQUEST_VALIDATOR, api_id, validator_id, _not_found)
     return {}
 
 
