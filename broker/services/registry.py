@@ -17,6 +17,7 @@ SERVICES = (
     "logs",
     "lambda_",
     "apigateway",
+    "apigatewayv2",
 )
 
 

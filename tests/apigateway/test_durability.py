@@ -14,6 +14,11 @@ def handler(event, context):
     return {"statusCode": 200, "body": json.dumps({"path": event["path"], "stage": event["stageVariables"]})}
 """
 
+ECHO_V2 = """
+def handler(event, context):
+    return {"path": event["rawPath"], "stage": event.get("stageVariables")}
+"""
+
 
 def test_deployed_api_answers_after_kill_9(server_factory, backend):
     server = server_factory(backend, workers=2).start()
@@ -44,3 +49,25 @@ def test_deployed_api_answers_after_kill_9(server_factory, backend):
     assert gw.get_stage(restApiId=api_id, stageName="live")["variables"] == {"v": "1"}
     assert gw.get_api_key(apiKey=key)["name"] == "k"
     assert {r["path"] for r in gw.get_resources(restApiId=api_id)["items"]} == {"/", "/{proxy+}"}
+
+
+def test_quick_created_http_api_answers_after_kill_9(server_factory, backend):
+    server = server_factory(backend, workers=2).start()
+    fn = create(server.client("lambda", read_timeout=60), "gw2-durable", source=ECHO_V2)["FunctionArn"]
+    gw2 = server.client("apigatewayv2")
+    api = gw2.create_api(Name="durable", ProtocolType="HTTP", Target=fn)
+    named = gw2.create_stage(ApiId=api["ApiId"], StageName="beta", AutoDeploy=True, StageVariables={"v": "2"})
+    url = f"{server.url}/_aws/execute-api/{api['ApiId']}"
+    before = (httpx.get(f"{url}/x/y", timeout=60), httpx.get(f"{url}/beta/x/y", timeout=60))
+    assert [r.status_code for r in before] == [200, 200], [r.text for r in before]
+
+    server.kill()
+    server.start()
+
+    after = (httpx.get(f"{url}/x/y", timeout=60), httpx.get(f"{url}/beta/x/y", timeout=60))
+    assert [(r.status_code, r.json()) for r in after] == [(200, r.json()) for r in before]
+    assert after[1].json()["stage"] == {"v": "2"}
+    gw2 = server.client("apigatewayv2")
+    stage = gw2.get_stage(ApiId=api["ApiId"], StageName="beta")
+    assert (stage["AutoDeploy"], stage["DeploymentId"]) == (True, named["DeploymentId"])
+    assert [r["RouteKey"] for r in gw2.get_routes(ApiId=api["ApiId"])["Items"]] == ["$default"]

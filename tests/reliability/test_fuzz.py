@@ -218,6 +218,18 @@ def _apigateway(server: BrokerServer) -> Known:
     }
 
 
+def _apigatewayv2(server: BrokerServer) -> Known:
+    gw2 = server.client("apigatewayv2")
+    api = gw2.create_api(Name="fuzz", ProtocolType="HTTP", Target="arn:aws:lambda:us-east-1:000000000000:function:fuzz")
+    route = gw2.get_routes(ApiId=api["ApiId"])["Items"][0]
+    return {
+        "ApiId": st.just(api["ApiId"]),
+        "RouteId": st.just(route["RouteId"]),
+        "IntegrationId": st.just(route["Target"].removeprefix("integrations/")),
+        "StageName": st.just("$default"),
+    }
+
+
 KNOWN: dict[str, Callable[[BrokerServer], Known]] = {
     "sqs": _sqs,
     "sns": _sns,
@@ -227,6 +239,7 @@ KNOWN: dict[str, Callable[[BrokerServer], Known]] = {
     "logs": _logs,
     "lambda": _lambda,
     "apigateway": _apigateway,
+    "apigatewayv2": _apigatewayv2,
 }
 _made: dict[tuple[str, str], Known] = {}  # made once per server (by its own data directory): cases share them
 

@@ -218,12 +218,17 @@ async def record(call: Call, status: int, length: int) -> None:
     worker's writer task: nothing here waits for the database)."""
     settings = call.stage.get("accessLogSettings") or {}
     template, arn = settings.get("format"), settings.get("destinationArn")
-    if not template or not arn:
-        return
-    m = LOG_GROUP_ARN.match(str(arn))
+    if template and arn:
+        values = variables(call, status, length, clock.now_ms())
+        enqueue(call.env, str(arn), str(template), values, call.api_id, str(call.stage["stageName"]))
+
+
+def enqueue(env: Env, destination_arn: str, template: str, values: dict[str, Any], api_id: str, stage: str) -> None:
+    """Queue one line (`template` rendered with the $context `values`) for a stage's log group; a destination that
+    is not a CloudWatch Logs group (a Firehose stream: not served by the broker) gets nothing. REST and HTTP APIs
+    both log through here."""
+    m = LOG_GROUP_ARN.match(destination_arn)
     if m is None:
-        return  # a Firehose stream: not served by the broker
-    now = clock.now_ms()
-    line = render(str(template), variables(call, status, length, now))
-    target = Target(m.group(2), m.group(1), m.group(3), stream_name(call.api_id, str(call.stage["stageName"])))
-    _writer(call.env).add(target, now, line)
+        return
+    target = Target(m.group(2), m.group(1), m.group(3), stream_name(api_id, stage))
+    _writer(env).add(target, clock.now_ms(), render(template, values))

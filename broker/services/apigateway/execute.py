@@ -33,6 +33,7 @@ from broker.services.apigateway import (
 )
 from broker.services.apigateway.call import MAX_BODY, Call, Doc, Response, template_request
 from broker.services.apigateway.gateway_errors import GatewayError
+from broker.services.apigatewayv2.execute import HttpApis
 from broker.services.base import Env
 from broker.services.data_plane import header, read_body
 
@@ -52,6 +53,7 @@ class ExecuteApi:
     def __init__(self, env: Env) -> None:
         self.env = env
         self._http: httpx.AsyncClient | None = None
+        self.http_apis = HttpApis(env, self.client)
         # Per process: where a REST API id lives (ids are never reused, so a hit cannot go stale: a deleted API has
         # no stage left), and deployment snapshots (never changed once made).
         self._homes: dict[str, tuple[str, str, Doc]] = {}
@@ -109,7 +111,14 @@ class ExecuteApi:
         if target is None or not target[0].isalnum():
             return gateway_errors.answer(forbidden, [])
         api_id, rest = target
-        found = self._homes.get(api_id) or await self.env.db.read(store.find_api, api_id)
+        found = self._homes.get(api_id)
+        if found is None:
+            http_api = self.http_apis.known(api_id)
+            if http_api is None:
+                found = await self.env.db.read(store.find_api, api_id)
+                http_api = await self.http_apis.lookup(api_id) if found is None else None
+            if http_api is not None:
+                return await self.http_apis.serve(scope, body, request_id, *http_api, unquote(rest))
         if found is None:
             return gateway_errors.answer(forbidden, [])
         if len(self._homes) > _CACHED:
