@@ -17,18 +17,20 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/broker serve --host 127.0.0.1 --port 4566 --data-dir ./data
 
-# The reliability suite (crash rounds, restarts, injected faults: mostly waiting on processes) runs in a second
-# pytest process beside the rest, each with its own temporary directory and PostgreSQL databases; its report
-# follows the main one's. PYTEST_ARGS (e.g. -x, -k) go to both.
+# The reliability suite (crash rounds, restarts, injected faults: mostly waiting on processes) and the API Gateway
+# suites run in a second pytest process beside the rest (about half the time each), each process with its own
+# temporary directory, brokers and PostgreSQL databases; its report follows the main one's. PYTEST_ARGS (e.g. -x,
+# -k) go to both.
+SECOND := tests/reliability tests/apigateway tests/apigatewayv2
 test: $(STAMP)
 	$(BIN)/ruff check broker tests migrations tools
 	$(BIN)/ruff format --check broker tests migrations tools
 	$(BIN)/mypy
 	@tmp=$$(mktemp -d); \
-	$(BIN)/pytest -q -p no:cacheprovider --basetemp=$$tmp/reliability $(PYTEST_ARGS) tests/reliability \
-		> $$tmp/reliability.log 2>&1 & rel=$$!; \
-	$(BIN)/pytest -q -p no:cacheprovider --basetemp=$$tmp/main --ignore=tests/reliability $(PYTEST_ARGS); main=$$?; \
-	wait $$rel; relstatus=$$?; echo "== tests/reliability (run beside the above) =="; cat $$tmp/reliability.log; \
+	$(BIN)/pytest -q -p no:cacheprovider --basetemp=$$tmp/second $(PYTEST_ARGS) $(SECOND) \
+		> $$tmp/second.log 2>&1 & rel=$$!; \
+	$(BIN)/pytest -q -p no:cacheprovider --basetemp=$$tmp/main $(addprefix --ignore=,$(SECOND)) $(PYTEST_ARGS); main=$$?; \
+	wait $$rel; relstatus=$$?; echo "== $(SECOND) (run beside the above) =="; cat $$tmp/second.log; \
 	rm -rf $$tmp; test $$main -eq 0 && test $$relstatus -eq 0
 
 # The long reliability run of docs/reliability.md: 50 crash rounds per backend, 10,000 fuzzed requests per

@@ -17,6 +17,8 @@ def run(args: argparse.Namespace) -> int:
         from broker.bench.lambda_ import main
     elif args.target == "lambda-esm":
         from broker.bench.lambda_esm import main
+    elif args.target == "apigateway":
+        from broker.bench.apigateway import main
     else:
         from broker.bench.sqs import main
     return main(args)
