@@ -7,6 +7,7 @@ import re
 from typing import Any
 
 import httpx
+import orjson
 
 from broker.config import Settings
 
@@ -43,6 +44,33 @@ async def read_body(scope: Scope, receive: Receive, limit: int) -> bytes | None:
     return b"".join(chunks)
 
 
+_TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+_UNSAFE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")  # what HTTP/1.1 forbids in a header value (a tab is fine)
+# The framing of an answer is the broker's own: a function's result never sets these (they are dropped).
+FRAMING = frozenset({b"content-length", b"transfer-encoding", b"connection", b"keep-alive", b"upgrade", b"te"})
+
+
+def header_value(value: object) -> str:
+    """A header value from a function's JSON result: a list is its items joined with commas, other non-strings
+    their JSON text."""
+    if isinstance(value, list):
+        return ",".join(header_value(v) for v in value)
+    if isinstance(value, str):
+        return value
+    return orjson.dumps(value).decode()
+
+
+def result_header(name: str, value: str) -> tuple[bytes, bytes] | None:
+    """A header a function's result sets, as it goes on the wire (name in lower case); None when it cannot (a name
+    that is not an HTTP token, a value with control characters or outside Latin-1): a malformed result."""
+    if not _TOKEN.fullmatch(name) or _UNSAFE.search(value):
+        return None
+    try:
+        return name.lower().encode("ascii"), value.encode("latin-1")
+    except UnicodeEncodeError:
+        return None
+
+
 _OWN_HOST = re.compile(r"^[^.]+\.(?:execute-api|lambda-url)\.", re.IGNORECASE)
 
 
@@ -54,3 +82,19 @@ def own_url(url: httpx.URL, settings: Settings) -> httpx.URL:
     if _OWN_HOST.match(host) or host in settings.own_host_names:
         return url.copy_with(scheme="http", host="127.0.0.1", port=settings.port)
     return url
+
+
+class TooLarge(Exception):
+    """A backend's answer is over the payload limit."""
+
+
+async def read_answer(answer: httpx.Response, limit: int, raw: bool) -> bytes:
+    """A streamed backend answer's body — `raw`: as it came (still content-encoded), else decoded — refused past
+    `limit` bytes (TooLarge) instead of held in memory whatever its size."""
+    chunks, size = [], 0
+    async for chunk in answer.aiter_raw() if raw else answer.aiter_bytes():
+        size += len(chunk)
+        if size > limit:
+            raise TooLarge
+        chunks.append(chunk)
+    return b"".join(chunks)

@@ -30,6 +30,7 @@ JSON_FORMAT = json.dumps(
         "responseType": "$context.error.responseType",
         "requestTime": "$context.requestTime",
         "latency": "$context.responseLatency",
+        "integrationLatency": "$context.integrationLatency",
     }
 )
 CLF_FORMAT = (
@@ -97,9 +98,11 @@ def test_json_lines_for_answers_and_refusals(broker, gw):
         "responseType": "-",
         "requestTime": first["requestTime"],
         "latency": first["latency"],
+        "integrationLatency": first["integrationLatency"],
     }
     assert re.fullmatch(r"\d\d/[A-Z][a-z]{2}/\d{4}:\d\d:\d\d:\d\d \+0000", first["requestTime"])
-    assert first["latency"].isdigit()
+    assert first["latency"].isdigit() and first["integrationLatency"].isdigit()
+    assert second["integrationLatency"] == "-"  # refused before the integration
     assert (second["status"], second["error"], second["responseType"], second["apiKey"]) == (
         "403", "Forbidden", "INVALID_API_KEY", "-"
     )  # fmt: skip

@@ -138,3 +138,48 @@ def test_encoded_slash_stays_in_its_path_parameter(broker, api):
     assert (event["resource"], event["pathParameters"]) == ("/items/{id}", {"id": "a/b c"})
     r = _get(broker, "/prod/items/x%2Fy", host=f"{api_id}.execute-api.localhost")
     assert r.json()["pathParameters"] == {"id": "x/y"}
+
+
+HEADERS = """
+def handler(event, context):
+    kind = event["path"].strip("/")
+    if kind == "inject":
+        return {"statusCode": 200, "headers": {"x-bad": "a\\r\\nx-injected: 1"}, "body": "no"}
+    if kind == "multi-string":
+        return {"statusCode": 200, "multiValueHeaders": {"x-m": "abc"}, "body": "no"}
+    return {
+        "statusCode": 200,
+        "headers": {"x-one": "1", "x-both": "a", "content-length": "999", "transfer-encoding": "chunked"},
+        "multiValueHeaders": {"x-both": ["a", "b"]},
+        "body": str(sorted(k for k in event["headers"] if k.startswith("X-"))),
+    }
+"""
+
+
+def test_proxy_result_headers_and_stage_variable_uri(broker):
+    """Result headers: framing ones are the gateway's own (dropped), `headers` and `multiValueHeaders` merge with a
+    pair given in both sent once, a value that cannot be a header or a multi-value that is no list is a malformed
+    result (502). The function is named by a stage variable in the uri; the event has the headers API Gateway
+    adds (X-Forwarded-*, X-Amzn-Trace-Id)."""
+    gw = broker.client("apigateway")
+    create(broker.client("lambda", read_timeout=60), "gw-headers", source=HEADERS)
+    rest = gw.create_rest_api(name="headers")
+    api_id = rest["id"]
+    proxy = gw.create_resource(restApiId=api_id, parentId=rest["rootResourceId"], pathPart="{proxy+}")["id"]
+    gw.put_method(restApiId=api_id, resourceId=proxy, httpMethod="ANY", authorizationType="NONE")
+    uri = "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:000000000000:function:${stageVariables.fn}/invocations"  # noqa: E501
+    gw.put_integration(restApiId=api_id, resourceId=proxy, httpMethod="ANY", type="AWS_PROXY",
+                       integrationHttpMethod="POST", uri=uri)  # fmt: skip
+    gw.create_deployment(restApiId=api_id, stageName="prod", variables={"fn": "gw-headers"})
+    r = _get(broker, f"/_aws/execute-api/{api_id}/prod/plain", headers={"x-forwarded-for": "10.0.0.1"})
+    assert r.status_code == 200, r.text
+    assert r.headers.get_list("x-both") == ["a", "b"] and r.headers["x-one"] == "1"
+    assert r.headers["content-length"] == str(len(r.content)) and "transfer-encoding" not in r.headers
+    assert r.text == str(["X-Amzn-Trace-Id", "X-Forwarded-For", "X-Forwarded-Port", "X-Forwarded-Proto"])
+    for path in ("inject", "multi-string"):
+        r = _get(broker, f"/_aws/execute-api/{api_id}/prod/{path}")
+        assert (r.status_code, r.json(), "x-injected" in r.headers) == (
+            502,
+            {"message": "Internal server error"},
+            False,
+        )

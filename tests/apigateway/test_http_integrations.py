@@ -323,3 +323,72 @@ def test_uri_naming_the_broker_is_served_on_its_own_port(broker, upstream):
     assert seen["path"] == "/inner"
     assert seen["headers"]["host"] == upstream.url.removeprefix("http://")
     assert len(upstream.requests) == 1
+
+
+def test_request_override_and_more_mapping_sources(broker, upstream):
+    """A request template's $context.requestOverride changes the path, query string and headers sent; request
+    mappings read the body (method.request.body.<JSONPath>); response mappings read stage variables and $context."""
+    gw = broker.client("apigateway")
+    override = (
+        '#set($context.requestOverride.path.target = "overridden")'
+        '#set($context.requestOverride.querystring.query = "from-template")'
+        '#set($context.requestOverride.header.xover = "changed")'
+        "{\"n\": $input.json('$.n')}"
+    )
+    api_id, thing = _http_api(gw, upstream, requestTemplates={"application/json": override})
+    gw.update_integration(
+        restApiId=api_id, resourceId=thing, httpMethod="POST",
+        patchOperations=[{"op": "add", "path": "/requestParameters/integration.request.header.x-name",
+                          "value": "method.request.body.user.name"}],
+    )  # fmt: skip
+    gw.update_integration_response(
+        restApiId=api_id, resourceId=thing, httpMethod="POST", statusCode="200",
+        patchOperations=[
+            {"op": "replace", "path": f"/responseParameters/method.response.header.{name}", "value": value}
+            for name, value in (("x-static", "stageVariables.colour"), ("x-path", "context.stage"))
+        ],
+    )  # fmt: skip
+    gw.create_deployment(restApiId=api_id, stageName="prod")
+    r = _call(broker, api_id, "/convert/echo?q=hi", method="POST", json={"n": 1, "user": {"name": "ann"}})
+    assert r.status_code == 200, r.text
+    seen = upstream.last()
+    assert seen["path"] == "/overridden?query=from-template"
+    assert (seen["headers"]["xover"], seen["headers"]["x-name"]) == ("changed", "ann")
+    assert json.loads(seen["body"]) == {"n": 1}
+    assert (r.headers["x-static"], r.headers["x-path"]) == ("blue", "prod")
+
+
+def test_an_answer_over_the_payload_limit_is_refused(broker):
+    """A backend answer over API Gateway's 10 MB is not buffered whatever its size: 502."""
+    big = b"x" * (11 * 1024 * 1024)
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("content-length", str(len(big)))
+            self.end_headers()
+            try:
+                self.wfile.write(big)
+            except OSError:
+                pass  # the broker stopped reading
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        gw = broker.client("apigateway")
+        rest = gw.create_rest_api(name="big")
+        api_id = rest["id"]
+        _method(gw, api_id, rest["rootResourceId"], "GET", type="HTTP_PROXY", integrationHttpMethod="GET",
+                uri=f"http://127.0.0.1:{server.server_address[1]}/")  # fmt: skip
+        gw.create_deployment(restApiId=api_id, stageName="prod")
+        r = _call(broker, api_id, "/")
+        assert (r.status_code, r.json()) == (502, {"message": "Internal server error"})
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(10)

@@ -132,6 +132,10 @@ def test_util():
         "$input.body.format('{0.__class__}')",
         "$input._request",
         "#set($x = 'a')$x.__class__.__mro__",
+        # names inside a map literal and in #evaluate are checked too (they escape a walk of the parsed template)
+        '#set($m = {"k": $util.escapeJavaScript.__func__.__globals__})$m',
+        "#evaluate('$util.__class__')",
+        "#set($code = '$input.__class__')#evaluate($code)",
     ],
 )
 def test_templates_cannot_reach_python_internals(template):
@@ -145,6 +149,16 @@ def test_foreach_quota_and_runaway_templates():
         r("#foreach($i in [1..1001])x#end")
     with pytest.raises(TemplateError):
         r("#macro(loop)#loop()#end#loop()")
+    # Nested loops multiply: all the loops of one evaluation share a budget.
+    with pytest.raises(TemplateError, match="iterations"):
+        r("#foreach($i in [1..1000])#foreach($j in [1..1000])#end#end")
+    # Values and output are bounded: a string doubled in a loop, repetition and formatting of strings.
+    with pytest.raises(TemplateError, match="#set value"):
+        r('#set($s = "ab")#foreach($i in [1..40])#set($s = "$s$s")#end')
+    for template in ('#set($x = "x" * 100)', '#set($x = "%999999999d" % 5)', "$input.body.zfill(99999999)"):
+        with pytest.raises(TemplateError):
+            r(template)
+    assert r("#set($n = 6 * 7)#set($m = 7 % 4)$n $m") == "42 3"
 
 
 # -- end to end -----------------------------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from tests.apigatewayv2.execute_helpers import function, invoke, lambda_integration, route
+from tests.apigatewayv2.execute_helpers import function, invoke, lambda_integration, lambda_uri, route
 
 
 @pytest.fixture
@@ -205,6 +205,9 @@ def test_cors_preflight_and_headers(broker, gw2, echo):
     ):
         r = invoke(broker, api_id, "/anything", method="OPTIONS", headers={**asked, **change})
         assert r.status_code == 204 and "access-control-allow-origin" not in r.headers, change
+    # Without an Origin it is no preflight: the request goes to the routes.
+    r = invoke(broker, api_id, "/anything", method="OPTIONS", headers={"access-control-request-method": "POST"})
+    assert r.status_code == 200 and r.json()["requestContext"]["http"]["method"] == "OPTIONS"
     # An actual request from an allowed origin gets the CORS headers; others do not.
     r = invoke(broker, api_id, "/custom", headers={"origin": "https://app.example.com"})
     assert r.status_code == 201 and r.headers["access-control-allow-origin"] == "https://app.example.com"
@@ -232,3 +235,20 @@ def test_disabled_execute_api_endpoint(broker, gw2, echo):
     assert (r.status_code, r.json()) == (403, {"message": "Forbidden"})
     gw2.update_api(ApiId=api_id, DisableExecuteApiEndpoint=False)
     assert invoke(broker, api_id, "/a").status_code == 200
+
+
+def test_stage_variable_in_the_function_uri_and_format_1_headers(broker, gw2, echo):
+    """A Lambda integration may name its function by a stage variable; format 1.0 events carry the headers the
+    gateway adds, as format 2.0 does; a path parameter is decoded once."""
+    api_id = gw2.create_api(Name="by-stage", ProtocolType="HTTP")["ApiId"]
+    name = echo.rsplit(":", 1)[1]
+    uri = lambda_uri(echo.replace(f":function:{name}", ":function:${stageVariables.fn}"))
+    integration = lambda_integration(gw2, api_id, uri, "1.0")
+    route(gw2, api_id, "GET /items/{id}", integration)
+    gw2.create_stage(ApiId=api_id, StageName="$default", AutoDeploy=True, StageVariables={"fn": name})
+    r = invoke(broker, api_id, "/items/a%2541")
+    assert r.status_code == 200, r.text
+    event = r.json()
+    assert event["pathParameters"] == {"id": "a%41"}
+    assert event["headers"]["x-forwarded-for"] == "127.0.0.1"
+    assert event["multiValueHeaders"]["x-amzn-trace-id"][0].startswith("Root=1-")

@@ -5,6 +5,7 @@ on the test clock) and AWS_IAM."""
 
 from __future__ import annotations
 
+import base64
 import json
 
 import pytest
@@ -48,6 +49,13 @@ def _jwt_api(gw2, echo: str, issuer: Issuer) -> str:
     return api_id
 
 
+def _unsigned(header: dict, claims: dict) -> str:
+    def part(doc: dict) -> str:
+        return base64.urlsafe_b64encode(json.dumps(doc).encode()).rstrip(b"=").decode()
+
+    return f"{part(header)}.{part(claims)}.c2ln"
+
+
 def _bearer(token: str) -> dict[str, str]:
     return {"authorization": f"Bearer {token}"}
 
@@ -55,12 +63,16 @@ def _bearer(token: str) -> dict[str, str]:
 def test_jwt_allows_valid_tokens_and_passes_claims(broker, gw2, echo, issuer):
     api_id = _jwt_api(gw2, echo, issuer)
     now = broker_now(broker)
-    token = issuer.token({"sub": "u1", "aud": "my-app", "exp": now + 600, "iat": now, "scope": "read admin"})
+    claims = {"sub": "u1", "aud": "my-app", "exp": now + 600, "iat": now, "scope": "read admin", "nick": None}
+    token = issuer.token(claims)
     r = invoke(broker, api_id, "/open", headers=_bearer(token))
     assert r.status_code == 200, r.text
     jwt = r.json()["requestContext"]["authorizer"]["jwt"]
     assert jwt["claims"]["sub"] == "u1" and jwt["claims"]["exp"] == str(now + 600)
-    assert jwt["scopes"] == ["read", "admin"]
+    assert "nick" not in jwt["claims"]  # a null claim is left out
+    assert jwt["scopes"] is None  # a route without AuthorizationScopes gets none, as AWS sends it
+    r = invoke(broker, api_id, "/admin", headers=_bearer(token))
+    assert r.json()["requestContext"]["authorizer"]["jwt"]["scopes"] == ["read", "admin"]
     # The token without "Bearer ", and client_id standing in for a missing aud, are accepted too.
     other = issuer.token({"sub": "u2", "client_id": "my-app", "exp": now + 600})
     assert invoke(broker, api_id, "/open", headers={"authorization": other}).status_code == 200
@@ -86,11 +98,14 @@ def test_jwt_refusals(broker, gw2, echo, issuer):
         "signature": issuer.token(good, key=rsa.generate_private_key(public_exponent=65537, key_size=2048)),
         "kid": issuer.token(good, kid="unknown"),
         "garbage": "not.a.jwt",
+        # the token's own alg goes into the www-authenticate description: it cannot break the header
+        "alg": _unsigned({"alg": 'x"\r\nx-injected: 1', "typ": "JWT"}, good),
     }
     for why, token in cases.items():
         r = invoke(broker, api_id, "/open", headers=_bearer(token))
         assert (r.status_code, r.json()) == (401, {"message": "Unauthorized"}), why
         assert r.headers["www-authenticate"].startswith('Bearer scope="" error="invalid_token"'), why
+        assert "x-injected" not in r.headers, why
     r = invoke(broker, api_id, "/open", headers=_bearer(cases["audience"]))
     assert 'error_description="the token does not have a valid audience"' in r.headers["www-authenticate"]
     # A valid token without one of the route's scopes: 403.

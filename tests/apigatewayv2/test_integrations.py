@@ -138,3 +138,24 @@ def test_websocket_integrations_and_responses(gw2):
     hid = lambda_integration(gw2, http)
     e = error_of(gw2.create_integration_response, 400, ApiId=http, IntegrationId=hid, IntegrationResponseKey="$default")
     assert e["Code"] == "BadRequestException"
+
+
+def test_parameter_mappings_change_key_by_key(gw2):
+    """UpdateIntegration merges an HTTP API's parameter mappings: "" removes one, {} a status code's, others stay."""
+    api_id = http_api(gw2)
+    integration = gw2.create_integration(
+        ApiId=api_id, IntegrationType="HTTP_PROXY", IntegrationUri="http://127.0.0.1:9/x", IntegrationMethod="GET",
+        RequestParameters={"append:header.a": "1", "overwrite:path": "/p"},
+        ResponseParameters={"200": {"append:header.r": "1"}, "404": {"overwrite:statuscode": "410"}},
+    )["IntegrationId"]  # fmt: skip
+    out = gw2.update_integration(
+        ApiId=api_id, IntegrationId=integration, RequestParameters={"append:header.a": "", "append:header.b": "2"},
+        ResponseParameters={"200": {}},
+    )  # fmt: skip
+    assert out["RequestParameters"] == {"overwrite:path": "/p", "append:header.b": "2"}
+    assert out["ResponseParameters"] == {"404": {"overwrite:statuscode": "410"}}
+    got = gw2.get_integration(ApiId=api_id, IntegrationId=integration)
+    assert (got["RequestParameters"], got["ResponseParameters"]) == (
+        out["RequestParameters"],
+        out["ResponseParameters"],
+    )

@@ -6,7 +6,9 @@ checked) and names the signer in requestContext.identity; Cognito user pool auth
 
 from __future__ import annotations
 
+import base64
 import functools
+import hashlib
 import re
 import time
 from typing import Any
@@ -301,7 +303,13 @@ def iam_identity(call: Call) -> Doc:
 
 
 def _incomplete(message: str) -> GatewayError:
-    return GatewayError("INVALID_SIGNATURE", message)
+    """A malformed signature: API Gateway's 403 IncompleteSignatureException (the INVALID_SIGNATURE response)."""
+    return GatewayError("INVALID_SIGNATURE", message, error_type="IncompleteSignatureException")
+
+
+def _hashed(value: str) -> str:
+    """How API Gateway quotes a malformed Authorization header back: hashed, never as it came."""
+    return base64.b64encode(hashlib.sha256(value.encode("utf-8", "surrogateescape")).digest()).decode()
 
 
 def _check_header(authorization: str, call: Call) -> tuple[str, str, str]:
@@ -313,7 +321,8 @@ def _check_header(authorization: str, call: Call) -> tuple[str, str, str]:
         name, eq, value = part.partition("=")
         if not eq:
             raise _incomplete(
-                f"'{part}' not a valid key=value pair (missing equal-sign) in Authorization header: '{authorization}'."
+                "Invalid key=value pair (missing equal-sign) in Authorization header (hashed with SHA-256 and "
+                f"encoded with Base64): '{_hashed(authorization)}'."
             )
         params[name.strip()] = value.strip()
     missing = [

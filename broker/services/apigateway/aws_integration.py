@@ -85,7 +85,7 @@ def _outgoing(call: Call, integration: dict[str, Any], request: templates.Reques
         raise ValueError(f"service not served: {service}")
     mapped = mapped_parameters(integration, request)
     content_type = next((v for k, v in request.headers.items() if k.lower() == "content-type"), "")
-    body, content_type = request_body(integration, request, content_type)
+    body, content_type = request_body(integration, request, content_type, mapped)
     headers: dict[str, str] = {"content-type": content_type} if content_type else {}
     for name, value in mapped["header"].items():
         if name.lower().encode() in HOP_BY_HOP or UNSAFE.search(value):

@@ -10,6 +10,7 @@ with the API's deployed gateway responses (gateway_errors.py); the access log li
 from __future__ import annotations
 
 import re
+import time
 from collections import OrderedDict
 from typing import Any
 from urllib.parse import quote, unquote
@@ -185,6 +186,17 @@ async def integrate(call: Call, client: httpx.AsyncClient) -> Response:
     if integration is None:
         raise GatewayError("API_CONFIGURATION_ERROR")
     kind = integration.get("type")
+    started = time.perf_counter()
+    try:
+        response = await _integration(call, kind, integration, client)
+    finally:  # $context.integrationLatency of the access log
+        call.extras["integrationLatency"] = int((time.perf_counter() - started) * 1000)
+    if kind != "MOCK":  # Lambda's own status for a proxy (200), the backend's otherwise
+        call.extras["integrationStatus"] = 200 if kind == "AWS_PROXY" else response[0]
+    return response
+
+
+async def _integration(call: Call, kind: Any, integration: Doc, client: httpx.AsyncClient) -> Response:
     if kind == "AWS_PROXY":
         return await lambda_proxy.lambda_proxy(call, integration)
     request = template_request(lambda_proxy.proxy_event(call), call.body)

@@ -11,6 +11,7 @@ from urllib.parse import parse_qsl
 
 from broker.services.apigateway import templates
 from broker.services.apigateway.gateway_response_operations import DEFAULT_TEMPLATES, STATUS
+from broker.services.data_plane import FRAMING, result_header
 
 Doc = dict[str, Any]
 Response = tuple[int, list[tuple[bytes, bytes]], bytes]
@@ -50,7 +51,12 @@ class GatewayError(Exception):
     is $context.error.validationErrorString when it differs from the message (a body's schema violations)."""
 
     def __init__(
-        self, response_type: str, message: str | None = None, status: int | None = None, validation: str | None = None
+        self,
+        response_type: str,
+        message: str | None = None,
+        status: int | None = None,
+        validation: str | None = None,
+        error_type: str | None = None,
     ) -> None:
         super().__init__(response_type)
         self.validation = validation
@@ -58,7 +64,7 @@ class GatewayError(Exception):
         self.message = message if message is not None else MESSAGES[response_type][0]
         default = STATUS.get(response_type)
         self.status = status if status is not None else int(default) if default else 500
-        self.error_type = MESSAGES[response_type][1]
+        self.error_type = error_type or MESSAGES[response_type][1]
 
 
 def too_large() -> Response:
@@ -99,9 +105,12 @@ def answer(error: GatewayError, responses: list[Doc], request: templates.Request
     request = request or templates.Request()
     for name, source in ((custom or {}).get("responseParameters") or {}).items():
         value = _parameter(str(source), request)
-        if name.startswith("gatewayresponse.header.") and value is not None and "\n" not in value:
-            key = name[len("gatewayresponse.header.") :].lower().encode("latin-1", "replace")
-            headers = [h for h in headers if h[0] != key] + [(key, value.encode("latin-1", "replace"))]
+        if not name.startswith("gatewayresponse.header.") or value is None:
+            continue
+        # A value may carry request input: one that cannot be a header value is not sent.
+        header = result_header(name[len("gatewayresponse.header.") :], value)
+        if header is not None and header[0] not in FRAMING:
+            headers = [h for h in headers if h[0] != header[0]] + [header]
     context = {
         **request.context,
         "error": {

@@ -20,7 +20,7 @@ import httpx
 
 from broker.config import Settings
 from broker.services.apigateway import routing, templates
-from broker.services.apigateway.call import Call, Response
+from broker.services.apigateway.call import MAX_BODY, Call, Response
 from broker.services.apigateway.gateway_errors import GatewayError
 from broker.services.apigateway.integration_responses import (
     FRAMING,
@@ -30,7 +30,7 @@ from broker.services.apigateway.integration_responses import (
     request_body,
     response_template,
 )
-from broker.services.data_plane import own_url
+from broker.services.data_plane import TooLarge, own_url, read_answer
 
 Scope = Any
 
@@ -47,9 +47,11 @@ async def serve(
             answer = await client.send(outgoing, stream=True)
             try:
                 # A proxy passes the bytes on as they came (still compressed); a template reads the decoded text.
-                content = b"".join([c async for c in answer.aiter_raw()]) if proxy else await answer.aread()
+                content = await read_answer(answer, MAX_BODY, raw=proxy)
             finally:
                 await answer.aclose()
+    except TooLarge as e:  # over API Gateway's 10 MB payload limit
+        raise GatewayError("DEFAULT_5XX", "Internal server error", status=502) from e
     except (TimeoutError, httpx.TimeoutException) as e:
         raise GatewayError("INTEGRATION_TIMEOUT") from e
     except httpx.HTTPError as e:
@@ -104,12 +106,29 @@ def _lookup(table: Any, name: str, fold: bool = False) -> str | None:
     return None if value is None else str(value)
 
 
+def _json_value(body: bytes, path: str | None) -> str | None:
+    """A body (or what a JSONPath selects in it) as a mapping value: strings as they are, other values as JSON."""
+    if path is None:
+        return body.decode("utf-8", "replace")
+    try:
+        value = templates.select(json.loads(body), "$." + path)
+    except (ValueError, RecursionError, templates.TemplateError):
+        return None
+    if value is templates.MISSING or value is None:
+        return None
+    return value if isinstance(value, str) else json.dumps(value, separators=(",", ":"))
+
+
 def _request_value(expression: str, request: templates.Request) -> str | None:
     """A request parameter mapping's source: 'literal', method.request.{path,querystring,header}.X,
-    stageVariables.X or context.X (None when the request has no such value)."""
+    method.request.body[.JSONPath], stageVariables.X or context.X (None when the request has no such value)."""
     expression = expression.strip()
     if len(expression) >= 2 and expression[0] == expression[-1] == "'":
         return expression[1:-1]
+    if expression == "method.request.body":
+        return _json_value(request.body, None)
+    if expression.startswith("method.request.body."):
+        return _json_value(request.body, expression[len("method.request.body.") :])
     for prefix, table, fold in (
         ("method.request.path.", request.path, False),
         ("method.request.querystring.", request.querystring, False),
@@ -150,6 +169,11 @@ def _outgoing(
     """The request to the backend; raises LookupError (415), TemplateError, ValueError (a bad uri)."""
     uri = STAGE_VARIABLE.sub(lambda m: request.stage_variables.get(m.group(1), ""), integration.get("uri") or "")
     mapped = mapped_parameters(integration, request)
+    content_type = request.headers.get("content-type") or _lookup(request.headers, "content-type", True) or ""
+    if proxy:
+        body = request.body
+    else:  # rendered first: its $context.requestOverride may change the path, query string and headers
+        body, content_type = request_body(integration, request, content_type, mapped)
     greedy = set(re.findall(r"\{([^{}/]+)\+\}", matched.resource["path"]))
 
     def placeholder(m: re.Match[str]) -> str:
@@ -168,14 +192,10 @@ def _outgoing(
     if mapped["querystring"]:
         query.append(urlencode(mapped["querystring"]))
     headers: list[tuple[bytes, bytes]] = []
-    content_type = request.headers.get("content-type") or _lookup(request.headers, "content-type", True) or ""
     if proxy:
         headers = [(k, v) for k, v in scope["headers"] if k.lower() not in HOP_BY_HOP]
-        body = request.body
-    else:
-        body, content_type = request_body(integration, request, content_type)
-        if content_type:
-            headers.append((b"content-type", content_type.encode("latin-1", "replace")))
+    elif content_type:
+        headers.append((b"content-type", content_type.encode("latin-1", "replace")))
     for name, value in mapped["header"].items():
         key = name.lower().encode("latin-1", "replace")
         if key in HOP_BY_HOP or UNSAFE.search(value):
@@ -188,26 +208,20 @@ def _outgoing(
     return httpx.Request(scope["method"] if method == "ANY" else method, url, headers=headers, content=body)
 
 
-def _response_value(expression: str, headers: httpx.Headers, body: bytes) -> str | None:
+def response_value(expression: str, headers: httpx.Headers, body: bytes, request: templates.Request) -> str | None:
     """A response parameter mapping's source: 'literal', integration.response.header.X (or multivalueheader.X),
-    integration.response.body, integration.response.body.<JSONPath>."""
+    integration.response.body, integration.response.body.<JSONPath>, stageVariables.X or context.X."""
     expression = expression.strip()
-    if len(expression) >= 2 and expression[0] == expression[-1] == "'":
-        return expression[1:-1]
     for prefix in ("integration.response.header.", "integration.response.multivalueheader."):
         if expression.startswith(prefix):
             values = headers.get_list(expression[len(prefix) :])
             return ",".join(values) if values else None
     if expression == "integration.response.body":
-        return body.decode("utf-8", "replace")
+        return _json_value(body, None)
     if expression.startswith("integration.response.body."):
-        try:
-            value = templates.select(json.loads(body), "$." + expression[len("integration.response.body.") :])
-        except (ValueError, templates.TemplateError):
-            return None
-        if value is templates.MISSING or value is None:
-            return None
-        return value if isinstance(value, str) else json.dumps(value, separators=(",", ":"))
+        return _json_value(body, expression[len("integration.response.body.") :])
+    if expression.startswith(("stageVariables.", "context.")) or expression[:1] == "'":
+        return _request_value(expression, request)
     return None
 
 
@@ -226,7 +240,7 @@ def integration_answer(
     for name, source in (response.get("responseParameters") or {}).items():
         if not name.startswith("method.response.header."):
             continue
-        value = _response_value(str(source), backend, body)
+        value = response_value(str(source), backend, body, request)
         key = name[len("method.response.header.") :].lower().encode("latin-1", "replace")
         if value is None or key in FRAMING or UNSAFE.search(value):
             continue

@@ -33,13 +33,21 @@ def request_template(integration: dict[str, Any], content_type: str) -> str | No
     return None
 
 
-def request_body(integration: dict[str, Any], request: templates.Request, content_type: str) -> tuple[bytes, str]:
+def request_body(
+    integration: dict[str, Any], request: templates.Request, content_type: str, mapped: dict[str, dict[str, str]]
+) -> tuple[bytes, str]:
     """(body, content type) sent to the backend: the request template rendered (as the type it names, else
-    application/json) or, passed through, the request's own; raises LookupError (415) and TemplateError."""
+    application/json) or, passed through, the request's own; what the template set in $context.requestOverride
+    (header, querystring, path) replaces those of the `mapped` parameters. Raises LookupError (415) and
+    TemplateError."""
     template = request_template(integration, content_type)
     if template is None:
         return request.body, content_type
-    return templates.render(template, request).text.encode(), media_type(content_type) or "application/json"
+    out = templates.render(template, request)
+    for where, values in out.request_override.items():
+        if where in mapped:
+            mapped[where].update(values)
+    return out.text.encode(), media_type(content_type) or "application/json"
 
 
 def integration_response(integration: dict[str, Any], status: int | str) -> tuple[int, dict[str, Any]] | None:

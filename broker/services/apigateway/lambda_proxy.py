@@ -13,12 +13,13 @@ from urllib.parse import parse_qsl
 
 import orjson
 
-from broker import clock
+from broker import clock, ids
 from broker.context import RequestContext
 from broker.errors import ServiceError
 from broker.services.apigateway.call import Call, Response
 from broker.services.apigateway.gateway_errors import GatewayError
-from broker.services.data_plane import header
+from broker.services.apigateway.http_integration import STAGE_VARIABLE
+from broker.services.data_plane import FRAMING, header, result_header
 from broker.services.lambda_.invoke_operations import MAX_SYNC_PAYLOAD, resolve, run
 
 LAMBDA_URI = re.compile(r"^arn:aws:apigateway:[^:]+:lambda:path/2015-03-31/functions/(.+)/invocations$")
@@ -38,12 +39,34 @@ def _multi(
     return single, multi
 
 
+_ADDED = frozenset({"x-forwarded-for", "x-forwarded-port", "x-forwarded-proto", "x-amzn-trace-id"})
+
+
+def _gateway_headers(call: Call) -> list[tuple[str, str]]:
+    """The request's headers as API Gateway passes them on: the client's, then what its front end adds — the
+    caller's address after any X-Forwarded-For it sent, the port and scheme it reached, a trace id."""
+    scope = call.scope
+    raw = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]]
+    forwarded = [v for k, v in raw if k == "x-forwarded-for"]
+    trace = call.extras.get("trace") or header(scope, b"x-amzn-trace-id")
+    if not trace:
+        trace = call.extras["trace"] = f"Root=1-{clock.now_ms() // 1000:08x}-{ids.token(12)}"
+    client = scope.get("client") or ("127.0.0.1", 0)
+    server = scope.get("server") or ("127.0.0.1", 80)
+    return [(k, v) for k, v in raw if k not in _ADDED] + [
+        ("X-Amzn-Trace-Id", trace),
+        ("X-Forwarded-For", ", ".join([*forwarded, str(client[0])])),
+        ("X-Forwarded-Port", str(server[1])),
+        ("X-Forwarded-Proto", str(scope.get("scheme", "http"))),
+    ]
+
+
 def proxy_event(call: Call) -> dict[str, Any]:
     """The Lambda proxy event (format 1.0) of a request; also what mapping templates see as $context and
     parameters."""
     scope, stage, matched, path, body = call.scope, call.stage, call.matched, call.path, call.body
     api_id, request_id = call.api_id, call.request_id
-    headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]]
+    headers = _gateway_headers(call)
     single_h, multi_h = _multi(headers)
     query = parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
     single_q, multi_q = _multi(query)
@@ -115,7 +138,8 @@ async def invoke(call: Call, uri: str, payload: bytes) -> tuple[bytes, bool]:
     """A synchronous invocation of the function an integration (or authorizer) uri names, in the API's account:
     (result payload, whether it is a function error). A uri that names no function, a missing function or
     a failed invocation is a GatewayError (`API_CONFIGURATION_ERROR`; a throttled one 429)."""
-    m = LAMBDA_URI.match(uri or "")
+    variables = call.stage.get("variables") or {}
+    m = LAMBDA_URI.match(STAGE_VARIABLE.sub(lambda v: str(variables.get(v.group(1), "")), uri or ""))
     if m is None:
         raise GatewayError("API_CONFIGURATION_ERROR")
     ctx = RequestContext(
@@ -168,15 +192,23 @@ def proxy_response(payload: bytes, binary: bool) -> Response:
         raise _malformed() from e
     if not 100 <= status <= 599:
         raise _malformed()
+    single, multi = result.get("headers") or {}, result.get("multiValueHeaders") or {}
+    if (
+        not isinstance(single, dict)
+        or not isinstance(multi, dict)
+        or not all(isinstance(v, list) for v in multi.values())
+    ):
+        raise _malformed()
+    # Both maps merge into one list; a pair given in both is sent once (multiValueHeaders' values win).
+    pairs = [(str(k), str(v)) for k, values in multi.items() for v in values]
+    pairs += [(str(k), str(v)) for k, v in single.items() if str(v) not in {str(x) for x in multi.get(k, [])}]
     headers: list[tuple[bytes, bytes]] = []
-    try:
-        for k, v in (result.get("headers") or {}).items():
-            headers.append((str(k).lower().encode("latin-1"), str(v).encode("latin-1")))
-        for k, values in (result.get("multiValueHeaders") or {}).items():
-            for v in values:
-                headers.append((str(k).lower().encode("latin-1"), str(v).encode("latin-1")))
-    except (AttributeError, TypeError, UnicodeEncodeError) as e:
-        raise _malformed() from e
+    for name, value in pairs:
+        header = result_header(name, value)
+        if header is None:
+            raise _malformed()
+        if header[0] not in FRAMING:  # the framing is the gateway's own
+            headers.append(header)
     body = result.get("body")
     if body is None:
         content = b""

@@ -6,10 +6,15 @@ import dataclasses
 import json
 from typing import Any
 
+import httpx
+
 from broker.services.apigateway import templates
 from broker.services.apigateway.call import Response
 from broker.services.apigateway.gateway_errors import GatewayError
+from broker.services.apigateway.http_integration import response_value
 from broker.services.apigateway.integration_responses import (
+    FRAMING,
+    UNSAFE,
     integration_response,
     rendered,
     request_template,
@@ -37,7 +42,7 @@ def mock(integration: dict[str, Any], request: templates.Request) -> Response:
     if mapped.strip():
         try:
             status = int(json.loads(mapped).get("statusCode", 200))
-        except (ValueError, AttributeError, TypeError):
+        except (ValueError, AttributeError, TypeError, OverflowError, RecursionError):
             if template is not None:  # a passed-through body that names no statusCode is a plain 200
                 raise GatewayError("API_CONFIGURATION_ERROR") from None
     chosen = integration_response(integration, status)
@@ -46,9 +51,13 @@ def mock(integration: dict[str, Any], request: templates.Request) -> Response:
     status, response = chosen
     content_type, template = response_template(response)
     headers = [(b"content-type", content_type.encode("latin-1", "replace"))]
-    for name, value in (response.get("responseParameters") or {}).items():
-        if name.startswith("method.response.header.") and value.startswith("'") and value.endswith("'"):
-            headers.append((name[len("method.response.header.") :].lower().encode(), value[1:-1].encode()))
+    for name, source in (response.get("responseParameters") or {}).items():
+        # MOCK has no backend: its mappings take literals, stage variables and $context values.
+        value = response_value(str(source), httpx.Headers(), b"", request)
+        if name.startswith("method.response.header.") and value is not None and not UNSAFE.search(value):
+            key = name[len("method.response.header.") :].lower().encode("latin-1", "replace")
+            if key not in FRAMING:
+                headers.append((key, value.encode("latin-1", "replace")))
     if not template:
         return status, headers, b""
     return rendered(template, dataclasses.replace(request, body=b""), status, headers)

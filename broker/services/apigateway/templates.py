@@ -9,19 +9,26 @@ import base64
 import binascii
 import functools
 import json
+import operator
 import re
 from collections.abc import Iterable, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote_plus, unquote_plus
 
 import airspeed  # type: ignore[import-untyped]
 
-# API Gateway's quota on the iterations of one #foreach loop of a mapping template.
+# API Gateway's quota on the iterations of one #foreach loop of a mapping template; ours on all the loops of one
+# evaluation (nested loops multiply) and on the output and any #set value (API Gateway's payload limit).
 MAX_FOREACH = 1000
-# Names a template may not reach through: Velocity identifiers start with a letter, and these Python methods
-# (or any `_` name) would let a template walk from a value to the interpreter's internals.
-_FORBIDDEN = frozenset({"format", "format_map"})
+MAX_ITERATIONS = 100_000
+MAX_OUTPUT = 10 * 1024 * 1024
+_ITERATIONS: ContextVar[list[int]] = ContextVar("template_iterations")
+# Names a template may not reach through: Velocity identifiers start with a letter; any `_` name or a format method
+# would let a template walk from a value to the interpreter's internals, the padding methods (no Java String has
+# them) would make strings of any size.
+_FORBIDDEN = frozenset({"format", "format_map", "zfill", "center", "ljust", "rjust", "expandtabs"})
 
 
 class TemplateError(Exception):
@@ -47,11 +54,13 @@ class Request:
 
 @dataclass
 class Rendered:
-    """A template's output and what it set in $context.responseOverride (status, headers)."""
+    """A template's output and what it set in $context.responseOverride (status, headers) and, in a request
+    template, $context.requestOverride (header, querystring, path: by name)."""
 
     text: str
     status: int | None = None
     headers: dict[str, str] = field(default_factory=dict)
+    request_override: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
 # -- Java-like values -----------------------------------------------------------------------------------------------
@@ -218,7 +227,7 @@ class _Input:
             try:
                 # An empty payload is the empty object to JSONPath, as in API Gateway.
                 self._document = json.loads(text) if text.strip() else {}
-            except ValueError as e:
+            except (ValueError, RecursionError) as e:
                 raise BodyError(f"Could not parse request body into json: {e}") from e
         return self._document
 
@@ -278,7 +287,7 @@ class _Util:
     def parseJson(self, value: Any) -> Any:
         try:
             return java(json.loads(str(value)))
-        except ValueError as e:
+        except (ValueError, RecursionError) as e:
             raise TemplateError(f"Invalid JSON: {e}") from e
 
     def urlEncode(self, value: Any) -> str:
@@ -310,9 +319,64 @@ class _Capped:
 
     def calculate(self, namespace: Any, loader: Any) -> Any:
         iterable = self.value.calculate(namespace, loader)
-        if iterable is not None and hasattr(iterable, "__len__") and len(iterable) > MAX_FOREACH:
-            raise TemplateError(f"#foreach over more than {MAX_FOREACH} items")
+        if iterable is not None and hasattr(iterable, "__len__"):
+            if len(iterable) > MAX_FOREACH:
+                raise TemplateError(f"#foreach over more than {MAX_FOREACH} items")
+            budget = _ITERATIONS.get()
+            budget[0] -= len(iterable)
+            if budget[0] < 0:  # nested loops: 1,000 items each would multiply
+                raise TemplateError(f"more than {MAX_ITERATIONS} #foreach iterations")
         return iterable
+
+
+class _Output(airspeed.StoppableStream):  # type: ignore[misc]
+    """A template's output, refused past MAX_OUTPUT characters."""
+
+    def write(self, s: str) -> None:
+        if self.tell() + len(s) > MAX_OUTPUT:
+            raise TemplateError(f"the template's output is over {MAX_OUTPUT} characters")
+        super().write(s)
+
+
+def _guarded_name(self: Any, current_object: Any, loader: Any, top_namespace: Any) -> Any:
+    """Every name a template evaluates — wherever it was written: a map literal, #evaluate — is checked when it
+    is evaluated, not only when the template is compiled: no `_` name or format method reaches Python objects."""
+    if self.name.startswith("_") or self.name in _FORBIDDEN:
+        raise TemplateError(f"Invalid reference: {self.name}")
+    return _NAME_OR_CALL(self, current_object, loader, top_namespace)
+
+
+def _bounded_operator(op: Any) -> Any:
+    """`*` and `%` of numbers only: on strings and lists they repeat or format without bound."""
+
+    def apply(a: Any, b: Any) -> Any:
+        if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in (a, b)):
+            raise TemplateError("arithmetic on a value that is not a number")
+        return op(a, b)
+
+    return apply
+
+
+def _bounded_set(self: Any, stream: Any, namespace: Any, loader: Any) -> None:
+    """airspeed's #set, refusing a value over MAX_OUTPUT (a string doubled in a loop grows without bound)."""
+    value = self.value.calculate(namespace, loader)
+    if isinstance(value, str | list | dict) and len(value) > MAX_OUTPUT:
+        raise TemplateError(f"a #set value over {MAX_OUTPUT} characters")
+    if len(self.terms) == 1:
+        namespace.set_inherited(self.terms[0], value)
+        return
+    target = namespace
+    for term in self.terms[:-1]:
+        target = target[term]
+    target[self.terms[-1]] = value
+
+
+# The guards are airspeed's own classes patched once: templates are the only airspeed users in the process.
+_NAME_OR_CALL = airspeed.NameOrCall.calculate
+airspeed.NameOrCall.calculate = _guarded_name
+airspeed.BinaryOperator.OPERATORS["*"] = _bounded_operator(operator.mul)
+airspeed.BinaryOperator.OPERATORS["%"] = _bounded_operator(operator.mod)
+airspeed.SetDirective.evaluate_raw = _bounded_set
 
 
 def _elements(root: Any) -> Iterable[Any]:
@@ -325,7 +389,10 @@ def _elements(root: Any) -> Iterable[Any]:
         seen.add(id(element))
         yield element
         for value in vars(element).values():
-            items = value if isinstance(value, list | tuple) else [value]
+            if isinstance(value, dict):  # a map literal keeps its entries in a dict
+                items: Any = [*value.keys(), *value.values()]
+            else:
+                items = value if isinstance(value, list | tuple) else [value]
             stack.extend(v for v in items if isinstance(v, airspeed._Element))
 
 
@@ -351,6 +418,8 @@ def render(template: str, request: Request) -> Rendered:
     override: JavaMap = JavaMap(header=JavaMap())
     context = java(dict(request.context))
     context["responseOverride"] = override
+    request_override = JavaMap(header=JavaMap(), querystring=JavaMap(), path=JavaMap())
+    context["requestOverride"] = request_override
     namespace = {
         "input": _Input(request),
         "context": context,
@@ -358,8 +427,11 @@ def render(template: str, request: Request) -> Rendered:
         "util": _UTIL,
     }
     compiled = _compile(template)
+    _ITERATIONS.set([MAX_ITERATIONS])
+    output = _Output()
     try:
-        text = compiled.merge(namespace)
+        compiled.merge_to(namespace, output)
+        text = output.getvalue()
     except airspeed.TemplateExecutionError as e:
         # airspeed wraps whatever an element raised; our own errors (a body that is not JSON) keep their kind.
         if isinstance(e.__cause__, TemplateError):
@@ -377,4 +449,7 @@ def render(template: str, request: Request) -> Rendered:
     headers = override.get("header")
     if isinstance(headers, dict):
         result.headers = {str(k): _text(v) for k, v in headers.items() if v is not None}
+    for where, values in request_override.items():
+        if isinstance(values, dict):
+            result.request_override[str(where)] = {str(k): _text(v) for k, v in values.items() if v is not None}
     return result

@@ -30,7 +30,8 @@ def _joined(values: list[Any]) -> bytes:
 
 
 def is_preflight(config: Doc | None, method: str, headers: dict[str, str]) -> bool:
-    return bool(config) and method == "OPTIONS" and "access-control-request-method" in headers
+    """A CORS preflight (an OPTIONS request with Origin and Access-Control-Request-Method) of an API with CORS."""
+    return bool(config) and method == "OPTIONS" and "origin" in headers and "access-control-request-method" in headers
 
 
 def preflight(config: Doc, headers: dict[str, str]) -> tuple[int, Headers, bytes]:

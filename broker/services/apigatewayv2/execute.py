@@ -257,7 +257,8 @@ class HttpApis:
         v1 = str(integration.get("PayloadFormatVersion") or "2.0") == "1.0"
         event = payloads.event_v1(self.env, scope, request) if v1 else payloads.event_v2(request)
         # Past the integration's timeout API Gateway answers 503 while the function runs on to its own end.
-        task = asyncio.ensure_future(lambdas.call(ctx, str(integration.get("IntegrationUri") or ""), event))
+        uri = http_proxy.stage_variables(str(integration.get("IntegrationUri") or ""), request)  # e.g. an alias
+        task = asyncio.ensure_future(lambdas.call(ctx, uri, event))
         done, _ = await asyncio.wait({task}, timeout=http_proxy.timeout_s(integration))
         if not done:
             task.add_done_callback(lambda t: t.cancelled() or t.exception())

@@ -15,10 +15,11 @@ from urllib.parse import quote, urlencode, urlsplit, urlunsplit
 
 import httpx
 
+from broker.services.apigateway.call import MAX_BODY
 from broker.services.apigatewayv2 import payloads
-from broker.services.apigatewayv2.incoming import Incoming, evaluate
+from broker.services.apigatewayv2.incoming import Incoming
 from broker.services.apigatewayv2.mapping import Outgoing, map_request
-from broker.services.data_plane import own_url
+from broker.services.data_plane import TooLarge, own_url, read_answer
 
 if TYPE_CHECKING:
     from broker.config import Settings
@@ -28,7 +29,8 @@ Response = tuple[int, list[tuple[bytes, bytes]], bytes]
 
 DEFAULT_TIMEOUT_MS = 30_000  # HTTP APIs' default (and maximum) integration timeout
 _PLACEHOLDER = re.compile(r"\{([^{}/$]+?)(\+?)\}")
-_STAGE_VARIABLE = re.compile(r"\$\{[^}]*\}")
+# Only stage variables fill an integration URI (as AWS documents): request input never picks the backend's host.
+_STAGE_VARIABLE = re.compile(r"\$\{stageVariables\.([^}]*)\}")
 # Connection-level headers (RFC 9110 7.6.1) are not forwarded either way; the framing is the sender's own.
 _HOP_BY_HOP = frozenset(
     {
@@ -36,6 +38,11 @@ _HOP_BY_HOP = frozenset(
         b"trailer", b"trailers", b"transfer-encoding", b"upgrade", b"host", b"content-length",
     }
 )  # fmt: skip
+
+
+def stage_variables(uri: str, request: Incoming) -> str:
+    """An integration URI with its `${stageVariables.name}` filled in from the stage."""
+    return _STAGE_VARIABLE.sub(lambda m: str(request.stage_variables.get(m.group(1), "")), uri)
 
 
 def timeout_s(integration: Doc) -> float:
@@ -48,7 +55,7 @@ def timeout_s(integration: Doc) -> float:
 
 def _url(integration: Doc, request: Incoming) -> tuple[str, str, str]:
     """(scheme://netloc, path, query) of the integration's URL for this request; raises ValueError."""
-    uri = _STAGE_VARIABLE.sub(lambda m: evaluate(m.group(0), request) or "", str(integration.get("IntegrationUri")))
+    uri = stage_variables(str(integration.get("IntegrationUri") or ""), request)
 
     def placeholder(m: re.Match[str]) -> str:
         value = request.path_parameters.get(m.group(1))
@@ -97,9 +104,11 @@ async def forward(client: httpx.AsyncClient, settings: Settings, integration: Do
         async with asyncio.timeout(timeout_s(integration)):
             answer = await client.send(outgoing, stream=True)
             try:
-                content = b"".join([c async for c in answer.aiter_raw()])  # passed on as it came (compressed too)
+                content = await read_answer(answer, MAX_BODY, raw=True)  # passed on as it came (compressed too)
             finally:
                 await answer.aclose()
+    except TooLarge:  # over the 10 MB payload limit
+        return payloads.internal_error()
     except (TimeoutError, httpx.TimeoutException):
         return payloads.message(503, "Service Unavailable")
     except httpx.HTTPError:

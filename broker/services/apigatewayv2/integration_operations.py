@@ -160,15 +160,38 @@ async def get_integrations(ctx: RequestContext, p: dict[str, Any]) -> dict[str, 
     return out
 
 
+def _merge_mappings(doc: Doc, p: dict[str, Any], before: Doc) -> None:
+    """HTTP API parameter mappings change key by key on update, as AWS applies them: a mapping given "" is removed,
+    a status code given {} loses its mappings, the others stay."""
+    for key in ("RequestParameters", "ResponseParameters"):
+        if p.get(key) is None:
+            continue
+        merged = dict(before.get(key) or {})
+        for name, value in p[key].items():
+            if value in ("", {}):
+                merged.pop(name, None)
+            elif isinstance(value, dict) and isinstance(merged.get(name), dict):
+                merged[name] = {k: v for k, v in {**merged[name], **value}.items() if v != ""}
+            else:
+                merged[name] = value
+        if merged:
+            doc[key] = merged
+        else:
+            doc.pop(key, None)
+
+
 async def update_integration(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
     api_id, integration_id = p["ApiId"], p["IntegrationId"]
 
     def write(tx: Tx) -> Doc:
         api = common.api_or_404(tx.conn, ctx, api_id)
         doc = _integration_or_404(tx.conn, ctx, api_id, integration_id)
+        before = dict(doc)
         for key in UPDATABLE:
             if p.get(key) is not None:
                 doc[key] = p[key]
+        if api.get("ProtocolType") == HTTP and not doc.get("IntegrationSubtype"):
+            _merge_mappings(doc, p, before)
         if doc.get("ConnectionType") == "INTERNET" and p.get("ConnectionId") is None:
             doc.pop("ConnectionId", None)
         check_integration(api, doc)

@@ -9,6 +9,7 @@ Unauthorized with a `www-authenticate` header saying why; missing scopes are 403
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,7 +21,7 @@ import orjson
 
 from broker import clock
 from broker.services.apigatewayv2.incoming import Incoming, evaluate
-from broker.services.data_plane import own_url
+from broker.services.data_plane import TooLarge, own_url, read_answer
 
 if TYPE_CHECKING:
     from broker.config import Settings
@@ -30,7 +31,11 @@ Doc = dict[str, Any]
 _ALGORITHMS = ("RS256", "RS384", "RS512")
 _JWKS_TTL_S = 300.0
 _REFETCH_AFTER_S = 10.0  # an unknown kid refetches the key set (key rotation), at most this often per issuer
+_MAX_DOCUMENT = 1024 * 1024  # an OpenID configuration or JWKS document is a few KB
 _FETCH_TIMEOUT_S = 5.0
+
+
+_PRINTABLE = re.compile(r'[^\x20-\x7e]|"')
 
 
 class Refused(Exception):
@@ -39,6 +44,8 @@ class Refused(Exception):
     def __init__(self, status: int, description: str = "", scope: str = "", error: str = "invalid_token") -> None:
         super().__init__(description)
         self.status = status
+        # Parts of the description come from the token (its alg): nothing that could break the header or its quoting.
+        description = _PRINTABLE.sub("?", description)
         self.www_authenticate = (
             f'Bearer scope="{scope}" error="{error}" error_description="{description}"' if description else ""
         )
@@ -100,11 +107,12 @@ class JwtAuthorizers:
             raise Refused(401, "the issuer is not a URL") from None
         # The broker's own host names (a function URL serving the keys) go to its own port, Host header kept.
         target = own_url(wanted, self._settings)
+        headers = {"host": wanted.netloc.decode()}
         try:
-            answer = await self._http().get(target, headers={"host": wanted.netloc.decode()}, timeout=_FETCH_TIMEOUT_S)
-            answer.raise_for_status()
-            return orjson.loads(answer.content)
-        except (httpx.HTTPError, orjson.JSONDecodeError):
+            async with self._http().stream("GET", target, headers=headers, timeout=_FETCH_TIMEOUT_S) as answer:
+                answer.raise_for_status()
+                return orjson.loads(await read_answer(answer, _MAX_DOCUMENT, raw=False))
+        except (httpx.HTTPError, orjson.JSONDecodeError, TooLarge):
             raise Refused(401, "unable to retrieve the issuer's keys") from None
 
     async def _fetch(self, issuer: str) -> _KeySet:
@@ -167,7 +175,9 @@ class JwtAuthorizers:
         if wanted and not set(wanted) & set(scopes):
             joined = " ".join(wanted)
             raise Refused(403, f"expected scopes: [{joined}]", joined, "insufficient_scope")
-        return {"jwt": {"claims": {k: _claim_text(v) for k, v in claims.items()}, "scopes": scopes or None}}
+        # Claims travel as strings (a null one is left out); scopes only when the route asks for some, as AWS.
+        text = {k: _claim_text(v) for k, v in claims.items() if v is not None}
+        return {"jwt": {"claims": text, "scopes": (scopes or None) if wanted else None}}
 
     @staticmethod
     def _check(claims: Doc, issuer: str, audience: list[str]) -> None:

@@ -54,6 +54,8 @@ def check(shape: Shape, value: Any, name: str, depth: int = 0) -> None:
             check(shape.member, item, f"{name}.{i + 1}", depth + 1)
     elif t == "map" and isinstance(value, dict):
         for key, item in value.items():
+            if item == "" and shape.name == "IntegrationParameters":
+                continue  # an HTTP API parameter mapping given "" is one UpdateIntegration removes
             check(shape.value, item, f"{name}.{key}", depth + 1)
 
 

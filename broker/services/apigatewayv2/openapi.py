@@ -14,8 +14,9 @@ from typing import Any
 import yaml
 from botocore.model import Shape
 
+from broker.errors import ServiceError
 from broker.protocol.spec import load_model
-from broker.services.apigateway.model_operations import schema_depth
+from broker.services.apigateway import openapi_import
 from broker.services.apigatewayv2 import errors, lengths
 from broker.services.apigatewayv2.store import Doc
 
@@ -194,16 +195,12 @@ class Plan:
 
 
 def load(body: str) -> Doc:
-    """The document of an import body, JSON or YAML."""
+    """The document of an import body, JSON or YAML — read as REST API imports read it (bounded in depth and in
+    nodes, so YAML aliases that share or loop cannot blow it up)."""
     try:
-        document = json.loads(body)
-    except (ValueError, RecursionError):
-        try:
-            document = yaml.safe_load(body)
-        except Exception:  # noqa: BLE001 - PyYAML raises many kinds (YAMLError, RecursionError, ValueError)
-            document = None
-    if not isinstance(document, dict) or schema_depth(document) > MAX_BODY_DEPTH:
-        raise errors.bad_request("Invalid OpenAPI input: the body is not an OpenAPI definition")
+        document = openapi_import.parse(body.encode("utf-8", "surrogatepass"))
+    except ServiceError:
+        raise errors.bad_request("Invalid OpenAPI input: the body is not an OpenAPI definition") from None
     if not str(document.get("openapi", "")).startswith("3.") and str(document.get("swagger", "")) != "2.0":
         raise errors.bad_request("Invalid OpenAPI input: only OpenAPI 3.x and Swagger 2.0 definitions are supported")
     return document

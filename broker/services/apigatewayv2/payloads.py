@@ -16,7 +16,7 @@ from broker.services.apigateway.call import Call
 from broker.services.apigateway.lambda_proxy import proxy_event
 from broker.services.apigatewayv2.incoming import Incoming
 from broker.services.base import Env
-from broker.services.lambda_.urls import _TOKEN, _header_bytes, _header_value
+from broker.services.data_plane import FRAMING, header_value, result_header
 
 Response = tuple[int, list[tuple[bytes, bytes]], bytes]
 Scope = Any
@@ -146,6 +146,12 @@ def event_v1(env: Env, scope: Scope, request: Incoming) -> dict[str, Any]:
         path=request.raw_path,
     )  # fmt: skip
     base = proxy_event(call)
+    # The headers as the gateway passes them on (x-forwarded-*, x-amzn-trace-id added), as in format 2.0.
+    headers: dict[str, list[str]] = {}
+    for name, value in request.headers:
+        headers.setdefault(name, []).append(value)
+    base["headers"] = {k: v[-1] for k, v in headers.items()} or None
+    base["multiValueHeaders"] = headers or None
     body, is_base64 = _body(request)
     base["body"], base["isBase64Encoded"] = body, is_base64
     context = base["requestContext"]
@@ -165,13 +171,14 @@ def _headers(raw: Any) -> list[tuple[bytes, bytes]]:
         return []
     if not isinstance(raw, dict):
         raise Malformed("headers is not an object")
-    out = []
-    for k, v in raw.items():
-        name, value = _header_bytes(str(k).lower()), _header_bytes(_header_value(v))
-        if name is None or value is None or not _TOKEN.fullmatch(str(k)):
-            raise Malformed(f"bad header {k!r}")
-        out.append((name, value))
-    return out
+    return [h for k, v in raw.items() if (h := _header(str(k), header_value(v)))[0] not in FRAMING]
+
+
+def _header(name: str, value: str) -> tuple[bytes, bytes]:
+    header = result_header(name, value)
+    if header is None:
+        raise Malformed(f"bad header {name!r}")
+    return header
 
 
 def _content(result: dict[str, Any]) -> bytes:
@@ -220,10 +227,7 @@ def response_v2(payload: bytes) -> Response:
     if not isinstance(cookies, list):
         raise Malformed("cookies is not a list")
     for cookie in cookies:
-        value = _header_bytes(_header_value(cookie))
-        if value is None:
-            raise Malformed("bad cookie")
-        headers.append((b"set-cookie", value))
+        headers.append(_header("set-cookie", header_value(cookie)))
     return status, _with_type(headers), _content(result)
 
 
@@ -243,11 +247,10 @@ def response_v1(payload: bytes) -> Response:
     for k, values in multi.items():
         if not isinstance(values, list):
             raise Malformed("multiValueHeaders value is not a list")
-        name = str(k).lower()
-        headers = [h for h in headers if h[0].decode("latin-1") != name]
+        name = str(k).lower().encode("latin-1", "replace")
+        headers = [h for h in headers if h[0] != name]
         for v in values:
-            hv = _header_bytes(_header_value(v))
-            if hv is None or not _TOKEN.fullmatch(str(k)):
-                raise Malformed(f"bad header {k!r}")
-            headers.append((name.encode("latin-1"), hv))
+            header = _header(str(k), header_value(v))
+            if header[0] not in FRAMING:
+                headers.append(header)
     return status, _with_type(headers), _content(result)

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import unquote
 
 Doc = dict[str, Any]
 
@@ -43,12 +42,12 @@ def _match_path(template: list[str], segments: list[str]) -> tuple[tuple[int, ..
         if part.startswith("{") and part.endswith("+}"):
             if i != len(template) - 1 or len(segments) <= i:
                 return None  # a greedy variable is the last part and takes at least one segment
-            params[part[1:-2]] = unquote("/".join(segments[i:]))
+            params[part[1:-2]] = "/".join(segments[i:])
             return tuple(kinds), params, True
         if i >= len(segments):
             return None
         if part.startswith("{") and part.endswith("}"):
-            params[part[1:-1]] = unquote(segments[i])
+            params[part[1:-1]] = segments[i]
             kinds.append(_VARIABLE)
         elif part == segments[i]:
             kinds.append(_LITERAL)

@@ -19,7 +19,7 @@ from broker.errors import ServiceError
 from broker.identity import Identity
 from broker.protocol.base import parse_credential
 from broker.services.base import Env
-from broker.services.data_plane import header, read_body
+from broker.services.data_plane import FRAMING, header, header_value, read_body, result_header
 from broker.services.lambda_ import arns, store
 from broker.services.lambda_.invoke_operations import MAX_SYNC_PAYLOAD, run
 from broker.services.lambda_.store import LATEST
@@ -28,8 +28,6 @@ _HOST = re.compile(r"^([a-z0-9]+)\.lambda-url\.([a-z]{2}(?:-[a-z]+)+-\d)\.", re.
 PATH_PREFIX = "/_broker/lambda-url/"
 _TEXT_TYPES = ("text/", "application/json", "application/xml", "application/javascript", "application/x-www-form")
 # An HTTP header name (RFC 9110 token); a function that answers another is a bad response (502), not a 500.
-_TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
-_BAD_VALUE = re.compile(r"[\x00\r\n]")
 
 Response = tuple[int, list[tuple[bytes, bytes]], bytes]
 
@@ -245,16 +243,12 @@ def _response(payload: bytes) -> Response:
     if not 100 <= status <= 599 or not isinstance(raw_headers, dict) or not isinstance(cookies, list):
         return _bad_gateway()
     headers: list[tuple[bytes, bytes]] = []
-    for k, v in raw_headers.items():
-        name, value = _header_bytes(str(k).lower()), _header_bytes(_header_value(v))
-        if name is None or value is None or not _TOKEN.fullmatch(str(k)):
+    for k, v in [*raw_headers.items(), *(("set-cookie", c) for c in cookies)]:
+        header = result_header(str(k), header_value(v))
+        if header is None:
             return _bad_gateway()
-        headers.append((name, value))
-    for cookie in cookies:
-        value = _header_bytes(_header_value(cookie))
-        if value is None:
-            return _bad_gateway()
-        headers.append((b"set-cookie", value))
+        if header[0] not in FRAMING:
+            headers.append(header)
     body = result.get("body")
     if body is None:
         content = b""
@@ -270,25 +264,6 @@ def _response(payload: bytes) -> Response:
     if not any(k == b"content-type" for k, _ in headers):
         headers.append((b"content-type", b"application/json"))
     return status, headers, content
-
-
-def _header_value(value: object) -> str:
-    """A header value from JSON: a list is its items joined with commas, other non-strings their JSON text."""
-    if isinstance(value, list):
-        return ",".join(_header_value(v) for v in value)
-    if isinstance(value, str):
-        return value
-    return orjson.dumps(value).decode()
-
-
-def _header_bytes(text: str) -> bytes | None:
-    """A header name or value on the wire: Latin-1 without CR, LF or NUL, else None."""
-    if _BAD_VALUE.search(text):
-        return None
-    try:
-        return text.encode("latin-1")
-    except UnicodeEncodeError:
-        return None
 
 
 def _cors_headers(cors: dict[str, Any], origin: str, preflight: bool = True) -> list[tuple[bytes, bytes]]:
