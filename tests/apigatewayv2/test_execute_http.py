@@ -95,3 +95,24 @@ def test_timeout_and_unreachable_backends(broker, gw2, upstream):
     assert time.monotonic() - started < 1.8
     r = invoke(broker, api_id, "/closed")
     assert (r.status_code, r.json()) == (500, {"message": "Internal Server Error"})
+
+
+def test_only_stage_variables_fill_the_integration_uri(broker, gw2, upstream):
+    """`${stageVariables.x}` fills an integration URI; request input does not (it would let a caller pick the host
+    the broker connects to): such a URI is a configuration error (500) and nothing is contacted."""
+    api_id = gw2.create_api(Name="uri-vars", ProtocolType="HTTP")["ApiId"]
+    for key, uri in (
+        ("GET /staged", "http://${stageVariables.backend}/staged"),
+        ("GET /chosen", "http://${request.header.x-host}/chosen"),
+    ):
+        integration = gw2.create_integration(
+            ApiId=api_id, IntegrationType="HTTP_PROXY", IntegrationMethod="GET", IntegrationUri=uri,
+            PayloadFormatVersion="1.0",
+        )["IntegrationId"]  # fmt: skip
+        gw2.create_route(ApiId=api_id, RouteKey=key, Target=f"integrations/{integration}")
+    backend = upstream.url.removeprefix("http://")
+    gw2.create_stage(ApiId=api_id, StageName="$default", AutoDeploy=True, StageVariables={"backend": backend})
+    assert invoke(broker, api_id, "/staged").json()["path"] == "/staged"
+    r = invoke(broker, api_id, "/chosen", headers={"x-host": backend})
+    assert (r.status_code, r.json()) == (500, {"message": "Internal Server Error"})
+    assert [s["path"] for s in upstream.seen] == ["/staged"]
