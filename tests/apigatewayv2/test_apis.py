@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from tests.apigatewayv2.helpers import LAMBDA, error_of, http_api
+from tests.apigatewayv2.helpers import LAMBDA, error_of, http_api, jwt_authorizer
 
 
 def test_create_http_api_answers_aws_defaults(gw2):
@@ -37,24 +37,9 @@ def test_create_websocket_api(gw2):
     e = error_of(gw2.create_api, 400, Name="chat", ProtocolType="WEBSOCKET")
     assert e["Code"] == "BadRequestException"
     assert "RouteSelectionExpression" in e["Message"]
-    e = error_of(
-        gw2.create_api,
-        400,
-        Name="chat",
-        ProtocolType="WEBSOCKET",
-        RouteSelectionExpression="$request.body.action",
-        CorsConfiguration={"AllowOrigins": ["*"]},
-    )
-    assert e["Code"] == "BadRequestException"
-    e = error_of(
-        gw2.create_api,
-        400,
-        Name="chat",
-        ProtocolType="WEBSOCKET",
-        RouteSelectionExpression="$request.body.action",
-        Target=LAMBDA,
-    )
-    assert e["Code"] == "BadRequestException"
+    ws = {"Name": "chat", "ProtocolType": "WEBSOCKET", "RouteSelectionExpression": "$request.body.action"}
+    for http_only in ({"CorsConfiguration": {"AllowOrigins": ["*"]}}, {"Target": LAMBDA}):
+        assert error_of(gw2.create_api, 400, **ws, **http_only)["Code"] == "BadRequestException", http_only
 
 
 def test_route_selection_expression_of_http_apis(gw2):
@@ -172,13 +157,7 @@ def test_update_api_quick_create_members(gw2):
 
 def test_delete_api_removes_everything(gw2, broker):
     api_id = http_api(gw2, Target=LAMBDA)
-    gw2.create_authorizer(
-        ApiId=api_id,
-        Name="jwt",
-        AuthorizerType="JWT",
-        IdentitySource=["$request.header.Authorization"],
-        JwtConfiguration={"Issuer": "https://issuer.example", "Audience": ["a"]},
-    )
+    jwt_authorizer(gw2, api_id)
     other = http_api(gw2, name="other", Target=LAMBDA)
     gw2.delete_api(ApiId=api_id)
     assert error_of(gw2.get_api, 404, ApiId=api_id)["Code"] == "NotFoundException"

@@ -3,13 +3,7 @@ APIs AuthorizerPayloadFormatVersion, required); updates, deletion and ResetAutho
 
 from __future__ import annotations
 
-from tests.apigatewayv2.helpers import error_of, http_api
-
-URI = (
-    "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/"
-    "arn:aws:lambda:us-east-1:000000000000:function:auth/invocations"
-)
-JWT = {"Issuer": "https://issuer.example", "Audience": ["aud"]}
+from tests.apigatewayv2.helpers import AUTHORIZER_URI, JWT, error_of, http_api, jwt_authorizer, websocket_api
 
 
 def test_jwt_authorizer(gw2):
@@ -34,10 +28,10 @@ def test_jwt_authorizer(gw2):
         {"IdentitySource": ["$request.header.A", "$request.header.B"], "JwtConfiguration": JWT},
         {"IdentitySource": ["Authorization"], "JwtConfiguration": JWT},
         {"IdentitySource": ["$request.header.Authorization"], "JwtConfiguration": {"Audience": ["a"]}},
-        {"IdentitySource": ["$request.header.Authorization"], "JwtConfiguration": JWT, "AuthorizerUri": URI},
+        {"IdentitySource": ["$request.header.Authorization"], "JwtConfiguration": JWT, "AuthorizerUri": AUTHORIZER_URI},
     ):
         assert error_of(gw2.create_authorizer, 400, **base, **bad)["Code"] == "BadRequestException", bad
-    ws = gw2.create_api(Name="ws", ProtocolType="WEBSOCKET", RouteSelectionExpression="$request.body.a")["ApiId"]
+    ws = websocket_api(gw2, selection="$request.body.a")
     e = error_of(
         gw2.create_authorizer, 400, **{**base, "ApiId": ws}, IdentitySource=["$request.header.A"], JwtConfiguration=JWT
     )
@@ -50,19 +44,19 @@ def test_request_authorizer(gw2, broker):
         ApiId=api_id,
         Name="lambda",
         AuthorizerType="REQUEST",
-        AuthorizerUri=URI,
+        AuthorizerUri=AUTHORIZER_URI,
         AuthorizerPayloadFormatVersion="2.0",
         EnableSimpleResponses=True,
         IdentitySource=["$request.header.Authorization", "$request.querystring.token"],
         AuthorizerResultTtlInSeconds=300,
     )
-    assert out["AuthorizerType"] == "REQUEST" and out["AuthorizerUri"] == URI
+    assert out["AuthorizerType"] == "REQUEST" and out["AuthorizerUri"] == AUTHORIZER_URI
     assert out["EnableSimpleResponses"] is True and out["AuthorizerResultTtlInSeconds"] == 300
     plain = gw2.create_authorizer(
         ApiId=api_id,
         Name="plain",
         AuthorizerType="REQUEST",
-        AuthorizerUri=URI,
+        AuthorizerUri=AUTHORIZER_URI,
         AuthorizerPayloadFormatVersion="1.0",
         IdentitySource=[],
     )
@@ -70,13 +64,13 @@ def test_request_authorizer(gw2, broker):
     base = {"ApiId": api_id, "Name": "x", "AuthorizerType": "REQUEST"}
     for bad in (
         {"IdentitySource": [], "AuthorizerPayloadFormatVersion": "2.0"},  # no AuthorizerUri
-        {"IdentitySource": [], "AuthorizerUri": URI},  # no payload format version on an HTTP API
-        {"IdentitySource": [], "AuthorizerUri": URI, "AuthorizerPayloadFormatVersion": "3.0"},
-        {"IdentitySource": [], "AuthorizerUri": URI, "AuthorizerPayloadFormatVersion": "1.0",
+        {"IdentitySource": [], "AuthorizerUri": AUTHORIZER_URI},  # no payload format version on an HTTP API
+        {"IdentitySource": [], "AuthorizerUri": AUTHORIZER_URI, "AuthorizerPayloadFormatVersion": "3.0"},
+        {"IdentitySource": [], "AuthorizerUri": AUTHORIZER_URI, "AuthorizerPayloadFormatVersion": "1.0",
          "EnableSimpleResponses": True},
-        {"IdentitySource": [], "AuthorizerUri": URI, "AuthorizerPayloadFormatVersion": "2.0",
+        {"IdentitySource": [], "AuthorizerUri": AUTHORIZER_URI, "AuthorizerPayloadFormatVersion": "2.0",
          "AuthorizerResultTtlInSeconds": 60},  # caching needs identity sources
-        {"IdentitySource": ["header.x"], "AuthorizerUri": URI, "AuthorizerPayloadFormatVersion": "2.0"},
+        {"IdentitySource": ["header.x"], "AuthorizerUri": AUTHORIZER_URI, "AuthorizerPayloadFormatVersion": "2.0"},
     ):  # fmt: skip
         assert error_of(gw2.create_authorizer, 400, **base, **bad)["Code"] == "BadRequestException", bad
     raw = broker.client("apigatewayv2", parameter_validation=False)
@@ -87,13 +81,7 @@ def test_request_authorizer(gw2, broker):
 
 def test_update_delete_and_reset_cache(gw2):
     api_id = http_api(gw2)
-    authorizer_id = gw2.create_authorizer(
-        ApiId=api_id,
-        Name="jwt",
-        AuthorizerType="JWT",
-        IdentitySource=["$request.header.Authorization"],
-        JwtConfiguration=JWT,
-    )["AuthorizerId"]
+    authorizer_id = jwt_authorizer(gw2, api_id)
     out = gw2.update_authorizer(
         ApiId=api_id,
         AuthorizerId=authorizer_id,

@@ -3,7 +3,7 @@ Lambda proxies), payload format versions, updates and deletion; WebSocket integr
 
 from __future__ import annotations
 
-from tests.apigatewayv2.helpers import LAMBDA, error_of, http_api, lambda_integration
+from tests.apigatewayv2.helpers import LAMBDA, error_of, http_api, lambda_integration, websocket_api
 
 
 def test_lambda_proxy_integration_defaults(gw2):
@@ -95,9 +95,7 @@ def test_update_and_delete_integration(gw2):
 
 
 def test_websocket_integrations_and_responses(gw2):
-    api_id = gw2.create_api(Name="ws", ProtocolType="WEBSOCKET", RouteSelectionExpression="$request.body.action")[
-        "ApiId"
-    ]
+    api_id = websocket_api(gw2)
     mock = gw2.create_integration(ApiId=api_id, IntegrationType="MOCK", RequestTemplates={"$default": "{}"})
     assert mock["TimeoutInMillis"] == 29000
     assert mock["PassthroughBehavior"] == "WHEN_NO_MATCH"

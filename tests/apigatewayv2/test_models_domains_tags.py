@@ -4,17 +4,13 @@ from __future__ import annotations
 
 import json
 
-from tests.apigatewayv2.helpers import LAMBDA, error_of, http_api
+from tests.apigatewayv2.helpers import LAMBDA, error_of, http_api, websocket_api
 
 SCHEMA = json.dumps({"type": "object", "properties": {"name": {"type": "string"}, "age": {"type": "integer"}}})
 
 
-def _websocket(gw2) -> str:
-    return gw2.create_api(Name="ws", ProtocolType="WEBSOCKET", RouteSelectionExpression="$request.body.action")["ApiId"]
-
-
 def test_models(gw2):
-    api_id = _websocket(gw2)
+    api_id = websocket_api(gw2)
     model = gw2.create_model(ApiId=api_id, Name="Person", Schema=SCHEMA)
     assert model["ResponseMetadata"]["HTTPStatusCode"] == 201
     assert model["ContentType"] == "application/json" and model["Name"] == "Person" and model["Schema"] == SCHEMA

@@ -6,29 +6,26 @@ import json
 
 import yaml
 
-from tests.apigatewayv2.helpers import LAMBDA, error_of, http_api, lambda_integration
-
-AUTH_URI = (
-    "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/"
-    "arn:aws:lambda:us-east-1:000000000000:function:auth/invocations"
+from tests.apigatewayv2.helpers import (
+    AUTHORIZER_URI,
+    LAMBDA,
+    error_of,
+    http_api,
+    jwt_authorizer,
+    lambda_integration,
+    websocket_api,
 )
 
 
 def _build(gw2) -> str:
     api_id = http_api(gw2, name="shop", Description="the shop", Version="1.2")
     gw2.update_api(ApiId=api_id, CorsConfiguration={"AllowOrigins": ["https://a.example"], "MaxAge": 60})
-    jwt = gw2.create_authorizer(
-        ApiId=api_id,
-        Name="jwtAuth",
-        AuthorizerType="JWT",
-        IdentitySource=["$request.header.Authorization"],
-        JwtConfiguration={"Issuer": "https://issuer.example", "Audience": ["aud"]},
-    )["AuthorizerId"]
+    jwt = jwt_authorizer(gw2, api_id, "jwtAuth")
     custom = gw2.create_authorizer(
         ApiId=api_id,
         Name="lambdaAuth",
         AuthorizerType="REQUEST",
-        AuthorizerUri=AUTH_URI,
+        AuthorizerUri=AUTHORIZER_URI,
         AuthorizerPayloadFormatVersion="2.0",
         EnableSimpleResponses=True,
         IdentitySource=["$request.header.X-Token"],
@@ -95,7 +92,7 @@ def test_export_document(gw2):
     assert "x-amazon-apigateway-any-method" in doc["paths"]["$default"]
     schemes = doc["components"]["securitySchemes"]
     assert schemes["jwtAuth"]["x-amazon-apigateway-authorizer"]["type"] == "jwt"
-    assert schemes["lambdaAuth"]["x-amazon-apigateway-authorizer"]["authorizerUri"] == AUTH_URI
+    assert schemes["lambdaAuth"]["x-amazon-apigateway-authorizer"]["authorizerUri"] == AUTHORIZER_URI
     assert schemes["sigv4"]["x-amazon-apigateway-authtype"] == "awsSigv4"
     assert doc["x-amazon-apigateway-cors"] == {"allowOrigins": ["https://a.example"], "maxAge": 60}
     bare = json.loads(
@@ -192,7 +189,7 @@ def test_reimport_replaces_routes_and_redeploys(gw2):
 
 
 def test_export_errors(gw2):
-    ws = gw2.create_api(Name="ws", ProtocolType="WEBSOCKET", RouteSelectionExpression="$request.body.a")["ApiId"]
+    ws = websocket_api(gw2, selection="$request.body.a")
     e = error_of(gw2.export_api, 400, ApiId=ws, Specification="OAS30", OutputType="JSON")
     assert e["Code"] == "BadRequestException"
     api_id = http_api(gw2)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.apigatewayv2.helpers import error_of, http_api, lambda_integration
+from tests.apigatewayv2.helpers import error_of, http_api, jwt_authorizer, lambda_integration, websocket_api
 
 
 @pytest.mark.parametrize(
@@ -65,13 +65,7 @@ def test_route_targets_and_authorizers(gw2):
     assert e["Code"] == "BadRequestException"
     e = error_of(gw2.create_route, 404, ApiId=api_id, RouteKey="GET /b", AuthorizationType="JWT", AuthorizerId="zz")
     assert e == {"Code": "NotFoundException", "Message": "Invalid Authorizer identifier specified zz"}
-    jwt = gw2.create_authorizer(
-        ApiId=api_id,
-        Name="jwt",
-        AuthorizerType="JWT",
-        IdentitySource=["$request.header.Authorization"],
-        JwtConfiguration={"Issuer": "https://issuer.example", "Audience": ["aud"]},
-    )["AuthorizerId"]
+    jwt = jwt_authorizer(gw2, api_id)
     route = gw2.create_route(
         ApiId=api_id, RouteKey="GET /b", AuthorizationType="JWT", AuthorizerId=jwt, AuthorizationScopes=["read"]
     )
@@ -118,12 +112,8 @@ def test_get_routes_pages(gw2):
     assert [r["RouteId"] for r in first["Items"] + rest["Items"]] == made
 
 
-def _websocket(gw2) -> str:
-    return gw2.create_api(Name="ws", ProtocolType="WEBSOCKET", RouteSelectionExpression="$request.body.action")["ApiId"]
-
-
 def test_websocket_routes_and_route_responses(gw2):
-    api_id = _websocket(gw2)
+    api_id = websocket_api(gw2)
     keys = ["$connect", "$disconnect", "$default", "sendMessage"]
     ids = {k: gw2.create_route(ApiId=api_id, RouteKey=k)["RouteId"] for k in keys}
     assert sorted(r["RouteKey"] for r in gw2.get_routes(ApiId=api_id)["Items"]) == sorted(keys)
@@ -150,7 +140,7 @@ def test_websocket_routes_and_route_responses(gw2):
 
 
 def test_delete_route_request_parameter(gw2):
-    api_id = _websocket(gw2)
+    api_id = websocket_api(gw2)
     route = gw2.create_route(
         ApiId=api_id,
         RouteKey="$connect",

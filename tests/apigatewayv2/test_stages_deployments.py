@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 
-from tests.apigatewayv2.helpers import LAMBDA, error_of, http_api, lambda_integration
+from tests.apigatewayv2.helpers import LAMBDA, error_of, http_api, lambda_integration, websocket_api
 
 
 def _stage_routes(gw2, api_id: str, stage: str) -> list[str]:
@@ -164,9 +164,7 @@ def test_deployment_get_update_delete(gw2):
 
 
 def test_websocket_deployment_needs_a_route(gw2):
-    api_id = gw2.create_api(Name="ws", ProtocolType="WEBSOCKET", RouteSelectionExpression="$request.body.action")[
-        "ApiId"
-    ]
+    api_id = websocket_api(gw2)
     e = error_of(gw2.create_deployment, 400, ApiId=api_id)
     assert e == {"Code": "BadRequestException", "Message": "At least one route is required before deploying the Api."}
     gw2.create_route(ApiId=api_id, RouteKey="$default")

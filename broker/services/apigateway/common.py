@@ -71,6 +71,15 @@ async def delete(
     await ctx.env.db.write(write)
 
 
+def items_after(items: list[T], key: Callable[[T], str], token: str, invalid: str) -> list[T]:
+    """The items after a paging token this broker gave (v1's position, v2's NextToken); `invalid` is the
+    BadRequestException text for any other token."""
+    after = paging.after_of(token)
+    if not isinstance(after, str):
+        raise errors.bad_request(invalid)
+    return [i for i in items if key(i) > after]
+
+
 def page(items: list[T], key: Callable[[T], str], p: dict[str, Any]) -> dict[str, Any]:
     """{"items": ..., "position": ...} of the items after `position` (a token this broker gave)."""
     limit = p.get("limit")
@@ -78,10 +87,7 @@ def page(items: list[T], key: Callable[[T], str], p: dict[str, Any]) -> dict[str
         raise errors.bad_request(f"The limit must be between 1 and {MAX_LIMIT}.")
     position = p.get("position")
     if position:
-        after = paging.after_of(position)
-        if not isinstance(after, str):
-            raise errors.bad_request("Invalid position parameter")
-        items = [i for i in items if key(i) > after]
+        items = items_after(items, key, position, "Invalid position parameter")
     n = limit or DEFAULT_LIMIT
     out: dict[str, Any] = {}
     if len(items) > n:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 import time
-from collections import OrderedDict
 from typing import Any
 from urllib.parse import quote, unquote
 
@@ -34,7 +33,7 @@ from broker.services.apigateway import (
 )
 from broker.services.apigateway.call import MAX_BODY, Call, Doc, Response, template_request
 from broker.services.apigateway.gateway_errors import GatewayError
-from broker.services.apigatewayv2.execute import HttpApis
+from broker.services.apigatewayv2.execute import DeploymentCache, HttpApis
 from broker.services.base import Env
 from broker.services.data_plane import header, read_body
 
@@ -58,7 +57,7 @@ class ExecuteApi:
         # Per process: where a REST API id lives (ids are never reused, so a hit cannot go stale: a deleted API has
         # no stage left), and deployment snapshots (never changed once made).
         self._homes: dict[str, tuple[str, str, Doc]] = {}
-        self._deployments: OrderedDict[tuple[str, str, str, str], Doc] = OrderedDict()
+        self._deployments = DeploymentCache(env, store.DEPLOYMENT, _CACHED)
 
     def claims(self, host: str, path: str) -> bool:
         return (
@@ -128,7 +127,7 @@ class ExecuteApi:
         account, region, api = found
         stage_name, _, path = rest.lstrip("/").partition("/")
         stage = await self.env.db.read(store.get, account, region, store.STAGE, api_id, stage_name)
-        deployment = await self._deployment(account, region, api_id, stage["deploymentId"]) if stage else None
+        deployment = await self._deployments.get(account, region, api_id, stage["deploymentId"]) if stage else None
         if stage is None or deployment is None:
             return gateway_errors.answer(forbidden, [])
         matched = routing.match(deployment.get("_resources") or [], scope["method"], "/" + path)
@@ -159,18 +158,6 @@ class ExecuteApi:
             response = gateway_errors.answer(e, call.deployed("_gatewayResponses"), template_request(event, body))
         await access_log.record(call, response[0], len(response[2]))
         return response
-
-    async def _deployment(self, account: str, region: str, api_id: str, deployment_id: str) -> Doc | None:
-        key = (account, region, api_id, deployment_id)
-        found = self._deployments.get(key)
-        if found is None:
-            found = await self.env.db.read(store.get, account, region, store.DEPLOYMENT, api_id, deployment_id)
-            if found is None:
-                return None
-            self._deployments[key] = found
-            while len(self._deployments) > _CACHED:
-                self._deployments.popitem(last=False)
-        return found
 
     async def _run(self, call: Call) -> Response:
         await authorize.authorize(call)

@@ -250,12 +250,17 @@ def template_lines(schema: Any, expr: str, indent: str, depth: int) -> list[str]
     return [expr]
 
 
+def model_template(schema: dict[str, Any]) -> str:
+    """GetModelTemplate's mapping template for a model's schema (an empty schema: an object)."""
+    lines = ["#set($inputRoot = $input.path('$'))", *template_lines(schema or {"type": "object"}, "$inputRoot", "", 0)]
+    return "\n".join(lines)
+
+
 async def get_model_template(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
     models = await _all(ctx, p["restApiId"])
     model = _model(models, p["modelName"])
     schema = _parsed(_flattened(model, models))
-    lines = ["#set($inputRoot = $input.path('$'))", *template_lines(schema or {"type": "object"}, "$inputRoot", "", 0)]
-    return {"value": "\n".join(lines)}
+    return {"value": model_template(schema)}
 
 
 HANDLERS = {

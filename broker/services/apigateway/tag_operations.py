@@ -1,6 +1,6 @@
 """Tags of API Gateway resources named by ARN (arn:aws:apigateway:<region>::/restapis/<id>, .../stages/<name>,
 /apikeys/<id>, /usageplans/<id>): they live in the tagged object's own document, in its "tags" member, so reading
-the object answers them too."""
+the object answers them too. `check_tag_keys` and `retagged` serve HTTP APIs' tags too."""
 
 from __future__ import annotations
 
@@ -37,6 +37,22 @@ def _target(ctx: RequestContext, arn: str) -> tuple[str, str, str, ServiceError]
     return store.USAGE_PLAN, "", m["plan"], plan_not_found()
 
 
+def check_tag_keys(tags: dict[str, str]) -> None:
+    for key in tags:
+        if key.lower().startswith("aws:"):
+            raise errors.bad_request("Tag keys must not start with the reserved prefix 'aws:'")
+
+
+def retagged(current: dict[str, str] | None, set_tags: dict[str, str], remove: list[str]) -> dict[str, str]:
+    """A resource's tags after a TagResource (set_tags) or UntagResource (remove), within the limit."""
+    tags = {**(current or {}), **set_tags}
+    for key in remove:
+        tags.pop(key, None)
+    if len(tags) > MAX_TAGS:
+        raise errors.bad_request(f"Too many tags: a resource can have at most {MAX_TAGS} tags")
+    return tags
+
+
 async def _change(ctx: RequestContext, arn: str, set_tags: dict[str, str], remove: list[str]) -> None:
     kind, api_id, object_id, missing = _target(ctx, arn)
 
@@ -46,11 +62,7 @@ async def _change(ctx: RequestContext, arn: str, set_tags: dict[str, str], remov
         doc = store.get(tx.conn, ctx.account, ctx.region, kind, api_id, object_id)
         if doc is None:
             raise missing
-        tags = {**(doc.get("tags") or {}), **set_tags}
-        for key in remove:
-            tags.pop(key, None)
-        if len(tags) > MAX_TAGS:
-            raise errors.bad_request(f"Too many tags: a resource can have at most {MAX_TAGS} tags")
+        tags = retagged(doc.get("tags"), set_tags, remove)
         if tags:
             doc["tags"] = tags
         else:
@@ -62,9 +74,7 @@ async def _change(ctx: RequestContext, arn: str, set_tags: dict[str, str], remov
 
 async def tag_resource(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
     tags = dict(p.get("tags") or {})
-    for key in tags:
-        if key.lower().startswith("aws:"):
-            raise errors.bad_request("Tag keys must not start with the reserved prefix 'aws:'")
+    check_tag_keys(tags)
     await _change(ctx, p["resourceArn"], tags, [])
     return {}
 

@@ -153,9 +153,7 @@ async def get_api(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
 
 async def get_apis(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
     apis = await ctx.env.db.read(store.list_apis, ctx.account, ctx.region)
-    out = common.page(apis, lambda a: str(a["ApiId"]), p)
-    out["Items"] = [common.answer(a) for a in out["Items"]]
-    return out
+    return common.answered_page(apis, "ApiId", p)
 
 
 UPDATABLE = (

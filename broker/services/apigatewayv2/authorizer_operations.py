@@ -137,9 +137,7 @@ async def get_authorizers(ctx: RequestContext, p: dict[str, Any]) -> dict[str, A
         common.api_or_404(conn, ctx, p["ApiId"])
         return store.listing(conn, ctx.account, ctx.region, store.AUTHORIZER, p["ApiId"])
 
-    out = common.page(await ctx.env.db.read(read), lambda a: str(a["AuthorizerId"]), p)
-    out["Items"] = [common.answer(a) for a in out["Items"]]
-    return out
+    return common.answered_page(await ctx.env.db.read(read), "AuthorizerId", p)
 
 
 async def update_authorizer(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:

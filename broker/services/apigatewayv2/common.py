@@ -13,6 +13,7 @@ from sqlalchemy import Connection
 
 from broker import clock, ids, paging
 from broker.context import RequestContext
+from broker.services.apigateway.common import items_after
 from broker.services.apigatewayv2 import errors, store
 from broker.services.apigatewayv2.store import Doc
 from broker.storage.db import Tx
@@ -65,15 +66,19 @@ def page(items: list[T], key: Callable[[T], str], p: dict[str, Any]) -> dict[str
             raise errors.bad_request(f"MaxResults must be between 1 and {MAX_RESULTS}")
     token = p.get("NextToken")
     if token:
-        after = paging.after_of(token)
-        if not isinstance(after, str):
-            raise errors.bad_request("Invalid NextToken")
-        items = [i for i in items if key(i) > after]
+        items = items_after(items, key, token, "Invalid NextToken")
     out: dict[str, Any] = {}
     if limit is not None and len(items) > limit:
         items = items[:limit]
         out["NextToken"] = paging.after_token(key(items[-1]))
     out["Items"] = items
+    return out
+
+
+def answered_page(docs: list[Doc], id_member: str, p: dict[str, Any]) -> dict[str, Any]:
+    """A page of stored documents, in the order of their id member, as the operations answer them."""
+    out = page(docs, lambda d: str(d[id_member]), p)
+    out["Items"] = [answer(d) for d in out["Items"]]
     return out
 
 

@@ -60,9 +60,7 @@ async def get_deployments(ctx: RequestContext, p: dict[str, Any]) -> dict[str, A
         common.api_or_404(conn, ctx, p["ApiId"])
         return store.listing(conn, ctx.account, ctx.region, store.DEPLOYMENT, p["ApiId"])
 
-    out = common.page(await ctx.env.db.read(read), lambda d: str(d["DeploymentId"]), p)
-    out["Items"] = [common.answer(d) for d in out["Items"]]
-    return out
+    return common.answered_page(await ctx.env.db.read(read), "DeploymentId", p)
 
 
 async def update_deployment(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:

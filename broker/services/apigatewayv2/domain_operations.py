@@ -83,9 +83,7 @@ async def get_domain_name(ctx: RequestContext, p: dict[str, Any]) -> dict[str, A
 
 async def get_domain_names(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
     found = await ctx.env.db.read(store.listing, ctx.account, ctx.region, store.DOMAIN_NAME, "")
-    out = common.page(found, lambda d: str(d["DomainName"]), p)
-    out["Items"] = [common.answer(d) for d in out["Items"]]
-    return out
+    return common.answered_page(found, "DomainName", p)
 
 
 async def update_domain_name(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
@@ -166,9 +164,7 @@ async def get_api_mappings(ctx: RequestContext, p: dict[str, Any]) -> dict[str, 
         _domain_or_404(conn, ctx, p["DomainName"])
         return store.listing(conn, ctx.account, ctx.region, store.API_MAPPING, store.mapping_key(p["DomainName"]))
 
-    out = common.page(await ctx.env.db.read(read), lambda m: str(m["ApiMappingId"]), p)
-    out["Items"] = [common.answer(m) for m in out["Items"]]
-    return out
+    return common.answered_page(await ctx.env.db.read(read), "ApiMappingId", p)
 
 
 async def update_api_mapping(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
@@ -235,9 +231,7 @@ async def get_vpc_link(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]
 
 async def get_vpc_links(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
     found = await ctx.env.db.read(store.listing, ctx.account, ctx.region, store.VPC_LINK, "")
-    out = common.page(found, lambda v: str(v["VpcLinkId"]), p)
-    out["Items"] = [common.answer(v) for v in out["Items"]]
-    return out
+    return common.answered_page(found, "VpcLinkId", p)
 
 
 async def update_vpc_link(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:

@@ -42,6 +42,28 @@ def _not_found() -> Response:
     return payloads.message(404, "Not Found")
 
 
+class DeploymentCache:
+    """Deployment documents (with their snapshots) of one store kind, read once per worker process: a deployment
+    never changes once made (a new one is a new id). The first `size` read stay, the oldest leave first. REST
+    APIs' data plane keeps one too."""
+
+    def __init__(self, env: Env, kind: str, size: int = _DEPLOYMENTS_CACHED) -> None:
+        self.env, self.kind, self.size = env, kind, size
+        self._found: OrderedDict[tuple[str, str, str, str], Doc] = OrderedDict()
+
+    async def get(self, account: str, region: str, api_id: str, deployment_id: str) -> Doc | None:
+        key = (account, region, api_id, deployment_id)
+        found = self._found.get(key)
+        if found is None:
+            found = await self.env.db.read(store.get, account, region, self.kind, api_id, deployment_id)
+            if found is None:
+                return None
+            self._found[key] = found
+            while len(self._found) > self.size:
+                self._found.popitem(last=False)
+        return found
+
+
 class HttpApis:
     """The data plane of HTTP APIs (one per worker process)."""
 
@@ -51,8 +73,7 @@ class HttpApis:
         self.jwt = JwtAuthorizers(http_client, env.settings)
         self.lambda_authorizers = LambdaAuthorizers()
         env.notifier.subscribe(RESET_PREFIX, self.lambda_authorizers.on_reset)
-        # Deployments never change once made (a new one is a new id): their snapshots are kept per worker.
-        self._deployments: OrderedDict[tuple[str, str, str, str], Doc] = OrderedDict()
+        self._deployments = DeploymentCache(env, v2store.DEPLOYMENT)
         self._homes: dict[str, tuple[str, str, Doc]] = {}
 
     async def lookup(self, api_id: str) -> tuple[str, str, Doc] | None:
@@ -75,18 +96,6 @@ class HttpApis:
         status, headers, content = await self._serve(scope, body, request_id, account, region, api, path)
         headers.append((b"apigw-requestid", request_id.encode()))
         return status, headers, content
-
-    async def _deployment(self, account: str, region: str, api_id: str, deployment_id: str) -> Doc | None:
-        key = (account, region, api_id, deployment_id)
-        found = self._deployments.get(key)
-        if found is None:
-            found = await self.env.db.read(store.get, account, region, v2store.DEPLOYMENT, api_id, deployment_id)
-            if found is None:
-                return None
-            self._deployments[key] = found
-            while len(self._deployments) > _DEPLOYMENTS_CACHED:
-                self._deployments.popitem(last=False)
-        return found
 
     async def _stage(self, account: str, region: str, api_id: str, path: str) -> tuple[Doc, str] | None:
         """(stage, path inside it): the first segment when it names a stage, else `$default` with the whole path."""
@@ -151,7 +160,7 @@ class HttpApis:
             return _not_found()
         stage, inner = found
         deployment_id = stage.get("DeploymentId")
-        deployment = await self._deployment(account, region, api_id, str(deployment_id)) if deployment_id else None
+        deployment = await self._deployments.get(account, region, api_id, str(deployment_id)) if deployment_id else None
         snapshot = (deployment or {}).get(v2store.SNAPSHOT)
         if not isinstance(snapshot, dict):
             return _not_found()  # a stage with nothing deployed

@@ -10,8 +10,9 @@ from typing import Any
 from sqlalchemy import Connection
 
 from broker.context import RequestContext
-from broker.services.apigatewayv2 import common, errors, store
+from broker.services.apigatewayv2 import common, errors, responses, store
 from broker.services.apigatewayv2.common import HTTP, WEBSOCKET
+from broker.services.apigatewayv2.responses import ResponseKind
 from broker.services.apigatewayv2.store import Doc
 from broker.storage.db import Tx
 
@@ -155,9 +156,7 @@ async def get_integrations(ctx: RequestContext, p: dict[str, Any]) -> dict[str, 
         common.api_or_404(conn, ctx, p["ApiId"])
         return store.listing(conn, ctx.account, ctx.region, store.INTEGRATION, p["ApiId"])
 
-    out = common.page(await ctx.env.db.read(read), lambda i: str(i["IntegrationId"]), p)
-    out["Items"] = [common.answer(i) for i in out["Items"]]
-    return out
+    return common.answered_page(await ctx.env.db.read(read), "IntegrationId", p)
 
 
 def _merge_mappings(doc: Doc, p: dict[str, Any], before: Doc) -> None:
@@ -217,17 +216,6 @@ async def delete_integration(ctx: RequestContext, p: dict[str, Any]) -> dict[str
     return {}
 
 
-# -- integration responses (WebSocket APIs) ------------------------------------------------------------------------
-
-
-def _websocket_integration(conn: Connection, ctx: RequestContext, api_id: str, integration_id: str) -> Doc:
-    api = common.api_or_404(conn, ctx, api_id)
-    found = _integration_or_404(conn, ctx, api_id, integration_id)
-    if api["ProtocolType"] != WEBSOCKET:
-        raise errors.websocket_only("IntegrationResponses")
-    return found
-
-
 def _check_response_key(key: str) -> None:
     if not RESPONSE_KEY.match(key):
         raise errors.bad_request(
@@ -235,85 +223,16 @@ def _check_response_key(key: str) -> None:
         )
 
 
-async def create_integration_response(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
-    api_id, integration_id = p["ApiId"], p["IntegrationId"]
-    _check_response_key(p["IntegrationResponseKey"])
-    doc: Doc = {}
-    if p.get("ContentHandlingStrategy") is not None:
-        doc["ContentHandlingStrategy"] = p["ContentHandlingStrategy"]
-    doc["IntegrationResponseId"] = common.new_id(6)
-    doc["IntegrationResponseKey"] = p["IntegrationResponseKey"]
-    for key in ("ResponseParameters", "ResponseTemplates", "TemplateSelectionExpression"):
-        if p.get(key) is not None:
-            doc[key] = p[key]
-    parent = store.child_key(api_id, integration_id)
-
-    def write(tx: Tx) -> Doc:
-        _websocket_integration(tx.conn, ctx, api_id, integration_id)
-        for other in store.listing(tx.conn, ctx.account, ctx.region, store.INTEGRATION_RESPONSE, parent):
-            if other["IntegrationResponseKey"] == doc["IntegrationResponseKey"]:
-                raise errors.conflict(
-                    f"IntegrationResponse with key {doc['IntegrationResponseKey']} already exists for this Integration"
-                )
-        store.add(tx, ctx.account, ctx.region, store.INTEGRATION_RESPONSE, parent, doc["IntegrationResponseId"], doc)
-        common.changed(tx, ctx.account, ctx.region, api_id)
-        return doc
-
-    return common.answer(await ctx.env.db.write(write))
-
-
-def _response_or_404(conn: Connection, ctx: RequestContext, p: dict[str, Any]) -> Doc:
-    _websocket_integration(conn, ctx, p["ApiId"], p["IntegrationId"])
-    parent = store.child_key(p["ApiId"], p["IntegrationId"])
-    found = store.get(conn, ctx.account, ctx.region, store.INTEGRATION_RESPONSE, parent, p["IntegrationResponseId"])
-    if found is None:
-        raise errors.integration_response_not_found(p["IntegrationResponseId"])
-    return found
-
-
-async def get_integration_response(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
-    return common.answer(await ctx.env.db.read(_response_or_404, ctx, p))
-
-
-async def get_integration_responses(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
-    def read(conn: Connection) -> list[Doc]:
-        _websocket_integration(conn, ctx, p["ApiId"], p["IntegrationId"])
-        parent = store.child_key(p["ApiId"], p["IntegrationId"])
-        return store.listing(conn, ctx.account, ctx.region, store.INTEGRATION_RESPONSE, parent)
-
-    out = common.page(await ctx.env.db.read(read), lambda r: str(r["IntegrationResponseId"]), p)
-    out["Items"] = [common.answer(r) for r in out["Items"]]
-    return out
-
-
-async def update_integration_response(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
-    def write(tx: Tx) -> Doc:
-        doc = _response_or_404(tx.conn, ctx, p)
-        if p.get("IntegrationResponseKey") is not None:
-            _check_response_key(p["IntegrationResponseKey"])
-        for key in (
-            "ContentHandlingStrategy", "IntegrationResponseKey", "ResponseParameters", "ResponseTemplates",
-            "TemplateSelectionExpression",
-        ):  # fmt: skip
-            if p.get(key) is not None:
-                doc[key] = p[key]
-        parent = store.child_key(p["ApiId"], p["IntegrationId"])
-        store.put(tx, ctx.account, ctx.region, store.INTEGRATION_RESPONSE, parent, doc["IntegrationResponseId"], doc)
-        common.changed(tx, ctx.account, ctx.region, p["ApiId"])
-        return doc
-
-    return common.answer(await ctx.env.db.write(write))
-
-
-async def delete_integration_response(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
-    def write(tx: Tx) -> None:
-        doc = _response_or_404(tx.conn, ctx, p)
-        parent = store.child_key(p["ApiId"], p["IntegrationId"])
-        store.remove(tx, ctx.account, ctx.region, store.INTEGRATION_RESPONSE, parent, [doc["IntegrationResponseId"]])
-        common.changed(tx, ctx.account, ctx.region, p["ApiId"])
-
-    await ctx.env.db.write(write)
-    return {}
+INTEGRATION_RESPONSES = ResponseKind(
+    name="IntegrationResponse",
+    parent="Integration",
+    kind=store.INTEGRATION_RESPONSE,
+    parent_kind=store.INTEGRATION,
+    members=("ContentHandlingStrategy", "ResponseParameters", "ResponseTemplates", "TemplateSelectionExpression"),
+    not_found=errors.integration_response_not_found,
+    parent_not_found=errors.integration_not_found,
+    check_key=_check_response_key,
+)
 
 
 HANDLERS = {
@@ -322,9 +241,5 @@ HANDLERS = {
     "GetIntegrations": get_integrations,
     "UpdateIntegration": update_integration,
     "DeleteIntegration": delete_integration,
-    "CreateIntegrationResponse": create_integration_response,
-    "GetIntegrationResponse": get_integration_response,
-    "GetIntegrationResponses": get_integration_responses,
-    "UpdateIntegrationResponse": update_integration_response,
-    "DeleteIntegrationResponse": delete_integration_response,
+    **responses.handlers(INTEGRATION_RESPONSES),
 }

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from broker.context import RequestContext
-from broker.services.apigateway.model_operations import check_schema, template_lines
+from broker.services.apigateway.model_operations import check_schema, model_template
 from broker.services.apigatewayv2 import common, errors, store
 from broker.services.apigatewayv2.common import HTTP
 from broker.services.apigatewayv2.store import Doc
@@ -68,9 +68,7 @@ async def get_models(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
         _websocket_api(conn, ctx, p["ApiId"])
         return store.listing(conn, ctx.account, ctx.region, store.MODEL, p["ApiId"])
 
-    out = common.page(await ctx.env.db.read(read), lambda m: str(m["ModelId"]), p)
-    out["Items"] = [common.answer(m) for m in out["Items"]]
-    return out
+    return common.answered_page(await ctx.env.db.read(read), "ModelId", p)
 
 
 async def update_model(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
@@ -105,9 +103,7 @@ async def get_model_template(ctx: RequestContext, p: dict[str, Any]) -> dict[str
         schema = json.loads(model.get("Schema") or "{}")
     except ValueError:
         schema = {}
-    root = schema if isinstance(schema, dict) else {}
-    lines = ["#set($inputRoot = $input.path('$'))", *template_lines(root or {"type": "object"}, "$inputRoot", "", 0)]
-    return {"Value": "\n".join(lines)}
+    return {"Value": model_template(schema if isinstance(schema, dict) else {})}
 
 
 HANDLERS = {

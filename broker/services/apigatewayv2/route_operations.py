@@ -11,8 +11,9 @@ from sqlalchemy import Connection
 
 from broker.context import RequestContext
 from broker.errors import ServiceError
-from broker.services.apigatewayv2 import common, errors, store
+from broker.services.apigatewayv2 import common, errors, responses, store
 from broker.services.apigatewayv2.common import HTTP, WEBSOCKET
+from broker.services.apigatewayv2.responses import ResponseKind
 from broker.services.apigatewayv2.store import Doc
 from broker.storage.db import Tx
 
@@ -172,9 +173,7 @@ async def get_routes(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
         common.api_or_404(conn, ctx, p["ApiId"])
         return store.listing(conn, ctx.account, ctx.region, store.ROUTE, p["ApiId"])
 
-    out = common.page(await ctx.env.db.read(read), lambda r: str(r["RouteId"]), p)
-    out["Items"] = [common.answer(r) for r in out["Items"]]
-    return out
+    return common.answered_page(await ctx.env.db.read(read), "RouteId", p)
 
 
 async def update_route(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
@@ -234,86 +233,15 @@ async def delete_route_request_parameter(ctx: RequestContext, p: dict[str, Any])
     return {}
 
 
-# -- route responses (WebSocket APIs) ------------------------------------------------------------------------------
-
-
-def _websocket_route(conn: Connection, ctx: RequestContext, api_id: str, route_id: str) -> Doc:
-    api = common.api_or_404(conn, ctx, api_id)
-    route = _route_or_404(conn, ctx, api_id, route_id)
-    if api["ProtocolType"] != WEBSOCKET:
-        raise errors.websocket_only("RouteResponses")
-    return route
-
-
-async def create_route_response(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
-    api_id, route_id = p["ApiId"], p["RouteId"]
-    doc: Doc = {}
-    for key in ("ModelSelectionExpression", "ResponseModels", "ResponseParameters"):
-        if p.get(key) is not None:
-            doc[key] = p[key]
-    doc["RouteResponseId"] = common.new_id(6)
-    doc["RouteResponseKey"] = p["RouteResponseKey"]
-    parent = store.child_key(api_id, route_id)
-
-    def write(tx: Tx) -> Doc:
-        _websocket_route(tx.conn, ctx, api_id, route_id)
-        for other in store.listing(tx.conn, ctx.account, ctx.region, store.ROUTE_RESPONSE, parent):
-            if other["RouteResponseKey"] == doc["RouteResponseKey"]:
-                raise errors.conflict(f"RouteResponse with key {doc['RouteResponseKey']} already exists for this Route")
-        store.add(tx, ctx.account, ctx.region, store.ROUTE_RESPONSE, parent, doc["RouteResponseId"], doc)
-        common.changed(tx, ctx.account, ctx.region, api_id)
-        return doc
-
-    return common.answer(await ctx.env.db.write(write))
-
-
-def _route_response_or_404(conn: Connection, ctx: RequestContext, p: dict[str, Any]) -> Doc:
-    _websocket_route(conn, ctx, p["ApiId"], p["RouteId"])
-    parent = store.child_key(p["ApiId"], p["RouteId"])
-    found = store.get(conn, ctx.account, ctx.region, store.ROUTE_RESPONSE, parent, p["RouteResponseId"])
-    if found is None:
-        raise errors.route_response_not_found(p["RouteResponseId"])
-    return found
-
-
-async def get_route_response(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
-    return common.answer(await ctx.env.db.read(_route_response_or_404, ctx, p))
-
-
-async def get_route_responses(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
-    def read(conn: Connection) -> list[Doc]:
-        _websocket_route(conn, ctx, p["ApiId"], p["RouteId"])
-        parent = store.child_key(p["ApiId"], p["RouteId"])
-        return store.listing(conn, ctx.account, ctx.region, store.ROUTE_RESPONSE, parent)
-
-    out = common.page(await ctx.env.db.read(read), lambda r: str(r["RouteResponseId"]), p)
-    out["Items"] = [common.answer(r) for r in out["Items"]]
-    return out
-
-
-async def update_route_response(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
-    def write(tx: Tx) -> Doc:
-        doc = _route_response_or_404(tx.conn, ctx, p)
-        for key in ("ModelSelectionExpression", "ResponseModels", "ResponseParameters", "RouteResponseKey"):
-            if p.get(key) is not None:
-                doc[key] = p[key]
-        parent = store.child_key(p["ApiId"], p["RouteId"])
-        store.put(tx, ctx.account, ctx.region, store.ROUTE_RESPONSE, parent, doc["RouteResponseId"], doc)
-        common.changed(tx, ctx.account, ctx.region, p["ApiId"])
-        return doc
-
-    return common.answer(await ctx.env.db.write(write))
-
-
-async def delete_route_response(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
-    def write(tx: Tx) -> None:
-        doc = _route_response_or_404(tx.conn, ctx, p)
-        parent = store.child_key(p["ApiId"], p["RouteId"])
-        store.remove(tx, ctx.account, ctx.region, store.ROUTE_RESPONSE, parent, [doc["RouteResponseId"]])
-        common.changed(tx, ctx.account, ctx.region, p["ApiId"])
-
-    await ctx.env.db.write(write)
-    return {}
+ROUTE_RESPONSES = ResponseKind(
+    name="RouteResponse",
+    parent="Route",
+    kind=store.ROUTE_RESPONSE,
+    parent_kind=store.ROUTE,
+    members=("ModelSelectionExpression", "ResponseModels", "ResponseParameters"),
+    not_found=errors.route_response_not_found,
+    parent_not_found=errors.route_not_found,
+)
 
 
 HANDLERS = {
@@ -323,9 +251,5 @@ HANDLERS = {
     "UpdateRoute": update_route,
     "DeleteRoute": delete_route,
     "DeleteRouteRequestParameter": delete_route_request_parameter,
-    "CreateRouteResponse": create_route_response,
-    "GetRouteResponse": get_route_response,
-    "GetRouteResponses": get_route_responses,
-    "UpdateRouteResponse": update_route_response,
-    "DeleteRouteResponse": delete_route_response,
+    **responses.handlers(ROUTE_RESPONSES),
 }

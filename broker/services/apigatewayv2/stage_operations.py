@@ -128,9 +128,7 @@ async def get_stages(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
         common.api_or_404(conn, ctx, p["ApiId"])
         return store.listing(conn, ctx.account, ctx.region, store.STAGE, p["ApiId"])
 
-    out = common.page(await ctx.env.db.read(read), lambda s: str(s["StageName"]), p)
-    out["Items"] = [common.answer(s) for s in out["Items"]]
-    return out
+    return common.answered_page(await ctx.env.db.read(read), "StageName", p)
 
 
 async def update_stage(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:

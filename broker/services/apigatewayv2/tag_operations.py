@@ -11,6 +11,7 @@ from sqlalchemy import Connection
 
 from broker.context import RequestContext
 from broker.errors import ServiceError
+from broker.services.apigateway.tag_operations import check_tag_keys, retagged
 from broker.services.apigatewayv2 import errors, store
 from broker.services.apigatewayv2.store import Doc
 from broker.storage.db import Tx
@@ -19,7 +20,6 @@ ARN = re.compile(
     r"^arn:aws[a-z-]*:apigateway:(?P<region>[a-z0-9-]+)::/(?:apis/(?P<api>[^/]+)(?:/stages/(?P<stage>[^/]+))?"
     r"|domainnames/(?P<domain>[^/]+)|vpclinks/(?P<link>[^/]+))$"
 )
-MAX_TAGS = 50
 
 
 def _target(ctx: RequestContext, arn: str) -> tuple[str, str, str, ServiceError]:
@@ -51,12 +51,7 @@ def _find(conn: Connection, ctx: RequestContext, arn: str) -> tuple[str, str, st
 async def _change(ctx: RequestContext, arn: str, set_tags: dict[str, str], remove: list[str]) -> None:
     def write(tx: Tx) -> None:
         kind, api_id, object_id, doc = _find(tx.conn, ctx, arn)
-        tags = {**(doc.get("Tags") or {}), **set_tags}
-        for key in remove:
-            tags.pop(key, None)
-        if len(tags) > MAX_TAGS:
-            raise errors.bad_request(f"Too many tags: a resource can have at most {MAX_TAGS} tags")
-        doc["Tags"] = tags
+        doc["Tags"] = retagged(doc.get("Tags"), set_tags, remove)
         store.put(tx, ctx.account, ctx.region, kind, api_id, object_id, doc)
 
     await ctx.env.db.write(write)
@@ -64,9 +59,7 @@ async def _change(ctx: RequestContext, arn: str, set_tags: dict[str, str], remov
 
 async def tag_resource(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
     tags = dict(p.get("Tags") or {})
-    for key in tags:
-        if key.lower().startswith("aws:"):
-            raise errors.bad_request("Tag keys must not start with the reserved prefix 'aws:'")
+    check_tag_keys(tags)
     await _change(ctx, p["ResourceArn"], tags, [])
     return {}
 
