@@ -18,6 +18,7 @@ SERVICES = (
     "lambda_",
     "apigateway",
     "apigatewayv2",
+    "events",
 )
 
 

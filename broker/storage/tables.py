@@ -799,3 +799,35 @@ apigateway_usage = Table(
     Column("used", BigInteger, nullable=False, default=0),
     Column("adjust", BigInteger, nullable=False, default=0),
 )
+
+# EventBridge (services/events/store.py): buses, rules and targets as the documents the operations answer from. The
+# `default` bus has a row only once something (its tags) is stored for it.
+events_buses = Table(
+    "events_buses",
+    metadata,
+    Column("account", String(12), primary_key=True),
+    Column("region", String(32), primary_key=True),
+    Column("name", String(256), primary_key=True),
+    Column("doc", Text, nullable=False),
+)
+
+events_rules = Table(
+    "events_rules",
+    metadata,
+    Column("account", String(12), primary_key=True),
+    Column("region", String(32), primary_key=True),
+    Column("bus", String(256), primary_key=True),
+    Column("name", String(64), primary_key=True),
+    Column("doc", Text, nullable=False),
+)
+
+events_targets = Table(
+    "events_targets",
+    metadata,
+    Column("account", String(12), primary_key=True),
+    Column("region", String(32), primary_key=True),
+    Column("bus", String(256), primary_key=True),
+    Column("rule", String(64), primary_key=True),
+    Column("target_id", String(64), primary_key=True),
+    Column("doc", Text, nullable=False),
+)

@@ -230,6 +230,18 @@ def _apigatewayv2(server: BrokerServer) -> Known:
     }
 
 
+def _events(server: BrokerServer) -> Known:
+    events = server.client("events")
+    events.create_event_bus(Name="fuzz")
+    rule = events.put_rule(Name="fuzz", EventPattern='{"source": ["fuzz"]}')["RuleArn"]
+    return {
+        "Name": st.just("fuzz"),
+        "Rule": st.just("fuzz"),
+        "EventBusName": st.sampled_from(["default", "fuzz"]),
+        "ResourceARN": st.just(rule),
+    }
+
+
 KNOWN: dict[str, Callable[[BrokerServer], Known]] = {
     "sqs": _sqs,
     "sns": _sns,
@@ -240,6 +252,7 @@ KNOWN: dict[str, Callable[[BrokerServer], Known]] = {
     "lambda": _lambda,
     "apigateway": _apigateway,
     "apigatewayv2": _apigatewayv2,
+    "events": _events,
 }
 _made: dict[tuple[str, str], Known] = {}  # made once per server (by its own data directory): cases share them
 
