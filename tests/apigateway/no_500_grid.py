@@ -1,7 +1,8 @@
 """The no-500 checks both API Gateway suites run (REST APIs: tests/apigateway/test_no_500.py; HTTP and WebSocket
 APIs: tests/apigatewayv2/test_no_500.py) over their rest-json models: the value grid (every member of every served
 operation given values of every wrong kind), the 501 of the model's operations not served, and the hypothesis run of
-mangled requests. The request builder and sender are tests/reliability/fuzz_model.py's."""
+mangled requests (also used over awsJson by the EventBridge and CloudWatch Logs suites). The request builder and
+sender are tests/reliability/fuzz_model.py's."""
 
 from __future__ import annotations
 
@@ -15,7 +16,17 @@ from botocore.model import OperationModel, ServiceModel, Shape
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.reliability.fuzz_model import MANGLE_REQUEST, mangle_request, operation_inputs, plausible, request_for, send
+from tests.reliability.fuzz_model import (
+    MANGLE,
+    MANGLE_REQUEST,
+    body_for,
+    mangle,
+    mangle_request,
+    operation_inputs,
+    plausible,
+    request_for,
+    send,
+)
 
 JUNK: list[Any] = [
     None,
@@ -110,29 +121,35 @@ def fuzz_never_5xx(
     served: list[str],
     destructive: tuple[str, ...],
     known: dict[str, st.SearchStrategy[Any]],
+    protocol: str = "rest-json",
 ) -> None:
     """Hypothesis-generated requests (the deleting operations without the known objects, so that few succeed),
-    broken in every way the fuzzer knows, never get a 5xx; at least three operations succeed."""
+    broken in every way the fuzzer knows, never get a 5xx; at least three operations succeed. `protocol`
+    "rest-json" (requests mangled as a whole) or "json" (awsJson bodies and headers mangled, posted to `/`)."""
     safe = [n for n in served if not n.startswith(destructive)]
     risky = [n for n in served if n.startswith(destructive)]
     inputs = st.one_of(operation_inputs(model, safe, known), operation_inputs(model, risky, {}))
     failures: list[str] = []
     succeeded: set[str] = set()
+    rest = protocol == "rest-json"
 
     @settings(max_examples=EXAMPLES, deadline=None, database=None, suppress_health_check=list(HealthCheck))
-    @given(case=inputs, kind=MANGLE_REQUEST, noise=st.binary(max_size=300))
+    @given(case=inputs, kind=MANGLE_REQUEST if rest else MANGLE, noise=st.binary(max_size=300))
     def check(http: httpx.Client, case: tuple[str, dict, bool], kind: str, noise: bytes) -> None:
         op_name, params, _ = case
-        req = mangle_request(kind, request_for("rest-json", model, model.operation_model(op_name), params), noise)
-        r = send(http, url, req)
+        op = model.operation_model(op_name)
+        if rest:
+            req = mangle_request(kind, request_for("rest-json", model, op, params), noise)
+            r, sent = send(http, url, req), f"{req.method} {req.raw_path[:200]!r}"
+        else:
+            body, headers = mangle(kind, *body_for("json", model, op, params), noise)
+            r, sent = http.post(url + "/", content=body, headers=headers), str(params)[:300]
         if r.status_code < 300:
             succeeded.add(op_name)
-        if r.status_code == 501 and kind != "none" and "is not supported by this broker yet" in r.text:
+        if rest and r.status_code == 501 and kind != "none" and "is not supported by this broker yet" in r.text:
             return  # a mangled request (another method, say) that names a model operation not served yet
         if r.status_code >= 500:
-            failures.append(
-                f"{op_name} [{kind}] {r.status_code}: {r.text[:300]} <- {req.method} {req.raw_path[:200]!r}"
-            )
+            failures.append(f"{op_name} [{kind}] {r.status_code}: {r.text[:300]} <- {sent}")
         assert r.status_code < 500, failures[-1]
 
     with httpx.Client(timeout=60) as http:

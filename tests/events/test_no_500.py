@@ -6,23 +6,20 @@ the model the broker does not serve answers the layer's 501 NotImplemented; and 
 from __future__ import annotations
 
 import json
-import os
 
 import httpx
 import pytest
-from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from broker.services.registry import all_specs
-from tests.apigateway.no_500_grid import cases, ordered
+from tests.apigateway.no_500_grid import cases, fuzz_never_5xx, ordered
 from tests.events.helpers import rule_arn
-from tests.reliability.fuzz_model import MANGLE, body_for, mangle, model, operation_inputs
+from tests.reliability.fuzz_model import body_for, model
 
 MODEL = model("events")
 SERVED = sorted(all_specs()["events"].handlers)
 DESTRUCTIVE = ("Delete", "Remove", "Untag")
 KNOWN = {"Name": "fuzz", "Rule": "fuzz", "EventBusName": "default", "ResourceARN": rule_arn("fuzz")}
-EXAMPLES = int(os.environ.get("BROKER_FUZZ_EXAMPLES", "300")) // 2
 
 
 def _fixture(broker) -> None:
@@ -56,25 +53,4 @@ def test_never_500(broker):
 def test_fuzzed_requests_never_get_a_5xx(broker):
     _fixture(broker)
     known = {k: st.just(v) for k, v in KNOWN.items()}
-    safe = [n for n in SERVED if not n.startswith(DESTRUCTIVE)]
-    risky = [n for n in SERVED if n.startswith(DESTRUCTIVE)]
-    inputs = st.one_of(operation_inputs(MODEL, safe, known), operation_inputs(MODEL, risky, {}))
-    failures: list[str] = []
-    succeeded: set[str] = set()
-
-    @settings(max_examples=EXAMPLES, deadline=None, database=None, suppress_health_check=list(HealthCheck))
-    @given(case=inputs, kind=MANGLE, noise=st.binary(max_size=300))
-    def check(http: httpx.Client, case, kind, noise) -> None:
-        op_name, params, _ = case
-        body, headers = body_for("json", MODEL, MODEL.operation_model(op_name), params)
-        body, headers = mangle(kind, body, headers, noise)
-        r = http.post("/", content=body, headers=headers)
-        if r.status_code < 300:
-            succeeded.add(op_name)
-        if r.status_code >= 500:
-            failures.append(f"{op_name} [{kind}] {r.status_code}: {r.text[:300]} <- {str(params)[:300]}")
-        assert r.status_code < 500, failures[-1]
-
-    with httpx.Client(base_url=broker.url, timeout=60) as http:
-        check(http)
-    assert len(succeeded) >= 3, sorted(succeeded)
+    fuzz_never_5xx(broker.url, MODEL, SERVED, DESTRUCTIVE, known, protocol="json")

@@ -5,23 +5,21 @@ layer's 501 NotImplemented; and hypothesis-generated requests (tests/reliability
 from __future__ import annotations
 
 import json
-import os
 
 import httpx
 import pytest
-from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from broker.services.registry import all_specs
+from tests.apigateway.no_500_grid import fuzz_never_5xx
 from tests.logs.helpers import client, group_arn
-from tests.reliability.fuzz_model import MANGLE, body_for, mangle, model, operation_inputs
+from tests.reliability.fuzz_model import model
 
 MODEL = model("logs")
 SERVED = sorted(all_specs()["logs"].handlers)
 JUNK = [None, True, -1, 0, 2**70, 1.5, "", "x", "\u0000", "9" * 50, "A" * 70000, [], [1], {}, {"a": 1}]
 TARGET = "Logs_20140328."
 HEADERS = {"Content-Type": "application/x-amz-json-1.1"}
-EXAMPLES = int(os.environ.get("BROKER_FUZZ_EXAMPLES", "300")) // 2
 
 
 def _plausible(shape, name: str = ""):
@@ -95,25 +93,4 @@ def test_fuzzed_requests_never_get_a_5xx(broker):
         "logStreamName": st.just("s"),
         "resourceArn": st.just(group_arn("fuzz")),
     }
-    safe = [n for n in SERVED if not n.startswith("Delete")]
-    risky = [n for n in SERVED if n.startswith("Delete")]
-    inputs = st.one_of(operation_inputs(MODEL, safe, known), operation_inputs(MODEL, risky, {}))
-    failures: list[str] = []
-    succeeded: set[str] = set()
-
-    @settings(max_examples=EXAMPLES, deadline=None, database=None, suppress_health_check=list(HealthCheck))
-    @given(case=inputs, kind=MANGLE, noise=st.binary(max_size=300))
-    def check(http: httpx.Client, case, kind, noise) -> None:
-        op_name, params, _ = case
-        body, headers = body_for("json", MODEL, MODEL.operation_model(op_name), params)
-        body, headers = mangle(kind, body, headers, noise)
-        r = http.post("/", content=body, headers=headers)
-        if r.status_code < 300:
-            succeeded.add(op_name)
-        if r.status_code >= 500:
-            failures.append(f"{op_name} [{kind}] {r.status_code}: {r.text[:300]} <- {str(params)[:300]}")
-        assert r.status_code < 500, failures[-1]
-
-    with httpx.Client(base_url=broker.url, timeout=60) as http:
-        check(http)
-    assert len(succeeded) >= 3, sorted(succeeded)
+    fuzz_never_5xx(broker.url, MODEL, SERVED, ("Delete",), known, protocol="json")
