@@ -7,12 +7,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import threading
-import time
 from collections.abc import Callable
 from typing import Any
 
-from broker.bench.lambda_ import Conn, create_function, percentiles, zip_file
+from broker.bench.lambda_ import Conn, concurrent, create_function, percentiles, timed, zip_file
 from broker.bench.sqs import AUTH, running_broker
 from broker.bench.wrk import report, require_wrk, run_wrk
 
@@ -83,35 +81,6 @@ def _invoke(conn: Conn) -> Callable[[], None]:
     return call
 
 
-def _timed(fn: Callable[[], None], rounds: int) -> list[float]:
-    out = []
-    for _ in range(rounds):
-        t0 = time.perf_counter()
-        fn()
-        out.append(time.perf_counter() - t0)
-    return out
-
-
-def _clients(port: int, make: Callable[[Conn], Callable[[], None]], clients: int, seconds: float) -> float:
-    """Requests/s of `clients` keep-alive connections, one request in flight each."""
-    counts = [0] * clients
-    stop = time.monotonic() + seconds
-
-    def work(i: int) -> None:
-        fn = make(Conn(port))
-        while time.monotonic() < stop:
-            fn()
-            counts[i] += 1
-
-    threads = [threading.Thread(target=work, args=(i,)) for i in range(clients)]
-    t0 = time.perf_counter()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return round(sum(counts) / (time.perf_counter() - t0), 1)
-
-
 def main(args: argparse.Namespace) -> int:
     require_wrk()
     results: dict[str, Any] = {"workers": args.workers}
@@ -140,13 +109,13 @@ def main(args: argparse.Namespace) -> int:
         samples: dict[str, list[float]] = {label: [] for label in paths}
         for _ in range(5):
             for label in paths:
-                samples[label] += _timed(make(label)(conn), rounds // 5)
+                samples[label] += timed(make(label)(conn), rounds // 5)
         base = percentiles(samples["direct_invoke"])
         for label in paths:
             p = percentiles(samples[label])
             if label != "direct_invoke":
                 p["over_direct_invoke_p50_ms"] = round(p["p50_ms"] - base["p50_ms"], 3)
-            p["requests_per_s_4_clients"] = _clients(port, make(label), 4, args.duration / 2)
+            p["requests_per_s_4_clients"] = round(concurrent(port, make(label), 4, args.duration / 2)[1], 1)
             results[label] = p
         for label, path in paths.items():
             url = f"http://127.0.0.1:{port}" + (path or "/2015-03-31/functions/gw-noop/invocations")

@@ -11,6 +11,7 @@ import statistics
 import threading
 import time
 import zipfile
+from collections.abc import Callable
 from typing import Any
 
 from broker.bench.sqs import AUTH, running_broker
@@ -97,7 +98,8 @@ def percentiles(samples: list[float]) -> dict[str, float]:
     }
 
 
-def _timed(fn: Any, rounds: int) -> list[float]:
+def timed(fn: Callable[[], object], rounds: int) -> list[float]:
+    """Durations (s) of `rounds` calls of `fn`, one after another."""
     out = []
     for _ in range(rounds):
         t0 = time.perf_counter()
@@ -117,14 +119,18 @@ def _cold(conn: Conn, runtime: str, handler: str, code: bytes, prefix: str, roun
     return percentiles(samples)
 
 
-def _throughput(port: int, name: str, clients: int, seconds: float) -> dict[str, Any]:
+def concurrent(
+    port: int, make: Callable[[Conn], Callable[[], object]], clients: int, seconds: float
+) -> tuple[int, float]:
+    """(calls, calls per second) of `clients` keep-alive connections, one request in flight each, for `seconds`;
+    `make` turns a connection into the call each one repeats."""
     counts = [0] * clients
     stop = time.monotonic() + seconds
 
     def work(i: int) -> None:
-        conn = Conn(port)
+        call = make(Conn(port))
         while time.monotonic() < stop:
-            conn.invoke(name)
+            call()
             counts[i] += 1
 
     threads = [threading.Thread(target=work, args=(i,)) for i in range(clients)]
@@ -133,8 +139,12 @@ def _throughput(port: int, name: str, clients: int, seconds: float) -> dict[str,
         t.start()
     for t in threads:
         t.join()
-    elapsed = time.perf_counter() - t0
-    return {"clients": clients, "invokes": sum(counts), "invokes_per_s": round(sum(counts) / elapsed, 1)}
+    return sum(counts), sum(counts) / (time.perf_counter() - t0)
+
+
+def _throughput(port: int, name: str, clients: int, seconds: float) -> dict[str, Any]:
+    calls, rate = concurrent(port, lambda conn: lambda: conn.invoke(name), clients, seconds)
+    return {"clients": clients, "invokes": calls, "invokes_per_s": round(rate, 1)}
 
 
 def main(args: argparse.Namespace) -> int:
@@ -149,9 +159,9 @@ def main(args: argparse.Namespace) -> int:
             conn.invoke("warm-py")
             conn.invoke("warm-node")
             conn.trivial()
-        trivial = _timed(conn.trivial, rounds)
-        warm_py = _timed(lambda: conn.invoke("warm-py"), rounds)
-        warm_node = _timed(lambda: conn.invoke("warm-node"), rounds)
+        trivial = timed(conn.trivial, rounds)
+        warm_py = timed(lambda: conn.invoke("warm-py"), rounds)
+        warm_node = timed(lambda: conn.invoke("warm-node"), rounds)
         base = percentiles(trivial)
         results["trivial_call_sts"] = base
         for label, samples in (("warm_invoke_python", warm_py), ("warm_invoke_node", warm_node)):

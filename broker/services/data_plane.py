@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 import orjson
 
+from broker import clock, ids
 from broker.config import Settings
 
 Scope = Any
@@ -69,6 +70,26 @@ def result_header(name: str, value: str) -> tuple[bytes, bytes] | None:
         return name.lower().encode("ascii"), value.encode("latin-1")
     except UnicodeEncodeError:
         return None
+
+
+_FORWARDING = frozenset({"x-amzn-trace-id", "x-forwarded-for", "x-forwarded-port", "x-forwarded-proto"})
+
+
+def forwarded_headers(scope: Scope, trace: str = "") -> list[tuple[str, str]]:
+    """A request's headers as API Gateway's front end passes them on: the client's own (names in lower case, as the
+    ASGI server gives them), then the caller's address after any X-Forwarded-For it sent, the port and scheme it
+    reached, and its trace id (`trace`, else a new one) — those four under their canonical names."""
+    raw = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]]
+    forwarded = [v for k, v in raw if k == "x-forwarded-for"]
+    trace = trace or header(scope, b"x-amzn-trace-id") or f"Root=1-{clock.now_ms() // 1000:08x}-{ids.token(12)}"
+    client = scope.get("client") or ("127.0.0.1", 0)
+    server = scope.get("server") or ("127.0.0.1", 80)
+    return [(k, v) for k, v in raw if k not in _FORWARDING] + [
+        ("X-Amzn-Trace-Id", trace),
+        ("X-Forwarded-For", ", ".join([*forwarded, str(client[0])])),
+        ("X-Forwarded-Port", str(server[1])),
+        ("X-Forwarded-Proto", str(scope.get("scheme", "http"))),
+    ]
 
 
 _OWN_HOST = re.compile(r"^[^.]+\.(?:execute-api|lambda-url)\.", re.IGNORECASE)

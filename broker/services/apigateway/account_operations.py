@@ -11,7 +11,6 @@ import re
 from typing import Any
 
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
@@ -20,6 +19,7 @@ from broker.context import RequestContext
 from broker.errors import ServiceError
 from broker.services.apigateway import common, errors, patch, store
 from broker.services.apigateway.store import Doc
+from broker.services.sns.signing import self_signed
 from broker.storage.db import Tx
 
 ACCOUNT_ID = "account"
@@ -181,17 +181,7 @@ def _self_signed(common_name: str, now_ms: int) -> str:
         ]
     )
     start = dt.datetime.fromtimestamp(now_ms / 1000, dt.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(start)
-        .not_valid_after(start + dt.timedelta(days=CERTIFICATE_DAYS))
-        .sign(key, hashes.SHA256())
-    )
-    return cert.public_bytes(serialization.Encoding.PEM).decode()
+    return self_signed(key, name, start, start + dt.timedelta(days=CERTIFICATE_DAYS))
 
 
 def _certificate_answer(cert: Doc) -> Doc:

@@ -13,13 +13,13 @@ from urllib.parse import parse_qsl
 
 import orjson
 
-from broker import clock, ids
+from broker import clock
 from broker.context import RequestContext
 from broker.errors import ServiceError
 from broker.services.apigateway.call import Call, Response
 from broker.services.apigateway.gateway_errors import GatewayError
 from broker.services.apigateway.http_integration import STAGE_VARIABLE
-from broker.services.data_plane import FRAMING, header, result_header
+from broker.services.data_plane import FRAMING, forwarded_headers, header, result_header
 from broker.services.lambda_.invoke_operations import MAX_SYNC_PAYLOAD, resolve, run
 
 LAMBDA_URI = re.compile(r"^arn:aws:apigateway:[^:]+:lambda:path/2015-03-31/functions/(.+)/invocations$")
@@ -39,26 +39,11 @@ def _multi(
     return single, multi
 
 
-_ADDED = frozenset({"x-forwarded-for", "x-forwarded-port", "x-forwarded-proto", "x-amzn-trace-id"})
-
-
 def _gateway_headers(call: Call) -> list[tuple[str, str]]:
-    """The request's headers as API Gateway passes them on: the client's, then what its front end adds — the
-    caller's address after any X-Forwarded-For it sent, the port and scheme it reached, a trace id."""
-    scope = call.scope
-    raw = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]]
-    forwarded = [v for k, v in raw if k == "x-forwarded-for"]
-    trace = call.extras.get("trace") or header(scope, b"x-amzn-trace-id")
-    if not trace:
-        trace = call.extras["trace"] = f"Root=1-{clock.now_ms() // 1000:08x}-{ids.token(12)}"
-    client = scope.get("client") or ("127.0.0.1", 0)
-    server = scope.get("server") or ("127.0.0.1", 80)
-    return [(k, v) for k, v in raw if k not in _ADDED] + [
-        ("X-Amzn-Trace-Id", trace),
-        ("X-Forwarded-For", ", ".join([*forwarded, str(client[0])])),
-        ("X-Forwarded-Port", str(server[1])),
-        ("X-Forwarded-Proto", str(scope.get("scheme", "http"))),
-    ]
+    """The request's headers as API Gateway passes them on, with one trace id for the whole request."""
+    headers = forwarded_headers(call.scope, call.extras.get("trace", ""))
+    call.extras["trace"] = next(v for k, v in headers if k == "X-Amzn-Trace-Id")
+    return headers
 
 
 def proxy_event(call: Call) -> dict[str, Any]:

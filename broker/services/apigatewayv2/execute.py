@@ -16,7 +16,7 @@ from urllib.parse import parse_qsl
 
 import httpx
 
-from broker import clock, ids
+from broker import clock
 from broker.context import RequestContext
 from broker.services.apigateway import access_log, store
 from broker.services.apigatewayv2 import cors, http_proxy, lambdas, payloads, routing
@@ -26,7 +26,7 @@ from broker.services.apigatewayv2.incoming import Incoming
 from broker.services.apigatewayv2.jwt_auth import JwtAuthorizers, Refused
 from broker.services.apigatewayv2.mapping import map_response
 from broker.services.base import Env
-from broker.services.data_plane import header
+from broker.services.data_plane import forwarded_headers, header
 
 Doc = dict[str, Any]
 Response = tuple[int, list[tuple[bytes, bytes]], bytes]
@@ -34,7 +34,6 @@ Scope = Any
 
 DEFAULT_STAGE = "$default"
 _DEPLOYMENTS_CACHED = 256
-_ADDED = frozenset({"x-amzn-trace-id", "x-forwarded-for", "x-forwarded-port", "x-forwarded-proto"})
 _HOST = re.compile(r"^([a-z0-9]+)\.execute-api\.", re.IGNORECASE)
 
 
@@ -115,19 +114,8 @@ class HttpApis:
         domain = host.partition(":")[0] if _HOST.match(host) else f"{api_id}.execute-api.{region}.amazonaws.com"
         raw_query = scope.get("query_string", b"").decode("latin-1")
         client = scope.get("client") or ("127.0.0.1", 0)
-        server = scope.get("server") or ("127.0.0.1", 80)
         now = clock.now_ms()
-        headers = [(k.decode("latin-1").lower(), v.decode("latin-1")) for k, v in scope["headers"]]
-        # What API Gateway's front end adds: the client's address after any the request carried, and a trace id.
-        forwarded = [v for k, v in headers if k == "x-forwarded-for"]
-        headers = [(k, v) for k, v in headers if k not in _ADDED]
-        trace = header(scope, b"x-amzn-trace-id") or f"Root=1-{now // 1000:08x}-{ids.token(12)}"
-        headers += [
-            ("x-amzn-trace-id", trace),
-            ("x-forwarded-for", ", ".join([*forwarded, str(client[0])])),
-            ("x-forwarded-port", str(server[1])),
-            ("x-forwarded-proto", str(scope.get("scheme", "http"))),
-        ]
+        headers = [(k.lower(), v) for k, v in forwarded_headers(scope)]
         return Incoming(
             method=str(scope["method"]).upper(),
             raw_path=raw_path,
