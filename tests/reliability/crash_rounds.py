@@ -175,6 +175,8 @@ class Load:
             now = time.monotonic()
             for e in out.get("Successful", []):
                 led.deleted[bodies[int(e["Id"])]] = now
+            for e in out.get("Failed", []):
+                led.errors.append(f"delete of {bodies[int(e['Id'])]} failed: {e}")
 
         self._loop(stop, step)
 
@@ -270,7 +272,12 @@ def check_fifo_order(ledger: Ledger) -> None:
                 if (done is not None and done <= t) or t - tk >= VT - 1:
                     del held[k]
                 elif k < n and ck != call:
-                    raise AssertionError(f"group {group}: message {n} received while {k} was held")
+                    raise AssertionError(
+                        f"group {group}: message {n} received at {t:.3f} (call {call}) while {k} was held since "
+                        f"{tk:.3f} (call {ck}); its delete: answered {ledger.deleted.get(body)}, sent "
+                        f"{ledger.delete_sent.get(body)}, unanswered {body in ledger.unanswered}; errors "
+                        f"{ledger.errors[-5:]}; receipts of {k}: {ledger.receipts.get(body)}"
+                    )
             held[n] = (t, call)
 
 

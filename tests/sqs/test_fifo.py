@@ -647,6 +647,21 @@ def test_delete_unblocks_the_next_message_of_the_group(sqs):
     assert _bodies(_receive(sqs, url, 1)) == ["m1"]
 
 
+def test_deleting_again_succeeds_also_when_a_later_message_took_the_row(sqs):
+    """A retried delete of a message already deleted succeeds (a client retrying after a lost answer must not be
+    told its handle expired), also when the next message sent is stored where the deleted one was (SQLite reuses
+    the highest row id); the later message is untouched."""
+    url = _fifo(sqs, "reuse.fifo")
+    _send(sqs, url, "first")
+    (first,) = _receive(sqs, url, 1)
+    sqs.delete_message(QueueUrl=url, ReceiptHandle=first["ReceiptHandle"])
+    _send(sqs, url, "second")
+    out = sqs.delete_message_batch(QueueUrl=url, Entries=[{"Id": "a", "ReceiptHandle": first["ReceiptHandle"]}])
+    assert out["Successful"] == [{"Id": "a"}] and not out.get("Failed")
+    sqs.delete_message(QueueUrl=url, ReceiptHandle=first["ReceiptHandle"])
+    assert _bodies(_receive(sqs, url, 1)) == ["second"]
+
+
 def test_several_messages_of_a_group_in_one_receive_in_order(sqs):
     url = _fifo(sqs)
     sent = [_send(sqs, url, f"m{i}")["MessageId"] for i in range(7)]

@@ -94,7 +94,7 @@ _delete_in_flight = Prepared(
         )
     )
 )
-_exists = Prepared(select(m.c.id).where(and_(m.c.id == bindparam("id"), m.c.queue_id == bindparam("q"))))
+_exists = Prepared(select(m.c.message_id).where(and_(m.c.id == bindparam("id"), m.c.queue_id == bindparam("q"))))
 
 
 def delete_fifo(tx: Tx, queue_id: int, handles: list[Handle], now: int) -> list[bool]:
@@ -107,8 +107,14 @@ def delete_fifo(tx: Tx, queue_id: int, handles: list[Handle], now: int) -> list[
     if deleted == len(handles):
         return [False] * len(handles)
     # Some were not deleted: those still present have an expired handle; absent ones were deleted (now or
-    # before, which succeeds on AWS too).
-    return [bool(fetch_all(_exists, tx, {"id": h.row_id, "q": queue_id})) for h in handles]
+    # before, which succeeds on AWS too: e.g. a client's retry of a delete that was done). A row that reused the id
+    # of a deleted one (SQLite reuses the highest id) is another message: its MessageId tells.
+    return [_still_there(tx, queue_id, h) for h in handles]
+
+
+def _still_there(tx: Tx, queue_id: int, handle: Handle) -> bool:
+    rows = fetch_all(_exists, tx, {"id": handle.row_id, "q": queue_id})
+    return bool(rows) and (handle.message_id is None or rows[0][0] == handle.message_id)
 
 
 # -- visibility --------------------------------------------------------------------------------------------------
