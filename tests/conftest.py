@@ -72,14 +72,20 @@ def backend(request) -> str:
     return request.param
 
 
-@pytest.fixture(scope="session")
-def shared_server(backend, tmp_path_factory, request) -> Iterator[BrokerServer]:
-    """One broker per backend for the whole session; tests isolate themselves with reset()."""
-    data = tmp_path_factory.mktemp(f"broker-{backend}")
+def serve(request: pytest.FixtureRequest, backend: str, name: str, **kw) -> Iterator[BrokerServer]:
+    """For a module- or session-scoped server fixture to `yield from`: a broker on `backend` (its data under a
+    fresh "<name>-<backend>" directory, on "pg" a fresh database; `kw` as BrokerServer takes), stopped after."""
+    data = request.getfixturevalue("tmp_path_factory").mktemp(f"{name}-{backend}")
     db_url = request.getfixturevalue("pg_databases").create() if backend == "pg" else None
-    server = BrokerServer(data / "data", db_url=db_url).start()
+    server = BrokerServer(data / "data", db_url=db_url, **kw).start()
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def shared_server(backend, request) -> Iterator[BrokerServer]:
+    """One broker per backend for the whole session; tests isolate themselves with reset()."""
+    yield from serve(request, backend, "broker")
 
 
 @pytest.fixture

@@ -7,16 +7,13 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.conftest import serve
 from tests.server import BrokerServer
 
 
 @pytest.fixture(scope="session")
-def lambda_server(backend, tmp_path_factory, request) -> Iterator[BrokerServer]:
-    data = tmp_path_factory.mktemp(f"lambda-{backend}")
-    db_url = request.getfixturevalue("pg_databases").create() if backend == "pg" else None
-    server = BrokerServer(data / "data", db_url=db_url, workers=2).start()
-    yield server
-    server.stop()
+def lambda_server(backend, request) -> Iterator[BrokerServer]:
+    yield from serve(request, backend, "lambda", workers=2)
 
 
 @pytest.fixture

@@ -86,6 +86,19 @@ def queue_with_arn(sqs, name: str, **attrs) -> tuple[str, str]:
     return url, sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
 
 
+def receive_json(sqs, url: str, timeout: float = 20) -> dict:
+    """Receive and delete one message of a queue, waiting up to `timeout` seconds; its JSON body."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        got = sqs.receive_message(QueueUrl=url, WaitTimeSeconds=1).get("Messages")
+        if got:
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=got[0]["ReceiptHandle"])
+            return json.loads(got[0]["Body"])
+    raise AssertionError(f"nothing arrived in {url}")
+
+
 def queue_counts(sqs, url: str) -> tuple[int, int]:
     """(visible, in flight) messages of a queue."""
     a = sqs.get_queue_attributes(

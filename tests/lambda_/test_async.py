@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import time
 
+import httpx
+
 from tests.lambda_.helpers import ARN, create
 
 FAIL = """
@@ -218,9 +220,13 @@ def test_pending_retry_survives_kill_9(server_factory, backend):
     )
     _event(lam, "failing", {"n": 1})
     _until(server, lambda: _attempts(server, "failing") == 1)
+    logs = server.client("logs").filter_log_events(logGroupName="/aws/lambda/failing", filterPattern="attempt")
+    first_at = logs["events"][0]["timestamp"]  # broker clock, ms
     server.kill()
     server.start()
-    server.advance(50)
+    # 50 s after the first attempt on the broker clock, however long the restart took in real time.
+    now = httpx.get(server.url + "/_broker/clock", timeout=10).json()["now_ms"]
+    server.advance(max(0.0, (first_at + 50_000 - now) / 1000))
     server.run_job("lambda.async")
     assert _attempts(server, "failing") == 1  # due a minute after the first attempt, not sooner
     server.advance(11)

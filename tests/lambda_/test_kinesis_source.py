@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.lambda_.helpers import ROLE, create, json_lines, queue_with_arn, wait_until
+from tests.lambda_.helpers import ROLE, create, json_lines, queue_with_arn, receive_json, wait_until
 
 RECORDER = """
 import base64, json, os
@@ -78,17 +78,6 @@ def _mapped(lam, out: Path, arn: str, fn: str = "rec", **mapping) -> str:
     return lam.create_event_source_mapping(FunctionName=fn, EventSourceArn=arn, **mapping)["UUID"]
 
 
-def _receive(broker, url: str, timeout: float = 20) -> dict:
-    sqs = broker.client("sqs")
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        got = sqs.receive_message(QueueUrl=url, WaitTimeSeconds=1).get("Messages")
-        if got:
-            sqs.delete_message(QueueUrl=url, ReceiptHandle=got[0]["ReceiptHandle"])
-            return json.loads(got[0]["Body"])
-    raise AssertionError(f"nothing arrived in {url}")
-
-
 def test_event_shape_and_trim_horizon(broker, lam, out):
     kinesis = broker.client("kinesis")
     arn = _stream(kinesis, "events")
@@ -146,7 +135,7 @@ def test_retries_exhausted_go_to_on_failure_with_batch_info(broker, lam, out):
     url, queue_arn = queue_with_arn(broker.client("sqs"), "failures")
     seqs = _put(kinesis, "events", ["fail-a", "fail-b"])
     uuid = _mapped(lam, out, arn, MaximumRetryAttempts=2, DestinationConfig={"OnFailure": {"Destination": queue_arn}})
-    record = _receive(broker, url)
+    record = receive_json(broker.client("sqs"), url)
     assert len(_calls(out)) == 3  # the first attempt and two retries
     assert list(record) == ["requestContext", "responseContext", "version", "timestamp", "KinesisBatchInfo"]
     assert record["requestContext"]["condition"] == "RetryAttemptsExhausted"
@@ -177,7 +166,7 @@ def test_record_age_limit_on_the_test_clock(broker, lam, out):
     _mapped(lam, out, arn, MaximumRecordAgeInSeconds=60, DestinationConfig={"OnFailure": {"Destination": queue_arn}})
     _wait_calls(out, 2)  # retried while young
     broker.advance(61)
-    record = _receive(broker, url)
+    record = receive_json(broker.client("sqs"), url)
     assert record["requestContext"]["condition"] == "RecordAgeExceeded"
 
 
@@ -190,7 +179,7 @@ def test_bisect_isolates_the_bad_record(broker, lam, out):
         lam, out, arn, BisectBatchOnFunctionError=True, MaximumRetryAttempts=0,
         DestinationConfig={"OnFailure": {"Destination": queue_arn}},
     )  # fmt: skip
-    record = _receive(broker, url)
+    record = receive_json(broker.client("sqs"), url)
     assert record["KinesisBatchInfo"]["batchSize"] == 1
     batches = [c["datas"] for c in _calls(out)]
     assert batches[:3] == [["a", "b", "c", "fail-d"], ["a", "b"], ["c", "fail-d"]]

@@ -12,7 +12,6 @@ once the event is older than MaximumEventAgeInSeconds (default 6 hours). Times a
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 from dataclasses import dataclass
@@ -22,6 +21,7 @@ from typing import Any
 from broker import clock
 from broker.context import RequestContext
 from broker.errors import ServiceError
+from broker.jobs.wake_loop import WakeLoop, until_due
 from broker.services.base import Env
 from broker.services.lambda_ import arns, async_store, store
 from broker.services.lambda_.destinations import dead_letter_attributes, error_message, sender_for
@@ -111,30 +111,20 @@ def invocation_record(row: Row, function_arn: str, condition: str, count: int, r
     return json.dumps(record)
 
 
-class AsyncInvoker:
+class AsyncInvoker(WakeLoop):
     """This worker's dispatcher of asynchronous invocations."""
 
     def __init__(self, env: Env) -> None:
+        # A cancelled attempt keeps its claim: it is retried when the claim ends.
+        super().__init__(env.notifier, (async_store.WAKE_KEY,), log, "Lambda async dispatch failed", DUE_RECHECK_S)
         self.env = env
         settings = env.settings
         self.host = settings.public_host or f"127.0.0.1:{settings.port}"
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._task: asyncio.Task[None] | None = None
-        self._in_flight: set[asyncio.Task[None]] = set()
-        self._wake = asyncio.Event()
 
     def start(self) -> None:
         self._loop = asyncio.get_running_loop()
-        self.env.notifier.subscribe(async_store.WAKE_KEY, lambda _key: self._wake.set())
-        self._task = self._loop.create_task(self._run())
-
-    async def stop(self) -> None:
-        tasks = [t for t in [self._task, *self._in_flight] if t is not None]
-        for task in tasks:
-            task.cancel()  # a cancelled attempt keeps its claim: it is retried when the claim ends
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        super().start()
 
     # -- the safety-net job (scheduler thread) ------------------------------------------------------------------
     def has_work(self) -> bool:
@@ -147,23 +137,11 @@ class AsyncInvoker:
         return asyncio.run_coroutine_threadsafe(self.dispatch(wait=True), self._loop).result()
 
     # -- dispatching (event loop) ---------------------------------------------------------------------------------
-    async def _run(self) -> None:
-        while True:
-            self._wake.clear()
-            wait = IDLE_WAIT_S
-            try:
-                if await self.dispatch(wait=False):
-                    continue
-                due = await self.env.db.read(async_store.next_due)
-                if due is not None:
-                    wait = min(max((due - clock.now_ms()) / 1000, 0.05), DUE_RECHECK_S)
-            except asyncio.CancelledError:
-                raise
-            except Exception:  # e.g. the database is busy: try again shortly
-                log.exception("Lambda async dispatch failed")
-                wait = DUE_RECHECK_S
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), wait)
+    async def run_pass(self) -> float | None:
+        if await self.dispatch(wait=False):
+            return None
+        due = await self.env.db.read(async_store.next_due)
+        return IDLE_WAIT_S if due is None else until_due(due, DUE_RECHECK_S)
 
     async def dispatch(self, wait: bool) -> int:
         limit = BUSY_IN_FLIGHT if async_store.INTAKE.per_second() > BUSY_ACCEPTS_PER_S else MAX_IN_FLIGHT
@@ -171,12 +149,7 @@ class AsyncInvoker:
         if room <= 0:
             return 0
         rows = await self.env.db.write(async_store.claim, clock.now_ms(), clock.wall_ms(), CLAIM_MS, room)
-        tasks = []
-        for row in rows:
-            task = asyncio.get_running_loop().create_task(self._attempt(row))
-            self._in_flight.add(task)
-            task.add_done_callback(self._in_flight.discard)
-            tasks.append(task)
+        tasks = [self.spawn(self._attempt(row)) for row in rows]
         if wait and tasks:
             await asyncio.gather(*tasks, return_exceptions=True)
         return len(rows)

@@ -7,8 +7,9 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from sqlalchemy import Connection, and_, delete, func, select, update
+from sqlalchemy import Connection, delete, select, update
 
+from broker.storage import claims
 from broker.storage.db import Tx
 from broker.storage.tables import lambda_async_invocations as ai
 
@@ -41,30 +42,12 @@ Row = dict[str, Any]
 
 
 def claim(tx: Tx, now: int, wall: int, claim_ms: int, limit: int) -> list[Row]:
-    """Due invocations nobody holds (a claim past its wall-clock end is free again), claimed for one attempt each:
-    the attempt is counted as it starts, so an attempt cut short by a crash still counts."""
-    stmt = (
-        select(ai)
-        .where(and_(ai.c.due_at <= now, ai.c.claimed_until <= wall))
-        .order_by(ai.c.due_at, ai.c.id)
-        .limit(limit)
-    )
-    if tx.is_pg:
-        stmt = stmt.with_for_update(skip_locked=True)
-    rows = [dict(r) for r in tx.conn.execute(stmt).mappings()]
-    for r in rows:
-        r["attempts"] += 1
-        r["claimed_until"] = wall + claim_ms
-        tx.conn.execute(
-            update(ai).where(ai.c.id == r["id"]).values(attempts=r["attempts"], claimed_until=r["claimed_until"])
-        )
-    return rows
+    """Due invocations nobody holds, claimed for one attempt each (claims.claim)."""
+    return claims.claim(tx, ai, now, wall, claim_ms, limit)
 
 
 def still_claimed(tx: Tx, row: Row) -> bool:
-    """Whether the row is still there under this claim (not claimed again after the claim expired)."""
-    mine = and_(ai.c.id == row["id"], ai.c.claimed_until == row["claimed_until"], ai.c.attempts == row["attempts"])
-    return tx.conn.execute(select(ai.c.id).where(mine)).first() is not None
+    return claims.still_claimed(tx, ai, row)
 
 
 def reschedule(tx: Tx, row_id: int, due_at: int, function_errors: int, throttles: int, outcome: str | None) -> None:
@@ -83,9 +66,7 @@ def remove(tx: Tx, row_id: int) -> None:
 
 
 def next_due(conn: Connection) -> int | None:
-    """When the earliest unclaimed invocation is due (test-clock ms), or None."""
-    due: int | None = conn.execute(select(func.min(ai.c.due_at)).where(ai.c.claimed_until == 0)).scalar()
-    return due
+    return claims.next_due(conn, ai)
 
 
 def pending(conn: Connection, wall: int) -> bool:

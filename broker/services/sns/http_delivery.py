@@ -9,7 +9,6 @@ A publish only writes rows: a slow or dead endpoint never slows publishing down.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 import logging
@@ -19,6 +18,7 @@ import httpx
 
 from broker import clock
 from broker.config import Settings
+from broker.jobs.wake_loop import WakeLoop
 from broker.notify import Notifier
 from broker.services.data_plane import own_url
 from broker.services.sns import delivery_policy, delivery_store
@@ -138,58 +138,37 @@ def _dead_letter(tx: Tx, arn: str, row: Delivery, now: int) -> None:
 
 
 # -- the deliverer (event loop of each worker) ----------------------------------------------------------------
-class Deliverer:
+class Deliverer(WakeLoop):
     def __init__(self, db: Database, notifier: Notifier, settings: Settings) -> None:
+        # New deliveries (any process) and clock changes (test mode) end the wait for the next pass.
+        keys = (WAKE_KEY, "clock:")
+        super().__init__(notifier, keys, log, "SNS HTTP delivery pass failed", IDLE_RECHECK_S, settle_s=BATCH_WINDOW_S)
         self.db = db
-        self.notifier = notifier
         self.settings = settings
-        self._task: asyncio.Task[None] | None = None
         self._client: httpx.AsyncClient | None = None
-        self._in_flight: set[asyncio.Task[None]] = set()
         self._outcomes: list[Outcome] = []
-        self._wake = asyncio.Event()
 
     def start(self) -> None:
-        # New deliveries (any process) and clock changes (test mode) end the wait for the next pass.
-        self.notifier.subscribe(WAKE_KEY, lambda _key: self._wake.set())
-        self.notifier.subscribe("clock:", lambda _key: self._wake.set())
         self._client = httpx.AsyncClient(
             timeout=REQUEST_TIMEOUT_S,
             follow_redirects=False,
             limits=httpx.Limits(max_connections=MAX_IN_FLIGHT, max_keepalive_connections=MAX_IN_FLIGHT),
         )
-        self._task = asyncio.get_running_loop().create_task(self._run())
+        super().start()
 
     async def stop(self) -> None:
-        for task in [self._task, *self._in_flight]:
-            if task is not None:
-                task.cancel()
-        for task in [self._task, *self._in_flight]:
-            if task is not None:
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await task
+        await super().stop()
         if self._outcomes:  # what finished before the stop is recorded; the cancelled ones are retried
             with contextlib.suppress(Exception):
                 await self.db.write(finish_all, self._outcomes, clock.now_ms())
         if self._client is not None:
             await self._client.aclose()
 
-    async def _run(self) -> None:
-        while True:
-            self._wake.clear()
-            try:
-                if self._outcomes:
-                    outcomes, self._outcomes = self._outcomes, []
-                    await self.db.write(finish_all, outcomes, clock.now_ms())
-                wait = await self._tick()
-            except asyncio.CancelledError:
-                raise
-            except Exception:  # e.g. the database is busy: try again shortly
-                log.exception("SNS HTTP delivery pass failed")
-                wait = IDLE_RECHECK_S
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), wait)
-            await asyncio.sleep(BATCH_WINDOW_S)
+    async def run_pass(self) -> float | None:
+        if self._outcomes:
+            outcomes, self._outcomes = self._outcomes, []
+            await self.db.write(finish_all, outcomes, clock.now_ms())
+        return await self._tick()
 
     async def _tick(self) -> float:
         """Start the due deliveries; returns how long to sleep before the next pass."""
@@ -198,9 +177,7 @@ class Deliverer:
         if room > 0 and due is not None and due <= clock.now_ms():
             rows = await self.db.write(claim, clock.now_ms(), room)
             for row in rows:
-                task = asyncio.get_running_loop().create_task(self._deliver(row))
-                self._in_flight.add(task)
-                task.add_done_callback(self._in_flight.discard)
+                self.spawn(self._deliver(row))
         now = clock.now_ms()
         due = await self.db.read(delivery_store.next_due, now)
         if due is None:
