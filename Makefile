@@ -21,7 +21,7 @@ run: $(STAMP)
 # suites run in a second pytest process beside the rest (about half the time each), each process with its own
 # temporary directory, brokers and PostgreSQL databases; its report follows the main one's. PYTEST_ARGS (e.g. -x,
 # -k) go to both.
-SECOND := tests/reliability tests/apigateway tests/apigatewayv2
+SECOND := tests/reliability tests/apigateway tests/apigatewayv2 tests/events
 test: $(STAMP)
 	$(BIN)/ruff check broker tests migrations tools
 	$(BIN)/ruff format --check broker tests migrations tools
@@ -59,6 +59,8 @@ bench: $(STAMP)
 	$(BIN)/broker bench kinesis --out bench-results/kinesis.json
 	$(BIN)/broker bench lambda --out bench-results/lambda.json
 	$(BIN)/broker bench lambda-esm --out bench-results/lambda-esm.json
+	$(BIN)/broker bench apigateway --out bench-results/apigateway.json
+	$(BIN)/broker bench events --out bench-results/events.json
 
 clean:
 	rm -rf $(VENV) data bench-results

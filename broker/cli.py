@@ -50,7 +50,9 @@ def _parser() -> argparse.ArgumentParser:
     rt.add_argument("--force", action="store_true", help="reinstall what is already installed")
     rt.add_argument("--no-node", action="store_true", help="skip the AWS SDK for JavaScript")
     b = sub.add_parser("bench", help="run a benchmark against a fresh broker")
-    b.add_argument("target", choices=["sqs", "sqs-fifo", "sns", "kinesis", "lambda", "lambda-esm", "apigateway"])
+    b.add_argument(
+        "target", choices=["sqs", "sqs-fifo", "sns", "kinesis", "lambda", "lambda-esm", "apigateway", "events"]
+    )
     b.add_argument("--duration", type=float, default=10.0)
     b.add_argument("--workers", type=int, default=2)
     b.add_argument("--connections", type=int, default=32)

@@ -19,6 +19,8 @@ def run(args: argparse.Namespace) -> int:
         from broker.bench.lambda_esm import main
     elif args.target == "apigateway":
         from broker.bench.apigateway import main
+    elif args.target == "events":
+        from broker.bench.events import main
     else:
         from broker.bench.sqs import main
     return main(args)
