@@ -68,6 +68,8 @@ class RestRoutes:
                 self.by_segment.setdefault(first, []).append(_template(spec, op))
         for templates in self.by_segment.values():
             templates.sort(key=lambda t: t.weight, reverse=True)
+        # Segments several services share (API Gateway's and Scheduler's /tags/{arn}): the signer tells them apart.
+        self.shared = {k for k, ts in self.by_segment.items() if len({id(t.spec) for t in ts}) > 1}
 
     def claims(self, path: str) -> bool:
         """Whether a request path belongs to a rest-json service (its first segment starts some template)."""
@@ -80,11 +82,24 @@ class RestRoutes:
         first = raw.lstrip("/").split("/", 1)[0]
         query = req.query_params()
         templates = self.by_segment.get(first, [])
+        fallback: tuple[Template, dict[str, str]] | None = None
         for t in templates:
             if t.method != req.method or not t.query_keys <= query.keys():
                 continue
             m = t.pattern.fullmatch(raw)
             if m is not None:
                 labels = {n: unquote(v, errors="strict") for n, v in zip(t.labels, m.groups(), strict=True)}
-                return t, labels
+                if first not in self.shared or t.spec.model.signing_name == _signer(req, query):
+                    return t, labels
+                fallback = fallback or (t, labels)
+        if fallback is not None:
+            return fallback
         return templates[0].spec if templates else None
+
+
+def _signer(req: HttpRequest, query: dict[str, str]) -> str:
+    """The service of the request's SigV4 credential scope ("" when unsigned)."""
+    from broker.protocol.base import parse_credential  # base imports this module
+
+    cred = parse_credential(req.header(b"authorization") or query.get("X-Amz-Credential", ""))
+    return cred[2] if cred else ""

@@ -19,6 +19,7 @@ SERVICES = (
     "apigateway",
     "apigatewayv2",
     "events",
+    "scheduler",
 )
 
 

@@ -831,3 +831,116 @@ events_targets = Table(
     Column("target_id", String(64), primary_key=True),
     Column("doc", Text, nullable=False),
 )
+
+# Deliveries to targets (services/events/delivery.py): one row per (event, target) from the moment PutEvents, a rule's
+# schedule, a replay or an EventBridge Scheduler schedule (origin "schedule") accepted it until the target took it or
+# its retries ran out (then it goes to the dead-letter queue, if any). `target` is the target's document as it was
+# when the event was routed; `payload` the text it receives, Input/InputPath/InputTransformer applied.
+events_deliveries = Table(
+    "events_deliveries",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("account", String(12), nullable=False),
+    Column("region", String(32), nullable=False),
+    Column("origin", String(16), nullable=False),  # "rule" or "schedule"
+    Column("source_arn", String(400), nullable=False),  # the rule's or the schedule's ARN
+    Column("target", Text, nullable=False),  # JSON
+    Column("payload", Text, nullable=False),
+    Column("event_id", String(64), nullable=False),
+    Column("accepted_at", BigInteger, nullable=False),  # ms: MaximumEventAgeInSeconds counts from here
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("due_at", BigInteger, nullable=False),  # ms: next attempt
+    Column("claimed_until", BigInteger, nullable=False, server_default="0"),  # ms: a delivery run holds it until
+    Column("last_error", Text),  # JSON {"code", "message"} of the last failed attempt
+    Index("ix_events_deliveries_due", "due_at"),
+    sqlite_autoincrement=True,  # outcomes are written by id after the attempt: ids are never reused
+)
+
+# The next firing of each enabled rule with a ScheduleExpression (a row only while it has one).
+events_rule_schedules = Table(
+    "events_rule_schedules",
+    metadata,
+    Column("account", String(12), primary_key=True),
+    Column("region", String(32), primary_key=True),
+    Column("bus", String(256), primary_key=True),
+    Column("name", String(64), primary_key=True),
+    Column("next_at", BigInteger, nullable=False),  # ms
+    Index("ix_events_rule_schedules_next", "next_at"),
+)
+
+# Archives (their documents) and the events they hold; replays with where they stand.
+events_archives = Table(
+    "events_archives",
+    metadata,
+    Column("account", String(12), primary_key=True),
+    Column("region", String(32), primary_key=True),
+    Column("name", String(48), primary_key=True),
+    Column("doc", Text, nullable=False),
+)
+events_archived = Table(
+    "events_archived",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("account", String(12), nullable=False),
+    Column("region", String(32), nullable=False),
+    Column("archive", String(48), nullable=False),
+    Column("event_time", BigInteger, nullable=False),  # ms: the event's Time, what a replay's window selects on
+    Column("archived_at", BigInteger, nullable=False),  # ms: retention counts from here
+    Column("size", Integer, nullable=False),
+    Column("event", Text, nullable=False),  # JSON: the event as the bus received it
+    Index("ix_events_archived_time", "account", "region", "archive", "event_time", "id"),
+    Index("ix_events_archived_at", "archived_at"),
+    sqlite_autoincrement=True,
+)
+events_replays = Table(
+    "events_replays",
+    metadata,
+    Column("account", String(12), primary_key=True),
+    Column("region", String(32), primary_key=True),
+    Column("name", String(64), primary_key=True),
+    Column("doc", Text, nullable=False),
+    Column("state", String(16), nullable=False),  # STARTING, RUNNING, CANCELLING, COMPLETED, CANCELLED, FAILED
+    Column("cursor", BigInteger, nullable=False, server_default="0"),  # events_archived.id replayed last
+    Column("due_at", BigInteger, nullable=False, server_default="0"),  # ms: when the replay job takes it next
+    Index("ix_events_replays_due", "state", "due_at"),
+)
+
+# Connections (authorization for API destinations) and API destinations.
+events_connections = Table(
+    "events_connections",
+    metadata,
+    Column("account", String(12), primary_key=True),
+    Column("region", String(32), primary_key=True),
+    Column("name", String(64), primary_key=True),
+    Column("doc", Text, nullable=False),
+)
+events_api_destinations = Table(
+    "events_api_destinations",
+    metadata,
+    Column("account", String(12), primary_key=True),
+    Column("region", String(32), primary_key=True),
+    Column("name", String(64), primary_key=True),
+    Column("doc", Text, nullable=False),
+)
+
+# EventBridge Scheduler (services/scheduler): schedule groups and schedules as documents; `next_at` is a schedule's
+# next firing (NULL when nothing is left to fire: disabled, past its EndDate, a one-time schedule that fired).
+scheduler_groups = Table(
+    "scheduler_groups",
+    metadata,
+    Column("account", String(12), primary_key=True),
+    Column("region", String(32), primary_key=True),
+    Column("name", String(64), primary_key=True),
+    Column("doc", Text, nullable=False),
+)
+scheduler_schedules = Table(
+    "scheduler_schedules",
+    metadata,
+    Column("account", String(12), primary_key=True),
+    Column("region", String(32), primary_key=True),
+    Column("group_name", String(64), primary_key=True),
+    Column("name", String(64), primary_key=True),
+    Column("doc", Text, nullable=False),
+    Column("next_at", BigInteger),  # ms
+    Index("ix_scheduler_schedules_next", "next_at"),
+)

@@ -163,6 +163,10 @@ def plausible(shape: Shape, name: str, known: dict[str, Any]) -> Any:
         return True
     if t == "blob":
         return b"x"
+    if t == "timestamp":
+        return 1_700_000_000
+    if t in ("float", "double"):
+        return 1.0
     if shape.enum:
         return shape.enum[0]
     return "x"

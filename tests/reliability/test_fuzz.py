@@ -242,6 +242,16 @@ def _events(server: BrokerServer) -> Known:
     }
 
 
+def _scheduler(server: BrokerServer) -> Known:
+    scheduler = server.client("scheduler")
+    scheduler.create_schedule_group(Name="fuzz")
+    return {
+        "Name": st.just("fuzz"),
+        "GroupName": st.sampled_from(["default", "fuzz"]),
+        "ResourceArn": st.just(scheduler.get_schedule_group(Name="fuzz")["Arn"]),
+    }
+
+
 KNOWN: dict[str, Callable[[BrokerServer], Known]] = {
     "sqs": _sqs,
     "sns": _sns,
@@ -253,6 +263,7 @@ KNOWN: dict[str, Callable[[BrokerServer], Known]] = {
     "apigateway": _apigateway,
     "apigatewayv2": _apigatewayv2,
     "events": _events,
+    "scheduler": _scheduler,
 }
 _made: dict[tuple[str, str], Known] = {}  # made once per server (by its own data directory): cases share them
 

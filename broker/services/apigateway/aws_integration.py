@@ -9,20 +9,16 @@ status code)."""
 from __future__ import annotations
 
 import asyncio
-import functools
 import json
 import re
 from typing import Any
 from urllib.parse import quote, urlencode
 
 import httpx
-from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
-from botocore.credentials import Credentials
 from botocore.model import OperationNotFoundError, ServiceModel
 
-from broker.protocol.spec import load_model
-from broker.services import registry
+from broker.services import aws_loopback
 from broker.services.apigateway import templates
 from broker.services.apigateway.call import Call, Response
 from broker.services.apigateway.gateway_errors import GatewayError
@@ -40,18 +36,6 @@ _URI = re.compile(r"^arn:aws:apigateway:([^:]*):([^:/]+):(action|path)/(.*)$", r
 _PLACEHOLDER = re.compile(r"\{([^{}/]+)\}")
 _LAMBDA_INVOKE = re.compile(r"^/?2015-03-31/functions/[^/]+/invocations/?$")
 FORM = "application/x-www-form-urlencoded"
-# The broker takes the account from a 12-digit access key id and checks no signature: any secret will do.
-_SECRET = "broker-apigateway-integration"
-
-
-@functools.cache
-def _model(service: str) -> ServiceModel | None:
-    """The botocore model of a served service by the endpoint prefix a uri names (None: not served here)."""
-    for name in registry.SERVICES:
-        model = load_model(name.rstrip("_"))
-        if model.endpoint_prefix == service:
-            return model
-    return None
 
 
 def _operation_uri(model: ServiceModel, action: str, path_values: dict[str, str]) -> tuple[str, str]:
@@ -80,7 +64,7 @@ def _outgoing(call: Call, integration: dict[str, Any], request: templates.Reques
     if m is None:
         raise ValueError(f"not an AWS service uri: {uri}")
     region, service, kind, rest = m.group(1) or call.region, m.group(2).rpartition(".")[2], m.group(3), m.group(4)
-    model = _model(service)
+    model = aws_loopback.served_model(service)
     if model is None:
         raise ValueError(f"service not served: {service}")
     mapped = mapped_parameters(integration, request)
@@ -117,12 +101,12 @@ def _outgoing(call: Call, integration: dict[str, Any], request: templates.Reques
         headers["X-Amz-Target"] = f"{model.metadata.get('targetPrefix', '')}.{rest}"
     else:
         query.insert(0, ("Action", rest))  # a query action: the template holds its parameters, form-encoded
-    url = f"http://127.0.0.1:{call.env.settings.port}{path}"
+    url = aws_loopback.url(call.env.settings, path)
     if query:
         url += "?" + urlencode(query)
     method = str(integration.get("httpMethod") or "POST").upper()
     outgoing = AWSRequest(method=call.method if method == "ANY" else method, url=url, data=body, headers=headers)
-    SigV4Auth(Credentials(call.account, _SECRET), model.signing_name or service, region).add_auth(outgoing)
+    aws_loopback.sign(outgoing, model, call.account, region)
     invokes = model.endpoint_prefix == "lambda" and kind == "path" and bool(_LAMBDA_INVOKE.match(rest))
     return outgoing, invokes
 

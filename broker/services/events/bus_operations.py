@@ -35,6 +35,8 @@ def _describe(ctx: RequestContext, name: str, doc: dict[str, Any] | None) -> dic
     for key in _ECHOED:
         if doc and key in doc:
             out[key] = doc[key]
+    if doc and doc.get("Policy"):
+        out["Policy"] = doc["Policy"]
     if doc and "CreationTime" in doc:
         out["CreationTime"] = clock.to_datetime(doc["CreationTime"])
         out["LastModifiedTime"] = clock.to_datetime(doc["LastModifiedTime"])

@@ -68,3 +68,61 @@ def invalid_arn(arn: str) -> ServiceError:
 
 def invalid_next_token() -> ServiceError:
     return validation("The NextToken provided is invalid.")
+
+
+# -- connections, API destinations, archives and replays (H2) -------------------------------------------------------
+def connection_exists(name: str) -> ServiceError:
+    return ServiceError("ResourceAlreadyExistsException", f"Connection {name} already exists.")
+
+
+def connection_not_found(name: str) -> ServiceError:
+    return ServiceError(
+        "ResourceNotFoundException", f"Failed to describe the connection(s). Connection '{name}' does not exist."
+    )
+
+
+def api_destination_exists(name: str) -> ServiceError:
+    return ServiceError("ResourceAlreadyExistsException", f"An api-destination '{name}' already exists.")
+
+
+def api_destination_not_found(name: str) -> ServiceError:
+    return ServiceError(
+        "ResourceNotFoundException",
+        f"Failed to describe the api-destination(s). An api-destination '{name}' does not exist.",
+    )
+
+
+def archive_exists(name: str) -> ServiceError:
+    return ServiceError("ResourceAlreadyExistsException", f"Archive {name} already exists.")
+
+
+def archive_not_found(name: str) -> ServiceError:
+    return ServiceError("ResourceNotFoundException", f"Archive {name} does not exist.")
+
+
+def replay_exists(name: str) -> ServiceError:
+    return ServiceError("ResourceAlreadyExistsException", f"Replay {name} already exists.")
+
+
+def replay_not_found(name: str) -> ServiceError:
+    return ServiceError("ResourceNotFoundException", f"Replay {name} does not exist.")
+
+
+def replay_not_cancellable(name: str) -> ServiceError:
+    return ServiceError("IllegalStatusException", f"Replay {name} is not in a valid state for this operation.")
+
+
+def invalid_parameter(member: str, reason: str) -> ServiceError:
+    return validation(f"Parameter {member} is not valid. Reason: {reason}")
+
+
+def policy_too_long() -> ServiceError:
+    return ServiceError("PolicyLengthExceededException", "Policy exceeds the maximum allowed size of 10240 bytes.")
+
+
+def no_bus_policy() -> ServiceError:
+    return ServiceError("ResourceNotFoundException", "EventBus does not have a policy.")
+
+
+def no_policy_statement() -> ServiceError:
+    return ServiceError("ResourceNotFoundException", "Statement with the provided id does not exist.")

@@ -22,6 +22,14 @@ def rule_arn(ctx: RequestContext, bus: str, name: str) -> str:
     return f"arn:aws:events:{ctx.region}:{ctx.account}:rule/{path}"
 
 
+def bus_of_arn(arn: str) -> tuple[str, str, str] | None:
+    """(account, Region, bus name) of an event bus ARN; None when the ARN names something else."""
+    parts = arn.split(":", 5)
+    if len(parts) != 6 or parts[2] != "events" or not parts[5].startswith("event-bus/"):
+        return None
+    return parts[4], parts[3], parts[5].removeprefix("event-bus/")
+
+
 def bus_name(p: dict[str, Any], member: str = "EventBusName") -> str:
     """The bus a request names by name or ARN (the model's pattern admits both); `default` when absent."""
     value = p.get(member)

@@ -1,13 +1,14 @@
 """EventBridge operations on rules: PutRule, DescribeRule, ListRules, EnableRule, DisableRule, DeleteRule and
-TestEventPattern (the pattern grammar rules use)."""
+TestEventPattern (the pattern grammar rules use). A rule's schedule (rule_schedules.py) changes in the
+transaction that changes the rule."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from broker import paging
+from broker import clock, paging
 from broker.context import RequestContext
-from broker.services.events import store
+from broker.services.events import rule_schedules, store
 from broker.services.events.errors import (
     bus_not_found,
     invalid_schedule,
@@ -20,6 +21,7 @@ from broker.services.events.names import bus_name, page_after, rule_arn
 from broker.services.events.patterns import compile_pattern, parse_event
 from broker.services.events.schedule import valid
 from broker.services.events.store import DEFAULT_BUS
+from broker.storage.db import Tx
 
 LIST_LIMIT = 100
 # A rule's members in the order DescribeRule answers them.
@@ -34,7 +36,7 @@ async def put_rule(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
     if schedule:
         if bus != DEFAULT_BUS:
             raise schedule_on_custom_bus()
-        if not valid(schedule):
+        if not valid(schedule, clock.now_ms()):
             raise invalid_schedule()
     if pattern:
         compile_pattern(pattern)
@@ -50,9 +52,26 @@ async def put_rule(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
             doc[key] = p[key]
     doc["EventBusName"] = bus
     doc["Tags"] = {t["Key"]: t["Value"] for t in p.get("Tags") or []}
-    if await ctx.env.db.write(store.put_rule, ctx.account, ctx.region, bus, name, doc) == "no_bus":
+    if await ctx.env.db.write(_put_rule, ctx.account, ctx.region, bus, name, doc) == "no_bus":
         raise bus_not_found(bus)
     return {"RuleArn": arn}
+
+
+def _put_rule(tx: Tx, account: str, region: str, bus: str, name: str, doc: dict[str, Any]) -> str:
+    old = store.get_rule(tx.conn, account, region, bus, name)
+    outcome = store.put_rule(tx, account, region, bus, name, doc)
+    if outcome == "ok":
+        rule_schedules.sync(tx, account, region, bus, name, old, doc, clock.now_ms())
+    return outcome
+
+
+def _update_rule(tx: Tx, account: str, region: str, bus: str, name: str, changes: dict[str, Any]) -> bool:
+    old = store.get_rule(tx.conn, account, region, bus, name)
+    if not store.update_rule(tx, account, region, bus, name, changes):
+        return False
+    new = store.get_rule(tx.conn, account, region, bus, name)
+    rule_schedules.sync(tx, account, region, bus, name, old, new, clock.now_ms())
+    return True
 
 
 def _rule_view(doc: dict[str, Any]) -> dict[str, Any]:
@@ -83,7 +102,7 @@ async def list_rules(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
 
 async def _set_state(ctx: RequestContext, p: dict[str, Any], state: str) -> dict[str, Any]:
     name, bus = p["Name"], bus_name(p)
-    if not await ctx.env.db.write(store.update_rule, ctx.account, ctx.region, bus, name, {"State": state}):
+    if not await ctx.env.db.write(_update_rule, ctx.account, ctx.region, bus, name, {"State": state}):
         raise rule_not_found(name, bus)
     return {}
 
@@ -98,9 +117,20 @@ async def disable_rule(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]
 
 async def delete_rule(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
     # Force concerns rules managed by AWS services (none exist here): it does not delete a rule's targets.
-    if await ctx.env.db.write(store.delete_rule, ctx.account, ctx.region, bus_name(p), p["Name"]) == "targets":
+    bus = bus_name(p)
+    outcome = await ctx.env.db.write(_delete_rule, ctx.account, ctx.region, bus, p["Name"])
+    if outcome == "no_bus":
+        raise bus_not_found(bus)
+    if outcome == "targets":
         raise rule_has_targets()
     return {}
+
+
+def _delete_rule(tx: Tx, account: str, region: str, bus: str, name: str) -> str:
+    """A missing rule is no error (AWS's DeleteRule is idempotent); a missing bus is."""
+    if not store.bus_exists(tx.conn, account, region, bus):
+        return "no_bus"
+    return store.delete_rule(tx, account, region, bus, name)
 
 
 async def test_event_pattern(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:

@@ -11,7 +11,18 @@ from botocore.loaders import Loader
 from botocore.model import ServiceModel
 
 from broker.protocol.spec import Handler, ServiceSpec
-from broker.services.events import bus_operations, rule_operations, tagging, target_operations
+from broker.services.events import (
+    api_destination_operations,
+    archive_operations,
+    bus_operations,
+    connection_operations,
+    event_operations,
+    permission_operations,
+    replay_operations,
+    rule_operations,
+    tagging,
+    target_operations,
+)
 
 # Java regex classes in the model that Python's re does not take (RunCommandTargetKey).
 _JAVA_SYNTAX = ((r"\p{L}", r"\w"), (r"\p{N}", r"\d"), (r"\p{Z}", r"\s"))
@@ -30,9 +41,15 @@ def model() -> ServiceModel:
 def build() -> ServiceSpec:
     handlers: dict[str, Handler] = {
         **bus_operations.HANDLERS,
+        **permission_operations.HANDLERS,
         **rule_operations.HANDLERS,
         **target_operations.HANDLERS,
         **tagging.HANDLERS,
+        **event_operations.HANDLERS,
+        **connection_operations.HANDLERS,
+        **api_destination_operations.HANDLERS,
+        **archive_operations.HANDLERS,
+        **replay_operations.HANDLERS,
     }
     return ServiceSpec(
         name="events",

@@ -7,24 +7,17 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, and_, delete, func, select
+from sqlalchemy import Connection, and_, delete, func, select
 
+from broker.services.events import schedule_store
 from broker.storage.db import Tx
-from broker.storage.helpers import insert_ignore, upsert
+from broker.storage.helpers import bytewise, has_prefix, insert_ignore, upsert
 from broker.storage.tables import events_buses as b
 from broker.storage.tables import events_rules as r
 from broker.storage.tables import events_targets as t
 
 DEFAULT_BUS = "default"
-
-
-def _ordered(conn: Connection, col: ColumnElement[str]) -> ColumnElement[str]:
-    """`col` sorted in code point order, as AWS lists names (PostgreSQL sorts text by locale otherwise)."""
-    return col.collate("C") if conn.dialect.name == "postgresql" else col
-
-
-def _prefixed(col: ColumnElement[str], prefix: str) -> ColumnElement[bool]:
-    return func.substr(col, 1, len(prefix)) == prefix
+_ordered, _prefixed = bytewise, has_prefix  # the names this module and resource_store.py use
 
 
 # -- buses ---------------------------------------------------------------------------------------------------------
@@ -53,6 +46,7 @@ def delete_bus(tx: Tx, account: str, region: str, name: str) -> None:
     tx.conn.execute(delete(t).where(t.c.account == account, t.c.region == region, t.c.bus == name))
     tx.conn.execute(delete(r).where(r.c.account == account, r.c.region == region, r.c.bus == name))
     tx.conn.execute(delete(b).where(b.c.account == account, b.c.region == region, b.c.name == name))
+    schedule_store.remove_bus(tx, account, region, name)
 
 
 def list_buses(conn: Connection, account: str, region: str) -> list[tuple[str, dict[str, Any]]]:
@@ -73,12 +67,13 @@ def get_rule(conn: Connection, account: str, region: str, bus: str, name: str) -
 
 
 def put_rule(tx: Tx, account: str, region: str, bus: str, name: str, doc: dict[str, Any]) -> str:
-    """Create or replace a rule ("ok"); "no_bus" when its bus does not exist. Tags given again are merged."""
+    """Create or replace a rule ("ok"); "no_bus" when its bus does not exist. Replacing keeps the rule's tags: AWS
+    ignores the Tags of a PutRule that updates an existing rule."""
     if not bus_exists(tx.conn, account, region, bus):
         return "no_bus"
     old = get_rule(tx.conn, account, region, bus, name)
     if old is not None:
-        doc = {**doc, "Tags": {**old.get("Tags", {}), **doc.get("Tags", {})}}
+        doc = {**doc, "Tags": old.get("Tags", {})}
     values = {"account": account, "region": region, "bus": bus, "name": name, "doc": json.dumps(doc)}
     upsert(tx.conn, r, values, ["account", "region", "bus", "name"])
     return "ok"
@@ -102,6 +97,7 @@ def delete_rule(tx: Tx, account: str, region: str, bus: str, name: str) -> str:
     if count:
         return "targets"
     tx.conn.execute(delete(r).where(_rule(account, region, bus, name)))
+    schedule_store.remove(tx, account, region, bus, name)
     return "ok"
 
 

@@ -1,7 +1,10 @@
 """Where an asynchronous invocation's outcome goes, inside the transaction that records it: invocation records to
 the event-invoke configuration's destinations (SQS standard queue, SNS standard topic, another function, an
-EventBridge bus — not served yet), and the original event to the function's dead-letter queue (SQS or SNS).
-SQS and SNS are reached through their own in-transaction enqueue and fan-out paths, never over HTTP."""
+EventBridge bus), and the original event to the function's dead-letter queue (SQS or SNS). SQS, SNS and EventBridge
+are reached through their own in-transaction enqueue, fan-out and routing paths, never over HTTP. On a bus the
+record is the detail of an event from source "lambda" with detail-type "Lambda Function Invocation Result - Success"
+(or "- Failure"), whose resources are the function (version) and the bus ARNs, in the order the Lambda developer
+guide names them ("The resource event field contains the function and destination ARNs")."""
 
 from __future__ import annotations
 
@@ -11,12 +14,12 @@ from typing import Any
 
 from broker import ids
 from broker.services.base import Env
+from broker.services.events import routing
+from broker.services.events.names import bus_of_arn
 from broker.services.lambda_ import store
-from broker.services.sns import fanout
-from broker.services.sns import store as sns_store
-from broker.services.sns.messages import Envelopes, Message
+from broker.services.sns import local_publish
+from broker.services.sns.messages import Envelopes
 from broker.services.sns.signing import SIGNER, Signer
-from broker.services.sns.topics import Subscription, Topic
 from broker.services.sqs.enqueue import enqueue, message_row
 from broker.services.sqs.queues import Queue, queue_by_arn
 from broker.storage.db import Tx
@@ -37,7 +40,8 @@ class Sender:
         self.base_url = base_url
 
     def send(self, tx: Tx, arn: str, body: str, attrs: Attributes, now: int, trace: str) -> bool:
-        """False (logged) when the target is gone or not one that can take it."""
+        """False (logged) when the target is gone or not one that can take it (an event for an event bus that is
+        gone is dropped and logged by routing)."""
         parts = arn.split(":")
         service = parts[2] if len(parts) > 2 else ""
         if service == "sqs":
@@ -52,9 +56,10 @@ class Sender:
         if service == "lambda" and len(parts) >= 7:
             store.enqueue_async(tx, ids.uuid4(), parts[4], parts[3], arn, body.encode(), None, trace, now)
             return True
-        if service == "events":
-            log.warning("Lambda async destination %s: not supported until EventBridge exists", arn)
-            return False
+        bus = bus_of_arn(arn)
+        if bus is not None:
+            self._to_bus(tx, bus, arn, body, now)
+            return True
         log.warning("Lambda async destination %s: unsupported target", arn)
         return False
 
@@ -62,25 +67,31 @@ class Sender:
     def _to_queue(tx: Tx, queue: Queue, body: str, attrs: Attributes, now: int) -> None:
         enqueue(tx, queue, [message_row(queue, body, attrs, {}, LAMBDA_SENDER_ID, now)], now)
 
+    @staticmethod
+    def _to_bus(tx: Tx, bus: tuple[str, str, str], arn: str, body: str, now: int) -> None:
+        """The record as an event's detail; an event for a bus that does not exist is dropped (and logged) by
+        routing.put_event."""
+        account, region, name = bus
+        record = json.loads(body)
+        context = record.get("requestContext", {})
+        outcome = "Success" if context.get("condition") == "Success" else "Failure"
+        event = routing.new_event(
+            account,
+            region,
+            "lambda",
+            f"Lambda Function Invocation Result - {outcome}",
+            [context.get("functionArn", ""), arn],
+            record,
+            now,
+        )
+        routing.put_event(tx, account, region, name, event, now)
+
     def _to_topic(self, tx: Tx, arn: str, body: str, attrs: Attributes, now: int, trace: str) -> bool:
-        row = sns_store.get_topic(tx.conn, arn)
-        if row is None or row["fifo"] or self.signer is None:
+        if self.signer is None or local_publish.publish(
+            tx, Envelopes(self.signer, self.base_url), arn, body, attrs, now, trace
+        ):
             log.warning("Lambda async destination %s: no such standard topic", arn)
             return False
-        subs = [Subscription.from_row(s) for s in sns_store.topic_subscriptions(tx.conn, arn)]
-        topic = Topic.from_row(row, subs)
-        queues = {q: queue_by_arn(tx.conn, q) for sub in subs for q in sub.queue_arns}
-        fan = fanout.Fanout(topic, queues, Envelopes(self.signer, self.base_url))
-        msg = Message(
-            message_id=ids.uuid4(),
-            topic_arn=arn,
-            message=body,
-            subject=None,
-            attributes=attrs,
-            published_at=now,
-            trace_header=trace or None,
-        )
-        fanout.apply(tx, fan.work(msg, now), now)
         return True
 
 

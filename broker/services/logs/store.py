@@ -24,7 +24,7 @@ from sqlalchemy import (
 
 from broker.services.logs.groups import Group, Stream
 from broker.storage.db import Tx
-from broker.storage.helpers import insert_ignore
+from broker.storage.helpers import bytewise, has_prefix, insert_ignore
 from broker.storage.prepared import Prepared
 from broker.storage.tables import logs_deleted as dl
 from broker.storage.tables import logs_events as ev
@@ -38,15 +38,6 @@ DELETE_CHUNK = 5000
 # -- exact text comparisons on both backends -----------------------------------------------------------------------
 # AWS matches names and messages case-sensitively and sorts names in ASCII order. SQLite's LIKE ignores ASCII case and
 # PostgreSQL sorts text by the database's locale, so these spell out the exact forms per dialect.
-def bytewise(conn: Connection, col: ColumnElement[str]) -> ColumnElement[str]:
-    """`col` compared and sorted in code point order (PostgreSQL's "C" collation; SQLite's default)."""
-    return col.collate("C") if conn.dialect.name == "postgresql" else col
-
-
-def has_prefix(col: ColumnElement[str], prefix: str) -> ColumnElement[bool]:
-    return func.substr(col, 1, len(prefix)) == prefix
-
-
 def has_substring(conn: Connection, col: ColumnElement[str], text: str) -> ColumnElement[bool]:
     fn = func.strpos if conn.dialect.name == "postgresql" else func.instr
     return fn(col, text) > 0

@@ -7,6 +7,7 @@ delivered by SNS is exactly what a direct send would have stored.
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 from typing import Any
 
@@ -16,6 +17,11 @@ from broker.services.sqs.fifo_store import insert_fifo
 from broker.services.sqs.message_store import insert_rows
 from broker.services.sqs.queues import Queue
 from broker.storage.db import Tx
+
+
+def content_dedup_id(body: str) -> str:
+    """The deduplication id of a message on a queue with ContentBasedDeduplication: the SHA-256 of its body."""
+    return hashlib.sha256(body.encode()).hexdigest()
 
 
 def encode_attributes(attrs: dict[str, dict[str, Any]]) -> str | None:

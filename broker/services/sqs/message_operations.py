@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 import json
 from collections.abc import Awaitable
 from typing import Any
@@ -15,7 +14,7 @@ from broker.errors import ServiceError
 from broker.long_poll import long_poll
 from broker.services.sqs import message_store, receive_store, redrive, validation
 from broker.services.sqs.checksums import md5_of_attributes
-from broker.services.sqs.enqueue import enqueue, message_row
+from broker.services.sqs.enqueue import content_dedup_id, enqueue, message_row
 from broker.services.sqs.errors import (
     batch_request_too_long,
     deduplication_id_required,
@@ -83,7 +82,7 @@ def _fifo_ids(queue: Queue, p: dict[str, Any], body: str, delay: int | None) -> 
     if dedup is None:
         if not queue.content_dedup:
             raise deduplication_id_required()
-        dedup = hashlib.sha256(body.encode()).hexdigest()
+        dedup = content_dedup_id(body)
     else:
         validation.check_fifo_token("MessageDeduplicationId", dedup)
     return group, dedup
