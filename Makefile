@@ -35,11 +35,13 @@ test: $(STAMP)
 
 # The long reliability run of docs/reliability.md: 50 crash rounds per backend, 10,000 fuzzed requests per
 # protocol and backend, and real restarts of the local PostgreSQL cluster under load (`make test` runs 5 rounds,
-# 300 requests, and drops PostgreSQL connections instead). Output in bench-results/soak.log.
+# 300 requests, and drops PostgreSQL connections instead), then the `one_backend` test modules on PostgreSQL too
+# (make test runs them on SQLite only). Output in bench-results/soak.log.
 soak: $(STAMP)
 	@mkdir -p bench-results
 	BROKER_CRASH_ROUNDS=50 BROKER_FUZZ_EXAMPLES=10000 BROKER_TEST_PG_RESTART=1 $(BIN)/pytest -q -s -p no:cacheprovider tests/reliability \
-		> bench-results/soak.log 2>&1; status=$$?; grep -E "crash rounds|fuzz |workers|PostgreSQL|passed|failed" \
+		> bench-results/soak.log 2>&1 && BROKER_TEST_BACKENDS=all $(BIN)/pytest -q -p no:cacheprovider -m one_backend tests \
+		>> bench-results/soak.log 2>&1; status=$$?; grep -E "crash rounds|fuzz |workers|PostgreSQL|passed|failed" \
 		bench-results/soak.log; exit $$status
 
 lint: $(STAMP)

@@ -50,8 +50,11 @@ class WakeLoop:
 
     def start(self) -> None:
         for key in self._keys:
-            self.notifier.subscribe(key, lambda _key: self._wake.set())
+            self.notifier.subscribe(key, self._woken)
         self._task = asyncio.get_running_loop().create_task(self._run())
+
+    def _woken(self, _key: str) -> None:
+        self._wake.set()
 
     async def stop(self) -> None:
         tasks = [t for t in [self._task, *self._in_flight] if t is not None]
