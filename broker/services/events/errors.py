@@ -70,7 +70,7 @@ def invalid_next_token() -> ServiceError:
     return validation("The NextToken provided is invalid.")
 
 
-# -- connections, API destinations, archives and replays (H2) -------------------------------------------------------
+# -- connections, API destinations, archives and replays ------------------------------------------------------------
 def connection_exists(name: str) -> ServiceError:
     return ServiceError("ResourceAlreadyExistsException", f"Connection {name} already exists.")
 
