@@ -5,8 +5,15 @@ from __future__ import annotations
 import pytest
 from botocore.exceptions import ClientError
 
+from tests.lambda_.helpers import queue_with_arn
+
 ACCOUNT = "000000000000"
 REGION = "us-east-1"
+
+
+def queue(broker, name: str, **attrs) -> tuple[str, str]:
+    """An SQS queue of the broker (attributes as keyword arguments); its URL and ARN."""
+    return queue_with_arn(broker.client("sqs"), name, **attrs)
 
 
 def bus_arn(name: str) -> str:

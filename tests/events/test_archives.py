@@ -9,6 +9,7 @@ import time
 from datetime import UTC, datetime, timedelta
 
 from tests.events.helpers import ACCOUNT, REGION, bus_arn, error, rule_arn
+from tests.lambda_.helpers import queue_with_arn
 
 ARCHIVE_ARN = f"arn:aws:events:{REGION}:{ACCOUNT}:archive/"
 
@@ -20,11 +21,6 @@ def _put(events, n: int, source: str = "my.app", bus: str = "default", when: dat
     out = events.put_events(Entries=[entry])
     assert out["FailedEntryCount"] == 0
     return out["Entries"][0]["EventId"]
-
-
-def _queue(sqs, name: str) -> tuple[str, str]:
-    url = sqs.create_queue(QueueName=name)["QueueUrl"]
-    return url, sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
 
 
 def _drain(sqs, url: str, count: int, timeout: float = 15) -> list[dict]:
@@ -110,7 +106,7 @@ def test_capture_and_retention(broker, events):
 
 # -- replays -------------------------------------------------------------------------------------------------------
 def _setup_replay(events, sqs):
-    url, arn = _queue(sqs, "replayed")
+    url, arn = queue_with_arn(sqs, "replayed")
     events.put_rule(Name="r", EventPattern=json.dumps({"source": ["my.app"]}))
     events.put_targets(Rule="r", Targets=[{"Id": "q", "Arn": arn}])
     events.create_archive(ArchiveName="arc", EventSourceArn=bus_arn("default"))
@@ -159,7 +155,7 @@ def test_replay_delivers_archived_events_with_replay_name(broker, events, sqs):
 
 def test_replay_filter_arns(broker, events, sqs):
     url = _setup_replay(events, sqs)
-    other_url, other_arn = _queue(sqs, "other")
+    other_url, other_arn = queue_with_arn(sqs, "other")
     events.put_rule(Name="r2", EventPattern=json.dumps({"source": ["my.app"]}))
     events.put_targets(Rule="r2", Targets=[{"Id": "q", "Arn": other_arn}])
     start = datetime.now(UTC) - timedelta(minutes=5)

@@ -19,7 +19,7 @@ from broker.config import Settings
 from broker.services.events.delivery import CLAIM_MS
 from broker.storage.tables import events_deliveries
 from tests.conftest import serve
-from tests.events.helpers import ACCOUNT, rule_arn
+from tests.events.helpers import ACCOUNT, queue, rule_arn
 from tests.server import BrokerServer
 
 ROLE = f"arn:aws:iam::{ACCOUNT}:role/events"
@@ -77,12 +77,6 @@ def endpoint() -> Iterator[Endpoint]:
     e = Endpoint()
     yield e
     e.stop()
-
-
-def queue(broker, name: str, **attrs) -> tuple[str, str]:
-    sqs = broker.client("sqs")
-    url = sqs.create_queue(QueueName=name, Attributes=attrs)["QueueUrl"]
-    return url, sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
 
 
 def dead_letter(broker, url: str, timeout: float = 30, advance: float = 0) -> dict:

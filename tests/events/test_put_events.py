@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 import pytest
 
 from tests.conftest import serve
-from tests.events.helpers import ACCOUNT, REGION, bus_arn, error, rule_arn
+from tests.events.helpers import ACCOUNT, REGION, bus_arn, error, queue, rule_arn
 from tests.lambda_.helpers import create as create_function
 from tests.server import BrokerServer, drain
 
@@ -36,12 +36,6 @@ def broker(server: BrokerServer) -> BrokerServer:
 @pytest.fixture
 def events(broker):
     return broker.client("events")
-
-
-def queue(broker, name: str, **attrs) -> tuple[str, str]:
-    sqs = broker.client("sqs")
-    url = sqs.create_queue(QueueName=name, Attributes=attrs)["QueueUrl"]
-    return url, sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
 
 
 def receive(broker, url: str, timeout: float = 20, sqs=None, **kw) -> dict:

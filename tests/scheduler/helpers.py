@@ -8,6 +8,8 @@ from datetime import UTC, datetime
 import pytest
 from botocore.exceptions import ClientError
 
+from tests.lambda_.helpers import queue_with_arn as queue  # noqa: F401 - the scheduler tests' name for it
+
 ACCOUNT = "000000000000"
 REGION = "us-east-1"
 ROLE = f"arn:aws:iam::{ACCOUNT}:role/scheduler"
@@ -61,9 +63,3 @@ def receive(sqs, url: str, wait: float = 10.0, count: int = 1) -> list[dict]:
             sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
         got.extend(msgs)
     return got
-
-
-def queue(sqs, name: str, **attributes: str) -> tuple[str, str]:
-    url = sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
-    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    return url, arn
