@@ -17,21 +17,21 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/broker serve --host 127.0.0.1 --port 4566 --data-dir ./data
 
-# The reliability suite (crash rounds, restarts, injected faults: mostly waiting on processes) and the API Gateway
-# suites run in a second pytest process beside the rest (about half the time each), each process with its own
-# temporary directory, brokers and PostgreSQL databases; its report follows the main one's. PYTEST_ARGS (e.g. -x,
-# -k) go to both.
-SECOND := tests/reliability tests/apigateway tests/apigatewayv2 tests/events
+# The tests run in three pytest-xdist workers, module by module (a module's brokers stay in its worker). Most of
+# a test's time is spent waiting on broker processes (starts, restarts, kills, delivery loops), so three workers
+# keep two cores busy; the folders whose modules take longest are named first so that no worker starts one last.
+# Each worker has its own temporary directory, brokers and PostgreSQL databases. PYTEST_ARGS (e.g. -x, -k) are
+# passed on.
+SLOW_FIRST := tests/reliability/ tests/lambda_/ tests/events/ tests/scheduler/ tests/apigateway/ tests/apigatewayv2/
+TEST_PATHS := $(SLOW_FIRST) $(filter-out $(SLOW_FIRST),$(sort $(dir $(wildcard tests/*/__init__.py)))) \
+	$(wildcard tests/test_*.py)
 test: $(STAMP)
 	$(BIN)/ruff check broker tests migrations tools
 	$(BIN)/ruff format --check broker tests migrations tools
 	$(BIN)/mypy
 	@tmp=$$(mktemp -d); \
-	$(BIN)/pytest -q -p no:cacheprovider --basetemp=$$tmp/second $(PYTEST_ARGS) $(SECOND) \
-		> $$tmp/second.log 2>&1 & rel=$$!; \
-	$(BIN)/pytest -q -p no:cacheprovider --basetemp=$$tmp/main $(addprefix --ignore=,$(SECOND)) $(PYTEST_ARGS); main=$$?; \
-	wait $$rel; relstatus=$$?; echo "== $(SECOND) (run beside the above) =="; cat $$tmp/second.log; \
-	rm -rf $$tmp; test $$main -eq 0 && test $$relstatus -eq 0
+	$(BIN)/pytest -q -p no:cacheprovider -n 3 --dist loadfile --basetemp=$$tmp $(PYTEST_ARGS) $(TEST_PATHS); \
+	status=$$?; rm -rf $$tmp; exit $$status
 
 # The long reliability run of docs/reliability.md: 50 crash rounds per backend, 10,000 fuzzed requests per
 # protocol and backend, and real restarts of the local PostgreSQL cluster under load (`make test` runs 5 rounds,

@@ -6,6 +6,8 @@ import logging
 
 from broker.admin.routes import build_admin
 from broker.config import Settings, settings_from_resolved_env
+from broker.console.browser import is_browser_visit
+from broker.console.browser import redirect as browser_redirect
 from broker.gateway import Gateway, Receive, Scope, Send
 from broker.runtime import Runtime
 
@@ -26,6 +28,9 @@ class BrokerApp:
                     await plane(scope, receive, send)
                     return
         if scope["type"] == "http" and not scope["path"].startswith("/_broker"):
+            if is_browser_visit(scope):
+                await browser_redirect(send)
+                return
             await self.gateway(scope, receive, send)
         else:
             await self.admin(scope, receive, send)

@@ -12,6 +12,7 @@ import sys
 
 from broker import __version__
 from broker.config import RESOLVED_ENV, ConfigError, Settings, load_settings
+from broker.metrics import directory as metrics_dir
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -51,7 +52,8 @@ def _parser() -> argparse.ArgumentParser:
     rt.add_argument("--no-node", action="store_true", help="skip the AWS SDK for JavaScript")
     b = sub.add_parser("bench", help="run a benchmark against a fresh broker")
     b.add_argument(
-        "target", choices=["sqs", "sqs-fifo", "sns", "kinesis", "lambda", "lambda-esm", "apigateway", "events"]
+        "target",
+        choices=["sqs", "sqs-fifo", "sns", "kinesis", "lambda", "lambda-esm", "apigateway", "events", "ordinary"],
     )
     b.add_argument("--duration", type=float, default=10.0)
     b.add_argument("--workers", type=int, default=2)
@@ -60,6 +62,7 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--db-url", help="benchmark on this (empty) PostgreSQL database instead of SQLite")
     b.add_argument("--move-messages", type=int, default=10000, help="sqs-fifo: messages per move-task run")
     b.add_argument("--quick", action="store_true", help="lambda-esm: small counts, to check it runs end to end")
+    b.add_argument("--targets", help="ordinary: comma-separated servers to compare (default: broker and all peers)")
     return p
 
 
@@ -85,6 +88,52 @@ def _check_port(host: str, port: int) -> None:
             raise ConfigError(f"cannot listen on {host}:{port}: {e.strerror}") from None
 
 
+def _create_resources(settings: Settings) -> str:
+    """Create the declared resources that are missing (before any worker serves); a failure is a config error."""
+    if not settings.resources.declared:
+        return ""
+    from broker.resources.create import DeclarationError, create
+
+    try:
+        outcome = create(settings)
+    except DeclarationError as e:
+        raise ConfigError(f"declared resource {e}") from None
+    for line in outcome.created:
+        print(f"created {line}", flush=True)
+    return f"{len(outcome.created)} created, {len(outcome.present)} already present"
+
+
+def _banner(settings: Settings, resources: str) -> str:
+    """What an operator needs to point clients at this broker."""
+    from sqlalchemy.engine import make_url
+
+    from broker.services.registry import SERVICES
+
+    store = "postgresql" if settings.is_postgres else f"sqlite in {settings.state_dir}"
+    url = make_url(settings.database_url())
+    database = url.render_as_string(hide_password=True) if settings.is_postgres else str(url.database)
+    # A wildcard address is reachable on loopback; the console link should work when clicked.
+    shown = "127.0.0.1" if settings.host in ("0.0.0.0", "::", "") else settings.host
+    base = f"http://{'[' + shown + ']' if ':' in shown else shown}:{settings.port}"
+    auth = {
+        "none": f"none (a 12-digit access key names the account, any other acts in {settings.default_account})",
+        "sigv4": "sigv4 (requests must be signed with a configured or IAM-created key)",
+    }[settings.auth]
+    lines = [
+        f"broker {__version__} listening on http://{settings.host}:{settings.port} "
+        f"({settings.workers} worker(s), {store})",
+        f"  endpoint:  {base} (region {settings.default_region}, account {settings.default_account})",
+        f"  services:  {', '.join(name.rstrip('_') for name in SERVICES)}",
+        f"  database:  {database}",
+        f"  auth:      {auth}",
+        f"  console:   {base}/_broker/console/",
+        f"  health:    {base}/_broker/health",
+    ]
+    if resources:
+        lines.append(f"  resources: {resources}")
+    return "\n".join(lines)
+
+
 def serve(settings: Settings) -> None:
     import uvicorn
 
@@ -92,39 +141,40 @@ def serve(settings: Settings) -> None:
     from broker.storage.migrate import upgrade
 
     _check_port(settings.host, settings.port)
+    # Before anything imports prometheus_client: the workers inherit it and write their metrics there.
+    metrics_path = metrics_dir.prepare(settings.state_dir, settings.port)
     try:
-        upgrade(settings)
-    except PermissionError as e:
-        raise ConfigError(str(e)) from None
-    except OSError as e:
-        raise ConfigError(f"cannot use data dir {settings.state_dir}: {e.strerror or e}") from None
-    except Exception as e:  # noqa: BLE001 - e.g. database unreachable
-        raise ConfigError(f"cannot open the database: {str(e).splitlines()[0]}") from None
-    os.environ[RESOLVED_ENV] = json.dumps(settings.model_dump())
-    store = "postgresql" if settings.is_postgres else f"sqlite in {settings.state_dir}"
-    print(
-        f"broker {__version__} listening on http://{settings.host}:{settings.port} "
-        f"({settings.workers} worker(s), {store})",
-        flush=True,
-    )
-    uvicorn.run(
-        "broker.app:create_app",
-        factory=True,
-        host=settings.host,
-        port=settings.port,
-        workers=settings.workers if settings.workers > 1 else None,
-        loop="uvloop",
-        # HTTP/1.1 (uvicorn's httptools protocol, untouched) and HTTP/2 cleartext on the same port, told apart by
-        # a connection's first bytes: the AWS SDK for JavaScript v3 speaks HTTP/2 to Kinesis.
-        http=HttpProtocol,
-        access_log=False,
-        log_level="warning" if settings.log_level == "info" else settings.log_level,
-        timeout_graceful_shutdown=5,
-        # uvicorn kills a worker that misses a 5 s health ping: on a saturated 2-core machine a busy worker can,
-        # and killing it only drops its connections. A truly hung worker is still replaced.
-        timeout_worker_healthcheck=30,
-        backlog=4096,
-    )
+        try:
+            upgrade(settings)
+        except PermissionError as e:
+            raise ConfigError(str(e)) from None
+        except OSError as e:
+            raise ConfigError(f"cannot use data dir {settings.state_dir}: {e.strerror or e}") from None
+        except Exception as e:  # noqa: BLE001 - e.g. database unreachable
+            raise ConfigError(f"cannot open the database: {str(e).splitlines()[0]}") from None
+        created = _create_resources(settings)
+        os.environ[RESOLVED_ENV] = json.dumps(settings.model_dump())
+        print(_banner(settings, created), flush=True)
+        uvicorn.run(
+            "broker.app:create_app",
+            factory=True,
+            host=settings.host,
+            port=settings.port,
+            workers=settings.workers if settings.workers > 1 else None,
+            loop="uvloop",
+            # HTTP/1.1 (uvicorn's httptools protocol, untouched) and HTTP/2 cleartext on the same port, told apart by
+            # a connection's first bytes: the AWS SDK for JavaScript v3 speaks HTTP/2 to Kinesis.
+            http=HttpProtocol,
+            access_log=False,
+            log_level="warning" if settings.log_level == "info" else settings.log_level,
+            timeout_graceful_shutdown=5,
+            # uvicorn kills a worker that misses a 5 s health ping: on a saturated 2-core machine a busy worker can,
+            # and killing it only drops its connections. A truly hung worker is still replaced.
+            timeout_worker_healthcheck=30,
+            backlog=4096,
+        )
+    finally:
+        metrics_dir.remove(metrics_path)  # also after a start that failed
 
 
 def main(argv: list[str] | None = None) -> int:

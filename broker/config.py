@@ -10,6 +10,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from broker.resources.model import Resources
+
 ENV_PREFIX = "BROKER_"
 # The parent process hands its resolved settings to uvicorn worker processes through this variable.
 RESOLVED_ENV = "BROKER__RESOLVED_SETTINGS"
@@ -17,6 +19,18 @@ RESOLVED_ENV = "BROKER__RESOLVED_SETTINGS"
 
 class ConfigError(Exception):
     """A setting is wrong; the CLI prints it as one line and exits non-zero."""
+
+
+class Credential(BaseModel):
+    """A key pair of the configuration (auth = "sigv4"): a bootstrap administrator of its account."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    access_key_id: str = Field(pattern=r"^\w{1,128}$")
+    secret_access_key: str = Field(min_length=1, max_length=256)
+    account_id: str = Field(pattern=r"^\d{12}$")
+    # The IAM user name of whoever signs with this key; empty = `user_name`.
+    user_name: str = Field("", pattern=r"^[\w+=,.@-]{0,64}$")
 
 
 class Settings(BaseModel):
@@ -31,6 +45,16 @@ class Settings(BaseModel):
     default_region: str = Field("us-east-1", pattern=r"^[a-z]{2}(-[a-z]+)+-\d+$")
     # The IAM user every caller is (STS GetCallerIdentity, SNS SubscriptionPrincipal).
     user_name: str = Field("broker", pattern=r"^[\w+=,.@-]{1,64}$")
+    # "none": any caller acts in the account its access key names (12 digits) or default_account. "sigv4": every
+    # AWS request must carry a valid Signature Version 4 made with a configured or IAM-created key, and acts in
+    # that key's account (see docs/operations.md, "Authentication and accounts").
+    auth: Literal["none", "sigv4"] = "none"
+    # The configured keys ([[credentials]] tables; BROKER_CREDENTIALS: a JSON list of the same), and a TOML file
+    # with more [[credentials]] tables (kept apart from the main config, e.g. readable by the broker's user only).
+    credentials: list[Credential] = []
+    credentials_file: str = ""
+    # A bearer token for /_broker/* and the console in sigv4 mode ("Authorization: Bearer <token>"); empty = none.
+    admin_token: str = ""
     durability: Literal["normal", "fsync"] = "normal"
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     # Public host:port used in queue URLs; empty means "the Host header of the request".
@@ -95,6 +119,9 @@ class Settings(BaseModel):
     lambda_runtimes_dir: str = ""
     # Kill an environment whose processes' resident memory exceeds the function's MemorySize (Runtime.OutOfMemory).
     lambda_enforce_memory: bool = True
+    # Queues, topics, streams, functions and event source mappings created at start when missing ([[resources.*]]
+    # tables; BROKER_RESOURCES: the same as a JSON object). See docs/operations.md, "Startup resources".
+    resources: Resources = Resources()
 
     @field_validator("lambda_python_interpreters", mode="before")
     @classmethod
@@ -105,6 +132,24 @@ class Settings(BaseModel):
                 return json.loads(v) if v.strip() else {}
             except ValueError:
                 raise ValueError('must be a JSON object such as {"python3.12": "/usr/bin/python3.12"}') from None
+        return v
+
+    @field_validator("credentials", mode="before")
+    @classmethod
+    def _credentials_from_json(cls, v: Any) -> Any:
+        if isinstance(v, str):
+            try:
+                return json.loads(v) if v.strip() else []
+            except ValueError:
+                raise ValueError("must be a JSON list of {access_key_id, secret_access_key, account_id}") from None
+        return v
+
+    @field_validator("credentials")
+    @classmethod
+    def _distinct_keys(cls, v: list[Credential]) -> list[Credential]:
+        ids = [c.access_key_id for c in v]
+        if len(set(ids)) != len(ids):
+            raise ValueError("an access_key_id is listed twice")
         return v
 
     @field_validator("own_host_names", mode="before")
@@ -171,11 +216,31 @@ def load_settings(
     values.update(_env_values(environ))
     values.update({k: v for k, v in (overrides or {}).items() if v is not None})
     try:
-        return Settings(**values)
+        settings = Settings(**values)
+        if settings.credentials_file:
+            # Read once here: workers get the merged list in the resolved settings.
+            listed = [c.model_dump() for c in settings.credentials] + _credentials_file(settings.credentials_file)
+            settings = Settings(**{**values, "credentials": listed})
     except ValidationError as e:
         err = e.errors()[0]
         where = ".".join(str(p) for p in err["loc"]) or "settings"
         raise ConfigError(f"invalid setting {where!s}: {err['msg']}") from None
+    if settings.auth == "sigv4" and not settings.credentials:
+        raise ConfigError('auth = "sigv4" needs at least one [[credentials]] key (in the config or credentials_file)')
+    return settings
+
+
+def _credentials_file(path: str) -> list[Any]:
+    try:
+        with open(path, "rb") as f:
+            listed = tomllib.load(f).get("credentials", [])
+    except OSError as e:
+        raise ConfigError(f"cannot read credentials file {path}: {e.strerror}") from None
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"credentials file {path} is not valid TOML: {e}") from None
+    if not isinstance(listed, list):
+        raise ConfigError(f"credentials file {path}: credentials must be [[credentials]] tables")
+    return listed
 
 
 def settings_from_resolved_env() -> Settings:

@@ -15,7 +15,11 @@ class RequestContext:
     region: str
     host: str  # host[:port] the client addressed, for URLs we hand back
     trace_header: str = ""  # the X-Amzn-Trace-Id request header (SQS stores it as a message's AWSTraceHeader)
+    # True when the request's signature was verified (auth = "sigv4"): resource policies then decide access to
+    # another account's resources. False with auth = "none", where any caller may name any account.
+    authenticated: bool = False
+    identity: Identity | None = None  # the verified caller (auth = "sigv4"); None: derived as below
 
     @property
     def caller(self) -> Identity:
-        return Identity(self.account, self.env.settings.user_name)
+        return self.identity or Identity(self.account, self.env.settings.user_name)

@@ -89,3 +89,9 @@ def missing_parameter(name: str) -> ServiceError:
 
 def invalid_parameter_value(message: str) -> ServiceError:
     return ServiceError("InvalidParameterValue", message)
+
+
+def service_not_provided(message: str) -> ServiceError:
+    """A request for an AWS service this broker does not serve (S3, DynamoDB, ...), answered in that service's
+    protocol: 501, which SDKs do not retry."""
+    return ServiceError("NotImplemented", message, status=501, sender_fault=False)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass
 from typing import Any
@@ -15,8 +16,12 @@ from typing import Any
 from botocore.model import OperationModel
 
 from broker import ids
+from broker.auth import errors as auth_errors
+from broker.auth import sigv4, temporary
 from broker.context import RequestContext
 from broker.errors import ServiceError, internal_failure, request_too_large
+from broker.identity import Identity, SigningKey
+from broker.metrics import instruments as metrics
 from broker.protocol import cbor, json, query, restjson
 from broker.protocol.base import (
     EventStream,
@@ -30,6 +35,7 @@ from broker.protocol.base import (
     WireProtocol,
 )
 from broker.protocol.spec import ServiceSpec
+from broker.protocol.unserved import Unserved
 from broker.services.base import Env
 
 Scope = MutableMapping[str, Any]
@@ -47,6 +53,8 @@ class Gateway:
     def __init__(self, env: Env, specs: list[ServiceSpec]) -> None:
         self.env = env
         self.services = Services(specs)
+        self.unserved = Unserved(self.services)
+        self.sigv4 = env.settings.auth == "sigv4"
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         request_id = ids.uuid4()
@@ -75,36 +83,99 @@ class Gateway:
     async def _handle(
         self, proto: WireProtocol, req: HttpRequest, request_id: str, receive: Receive
     ) -> Response | _Streaming:
+        # A service this broker does not serve (S3, DynamoDB, ...) is named in its own protocol, before anything
+        # else reads the request as one of ours.
+        named = self.unserved.named(req)
+        if named is not None and (refusal := await self.unserved.answer(named, req, request_id)) is not None:
+            return refusal
+        started = time.perf_counter()
+        key = None
+        if self.sigv4:
+            # Before routing, as AWS authenticates before it reads the action; an aws-chunked body comes back
+            # decoded.
+            try:
+                key, req = await sigv4.authenticate(self.env, req)
+            except auth_errors.AuthFailure as failure:
+                if failure.kind != "missing" or not self._may_go_unsigned(proto, req):
+                    return self._refuse(proto, req, failure, request_id)
+            except ServiceError as e:  # the database could not be asked about the key
+                return proto.render_error(None, e, request_id)
         try:
             route = proto.route(req, self.services)
         except RoutingError as e:
+            service = e.spec.name if e.spec else metrics.UNKNOWN
+            metrics.request(service, metrics.UNKNOWN, e.error.code, time.perf_counter() - started)
             return proto.render_error(e.spec, e.error, request_id)
         spec, op = route.spec, route.op
-        ctx = self._context(req, route)
+        ctx = self._context(req, route, key)
+        outcome = metrics.DISCONNECTED  # unless answered: the client left (ClientGone) or the server is stopping
         try:
             params = proto.decode(route, req, ctx.host)
             result = await _call(spec, op.name, ctx, params, receive)
+            outcome = metrics.SUCCESS
             if isinstance(result, EventStream):
                 return _Streaming(spec, op, result)
             return proto.render_result(spec, op, result, request_id)
         except ServiceError as e:
+            outcome = e.code
             return proto.render_error(spec, e, request_id)
         except ClientGone:
             raise
         except Exception:  # a bug, never bad input: logged, answered as AWS's InternalFailure
             log.exception("internal error in %s.%s", spec.name, op.name)
-            return proto.render_error(spec, internal_failure(), request_id)
+            error = internal_failure()
+            outcome = error.code
+            return proto.render_error(spec, error, request_id)
+        finally:
+            metrics.request(spec.name, op.name, outcome, time.perf_counter() - started)
 
-    def _context(self, req: HttpRequest, route: Route) -> RequestContext:
+    def _context(self, req: HttpRequest, route: Route, key: SigningKey | None) -> RequestContext:
         settings = self.env.settings
         cred = route.credential
-        access_key = cred[0] if cred else ""
-        is_account = len(access_key) == 12 and access_key.isascii() and access_key.isdigit()
-        account = access_key if is_account else settings.default_account
         region = cred[1] if cred and cred[1] not in ("", "aws-global") else settings.default_region
         host = req.header(b"host") or f"{settings.host}:{settings.port}"
         trace = req.header(b"x-amzn-trace-id")
+        if key is not None:  # auth = "sigv4": the verified key's account and owner
+            identity = key.identity
+            return RequestContext(
+                self.env, identity.account, region, host, trace, authenticated=True, identity=identity
+            )
+        access_key = cred[0] if cred else ""
+        is_account = len(access_key) == 12 and access_key.isascii() and access_key.isdigit()
+        account = access_key if is_account else settings.default_account
+        owner = None if is_account or not access_key.startswith(temporary.PREFIX) else self._session(req, access_key)
+        if owner is not None:  # credentials this broker issued act in their own account and as their owner
+            return RequestContext(self.env, owner.account, region, host, trace, identity=owner)
         return RequestContext(env=self.env, account=account, region=region, host=host, trace_header=trace)
+
+    def _session(self, req: HttpRequest, access_key: str) -> Identity | None:
+        """Who the temporary credentials of an auth-none request are (verified, expired or not: auth = "none"
+        accepts any key, the token only says the account)."""
+        token = req.header(b"x-amz-security-token")
+        if not token:
+            try:
+                token = req.query_params().get("X-Amz-Security-Token", "")
+            except ValueError:
+                return None
+        found = temporary.verify(self.env, access_key, token) if token else None
+        return found.identity if found is not None else None
+
+    def _may_go_unsigned(self, proto: WireProtocol, req: HttpRequest) -> bool:
+        try:
+            route = proto.route(req, self.services)
+        except RoutingError:
+            return False
+        return (route.spec.name, route.op.name) in sigv4.UNSIGNED_OPERATIONS
+
+    def _refuse(
+        self, proto: WireProtocol, req: HttpRequest, failure: auth_errors.AuthFailure, request_id: str
+    ) -> Response:
+        """The refusal in the words of the service the request names (when it names one)."""
+        try:
+            spec: ServiceSpec | None = proto.route(req, self.services).spec
+        except RoutingError as e:
+            spec = e.spec
+        return proto.render_error(spec, auth_errors.error(failure, auth_errors.family(proto, spec)), request_id)
 
     def _protocol(self, method: str, path: str, headers: dict[bytes, bytes]) -> WireProtocol:
         if b"x-amz-target" in headers:

@@ -54,7 +54,9 @@ class Runtime:
     def get(self, slot: Slot[T]) -> T:
         return cast(T, self._slots[slot])
 
-    async def start(self) -> None:
+    async def open(self) -> None:
+        """The database and notifications only (no service hooks, no jobs): enough to run operations, which is
+        how the declared resources are created before any worker starts (`broker.resources`)."""
         loop = asyncio.get_running_loop()
         self.db.listener = self.notifier
         self.db.start()
@@ -63,8 +65,16 @@ class Runtime:
         self.notifier.subscribe("clock:", self._on_clock)
         await loop.run_in_executor(None, self.notifier.start, loop)
         if self.settings.test_mode:
-            offset = await self.db.read(_read_clock)
-            clock.set_offset_ms(offset)
+            clock.set_offset_ms(await self.db.read(_read_clock))
+
+    async def close(self) -> None:
+        """Undo `open`."""
+        self.notifier.stop()
+        await asyncio.get_running_loop().run_in_executor(None, self.db.stop)
+
+    async def start(self) -> None:
+        await self.open()
+        if self.settings.test_mode:
             # A wake-all follows a lost and restored notification connection: a clock change may have been missed.
             self.notifier.subscribe(WAKE_ALL, self._on_wake_all)
         for service in self.services:

@@ -88,12 +88,14 @@ def backend(request) -> str:
     return request.param
 
 
-def serve(request: pytest.FixtureRequest, backend: str, name: str, **kw) -> Iterator[BrokerServer]:
+def serve(
+    request: pytest.FixtureRequest, backend: str, name: str, start_timeout: float = 90, **kw
+) -> Iterator[BrokerServer]:
     """For a module- or session-scoped server fixture to `yield from`: a broker on `backend` (its data under a
     fresh "<name>-<backend>" directory, on "pg" a fresh database; `kw` as BrokerServer takes), stopped after."""
     data = request.getfixturevalue("tmp_path_factory").mktemp(f"{name}-{backend}")
     db_url = request.getfixturevalue("pg_databases").create() if backend == "pg" else None
-    server = BrokerServer(data / "data", db_url=db_url, **kw).start()
+    server = BrokerServer(data / "data", db_url=db_url, **kw).start(start_timeout)
     yield server
     server.stop()
 

@@ -31,12 +31,18 @@ class BrokerServer:
         workers: int = 1,
         port: int | None = None,
         env: dict[str, str] | None = None,
+        credentials: tuple[str, str] | None = None,
+        admin_token: str | None = None,
     ) -> None:
+        """`credentials` (access key id, secret) sign `client()`s and `admin_token` authorizes `admin()` calls,
+        for a broker started with auth = "sigv4" (its keys and token given in `env`)."""
         self.data_dir = Path(data_dir)
         self.db_url = db_url
         self.workers = workers
         self.port = port or free_port()
         self.env = env or {}
+        self.credentials = credentials
+        self.admin_token = admin_token
         self.proc: subprocess.Popen | None = None
         self.log_path = self.data_dir.parent / f"broker-{self.port}.log"
 
@@ -44,7 +50,7 @@ class BrokerServer:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, timeout: float = 30) -> BrokerServer:
+    def start(self, timeout: float = 90) -> BrokerServer:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         cmd = [
             sys.executable,
@@ -63,6 +69,8 @@ class BrokerServer:
             "BROKER_LOG_LEVEL": "warning",
             "BROKER_LEASE_TTL_SECONDS": "2",
             "BROKER_SWEEP_INTERVAL_SECONDS": "1",
+            # On PostgreSQL too: what is not in the database (function code, metrics files) stays in the test's dir.
+            "BROKER_DATA_DIR": str(self.data_dir),
             **self.env,
         }
         env.pop("BROKER_CONFIG", None)
@@ -70,6 +78,14 @@ class BrokerServer:
         self.proc = subprocess.Popen(
             cmd, cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True
         )
+        try:
+            return self._wait_started(timeout)
+        except BaseException:
+            self.kill()  # a start that failed or was interrupted leaves no process behind
+            raise
+
+    def _wait_started(self, timeout: float) -> BrokerServer:
+        assert self.proc is not None
         deadline = time.monotonic() + timeout
         pids = set()
         while time.monotonic() < deadline:
@@ -125,16 +141,21 @@ class BrokerServer:
         region: str = "us-east-1",
         access_key: str = "test",
         protocol: str | None = None,
+        secret: str | None = None,
         **config,
     ) -> object:
         config.setdefault("retries", {"max_attempts": 1, "mode": "standard"})
         cfg = Config(**config)
+        if self.credentials and access_key == "test" and secret is None:
+            access_key, secret = self.credentials
         session = boto3.session.Session(
-            aws_access_key_id=access_key, aws_secret_access_key="secret", region_name=region
+            aws_access_key_id=access_key, aws_secret_access_key=secret or "secret", region_name=region
         )
         return session.client(service, endpoint_url=self.url, config=cfg)
 
     def admin(self, method: str, path: str, **kw) -> dict:
+        if self.admin_token:
+            kw["headers"] = {"Authorization": f"Bearer {self.admin_token}", **kw.get("headers", {})}
         r = httpx.request(method, self.url + path, timeout=30, **kw)
         r.raise_for_status()
         return r.json()

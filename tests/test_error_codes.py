@@ -39,6 +39,14 @@ COMMON = {
     "UnknownOperationException",
     "RequestEntityTooLarge",
     "NotImplemented",
+    # Refused signatures (broker/auth/errors.py): 403 SignatureDoesNotMatch (IAM User Guide, "Troubleshoot
+    # Signature Version 4 signing"), and the awsJson / rest-json services' spellings as their SDKs report them
+    # (aws-sdk-js#254 InvalidSignatureException, amazon-kinesis-scaling-utils#46 UnrecognizedClientException).
+    "SignatureDoesNotMatch",
+    "InvalidSignatureException",
+    "UnrecognizedClientException",
+    "MissingAuthenticationTokenException",
+    "IncompleteSignatureException",
 }
 
 # Codes AWS sends that the current models do not list as error shapes, by service, each with its source.
@@ -48,6 +56,11 @@ LEGACY: dict[str, set[str]] = {
     # localstack's tests/aws/services/lambda_/test_lambda_api.snapshot.json (test_oversized_request_create_lambda,
     # test_oversized_zipped_create_lambda); function URLs send the same code in x-amzn-ErrorType for 6 MB bodies.
     "lambda": {"RequestEntityTooLargeException"},
+    # STS refuses AssumeRole of a role whose trust policy does not allow the caller (or that does not exist), and
+    # GetSessionToken with session credentials, with 403 AccessDenied ("User: <arn> is not authorized to perform:
+    # sts:AssumeRole on resource: <role arn>", "Cannot call GetSessionToken with session credentials"): AWS's
+    # answers as SDK users quote them (e.g. aws/aws-sdk-js#3670, amzn/selling-partner-api-models#1186).
+    "sts": {"AccessDenied"},
 }
 
 

@@ -11,13 +11,17 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI, HTTPException, Response
+from fastapi import Depends, FastAPI, HTTPException, Response
 from pydantic import BaseModel
-from sqlalchemy import text
 
 from broker import __version__, clock
+from broker.admin import health as health_details
 from broker.admin.guards import require_test_mode
+from broker.auth.admin import require_admin
+from broker.console.routes import build_router as console_router
+from broker.console.routes import docs_router
 from broker.jobs import leases
+from broker.metrics.route import metrics_router
 from broker.runtime import Runtime
 from broker.startup import start_with_retries
 
@@ -38,18 +42,22 @@ def build_admin(runtime: Runtime) -> FastAPI:
         title="broker admin",
         version=__version__,
         lifespan=lifespan,
-        docs_url="/_broker/docs",
+        docs_url=None,  # served offline by broker.console.routes.docs_router
         openapi_url="/_broker/openapi.json",
         redoc_url=None,
+        # auth = "sigv4": every route but health needs an admin (broker/auth/admin.py).
+        dependencies=[Depends(require_admin)],
     )
+    app.state.broker_env = runtime
 
     def _test_mode() -> None:
         require_test_mode(runtime.settings)
 
     @app.get("/_broker/health")
     async def health(response: Response) -> dict[str, Any]:
+        held: list[dict[str, Any]] = []
         try:
-            await runtime.db.read(lambda conn: conn.execute(text("SELECT 1")).scalar())
+            held = await runtime.db.read(leases.holders)  # also the check that the database answers
             db_ok = True
         except Exception:  # noqa: BLE001 - any failure means the database cannot be used: report it
             db_ok = False
@@ -62,6 +70,9 @@ def build_admin(runtime: Runtime) -> FastAPI:
             "uptime_seconds": round(time.time() - runtime.started_at, 3),
             "pid": runtime.pid,
             "waiting_long_polls": runtime.notifier.waiting(),
+            "auth": runtime.settings.auth,
+            "services": health_details.services(runtime),
+            "jobs": health_details.jobs(runtime, held),
         }
 
     @app.get("/_broker/clock")
@@ -112,6 +123,9 @@ def build_admin(runtime: Runtime) -> FastAPI:
             "waiting": runtime.notifier.waiting(),
         }
 
+    app.include_router(metrics_router(runtime.db, runtime.settings))
+    app.include_router(console_router(runtime))
+    app.include_router(docs_router("/_broker/openapi.json", app.title))
     for service in runtime.services:
         router = service.admin_router()
         if router is not None:

@@ -21,6 +21,8 @@ def run(args: argparse.Namespace) -> int:
         from broker.bench.apigateway import main
     elif args.target == "events":
         from broker.bench.events import main
+    elif args.target == "ordinary":
+        from broker.bench.ordinary import main
     else:
         from broker.bench.sqs import main
     return main(args)

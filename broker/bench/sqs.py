@@ -113,10 +113,12 @@ response = function(status) if status == 200 then items = items + 1 end end
 """
 
 
-def start_broker(args: argparse.Namespace, tmp: str, port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
+def start_broker(
+    args: argparse.Namespace, tmp: str, port: int, env: dict[str, str], log: Path | None = None
+) -> subprocess.Popen[bytes]:
     """A fresh broker for one benchmark run, with the run's worker count and storage."""
     cmd = [sys.executable, "-m", "broker", "serve", "--port", str(port), "--workers", str(args.workers)]
-    return _start(cmd + storage_args(args, tmp), port, env, "/_broker/health")
+    return start_server(cmd + storage_args(args, tmp), port, env, "/_broker/health", log)
 
 
 @contextlib.contextmanager
@@ -124,12 +126,12 @@ def running_broker(args: argparse.Namespace) -> Iterator[int]:
     """A fresh broker for one benchmark run (its own temporary data dir, or the given database); yields its port
     and stops it afterwards."""
     with tempfile.TemporaryDirectory() as tmp:
-        port = _free_port()
+        port = free_port()
         proc = start_broker(args, tmp, port, {**os.environ, "BROKER_LOG_LEVEL": "warning"})
         try:
             yield port
         finally:
-            _stop(proc)
+            stop_server(proc)
 
 
 def storage_args(args: argparse.Namespace, tmp: str) -> list[str]:
@@ -139,7 +141,7 @@ def storage_args(args: argparse.Namespace, tmp: str) -> list[str]:
     return ["--data-dir", str(Path(tmp) / "data")]
 
 
-def _free_port() -> int:
+def free_port() -> int:
     import socket
 
     with socket.socket() as s:
@@ -148,9 +150,14 @@ def _free_port() -> int:
         return port
 
 
-def _wait_up(port: int, path: str = "/_broker/health", timeout: float = 30) -> None:
+def _wait_up(
+    port: int, path: str = "/_broker/health", timeout: float = 120, proc: subprocess.Popen[bytes] | None = None
+) -> None:
+    # A loaded machine can take most of a minute to start a broker; a server that exits is not waited for.
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise SystemExit(f"server on port {port} exited with status {proc.returncode}")
         try:
             c = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
             c.request("GET", path)
@@ -195,21 +202,32 @@ class Client:
         return pid
 
 
-def _start(cmd: list[str], port: int, env: dict[str, str], health: str) -> subprocess.Popen[bytes]:
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, start_new_session=True)
-    _wait_up(port, health)
+def start_server(
+    cmd: list[str], port: int, env: dict[str, str], health: str, log: Path | None = None
+) -> subprocess.Popen[bytes]:
+    """Start a server in its own process group (so stop_server ends all its processes), output to `log` or
+    nowhere; return once `health` answers on `port` (a server that never does is stopped)."""
+    with open(log or os.devnull, "wb") as out:
+        proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        _wait_up(port, health, proc=proc)
+    except BaseException:
+        stop_server(proc)
+        raise
     time.sleep(1.0)  # let every worker finish starting
     return proc
 
 
-def _stop(proc: subprocess.Popen[bytes]) -> None:
+def stop_server(proc: subprocess.Popen[bytes]) -> None:
     import signal
 
-    os.killpg(proc.pid, signal.SIGTERM)
-    try:
-        proc.wait(15)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
+    with contextlib.suppress(ProcessLookupError):  # its group may be gone already (a server that crashed)
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(5)
 
 
 def _fill(port: int, url: str, count: int) -> None:
@@ -295,8 +313,8 @@ def main(args: argparse.Namespace) -> int:
     env = {**os.environ, "BROKER_LOG_LEVEL": "warning"}
 
     # 1. The ceiling: a hello-world ASGI app under the same server settings.
-    port = _free_port()
-    hello = _start(
+    port = free_port()
+    hello = start_server(
         [
             sys.executable,
             "-m",
@@ -323,7 +341,7 @@ def main(args: argparse.Namespace) -> int:
     try:
         results["hello"] = run_wrk(f"http://127.0.0.1:{port}/", HELLO_LUA, d, c)
     finally:
-        _stop(hello)
+        stop_server(hello)
     print(f"hello ceiling: {results['hello']['rps']:.0f} req/s", flush=True)
 
     with running_broker(args) as port:

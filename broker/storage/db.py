@@ -27,6 +27,7 @@ from sqlalchemy.exc import DBAPIError
 
 from broker.config import Settings
 from broker.errors import ServiceError, ServiceUnavailable
+from broker.metrics import instruments as metrics
 from broker.storage.engine import make_engine
 
 log = logging.getLogger("broker.db")
@@ -43,16 +44,24 @@ class CommitListener(Protocol):
 class Tx:
     """A unit's view of the write transaction."""
 
-    __slots__ = ("conn", "wakes", "is_pg")
+    __slots__ = ("conn", "wakes", "is_pg", "committed")
 
     def __init__(self, conn: Connection, is_pg: bool) -> None:
         self.conn = conn
         self.wakes: set[str] = set()
         self.is_pg = is_pg
+        self.committed: list[Callable[[], None]] | None = None
 
     def wake(self, key: str) -> None:
         """Wake waiters on `key` (in every process) once this transaction has committed."""
         self.wakes.add(key)
+
+    def after_commit(self, fn: Callable[[], None]) -> None:
+        """Call `fn` (on the writer thread; quick, such as counting a metric) once this unit's writes committed:
+        never for a unit rolled back, once for a batch run again."""
+        if self.committed is None:
+            self.committed = []
+        self.committed.append(fn)
 
 
 class _UnitFailed(Exception):
@@ -121,6 +130,7 @@ class Database:
         self._conn: Connection | None = None
         self._checkpointer: threading.Thread | None = None
         self._stopping = threading.Event()
+        self._committed: list[Callable[[], None]] = []  # the after_commit calls of the batch that just committed
         # SQLite's own busy handler sleeps and polls (waits of up to 100 ms, unfair): between our processes a
         # kernel file lock hands the write lock over the moment it is released. Foreign lockers still meet
         # busy_timeout.
@@ -244,6 +254,8 @@ class Database:
         return self._conn
 
     def _run_batch(self, batch: list[_Unit]) -> None:
+        started = time.perf_counter()
+        self._committed = []
         while True:
             try:
                 outcomes, wakes = self._transaction_retrying(batch, isolate=False)
@@ -263,12 +275,19 @@ class Database:
                     continue
                 outcomes, wakes = self._failed(batch, e)
             break
+        elapsed = time.perf_counter() - started
         if wakes and self.listener is not None:
             try:
                 self.listener.after_commit(wakes)
             except Exception:
                 log.exception("after-commit notification failed")
         self._deliver(batch, outcomes)
+        metrics.write_batch(len(batch), elapsed)  # after the answers: they never wait for it
+        for fn in self._committed:
+            try:
+                fn()
+            except Exception:
+                log.exception("an after-commit call failed")
 
     def _locked_elsewhere(self, e: Exception) -> bool:
         """SQLite's write lock is held by another program: our processes take turns by the file lock first."""
@@ -300,6 +319,7 @@ class Database:
         aborts the whole transaction, unless it is alone in the batch."""
         outcomes: list[_Outcome] = []
         wakes: set[str] = set()
+        committed: list[Callable[[], None]] = []
         conn = self._connection()
         with self._write_lock(), conn.begin():
             for fn, args, _fut, _loop, _queued in batch:
@@ -326,8 +346,11 @@ class Database:
                         raise
                 outcomes.append((True, res))
                 wakes |= tx.wakes
+                if tx.committed:
+                    committed += tx.committed
             if wakes and self.listener is not None:
                 self.listener.before_commit(conn, wakes)
+        self._committed = committed
         return outcomes, wakes
 
     def _failed(self, batch: list[_Unit], e: Exception) -> tuple[list[_Outcome], set[str]]:

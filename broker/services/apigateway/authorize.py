@@ -16,6 +16,8 @@ from urllib.parse import parse_qs, parse_qsl
 
 import orjson
 
+from broker.auth import sigv4
+from broker.auth.errors import INVALID_TOKEN, MISMATCH, AuthFailure
 from broker.identity import Identity
 from broker.protocol.base import parse_credential
 from broker.services.apigateway import lambda_proxy
@@ -48,6 +50,8 @@ async def authorize(call: Call) -> None:
         return
     if kind == "AWS_IAM":
         call.extras["identity"] = iam_identity(call)
+        if call.env.settings.auth == "sigv4":
+            call.extras["identity"] = await verified_identity(call)
         return
     if kind == "COGNITO_USER_POOLS":
         raise configuration_error(COGNITO_UNSUPPORTED)
@@ -300,6 +304,34 @@ def iam_identity(call: Call) -> Doc:
         "userArn": signer.arn,
         "user": signer.user_id,
     }
+
+
+async def verified_identity(call: Call) -> Doc:
+    """auth = "sigv4": the signature checked against the key's secret, and the verified owner as the signer."""
+    try:
+        key, _ = await sigv4.authenticate(call.env, sigv4.request_of(call.scope, call.body))
+    except AuthFailure as failure:
+        raise _refusal(failure) from None
+    signer = key.identity
+    return {
+        "accountId": signer.account,
+        "caller": signer.user_id,
+        "accessKey": key.access_key_id,
+        "userArn": signer.arn,
+        "user": signer.user_id,
+    }
+
+
+def _refusal(failure: AuthFailure) -> GatewayError:
+    """API Gateway's answers: a wrong signature is INVALID_SIGNATURE; an unknown key a 403 naming the invalid
+    token (UnrecognizedClientException)."""
+    if failure.kind == "incomplete":
+        return _incomplete(failure.message)
+    if failure.kind == "missing":
+        return GatewayError("MISSING_AUTHENTICATION_TOKEN")
+    if failure.kind == "unknown":
+        return GatewayError("DEFAULT_4XX", INVALID_TOKEN, status=403, error_type="UnrecognizedClientException")
+    return GatewayError("INVALID_SIGNATURE", failure.message or MISMATCH)
 
 
 def _incomplete(message: str) -> GatewayError:

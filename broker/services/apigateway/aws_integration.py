@@ -16,6 +16,7 @@ from urllib.parse import quote, urlencode
 
 import httpx
 from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
 from botocore.model import OperationNotFoundError, ServiceModel
 
 from broker.services import aws_loopback
@@ -36,6 +37,8 @@ _URI = re.compile(r"^arn:aws:apigateway:([^:]*):([^:/]+):(action|path)/(.*)$", r
 _PLACEHOLDER = re.compile(r"\{([^{}/]+)\}")
 _LAMBDA_INVOKE = re.compile(r"^/?2015-03-31/functions/[^/]+/invocations/?$")
 FORM = "application/x-www-form-urlencoded"
+# The session name of the integration's credentials role (as CloudTrail shows API Gateway's sessions).
+SESSION_NAME = "BackplaneAssumeRoleSession"
 
 
 def _operation_uri(model: ServiceModel, action: str, path_values: dict[str, str]) -> tuple[str, str]:
@@ -56,9 +59,12 @@ def _operation_uri(model: ServiceModel, action: str, path_values: dict[str, str]
     return _PLACEHOLDER.sub(label, path), query
 
 
-def _outgoing(call: Call, integration: dict[str, Any], request: templates.Request) -> tuple[AWSRequest, bool]:
-    """The signed request to the service and whether it invokes a Lambda function; raises LookupError (415),
-    TemplateError (BodyError: 400) and ValueError (a uri or service this broker cannot call: 500)."""
+def _outgoing(
+    call: Call, integration: dict[str, Any], request: templates.Request, signer: Credentials
+) -> tuple[AWSRequest, bool]:
+    """The request to the service, signed by `signer`, and whether it invokes a Lambda function; raises
+    LookupError (415), TemplateError (BodyError: 400) and ValueError (a uri or service this broker cannot call:
+    500)."""
     uri = STAGE_VARIABLE.sub(lambda m: request.stage_variables.get(m.group(1), ""), integration.get("uri") or "")
     m = _URI.match(uri)
     if m is None:
@@ -106,7 +112,7 @@ def _outgoing(call: Call, integration: dict[str, Any], request: templates.Reques
         url += "?" + urlencode(query)
     method = str(integration.get("httpMethod") or "POST").upper()
     outgoing = AWSRequest(method=call.method if method == "ANY" else method, url=url, data=body, headers=headers)
-    aws_loopback.sign(outgoing, model, call.account, region)
+    aws_loopback.sign(outgoing, model, region, signer)
     invokes = model.endpoint_prefix == "lambda" and kind == "path" and bool(_LAMBDA_INVOKE.match(rest))
     return outgoing, invokes
 
@@ -114,9 +120,11 @@ def _outgoing(call: Call, integration: dict[str, Any], request: templates.Reques
 async def serve(
     call: Call, integration: dict[str, Any], request: templates.Request, client: httpx.AsyncClient
 ) -> Response:
-    """Call the AWS action the integration names with the rendered request template; map the answer back."""
+    """Call the AWS action the integration names with the rendered request template, as the integration's
+    credentials role (the API's account's root without one); map the answer back."""
+    signer = await aws_loopback.credentials(call.env, call.account, integration.get("credentials"), SESSION_NAME)
     with outgoing_errors():
-        outgoing, invokes = _outgoing(call, integration, request)
+        outgoing, invokes = _outgoing(call, integration, request, signer)
     try:
         async with asyncio.timeout(timeout(integration)):
             reply = await client.request(

@@ -18,7 +18,8 @@ from broker.services.iam.operations import HANDLERS
 CONSTRAINTS = ("min", "max", "pattern", "enum")
 
 
-def _unconstrained(model: ServiceModel) -> ServiceModel:
+def unconstrained(model: ServiceModel) -> ServiceModel:
+    """A copy of `model` without constraints (STS's spec is built the same way: the same AWS frontend)."""
     description = copy.deepcopy(model._service_description)  # the shared model stays as botocore loaded it
     for shape in description["shapes"].values():
         for key in CONSTRAINTS:
@@ -27,7 +28,9 @@ def _unconstrained(model: ServiceModel) -> ServiceModel:
     return ServiceModel(description, service_name=model.service_name)
 
 
-def _validated(shape: Shape | None, handler: Handler) -> Handler:
+def validated(shape: Shape | None, handler: Handler) -> Handler:
+    """`handler`, run once its input passed `validation.check` against `shape` (the model's input shape)."""
+
     async def run(ctx: RequestContext, p: dict[str, Any]) -> Any:
         if shape is not None:
             validation.check(shape, p)
@@ -37,14 +40,14 @@ def _validated(shape: Shape | None, handler: Handler) -> Handler:
 
 
 def handlers(model: ServiceModel) -> Mapping[str, Handler]:
-    return {name: _validated(model.operation_model(name).input_shape, fn) for name, fn in HANDLERS.items()}
+    return {name: validated(model.operation_model(name).input_shape, fn) for name, fn in HANDLERS.items()}
 
 
 def build() -> ServiceSpec:
     model = load_model("iam")
     return ServiceSpec(
         name="iam",
-        model=_unconstrained(model),
+        model=unconstrained(model),
         handlers=handlers(model),
         xmlns=model.metadata["xmlNamespace"],
         query_error_detail=False,  # IAM's <Error> carries Type, Code and Message only

@@ -3,7 +3,8 @@ policy_store.py; group members and instance profile roles: membership_store.py).
 (writes, on the writer thread) or a Connection (reads). Rows a write reads and then changes are locked on
 PostgreSQL (FOR UPDATE; SQLite has one writer), so concurrent changes to one role or user never lose each other.
 
-`role_exists` is what other services (Lambda's optional strict role check) call through `db.read`."""
+`role_exists` and `role_by_arn` are what other services (Lambda's optional strict role check, STS's role
+sessions) call through `db.read`."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Table, delete, func, insert, select, update
 
+from broker.auth.keys import key_changed
 from broker.errors import ServiceError
 from broker.services.iam import names
 from broker.services.iam.errors import (
@@ -43,11 +45,16 @@ Change = Callable[[Row], Row]  # the column values to change, from the locked ro
 def role_exists(conn: Connection, account: str, role_arn: str) -> bool:
     """True if `role_arn` names an existing role. The role is looked up in the account its ARN names, which need
     not be the caller's `account` (a role of another account exists all the same)."""
+    return role_by_arn(conn, role_arn) is not None
+
+
+def role_by_arn(conn: Connection, role_arn: str) -> Row | None:
+    """The role `role_arn` names, in the account the ARN names (STS AssumeRole, role sessions)."""
     parsed = names.parse(role_arn)
     if parsed is None or parsed.kind != "role":
-        return False
+        return None
     row = get(conn, roles, parsed.account, parsed.name)
-    return row is not None and row["path"] == parsed.path
+    return row if row is not None and row["path"] == parsed.path else None
 
 
 # -- roles, users, groups and instance profiles alike ---------------------------------------------------------
@@ -159,6 +166,8 @@ def rename(
         values["path"] = new_path
     if values:
         tx.conn.execute(update(table).where(table.c.id == row["id"]).values(**values))
+        if table is users:  # the user's keys now sign as another name or ARN
+            _user_keys_changed(tx, row["id"])
 
 
 # -- access keys -----------------------------------------------------------------------------------------------------
@@ -169,6 +178,7 @@ def create_access_key(tx: Tx, account: str, user_name: str, values: Row, limit: 
     if count >= limit:
         raise quota("AccessKeysPerUser", limit)
     tx.conn.execute(insert(ak).values(**values, account=account, user_pk=user["id"]))
+    tx.wake(key_changed(values["key_id"]))  # a worker that just found it missing forgets that
     return user
 
 
@@ -181,12 +191,30 @@ def set_access_key_status(tx: Tx, user_pk: int, key_id: str, status: str) -> Non
     done = tx.conn.execute(update(ak).where(ak.c.key_id == key_id, ak.c.user_pk == user_pk).values(status=status))
     if done.rowcount == 0:
         raise no_such_access_key(key_id)
+    tx.wake(key_changed(key_id))  # an Inactive key fails on the next request, in every process and node
 
 
 def delete_access_key(tx: Tx, user_pk: int, key_id: str) -> None:
     done = tx.conn.execute(delete(ak).where(ak.c.key_id == key_id, ak.c.user_pk == user_pk))
     if done.rowcount == 0:
         raise no_such_access_key(key_id)
+    tx.wake(key_changed(key_id))
+
+
+def _user_keys_changed(tx: Tx, user_pk: int) -> None:
+    for key_id in tx.conn.execute(select(ak.c.key_id).where(ak.c.user_pk == user_pk)).scalars():
+        tx.wake(key_changed(key_id))
+
+
+def signing_key(conn: Connection, key_id: str) -> Row | None:
+    """An access key with its user's account, name, path and id (auth = "sigv4"), by the key's primary key."""
+    stmt = (
+        select(ak.c.secret, ak.c.status, ak.c.account, users.c.name.label("user_name"), users.c.path, users.c.user_id)
+        .join(users, users.c.id == ak.c.user_pk)
+        .where(ak.c.key_id == key_id)
+    )
+    row = conn.execute(stmt).mappings().first()
+    return dict(row) if row is not None else None
 
 
 def access_key_owner(conn: Connection, account: str, key_id: str) -> str | None:

@@ -62,7 +62,7 @@ async def find(ctx: RequestContext, p: dict[str, Any]) -> tuple[Stream, Row]:
 
 
 async def register_stream_consumer(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
-    s = await resolve_arn(ctx, p["StreamARN"])
+    s = await resolve_arn(ctx, p["StreamARN"], "kinesis:RegisterStreamConsumer")
     tags = p.get("Tags") or {}
     check_tags(tags)
     now = clock.now_ms()
@@ -97,7 +97,7 @@ async def list_stream_consumers(ctx: RequestContext, p: dict[str, Any]) -> dict[
         after = state["after"]
     else:
         after = ""
-    s = await resolve_arn(ctx, p["StreamARN"])
+    s = await resolve_arn(ctx, p["StreamARN"], "kinesis:ListStreamConsumers")
     limit = p.get("MaxResults") or 100
     rows = await ctx.env.db.read(store.consumers, s.id, after, limit + 1)
     out: dict[str, Any] = {"Consumers": [_doc(s, r, now) for r in rows[:limit]]}

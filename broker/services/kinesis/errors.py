@@ -25,6 +25,11 @@ def limit_exceeded(message: str) -> ServiceError:
     return ServiceError("LimitExceededException", message)
 
 
+def access_denied(message: str) -> ServiceError:
+    """A verified caller of another account whom the stream's resource policy does not grant the action."""
+    return ServiceError("AccessDeniedException", message)
+
+
 def resource_not_found(message: str) -> ServiceError:
     return ServiceError("ResourceNotFoundException", message)
 

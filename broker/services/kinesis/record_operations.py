@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from broker import clock
 from broker.context import RequestContext
+from broker.metrics import instruments as metrics
 from broker.services.kinesis import iterators, store
 from broker.services.kinesis.errors import (
     invalid,
@@ -65,7 +66,7 @@ Unrouted = tuple[str, str | None, bytes]  # partition key, ExplicitHashKey, data
 
 
 async def _append(
-    ctx: RequestContext, s: Stream, records: list[Unrouted]
+    ctx: RequestContext, s: Stream, records: list[Unrouted], action: str
 ) -> tuple[list[tuple[int, str, bytes]], list[tuple[int, int] | None]]:
     """Route and write records: (routed items, and their (shard, counter) or None when over a write limit).
 
@@ -75,29 +76,32 @@ async def _append(
     for attempt in range(2):
         items = [(_route(s, key, explicit), key, data) for key, explicit, data in records]
         try:
-            return items, await ctx.env.db.write(store.put_records, s.id, items, limited)
+            placed = await ctx.env.db.write(store.put_records, s.id, items, limited)
         except store.ShardClosed:
             ctx.env.get(STREAMS).drop(s.cache_key)
             if attempt == 0:
-                s = await resolve_arn(ctx, s.arn)
+                s = await resolve_arn(ctx, s.arn, action)
+            continue
+        metrics.kinesis_put(s.account, s.region, s.name, len(placed) - placed.count(None))
+        return items, placed
     raise resharding()
 
 
 async def put_record(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
-    s = readable(await resolve(ctx, p))
+    s = readable(await resolve(ctx, p, action="kinesis:PutRecord"))
     data, key = p["Data"], p.get("PartitionKey") or ""
     _check_record(s, data, p.get("PartitionKey"), "")
     ordering = p.get("SequenceNumberForOrdering")
     if ordering is not None and parse_sequence(ordering) is None:
         raise invalid(f"ExclusiveMinimumSequenceNumber {ordering} used in PutRecord on stream {s.name} is invalid.")
-    ((idx, _, _),), (placed,) = await _append(ctx, s, [(key, p.get("ExplicitHashKey"), data)])
+    ((idx, _, _),), (placed,) = await _append(ctx, s, [(key, p.get("ExplicitHashKey"), data)], "kinesis:PutRecord")
     if placed is None:
         raise write_throttled(shard_id(idx), s.name, s.account)
     return {"ShardId": shard_id(idx), "SequenceNumber": sequence_number(*placed), "EncryptionType": s.encryption}
 
 
 async def put_records(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
-    s = readable(await resolve(ctx, p))
+    s = readable(await resolve(ctx, p, action="kinesis:PutRecords"))
     records: list[Unrouted] = []
     total = 0
     for i, rec in enumerate(p["Records"]):
@@ -107,7 +111,7 @@ async def put_records(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
         records.append((key, rec.get("ExplicitHashKey"), data))
     if total > MAX_PUT_RECORDS_BYTES:
         raise invalid(f"Records size exceeds {MAX_PUT_RECORDS_BYTES // (1024 * 1024)} MB limit")
-    items, results = await _append(ctx, s, records)
+    items, results = await _append(ctx, s, records, "kinesis:PutRecords")
     entries: list[dict[str, str]] = []
     for (idx, _, _), placed in zip(items, results, strict=True):
         if placed is None:
@@ -178,7 +182,7 @@ async def start_after(
 
 
 async def get_shard_iterator(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
-    s = readable(await resolve(ctx, p))
+    s = readable(await resolve(ctx, p, action="kinesis:GetShardIterator"))
     row = await shard_row(ctx, s, p["ShardId"])
     after = await start_after(
         ctx, s, row, p["ShardIteratorType"], p.get("StartingSequenceNumber"), p.get("Timestamp"), "GetShardIterator"
@@ -237,6 +241,7 @@ def read_batch(
     at_tip = last >= row["next_seq"] - 1
     out: dict[str, Any] = {"Records": records}
     out["MillisBehindLatest"] = 0 if at_tip or not records else max(now - rows[len(records) - 1]["arrived_at"], 0)
+    metrics.kinesis_read(stream["account"], stream["region"], stream["name"], len(records), out["MillisBehindLatest"])
     if row["closed_at"] is not None and at_tip:
         out["ChildShards"] = [
             {

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from broker import clock
+from broker.auth.resource_policy import crosses
 from broker.context import RequestContext
 from broker.errors import ServiceError
 from broker.services.kinesis import iterators, store
@@ -62,7 +63,12 @@ async def find(ctx: RequestContext, kind: Kind, arn: str, deleting: bool = False
     """The row of the queue or channel an ARN names; one being deleted only with `deleting` (Describe shows it for
     the status delay)."""
     m = kind.arn.match(arn)
-    row = await ctx.env.db.read(store.get_attached, kind.name, m.group(2), m.group(1), m.group(3)) if m else None
+    # No policy shares these: another account's (with auth = "sigv4") are not found, as if missing.
+    row = (
+        await ctx.env.db.read(store.get_attached, kind.name, m.group(2), m.group(1), m.group(3))
+        if m and not crosses(ctx, m.group(2))
+        else None
+    )
     if row is None or (row["status"] == "DELETING" and not (deleting and clock.now_ms() < row["status_until"])):
         raise not_found(kind.label, arn)
     return row

@@ -144,7 +144,7 @@ def _exclusive_start(text: str) -> int:
 
 
 async def describe_stream(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
-    s = await resolve(ctx, p, fresh=True)
+    s = await resolve(ctx, p, fresh=True, action="kinesis:DescribeStream")
     limit = p.get("Limit") or 100
     rows = await ctx.env.db.read(store.shards, s.id)
     if p.get("ExclusiveStartShardId"):
@@ -169,7 +169,7 @@ async def describe_stream(ctx: RequestContext, p: dict[str, Any]) -> dict[str, A
 
 
 async def describe_stream_summary(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
-    s = await resolve(ctx, p, fresh=True)
+    s = await resolve(ctx, p, fresh=True, action="kinesis:DescribeStreamSummary")
     consumers = await ctx.env.db.read(store.consumer_count, s.id)
     desc: dict[str, Any] = {
         "StreamName": s.name,
@@ -242,9 +242,9 @@ async def list_shards(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
             _check_filter_state(filt)
         except (KeyError, TypeError, ValueError):
             raise invalid_next_token() from None
-        s = await load(ctx, *scope, fresh=True)
+        s = await load(ctx, *scope, fresh=True, action="kinesis:ListShards")
     else:
-        s = await resolve(ctx, p, fresh=True)
+        s = await resolve(ctx, p, fresh=True, action="kinesis:ListShards")
         after = -1
         if p.get("ExclusiveStartShardId"):
             after = _exclusive_start(p["ExclusiveStartShardId"])

@@ -54,9 +54,11 @@ def layer_arn(account: str, region: str, name: str, version: int | None = None) 
     return f"{base}:{version}" if version is not None else base
 
 
-def parse(ctx: RequestContext, text: str, qualifier: str | None = None) -> FunctionRef:
+def parse(ctx: RequestContext, text: str, qualifier: str | None = None, shared: bool = False) -> FunctionRef:
     """The function a FunctionName parameter names. A qualifier both in the name and as a parameter must agree;
-    an ARN of another account is refused (403) and one of another region is not found, as in Lambda."""
+    an ARN of another account is refused (403) and one of another region is not found, as in Lambda. `shared`:
+    the operation is one a function policy may grant another account; a verified caller's reference to another
+    account then passes, and the operation checks the policy (`permission_operations.authorize`)."""
     m = _NAME.fullmatch(text)
     if m is None:
         raise errors.validation(
@@ -71,7 +73,7 @@ def parse(ctx: RequestContext, text: str, qualifier: str | None = None) -> Funct
         )
     account = m.group("account") or ctx.account
     region = m.group("region") or ctx.region
-    if account != ctx.account:
+    if account != ctx.account and not (shared and ctx.authenticated):
         raise errors.access_denied()
     if region != ctx.region:
         raise errors.region_unreachable(region, ctx.region)

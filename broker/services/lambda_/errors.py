@@ -70,6 +70,11 @@ def access_denied() -> ServiceError:
     return ServiceError("AccessDeniedException", status=403, fields={"Message": None})
 
 
+def not_authorized(message: str) -> ServiceError:
+    """A verified caller of another account whom the function's policy does not grant the action."""
+    return ServiceError("AccessDeniedException", message, status=403)
+
+
 def region_unreachable(region: str, here: str) -> ServiceError:
     return not_found(f"Functions from '{region}' are not reachable in this region ('{here}')")
 

@@ -6,6 +6,7 @@ import asyncio
 from typing import Any
 
 from broker import clock, ids, paging
+from broker.auth.resource_policy import crosses
 from broker.context import RequestContext
 from broker.services.iam.store import role_exists
 from broker.services.lambda_ import arns, common, errors, layer_store, store
@@ -27,6 +28,8 @@ from broker.services.lambda_.functions import (
     ordered,
     version,
 )
+from broker.services.lambda_.layer_operations import authorize as authorize_layer
+from broker.services.lambda_.permission_operations import authorize
 from broker.services.lambda_.store import LATEST
 from broker.services.lambda_.wake import changed
 from broker.storage.db import Tx
@@ -65,6 +68,8 @@ async def _layers(ctx: RequestContext, layer_arns: list[str] | None) -> list[dic
             )
     out = []
     for arn in layer_arns:
+        if crosses(ctx, arn.split(":")[4] if arn.count(":") >= 4 else ctx.account):
+            authorize_layer(ctx, arn, await ctx.env.db.read(layer_store.version_by_arn, arn))
         found = await ctx.env.db.read(layer_store.get_by_arn, arn)
         if found is None:
             raise errors.invalid_parameter(f"Layer version {arn} does not exist.")
@@ -149,13 +154,15 @@ def _as_qualified(config: dict[str, Any], qualifier: str | None) -> dict[str, An
 
 
 async def get_function_configuration(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
-    ref = arns.parse(ctx, p["FunctionName"], p.get("Qualifier"))
+    ref = arns.parse(ctx, p["FunctionName"], p.get("Qualifier"), shared=True)
+    await authorize(ctx, ref, "lambda:GetFunctionConfiguration")
     found = await version(ctx, ref)
     return _as_qualified(found.config, ref.qualifier)
 
 
 async def get_function(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
-    ref = arns.parse(ctx, p["FunctionName"], p.get("Qualifier"))
+    ref = arns.parse(ctx, p["FunctionName"], p.get("Qualifier"), shared=True)
+    await authorize(ctx, ref, "lambda:GetFunction")
     found = await version(ctx, ref)
     fn = found.function
     host = ctx.env.settings.public_host or ctx.host

@@ -14,11 +14,13 @@ import orjson
 
 from broker import clock, ids
 from broker.context import RequestContext
+from broker.metrics import instruments as metrics
 from broker.protocol.base import EventStream, StreamEvent
 from broker.services.lambda_ import arns, errors, slot_store, store, versions
 from broker.services.lambda_.async_store import INTAKE
 from broker.services.lambda_.execution.model import Outcome
 from broker.services.lambda_.functions import function, pick_weighted
+from broker.services.lambda_.permission_operations import authorize
 from broker.services.lambda_.runner import ENGINE_SLOT, RUNNER, Prepared
 from broker.services.lambda_.store import LATEST
 from broker.services.logs.store import append_events
@@ -34,7 +36,8 @@ SLOT_GRACE_MS = 30_000
 
 async def resolve(ctx: RequestContext, p: dict[str, Any]) -> tuple[arns.FunctionRef, store.Version]:
     """The version an invocation runs: a number, $LATEST, or an alias (by its routing weights)."""
-    ref = arns.parse(ctx, p["FunctionName"], p.get("Qualifier"))
+    ref = arns.parse(ctx, p["FunctionName"], p.get("Qualifier"), shared=True)
+    await authorize(ctx, ref, "lambda:InvokeFunction")
     q = ref.qualifier or LATEST
     if q != LATEST and not q.isdigit():
         fn = await function(ctx, ref)
@@ -127,12 +130,18 @@ async def run(
         raise errors.execution_disabled()
     prepared = await ctx.env.get(RUNNER).prepare(version)
     slot = await _acquire(ctx, version, prepared)
+    fn = version.function
+    counted = metrics.lambda_function(fn.account, fn.region, fn.name)
+    counted.concurrent.inc()
     try:
         invocation = prepared.invocation(ref, payload, cc, ctx, request_id)
         outcome = await ctx.env.get(ENGINE_SLOT).invoke(prepared.spec, invocation)
     except BaseException:
+        counted.concurrent.dec()
         await asyncio.shield(ctx.env.db.write(slot_store.release, slot))  # also when the client went away
         raise
+    counted.concurrent.dec()
+    counted.finished(outcome.duration_ms, outcome.function_error is not None)
     await _finish(ctx, version, slot, outcome.log_stream, outcome.log_events, outcome, then)
     return outcome
 
@@ -152,6 +161,7 @@ async def _acquire(ctx: RequestContext, version: store.Version, prepared: Prepar
         ttl,
     )
     if slot is None:
+        metrics.lambda_function(fn.account, fn.region, fn.name).throttles.inc()
         if fn.reserved_concurrency is not None:
             raise errors.too_many_requests("ReservedFunctionConcurrentInvocationLimitExceeded")
         raise errors.too_many_requests("ConcurrentInvocationLimitExceeded")
@@ -207,8 +217,12 @@ async def invoke_with_response_stream(ctx: RequestContext, p: dict[str, Any]) ->
     engine = ctx.env.get(ENGINE_SLOT)
     tail = p.get("LogType") == "Tail"
 
+    fn = version.function
+    counted = metrics.lambda_function(fn.account, fn.region, fn.name)
+
     async def events() -> AsyncIterator[StreamEvent]:
         outcome = None
+        counted.concurrent.inc()
         try:
             async for item in engine.stream(prepared.spec, prepared.invocation(ref, payload, cc, ctx)):
                 if isinstance(item, bytes | bytearray):
@@ -217,6 +231,9 @@ async def invoke_with_response_stream(ctx: RequestContext, p: dict[str, Any]) ->
                 else:
                     outcome = item
         finally:
+            counted.concurrent.dec()
+            if outcome is not None:
+                counted.finished(outcome.duration_ms, outcome.function_error is not None)
             await _finish(
                 ctx, version, slot, outcome.log_stream if outcome else "", outcome.log_events if outcome else []
             )

@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 from broker import clock, ids
+from broker.auth.resource_policy import crosses, denial, no_grant, not_authorized
 from broker.context import RequestContext
 from broker.protocol.spec import load_model
 from broker.services.lambda_ import errors, layer_store
@@ -21,14 +22,37 @@ _model = load_model("lambda")
 RUNTIMES: list[str] = list(_model.shape_for("Runtime").enum)
 ARCHITECTURES: list[str] = list(_model.shape_for("Architecture").enum)
 COMPACT = (",", ":")
+GET_LAYER = "lambda:GetLayerVersion"
 
 
-def _name(ctx: RequestContext, text: str) -> tuple[str, str, str]:
-    """(account, region, name) of a LayerName parameter: a name, or a layer ARN."""
-    if text.startswith("arn:"):
-        parts = text.split(":")
-        return parts[4], parts[3], parts[6]
-    return ctx.account, ctx.region, text
+def _name(ctx: RequestContext, text: str, action: str) -> tuple[str, str, str]:
+    """(account, region, name) of a LayerName parameter: a name, or a layer ARN. With auth = "sigv4", a layer of
+    another account only for `lambda:GetLayerVersion` (its policy decides, see `authorize`): every other layer
+    action is its owner's."""
+    if not text.startswith("arn:"):
+        return ctx.account, ctx.region, text
+    parts = text.split(":")
+    if action != GET_LAYER and crosses(ctx, parts[4]):
+        arn = layer_arn(parts[4], parts[3], parts[6])
+        raise errors.not_authorized(not_authorized(ctx.caller, action, arn, no_grant(action)))
+    return parts[4], parts[3], parts[6]
+
+
+def authorize(ctx: RequestContext, arn: str, found: LayerVersion | None) -> None:
+    """A layer version of another account is read (GetLayerVersion, a function's Layers) only when its policy
+    (AddLayerVersionPermission) grants the caller `lambda:GetLayerVersion`; one that does not exist grants
+    nothing."""
+    owner = arn.split(":")[4]
+    if not crosses(ctx, owner):
+        return
+    # AddLayerVersionPermission stores its Principal as given: "*" or an account id.
+    statements = [
+        {**s, "Principal": s["Principal"] if s["Principal"] == "*" else {"AWS": s["Principal"]}}
+        for s in ((found.policy or {}).get("Statement", []) if found else [])
+    ]
+    reason = denial(ctx, owner, json.dumps({"Statement": statements}) if statements else None, GET_LAYER, arn)
+    if reason is not None:
+        raise errors.not_authorized(not_authorized(ctx.caller, GET_LAYER, arn, reason))
 
 
 def _check_version(number: int) -> None:
@@ -81,7 +105,7 @@ def _package(content: dict[str, Any]) -> Package:
 
 
 async def publish_layer_version(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
-    _, _, name = _name(ctx, p["LayerName"])
+    _, _, name = _name(ctx, p["LayerName"], "lambda:PublishLayerVersion")
     _check_compatibility(p.get("CompatibleRuntimes"), p.get("CompatibleArchitectures"), plural=True)
     pkg = await asyncio.get_running_loop().run_in_executor(None, _package, p["Content"])
     arn = layer_arn(ctx.account, ctx.region, name)
@@ -103,6 +127,7 @@ async def publish_layer_version(ctx: RequestContext, p: dict[str, Any]) -> dict[
 
 async def _get(ctx: RequestContext, account: str, region: str, name: str, number: int) -> LayerVersion:
     found = await ctx.env.db.read(layer_store.get, account, region, name, number)
+    authorize(ctx, layer_arn(account, region, name, number), found)
     if found is None:
         raise errors.resource_missing()
     return found
@@ -110,7 +135,7 @@ async def _get(ctx: RequestContext, account: str, region: str, name: str, number
 
 async def get_layer_version(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
     _check_version(p["VersionNumber"])
-    account, region, name = _name(ctx, p["LayerName"])
+    account, region, name = _name(ctx, p["LayerName"], "lambda:GetLayerVersion")
     return _answer(ctx, await _get(ctx, account, region, name, p["VersionNumber"]))
 
 
@@ -152,7 +177,7 @@ async def list_layers(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
 async def list_layer_versions(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
     runtime, arch = p.get("CompatibleRuntime"), p.get("CompatibleArchitecture")
     _check_compatibility([runtime] if runtime else None, [arch] if arch else None, plural=False)
-    account, region, name = _name(ctx, p["LayerName"])
+    account, region, name = _name(ctx, p["LayerName"], "lambda:ListLayerVersions")
     found = await ctx.env.db.read(layer_store.versions, account, region, name)
     items = [_list_item(v.config) for v in found if _matches(v.config, runtime, arch)]
     # Newest first: the key counts down as versions go up.
@@ -165,7 +190,7 @@ async def list_layer_versions(ctx: RequestContext, p: dict[str, Any]) -> dict[st
 
 async def delete_layer_version(ctx: RequestContext, p: dict[str, Any]) -> None:
     _check_version(p["VersionNumber"])
-    account, region, name = _name(ctx, p["LayerName"])
+    account, region, name = _name(ctx, p["LayerName"], "lambda:DeleteLayerVersion")
     arn = layer_arn(account, region, name, p["VersionNumber"])
     # Deleting a version that does not exist succeeds, as in Lambda.
     await ctx.env.db.write(layer_store.delete_version, account, region, name, p["VersionNumber"], arn)
@@ -177,7 +202,7 @@ def _policy_document(policy: dict[str, Any]) -> str:
 
 
 async def add_layer_version_permission(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
-    account, region, name = _name(ctx, p["LayerName"])
+    account, region, name = _name(ctx, p["LayerName"], "lambda:AddLayerVersionPermission")
     number = p["VersionNumber"]
     arn = layer_arn(account, region, name, number)
     sid = p["StatementId"]
@@ -211,7 +236,7 @@ async def add_layer_version_permission(ctx: RequestContext, p: dict[str, Any]) -
 
 
 async def remove_layer_version_permission(ctx: RequestContext, p: dict[str, Any]) -> None:
-    account, region, name = _name(ctx, p["LayerName"])
+    account, region, name = _name(ctx, p["LayerName"], "lambda:RemoveLayerVersionPermission")
     number = p["VersionNumber"]
     arn = layer_arn(account, region, name, number)
     sid = p["StatementId"]
@@ -234,7 +259,7 @@ async def remove_layer_version_permission(ctx: RequestContext, p: dict[str, Any]
 
 
 async def get_layer_version_policy(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
-    account, region, name = _name(ctx, p["LayerName"])
+    account, region, name = _name(ctx, p["LayerName"], "lambda:GetLayerVersionPolicy")
     number = p["VersionNumber"]
     found = await ctx.env.db.read(layer_store.get, account, region, name, number)
     if found is None:

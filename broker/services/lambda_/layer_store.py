@@ -49,11 +49,13 @@ def _live(row: Any) -> bool:
 
 def get_by_arn(conn: Connection, arn: str) -> dict[str, Any] | None:
     """GetLayerVersion's answer for a layer version ARN, or None."""
-    parsed = _parse(arn)
-    if parsed is None:
-        return None
-    found = get(conn, *parsed)
+    found = version_by_arn(conn, arn)
     return found.config if found else None
+
+
+def version_by_arn(conn: Connection, arn: str) -> LayerVersion | None:
+    parsed = _parse(arn)
+    return get(conn, *parsed) if parsed else None
 
 
 def code_sha_of(conn: Connection, arn: str) -> str | None:

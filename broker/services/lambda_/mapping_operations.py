@@ -8,15 +8,23 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import Connection
+
 from broker import clock, ids
+from broker.auth.resource_policy import allows
 from broker.context import RequestContext
 from broker.errors import ServiceError
+from broker.identity import Identity
 from broker.protocol.spec import load_model
+from broker.services.kinesis import store as kinesis_store
+from broker.services.kinesis.streams import parse_arn as parse_stream_arn
 from broker.services.lambda_ import arns, errors, mapping_store, store
 from broker.services.lambda_.arns import FunctionRef
 from broker.services.lambda_.common import check_enum, check_enum_list, page, qualifier_exists
 from broker.services.lambda_.sources import checkpoint_store, filters
 from broker.services.lambda_.sources.manager import WAKE_KEY
+from broker.services.lambda_.store import LATEST
+from broker.services.sqs.queues import queue_by_arn
 from broker.storage.db import Tx
 
 ORDER = list(load_model("lambda").shape_for("EventSourceMappingConfiguration").members)
@@ -73,6 +81,40 @@ async def _function_arn(ctx: RequestContext, name: str) -> tuple[FunctionRef, st
     if fn is None or (ref.qualifier and not await qualifier_exists(ctx, fn, ref.qualifier)):
         raise errors.invalid_parameter("Function does not exist")
     return ref, ref.qualified_arn
+
+
+async def _check_source_access(ctx: RequestContext, kind: str, source: str | None, ref: FunctionRef) -> None:
+    """With auth = "sigv4", a queue or stream of another account must grant the function's execution role what its
+    poller calls (its resource policy; the broker keeps no identity policies), as Lambda checks at creation: else
+    another account's caller could drain a queue it may not read."""
+    parts = (source or "").split(":")
+    if not ctx.authenticated or len(parts) < 6 or parts[4] == ctx.account or kind not in ("sqs", "sqs-fifo", "kinesis"):
+        return
+
+    def read(conn: Connection) -> tuple[str, str | None]:
+        version = store.get_version(conn, ref.account, ref.region, ref.name, LATEST)
+        role = str(version.config.get("Role", "")) if version else ""
+        if kind == "kinesis":
+            region, account, name = parse_stream_arn(source or "")
+            stream = kinesis_store.get_stream(conn, account, region, name)
+            return role, stream.attrs.get("Policy") if stream else None
+        queue = queue_by_arn(conn, source or "")
+        return role, queue.attrs.get("Policy") if queue else None
+
+    role, policy = await ctx.env.db.read(read)
+    # The poller acts as a session of the function's role.
+    session = f"arn:aws:sts::{ref.account}:assumed-role/{role.rsplit('/', 1)[-1]}/{ref.name}"
+    poller = Identity(ref.account, "", principal_arn=session)
+    if kind == "kinesis":
+        if not allows(policy, poller, "kinesis:GetRecords", source or ""):
+            raise errors.invalid_parameter(
+                f"Cannot access stream {source}. Please ensure the role can perform the GetRecords, "
+                "GetShardIterator, DescribeStream, and ListStreams Actions on your stream in IAM."
+            )
+    elif not allows(policy, poller, "sqs:ReceiveMessage", source or ""):
+        raise errors.invalid_parameter(
+            "The provided execution role does not have permissions to call ReceiveMessage on SQS"
+        )
 
 
 def _check_batching(kind: str, batch: int, window: int) -> None:
@@ -167,6 +209,7 @@ async def create_event_source_mapping(ctx: RequestContext, p: dict[str, Any]) ->
     if len(p.get("Tags") or {}) > MAX_TAGS:
         raise errors.invalid_parameter("Number of tags exceeds resource tag limit.")
     ref, fn_arn = await _function_arn(ctx, p["FunctionName"])
+    await _check_source_access(ctx, kind, p.get("EventSourceArn"), ref)
     uuid = ids.uuid4()
     config: dict[str, Any] = {
         "UUID": uuid,

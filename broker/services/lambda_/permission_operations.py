@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from broker.auth.resource_policy import denial, not_authorized
 from broker.context import RequestContext
 from broker.services.lambda_ import arns, errors, store
 from broker.services.lambda_.arns import FunctionRef, function_arn
@@ -54,6 +55,25 @@ def _check_size(document: dict[str, Any]) -> None:
     size = len(_text(document).encode())
     if size > MAX_POLICY_BYTES:
         raise errors.policy_too_long(size, MAX_POLICY_BYTES)
+
+
+async def authorize(ctx: RequestContext, ref: FunctionRef, action: str) -> None:
+    """With auth = "sigv4", a caller of another account (which `arns.parse(..., shared=True)` let through) needs the
+    grant of `action` by the policy of the function, version or alias it names (a permission on the unqualified
+    function covers that ARN, i.e. $LATEST); a missing function grants nothing."""
+    if not ctx.authenticated or ref.account == ctx.caller.account:
+        return
+    qualifier = _qualifier(ref)
+    resource = ref.qualified_arn if qualifier else ref.arn
+
+    def read(conn: Connection) -> dict[str, Any] | None:
+        fn = store.get_function(conn, ref.account, ref.region, ref.name)
+        return load(conn, fn, qualifier) if fn else None
+
+    document = await ctx.env.db.read(read)
+    reason = denial(ctx, ref.account, _text(document) if document else None, action, resource)
+    if reason is not None:
+        raise errors.not_authorized(not_authorized(ctx.caller, action, resource, reason))
 
 
 # -- statements -------------------------------------------------------------------------------------------------

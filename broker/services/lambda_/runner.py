@@ -4,6 +4,7 @@ database the first time), the engine's FunctionSpec, and each Invocation."""
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import json
 from dataclasses import dataclass
@@ -11,14 +12,17 @@ from pathlib import Path
 from typing import Any
 
 from broker import ids
+from broker.auth import temporary
 from broker.context import RequestContext
 from broker.services.base import Env, Slot
 from broker.services.lambda_ import errors, layer_store, store
 from broker.services.lambda_.arns import FunctionRef
 from broker.services.lambda_.code import CodeCache
+from broker.services.lambda_.execution import launch
 from broker.services.lambda_.execution.engine import Engine
 from broker.services.lambda_.execution.model import FunctionSpec, Invocation
 from broker.services.lambda_.store import Version
+from broker.services.sts import sessions
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +81,8 @@ class Runner:
                 if found is not None:
                     layer_dirs.append(await self._unpacked(found))
             fn = version.function
+            # The execution role's session, named after the function, as AWS names it.
+            role = await sessions.role_session(self.env, config.get("Role") or "", fn.name)
             spec = FunctionSpec(
                 key=key,
                 function_name=fn.name,
@@ -94,6 +100,9 @@ class Runner:
                 log_group=(config.get("LoggingConfig") or {}).get("LogGroup") or f"/aws/lambda/{fn.name}",
                 architecture=(config.get("Architectures") or ["x86_64"])[0],
                 ephemeral_mb=int((config.get("EphemeralStorage") or {}).get("Size", 512)),
+                credentials=functools.partial(
+                    temporary.issue, self.env, role or sessions.root(fn.account), launch.SESSION_SECONDS
+                ),
             )
             self._specs[key] = spec
         return Prepared(spec)

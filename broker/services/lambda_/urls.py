@@ -14,6 +14,8 @@ from urllib.parse import parse_qsl
 import orjson
 
 from broker import clock, ids
+from broker.auth import sigv4
+from broker.auth.errors import AuthFailure
 from broker.context import RequestContext
 from broker.errors import ServiceError
 from broker.identity import Identity
@@ -85,7 +87,14 @@ class FunctionUrls:
             credential = parse_credential(authorization) if authorization.startswith("AWS4-HMAC-SHA256") else None
             if credential is None:
                 return _message(403, "Forbidden")
-            caller = self._caller(credential[0])
+            if self.env.settings.auth == "sigv4":  # the signature itself is checked: a bad one is just Forbidden
+                try:
+                    key, _ = await sigv4.authenticate(self.env, sigv4.request_of(scope, body))
+                except AuthFailure:
+                    return _message(403, "Forbidden")
+                caller = self._caller(credential[0], key.identity)
+            else:
+                caller = self._caller(credential[0])
         event = _event(scope, url_id, fn.region, fn.account, path, body, config, request_id, trace, caller)
         ctx = RequestContext(
             env=self.env, account=fn.account, region=fn.region, host=header(scope, b"host"), trace_header=trace
@@ -111,12 +120,14 @@ class FunctionUrls:
             headers.extend(_cors_headers(cors, header(scope, b"origin"), preflight=False))
         return status, headers, content
 
-    def _caller(self, access_key: str) -> dict[str, Any]:
-        """requestContext.authorizer.iam of a signed request: who signed it, as the broker's callers are (the
-        account of a 12-digit access key, else the default one; the configured user)."""
-        settings = self.env.settings
-        is_account = len(access_key) == 12 and access_key.isascii() and access_key.isdigit()
-        identity = Identity(access_key if is_account else settings.default_account, settings.user_name)
+    def _caller(self, access_key: str, identity: Identity | None = None) -> dict[str, Any]:
+        """requestContext.authorizer.iam of a signed request: who signed it (auth = "sigv4": the verified key's
+        owner; else as the broker's callers are: the account of a 12-digit access key, else the default one; the
+        configured user)."""
+        if identity is None:
+            settings = self.env.settings
+            is_account = len(access_key) == 12 and access_key.isascii() and access_key.isdigit()
+            identity = Identity(access_key if is_account else settings.default_account, settings.user_name)
         return {
             "accessKey": access_key,
             "accountId": identity.account,

@@ -16,6 +16,7 @@ from broker.services.events.targets import (
     TargetError,
     _text,
 )
+from broker.services.scheduler.universal import is_universal
 
 # RetryPolicy's defaults are the delivery's own (185 retries, 24 hours).
 DEFAULT_RETRY_ATTEMPTS: int = Delivery.max_attempts
@@ -54,6 +55,8 @@ def firing(
     text = target.get("Input") or DEFAULT_INPUT
     if _CONTEXT in text:  # kept raw: a retry renders it again with its own attempt number
         extra.update(Input=text, ScheduledTime=nominal)
+    if is_universal(target["Arn"]):  # the call is made as a session of the target's role
+        extra["RoleArn"] = target.get("RoleArn")
     return Delivery(
         account=account,
         region=region,

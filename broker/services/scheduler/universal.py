@@ -16,6 +16,7 @@ from xml.etree import ElementTree
 
 import httpx
 from botocore.awsrequest import AWSRequest, prepare_request_dict
+from botocore.credentials import Credentials
 from botocore.exceptions import ParamValidationError
 from botocore.model import OperationModel, OperationNotFoundError, ServiceModel
 from botocore.serialize import create_serializer
@@ -65,7 +66,7 @@ def resolve(arn: str) -> tuple[ServiceModel, OperationModel]:
         raise errors.unknown_action(arn, service, api) from None
 
 
-def _request(d: Delivery, base_url: str) -> AWSRequest:
+def _request(d: Delivery, base_url: str, signer: Credentials) -> AWSRequest:
     try:
         model, operation = resolve(d.target_arn)
     except ServiceError as e:  # checked at CreateSchedule: only a broker without the service gets here
@@ -90,14 +91,16 @@ def _request(d: Delivery, base_url: str) -> AWSRequest:
     outgoing = AWSRequest(
         method=request["method"], url=request["url"], data=request["body"], headers=request["headers"]
     )
-    aws_loopback.sign(outgoing, model, d.account, d.region)
+    aws_loopback.sign(outgoing, model, d.region, signer)
     return outgoing
 
 
 async def send(env: Env, d: Delivery) -> None:
-    """Call the action; TargetError with the service's error code when it refuses (retryable when it throttles
-    or fails on its side)."""
-    outgoing = _request(d, aws_loopback.url(env.settings, ""))
+    """Call the action as a session of the target's role (named after the schedule); TargetError with the
+    service's error code when it refuses (retryable when it throttles or fails on its side)."""
+    session = d.source_arn.rsplit("/", 1)[-1]
+    signer = await aws_loopback.credentials(env, d.account, d.extra.get("RoleArn"), session)
+    outgoing = _request(d, aws_loopback.url(env.settings, ""), signer)
     try:
         async with httpx.AsyncClient(timeout=TIMEOUT_S) as client:
             reply = await client.request(

@@ -9,6 +9,11 @@ from typing import TypeVar
 from broker.errors import ServiceError
 
 
+def authorization_error(message: str) -> ServiceError:
+    """A verified caller the topic's policy does not let act (another account, or an explicit Deny)."""
+    return ServiceError("AuthorizationError", message, status=403)
+
+
 # -- InvalidParameter / ParameterValueInvalid ----------------------------------------------------------------------
 def invalid_parameter(message: str) -> ServiceError:
     return ServiceError("InvalidParameter", f"Invalid parameter: {message}")

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
+from broker.metrics import instruments as metrics
 from broker.services.sns import delivery_policy, delivery_store, lambda_delivery, mobile, replay, store
 from broker.services.sns.lambda_delivery import Invocation
 from broker.services.sns.messages import (
@@ -66,6 +68,9 @@ def apply(tx: Tx, work: Work, now: int) -> None:
     delivery_store.add(tx, work.deliveries)
     if work.invocations:  # reads the functions: only for messages a lambda subscription took
         lambda_delivery.deliver(tx, work.invocations, now)
+    if work.sqs or work.invocations or work.outbox:  # HTTP/S deliveries are counted when they are made
+        outbox = [row["protocol"] for row in work.outbox]
+        tx.after_commit(partial(metrics.sns_fanout, len(work.sqs), len(work.invocations), outbox))
 
 
 class Fanout:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+from functools import partial
 from typing import Any
 
 import httpx
@@ -19,6 +20,7 @@ import httpx
 from broker import clock
 from broker.config import Settings
 from broker.jobs.wake_loop import WakeLoop
+from broker.metrics import instruments as metrics
 from broker.notify import Notifier
 from broker.services.data_plane import own_url
 from broker.services.sns import delivery_policy, delivery_store
@@ -93,8 +95,23 @@ def _within_throttle(tx: Tx, rows: list[Delivery], now: int) -> list[Delivery]:
 
 
 def finish_all(tx: Tx, outcomes: list[Outcome], now: int) -> None:
-    for row, ok in outcomes:
-        finish(tx, row, ok, now)
+    results = [(row, finish(tx, row, ok, now)) for row, ok in outcomes]
+    tx.after_commit(partial(_count, results))
+
+
+def _count(results: list[tuple[Delivery, str]]) -> None:
+    """Metrics of the notifications' attempts (confirmations are not notifications)."""
+    for row, result in results:
+        if row["kind"] != "Notification" or result not in _COUNTED:
+            continue
+        protocol = json.loads(row["payload"])["url"].split(":", 1)[0].lower()
+        if result == "retry":
+            metrics.sns_retry(protocol)
+        else:
+            metrics.sns_delivered(protocol, _COUNTED[result])
+
+
+_COUNTED = {"delivered": metrics.DELIVERED, "retry": "", "dead-lettered": "dead_lettered", "dropped": "dropped"}
 
 
 def finish(tx: Tx, row: Delivery, ok: bool, now: int) -> str:

@@ -65,7 +65,7 @@ async def publish(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
     now = clock.now_ms()
     if p.get("TopicArn") is not None or parse_topic_arn(p.get("TargetArn") or ""):
         member = "TopicArn" if p.get("TopicArn") is not None else "TargetArn"
-        t = await topic(ctx, p[member], member)
+        t = await topic(ctx, p[member], member, action="SNS:Publish")
         msg, _size = _message(t, p, now, ctx.trace_header)
         ((message_id, seq),) = await _publish(ctx, t, [msg])
         out = {"MessageId": message_id}
@@ -100,7 +100,7 @@ async def publish_batch(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any
         if entry_id in seen:
             raise batch_entry_ids_not_distinct()
         seen.add(entry_id)
-    t = await topic(ctx, p["TopicArn"])
+    t = await topic(ctx, p["TopicArn"], action="SNS:Publish")
     now = clock.now_ms()
     ok: list[tuple[str, Message]] = []
     total = 0

@@ -23,7 +23,7 @@ from broker.services.sns.errors import (
 from broker.services.sns.fanout import Work
 from broker.services.sns.messages import base_url, dumps, envelopes, http_request
 from broker.services.sns.store import Row
-from broker.services.sns.topics import Subscription, Topic, cache_key, topic, topic_row
+from broker.services.sns.topics import Subscription, Topic, authorize, cache_key, topic, topic_row
 from broker.services.sqs import queues as sqs_queues
 from broker.services.sqs.enqueue import message_row
 from broker.services.sqs.queues import Queue
@@ -40,7 +40,7 @@ ReplayWindow = tuple[int, int | None]  # (StartingPoint, EndingPoint) in ms
 
 
 async def subscribe(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
-    t = await topic(ctx, p["TopicArn"])
+    t = await topic(ctx, p["TopicArn"], action="SNS:Subscribe")
     protocol = (p.get("Protocol") or "").lower()
     endpoint = validation.check_endpoint(protocol, p.get("Endpoint"))
     raw_attrs = p.get("Attributes") or {}
@@ -183,6 +183,7 @@ async def unsubscribe(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
     arn = p["SubscriptionArn"]
     check_subscription_arn(arn)
     row = await ctx.env.db.read(store.get_subscription, arn)
+    _authorize_subscription(ctx, arn, row, "SNS:Unsubscribe")
     if row is None:
         return {}  # unsubscribing twice succeeds, as on AWS
     work = Work()
@@ -207,13 +208,22 @@ def _unsubscribe(tx: Tx, arn: str, topic_arn: str, work: Work) -> None:
     tx.wake(cache_key(topic_arn))
 
 
-async def _subscription(ctx: RequestContext, arn: str) -> Row:
+async def _subscription(ctx: RequestContext, arn: str, action: str) -> Row:
     check_subscription_arn(arn)
-    return require(await ctx.env.db.read(store.get_subscription, arn), subscription_not_found)
+    row = await ctx.env.db.read(store.get_subscription, arn)
+    _authorize_subscription(ctx, arn, row, action)
+    return require(row, subscription_not_found)
+
+
+def _authorize_subscription(ctx: RequestContext, arn: str, row: Row | None, action: str) -> None:
+    """A subscription is its topic owner's and its subscriber's: a verified caller of any other account (no policy
+    grants subscription actions) is refused, also for one that does not exist."""
+    if ctx.authenticated and ctx.caller.account not in (arn.split(":")[4], row["owner"] if row else None):
+        authorize(ctx, arn, None, action)
 
 
 async def get_subscription_attributes(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
-    row = await _subscription(ctx, p["SubscriptionArn"])
+    row = await _subscription(ctx, p["SubscriptionArn"], "SNS:GetSubscriptionAttributes")
     stored = json.loads(row["attributes"])
     attrs = {
         "SubscriptionArn": row["arn"],
@@ -244,7 +254,7 @@ async def get_subscription_attributes(ctx: RequestContext, p: dict[str, Any]) ->
 
 
 async def set_subscription_attributes(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
-    row = await _subscription(ctx, p["SubscriptionArn"])
+    row = await _subscription(ctx, p["SubscriptionArn"], "SNS:SetSubscriptionAttributes")
     name, value = p["AttributeName"], p.get("AttributeValue") or ""
     attrs = json.loads(row["attributes"])
     if name == "FilterPolicy" and value == "":
@@ -256,11 +266,11 @@ async def set_subscription_attributes(ctx: RequestContext, p: dict[str, Any]) ->
     else:
         attrs[name] = validation.subscription_attribute(name, value, row["protocol"], attrs)
     if name == "RedrivePolicy" and value and row["protocol"] == "sqs":
-        t = await topic(ctx, row["topic_arn"])
+        t = await topic(ctx, row["topic_arn"], action=None)
         _check_fifo_dead_letter_queue(t, row["endpoint"], await sqs_queues.by_arn(ctx, row["endpoint"]), attrs)
     window = None
     if name == "ReplayPolicy" and value:
-        window = _replay_window(await topic(ctx, row["topic_arn"]), value)
+        window = _replay_window(await topic(ctx, row["topic_arn"], action=None), value)
     await ctx.env.db.write(
         _set_subscription_attributes, row["arn"], row["topic_arn"], attrs, name, window, base_url(ctx)
     )
@@ -295,7 +305,7 @@ async def list_subscriptions(ctx: RequestContext, p: dict[str, Any]) -> dict[str
 
 
 async def list_subscriptions_by_topic(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
-    row = await topic_row(ctx, p["TopicArn"])
+    row = await topic_row(ctx, p["TopicArn"], "SNS:ListSubscriptionsByTopic")
     after = listing.after_id(p.get("NextToken"))
     rows = await ctx.env.db.read(store.list_subscriptions, None, row["arn"], after)
     return _subscription_page(rows)

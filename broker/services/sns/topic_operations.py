@@ -20,7 +20,7 @@ from broker.services.sns.errors import (
 )
 from broker.services.sns.messages import timestamp
 from broker.services.sns.store import Row
-from broker.services.sns.topics import cache_key, topic_row
+from broker.services.sns.topics import authorize, cache_key, topic_row
 from broker.storage.db import Tx
 
 # The actions AddPermission may grant (a topic's own API): anything else is "out of service scope".
@@ -74,10 +74,14 @@ def _tags_map(tags: list[dict[str, str]] | None) -> dict[str, str]:
     return {t["Key"]: t.get("Value", "") for t in tags}
 
 
-async def _resource_topic(ctx: RequestContext, arn: str, missing: Callable[[], ServiceError] = topic_not_found) -> Row:
-    """The topic a ResourceArn names (tags, data protection)."""
+async def _resource_topic(
+    ctx: RequestContext, arn: str, action: str, missing: Callable[[], ServiceError] = topic_not_found
+) -> Row:
+    """The topic a ResourceArn names (tags, data protection: actions no topic policy grants another account)."""
     _check_resource_arn(arn)
-    return require(await ctx.env.db.read(store.get_topic, arn), missing)
+    row = await ctx.env.db.read(store.get_topic, arn)
+    authorize(ctx, arn, None, action)
+    return require(row, missing)
 
 
 def _check_resource_arn(arn: str) -> None:
@@ -122,6 +126,9 @@ def _create_topic(
 async def delete_topic(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
     arn = p["TopicArn"]
     check_topic_arn(ctx, arn)
+    if ctx.authenticated:
+        row = await ctx.env.db.read(store.get_topic, arn)
+        authorize(ctx, arn, json.loads(row["attributes"]).get("Policy") if row else None, "SNS:DeleteTopic")
     await ctx.env.db.write(_delete_topic, arn)
     return {}
 
@@ -132,7 +139,7 @@ def _delete_topic(tx: Tx, arn: str) -> None:
 
 
 async def get_topic_attributes(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
-    row = await topic_row(ctx, p["TopicArn"])
+    row = await topic_row(ctx, p["TopicArn"], "SNS:GetTopicAttributes")
     confirmed, pending = await ctx.env.db.read(store.subscription_counts, row["arn"])
     stored = json.loads(row["attributes"])
     attrs = {
@@ -154,7 +161,7 @@ async def get_topic_attributes(ctx: RequestContext, p: dict[str, Any]) -> dict[s
 
 
 async def set_topic_attributes(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
-    row = await topic_row(ctx, p["TopicArn"])
+    row = await topic_row(ctx, p["TopicArn"], "SNS:SetTopicAttributes")
     name, value = p["AttributeName"], p.get("AttributeValue") or ""
     if name == "FifoTopic":
         raise invalid_parameter("AttributeName")
@@ -183,25 +190,25 @@ async def list_topics(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
 async def tag_resource(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
     arn = p["ResourceArn"]
     tags = _tags_map(p.get("Tags"))
-    await _resource_topic(ctx, arn, resource_not_found)
+    await _resource_topic(ctx, arn, "SNS:TagResource", resource_not_found)
     await ctx.env.db.write(store.set_tags, arn, tags, [])
     return {}
 
 
 async def untag_resource(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
     arn = p["ResourceArn"]
-    await _resource_topic(ctx, arn, resource_not_found)
+    await _resource_topic(ctx, arn, "SNS:UntagResource", resource_not_found)
     await ctx.env.db.write(store.set_tags, arn, {}, list(p.get("TagKeys") or []))
     return {}
 
 
 async def list_tags_for_resource(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
-    row = await _resource_topic(ctx, p["ResourceArn"], resource_not_found)
+    row = await _resource_topic(ctx, p["ResourceArn"], "SNS:ListTagsForResource", resource_not_found)
     return {"Tags": [{"Key": k, "Value": v} for k, v in json.loads(row["tags"]).items()]}
 
 
 async def add_permission(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
-    row = await topic_row(ctx, p["TopicArn"])
+    row = await topic_row(ctx, p["TopicArn"], "SNS:AddPermission")
     label = p["Label"]
     accounts, actions = p.get("AWSAccountId") or [], p.get("ActionName") or []
     if not accounts or not actions:
@@ -226,7 +233,7 @@ async def add_permission(ctx: RequestContext, p: dict[str, Any]) -> dict[str, An
 
 
 async def remove_permission(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
-    row = await topic_row(ctx, p["TopicArn"])
+    row = await topic_row(ctx, p["TopicArn"], "SNS:RemovePermission")
     policy = _access_policy(row)
     statements = policy.get("Statement", [])
     kept = [s for s in statements if s.get("Sid") != p["Label"]]
@@ -245,13 +252,15 @@ def _access_policy(row: Row) -> dict[str, Any]:
 
 
 async def get_data_protection_policy(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
-    row = await _resource_topic(ctx, p["ResourceArn"])
+    row = await _resource_topic(ctx, p["ResourceArn"], "SNS:GetDataProtectionPolicy")
     return {"DataProtectionPolicy": row["data_protection_policy"]} if row["data_protection_policy"] else {}
 
 
 async def put_data_protection_policy(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
     arn = p["ResourceArn"]
     _check_resource_arn(arn)
+    if ctx.authenticated:
+        authorize(ctx, arn, None, "SNS:PutDataProtectionPolicy")
     validation.parse_json("DataProtectionPolicy", p["DataProtectionPolicy"])
     await ctx.env.db.write(store.put_data_protection_policy, arn, p["DataProtectionPolicy"])
     return {}

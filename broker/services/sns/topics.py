@@ -9,12 +9,13 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from broker.auth.resource_policy import denial, not_authorized
 from broker.cache import TtlCache
 from broker.context import RequestContext
 from broker.services.base import Slot
 from broker.services.sns import filter_policy, store
 from broker.services.sns.arns import check_topic_arn
-from broker.services.sns.errors import require, topic_not_found
+from broker.services.sns.errors import authorization_error, require, topic_not_found
 from broker.services.sns.store import Row
 
 CACHE_PREFIX = "sns:cache:"
@@ -114,15 +115,33 @@ def _load(conn: Connection, arn: str) -> Topic | None:
     return Topic.from_row(row, [Subscription.from_row(sub) for sub in store.topic_subscriptions(conn, arn)])
 
 
-async def topic(ctx: RequestContext, arn: str, member: str = "TopicArn") -> Topic:
-    """The topic an ARN names (with its subscriptions), or NotFound."""
+async def topic(ctx: RequestContext, arn: str, member: str = "TopicArn", *, action: str | None) -> Topic:
+    """The topic an ARN names (with its subscriptions), or NotFound; with an `action` ("SNS:Publish"), one the
+    caller may act on (see `authorize`)."""
     check_topic_arn(ctx, arn, member)
     cache, key = ctx.env.get(TOPICS), cache_key(arn)
     found = cache.get(key) or await cache.load(key, lambda: ctx.env.db.read(_load, arn))
+    if action is not None and ctx.authenticated:
+        authorize(ctx, arn, found.attrs.get("Policy") if found else None, action)
     return require(found, topic_not_found)
 
 
-async def topic_row(ctx: RequestContext, arn: str) -> Row:
-    """The row of the topic an ARN names, read now (not from the cache), or NotFound."""
+async def topic_row(ctx: RequestContext, arn: str, action: str) -> Row:
+    """The row of the topic an ARN names, read now (not from the cache), or NotFound; one the caller may `action`
+    on (see `authorize`)."""
     check_topic_arn(ctx, arn)
-    return require(await ctx.env.db.read(store.get_topic, arn), topic_not_found)
+    row = await ctx.env.db.read(store.get_topic, arn)
+    if ctx.authenticated:
+        authorize(ctx, arn, json.loads(row["attributes"]).get("Policy") if row else None, action)
+    return require(row, topic_not_found)
+
+
+def authorize(ctx: RequestContext, arn: str, policy: str | None, action: str) -> None:
+    """AuthorizationError unless the caller may `action` on the topic: with auth = "sigv4", a caller of another
+    account needs the topic policy's grant (a missing topic grants nothing, so another account learns nothing of
+    its names); one of the owner's account is refused only by an explicit Deny."""
+    if not ctx.authenticated:
+        return
+    reason = denial(ctx, arn.split(":")[4], policy, action, arn)
+    if reason is not None:
+        raise authorization_error(not_authorized(ctx.caller, action, arn, reason))

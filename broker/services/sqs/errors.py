@@ -9,6 +9,7 @@ from __future__ import annotations
 from broker.errors import ServiceError, invalid_parameter_value, missing_parameter
 
 __all__ = [
+    "access_denied",
     "batch_entry_ids_not_distinct",
     "batch_request_too_long",
     "deduplication_id_required",
@@ -46,6 +47,11 @@ def invalid_value(parameter: str, value: object, reason: str) -> ServiceError:
 
 
 # -- queues ------------------------------------------------------------------------------------------------------
+def access_denied(message: str) -> ServiceError:
+    """A verified caller the queue's policy does not let act (sent as AccessDenied on the query protocol)."""
+    return ServiceError("AccessDeniedException", message, 403)
+
+
 def queue_does_not_exist() -> ServiceError:
     return ServiceError("QueueDoesNotExist", "The specified queue does not exist.")
 

@@ -99,7 +99,7 @@ def _decode_attrs(raw: str | None) -> dict[str, dict[str, Any]]:
 
 
 async def send_message(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
-    queue = await resolve(ctx, p["QueueUrl"])
+    queue = await resolve(ctx, p["QueueUrl"], "sqs:SendMessage")
     now = clock.now_ms()
     row, result = _prepare(ctx, queue, p, now)
     await _send(ctx, queue, [row], [result], now)
@@ -120,7 +120,7 @@ async def _send(
 async def send_message_batch(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
     entries = p.get("Entries") or []
     validation.batch_ids(entries, "SendMessageBatchRequestEntry")
-    queue = await resolve(ctx, p["QueueUrl"])
+    queue = await resolve(ctx, p["QueueUrl"], "sqs:SendMessage")
     # The size of the whole request counts, valid entries or not: one oversized entry fails the request.
     total = sum(validation.message_size(e.get("MessageBody"), e.get("MessageAttributes")) for e in entries)
     if total > BATCH_LIMIT_BYTES:
@@ -170,7 +170,7 @@ def _failure(entry_id: str, e: ServiceError) -> dict[str, Any]:
 
 # -- receiving ---------------------------------------------------------------------------------------------
 async def receive_message(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
-    queue = await resolve(ctx, p["QueueUrl"])
+    queue = await resolve(ctx, p["QueueUrl"], "sqs:ReceiveMessage")
     n = p.get("MaxNumberOfMessages")
     if n is not None and not 1 <= n <= 10:
         raise invalid_value("MaxNumberOfMessages", n, "Must be between 1 and 10, if provided.")
@@ -326,7 +326,7 @@ async def delete_handles(ctx: RequestContext, queue: Queue, handles: list[Handle
 
 
 async def delete_message(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
-    queue = await resolve(ctx, p["QueueUrl"])
+    queue = await resolve(ctx, p["QueueUrl"], "sqs:DeleteMessage")
     handle = parse_handle(queue, p["ReceiptHandle"])
     (expired,) = await delete_handles(ctx, queue, [handle])
     if expired:
@@ -337,7 +337,7 @@ async def delete_message(ctx: RequestContext, p: dict[str, Any]) -> dict[str, An
 async def delete_message_batch(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
     entries = p.get("Entries") or []
     validation.batch_ids(entries, "DeleteMessageBatchRequestEntry")
-    queue = await resolve(ctx, p["QueueUrl"])
+    queue = await resolve(ctx, p["QueueUrl"], "sqs:DeleteMessage")
     handles: list[tuple[str, Handle]] = []
     successful: list[dict[str, Any]] = []
     failed: list[dict[str, Any]] = []
@@ -379,7 +379,7 @@ def _visibility_error(code: str | None, handle: str, timeout: int) -> ServiceErr
 async def change_message_visibility(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
     timeout = p["VisibilityTimeout"]
     _check_visibility(timeout)
-    queue = await resolve(ctx, p["QueueUrl"])
+    queue = await resolve(ctx, p["QueueUrl"], "sqs:ChangeMessageVisibility")
     handle = parse_handle(queue, p["ReceiptHandle"])
     (code,) = await ctx.env.db.write(
         message_store.change_visibility, queue.id, queue.fifo, [(handle, timeout)], clock.now_ms()
@@ -393,7 +393,7 @@ async def change_message_visibility(ctx: RequestContext, p: dict[str, Any]) -> d
 async def change_message_visibility_batch(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
     entries = p.get("Entries") or []
     validation.batch_ids(entries, "ChangeMessageVisibilityBatchRequestEntry")
-    queue = await resolve(ctx, p["QueueUrl"])
+    queue = await resolve(ctx, p["QueueUrl"], "sqs:ChangeMessageVisibility")
     pending: list[tuple[dict[str, Any], tuple[Handle, int]]] = []
     successful: list[dict[str, Any]] = []
     failed: list[dict[str, Any]] = []

@@ -53,13 +53,13 @@ async def add_permission(ctx: RequestContext, p: dict[str, Any]) -> dict[str, An
     for action in actions:
         if action not in ACTIONS:
             raise invalid_value("ActionName", f"SQS:{action}", "Only the queue owner is allowed to invoke this action.")
-    queue = await resolve(ctx, p["QueueUrl"])
+    queue = await resolve(ctx, p["QueueUrl"], "sqs:AddPermission")
     await ctx.env.db.write(_change, queue, label, (accounts, actions), clock.now_ms())
     return {}
 
 
 async def remove_permission(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
-    queue = await resolve(ctx, p["QueueUrl"])
+    queue = await resolve(ctx, p["QueueUrl"], "sqs:RemovePermission")
     await ctx.env.db.write(_change, queue, p["Label"], None, clock.now_ms())
     return {}
 

@@ -63,7 +63,7 @@ def _create(
 
 async def get_queue_url(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
     account = p.get("QueueOwnerAWSAccountId") or ctx.account
-    queue = await lookup(ctx, account, p["QueueName"])
+    queue = await lookup(ctx, account, p["QueueName"], "sqs:GetQueueUrl")
     return {"QueueUrl": queue_url(ctx, queue.account, queue.name)}
 
 
@@ -84,7 +84,7 @@ async def list_queues(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
 
 
 async def delete_queue(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
-    queue = await _fresh(ctx, p["QueueUrl"])
+    queue = await _fresh(ctx, p["QueueUrl"], "sqs:DeleteQueue")
     await ctx.env.db.write(_delete_queue, queue, clock.now_ms())
     return {}
 
@@ -95,9 +95,9 @@ def _delete_queue(tx: Tx, queue: Queue, now: int) -> None:
     tx.wake(waiters_key(queue.id))
 
 
-async def _fresh(ctx: RequestContext, url: str) -> Queue:
+async def _fresh(ctx: RequestContext, url: str, action: str) -> Queue:
     """The queue as stored now (not from the cache): for operations that read or change its attributes."""
-    queue = await resolve(ctx, url)
+    queue = await resolve(ctx, url, action)
     fresh = await load(ctx, queue.account, queue.region, queue.name)
     if fresh is None:
         raise queue_does_not_exist()
@@ -109,7 +109,7 @@ async def get_queue_attributes(ctx: RequestContext, p: dict[str, Any]) -> dict[s
     for n in names:
         if n != "All" and n not in validation.READABLE:
             raise unknown_attribute(n)
-    queue = await _fresh(ctx, p["QueueUrl"])
+    queue = await _fresh(ctx, p["QueueUrl"], "sqs:GetQueueAttributes")
     wanted = set(validation.READABLE) if "All" in names else set(names)
     if not wanted:
         return {}
@@ -136,7 +136,7 @@ async def get_queue_attributes(ctx: RequestContext, p: dict[str, Any]) -> dict[s
 
 
 async def set_queue_attributes(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
-    queue = await _fresh(ctx, p["QueueUrl"])
+    queue = await _fresh(ctx, p["QueueUrl"], "sqs:SetQueueAttributes")
     changes = validation.normalize_attributes(p.get("Attributes") or {}, creating=False, fifo=queue.fifo)
     _check_fifo_settings({**queue.attrs, **changes})
     if changes.get("RedrivePolicy"):
@@ -153,7 +153,7 @@ def _set_attributes(tx: Tx, queue: Queue, changes: dict[str, str], now: int) -> 
 
 
 async def purge_queue(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
-    queue = await resolve(ctx, p["QueueUrl"])
+    queue = await resolve(ctx, p["QueueUrl"], "sqs:PurgeQueue")
     await ctx.env.db.write(sweep_store.purge, queue.id, clock.now_ms())
     return {}
 
@@ -173,19 +173,19 @@ def _check_tags(tags: dict[str, str]) -> None:
 async def tag_queue(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
     tags = p["Tags"]
     _check_tags(tags)
-    queue = await resolve(ctx, p["QueueUrl"])
+    queue = await resolve(ctx, p["QueueUrl"], "sqs:TagQueue")
     await ctx.env.db.write(store.change_tags, queue.id, tags, [])
     return {}
 
 
 async def untag_queue(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
-    queue = await resolve(ctx, p["QueueUrl"])
+    queue = await resolve(ctx, p["QueueUrl"], "sqs:UntagQueue")
     keys = [k for k in p["TagKeys"] if not validation.INVALID_BODY_CHAR.search(k)]
     await ctx.env.db.write(store.change_tags, queue.id, {}, keys)
     return {}
 
 
 async def list_queue_tags(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
-    queue = await resolve(ctx, p["QueueUrl"])
+    queue = await resolve(ctx, p["QueueUrl"], "sqs:ListQueueTags")
     tags = await ctx.env.db.read(store.get_tags, queue.id)
     return {"Tags": tags} if tags else {}

@@ -18,16 +18,36 @@ from urllib.parse import urlsplit
 from sqlalchemy import Connection
 
 from broker import paging
+from broker.auth.resource_policy import crosses, denial, no_grant, not_authorized
 from broker.cache import TtlCache
 from broker.context import RequestContext
 from broker.errors import ServiceError
 from broker.services.base import Slot
 from broker.services.sqs import store
-from broker.services.sqs.errors import invalid_next_token, invalid_value, queue_does_not_exist
+from broker.services.sqs.errors import access_denied, invalid_next_token, invalid_value, queue_does_not_exist
 from broker.services.sqs.validation import ANY_QUEUE_NAME, DEFAULTS, FIFO_DEFAULTS, is_account_id
 
 CACHE_PREFIX = "sqs:cache:"
 QUEUES: Slot[TtlCache[Queue]] = Slot("sqs.queues")  # definitions by cache_key, per process
+# Actions a queue policy cannot grant to another account (the SQS developer guide, "Limitations of Amazon SQS
+# custom policies": cross-account permissions don't apply to them).
+OWNER_ONLY = frozenset(
+    f"sqs:{a}"
+    for a in (
+        "AddPermission",
+        "CancelMessageMoveTask",
+        "CreateQueue",
+        "DeleteQueue",
+        "ListMessageMoveTasks",
+        "ListQueues",
+        "ListQueueTags",
+        "RemovePermission",
+        "SetQueueAttributes",
+        "StartMessageMoveTask",
+        "TagQueue",
+        "UntagQueue",
+    )
+)
 
 
 @dataclass(slots=True)
@@ -108,16 +128,22 @@ def queue_by_arn(conn: Connection, arn: str) -> Queue | None:
     return Queue.from_row(row) if row else None
 
 
-async def by_arn(ctx: RequestContext, arn: str) -> Queue | None:
-    """The queue an ARN names (in its own region), or None if there is none."""
+async def by_arn(ctx: RequestContext, arn: str, action: str | None = None) -> Queue | None:
+    """The queue an ARN names (in its own region), or None if there is none. With an `action`, the ARN is one the
+    caller named: AccessDenied if it may not `action` on it (see `lookup`)."""
     parsed = parse_arn(arn)
     if parsed is None:
         return None
     region, account, name = parsed
     try:
-        return await _lookup(ctx, account, region, name)
+        queue = await _lookup(ctx, account, region, name)
     except ServiceError:
+        if action is not None and crosses(ctx, account):
+            raise _denied(ctx, f"arn:aws:sqs:{region}:{account}:{name}", action, no_grant(action)) from None
         return None
+    if action is not None:
+        authorize(ctx, queue, action)
+    return queue
 
 
 def parse_queue_url(url: str, account: str) -> tuple[str, str]:
@@ -164,13 +190,43 @@ def _is_ip_host(host: str) -> bool:
     return True
 
 
-async def resolve(ctx: RequestContext, url: str) -> Queue:
+async def resolve(ctx: RequestContext, url: str, action: str) -> Queue:
+    """The queue a QueueUrl names, if the caller may `action` on it (see `lookup`)."""
     account, name = parse_queue_url(url, ctx.account)
-    return await lookup(ctx, account, name)
+    return await lookup(ctx, account, name, action)
 
 
-async def lookup(ctx: RequestContext, account: str, name: str) -> Queue:
-    return await _lookup(ctx, account, ctx.region, name)
+async def lookup(ctx: RequestContext, account: str, name: str, action: str) -> Queue:
+    """The queue `name` of `account`. A verified caller of another account needs the queue policy's grant of
+    `action` ("sqs:SendMessage"), else AccessDenied, also for a queue that does not exist (another account learns
+    nothing of its names); the owner's callers are refused only by an explicit Deny."""
+    if not ctx.authenticated:
+        return await _lookup(ctx, account, ctx.region, name)
+    try:
+        queue = await _lookup(ctx, account, ctx.region, name)
+    except ServiceError:
+        if crosses(ctx, account):
+            raise _denied(ctx, f"arn:aws:sqs:{ctx.region}:{account}:{name}", action, no_grant(action)) from None
+        raise
+    authorize(ctx, queue, action)
+    return queue
+
+
+def authorize(ctx: RequestContext, queue: Queue, action: str) -> None:
+    """AccessDenied unless the caller may `action` on the queue."""
+    if not ctx.authenticated:
+        return
+    policy = queue.attrs.get("Policy")
+    if action in OWNER_ONLY and crosses(ctx, queue.account):
+        policy = None  # no policy grants these to another account
+    reason = denial(ctx, queue.account, policy, action, queue.arn)
+    if reason is not None:
+        raise _denied(ctx, queue.arn, action, reason)
+
+
+def _denied(ctx: RequestContext, arn: str, action: str, reason: str) -> ServiceError:
+    # SQS spells the action in lower case in this message ("sqs:sendmessage").
+    return access_denied(not_authorized(ctx.caller, action.lower(), arn, reason.replace(action, action.lower())))
 
 
 async def _lookup(ctx: RequestContext, account: str, region: str, name: str) -> Queue:

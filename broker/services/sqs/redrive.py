@@ -65,7 +65,7 @@ async def dead_letter_target(ctx: RequestContext, queue: Queue) -> DeadLetterTar
 
 
 async def list_dead_letter_source_queues(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
-    queue = await resolve(ctx, p["QueueUrl"])
+    queue = await resolve(ctx, p["QueueUrl"], "sqs:ListDeadLetterSourceQueues")
 
     def fetch(conn: Connection, after: str | None, limit: int) -> list[str]:
         return store.dead_letter_sources(conn, queue.account, queue.region, queue.arn, after, limit)
@@ -80,14 +80,14 @@ async def list_dead_letter_source_queues(ctx: RequestContext, p: dict[str, Any])
 # -- move tasks --------------------------------------------------------------------------------------------
 async def start_message_move_task(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
     source_arn = p["SourceArn"]
-    source = await by_arn(ctx, source_arn)
+    source = await by_arn(ctx, source_arn, "sqs:StartMessageMoveTask")
     if source is None:
         raise source_arn_not_found()
     if not await ctx.env.db.read(store.has_dead_letter_sources, source_arn):
         raise invalid_parameter("Source queue must be configured as a Dead Letter Queue.")
     destination_arn = p.get("DestinationArn")
     if destination_arn is not None:
-        destination = await by_arn(ctx, destination_arn)
+        destination = await by_arn(ctx, destination_arn, "sqs:StartMessageMoveTask")
         if destination is None:
             raise resource_not_found("The resource that you specified for the DestinationArn parameter doesn't exist.")
         if destination.fifo != source.fifo:
@@ -120,7 +120,7 @@ async def start_message_move_task(ctx: RequestContext, p: dict[str, Any]) -> dic
 
 async def list_message_move_tasks(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
     source_arn = p["SourceArn"]
-    if await by_arn(ctx, source_arn) is None:
+    if await by_arn(ctx, source_arn, "sqs:ListMessageMoveTasks") is None:
         raise source_arn_not_found()
     max_results = p.get("MaxResults")
     if max_results is not None and not 1 <= max_results <= 10:
@@ -158,7 +158,7 @@ async def cancel_message_move_task(ctx: RequestContext, p: dict[str, Any]) -> di
     if not valid or not isinstance(doc["sourceArn"], str) or not isinstance(doc["taskId"], str):
         raise invalid_parameter("Value for parameter TaskHandle is invalid.")
     # The handle names the source queue and the task: AWS looks up the queue first, then the task.
-    if await by_arn(ctx, doc["sourceArn"]) is None:
+    if await by_arn(ctx, doc["sourceArn"], "sqs:CancelMessageMoveTask") is None:
         raise source_arn_not_found()
     task = await ctx.env.db.write(move_store.cancel_move_task, doc["sourceArn"], doc["taskId"])
     return {"ApproximateNumberOfMessagesMoved": task["moved"]}

@@ -26,6 +26,7 @@ QUERY_ERROR_CODES = {
     "KmsThrottled": "KMS.ThrottlingException",
     "KmsAccessDenied": "KMS.AccessDeniedException",
     "KmsInvalidKeyUsage": "KMS.InvalidKeyUsageException",
+    "AccessDeniedException": "AccessDenied",
 }
 
 # Codes whose JSON-protocol exception name (__type) differs: the JSON model renamed them, x-amzn-query-error keeps

@@ -1,1 +1,1 @@
-"""AWS STS: only what SDKs and tools call to learn who they are."""
+"""AWS STS: who a caller or a key is, and temporary credentials (AssumeRole, GetSessionToken)."""

@@ -2,7 +2,8 @@
 
 An invocation takes the warm environment of its key used last (idle, or finishing its previous invocation), else a
 provisioned one still starting, else starts a new one (a cold start). A housekeeping task samples the memory of
-running environments (the watchdog) and stops environments idle longer than `lambda_idle_seconds`.
+running environments (the watchdog) and stops environments idle longer than `lambda_idle_seconds`. With auth =
+"sigv4", an environment whose execution-role credentials could run out during an invocation is replaced instead.
 """
 
 from __future__ import annotations
@@ -16,12 +17,14 @@ from collections.abc import AsyncIterator, Collection
 from pathlib import Path
 from typing import Any
 
+from broker import clock
 from broker.config import Settings
 from broker.services.lambda_.execution.environment import ChunkQueue, Environment
 from broker.services.lambda_.execution.model import ExecutionDisabled, FunctionSpec, Invocation, Outcome
 
 WATCHDOG_INTERVAL_S = 0.1
 REAP_INTERVAL_S = 1.0
+CREDENTIALS_MARGIN_S = 60  # an environment is replaced when its credentials have less than timeout + this left
 
 
 class Engine:
@@ -61,8 +64,13 @@ class Engine:
         self._loop = asyncio.get_running_loop()
         pool = self._pools.setdefault(fn.key, [])
         best: Environment | None = None
-        for env in pool:
+        for env in list(pool):
             if env.reserved or env.retiring:
+                continue
+            if self._credentials_run_out(env):
+                env.retiring = True  # replaced (a provisioned one too) by a start with new credentials
+                if env.state in ("idle", "starting"):
+                    env.kill()
                 continue
             if env.state in ("idle", "finishing") and (best is None or env.last_used > best.last_used):
                 best = env
@@ -184,6 +192,13 @@ class Engine:
             for env in pool:
                 if env.state == "idle" and not env.reserved and not env.provisioned and env.last_used < limit:
                     env.kill()
+
+    def _credentials_run_out(self, env: Environment) -> bool:
+        """With auth = "sigv4", whether the environment's credentials could expire during an invocation."""
+        expires = env.credentials_expire_ms
+        if expires is None or self.settings.auth != "sigv4":
+            return False
+        return expires - clock.now_ms() < (env.fn.timeout_s + CREDENTIALS_MARGIN_S) * 1000
 
     def _idle(self, env: Environment) -> None:
         if env.retiring:

@@ -145,6 +145,7 @@ class Environment:
         self.retiring = False
         self.reserved = False
         self.state = "starting"
+        self.credentials_expire_ms: int | None = None  # of the execution role's credentials it was started with
         self.last_used = time.monotonic()
         self.peak_kb = 0
         hex_id = ids.token(16)
@@ -186,6 +187,7 @@ class Environment:
                 endpoint_url=self._endpoint_url,
                 scratch=self._scratch,
             )
+            self.credentials_expire_ms = spec.credentials_expire_ms
             for note in spec.notes:
                 self._pending.append((clock.now_ms(), note))
             self._spawned_at = time.perf_counter()

@@ -18,8 +18,12 @@ from broker.services.lambda_.execution.model import FunctionSpec
 
 NODE_DIR = Path(__file__).resolve().parent / "node"
 BASE_PATH = ("/usr/local/bin", "/usr/bin", "/bin")
-# Fixed stand-ins for the execution role's temporary credentials: the access key id is the function's account,
-# which the broker takes as the caller's account.
+# Each environment gets new credentials of its execution role's session (FunctionSpec.credentials), valid for 12
+# hours, the longest role session AWS issues; with auth = "sigv4" the engine replaces an environment before they
+# run out (AWS recycles its environments too), so a warm environment never signs with expired credentials.
+SESSION_SECONDS = 43200
+# Stand-ins for an engine run without a broker (no credentials given): the access key id is the function's
+# account, which the broker takes as the caller's account with auth = "none".
 SECRET_ACCESS_KEY = "lambda-execution-role-secret"
 SESSION_TOKEN = "lambda-execution-role-session-token"
 
@@ -39,6 +43,7 @@ class Launch:
     env: dict[str, str]
     cwd: Path
     notes: list[str] = field(default_factory=list)  # lines the function's log gets at init
+    credentials_expire_ms: int | None = None  # when the environment's credentials expire (None: stand-ins)
 
 
 def build(
@@ -52,6 +57,7 @@ def build(
 ) -> Launch:
     """Raises LaunchError for a runtime this machine cannot run."""
     layers_last_first = list(reversed(fn.layer_dirs))
+    issued = fn.credentials() if fn.credentials is not None else None
     env: dict[str, str] = {
         "AWS_LAMBDA_RUNTIME_API": runtime_api,
         "_HANDLER": fn.handler,
@@ -64,9 +70,9 @@ def build(
         "AWS_LAMBDA_INITIALIZATION_TYPE": fn.initialization_type,
         "AWS_REGION": fn.region,
         "AWS_DEFAULT_REGION": fn.region,
-        "AWS_ACCESS_KEY_ID": fn.account,
-        "AWS_SECRET_ACCESS_KEY": SECRET_ACCESS_KEY,
-        "AWS_SESSION_TOKEN": SESSION_TOKEN,
+        "AWS_ACCESS_KEY_ID": issued.access_key_id if issued else fn.account,
+        "AWS_SECRET_ACCESS_KEY": issued.secret_access_key if issued else SECRET_ACCESS_KEY,
+        "AWS_SESSION_TOKEN": issued.session_token if issued else SESSION_TOKEN,
         "AWS_ENDPOINT_URL": endpoint_url,
         "TZ": ":UTC",
         "LANG": "en_US.UTF-8",
@@ -99,7 +105,7 @@ def build(
         if not os.access(wrapper, os.X_OK):
             raise LaunchError("Runtime.InvalidEntrypoint", f"fork/exec {wrapper}: permission denied")
         argv = [wrapper, *argv]
-    return Launch(argv, env, fn.code_dir, notes)
+    return Launch(argv, env, fn.code_dir, notes, issued.expiration_ms if issued else None)
 
 
 def _python(

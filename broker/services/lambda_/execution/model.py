@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from broker.auth.temporary import TemporaryCredentials
 
 # AWS's synchronous response limit: "6 MB" is 6,291,556 bytes in Lambda's own check and message.
 MAX_RESPONSE_BYTES = 6_291_556
@@ -32,6 +37,9 @@ class FunctionSpec:
     architecture: str = "x86_64"
     ephemeral_mb: int = 512
     initialization_type: str = "on-demand"  # or "provisioned-concurrency"
+    # New credentials of the execution role's session, issued for each environment (None: fixed stand-ins whose
+    # access key id is the account, for engines run without a broker).
+    credentials: Callable[[], TemporaryCredentials] | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,1 @@
+"""Resources the configuration declares (queues, topics, streams, functions, mappings), created at start."""

@@ -1,0 +1,198 @@
+"""The console's SQS page in a real browser: it lists what boto3 created with the right counts, updates itself, and
+each action (send, peek, purge, redrive start/cancel) changes the state as boto3 then sees it."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from tests.conftest import serve
+from tests.console.conftest import Browser, check_console
+from tests.server import BrokerServer
+
+
+@pytest.fixture(scope="module")
+def server(backend, request) -> Iterator[BrokerServer]:
+    yield from serve(request, backend, "console-sqs", workers=2)
+
+
+@pytest.fixture(scope="module")
+def chrome(browser_for, server) -> Browser:
+    return browser_for(server)
+
+
+@pytest.fixture
+def page(chrome: Browser, server: BrokerServer) -> Iterator[Browser]:
+    server.reset()
+    yield from check_console(chrome)
+
+
+def _arn(sqs, url: str) -> str:
+    return sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+
+
+def _count(sqs, url: str, name: str = "ApproximateNumberOfMessages") -> int:
+    return int(sqs.get_queue_attributes(QueueUrl=url, AttributeNames=[name])["Attributes"][name])
+
+
+def test_lists_queues_with_counts_and_dead_letter_links(page: Browser, server: BrokerServer) -> None:
+    sqs = server.client("sqs")
+    dlq = sqs.create_queue(QueueName="orders-dlq")["QueueUrl"]
+    redrive = json.dumps({"deadLetterTargetArn": _arn(sqs, dlq), "maxReceiveCount": 3})
+    url = sqs.create_queue(QueueName="orders", Attributes={"RedrivePolicy": redrive})["QueueUrl"]
+    sqs.create_queue(QueueName="jobs.fifo", Attributes={"FifoQueue": "true"})
+    for i in range(3):
+        sqs.send_message(QueueUrl=url, MessageBody=f"m{i}")
+    sqs.send_message(QueueUrl=url, MessageBody="later", DelaySeconds=600)
+    sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=1, VisibilityTimeout=600)
+
+    page.open("/_broker/console/sqs")
+    row = "tr[data-queue=orders]"
+    assert page.text(f"{row} td.visible") == "2"
+    assert page.text(f"{row} td.in-flight") == "1"
+    assert page.text(f"{row} td.delayed") == "1"
+    assert page.text(f"{row} td.dlq a") == "orders-dlq"
+    assert page.text("tr[data-queue=orders-dlq] td.sources") == "orders"
+    assert "FIFO" in page.text("tr[data-queue='jobs.fifo']")
+    # The attributes are one click away.
+    page.click(f"{row} summary")
+    assert "RedrivePolicy" in page.text(f"{row} details")
+
+
+def test_count_updates_live_without_reload(page: Browser, server: BrokerServer) -> None:
+    sqs = server.client("sqs")
+    url = sqs.create_queue(QueueName="live")["QueueUrl"]
+    page.open("/_broker/console/sqs")
+    page.wait_text("tr[data-queue=live] td.visible", "0")
+    marker = page.driver.execute_script("window.__sameDocument = 1; return 1;")
+    sqs.send_message(QueueUrl=url, MessageBody="a")
+    sqs.send_message(QueueUrl=url, MessageBody="b")
+    page.wait_text("tr[data-queue=live] td.visible", "2", timeout=10)
+    assert page.driver.execute_script("return window.__sameDocument;") == marker  # refreshed in place
+
+
+def test_send_and_validation_error(page: Browser, server: BrokerServer) -> None:
+    sqs = server.client("sqs")
+    url = sqs.create_queue(QueueName="inbox")["QueueUrl"]
+    fifo = sqs.create_queue(QueueName="inbox.fifo", Attributes={"FifoQueue": "true"})["QueueUrl"]
+    page.open("/_broker/console/sqs")
+
+    ok, text = page.act("#send-form", QueueUrl=url, MessageBody="hello from the console")
+    assert ok, text
+    sent = json.loads(text)
+    got = sqs.receive_message(QueueUrl=url, MessageAttributeNames=["All"])["Messages"]
+    assert [(m["MessageId"], m["Body"]) for m in got] == [(sent["MessageId"], "hello from the console")]
+
+    # The operation's own validation: a FIFO queue needs a group id.
+    ok, text = page.act("#send-form", QueueUrl=fifo, MessageBody="no group")
+    assert not ok
+    assert text == "MissingParameter: The request must contain the parameter MessageGroupId."
+    assert _count(sqs, fifo) == 0
+    # And the input shape's checks, as the protocol layer applies them.
+    ok, text = page.act("#send-form", QueueUrl=url, MessageBody="x", DelaySeconds="901")
+    assert not ok and text.startswith("InvalidParameterValue"), text
+
+    ok, text = page.act(
+        "#send-form",
+        QueueUrl=fifo,
+        MessageBody="grouped",
+        MessageGroupId="g1",
+        MessageDeduplicationId="d1",
+        DelaySeconds="",
+    )
+    assert ok, text
+    assert "SequenceNumber" in json.loads(text)
+
+
+def test_peek_leaves_visibility_untouched(page: Browser, server: BrokerServer) -> None:
+    sqs = server.client("sqs")
+    url = sqs.create_queue(QueueName="peeked")["QueueUrl"]
+    ids = [sqs.send_message(QueueUrl=url, MessageBody=f"body-{i}")["MessageId"] for i in range(2)]
+    page.open("/_broker/console/sqs")
+
+    ok, text = page.act("#peek-form", QueueUrl=url)
+    assert ok, text
+    peeked = json.loads(text)["Messages"]
+    assert [(m["MessageId"], m["Body"], m["ApproximateReceiveCount"]) for m in peeked] == [
+        (ids[0], "body-0", 0),
+        (ids[1], "body-1", 0),
+    ]
+    assert _count(sqs, url) == 2
+    got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, AttributeNames=["All"])["Messages"]
+    assert sorted(m["MessageId"] for m in got) == sorted(ids)
+    assert {m["Attributes"]["ApproximateReceiveCount"] for m in got} == {"1"}
+
+
+def test_purge(page: Browser, server: BrokerServer) -> None:
+    sqs = server.client("sqs")
+    url = sqs.create_queue(QueueName="full")["QueueUrl"]
+    for i in range(5):
+        sqs.send_message(QueueUrl=url, MessageBody=str(i))
+    page.open("/_broker/console/sqs")
+    page.wait_text("tr[data-queue=full] td.visible", "5")
+    ok, text = page.act("tr[data-queue=full] form[data-action='sqs.purge']")
+    assert ok, text
+    assert _count(sqs, url) == 0
+    assert sqs.receive_message(QueueUrl=url).get("Messages", []) == []
+    page.wait_text("tr[data-queue=full] td.visible", "0")
+    # A second purge within 60 s is refused by the operation itself.
+    ok, text = page.act("tr[data-queue=full] form[data-action='sqs.purge']")
+    assert not ok and text.startswith("PurgeQueueInProgress: "), text
+
+
+def test_redrive_start_and_cancel(page: Browser, server: BrokerServer) -> None:
+    sqs = server.client("sqs")
+    dlq = sqs.create_queue(QueueName="dead")["QueueUrl"]
+    dlq_arn = _arn(sqs, dlq)
+    redrive = json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": 1})
+    src = sqs.create_queue(QueueName="work", Attributes={"RedrivePolicy": redrive})["QueueUrl"]
+    for i in range(6):
+        sqs.send_message(QueueUrl=dlq, MessageBody=f"dead-{i}")
+    page.open("/_broker/console/sqs")
+
+    # A slow task (1 message a second) so that it is still running when cancelled.
+    ok, text = page.act(
+        "#redrive-form", SourceArn=dlq_arn, DestinationArn=_arn(sqs, src), MaxNumberOfMessagesPerSecond="1"
+    )
+    assert ok, text
+    handle = json.loads(text)["TaskHandle"]
+    tasks = sqs.list_message_move_tasks(SourceArn=dlq_arn)["Results"]
+    assert tasks[0]["TaskHandle"] == handle and tasks[0]["Status"] == "RUNNING"
+    page.wait(lambda _d: page.all("tr[data-task-status=RUNNING] button[data-cancel=dead]"), message="no Cancel")
+    ok, text = page.act("tr[data-task-status=RUNNING] form[data-action='sqs.cancel-redrive']")
+    assert ok, text
+    assert sqs.list_message_move_tasks(SourceArn=dlq_arn)["Results"][0]["Status"] in ("CANCELLING", "CANCELLED")
+
+    # A second task to the original source moves the rest.
+    deadline = time.monotonic() + 10
+    while sqs.list_message_move_tasks(SourceArn=dlq_arn)["Results"][0]["Status"] == "CANCELLING":
+        assert time.monotonic() < deadline, "the cancelled task never stopped"
+        time.sleep(0.1)
+    ok, text = page.act(
+        "#redrive-form", SourceArn=dlq_arn, DestinationArn=_arn(sqs, src), MaxNumberOfMessagesPerSecond=""
+    )
+    assert ok, text
+    page.wait(
+        lambda _d: sqs.list_message_move_tasks(SourceArn=dlq_arn)["Results"][0]["Status"] == "COMPLETED",
+        message="redrive never completed",
+    )
+    assert _count(sqs, dlq) == 0 and _count(sqs, src) == 6
+    page.wait_text("tr[data-queue=work] td.visible", "6")
+
+
+def test_account_selector_shows_each_accounts_resources(page: Browser, server: BrokerServer) -> None:
+    server.client("sqs").create_queue(QueueName="mine")
+    server.client("sqs", access_key="111122223333", region="eu-west-1").create_queue(QueueName="theirs")
+    page.open("/_broker/console/")
+    accounts = page.text("#accounts")
+    assert "111122223333" in accounts and "eu-west-1" in accounts and "000000000000" in accounts
+
+    page.open("/_broker/console/sqs")
+    assert page.all("tr[data-queue=mine]") and not page.all("tr[data-queue=theirs]")
+    page.fill("header form.scope", scope="111122223333|eu-west-1")
+    page.wait(lambda d: "account=111122223333" in d.current_url, message="selector did not switch")
+    assert page.all("tr[data-queue=theirs]") and not page.all("tr[data-queue=mine]")
+    assert "111122223333 / eu-west-1" in page.text("h1")
