@@ -30,7 +30,7 @@ test: $(STAMP)
 	$(BIN)/ruff format --check broker tests migrations tools
 	$(BIN)/mypy
 	@tmp=$$(mktemp -d); \
-	$(BIN)/pytest -q -p no:cacheprovider -n 3 --dist loadfile --basetemp=$$tmp $(PYTEST_ARGS) $(TEST_PATHS); \
+	$(BIN)/pytest -q -p no:cacheprovider -n 3 --dist loadfile --durations=25 --basetemp=$$tmp $(PYTEST_ARGS) $(TEST_PATHS); \
 	status=$$?; rm -rf $$tmp; exit $$status
 
 # The long reliability run of docs/reliability.md: 50 crash rounds per backend, 10,000 fuzzed requests per

@@ -119,6 +119,9 @@ class Settings(BaseModel):
     lambda_runtimes_dir: str = ""
     # Kill an environment whose processes' resident memory exceeds the function's MemorySize (Runtime.OutOfMemory).
     lambda_enforce_memory: bool = True
+    # How old the database gauges of /_broker/metrics may be: the workers of a node read the database for them at
+    # most once per this many seconds, shared among them (see docs/operations.md, "Metrics").
+    metrics_gauge_ttl_seconds: float = Field(10.0, ge=0)
     # Queues, topics, streams, functions and event source mappings created at start when missing ([[resources.*]]
     # tables; BROKER_RESOURCES: the same as a JSON object). See docs/operations.md, "Startup resources".
     resources: Resources = Resources()

@@ -19,6 +19,7 @@ class RequestContext:
     # another account's resources. False with auth = "none", where any caller may name any account.
     authenticated: bool = False
     identity: Identity | None = None  # the verified caller (auth = "sigv4"); None: derived as below
+    temporary: bool = False  # signed with temporary credentials (a session token), which some operations refuse
 
     @property
     def caller(self) -> Identity:

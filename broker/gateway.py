@@ -69,7 +69,13 @@ class Gateway:
         except ClientGone:
             return  # the request never arrived whole: nothing is executed, nobody is answered
         req = HttpRequest(
-            scope["method"], path, scope.get("query_string", b""), headers, body, scope.get("raw_path") or b""
+            scope["method"],
+            path,
+            scope.get("query_string", b""),
+            headers,
+            body,
+            scope.get("raw_path") or b"",
+            scope["headers"],
         )
         try:
             response = await self._handle(proto, req, request_id, receive)
@@ -85,10 +91,12 @@ class Gateway:
     ) -> Response | _Streaming:
         # A service this broker does not serve (S3, DynamoDB, ...) is named in its own protocol, before anything
         # else reads the request as one of ours.
+        started = time.perf_counter()
         named = self.unserved.named(req)
         if named is not None and (refusal := await self.unserved.answer(named, req, request_id)) is not None:
+            # counted by the name the request gave (the code is errors.service_not_provided's)
+            metrics.request(named[1], metrics.UNKNOWN, "NotImplemented", time.perf_counter() - started)
             return refusal
-        started = time.perf_counter()
         key = None
         if self.sigv4:
             # Before routing, as AWS authenticates before it reads the action; an aws-chunked body comes back
@@ -97,8 +105,9 @@ class Gateway:
                 key, req = await sigv4.authenticate(self.env, req)
             except auth_errors.AuthFailure as failure:
                 if failure.kind != "missing" or not self._may_go_unsigned(proto, req):
-                    return self._refuse(proto, req, failure, request_id)
+                    return self._refuse(proto, req, failure, request_id, started)
             except ServiceError as e:  # the database could not be asked about the key
+                metrics.request(metrics.UNKNOWN, metrics.UNKNOWN, e.code, time.perf_counter() - started)
                 return proto.render_error(None, e, request_id)
         try:
             route = proto.route(req, self.services)
@@ -107,6 +116,16 @@ class Gateway:
             metrics.request(service, metrics.UNKNOWN, e.error.code, time.perf_counter() - started)
             return proto.render_error(e.spec, e.error, request_id)
         spec, op = route.spec, route.op
+        if req.signed_scope is not None:
+            # The scope the signature was verified with is the route's (routing took it too), and it must name
+            # the service the request reaches: a signed request is not replayable against another.
+            route.credential = req.signed_scope
+            try:
+                sigv4.check_service(req.signed_scope, spec.model.signing_name)
+            except auth_errors.AuthFailure as failure:
+                error = auth_errors.error(failure, auth_errors.family(proto, spec))
+                metrics.request(spec.name, op.name, error.code, time.perf_counter() - started)
+                return proto.render_error(spec, error, request_id)
         ctx = self._context(req, route, key)
         outcome = metrics.DISCONNECTED  # unless answered: the client left (ClientGone) or the server is stopping
         try:
@@ -138,14 +157,15 @@ class Gateway:
         if key is not None:  # auth = "sigv4": the verified key's account and owner
             identity = key.identity
             return RequestContext(
-                self.env, identity.account, region, host, trace, authenticated=True, identity=identity
-            )
+                self.env, identity.account, region, host, trace, authenticated=True, identity=identity,
+                temporary=key.access_key_id.startswith(temporary.PREFIX),  # STS key ids: ASIA (long-term: AKIA)
+            )  # fmt: skip
         access_key = cred[0] if cred else ""
         is_account = len(access_key) == 12 and access_key.isascii() and access_key.isdigit()
         account = access_key if is_account else settings.default_account
         owner = None if is_account or not access_key.startswith(temporary.PREFIX) else self._session(req, access_key)
         if owner is not None:  # credentials this broker issued act in their own account and as their owner
-            return RequestContext(self.env, owner.account, region, host, trace, identity=owner)
+            return RequestContext(self.env, owner.account, region, host, trace, identity=owner, temporary=True)
         return RequestContext(env=self.env, account=account, region=region, host=host, trace_header=trace)
 
     def _session(self, req: HttpRequest, access_key: str) -> Identity | None:
@@ -168,14 +188,17 @@ class Gateway:
         return (route.spec.name, route.op.name) in sigv4.UNSIGNED_OPERATIONS
 
     def _refuse(
-        self, proto: WireProtocol, req: HttpRequest, failure: auth_errors.AuthFailure, request_id: str
+        self, proto: WireProtocol, req: HttpRequest, failure: auth_errors.AuthFailure, request_id: str, started: float
     ) -> Response:
-        """The refusal in the words of the service the request names (when it names one)."""
+        """The refusal in the words of the service the request names (when it names one), counted as its."""
         try:
             spec: ServiceSpec | None = proto.route(req, self.services).spec
         except RoutingError as e:
             spec = e.spec
-        return proto.render_error(spec, auth_errors.error(failure, auth_errors.family(proto, spec)), request_id)
+        error = auth_errors.error(failure, auth_errors.family(proto, spec))
+        service = spec.name if spec is not None else metrics.UNKNOWN
+        metrics.request(service, metrics.UNKNOWN, error.code, time.perf_counter() - started)
+        return proto.render_error(spec, error, request_id)
 
     def _protocol(self, method: str, path: str, headers: dict[bytes, bytes]) -> WireProtocol:
         if b"x-amz-target" in headers:

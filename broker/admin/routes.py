@@ -25,6 +25,8 @@ from broker.metrics.route import metrics_router
 from broker.runtime import Runtime
 from broker.startup import start_with_retries
 
+OPENAPI_URL = "/_broker/openapi.json"
+
 
 class ClockChange(BaseModel):
     offset_seconds: float | None = None
@@ -43,7 +45,7 @@ def build_admin(runtime: Runtime) -> FastAPI:
         version=__version__,
         lifespan=lifespan,
         docs_url=None,  # served offline by broker.console.routes.docs_router
-        openapi_url="/_broker/openapi.json",
+        openapi_url=None,  # FastAPI's own route would skip the app's dependencies: served below, guarded
         redoc_url=None,
         # auth = "sigv4": every route but health needs an admin (broker/auth/admin.py).
         dependencies=[Depends(require_admin)],
@@ -74,6 +76,10 @@ def build_admin(runtime: Runtime) -> FastAPI:
             "services": health_details.services(runtime),
             "jobs": health_details.jobs(runtime, held),
         }
+
+    @app.get(OPENAPI_URL, include_in_schema=False)
+    async def openapi() -> dict[str, Any]:
+        return app.openapi()
 
     @app.get("/_broker/clock")
     async def get_clock() -> dict[str, Any]:
@@ -125,7 +131,7 @@ def build_admin(runtime: Runtime) -> FastAPI:
 
     app.include_router(metrics_router(runtime.db, runtime.settings))
     app.include_router(console_router(runtime))
-    app.include_router(docs_router("/_broker/openapi.json", app.title))
+    app.include_router(docs_router(OPENAPI_URL, app.title))
     for service in runtime.services:
         router = service.admin_router()
         if router is not None:

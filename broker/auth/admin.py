@@ -40,9 +40,12 @@ SELF_GUARDED = ("/_broker/console",)
 
 @dataclass(frozen=True, slots=True)
 class Viewer:
-    """Who is looking: `account` None may see every account (admin token, configured key, auth = "none")."""
+    """Who is looking: `account` None may see every account (admin token, configured key, auth = "none").
+    `key_id`: the access key a console session was opened with ("" for the admin token), which the console checks
+    on every request (a revoked key ends the session) and acts as."""
 
     account: str | None
+    key_id: str = ""
 
 
 def admin_viewer(env: Env, headers: Mapping[str, str], cookies: Mapping[str, str]) -> Viewer | None:
@@ -51,7 +54,12 @@ def admin_viewer(env: Env, headers: Mapping[str, str], cookies: Mapping[str, str
     if settings.auth == "none":
         return Viewer(None)
     token = _bearer(headers)
-    if token is not None and settings.admin_token and hmac.compare_digest(token, settings.admin_token):
+    # Compared as bytes: compare_digest raises on str that are not ASCII, and a header may carry any byte.
+    if (
+        token is not None
+        and settings.admin_token
+        and hmac.compare_digest(token.encode(), settings.admin_token.encode())
+    ):
         return Viewer(None)
     cookie = cookies.get(COOKIE)
     return _from_cookie(settings, cookie, time.time()) if cookie else None
@@ -59,7 +67,7 @@ def admin_viewer(env: Env, headers: Mapping[str, str], cookies: Mapping[str, str
 
 def session_cookie(env: Env, viewer: Viewer, seconds: int = SESSION_SECONDS) -> str:
     """The value of the console's session cookie for `viewer`, valid `seconds`."""
-    claims = orjson.dumps({"a": viewer.account or "*", "e": int(time.time()) + seconds})
+    claims = orjson.dumps({"a": viewer.account or "*", "e": int(time.time()) + seconds, "k": viewer.key_id})
     body = base64.urlsafe_b64encode(claims).decode().rstrip("=")
     return f"{body}.{_mac(env.settings, body)}"
 
@@ -117,13 +125,13 @@ def _mac(settings: Settings, body: str) -> str:
 
 def _from_cookie(settings: Settings, cookie: str, now: float) -> Viewer | None:
     body, _, mac = cookie.partition(".")
-    if not mac or not hmac.compare_digest(mac, _mac(settings, body)):
+    if not mac or not hmac.compare_digest(mac.encode(), _mac(settings, body).encode()):
         return None
     try:
         claims = orjson.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
-        account, expires = claims["a"], claims["e"]
-    except (ValueError, KeyError, TypeError):
+        account, expires, key_id = claims["a"], claims["e"], claims.get("k", "")
+    except (ValueError, KeyError, TypeError, AttributeError):
         return None
-    if not isinstance(expires, int) or expires < now or not isinstance(account, str):
+    if not isinstance(expires, int) or expires < now or not isinstance(account, str) or not isinstance(key_id, str):
         return None
-    return Viewer(None if account == "*" else account)
+    return Viewer(None if account == "*" else account, key_id)

@@ -58,7 +58,7 @@ def decode(req: HttpRequest, mode: str, amz_date: str, scope: str, seed: str, si
                 ("AWS4-HMAC-SHA256-PAYLOAD", amz_date, scope, previous, _EMPTY_SHA256, hashlib.sha256(data).hexdigest())
             )
             expected = hmac.new(signing_key, to_sign.encode(), hashlib.sha256).hexdigest()
-            if not hmac.compare_digest(expected, chunk_sig):
+            if not hmac.compare_digest(expected.encode(), chunk_sig.encode()):  # bytes: the text may not be ASCII
                 raise AuthFailure("mismatch")
             previous = expected
         if size == 0:
@@ -113,7 +113,7 @@ def _check_trailer(
             ("AWS4-HMAC-SHA256-TRAILER", amz_date, scope, previous, hashlib.sha256(canonical.encode()).hexdigest())
         )
         expected = hmac.new(signing_key, to_sign.encode(), hashlib.sha256).hexdigest()
-        if signature is None or not hmac.compare_digest(expected, signature):
+        if signature is None or not hmac.compare_digest(expected.encode(), signature.encode()):
             raise AuthFailure("mismatch")
     announced = req.header(b"x-amz-trailer").strip().lower()
     if announced and announced not in fields:

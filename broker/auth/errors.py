@@ -17,10 +17,11 @@ from broker.protocol.query import QueryProtocol
 from broker.protocol.restjson import RestJsonProtocol
 from broker.protocol.spec import ServiceSpec
 
-Kind = Literal["missing", "incomplete", "unknown", "mismatch"]
+Kind = Literal["missing", "incomplete", "unknown", "expired", "mismatch"]
 Family = Literal["query", "json", "rest"]
 
 INVALID_TOKEN = "The security token included in the request is invalid."
+EXPIRED_TOKEN = "The security token included in the request is expired"
 MISMATCH = (
     "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access "
     "Key and signing method. Consult the service documentation for details."
@@ -52,6 +53,10 @@ def error(failure: AuthFailure, family: Family) -> ServiceError:
         if query:
             return ServiceError("InvalidClientTokenId", message or INVALID_TOKEN, 403)
         return ServiceError("UnrecognizedClientException", message or INVALID_TOKEN, status)
+    if kind == "expired":
+        if query:
+            return ServiceError("ExpiredToken", message or EXPIRED_TOKEN, 403)
+        return ServiceError("ExpiredTokenException", message or EXPIRED_TOKEN, status)
     if query:
         return ServiceError("SignatureDoesNotMatch", message or MISMATCH, 403)
     return ServiceError("InvalidSignatureException", message or MISMATCH, status)

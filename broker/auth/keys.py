@@ -12,6 +12,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING
 
+from broker.auth.errors import AuthFailure
 from broker.cache import TtlCache
 from broker.identity import Identity, SigningKey
 from broker.services.base import Slot
@@ -86,8 +87,8 @@ def configured_keys(settings: Settings) -> dict[str, SigningKey]:
 
 
 async def find_key(env: Env, access_key_id: str, session_token: str | None) -> SigningKey | None:
-    """The key `access_key_id` names, or None when it is unknown, inactive or (with a session token) forged or
-    expired."""
+    """The key `access_key_id` names, or None when it is unknown, inactive or (with a session token) forged;
+    AuthFailure("expired") for temporary credentials past their expiration."""
     if session_token is not None:
         return _temporary(env, access_key_id, session_token)
     key = configured_keys(env.settings).get(access_key_id)
@@ -120,4 +121,9 @@ async def find_key(env: Env, access_key_id: str, session_token: str | None) -> S
 def _temporary(env: Env, access_key_id: str, session_token: str) -> SigningKey | None:
     from broker.auth import temporary  # its server key lives with STS; imported when a session token first comes
 
-    return temporary.resolve(env, access_key_id, session_token)
+    key = temporary.resolve(env, access_key_id, session_token)
+    if key is None:
+        session = temporary.verify(env, access_key_id, session_token)  # only on refusal: which one AWS gives
+        if session is not None and session.expired:
+            raise AuthFailure("expired")
+    return key

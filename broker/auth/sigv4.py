@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -41,9 +42,11 @@ _HEX = frozenset("0123456789abcdef")
 # botocore's canonicalisation (path normalisation, query ordering) without a credential: only its pure methods run.
 _BOTOCORE = SigV4Auth(None, "", "")
 _AUTH_PARTS = ("Credential", "SignedHeaders", "Signature")
+_REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-[0-9]+")
+HOST_NOT_SIGNED = "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization."
 # Operations AWS serves without any signature: SNS's SubscribeURL and UnsubscribeURL are links a subscriber
 # follows (ConfirmSubscription is authorised by its token; Unsubscribe needs no signature unless the subscription
-# was confirmed with AuthenticateOnUnsubscribe, which the broker does not keep).
+# was confirmed with AuthenticateOnUnsubscribe: SNS's Unsubscribe checks that itself).
 UNSIGNED_OPERATIONS = frozenset({("sns", "ConfirmSubscription"), ("sns", "Unsubscribe")})
 
 
@@ -69,8 +72,8 @@ class Claim:
 
 
 async def authenticate(env: Env, req: HttpRequest) -> tuple[SigningKey, HttpRequest]:
-    """The key that signed `req` and the request to serve (its body decoded when it came aws-chunked); raises
-    AuthFailure with AWS's reason otherwise."""
+    """The key that signed `req` and the request to serve (its body decoded when it came aws-chunked, its
+    `signed_scope` the verified credential scope); raises AuthFailure with AWS's reason otherwise."""
     claim = parse(req)
     key = await find_key(env, claim.access_key_id, claim.session_token)
     if key is None:
@@ -78,11 +81,20 @@ async def authenticate(env: Env, req: HttpRequest) -> tuple[SigningKey, HttpRequ
     check_time(claim, time.time())
     payload_hash = _payload_hash(req)
     expected = signature(key.secret, claim, canonical_request(req, claim, payload_hash))
-    if not hmac.compare_digest(expected, claim.signature):
+    # As bytes: compare_digest refuses str that are not ASCII (a TypeError, not a refusal).
+    if not hmac.compare_digest(expected.encode(), claim.signature.encode()):
         raise AuthFailure("mismatch")
     if chunked.is_streaming(payload_hash):
         req = chunked.decode(req, payload_hash, claim.amz_date, claim.scope, expected, _signing_key(key.secret, claim))
+    req.signed_scope = (claim.access_key_id, claim.region, claim.service)
     return key, req
+
+
+def check_service(scope: tuple[str, str, str], signing_name: str) -> None:
+    """AWS's refusal of a signature scoped to another service than the one the request reaches (a signed request
+    must not be replayable against another service)."""
+    if scope[2] != signing_name:
+        raise AuthFailure("mismatch", f"Credential should be scoped to correct service: '{signing_name}'. ")
 
 
 def request_of(scope: Mapping[str, Any], body: bytes) -> HttpRequest:
@@ -94,6 +106,7 @@ def request_of(scope: Mapping[str, Any], body: bytes) -> HttpRequest:
         dict(scope["headers"]),
         body,
         scope.get("raw_path") or b"",
+        scope["headers"],
     )
 
 
@@ -116,6 +129,11 @@ def _from_header(req: HttpRequest, header: str) -> Claim:
     for item in rest.split(","):
         name, eq, value = item.strip().partition("=")
         if eq:
+            if name in parts:
+                # Which one counts would be a guess: a signature verified for one scope must not route by another.
+                raise AuthFailure(
+                    "incomplete", f"Authorization header has a duplicate '{name}' parameter. Authorization={header}"
+                )
             parts[name] = value
     missing = [name for name in _AUTH_PARTS if not parts.get(name)]
     if missing:
@@ -178,6 +196,11 @@ def _claim(
             if len(scope) == 5
             else f"Authorization header requires 'Credential' parameter.{where}",
         )
+    if not _REGION.fullmatch(scope[2]):
+        raise AuthFailure("mismatch", f"Credential should be scoped to a valid region, not '{scope[2]}'. ")
+    names = tuple(signed_headers.split(";"))
+    if "host" not in names and ":authority" not in names:
+        raise AuthFailure("incomplete", HOST_NOT_SIGNED)
     signed_at = _epoch(amz_date)
     if signed_at is None:
         raise AuthFailure("incomplete", f"Date must be in ISO-8601 'basic format'. Got '{amz_date}'.")
@@ -192,7 +215,7 @@ def _claim(
         scope_date=scope[1],
         region=scope[2],
         service=scope[3],
-        signed_headers=tuple(signed_headers.split(";")),
+        signed_headers=names,
         signature=sig,
         amz_date=amz_date,
         signed_at=signed_at,
@@ -275,12 +298,20 @@ def canonical_request(req: HttpRequest, claim: Claim, payload_hash: str) -> str:
         _BOTOCORE._canonical_query_string_url(SimpleNamespace(query=query)) if query else "",
     ]
     headers = req.headers
+    # A name sent twice collapsed in `headers`: only then look at the list as received.
+    everything = req.header_list if req.header_list is not None and len(req.header_list) != len(headers) else None
     for name in claim.signed_headers:
-        value = headers.get(name.lower().encode("latin-1"))
-        if value is None:
+        # "replace": a name from a presigned URL may be any text; one no header can carry is simply not there.
+        wanted = name.lower().encode("latin-1", "replace")
+        if everything is None:
+            value = headers.get(wanted)
+            values = [] if value is None else [value]
+        else:
+            values = [v for n, v in everything if n == wanted]
+        if not values:
             raise AuthFailure("mismatch", f"The request lists '{name}' as signed but does not carry it.")
-        # Trimall, as botocore's SigV4Auth._header_value does.
-        lines.append(f"{name}:{' '.join(value.decode('latin-1').split())}")
+        # Trimall each value and join a repeated header's values with ",", as botocore's SigV4Auth does.
+        lines.append(f"{name}:{','.join(' '.join(v.decode('latin-1').split()) for v in values)}")
     lines.append("")
     lines.append(";".join(claim.signed_headers))
     lines.append(payload_hash)

@@ -1,8 +1,9 @@
 """Routes of the web console under /_broker/console, and the offline OpenAPI page of /_broker/*.
 
-Pages are rendered on the server (Jinja2); `static/console.js` polls each page's `/live` fragment every 2 s and
-posts action forms to `/actions/<name>`, which answers JSON (always 200: an AWS error is a result to show, not a
-failed request)."""
+Pages are rendered on the server (Jinja2); `static/console.js` polls each page's `/live` fragment every 2 s (not
+while the tab is hidden; a list is paged, `?p=`), reads a Lambda function's details (`/lambda/detail`) only while
+they are open, and posts action forms to `/actions/<name>`, which answers JSON (always 200: an AWS error is a result
+to show, not a failed request). Every request runs as its session's principal (`access.Session`)."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from broker import clock
 from broker.console import access, store
 from broker.console.actions import ACTIONS, plain
 from broker.console.operations import Operations
+from broker.console.paging import page_number
 from broker.console.views import apigateway, kinesis, lambda_, others, pending, sns, sqs
 from broker.context import RequestContext
 from broker.errors import ServiceError, internal_failure
@@ -36,11 +38,16 @@ STATIC = HERE / "static"
 _ACCOUNT = re.compile(r"[0-9]{12}")
 _REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-[0-9]+")
 
-Gather = Callable[[RequestContext, Operations], Awaitable[dict[str, Any]]]
+# What a page shows: the viewed account and region, the operations, the page of its list (`?p=`, from 1).
+Gather = Callable[[RequestContext, Operations, int], Awaitable[dict[str, Any]]]
 
 
-async def _pending(ctx: RequestContext, _ops: Operations) -> dict[str, Any]:
+async def _pending(ctx: RequestContext, _ops: Operations, _page: int) -> dict[str, Any]:
     return await pending.gather(ctx)
+
+
+async def _others(ctx: RequestContext, ops: Operations, _page: int) -> dict[str, Any]:
+    return await others.gather(ctx, ops)
 
 
 # Page name -> (title, what it shows).
@@ -51,7 +58,7 @@ PAGES: dict[str, tuple[str, Gather]] = {
     "lambda": ("Lambda", lambda_.gather),
     "apigateway": ("API Gateway", apigateway.gather),
     "pending": ("Pending work", _pending),
-    "others": ("EventBridge, Logs, IAM", others.gather),
+    "others": ("EventBridge, Logs, IAM", _others),
 }
 
 
@@ -70,12 +77,14 @@ def build_router(runtime: Runtime) -> APIRouter:
     def render(name: str, **values: Any) -> HTMLResponse:
         return HTMLResponse(templates.get_template(name).render(prefix=PREFIX, **values))
 
-    async def scope(request: Request) -> RequestContext | Response:
-        """The viewed account/region as a request context, or the response that refuses it."""
-        viewer = await access.viewer(runtime, request)
-        if viewer is None:
+    async def scope(request: Request) -> tuple[RequestContext, access.Viewer] | Response:
+        """The viewed account/region as a request context acting as the session's principal, or the response that
+        refuses it."""
+        session = await access.session(runtime, request)
+        if session is None:
             here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
             return RedirectResponse(f"{PREFIX}/login?{urlencode({'next': here})}", 303)
+        viewer = session.viewer
         account = request.query_params.get("account") or viewer.account or settings.default_account
         region = request.query_params.get("region") or settings.default_region
         if not _ACCOUNT.fullmatch(account) or not _REGION.fullmatch(region):
@@ -84,15 +93,19 @@ def build_router(runtime: Runtime) -> APIRouter:
             raise HTTPException(403, f"this console session may only view account {viewer.account}")
         host = request.headers.get("host") or f"{settings.host}:{settings.port}"
         return RequestContext(
-            env=runtime, account=account, region=region, host=host, authenticated=settings.auth == "sigv4"
-        )
+            env=runtime,
+            account=account,
+            region=region,
+            host=host,
+            authenticated=settings.auth == "sigv4",
+            identity=session.identity_in(account),
+        ), viewer
 
-    async def choices(ctx: RequestContext, request: Request) -> list[tuple[str, str]]:
-        viewer = await access.viewer(runtime, request)
+    async def choices(ctx: RequestContext, viewer: access.Viewer) -> list[tuple[str, str]]:
         pairs = set(await runtime.db.read(store.accounts))
         pairs.add((settings.default_account, settings.default_region))
         pairs.add((ctx.account, ctx.region))
-        if viewer is not None and viewer.account is not None:
+        if viewer.account is not None:
             pairs = {p for p in pairs if p[0] == viewer.account}
         return sorted(pairs)
 
@@ -103,15 +116,16 @@ def build_router(runtime: Runtime) -> APIRouter:
 
     @router.get("/")
     async def overview(request: Request) -> Response:
-        ctx = await scope(request)
-        if isinstance(ctx, Response):
-            return ctx
+        scoped = await scope(request)
+        if isinstance(scoped, Response):
+            return scoped
+        ctx, viewer = scoped
         return render(
             "overview.html",
             ctx=ctx,
             pages=PAGES,
             page="",
-            choices=await choices(ctx, request),
+            choices=await choices(ctx, viewer),
             auth=settings.auth,
         )
 
@@ -147,9 +161,10 @@ def build_router(runtime: Runtime) -> APIRouter:
 
     @router.post("/actions/{name}")
     async def act(name: str, request: Request) -> Response:
-        ctx = await scope(request)
-        if isinstance(ctx, Response):
+        scoped = await scope(request)
+        if isinstance(scoped, Response):
             return JSONResponse({"ok": False, "code": "NotLoggedIn", "message": "log in again"}, 401)
+        ctx = scoped[0]
         action = ACTIONS.get(name)
         if action is None:
             raise HTTPException(404, f"no action {name}")
@@ -165,6 +180,17 @@ def build_router(runtime: Runtime) -> APIRouter:
             return JSONResponse({"ok": False, "code": failure.code, "message": failure.message})
         return JSONResponse({"ok": True, "result": plain(result)})
 
+    @router.get("/lambda/detail")
+    async def lambda_detail(request: Request) -> Response:
+        """A function's versions, aliases and logs: read only while its details are open on the Lambda page."""
+        scoped = await scope(request)
+        if isinstance(scoped, Response):
+            return scoped
+        found = await lambda_.detail(scoped[0], ops, request.query_params.get("name", ""))
+        if found is None:
+            raise HTTPException(404, "no such function")
+        return render("lambda_detail.html", d=found)
+
     @router.get("/{page}")
     async def page_view(page: str, request: Request) -> Response:
         return await _page(page, request, live=False)
@@ -176,15 +202,16 @@ def build_router(runtime: Runtime) -> APIRouter:
     async def _page(page: str, request: Request, live: bool) -> Response:
         if page not in PAGES:
             raise HTTPException(404, f"no console page {page}")
-        ctx = await scope(request)
-        if isinstance(ctx, Response):
-            return ctx
+        scoped = await scope(request)
+        if isinstance(scoped, Response):
+            return scoped
+        ctx, viewer = scoped
         title, gather = PAGES[page]
-        data = await gather(ctx, ops)
+        data = await gather(ctx, ops, page_number(request.query_params.get("p")))
         values = dict(ctx=ctx, data=data, page=page, title=title, pages=PAGES, auth=settings.auth)
         if live:
             return render(f"{page}_live.html", **values)
-        return render(f"{page}.html", choices=await choices(ctx, request), **values)
+        return render(f"{page}.html", choices=await choices(ctx, viewer), **values)
 
     return router
 

@@ -1,9 +1,12 @@
 """Gauges of what the database holds (queue depths, Lambda backlogs, leases, database size), as a prometheus_client
-collector over a snapshot that is read at most once every few seconds per worker process: scrapes, however
-frequent and from however many scrapers, never add load to the database beyond that.
+collector over a snapshot read at most once per `metrics_gauge_ttl_seconds` per node: scrapes, however frequent,
+from however many scrapers and answered by whichever worker, never add load to the database beyond that.
 
-The snapshot is read on the reader pool by the route before it renders (`refresh`); `collect` only formats it.
-Concurrent scrapes share one read; a failed read keeps the last snapshot and sets `broker_database_up` to 0.
+The workers of a node share the snapshot through a small JSON file in the metrics directory (replaced atomically,
+with the wall-clock time of its read): a worker whose own copy is stale takes the file's when that is fresh, and
+reads the database (and rewrites the file) only otherwise. The snapshot is read on the reader pool by the route
+before it renders (`refresh`); `collect` only formats it. Concurrent scrapes of a worker share one read; a failed
+read keeps the last snapshot and sets `broker_database_up` to 0.
 """
 
 from __future__ import annotations
@@ -12,8 +15,10 @@ import asyncio
 import json
 import logging
 import math
+import os
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 from prometheus_client.core import GaugeMetricFamily
@@ -27,31 +32,46 @@ from broker.storage.db import Database
 
 log = logging.getLogger("broker.metrics")
 
-TTL_S = 5.0
+CACHE_FILE = "database-gauges.json"
 _QUEUE = ["account", "region", "queue"]
 _FUNCTION = ["account", "region", "function"]
 
 
 class DatabaseGauges(Collector):
-    def __init__(self, db: Database, settings: Settings, ttl_s: float = TTL_S) -> None:
+    def __init__(self, db: Database, settings: Settings, cache_dir: str = "") -> None:
         self._db = db
-        self._ttl_s = ttl_s
+        self._ttl_s = settings.metrics_gauge_ttl_seconds
+        self._cache = Path(cache_dir) / CACHE_FILE if cache_dir else None
         self._files: list[str] | None = None
         if not settings.is_postgres:
             path = settings.database_url().removeprefix("sqlite:///")
             self._files = [path, path + "-wal"]
         self._snapshot = store.Snapshot()
-        self._read_at = -math.inf  # monotonic time of the last read, successful or not
+        self._read_at = -math.inf  # wall-clock time of the snapshot's read (successful or not), by any worker
         self._up = False
         self._reading: asyncio.Future[None] | None = None
 
+    def _fresh(self, read_at: float) -> bool:
+        return time.time() - read_at < self._ttl_s
+
     async def refresh(self) -> None:
-        """Read the snapshot again if it is older than the TTL; scrapes arriving meanwhile wait for the same read."""
-        if time.monotonic() - self._read_at < self._ttl_s:
+        """Renew the snapshot if it is older than the TTL; scrapes arriving meanwhile wait for the same renewal."""
+        if self._fresh(self._read_at):
             return
         if self._reading is None:
-            self._reading = asyncio.ensure_future(self._read())
+            self._reading = asyncio.ensure_future(self._renew())
         await asyncio.shield(self._reading)
+
+    async def _renew(self) -> None:
+        loop = asyncio.get_running_loop()
+        try:
+            if self._cache is not None and await loop.run_in_executor(None, self._load):
+                return  # another worker of this node read the database a moment ago
+            await self._read()
+            if self._cache is not None:
+                await loop.run_in_executor(None, self._save)
+        finally:
+            self._reading = None
 
     async def _read(self) -> None:
         try:
@@ -60,9 +80,32 @@ class DatabaseGauges(Collector):
         except Exception as e:  # noqa: BLE001 - the scrape still answers, with the last snapshot and up = 0
             log.warning("metrics: reading the database gauges failed: %s", e)
             self._up = False
-        finally:
-            self._read_at = time.monotonic()  # a failing database is retried after the TTL too, not per scrape
-            self._reading = None
+        # A failing database is retried after the TTL too, not per scrape.
+        self._read_at = time.time()
+
+    def _load(self) -> bool:
+        """Take the shared snapshot if it is fresh."""
+        assert self._cache is not None
+        try:
+            doc = json.loads(self._cache.read_text())
+            read_at = float(doc["read_at"])
+            if not self._fresh(read_at):
+                return False
+            snapshot = store.from_json(doc["snapshot"])
+        except (OSError, ValueError, KeyError, TypeError, IndexError):
+            return False  # none yet, or not one this version wrote: read the database
+        self._snapshot, self._read_at, self._up = snapshot, read_at, bool(doc.get("up"))
+        return True
+
+    def _save(self) -> None:
+        assert self._cache is not None
+        doc: dict[str, Any] = {"read_at": self._read_at, "up": self._up, "snapshot": store.to_json(self._snapshot)}
+        partial = self._cache.with_name(f".{CACHE_FILE}.{os.getpid()}")
+        try:
+            partial.write_text(json.dumps(doc, separators=(",", ":")))
+            os.replace(partial, self._cache)  # readers see the old file or the new one, never half of one
+        except OSError as e:
+            log.warning("metrics: could not share the database gauges: %s", e)
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
         snap = self._snapshot
@@ -74,7 +117,7 @@ class DatabaseGauges(Collector):
             age = GaugeMetricFamily(
                 "broker_database_gauges_age_seconds", "How old the database gauges of this scrape are (cached)."
             )
-            age.add_metric([], time.monotonic() - self._read_at)
+            age.add_metric([], max(time.time() - self._read_at, 0.0))
             yield age
         if snap.database_bytes is not None:
             size = GaugeMetricFamily(

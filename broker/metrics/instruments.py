@@ -132,23 +132,25 @@ KINESIS_RECORDS_OUT = Counter(
 )
 KINESIS_ITERATOR_AGE = Gauge(
     "broker_kinesis_iterator_age_seconds",
-    "MillisBehindLatest (in seconds) of the stream's most recent read, by any worker.",
-    _STREAM,
+    "MillisBehindLatest (in seconds) of the latest read of a shard by a consumer: `GetRecords` for the readers of "
+    "shard iterators (shared throughput), the consumer's name for SubscribeToShard, `lambda:<mapping UUID>` for an "
+    "event source mapping. max by (stream) is AWS's GetRecords.IteratorAgeMilliseconds.",
+    (*_STREAM, "shard", "consumer"),
+    # The value of the latest read, whichever worker made it. Not a maximum since the last scrape: a scrape is
+    # answered by one worker, which cannot reset the others' files, and each of several scrapers would reset it.
     multiprocess_mode="mostrecent",
 )
+GET_RECORDS = "GetRecords"
 
-_streams: dict[tuple[str, str, str], tuple[Any, Any, Any]] = {}
+_streams: dict[tuple[str, str, str], tuple[Any, Any]] = {}
+_iterator_ages: dict[tuple[str, str, str, str, str], Any] = {}
 
 
-def _stream(account: str, region: str, name: str) -> tuple[Any, Any, Any]:
+def _stream(account: str, region: str, name: str) -> tuple[Any, Any]:
     key = (account, region, name)
     bound = _streams.get(key)
     if bound is None:
-        bound = _streams[key] = (
-            KINESIS_RECORDS_IN.labels(*key),
-            KINESIS_RECORDS_OUT.labels(*key),
-            KINESIS_ITERATOR_AGE.labels(*key),
-        )
+        bound = _streams[key] = (KINESIS_RECORDS_IN.labels(*key), KINESIS_RECORDS_OUT.labels(*key))
     return bound
 
 
@@ -157,11 +159,17 @@ def kinesis_put(account: str, region: str, name: str, records: int) -> None:
         _stream(account, region, name)[0].inc(records)
 
 
-def kinesis_read(account: str, region: str, name: str, records: int, millis_behind: int) -> None:
-    bound = _stream(account, region, name)
+def kinesis_read(
+    account: str, region: str, name: str, shard: str, consumer: str, records: int, millis_behind: int
+) -> None:
+    """A read that returned (counted once, however often the database read was retried)."""
     if records:
-        bound[1].inc(records)
-    bound[2].set(millis_behind / 1000)
+        _stream(account, region, name)[1].inc(records)
+    key = (account, region, name, shard, consumer)
+    age = _iterator_ages.get(key)
+    if age is None:
+        age = _iterator_ages[key] = KINESIS_ITERATOR_AGE.labels(*key)
+    age.set(millis_behind / 1000)
 
 
 # -- SNS (fanout.py, http_delivery.py) ---------------------------------------------------------------------------

@@ -44,9 +44,22 @@ class HttpRequest:
     headers: dict[bytes, bytes]
     body: bytes
     raw_path: bytes = b""  # the path as sent (percent-encoded): rest protocols split labels before decoding
+    # The headers as received, duplicates included (`headers` keeps the last of each name): SigV4 signs them all.
+    header_list: list[tuple[bytes, bytes]] | None = None
+    # (access key, region, service) of the SigV4 scope once the signature verified (auth = "sigv4"): routing and
+    # the request's region take it, never a second parse of the header.
+    signed_scope: tuple[str, str, str] | None = None
 
     def header(self, name: bytes) -> str:
         return self.headers.get(name, b"").decode("latin-1")
+
+    def credential(self, params: dict[str, str] | None = None) -> tuple[str, str, str] | None:
+        """(access key, region, service) of the request's SigV4 scope: the verified one, else what the
+        Authorization header (or the X-Amz-Credential of `params`, the query) names."""
+        if self.signed_scope is not None:
+            return self.signed_scope
+        text = self.header(b"authorization") or (params or {}).get("X-Amz-Credential", "")
+        return parse_credential(text) if text else None
 
     def query_params(self) -> dict[str, str]:
         """The URL's query parameters (UnicodeDecodeError / ValueError when malformed)."""

@@ -26,7 +26,6 @@ from broker.protocol.base import (
     RoutingError,
     Services,
     WireProtocol,
-    parse_credential,
     unknown_operation,
 )
 from broker.protocol.spec import InputConverter, ServiceSpec
@@ -60,8 +59,7 @@ class QueryProtocol(WireProtocol):
         except (UnicodeDecodeError, ValueError):
             raise RoutingError(None, errors.malformed_query_string()) from None
         action = params.get("Action")
-        cred_text = req.header(b"authorization") or params.get("X-Amz-Credential", "")
-        cred = parse_credential(cred_text) if cred_text else None
+        cred = req.credential(params)
         spec = (
             (services.by_name.get(cred[2]) if cred else None)
             or services.by_version.get(params.get("Version", ""))

@@ -99,7 +99,5 @@ class RestRoutes:
 
 def _signer(req: HttpRequest, query: dict[str, str]) -> str:
     """The service of the request's SigV4 credential scope ("" when unsigned)."""
-    from broker.protocol.base import parse_credential  # base imports this module
-
-    cred = parse_credential(req.header(b"authorization") or query.get("X-Amz-Credential", ""))
+    cred = req.credential(query)
     return cred[2] if cred else ""

@@ -37,6 +37,8 @@ log = logging.getLogger("broker.resources")
 
 # The codes each service answers a lookup of a resource that does not exist with.
 _MISSING = {"QueueDoesNotExist", "NotFound", "ResourceNotFoundException"}
+# What ListSubscriptionsByTopic answers for the ARN of a subscription not confirmed yet.
+PENDING_ARN = "PendingConfirmation"
 # Attributes a resource takes only when it is created.
 _CREATE_ONLY = {"FifoQueue", "FifoTopic"}
 
@@ -179,13 +181,19 @@ class _Creator:
             endpoint = _endpoint(protocol, sub.endpoint, w)
             what = f"subscription {protocol}:{endpoint} of topic {d.name}"
             sub_arn = existing.get((protocol, endpoint))
+            params = {"TopicArn": arn, "Protocol": protocol, "Endpoint": endpoint, "ReturnSubscriptionArn": True}
             if sub_arn is None:
-                params = {"TopicArn": arn, "Protocol": protocol, "Endpoint": endpoint, "ReturnSubscriptionArn": True}
                 if sub.attributes:
                     params["Attributes"] = dict(sub.attributes)
                 await self._call("sns", "Subscribe", params, w)
                 self._done(True, what, w)
                 continue
+            if sub_arn == PENDING_ARN:
+                # Listings hide an unconfirmed subscription's ARN. Subscribing again to the same endpoint without
+                # attributes is idempotent (no new subscription, no attributes compared) and, with
+                # ReturnSubscriptionArn, names it: its declared attributes are then set as a confirmed one's.
+                sub_arn = (await self._call("sns", "Subscribe", params, w))["SubscriptionArn"]
+                what += " (pending confirmation)"
             for name, value in sub.attributes.items():
                 params = {"SubscriptionArn": sub_arn, "AttributeName": name, "AttributeValue": value}
                 await self._call("sns", "SetSubscriptionAttributes", params, w)

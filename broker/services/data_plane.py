@@ -45,6 +45,12 @@ async def read_body(scope: Scope, receive: Receive, limit: int) -> bytes | None:
     return b"".join(chunks)
 
 
+# Added to what the data planes answer on their path forms (`/_aws/execute-api/...`, `/restapis/.../_user_request_/`,
+# `/_broker/lambda-url/...`): those pages come from the broker's own origin, where the console lives. Sandboxed, a
+# page gets an opaque origin (no scripts; its requests say `Origin: null` and carry no SameSite cookie), so an API's
+# HTML cannot drive the console. The host forms (`<id>.execute-api.<host>`) are another origin already.
+SANDBOX = (b"content-security-policy", b"sandbox")
+
 _TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
 _UNSAFE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")  # what HTTP/1.1 forbids in a header value (a tab is fine)
 # The framing of an answer is the broker's own: a function's result never sets these (they are dropped).

@@ -423,3 +423,41 @@ def test_a_layer_version_policy_shares_a_layer_with_another_account(accounts: Ac
     # Granting reads does not hand over the layer's other actions.
     refused(lam_b.get_layer_version_policy, "AccessDeniedException", 403, LayerName=layer, VersionNumber=1)
     assert lam_a.list_layer_versions(LayerName="tools")["LayerVersions"][0]["LayerVersionArn"] == arn
+
+
+def test_get_records_needs_its_own_grant(accounts: Accounts) -> None:
+    """An iterator is no grant: another account reads a stream only when its policy grants kinesis:GetRecords —
+    not with an iterator the owner obtained, nor with kinesis:GetShardIterator granted alone; an explicit Deny of
+    GetRecords refuses the owner's own callers too."""
+    kin_a, kin_b = accounts.a("kinesis"), accounts.b("kinesis")
+    kin_a.create_stream(StreamName="ledger", ShardCount=1)
+    arn = kin_a.describe_stream_summary(StreamName="ledger")["StreamDescriptionSummary"]["StreamARN"]
+    shard = kin_a.put_record(StreamName="ledger", Data=b"private", PartitionKey="k")["ShardId"]
+    start = {"ShardId": shard, "ShardIteratorType": "TRIM_HORIZON"}
+    owners = kin_a.get_shard_iterator(StreamName="ledger", **start)["ShardIterator"]
+    msg = refused(kin_b.get_records, "AccessDeniedException", 400, ShardIterator=owners)
+    assert msg == (
+        f"User: {USER_B} is not authorized to perform: kinesis:GetRecords on resource: {arn} because no "
+        "resource-based policy allows the kinesis:GetRecords action"
+    )
+
+    def grant(*actions: str, deny: bool = False) -> None:
+        statements: list[dict[str, Any]] = [
+            {"Effect": "Allow", "Principal": {"AWS": B}, "Action": list(actions), "Resource": arn}
+        ]
+        if deny:
+            statements.append({"Effect": "Deny", "Principal": "*", "Action": "kinesis:GetRecords", "Resource": arn})
+        policy = {"Version": "2012-10-17", "Statement": statements}
+        kin_a.put_resource_policy(ResourceARN=arn, Policy=json.dumps(policy))
+
+    grant("kinesis:GetShardIterator")
+    own = kin_b.get_shard_iterator(StreamARN=arn, **start)["ShardIterator"]
+    refused(kin_b.get_records, "AccessDeniedException", 400, ShardIterator=own)
+    grant("kinesis:GetShardIterator", "kinesis:GetRecords")
+    got = kin_b.get_records(ShardIterator=own)
+    assert [r["Data"] for r in got["Records"]] == [b"private"]
+    assert kin_b.get_records(ShardIterator=got["NextShardIterator"])["Records"] == []
+    grant("kinesis:GetShardIterator", "kinesis:GetRecords", deny=True)
+    for client in (kin_a, kin_b):
+        msg = refused(client.get_records, "AccessDeniedException", 400, ShardIterator=owners)
+        assert msg.endswith(f"kinesis:GetRecords on resource: {arn} with an explicit deny in a resource-based policy")

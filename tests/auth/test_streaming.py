@@ -44,8 +44,11 @@ def _send_chunked(
     chunk: int = 20,
     trailer: tuple[str, str] | None = None,
     tamper: bool = False,
+    bad_signature: str | None = None,
+    bad_trailer_signature: str | None = None,
 ) -> httpx.Response:
-    """Sign and send `payload` aws-chunked in `mode`, chunks of `chunk` bytes."""
+    """Sign and send `payload` aws-chunked in `mode`, chunks of `chunk` bytes (`tamper`: a wrong second chunk
+    signature; `bad_signature` / `bad_trailer_signature`: that text as the second chunk's / the trailer's)."""
     headers = {
         **headers,
         "X-Amz-Content-SHA256": mode,
@@ -70,6 +73,8 @@ def _send_chunked(
             )
             previous = hmac.new(key, to_sign.encode(), hashlib.sha256).hexdigest()
             sig = previous if not (tamper and n == 1) else "0" * 64
+            if bad_signature is not None and n == 1:
+                sig = bad_signature
             body += f"{len(data):x};chunk-signature={sig}\r\n".encode() + data
         else:
             body += f"{len(data):x}\r\n".encode() + data
@@ -89,7 +94,7 @@ def _send_chunked(
                 )
             )
             trailer_sig = hmac.new(key, to_sign.encode(), hashlib.sha256).hexdigest()
-            body += f"x-amz-trailer-signature:{trailer_sig}\r\n".encode()
+            body += f"x-amz-trailer-signature:{bad_trailer_signature or trailer_sig}\r\n".encode()
     body += b"\r\n"
     sent = {k: v for k, v in req.headers.items() if k.lower() != "content-length"}
     return httpx.post(url, headers=sent, content=body, timeout=30)
@@ -187,3 +192,16 @@ def test_the_date_in_the_scope_must_be_the_signing_date(signed_broker):
     )
     assert r.status_code == 403
     assert f"'20200101' != '{now[:8]}', from '{now}'." in r.text
+
+
+def test_a_chunk_or_trailer_signature_that_is_not_ascii_is_refused(signed_broker):
+    payload = b"Action=ListQueues&Version=2012-11-05"
+    url = signed_broker.url + "/"
+    r = _send_chunked(url, "sqs", payload, FORM, "STREAMING-AWS4-HMAC-SHA256-PAYLOAD", chunk=10, bad_signature="é" * 32)
+    assert r.status_code == 403, r.text
+    assert "<Code>SignatureDoesNotMatch</Code>" in r.text
+    mode = "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER"
+    trailer = ("x-amz-checksum-crc32", _crc32(payload))
+    r = _send_chunked(url, "sqs", payload, FORM, mode, trailer=trailer, bad_trailer_signature="é" * 32)
+    assert r.status_code == 403, r.text
+    assert "<Code>SignatureDoesNotMatch</Code>" in r.text

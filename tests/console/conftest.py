@@ -3,6 +3,7 @@ browser per module; every test fails on a SEVERE entry of the browser's console 
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import subprocess
@@ -34,18 +35,36 @@ FLAGS = (
 WAIT = 15.0
 
 
+INSTALL_LOCK = "/tmp/broker-test-chromium.lock"
+# apt-get waits this long for dpkg's lock (another process installing) instead of failing at once.
+DPKG_LOCK_WAIT = ("-o", "DPkg::Lock::Timeout=600")
+
+
+def _installed() -> bool:
+    return os.path.exists(CHROMEDRIVER) and os.path.exists(CHROMIUM)
+
+
 def _browser_missing() -> str | None:
     """None when chromium and chromedriver are there (installed now on CI), else why the tests skip."""
-    if os.path.exists(CHROMEDRIVER) and os.path.exists(CHROMIUM):
+    if _installed():
         return None
     if not CI:
         return "chromium/chromedriver not installed (apt-get install chromium chromium-driver)"
-    for cmd in (["apt-get", "update", "-qq"], ["apt-get", "install", "-y", "-qq", "chromium", "chromium-driver"]):
-        done = subprocess.run(
-            cmd, capture_output=True, text=True, env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-        )
-        if done.returncode != 0:
-            pytest.fail(f"{' '.join(cmd)} failed on CI: {done.stdout[-2000:]}{done.stderr[-2000:]}")
+    # Several xdist workers may start a console module at once: one installs, the others wait for it and then
+    # find the browser there.
+    with open(INSTALL_LOCK, "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if _installed():
+            return None
+        for cmd in (
+            ["apt-get", *DPKG_LOCK_WAIT, "update", "-qq"],
+            ["apt-get", *DPKG_LOCK_WAIT, "install", "-y", "-qq", "chromium", "chromium-driver"],
+        ):
+            done = subprocess.run(
+                cmd, capture_output=True, text=True, env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+            )
+            if done.returncode != 0:
+                pytest.fail(f"{' '.join(cmd)} failed on CI: {done.stdout[-2000:]}{done.stderr[-2000:]}")
     return None
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -133,9 +134,12 @@ def test_lambda_invoke_logs_and_mapping_toggle(page: Browser, server: BrokerServ
 
     page.open("/_broker/console/lambda")
     fn = "article[data-function=echo]"
-    assert page.text(f"{fn} .version").startswith("1")
-    assert page.text(f"{fn} .alias") == "live → 1"
     page.wait_text(f"[data-mapping='{uuid}'] .state", "Enabled")
+    # Versions, aliases and logs are read only once the function's details are opened.
+    assert not page.all(f"{fn} .version")
+    page.click(f"{fn} details.detail summary")
+    page.wait(lambda _d: page.text(f"{fn} .version").startswith("1"), message="no versions shown")
+    assert page.text(f"{fn} .alias") == "live → 1"
 
     ok, text = page.act("#invoke-form", FunctionName="echo", Payload='{"from": "console"}')
     assert ok, text
@@ -146,8 +150,8 @@ def test_lambda_invoke_logs_and_mapping_toggle(page: Browser, server: BrokerServ
     ok, text = page.act("#invoke-form", FunctionName="echo", Payload="not json")
     assert not ok and text.startswith("InvalidRequestContentException: "), text
 
-    page.click(f"{fn} details.logs summary")
-    page.wait(lambda _d: "START RequestId: " in page.text(f"{fn} details.logs"), message="no logs shown")
+    # The open details refresh with the page.
+    page.wait(lambda _d: "START RequestId: " in page.text(f"{fn} .logs"), message="no logs shown")
 
     # Disable, then enable again, from the page; boto3 sees each change.
     ok, text = page.act(f"[data-mapping='{uuid}'] form", button="button[data-toggle]")
@@ -179,23 +183,62 @@ def test_async_retries_are_pending_work(page: Browser, server: BrokerServer) -> 
     )
 
 
-def test_apigateway_invoke_urls(page: Browser, server: BrokerServer) -> None:
-    gw, v2 = server.client("apigateway"), server.client("apigatewayv2")
-    api = gw.create_rest_api(name="shop")
-    root = gw.get_resources(restApiId=api["id"])["items"][0]["id"]
-    ids = {"restApiId": api["id"], "resourceId": root, "httpMethod": "GET"}
+def _mock_rest_api(server: BrokerServer, name: str) -> str:
+    """A REST API deployed to stage "prod" whose GET / answers {"<name>": true} (a MOCK integration)."""
+    gw = server.client("apigateway")
+    api_id = gw.create_rest_api(name=name)["id"]
+    root = gw.get_resources(restApiId=api_id)["items"][0]["id"]
+    ids = {"restApiId": api_id, "resourceId": root, "httpMethod": "GET"}
     gw.put_method(**ids, authorizationType="NONE")
     gw.put_integration(**ids, type="MOCK", requestTemplates={"application/json": '{"statusCode": 200}'})
     gw.put_method_response(**ids, statusCode="200")
-    gw.put_integration_response(**ids, statusCode="200", responseTemplates={"application/json": '{"shop": true}'})
-    gw.create_deployment(restApiId=api["id"], stageName="prod")
-    http_api = v2.create_api(Name="edge", ProtocolType="HTTP")
+    gw.put_integration_response(**ids, statusCode="200", responseTemplates={"application/json": f'{{"{name}": true}}'})
+    gw.create_deployment(restApiId=api_id, stageName="prod")
+    return api_id
+
+
+def test_apigateway_invoke_urls(page: Browser, server: BrokerServer) -> None:
+    api = {"id": _mock_rest_api(server, "shop")}
+    http_api = server.client("apigatewayv2").create_api(Name="edge", ProtocolType="HTTP")
 
     page.open("/_broker/console/apigateway")
     urls = page.attributes("tr[data-api=shop] a.invoke-url", "href")
     assert urls == [f"{server.url}/_aws/execute-api/{api['id']}/prod/"]
     assert httpx.get(urls[0]).json() == {"shop": True}  # the URL shown invokes the API
     assert http_api["ApiId"] in page.text("tr[data-api=edge]")
+
+
+HTML_PAGE = """
+def handler(event, context):
+    return {"statusCode": 200, "headers": {"Content-Type": "text/html"}, "body": "<script>1</script>"}
+"""
+
+
+def test_data_plane_path_forms_are_sandboxed(server: BrokerServer) -> None:
+    """An API's answer on the broker's own origin (the path forms) comes with `Content-Security-Policy: sandbox`,
+    so its HTML cannot act on the console; the host forms are another origin and answer unchanged."""
+    server.reset()
+    api_id = _mock_rest_api(server, "site")
+    http_api = server.client("apigatewayv2").create_api(Name="edge", ProtocolType="HTTP")["ApiId"]
+    lam = server.client("lambda", read_timeout=60)
+    create(lam, "page", source=HTML_PAGE)
+    url_id = urlsplit(lam.create_function_url_config(FunctionName="page", AuthType="NONE")["FunctionUrl"]).netloc
+    url_id = url_id.split(".")[0]
+
+    def sandboxed(path: str, status: int, host: str | None = None) -> bool:
+        r = httpx.get(server.url + path, headers={"Host": host} if host else {}, timeout=30)
+        assert r.status_code == status, (path, r.status_code, r.text)
+        policies = r.headers.get_list("content-security-policy")
+        assert policies in ([], ["sandbox"]), policies
+        return policies == ["sandbox"]
+
+    assert sandboxed(f"/_aws/execute-api/{api_id}/prod/", 200)
+    assert sandboxed(f"/restapis/{api_id}/prod/_user_request_/", 200)
+    assert sandboxed("/_aws/execute-api/nosuchapi/prod/", 403)  # the gateway's own answers too
+    assert sandboxed(f"/_aws/execute-api/{http_api}/nothing", 404)  # an HTTP API's
+    assert sandboxed(f"/_broker/lambda-url/{url_id}/", 200)
+    assert not sandboxed("/prod/", 200, host=f"{api_id}.execute-api.localhost:{server.port}")
+    assert not sandboxed("/", 200, host=f"{url_id}.lambda-url.us-east-1.localhost:{server.port}")
 
 
 def test_browser_root_redirects_to_console(page: Browser, server: BrokerServer) -> None:
@@ -224,7 +267,17 @@ def test_bad_scope_and_unknown_pages(page: Browser, server: BrokerServer) -> Non
     assert httpx.get(base + "/sqs?account=12").status_code == 400
     assert httpx.get(base + "/sqs?region=../x").status_code == 400
     assert httpx.get(base + "/nothing").status_code == 404
-    assert httpx.get(base + "/static/../routes.py").status_code == 404
+    assert httpx.get(base + "/static/console.js").status_code == 200
+    # Sent as written (a URL given to httpx loses its `..`): a raw `..`, and `%2e%2e` that the server decodes.
+    for raw in (
+        "/static/../routes.py",
+        "/static/%2e%2e/routes.py",
+        "/static/..%2froutes.py",
+        "/static/../../config.py",
+    ):
+        url = httpx.URL(scheme="http", host="127.0.0.1", port=server.port, raw_path=("/_broker/console" + raw).encode())
+        r = httpx.get(url)
+        assert r.status_code == 404 and "import" not in r.text, (raw, r.status_code)
     assert httpx.post(base + "/actions/sqs.nothing").status_code == 404
     foreign = {"origin": "http://elsewhere.example"}
     assert httpx.post(base + "/actions/sqs.send", data={"MessageBody": "x"}, headers=foreign).status_code == 403

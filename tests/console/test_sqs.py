@@ -13,6 +13,9 @@ from tests.conftest import serve
 from tests.console.conftest import Browser, check_console
 from tests.server import BrokerServer
 
+# SQLite only in make test: make soak runs the module on PostgreSQL too.
+pytestmark = pytest.mark.one_backend
+
 
 @pytest.fixture(scope="module")
 def server(backend, request) -> Iterator[BrokerServer]:
@@ -143,17 +146,21 @@ def test_purge(page: Browser, server: BrokerServer) -> None:
     assert not ok and text.startswith("PurgeQueueInProgress: "), text
 
 
+DEAD = 100
+
+
 def test_redrive_start_and_cancel(page: Browser, server: BrokerServer) -> None:
     sqs = server.client("sqs")
     dlq = sqs.create_queue(QueueName="dead")["QueueUrl"]
     dlq_arn = _arn(sqs, dlq)
     redrive = json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": 1})
     src = sqs.create_queue(QueueName="work", Attributes={"RedrivePolicy": redrive})["QueueUrl"]
-    for i in range(6):
-        sqs.send_message(QueueUrl=dlq, MessageBody=f"dead-{i}")
+    for batch in range(DEAD // 10):
+        entries = [{"Id": str(i), "MessageBody": f"dead-{batch}-{i}"} for i in range(10)]
+        assert not sqs.send_message_batch(QueueUrl=dlq, Entries=entries).get("Failed")
     page.open("/_broker/console/sqs")
 
-    # A slow task (1 message a second) so that it is still running when cancelled.
+    # A slow task (1 message a second, 100 to move) so that it is certainly still running when cancelled.
     ok, text = page.act(
         "#redrive-form", SourceArn=dlq_arn, DestinationArn=_arn(sqs, src), MaxNumberOfMessagesPerSecond="1"
     )
@@ -179,8 +186,8 @@ def test_redrive_start_and_cancel(page: Browser, server: BrokerServer) -> None:
         lambda _d: sqs.list_message_move_tasks(SourceArn=dlq_arn)["Results"][0]["Status"] == "COMPLETED",
         message="redrive never completed",
     )
-    assert _count(sqs, dlq) == 0 and _count(sqs, src) == 6
-    page.wait_text("tr[data-queue=work] td.visible", "6")
+    assert _count(sqs, dlq) == 0 and _count(sqs, src) == DEAD
+    page.wait_text("tr[data-queue=work] td.visible", str(DEAD))
 
 
 def test_account_selector_shows_each_accounts_resources(page: Browser, server: BrokerServer) -> None:
@@ -196,3 +203,43 @@ def test_account_selector_shows_each_accounts_resources(page: Browser, server: B
     page.wait(lambda d: "account=111122223333" in d.current_url, message="selector did not switch")
     assert page.all("tr[data-queue=theirs]") and not page.all("tr[data-queue=mine]")
     assert "111122223333 / eu-west-1" in page.text("h1")
+
+
+def test_queues_are_paged(page: Browser, server: BrokerServer) -> None:
+    sqs = server.client("sqs")
+    for i in range(55):
+        sqs.create_queue(QueueName=f"q{i:02d}")
+    page.open("/_broker/console/sqs")
+    assert len(page.all("tr[data-queue]")) == 50
+    assert page.all("tr[data-queue=q49]") and not page.all("tr[data-queue=q50]")
+    assert "1–50 of 55" in page.text("nav.pager")
+    page.click("nav.pager a[rel=next]")
+    page.wait(lambda d: "p=2" in d.current_url, message="no second page")
+    assert page.attributes("tr[data-queue]", "data-queue") == [f"q{i}" for i in range(50, 55)]
+    # The live refresh stays on that page.
+    sqs.send_message(QueueUrl=sqs.get_queue_url(QueueName="q54")["QueueUrl"], MessageBody="x")
+    page.wait_text("tr[data-queue=q54] td.visible", "1")
+    assert not page.all("tr[data-queue=q00]") and page.all("nav.pager a[rel=prev]")
+
+
+def test_polling_pauses_while_hidden(page: Browser, server: BrokerServer) -> None:
+    url = server.client("sqs").create_queue(QueueName="watched")["QueueUrl"]
+    page.open("/_broker/console/sqs")
+    polls = "return performance.getEntriesByType('resource').filter(e => e.name.includes('/sqs/live')).length;"
+    page.wait(lambda d: d.execute_script(polls) >= 1, message="never polled")
+    page.driver.execute_script(
+        "window.__visibility = 'hidden';"
+        "Object.defineProperty(document, 'visibilityState', {configurable: true, get: () => window.__visibility});"
+        "document.dispatchEvent(new Event('visibilitychange'));"
+    )
+    time.sleep(0.5)  # a poll already under way ends
+    before = page.driver.execute_script(polls)
+    server.client("sqs").send_message(QueueUrl=url, MessageBody="while hidden")
+    time.sleep(2.5)  # more than a refresh period
+    assert page.driver.execute_script(polls) == before
+    assert page.text("tr[data-queue=watched] td.visible") == "0"
+    # Visible again: refreshed at once.
+    page.driver.execute_script(
+        "window.__visibility = 'visible'; document.dispatchEvent(new Event('visibilitychange'));"
+    )
+    page.wait_text("tr[data-queue=watched] td.visible", "1", timeout=1.5)

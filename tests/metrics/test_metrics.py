@@ -1,7 +1,8 @@
 """/_broker/metrics of a broker with two worker processes, scraped and parsed with prometheus_client's own parser:
 request counters add up over both workers, errors are counted by AWS code, and the gauges and counters of SQS,
-SNS, Kinesis, Lambda, the writer and the leases follow what the requests did. Counters only grow on a shared
-server, so every test compares a scrape after its requests with one before."""
+SNS, Kinesis, Lambda, the writer and the leases follow what the requests did. The workers share one read of the
+database gauges; concurrent scrapes after a worker died all answer. Counters only grow on a shared server, so every
+test compares a scrape after its requests with one before."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import concurrent.futures
 import glob
 import json
 import os
+import struct
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -27,15 +29,21 @@ from tests.lambda_.helpers import create as create_function
 from tests.server import BrokerServer
 from tests.sns.helpers import Endpoint
 
+# SQLite only in make test: make soak runs the module on PostgreSQL too.
+pytestmark = pytest.mark.one_backend
+
+
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 ACCOUNT, REGION = "000000000000", "us-east-1"
+GAUGE_TTL_S = 3.0  # metrics_gauge_ttl_seconds of the server (10 by default)
 
 
 @pytest.fixture(scope="module")
 def server(backend, request) -> Iterator[BrokerServer]:
     # On PostgreSQL too the metric files go to a directory of this test (the data dir holds only them then).
     state = request.getfixturevalue("tmp_path_factory").mktemp(f"metrics-state-{backend}")
-    yield from serve(request, backend, "metrics", workers=2, env={"BROKER_DATA_DIR": str(state)})
+    env = {"BROKER_DATA_DIR": str(state), "BROKER_METRICS_GAUGE_TTL_SECONDS": str(GAUGE_TTL_S)}
+    yield from serve(request, backend, "metrics", workers=2, env=env)
 
 
 @pytest.fixture
@@ -63,7 +71,7 @@ def series(samples: Samples, name: str) -> list[tuple[dict[str, str], float]]:
 
 
 def wait_for(server: BrokerServer, check: Callable[[Samples], bool], timeout: float = 12.0) -> Samples:
-    """Scrape until `check` holds: gauges read from the database are cached for 5 s in each worker."""
+    """Scrape until `check` holds: gauges read from the database are cached for GAUGE_TTL_S."""
     deadline = time.monotonic() + timeout
     while True:
         samples = scrape(server)
@@ -186,7 +194,7 @@ def test_queue_gauges_follow_the_queue(broker):
     assert value(samples, "broker_sqs_messages_delayed", **queue) == 1
     assert 30 <= value(samples, "broker_sqs_oldest_message_age_seconds", **queue) < 60
     assert value(samples, "broker_database_up") == 1
-    assert 0 <= value(samples, "broker_database_gauges_age_seconds") <= 6
+    assert 0 <= value(samples, "broker_database_gauges_age_seconds") <= GAUGE_TTL_S + 1
     assert value(samples, "broker_database_size_bytes") > 100_000
     # The same numbers GetQueueAttributes answers.
     attrs = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
@@ -194,7 +202,7 @@ def test_queue_gauges_follow_the_queue(broker):
     assert attrs["ApproximateNumberOfMessagesDelayed"] == "1"
 
 
-def test_kinesis_records_in_and_out_and_iterator_age(broker):
+def test_kinesis_records_in_and_out_and_iterator_age_per_shard_and_consumer(broker):
     kinesis = fresh_client(broker, "kinesis")
     kinesis.create_stream(StreamName="measured", ShardCount=1)
     kinesis.get_waiter("stream_exists").wait(StreamName="measured", WaiterConfig={"Delay": 0.2, "MaxAttempts": 100})
@@ -204,11 +212,24 @@ def test_kinesis_records_in_and_out_and_iterator_age(broker):
     kinesis.put_record(StreamName="measured", Data=b"y", PartitionKey="k")
     broker.advance(60)
     shard = kinesis.list_shards(StreamName="measured")["Shards"][0]["ShardId"]
+    readers = {**stream, "shard": shard, "consumer": "GetRecords"}
+    efo = {**stream, "shard": shard, "consumer": "app"}
     iterator = kinesis.get_shard_iterator(StreamName="measured", ShardId=shard, ShardIteratorType="TRIM_HORIZON")
     first = kinesis.get_records(ShardIterator=iterator["ShardIterator"], Limit=2)
     assert len(first["Records"]) == 2 and first["MillisBehindLatest"] >= 60_000
+    # An enhanced fan-out consumer reads everything: caught up, it does not hide the lagging reader.
+    arn = kinesis.describe_stream_summary(StreamName="measured")["StreamDescriptionSummary"]["StreamARN"]
+    consumer = kinesis.register_stream_consumer(StreamARN=arn, ConsumerName="app")["Consumer"]["ConsumerARN"]
+    kinesis.describe_stream_consumer(ConsumerARN=consumer)  # ACTIVE from then on
+    events = kinesis.subscribe_to_shard(ConsumerARN=consumer, ShardId=shard, StartingPosition={"Type": "TRIM_HORIZON"})[
+        "EventStream"
+    ]
+    pushed = next(iter(events))["SubscribeToShardEvent"]
+    events.close()
+    assert len(pushed["Records"]) == 6 and pushed["MillisBehindLatest"] == 0
     behind = scrape(broker)
-    assert value(behind, "broker_kinesis_iterator_age_seconds", **stream) >= 60
+    assert value(behind, "broker_kinesis_iterator_age_seconds", **readers) >= 60
+    assert value(behind, "broker_kinesis_iterator_age_seconds", **efo) == 0
     rest = kinesis.get_records(ShardIterator=first["NextShardIterator"])
     assert len(rest["Records"]) == 4 and rest["MillisBehindLatest"] == 0
     after = scrape(broker)
@@ -217,12 +238,13 @@ def test_kinesis_records_in_and_out_and_iterator_age(broker):
         - value(before, "broker_kinesis_records_in_total", **stream)
         == 6
     )
-    assert (
+    assert (  # 2 + 4 by GetRecords, 6 pushed to the consumer
         value(after, "broker_kinesis_records_out_total", **stream)
         - value(before, "broker_kinesis_records_out_total", **stream)
-        == 6
+        == 12
     )
-    assert value(after, "broker_kinesis_iterator_age_seconds", **stream) == 0  # the latest read reached the tip
+    assert value(after, "broker_kinesis_iterator_age_seconds", **readers) == 0  # the latest read reached the tip
+    kinesis.deregister_stream_consumer(ConsumerARN=consumer)
 
 
 def test_sns_deliveries_and_retries_by_protocol(broker):
@@ -263,6 +285,7 @@ def _lambda_client(server: BrokerServer):
 
 SLEEPER = """
 import time
+
 
 def handler(event, context):
     time.sleep(event.get("sleep", 0))
@@ -377,3 +400,58 @@ def _dead_pid() -> int:
         except PermissionError:
             continue
     raise AssertionError("no free pid")
+
+
+def _beyond_pid_max() -> int:
+    """A process id no process can have."""
+    return int(Path("/proc/sys/kernel/pid_max").read_text()) + 1
+
+
+def test_concurrent_scrapes_after_workers_died_all_answer(broker):
+    """Several scrapes at once each drop the files of the same dead workers: none may fail for a file another
+    removed first."""
+    path = metrics_dir(broker)
+    empty = struct.pack("i", 8) + bytes(4)  # a valid metric file holding nothing
+    first = _beyond_pid_max()
+
+    def get(_: int) -> int:
+        return httpx.get(broker.url + "/_broker/metrics", timeout=30).status_code
+
+    for _ in range(3):
+        for pid in range(first, first + 300):
+            (path / f"gauge_livesum_{pid}.db").write_bytes(empty)
+        with concurrent.futures.ThreadPoolExecutor(4) as pool:
+            assert list(pool.map(get, range(4))) == [200] * 4
+        assert not glob.glob(str(path / f"gauge_livesum_{first}*.db"))
+
+
+def test_workers_share_the_database_gauges(broker):
+    """One worker's read of the database serves the scrapes of every worker of the node until it is
+    GAUGE_TTL_S old: a figure planted in the shared file is what every scrape shows, until the next read."""
+    sqs = fresh_client(broker, "sqs")
+    sqs.create_queue(QueueName="shared")
+    queue = {"account": ACCOUNT, "region": REGION, "queue": "shared"}
+    wait_for(broker, lambda s: ("broker_sqs_messages_visible", frozenset(queue.items())) in s)
+    shared = metrics_dir(broker) / "database-gauges.json"
+    doc = json.loads(shared.read_text())
+    time.sleep(GAUGE_TTL_S)  # every worker's own copy is stale now
+    planted = [ACCOUNT, REGION, "shared", 12345, 0, 0, None]
+    doc["snapshot"]["queues"] = [q for q in doc["snapshot"]["queues"] if q[2] != "shared"] + [planted]
+    doc["read_at"] = time.time() + 5  # fresh for GAUGE_TTL_S + 5 s: the scrapes below take less on a busy machine
+    shared.write_text(json.dumps(doc))
+
+    def visible(_: int) -> float:
+        # a connection per scrape: the scrapes spread over both workers
+        r = httpx.get(broker.url + "/_broker/metrics", timeout=30)
+        got = {
+            frozenset(s.labels.items()): s.value
+            for family in text_string_to_metric_families(r.text)
+            for s in family.samples
+            if s.name == "broker_sqs_messages_visible"
+        }
+        return got[frozenset(queue.items())]
+
+    with concurrent.futures.ThreadPoolExecutor(4) as pool:
+        assert list(pool.map(visible, range(8))) == [12345] * 8
+    # read again once stale
+    wait_for(broker, lambda s: value(s, "broker_sqs_messages_visible", **queue) == 0, timeout=30)

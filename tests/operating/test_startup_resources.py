@@ -2,7 +2,8 @@
 tags, a topic whose subscription delivers to a declared queue, a stream with its shards, functions from a code
 directory and from a zip, event source mappings that deliver. With two workers they are made once, a restart
 duplicates nothing, and two PostgreSQL nodes starting together on one database make each mapping once. The banner
-and /_broker/health say what the broker serves."""
+and /_broker/health say what the broker serves. A declared subscription still waiting for its confirmation does not
+stop a restart."""
 
 from __future__ import annotations
 
@@ -30,8 +31,10 @@ def handler(event, context):
         f.write(json.dumps(event) + "\\n")
     return {"seen": len(event.get("Records", [])), "from": os.environ["FROM"]}
 """
-# queues 4, stream 1, functions 2, topic 1, subscription 1, mappings 2
-DECLARED = 11
+# queues 4, stream 1, functions 2, topics 2, subscriptions 2, mappings 2
+DECLARED = 13
+# An endpoint that never confirms (nothing listens on the discard port): its subscription stays pending.
+UNCONFIRMED = "http://127.0.0.1:9/never-confirms"
 
 
 def _declaration(tmp: Path) -> dict:
@@ -64,7 +67,8 @@ def _declaration(tmp: Path) -> dict:
             {
                 "name": "events",
                 "subscriptions": [{"protocol": "sqs", "endpoint": "inbox", "attributes": {"RawMessageDelivery": True}}],
-            }
+            },
+            {"name": "alerts", "subscriptions": [{"protocol": "http", "endpoint": UNCONFIRMED}]},
         ],
         "streams": [{"name": "clicks", "shard_count": 2}],
         "functions": [
@@ -111,8 +115,8 @@ def _mappings(server: BrokerServer) -> list[dict]:
     return server.client("lambda").list_event_source_mappings()["EventSourceMappings"]
 
 
-def _subscriptions(server: BrokerServer) -> list[dict]:
-    arn = f"arn:aws:sns:us-east-1:{ACCOUNT}:events"
+def _subscriptions(server: BrokerServer, topic: str = "events") -> list[dict]:
+    arn = f"arn:aws:sns:us-east-1:{ACCOUNT}:{topic}"
     return server.client("sns").list_subscriptions_by_topic(TopicArn=arn)["Subscriptions"]
 
 
@@ -222,12 +226,21 @@ def test_restart_duplicates_nothing_and_applies_changes(server: BrokerServer, fi
     declaration["queues"][1]["attributes"]["VisibilityTimeout"] = 50
     declaration["queues"].append({"name": "late"})
     declaration["functions"][0]["timeout"] = 40
+    declaration["topics"][1]["subscriptions"][0]["attributes"] = {"RawMessageDelivery": True}
     server.env["BROKER_RESOURCES"] = json.dumps(declaration)
     server.kill()
     server.start(timeout=START_TIMEOUT)
     assert _banners(server)[-1] == f"  resources: 1 created, {DECLARED} already present"
     assert len(_mappings(server)) == 2
     assert len(_subscriptions(server)) == 1
+    # The unconfirmed subscription is the same one, with the attribute declared since.
+    [pending] = _subscriptions(server, "alerts")
+    assert (pending["Endpoint"], pending["SubscriptionArn"]) == (UNCONFIRMED, "PendingConfirmation")
+    sns = server.client("sns")
+    alerts = f"arn:aws:sns:us-east-1:{ACCOUNT}:alerts"
+    arn = sns.subscribe(TopicArn=alerts, Protocol="http", Endpoint=UNCONFIRMED, ReturnSubscriptionArn=True)
+    attrs = sns.get_subscription_attributes(SubscriptionArn=arn["SubscriptionArn"])["Attributes"]
+    assert (attrs["PendingConfirmation"], attrs["RawMessageDelivery"]) == ("true", "true")
     sqs = server.client("sqs")
     assert len(sqs.list_queues()["QueueUrls"]) == 5
     url = sqs.get_queue_url(QueueName="jobs")["QueueUrl"]

@@ -1,7 +1,7 @@
 """A request for a service the broker does not serve gets an error in that service's own protocol that names it
 (and what is served), so the SDK raises a readable ClientError: S3 (rest-xml), DynamoDB, SSM and Secrets Manager
 (awsJson), EC2 (ec2), CloudWatch (Smithy RPC v2 CBOR), SES v2 (rest-json, signed like Pinpoint Email), SES (query).
-Served services are not affected."""
+Served services are not affected. Each such answer is counted in the request metrics."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 from botocore.exceptions import ClientError
+from prometheus_client.parser import text_string_to_metric_families
 
 from tests.conftest import serve
 from tests.server import BrokerServer
@@ -88,3 +89,26 @@ def test_served_services_answer_as_before(server: BrokerServer) -> None:
         content=b"{}",
     )
     assert r.status_code == 400 and r.json()["__type"] == "UnknownOperationException"
+
+
+def test_unserved_requests_are_counted(server: BrokerServer) -> None:
+    def counted() -> dict[tuple[str, str, str], float]:
+        r = httpx.get(server.url + "/_broker/metrics", timeout=30)
+        assert r.status_code == 200
+        return {
+            (s.labels["service"], s.labels["operation"], s.labels["outcome"]): s.value
+            for family in text_string_to_metric_families(r.text)
+            for s in family.samples
+            if s.name == "broker_requests_total"
+        }
+
+    before = counted()
+    with pytest.raises(ClientError):
+        server.client("s3").list_buckets()
+    with pytest.raises(ClientError):
+        server.client("dynamodb").list_tables()
+    after = counted()
+    # By the name the request gives: the signing name, or the X-Amz-Target prefix of a JSON request.
+    for service in ("s3", "DynamoDB_20120810"):
+        key = (service, "unknown", "NotImplemented")
+        assert after.get(key, 0) - before.get(key, 0) == 1, after

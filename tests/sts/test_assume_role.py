@@ -16,6 +16,9 @@ from tests.conftest import serve
 from tests.server import BrokerServer
 from tests.sts.helpers import error_of, trust, with_credentials
 
+# SQLite only in make test: make soak runs the module on PostgreSQL too.
+pytestmark = pytest.mark.one_backend
+
 ROOT = f"arn:aws:iam::{ADMIN_ACCOUNT}:root"
 ADMIN_USER = f"arn:aws:iam::{ADMIN_ACCOUNT}:user/broker"
 DENIED = "User: {who} is not authorized to perform: {action} on resource: {role}"
@@ -221,3 +224,16 @@ def test_tokens_of_another_broker_are_refused_and_own_ones_outlive_a_restart(bro
     # The key is stored: after a kill -9 the broker's earlier tokens still verify.
     other.restart()
     assert with_credentials(other, "sts", creds).get_caller_identity()["Arn"].endswith("assumed-role/elsewhere/s0")
+
+
+def test_get_session_token_refuses_its_own_credentials(broker):
+    # AWS refuses any temporary credentials, not only a role session's: GetSessionToken's cannot be renewed by
+    # themselves (their identity is the long-term key's user, so only the key tells them apart).
+    creds = broker.client("sts").get_session_token(DurationSeconds=900)["Credentials"]
+    as_session = with_credentials(broker, "sts", creds)
+    assert as_session.get_caller_identity()["Arn"] == ADMIN_USER
+    assert error_of(as_session.get_session_token, 403) == {
+        "Code": "AccessDenied",
+        "Message": "Cannot call GetSessionToken with session credentials",
+        "Type": "Sender",
+    }

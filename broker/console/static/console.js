@@ -1,5 +1,6 @@
-// The console's only script: live refresh of the #live region, action forms posted with fetch, the account
-// selector. No dependencies.
+// The console's only script: live refresh of the #live region (paused while the tab is hidden), details read on
+// demand (<details data-src>: fetched when opened, and refreshed with the page only while open), action forms
+// posted with fetch, the account selector. No dependencies.
 (function () {
   "use strict";
   var REFRESH_MS = 2000;
@@ -22,9 +23,38 @@
     return keys;
   }
 
+  function hidden() { return document.visibilityState === "hidden"; }
+
+  // The last content of each on-demand detail, put back at once when a refresh replaces the region (no flicker).
+  var details = {};
+  function loadDetail(d) {
+    var key = d.dataset.key;
+    return fetch(d.dataset.src, { headers: { Accept: "text/html" }, credentials: "same-origin" })
+      .then(function (r) {
+        if (r.redirected || r.status === 401 || r.status === 403) { location.reload(); return; }
+        return r.text().then(function (html) {
+          details[key] = r.ok ? html : '<p class="error">' + r.status + " " + r.statusText + "</p>";
+          fillDetails();
+        });
+      })
+      .catch(function () {});
+  }
+  function fillDetails() {
+    if (!live) return;
+    live.querySelectorAll("details[data-src][data-key]").forEach(function (d) {
+      var target = d.querySelector("[data-detail]");
+      if (target && details[d.dataset.key] !== undefined) target.innerHTML = details[d.dataset.key];
+    });
+  }
+  // "toggle" does not bubble: listened to in the capture phase. Fires too when a refresh reopens a detail.
+  document.addEventListener("toggle", function (ev) {
+    var d = ev.target;
+    if (d instanceof HTMLDetailsElement && d.open && d.dataset.src && !hidden()) loadDetail(d);
+  }, true);
+
   var refreshing = false;
   function refresh() {
-    if (!live || refreshing || document.hidden) return Promise.resolve();
+    if (!live || refreshing || hidden()) return Promise.resolve();
     refreshing = true;
     return fetch(live.dataset.src, { headers: { Accept: "text/html" }, credentials: "same-origin" })
       .then(function (r) {
@@ -36,6 +66,7 @@
         return r.text().then(function (html) {
           var keys = openKeys();
           live.innerHTML = html;
+          fillDetails();
           live.querySelectorAll("details[data-key]").forEach(function (d) { if (keys[d.dataset.key]) d.open = true; });
           if (status) { status.textContent = "live"; status.classList.remove("stale"); }
         });
@@ -45,7 +76,11 @@
       })
       .finally(function () { refreshing = false; });
   }
-  if (live) setInterval(refresh, REFRESH_MS);
+  if (live) {
+    setInterval(refresh, REFRESH_MS);
+    // Back in view: up to date at once rather than at the next tick.
+    document.addEventListener("visibilitychange", function () { if (!hidden()) refresh(); });
+  }
 
   var result = document.getElementById("result");
   function show(answer) {

@@ -6,14 +6,21 @@ from __future__ import annotations
 from typing import Any
 
 from broker.console.operations import Operations
+from broker.console.paging import Pager
 from broker.context import RequestContext
 from broker.errors import ServiceError
 
 
-async def gather(ctx: RequestContext, ops: Operations) -> dict[str, Any]:
+async def gather(ctx: RequestContext, ops: Operations, page: int = 1) -> dict[str, Any]:
+    """One page of APIs, REST APIs first (their stages: one listing each)."""
     base = f"http://{ctx.host}/_aws/execute-api"
+    rest_apis = await ops.pages(ctx, "apigateway", "GetRestApis", {"limit": 500}, "items", "position", "position")
+    http_apis = await ops.pages(ctx, "apigatewayv2", "GetApis", {}, "Items", "NextToken", "NextToken")
+    pager = Pager(page, len(rest_apis) + len(http_apis))
+    shown = pager.of([*rest_apis, *http_apis])
+    split = max(0, len(rest_apis) - pager.first_item)  # where the page's HTTP APIs start
     rest: list[dict[str, Any]] = []
-    for api in await ops.pages(ctx, "apigateway", "GetRestApis", {"limit": 500}, "items", "position", "position"):
+    for api in shown[:split]:
         try:
             stages = (await ops.call(ctx, "apigateway", "GetStages", {"restApiId": api["id"]})).get("item") or []
         except ServiceError:
@@ -21,7 +28,7 @@ async def gather(ctx: RequestContext, ops: Operations) -> dict[str, Any]:
         urls = [(s["stageName"], f"{base}/{api['id']}/{s['stageName']}/") for s in stages]
         rest.append({"api": api, "stages": urls})
     http: list[dict[str, Any]] = []
-    for api in await ops.pages(ctx, "apigatewayv2", "GetApis", {}, "Items", "NextToken", "NextToken"):
+    for api in shown[split:]:
         try:
             stages = await ops.pages(
                 ctx, "apigatewayv2", "GetStages", {"ApiId": api["ApiId"]}, "Items", "NextToken", "NextToken"
@@ -37,4 +44,4 @@ async def gather(ctx: RequestContext, ops: Operations) -> dict[str, Any]:
             for s in stages
         ]
         http.append({"api": api, "stages": urls})
-    return {"rest_apis": rest, "http_apis": http}
+    return {"rest_apis": rest, "http_apis": http, "pager": pager}

@@ -5,14 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 from broker.console.operations import Operations
+from broker.console.paging import Pager
 from broker.context import RequestContext
 from broker.errors import ServiceError
 
 
-async def gather(ctx: RequestContext, ops: Operations) -> dict[str, Any]:
+async def gather(ctx: RequestContext, ops: Operations, page: int = 1) -> dict[str, Any]:
     names = await ops.pages(ctx, "kinesis", "ListStreams", {}, "StreamNames", "NextToken", "NextToken")
+    pager = Pager(page, len(names))
     streams: list[dict[str, Any]] = []
-    for name in names:
+    for name in pager.of(names):
         try:
             summary = (await ops.call(ctx, "kinesis", "DescribeStreamSummary", {"StreamName": name}))[
                 "StreamDescriptionSummary"
@@ -34,4 +36,4 @@ async def gather(ctx: RequestContext, ops: Operations) -> dict[str, Any]:
         for shard in shards:
             shard["Open"] = "EndingSequenceNumber" not in shard.get("SequenceNumberRange", {})
         streams.append({"name": name, "summary": summary, "shards": shards, "consumers": consumers})
-    return {"streams": streams}
+    return {"streams": streams, "pager": pager}

@@ -6,15 +6,17 @@ from typing import Any
 
 from broker.console import store
 from broker.console.operations import Operations
+from broker.console.paging import Pager
 from broker.context import RequestContext
 from broker.errors import ServiceError
 
 
-async def gather(ctx: RequestContext, ops: Operations) -> dict[str, Any]:
+async def gather(ctx: RequestContext, ops: Operations, page: int = 1) -> dict[str, Any]:
     listed = await ops.pages(ctx, "sns", "ListTopics", {}, "Topics", "NextToken", "NextToken")
+    pager = Pager(page, len(listed))
     failing = await ctx.env.db.read(store.failed_delivery_counts, ctx.account, ctx.region)
     topics: list[dict[str, Any]] = []
-    for entry in listed:
+    for entry in pager.of(listed):
         arn = entry["TopicArn"]
         try:
             attrs = (await ops.call(ctx, "sns", "GetTopicAttributes", {"TopicArn": arn})).get("Attributes") or {}
@@ -37,4 +39,4 @@ async def gather(ctx: RequestContext, ops: Operations) -> dict[str, Any]:
                 "subscriptions": subs,
             }
         )
-    return {"topics": topics}
+    return {"topics": topics, "pager": pager}

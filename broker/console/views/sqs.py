@@ -6,14 +6,18 @@ import json
 from typing import Any
 
 from broker.console.operations import Operations
+from broker.console.paging import Pager
 from broker.context import RequestContext
 from broker.errors import ServiceError
 
 
-async def gather(ctx: RequestContext, ops: Operations) -> dict[str, Any]:
+async def gather(ctx: RequestContext, ops: Operations, page: int = 1) -> dict[str, Any]:
+    """One page of queues (their attributes: one GetQueueAttributes each); the redrive sources a dead-letter
+    queue shows are those of the same page."""
     urls = await ops.pages(ctx, "sqs", "ListQueues", {"MaxResults": 1000}, "QueueUrls", "NextToken", "NextToken")
+    pager = Pager(page, len(urls))
     queues: list[dict[str, Any]] = []
-    for url in urls:
+    for url in pager.of(urls):
         try:
             result = await ops.call(ctx, "sqs", "GetQueueAttributes", {"QueueUrl": url, "AttributeNames": ["All"]})
         except ServiceError:
@@ -48,7 +52,7 @@ async def gather(ctx: RequestContext, ops: Operations) -> dict[str, Any]:
             except ServiceError:
                 continue
             q["tasks"] = moved.get("Results") or []
-    return {"queues": queues, "by_arn": {arn: q["name"] for arn, q in by_arn.items()}}
+    return {"queues": queues, "by_arn": {arn: q["name"] for arn, q in by_arn.items()}, "pager": pager}
 
 
 def _json(text: str | None) -> dict[str, Any]:

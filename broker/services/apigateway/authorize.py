@@ -1,8 +1,9 @@
 """Authorization of a request on the data plane, by the method's authorizationType: NONE passes; CUSTOM runs the
 deployed Lambda authorizer (TOKEN or REQUEST) named by the method's authorizerId and evaluates the IAM policy it
 returns against the request's method ARN (results cached per process for the authorizer's TTL, authorizer_cache.py);
-AWS_IAM requires a well-formed SigV4 signature (the broker verifies signatures nowhere, so its form is what is
-checked) and names the signer in requestContext.identity; Cognito user pool authorizers are not supported (500)."""
+AWS_IAM requires a SigV4 signature (with auth = "sigv4" a verified one; else its form is what is checked) and names
+the signer in requestContext.identity; Cognito user pool authorizers are not supported (500). The API's resource
+policy takes part as API Gateway's authorization flow says (api_policy.py)."""
 
 from __future__ import annotations
 
@@ -18,9 +19,10 @@ import orjson
 
 from broker.auth import sigv4
 from broker.auth.errors import INVALID_TOKEN, MISMATCH, AuthFailure
-from broker.identity import Identity
+from broker.auth.resource_policy import Decision
+from broker.identity import Identity, SigningKey
 from broker.protocol.base import parse_credential
-from broker.services.apigateway import lambda_proxy
+from broker.services.apigateway import api_policy, lambda_proxy
 from broker.services.apigateway.authorizer_cache import AUTHORIZER_CACHE, entry_key, stage_key
 from broker.services.apigateway.call import Call, Doc
 from broker.services.apigateway.gateway_errors import GatewayError
@@ -46,12 +48,21 @@ async def authorize(call: Call) -> None:
     authorizer's result on the call ($context.authorizer, requestContext.authorizer)."""
     method = call.matched.method
     kind = method.get("authorizationType") or "NONE"
-    if kind == "NONE":
-        return
+    arn = method_arn(call.region, call.account, call.api_id, call.stage["stageName"], call.method, call.path)
     if kind == "AWS_IAM":
         call.extras["identity"] = iam_identity(call)
         if call.env.settings.auth == "sigv4":
-            call.extras["identity"] = await verified_identity(call)
+            signer = await verified_key(call)
+            call.extras["identity"] = _identity_doc(signer.identity, signer.access_key_id)
+            api_policy.check_iam(call, signer.identity, arn)
+        return
+    # Any other request is anonymous to the resource policy: its explicit Deny refuses it before an authorizer runs.
+    resource = api_policy.decision(call, None, arn)
+    if resource is Decision.DENY:
+        raise api_policy.refusal(None, arn, explicit=True)
+    if kind == "NONE":
+        if resource is Decision.NONE:
+            raise api_policy.refusal(None, arn, explicit=False)
         return
     if kind == "COGNITO_USER_POOLS":
         raise configuration_error(COGNITO_UNSUPPORTED)
@@ -63,7 +74,6 @@ async def authorize(call: Call) -> None:
     request = lambda_proxy.proxy_event(call)
     sources = request_sources(call, request)
     identity = identity_values(authorizer, sources)
-    arn = method_arn(call.region, call.account, call.api_id, call.stage["stageName"], call.method, call.path)
     ttl = authorizer.get("authorizerResultTtlInSeconds", DEFAULT_TTL)
     # A REQUEST authorizer without identity sources has nothing to key a cached result by.
     cacheable = bool(ttl) and bool(identity)
@@ -80,7 +90,9 @@ async def authorize(call: Call) -> None:
         latency = int((time.monotonic() - started) * 1000)
         if cacheable:
             cache.keep(key, result, int(ttl))
-    if not allowed(result["policyDocument"], arn):
+    effects = _effects(result["policyDocument"], arn)
+    # The authorizer's Allow, or the resource policy's, lets the request through; the authorizer's Deny never does.
+    if "Deny" in effects or ("Allow" not in effects and resource is not Decision.ALLOW):
         raise result_denial(result["policyDocument"], arn)
     call.authorizer = {**result["context"], "principalId": result["principalId"], "integrationLatency": latency}
     if result.get("usageIdentifierKey") is not None:
@@ -267,12 +279,6 @@ def _effects(policy: Doc, arn: str) -> set[str]:
     return {str(s["Effect"]) for s in _statements(policy) or [] if _applies(s, arn)}
 
 
-def allowed(policy: Doc, arn: str) -> bool:
-    """An Allow covers the method and no Deny does (an explicit deny wins)."""
-    effects = _effects(policy, arn)
-    return "Allow" in effects and "Deny" not in effects
-
-
 def result_denial(policy: Doc, arn: str) -> GatewayError:
     if "Deny" in _effects(policy, arn):
         return GatewayError("ACCESS_DENIED", EXPLICIT_DENY)
@@ -296,27 +302,25 @@ def iam_identity(call: Call) -> Doc:
     settings = call.env.settings
     access_key = credential[0]
     is_account = len(access_key) == 12 and access_key.isascii() and access_key.isdigit()
-    signer = Identity(access_key if is_account else settings.default_account, settings.user_name)
-    return {
-        "accountId": signer.account,
-        "caller": signer.user_id,
-        "accessKey": access_key,
-        "userArn": signer.arn,
-        "user": signer.user_id,
-    }
+    return _identity_doc(
+        Identity(access_key if is_account else settings.default_account, settings.user_name), access_key
+    )
 
 
-async def verified_identity(call: Call) -> Doc:
-    """auth = "sigv4": the signature checked against the key's secret, and the verified owner as the signer."""
+async def verified_key(call: Call) -> SigningKey:
+    """auth = "sigv4": the key whose secret the signature checks out against (its owner is the signer)."""
     try:
         key, _ = await sigv4.authenticate(call.env, sigv4.request_of(call.scope, call.body))
     except AuthFailure as failure:
         raise _refusal(failure) from None
-    signer = key.identity
+    return key
+
+
+def _identity_doc(signer: Identity, access_key: str) -> Doc:
     return {
         "accountId": signer.account,
         "caller": signer.user_id,
-        "accessKey": key.access_key_id,
+        "accessKey": access_key,
         "userArn": signer.arn,
         "user": signer.user_id,
     }

@@ -35,7 +35,7 @@ from broker.services.apigateway.call import MAX_BODY, Call, Doc, Response, templ
 from broker.services.apigateway.gateway_errors import GatewayError
 from broker.services.apigatewayv2.execute import DeploymentCache, HttpApis
 from broker.services.base import Env
-from broker.services.data_plane import header, read_body
+from broker.services.data_plane import SANDBOX, header, read_body
 
 _HOST = re.compile(r"^([a-z0-9]+)\.execute-api\.", re.IGNORECASE)
 AWS_PREFIX = "/_aws/execute-api/"
@@ -74,6 +74,8 @@ class ExecuteApi:
         else:
             status, headers, content = await self._serve(scope, body, request_id)
         headers.append((b"x-amzn-requestid", request_id.encode()))
+        if _HOST.match(header(scope, b"host")) is None:
+            headers.append(SANDBOX)
         headers.append((b"content-length", str(len(content)).encode()))
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": content})

@@ -57,8 +57,10 @@ class GatewayError(Exception):
         status: int | None = None,
         validation: str | None = None,
         error_type: str | None = None,
+        template: dict[str, str] | None = None,
     ) -> None:
         super().__init__(response_type)
+        self.template = template  # the body templates of AWS's uncustomised answer, when not the type's default
         self.validation = validation
         self.response_type = response_type
         self.message = message if message is not None else MESSAGES[response_type][0]
@@ -95,7 +97,7 @@ def answer(error: GatewayError, responses: list[Doc], request: templates.Request
     headers: list[tuple[bytes, bytes]] = []
     if error.error_type:
         headers.append((b"x-amzn-errortype", error.error_type.encode()))
-    response_templates = (custom or {}).get("responseTemplates") or DEFAULT_TEMPLATES
+    response_templates = (custom or {}).get("responseTemplates") or error.template or DEFAULT_TEMPLATES
     if custom is None and (status >= 500 or error.response_type in _SPACED_TYPES):
         response_templates = _SPACED
     content_type, template = next(iter(response_templates.items()), ("application/json", ""))

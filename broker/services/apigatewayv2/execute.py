@@ -2,7 +2,8 @@
 apigateway/execute.py once the API id names an HTTP API. The stage is the first path segment when it names one,
 else `$default` (no such stage: 404); the stage serves the snapshot of its deployment. Then, in AWS's order: CORS
 preflight answered by the gateway, the route (routing.py), the route's authorization (JWT, REQUEST Lambda
-authorizer, AWS_IAM's signature), the integration (AWS_PROXY to Lambda with payload format 2.0 or 1.0,
+authorizer, AWS_IAM's signature: with auth = "sigv4" verified, and from the API's own account only, as HTTP APIs
+have no resource policies), the integration (AWS_PROXY to Lambda with payload format 2.0 or 1.0,
 HTTP_PROXY), the response parameter mappings of its status code, and the API's CORS headers."""
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from urllib.parse import parse_qsl
 import httpx
 
 from broker import clock
+from broker.auth import sigv4
+from broker.auth.errors import AuthFailure
 from broker.context import RequestContext
 from broker.services.apigateway import access_log, store
 from broker.services.apigatewayv2 import cors, http_proxy, lambdas, payloads, routing
@@ -221,9 +224,17 @@ class HttpApis:
         if kind == "NONE":
             return None
         if kind == "AWS_IAM":
-            # A SigV4 Authorization header is required; its signature is not verified (as for function URLs).
-            signed = (request.header("authorization") or "").startswith("AWS4-HMAC-SHA256 ")
-            return None if signed else payloads.message(403, "Forbidden")
+            # A SigV4 Authorization header is required; with auth = "none" its signature is not verified.
+            if not (request.header("authorization") or "").startswith("AWS4-HMAC-SHA256 "):
+                return payloads.message(403, "Forbidden")
+            if self.env.settings.auth != "sigv4":
+                return None
+            try:
+                key, _ = await sigv4.authenticate(self.env, sigv4.request_of(scope, request.body))
+            except AuthFailure:
+                return payloads.message(403, "Forbidden")
+            # No resource policy can grant another account: its callers assume a role of the API's account.
+            return None if key.identity.account == request.account else payloads.message(403, "Forbidden")
         authorizer = next(
             (a for a in snapshot.get("Authorizers") or [] if a.get("AuthorizerId") == route.get("AuthorizerId")), None
         )

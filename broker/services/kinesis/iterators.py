@@ -1,21 +1,30 @@
 """Shard iterators and pagination tokens: self-contained strings, so any worker process or node can serve them.
 
 An iterator names the stream (row id and creation time, so a re-created stream of the same name does not accept
-it), the shard, the position (the counter of the last record read, -1 before the first) and when it was issued:
-AWS's iterators expire after 5 minutes.
+it; account, region and name, so GetRecords checks the stream's policy without a database read), the shard, the
+position (the counter of the last record read, -1 before the first) and when it was issued: AWS's iterators expire
+after 5 minutes. An HMAC with the server key every process holds (the STS server key, under its own label) makes
+it unforgeable: without it a caller could name any stream and position.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import hmac
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from broker import paging
+from broker.auth.temporary import SESSION_KEYS
 from broker.services.kinesis.errors import invalid, invalid_next_token, iterator_expired, next_token_expired
-from broker.services.kinesis.streams import MAX_COUNTER
 
+if TYPE_CHECKING:
+    from broker.services.base import Env
+
+PREFIX = "AAAAAAAAAAE"  # how AWS's iterators start
+_LABEL = b"kinesis-iterator\x00"  # the server key also authenticates session tokens: a separate domain
+_MAC_BYTES = 32
 ITERATOR_TTL_MS = 300_000
 TOKEN_TTL_MS = 300_000
 
@@ -29,24 +38,43 @@ class Position:
     issued_at: int
 
 
-def encode(pos: Position) -> str:
-    raw = f"{pos.stream_id}:{pos.created_at}:{pos.shard}:{pos.after}:{pos.issued_at}".encode()
-    return "AAAAAAAAAAE" + base64.urlsafe_b64encode(raw).decode()
+@dataclass(frozen=True, slots=True)
+class ShardIterator:
+    position: Position
+    account: str
+    region: str
+    name: str
 
 
-def decode(text: str, now: int) -> Position:
+def encode(env: Env, it: ShardIterator) -> str:
+    pos = it.position
+    fields = (pos.stream_id, pos.created_at, pos.shard, pos.after, pos.issued_at, it.account, it.region, it.name)
+    payload = ":".join(map(str, fields)).encode()
+    return PREFIX + base64.urlsafe_b64encode(payload + _mac(env, payload)).decode()
+
+
+def decode(env: Env, text: str, now: int) -> ShardIterator:
+    """The iterator `text` is (InvalidArgumentException when it is not one this broker issued, or was altered)."""
     if len(text) > 1 and text[0] == text[-1] == '"':
         text = text[1:-1]  # AWS accepts an iterator still wrapped in the JSON quotes a shell script kept
     try:
-        raw = base64.urlsafe_b64decode(text.removeprefix("AAAAAAAAAAE").encode()).decode()
-        stream_id, created_at, shard, after, issued = (int(x) for x in raw.split(":"))
-        if not all(-2 < v < MAX_COUNTER for v in (stream_id, created_at, shard, after, issued)):
-            raise ValueError("out of range")  # a forged iterator must not reach the database as a huge integer
+        if not text.startswith(PREFIX):
+            raise ValueError("not an iterator")
+        raw = base64.urlsafe_b64decode(text[len(PREFIX) :].encode())
+        payload, mac = raw[:-_MAC_BYTES], raw[-_MAC_BYTES:]
+        if not payload or not hmac.compare_digest(mac, _mac(env, payload)):
+            raise ValueError("forged or altered")
+        *numbers, account, region, name = payload.decode().split(":")
+        stream_id, created_at, shard, after, issued = (int(x) for x in numbers)
     except (binascii.Error, UnicodeDecodeError, ValueError):
-        raise invalid(f"Invalid ShardIterator {text[:64]}.") from None
+        raise invalid("Invalid ShardIterator.") from None
     if now - issued > ITERATOR_TTL_MS:
         raise iterator_expired(issued)
-    return Position(stream_id, created_at, shard, after, issued)
+    return ShardIterator(Position(stream_id, created_at, shard, after, issued), account, region, name)
+
+
+def _mac(env: Env, payload: bytes) -> bytes:
+    return hmac.digest(env.get(SESSION_KEYS).key, _LABEL + payload, "sha256")  # one-shot: half hmac.new's time
 
 
 def encode_token(state: dict[str, Any], now: int) -> str:

@@ -30,16 +30,21 @@ async def load(
     ctx: RequestContext, account: str, region: str, name: str, fresh: bool = False, action: str | None = None
 ) -> Stream:
     """The stream `name` of `account`. With auth = "sigv4", the caller may act on it (see `authorize`)."""
-    cache = ctx.env.get(STREAMS)
-    key = cache_key(account, region, name)
-    stream = (None if fresh else cache.get(key)) or await cache.load(
-        key, lambda: ctx.env.db.read(store.get_stream, account, region, name)
-    )
+    stream = await find(ctx, account, region, name, fresh)
     if ctx.authenticated:
         authorize(ctx, account, region, name, stream, action)
     if stream is None:
         raise stream_not_found(name, account)
     return stream
+
+
+async def find(ctx: RequestContext, account: str, region: str, name: str, fresh: bool = False) -> Stream | None:
+    """The stream `name` of `account` through the per-process cache (None: there is none), unchecked."""
+    cache = ctx.env.get(STREAMS)
+    key = cache_key(account, region, name)
+    return (None if fresh else cache.get(key)) or await cache.load(
+        key, lambda: ctx.env.db.read(store.get_stream, account, region, name)
+    )
 
 
 def authorize(

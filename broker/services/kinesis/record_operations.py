@@ -22,8 +22,8 @@ from broker.services.kinesis.errors import (
     shard_not_found,
     write_throttled,
 )
-from broker.services.kinesis.iterators import Position
-from broker.services.kinesis.lookup import readable, resolve, resolve_arn
+from broker.services.kinesis.iterators import Position, ShardIterator
+from broker.services.kinesis.lookup import authorize, find, readable, resolve, resolve_arn
 from broker.services.kinesis.streams import (
     HASH_SPACE,
     STREAMS,
@@ -188,22 +188,29 @@ async def get_shard_iterator(ctx: RequestContext, p: dict[str, Any]) -> dict[str
         ctx, s, row, p["ShardIteratorType"], p.get("StartingSequenceNumber"), p.get("Timestamp"), "GetShardIterator"
     )
     position = Position(s.id, s.created_at, row["idx"], after, clock.now_ms())
-    return {"ShardIterator": iterators.encode(position)}
+    return {"ShardIterator": iterators.encode(ctx.env, ShardIterator(position, s.account, s.region, s.name))}
 
 
 async def get_records(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
     now = clock.now_ms()
-    pos = iterators.decode(p["ShardIterator"], now)
+    it = iterators.decode(ctx.env, p["ShardIterator"], now)
+    if ctx.authenticated:  # an iterator is no grant: the stream's policy decides as for GetShardIterator
+        stream = await find(ctx, it.account, it.region, it.name)
+        authorize(ctx, it.account, it.region, it.name, stream, "kinesis:GetRecords")
+    pos = it.position
     limit = p.get("Limit") or 10_000
     window = _read_allowed(pos) if ctx.env.settings.kinesis_throughput_limits else None
     result = await ctx.env.db.read(read_batch, pos, limit, now)
     if result is None:
         raise iterator_target_gone()
     out, last, _more = result
+    records, behind = len(out["Records"]), out["MillisBehindLatest"]
+    metrics.kinesis_read(it.account, it.region, it.name, shard_id(pos.shard), metrics.GET_RECORDS, records, behind)
     if window is not None:
         window[2] += sum(len(r["Data"]) + len(r.get("PartitionKey", "")) for r in out["Records"])
     if "ChildShards" not in out:  # at the end of a closed shard there is no next iterator
-        out["NextShardIterator"] = iterators.encode(Position(pos.stream_id, pos.created_at, pos.shard, last, now))
+        following = Position(pos.stream_id, pos.created_at, pos.shard, last, now)
+        out["NextShardIterator"] = iterators.encode(ctx.env, ShardIterator(following, it.account, it.region, it.name))
     return out
 
 
@@ -241,7 +248,6 @@ def read_batch(
     at_tip = last >= row["next_seq"] - 1
     out: dict[str, Any] = {"Records": records}
     out["MillisBehindLatest"] = 0 if at_tip or not records else max(now - rows[len(records) - 1]["arrived_at"], 0)
-    metrics.kinesis_read(stream["account"], stream["region"], stream["name"], len(records), out["MillisBehindLatest"])
     if row["closed_at"] is not None and at_tip:
         out["ChildShards"] = [
             {

@@ -14,6 +14,7 @@ from typing import Any
 
 from broker import clock
 from broker.context import RequestContext
+from broker.metrics import instruments as metrics
 from broker.notify import Watch
 from broker.protocol.base import EventStream, StreamEvent
 from broker.services.kinesis import consumers, store
@@ -26,7 +27,7 @@ from broker.services.kinesis.errors import (
 from broker.services.kinesis.iterators import Position
 from broker.services.kinesis.lookup import readable
 from broker.services.kinesis.record_operations import MAX_EVENT_BYTES, read_batch, shard_row, start_after
-from broker.services.kinesis.streams import consumer_wake_key, row_status, sequence_number, shard_wake_key
+from broker.services.kinesis.streams import consumer_wake_key, row_status, sequence_number, shard_id, shard_wake_key
 
 LIFETIME_MS = 300_000  # AWS ends a subscription after 5 minutes
 QUIET_EVENT_S = 5.0  # an event (with no records) at least this often, so the client sees the subscription alive
@@ -55,11 +56,13 @@ async def subscribe_to_shard(ctx: RequestContext, p: dict[str, Any]) -> EventStr
         del _recent[old]
     _recent[key] = time.monotonic()
     position = Position(s.id, s.created_at, row["idx"], after, now)
-    events = _events(ctx, position, consumer["name"], now + LIFETIME_MS)
+    events = _events(ctx, position, (s.account, s.region, s.name), consumer["name"], now + LIFETIME_MS)
     return EventStream(events, subscription_failed())
 
 
-async def _events(ctx: RequestContext, pos: Position, consumer: str, deadline: int) -> AsyncIterator[StreamEvent]:
+async def _events(
+    ctx: RequestContext, pos: Position, stream: tuple[str, str, str], consumer: str, deadline: int
+) -> AsyncIterator[StreamEvent]:
     """SubscribeToShardEvents as plain dicts; the protocol frames and encodes them as the request was (JSON for
     boto3, CBOR for the Java SDK and the KCL)."""
     db, notifier = ctx.env.db, ctx.env.notifier
@@ -74,6 +77,7 @@ async def _events(ctx: RequestContext, pos: Position, consumer: str, deadline: i
                 yield subscription_target_gone()
                 return
             out, after, more = batch
+            metrics.kinesis_read(*stream, shard_id(pos.shard), consumer, len(out["Records"]), out["MillisBehindLatest"])
             ended = "ChildShards" in out
             if out["Records"] or ended or first or time.monotonic() - sent_at >= QUIET_EVENT_S:
                 event: dict[str, object] = {

@@ -24,7 +24,7 @@ from broker.errors import ServiceError
 from broker.jobs.wake_loop import WakeLoop, until_due
 from broker.services.base import Env
 from broker.services.lambda_ import arns, async_store, store
-from broker.services.lambda_.destinations import dead_letter_attributes, error_message, sender_for
+from broker.services.lambda_.destinations import dead_letter_attributes, error_message, executor, sender_for
 from broker.services.lambda_.event_invoke_operations import EVENT_INVOKE
 from broker.services.lambda_.execution.model import Outcome
 from broker.services.lambda_.invoke_operations import SLOT_GRACE_MS, resolve, run
@@ -240,9 +240,10 @@ class AsyncInvoker(WakeLoop):
         sender = sender_for(self.env, self.host)
         now = clock.now_ms()
         function_arn = f"{ref.arn}:{ref.qualifier or LATEST}"
+        role = executor(ref.account, ref.name, str(version.config.get("Role", "")))
         if target:
             body = invocation_record(row, function_arn, condition, count, json.loads(response) if response else None)
-            sender.send(tx, target, body, {}, now, row["trace_id"])
+            sender.send(tx, target, body, {}, now, row["trace_id"], role)
             return
         if success:
             return
@@ -255,7 +256,7 @@ class AsyncInvoker(WakeLoop):
         if attempt is None and response:
             message = error_message(json.loads(response)["payload"].encode())
         attrs = dead_letter_attributes(row["request_id"], status, message)
-        sender.send(tx, dlq, row["payload"].decode(errors="replace"), attrs, now, row["trace_id"])
+        sender.send(tx, dlq, row["payload"].decode(errors="replace"), attrs, now, row["trace_id"], role)
 
 
 def _drop(tx: Tx, row: Row) -> None:

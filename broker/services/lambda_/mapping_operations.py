@@ -14,13 +14,13 @@ from broker import clock, ids
 from broker.auth.resource_policy import allows
 from broker.context import RequestContext
 from broker.errors import ServiceError
-from broker.identity import Identity
 from broker.protocol.spec import load_model
 from broker.services.kinesis import store as kinesis_store
 from broker.services.kinesis.streams import parse_arn as parse_stream_arn
 from broker.services.lambda_ import arns, errors, mapping_store, store
 from broker.services.lambda_.arns import FunctionRef
 from broker.services.lambda_.common import check_enum, check_enum_list, page, qualifier_exists
+from broker.services.lambda_.destinations import executor
 from broker.services.lambda_.sources import checkpoint_store, filters
 from broker.services.lambda_.sources.manager import WAKE_KEY
 from broker.services.lambda_.store import LATEST
@@ -102,9 +102,7 @@ async def _check_source_access(ctx: RequestContext, kind: str, source: str | Non
         return role, queue.attrs.get("Policy") if queue else None
 
     role, policy = await ctx.env.db.read(read)
-    # The poller acts as a session of the function's role.
-    session = f"arn:aws:sts::{ref.account}:assumed-role/{role.rsplit('/', 1)[-1]}/{ref.name}"
-    poller = Identity(ref.account, "", principal_arn=session)
+    poller = executor(ref.account, ref.name, role)  # the poller acts as a session of the function's role
     if kind == "kinesis":
         if not allows(policy, poller, "kinesis:GetRecords", source or ""):
             raise errors.invalid_parameter(

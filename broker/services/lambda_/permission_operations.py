@@ -47,6 +47,21 @@ def save(tx: Tx, fn: Function, qualifier: str | None, document: dict[str, Any] |
         store.put_config(tx, fn.id, POLICY, qualifier, document)
 
 
+def policy_of(conn: Connection, arn: str) -> tuple[str | None, str] | None:
+    """The policy text an invocation of a function ARN is checked against (a version's or alias's for an ARN that
+    names one, else the function's), and the resource it is checked for; None when there is no such function."""
+    parts = arn.split(":")  # arn:aws:lambda:<region>:<account>:function:<name>[:<qualifier>]
+    if len(parts) not in (7, 8) or parts[2] != "lambda" or parts[5] != "function":
+        return None
+    ref = FunctionRef(parts[4], parts[3], parts[6], parts[7] if len(parts) == 8 else None)
+    fn = store.get_function(conn, ref.account, ref.region, ref.name)
+    if fn is None:
+        return None
+    qualifier = _qualifier(ref)
+    document = load(conn, fn, qualifier)
+    return (_text(document) if document else None), (ref.qualified_arn if qualifier else ref.arn)
+
+
 def _text(document: dict[str, Any]) -> str:
     return json.dumps(document, separators=COMPACT)
 

@@ -1,11 +1,14 @@
 """Serving function URLs: any Host `<url-id>.lambda-url.<region>.<anything>` on the broker's port, or the path
 `/_broker/lambda-url/<url-id>/...` for clients that cannot set a Host header. Requests become payload format 2.0
-events; results become HTTP responses as Lambda's function URLs map them."""
+events; results become HTTP responses as Lambda's function URLs map them. With auth = "sigv4" an AWS_IAM URL takes
+a verified signature, and the resource policy of the function (or of the alias the URL belongs to) decides as in
+Lambda: its explicit Deny refuses any caller, a caller of another account needs its grant."""
 
 from __future__ import annotations
 
 import base64
 import binascii
+import json
 import re
 import time
 from typing import Any
@@ -16,20 +19,22 @@ import orjson
 from broker import clock, ids
 from broker.auth import sigv4
 from broker.auth.errors import AuthFailure
+from broker.auth.resource_policy import denial
 from broker.context import RequestContext
 from broker.errors import ServiceError
 from broker.identity import Identity
 from broker.protocol.base import parse_credential
 from broker.services.base import Env
-from broker.services.data_plane import FRAMING, header, header_value, read_body, result_header
-from broker.services.lambda_ import arns, store
+from broker.services.data_plane import FRAMING, SANDBOX, header, header_value, read_body, result_header
+from broker.services.lambda_ import arns, permission_operations, store
 from broker.services.lambda_.invoke_operations import MAX_SYNC_PAYLOAD, run
-from broker.services.lambda_.store import LATEST
+from broker.services.lambda_.store import LATEST, Function
 
 _HOST = re.compile(r"^([a-z0-9]+)\.lambda-url\.([a-z]{2}(?:-[a-z]+)+-\d)\.", re.IGNORECASE)
 PATH_PREFIX = "/_broker/lambda-url/"
 _TEXT_TYPES = ("text/", "application/json", "application/xml", "application/javascript", "application/x-www-form")
-# An HTTP header name (RFC 9110 token); a function that answers another is a bad response (502), not a 500.
+# What an AWS_IAM function URL's caller must be granted: since October 2025 a new function URL needs both actions.
+INVOKE_URL_ACTIONS = ("lambda:InvokeFunctionUrl", "lambda:InvokeFunction")
 
 Response = tuple[int, list[tuple[bytes, bytes]], bytes]
 
@@ -66,6 +71,8 @@ class FunctionUrls:
             status, headers, content = await self._serve(scope, url_id, path, body, request_id, trace)
         headers.append((b"x-amzn-requestid", request_id.encode()))
         headers.append((b"x-amzn-trace-id", trace.encode("latin-1", "replace")))
+        if m is None:  # the path form, on the console's origin
+            headers.append(SANDBOX)
         headers.append((b"content-length", str(len(content)).encode()))
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": content})
@@ -91,6 +98,8 @@ class FunctionUrls:
                 try:
                     key, _ = await sigv4.authenticate(self.env, sigv4.request_of(scope, body))
                 except AuthFailure:
+                    return _message(403, "Forbidden")
+                if not await self._permitted(fn, qualifier, key.identity):
                     return _message(403, "Forbidden")
                 caller = self._caller(credential[0], key.identity)
             else:
@@ -119,6 +128,20 @@ class FunctionUrls:
         if cors:
             headers.extend(_cors_headers(cors, header(scope, b"origin"), preflight=False))
         return status, headers, content
+
+    async def _permitted(self, fn: Function, qualifier: str, caller: Identity) -> bool:
+        """Whether the policy of the URL's function or alias lets this verified caller invoke through the URL: no
+        explicit Deny of either action, and for a caller of another account a grant of both (a policy is evaluated
+        with the URL's condition keys, lambda:FunctionUrlAuthType and lambda:InvokedViaFunctionUrl)."""
+        named = None if qualifier in ("", LATEST) else qualifier  # the function's own policy covers $LATEST
+        document = await self.env.db.read(permission_operations.load, fn, named)
+        policy = json.dumps(document) if document else None
+        resource = arns.function_arn(fn.account, fn.region, fn.name, named)
+        ctx = RequestContext(
+            env=self.env, account=fn.account, region=fn.region, host="", authenticated=True, identity=caller
+        )
+        keys = {"lambda:FunctionUrlAuthType": "AWS_IAM", "lambda:InvokedViaFunctionUrl": "true"}
+        return all(denial(ctx, fn.account, policy, action, resource, keys) is None for action in INVOKE_URL_ACTIONS)
 
     def _caller(self, access_key: str, identity: Identity | None = None) -> dict[str, Any]:
         """requestContext.authorizer.iam of a signed request: who signed it (auth = "sigv4": the verified key's

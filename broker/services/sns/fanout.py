@@ -10,7 +10,7 @@ from functools import partial
 from typing import Any
 
 from broker.metrics import instruments as metrics
-from broker.services.sns import delivery_policy, delivery_store, lambda_delivery, mobile, replay, store
+from broker.services.sns import delivery_policy, delivery_store, grants, lambda_delivery, mobile, replay, store
 from broker.services.sns.lambda_delivery import Invocation
 from broker.services.sns.messages import (
     Envelopes,
@@ -78,7 +78,8 @@ class Fanout:
 
     def __init__(self, t: Topic, queues: dict[str, Queue | None], env: Envelopes) -> None:
         self.t = t
-        self.queues = queues  # SQS endpoints and dead-letter queues by ARN (None: the queue is gone)
+        # SQS endpoints and dead-letter queues by ARN (None: the queue is gone, or may not be sent to)
+        self.queues = grants.granted_queues(t.arn, queues) if env.grants else queues
         self.env = env
 
     def work(self, msg: Message, now: int, subs: list[Subscription] | None = None) -> Work:
@@ -132,7 +133,8 @@ class Fanout:
             row = message_row(queue, body, {}, sqs_system_attributes(msg), SNS_SENDER_ID, now)
             dead_letter = (queue, row)
         event = self.env.lambda_event(msg, self.t, sub)
-        return Invocation(sub.endpoint, event, msg.trace_header or "", dead_letter)
+        source = self.t.arn if self.env.grants else None
+        return Invocation(sub.endpoint, event, msg.trace_header or "", dead_letter, source)
 
     def _to_queue(self, work: Work, msg: Message, sub: Subscription, now: int) -> None:
         queue = self.queues.get(sub.endpoint)

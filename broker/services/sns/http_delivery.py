@@ -23,7 +23,7 @@ from broker.jobs.wake_loop import WakeLoop
 from broker.metrics import instruments as metrics
 from broker.notify import Notifier
 from broker.services.data_plane import own_url
-from broker.services.sns import delivery_policy, delivery_store
+from broker.services.sns import delivery_policy, delivery_store, grants
 from broker.services.sns.delivery_store import WAKE_KEY
 from broker.services.sns.fanout import SNS_SENDER_ID
 from broker.services.sns.messages import decode_attributes, sqs_raw_attributes
@@ -94,8 +94,10 @@ def _within_throttle(tx: Tx, rows: list[Delivery], now: int) -> list[Delivery]:
     return kept
 
 
-def finish_all(tx: Tx, outcomes: list[Outcome], now: int) -> None:
-    results = [(row, finish(tx, row, ok, now)) for row, ok in outcomes]
+def finish_all(tx: Tx, outcomes: list[Outcome], now: int, grants_needed: bool) -> None:
+    """Record finished attempts; `grants_needed` (auth = "sigv4"): a dead-letter queue of another account than the
+    topic's takes the message only when its policy allows the topic to send (grants.py)."""
+    results = [(row, finish(tx, row, ok, now, grants_needed)) for row, ok in outcomes]
     tx.after_commit(partial(_count, results))
 
 
@@ -114,7 +116,7 @@ def _count(results: list[tuple[Delivery, str]]) -> None:
 _COUNTED = {"delivered": metrics.DELIVERED, "retry": "", "dead-lettered": "dead_lettered", "dropped": "dropped"}
 
 
-def finish(tx: Tx, row: Delivery, ok: bool, now: int) -> str:
+def finish(tx: Tx, row: Delivery, ok: bool, now: int, grants_needed: bool) -> str:
     """Record the outcome of one attempt: delivered, retry later, or dead-lettered/dropped."""
     if not delivery_store.still_claimed(tx, row["id"], row["lease_until"]):
         return "gone"  # deleted meanwhile (its subscription went), or claimed again after this claim expired
@@ -136,16 +138,18 @@ def finish(tx: Tx, row: Delivery, ok: bool, now: int) -> str:
         return "retry"
     delivery_store.remove(tx, row["id"])
     if row["kind"] == "Notification" and sub_attrs.get("RedrivePolicy"):
-        _dead_letter(tx, json.loads(sub_attrs["RedrivePolicy"])["deadLetterTargetArn"], row, now)
+        topic_arn = sub[1] if grants_needed else None
+        _dead_letter(tx, json.loads(sub_attrs["RedrivePolicy"])["deadLetterTargetArn"], row, now, topic_arn)
         return "dead-lettered"
     return "dropped"
 
 
-def _dead_letter(tx: Tx, arn: str, row: Delivery, now: int) -> None:
+def _dead_letter(tx: Tx, arn: str, row: Delivery, now: int, topic_arn: str | None) -> None:
     """After the last retry the notification goes to the subscription's dead-letter queue as it was to be sent:
-    the JSON notification, or (raw delivery) the message with its attributes as SQS message attributes."""
+    the JSON notification, or (raw delivery) the message with its attributes as SQS message attributes. With a
+    `topic_arn`, only if the topic may send to the queue."""
     queue = queue_by_arn(tx.conn, arn)
-    if queue is None:
+    if queue is None or (topic_arn is not None and not grants.may_send(topic_arn, queue)):
         return
     if queue.fifo:
         return  # a FIFO dead-letter queue needs group ids a standard topic's notification lacks
@@ -162,6 +166,7 @@ class Deliverer(WakeLoop):
         super().__init__(notifier, keys, log, "SNS HTTP delivery pass failed", IDLE_RECHECK_S, settle_s=BATCH_WINDOW_S)
         self.db = db
         self.settings = settings
+        self._grants = settings.auth == "sigv4"
         self._client: httpx.AsyncClient | None = None
         self._outcomes: list[Outcome] = []
 
@@ -177,14 +182,14 @@ class Deliverer(WakeLoop):
         await super().stop()
         if self._outcomes:  # what finished before the stop is recorded; the cancelled ones are retried
             with contextlib.suppress(Exception):
-                await self.db.write(finish_all, self._outcomes, clock.now_ms())
+                await self.db.write(finish_all, self._outcomes, clock.now_ms(), self._grants)
         if self._client is not None:
             await self._client.aclose()
 
     async def run_pass(self) -> float | None:
         if self._outcomes:
             outcomes, self._outcomes = self._outcomes, []
-            await self.db.write(finish_all, outcomes, clock.now_ms())
+            await self.db.write(finish_all, outcomes, clock.now_ms(), self._grants)
         return await self._tick()
 
     async def _tick(self) -> float:

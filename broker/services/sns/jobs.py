@@ -33,15 +33,16 @@ def has_replays(db: Database) -> bool:
     return bool(db.read_sync(replay.unfinished))
 
 
-def run_replays(db: Database, signer: Signer) -> int:
-    """Move every unfinished replay forward by a chunk of archived messages; returns how many were replayed."""
+def run_replays(db: Database, signer: Signer, grants: bool) -> int:
+    """Move every unfinished replay forward by a chunk of archived messages; returns how many were replayed.
+    `grants`: auth = "sigv4" (see Envelopes)."""
     done = 0
     for sub_arn in db.read_sync(replay.unfinished):
-        done += db.write_sync(_replay_step, sub_arn, signer, clock.now_ms())
+        done += db.write_sync(_replay_step, sub_arn, signer, grants, clock.now_ms())
     return done
 
 
-def _replay_step(tx: Tx, sub_arn: str, signer: Signer, now: int) -> int:
+def _replay_step(tx: Tx, sub_arn: str, signer: Signer, grants: bool, now: int) -> int:
     st = store.replay_state(tx.conn, sub_arn)
     row = store.get_subscription(tx.conn, sub_arn)
     topic_row = store.get_topic(tx.conn, st["topic_arn"]) if st else None
@@ -52,7 +53,7 @@ def _replay_step(tx: Tx, sub_arn: str, signer: Signer, now: int) -> int:
     sub = Subscription.from_row(row)
     t = Topic.from_row(topic_row, [sub])
     queues = {arn: queue_by_arn(tx.conn, arn) for arn in sub.queue_arns}
-    fan = fanout.Fanout(t, queues, Envelopes(signer, st["base_url"]))
+    fan = fanout.Fanout(t, queues, Envelopes(signer, st["base_url"], grants))
     archived = store.archived(tx.conn, t.id, st["start"], st["end"], st["after"], REPLAY_CHUNK)
     for item in archived:
         msg = Message.from_payload(t.arn, json.loads(item["payload"]))

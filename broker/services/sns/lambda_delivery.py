@@ -13,7 +13,9 @@ the subscription's dead-letter queue, if it has one, at once, else it is discard
 an SQS subscription whose queue is gone.
 
 The existence check is one indexed read per distinct endpoint in the transaction, made only for messages a lambda
-subscription accepted: topics without one pay nothing.
+subscription accepted: topics without one pay nothing. With auth = "sigv4", a function of another account than the
+topic's must also grant sns.amazonaws.com lambda:InvokeFunction in its policy (grants.py); a refused invocation is
+the same client-side error, decided the same way.
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ from sqlalchemy import Connection
 
 from broker import ids
 from broker.services.lambda_ import store as lambda_store
+from broker.services.lambda_.permission_operations import policy_of
+from broker.services.sns import grants
 from broker.services.sqs.enqueue import enqueue
 from broker.services.sqs.queues import Queue
 from broker.storage.db import Tx
@@ -43,16 +47,18 @@ class Invocation:
     event: bytes
     trace: str  # the publisher's X-Amzn-Trace-Id, or ""
     dead_letter: tuple[Queue, dict[str, Any]] | None = None  # the subscription's dead-letter queue and its message
+    topic_arn: str | None = None  # set when a function of another account needs its policy's grant (auth = sigv4)
 
 
 def deliver(tx: Tx, invocations: list[Invocation], now: int) -> None:
     """Writer thread, inside the publishing transaction: invoke each existing function asynchronously; for a
     missing one, dead-letter the notification (or drop it when the subscription has no dead-letter queue)."""
-    found: dict[str, bool] = {}
+    found: dict[tuple[str, str | None], bool] = {}
     for inv in invocations:
-        exists = found.get(inv.function_arn)
+        key = (inv.function_arn, inv.topic_arn)
+        exists = found.get(key)
         if exists is None:
-            exists = found[inv.function_arn] = function_exists(tx.conn, inv.function_arn)
+            exists = found[key] = function_exists(tx.conn, inv.function_arn) and _granted(tx.conn, inv)
         if exists:
             region, account = inv.function_arn.split(":")[3:5]
             trace = inv.trace if len(inv.trace) <= MAX_TRACE else ""
@@ -61,7 +67,18 @@ def deliver(tx: Tx, invocations: list[Invocation], now: int) -> None:
             queue, row = inv.dead_letter
             enqueue(tx, queue, [row], now)
         else:
-            log.info("SNS delivery to %s dropped: no such function (and no dead-letter queue)", inv.function_arn)
+            log.info("SNS delivery to %s dropped: no such function or grant (nor dead-letter queue)", inv.function_arn)
+
+
+def _granted(conn: Connection, inv: Invocation) -> bool:
+    """Whether the topic may invoke the function: always within its account, or with auth = "none"."""
+    if inv.topic_arn is None:
+        return True
+    found = policy_of(conn, inv.function_arn)
+    if found is None:
+        return False
+    policy, resource = found
+    return grants.may_deliver(inv.topic_arn, inv.function_arn.split(":")[4], policy, "lambda:InvokeFunction", resource)
 
 
 def function_exists(conn: Connection, arn: str) -> bool:

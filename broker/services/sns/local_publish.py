@@ -23,7 +23,8 @@ def envelopes_for(env: Env) -> Envelopes | None:
     except KeyError:
         return None
     settings = env.settings
-    return Envelopes(signer, f"http://{settings.public_host or f'127.0.0.1:{settings.port}'}")
+    base_url = f"http://{settings.public_host or f'127.0.0.1:{settings.port}'}"
+    return Envelopes(signer, base_url, settings.auth == "sigv4")
 
 
 def publish(

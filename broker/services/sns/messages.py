@@ -127,15 +127,17 @@ def base_url(ctx: RequestContext) -> str:
 
 
 def envelopes(ctx: RequestContext) -> Envelopes:
-    return Envelopes(ctx.env.get(SIGNER), base_url(ctx))
+    return Envelopes(ctx.env.get(SIGNER), base_url(ctx), ctx.env.settings.auth == "sigv4")
 
 
 class Envelopes:
     """Builds the JSON documents SNS sends; signs each message once per SignatureVersion."""
 
-    def __init__(self, signer: Signer, base_url: str) -> None:
+    def __init__(self, signer: Signer, base_url: str, grants: bool) -> None:
         self.signer = signer
         self.base_url = base_url
+        # auth = "sigv4": deliveries to another account's queue or function need its policy's grant (grants.py)
+        self.grants = grants
 
     def cert_url(self) -> str:
         return self.base_url + self.signer.cert_path

@@ -218,12 +218,19 @@ def set_subscription_attributes(tx: Tx, arn: str, attrs: dict[str, str]) -> None
         raise subscription_not_found()
 
 
-def confirm(tx: Tx, topic_arn: str, token: str) -> Row | None:
+# Kept in a subscription's attributes when a signed ConfirmSubscription asked for it: Unsubscribe must be signed.
+AUTHENTICATE_ON_UNSUBSCRIBE = "AuthenticateOnUnsubscribe"
+
+
+def confirm(tx: Tx, topic_arn: str, token: str, authenticate_on_unsubscribe: bool = False) -> Row | None:
     row = tx.conn.execute(select(s).where(and_(s.c.topic_arn == topic_arn, s.c.token == token))).mappings().first()
     if row is None:
         return None
-    tx.conn.execute(update(s).where(s.c.id == row["id"]).values(confirmed=True))
-    return {**row, "confirmed": True}
+    values: dict[str, Any] = {"confirmed": True}
+    if authenticate_on_unsubscribe:
+        values["attributes"] = json.dumps({**json.loads(row["attributes"]), AUTHENTICATE_ON_UNSUBSCRIBE: "true"})
+    tx.conn.execute(update(s).where(s.c.id == row["id"]).values(**values))
+    return {**row, **values}
 
 
 def list_subscriptions(conn: Connection, owner: str | None, topic_arn: str | None, after: int) -> list[Row]:

@@ -11,9 +11,10 @@ from broker import clock, ids
 from broker.context import RequestContext
 from broker.errors import ServiceError
 from broker.identity import Identity
-from broker.services.sns import delivery_policy, fanout, listing, replay, store, validation
+from broker.services.sns import delivery_policy, fanout, grants, listing, replay, store, validation
 from broker.services.sns.arns import check_subscription_arn, parse_topic_arn
 from broker.services.sns.errors import (
+    authorization_error,
     in_attributes,
     invalid_parameter,
     invalid_parameter_bare,
@@ -117,12 +118,15 @@ def _check_fifo_dead_letter_queue(t: Topic, endpoint: str, queue: Queue | None, 
 def _confirmation_work(
     ctx: RequestContext, t: Topic, sub: Subscription, queue: Queue | None, token: str | None, now: int
 ) -> Work:
-    """What asking for a confirmation sends: an HTTP POST, an outbox email, or an SQS message."""
+    """What asking for a confirmation sends: an HTTP POST, an outbox email, or an SQS message (with auth = "sigv4",
+    only to a queue whose policy lets the topic send to it: AWS's delivery fails silently otherwise, and the
+    subscription stays pending)."""
     work = Work()
     if token is None:
         return work
     message_id = ids.uuid4()
-    doc = envelopes(ctx).confirmation("SubscriptionConfirmation", t.arn, message_id, token, now, t.signature_version)
+    env = envelopes(ctx)
+    doc = env.confirmation("SubscriptionConfirmation", t.arn, message_id, token, now, t.signature_version)
     body = dumps(doc)
     if sub.protocol in ("http", "https"):
         req = http_request(sub, t.arn, "SubscriptionConfirmation", message_id, body)
@@ -132,7 +136,7 @@ def _confirmation_work(
         work.outbox.append(
             store.outbox_row(ctx.account, ctx.region, sub.protocol, sub.endpoint, out, now, t.arn, sub.arn)
         )
-    elif queue is not None:
+    elif queue is not None and (not env.grants or grants.may_send(t.arn, queue)):
         work.sqs.append((queue, [message_row(queue, body, {}, {}, fanout.SNS_SENDER_ID, now)]))
     return work
 
@@ -164,16 +168,18 @@ async def confirm_subscription(ctx: RequestContext, p: dict[str, Any]) -> dict[s
         raise invalid_parameter_bare("Invalid token")  # not a token SNS could have made
     if not validation.TOKEN.match(token):
         raise invalid_parameter("Token")
-    row = await ctx.env.db.write(_confirm, arn, token)
+    # Honoured only from a signed request (AWS: "if the value is true and the request has an AWS signature").
+    authenticate = ctx.authenticated and str(p.get("AuthenticateOnUnsubscribe", "")).lower() == "true"
+    row = await ctx.env.db.write(_confirm, arn, token, authenticate)
     if row is None:  # no such token (or no such topic)
         raise invalid_parameter("Token")
     return {"SubscriptionArn": row["arn"]}
 
 
-def _confirm(tx: Tx, topic_arn: str, token: str) -> Row | None:
+def _confirm(tx: Tx, topic_arn: str, token: str, authenticate_on_unsubscribe: bool) -> Row | None:
     if store.get_topic(tx.conn, topic_arn) is None:
         return None
-    row = store.confirm(tx, topic_arn, token)
+    row = store.confirm(tx, topic_arn, token, authenticate_on_unsubscribe)
     if row is not None:
         tx.wake(cache_key(topic_arn))
     return row
@@ -186,6 +192,15 @@ async def unsubscribe(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
     _authorize_subscription(ctx, arn, row, "SNS:Unsubscribe")
     if row is None:
         return {}  # unsubscribing twice succeeds, as on AWS
+    if (
+        ctx.env.settings.auth == "sigv4"
+        and not ctx.authenticated
+        and json.loads(row["attributes"]).get(store.AUTHENTICATE_ON_UNSUBSCRIBE) == "true"
+    ):
+        # An unsigned Unsubscribe (the UnsubscribeURL) may end only subscriptions confirmed without that flag.
+        raise authorization_error(
+            "Unsubscribe requires authentication: the subscription was confirmed with AuthenticateOnUnsubscribe"
+        )
     work = Work()
     if row["protocol"] in ("http", "https") and row["confirmed"]:
         now = clock.now_ms()
@@ -242,6 +257,7 @@ async def get_subscription_attributes(ctx: RequestContext, p: dict[str, Any]) ->
         topic_attrs = json.loads(topic_attrs_row["attributes"]) if topic_attrs_row else {}
         effective = delivery_policy.effective(topic_attrs, stored, row["protocol"])
         attrs["EffectiveDeliveryPolicy"] = json.dumps(effective)
+    stored.pop(store.AUTHENTICATE_ON_UNSUBSCRIBE, None)  # kept for Unsubscribe, not an attribute AWS lists
     attrs.update(stored)
     replaying = await ctx.env.db.read(store.replay_state, row["arn"])
     if replaying is not None:

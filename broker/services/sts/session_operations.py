@@ -67,7 +67,8 @@ async def assume_role(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
 
 async def get_session_token(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
     caller = ctx.caller
-    if sessions.is_role_session(caller):
+    # Any temporary credentials, a role session's or GetSessionToken's own, cannot ask for more.
+    if ctx.temporary or sessions.is_role_session(caller):
         raise errors.session_credentials("GetSessionToken")
     duration = p.get("DurationSeconds", SESSION_TOKEN_DEFAULT_S)
     if sessions.is_root(caller):

@@ -27,13 +27,14 @@ from typing import Any
 
 from broker import clock
 from broker.jobs import leases
+from broker.metrics import instruments as metrics
 from broker.services.base import Env
 from broker.services.kinesis import store as kinesis_store
 from broker.services.kinesis.iterators import Position
 from broker.services.kinesis.record_operations import read_batch
 from broker.services.kinesis.streams import shard_id, shard_wake_key
 from broker.services.lambda_ import mapping_store, store
-from broker.services.lambda_.destinations import sender_for
+from broker.services.lambda_.destinations import executor, sender_for
 from broker.services.lambda_.sources import checkpoint_store, filters, invoking
 from broker.services.lambda_.sources.checkpoint_store import Checkpoint
 from broker.services.lambda_.sources.stoppable import Stoppable, Stopped
@@ -170,6 +171,15 @@ class KinesisPoller(Stoppable):
                 if result is None:
                     return None, after, False
                 out, after, more = result
+                metrics.kinesis_read(
+                    self.account,
+                    self.region,
+                    self.arn.split("/", 1)[1],
+                    self.shard,
+                    f"lambda:{self.uuid}",
+                    len(out["Records"]),
+                    out["MillisBehindLatest"],
+                )
                 got += [self._record(r) for r in out["Records"]]
                 closed = "ChildShards" in out
                 if got and not deadline:
@@ -361,7 +371,7 @@ class KinesisPoller(Stoppable):
         checkpoint_store.put(tx, cp)
         now = clock.now_ms()
         for target, body in pending.failures:
-            self.sender.send(tx, target, body, {}, now, "")
+            self.sender.send(tx, target, body, {}, now, "", executor(self.fn_account, self.fn_name, self.role))
         if processed:
             result = PROBLEM if pending.problem else OK
             config = mapping_store.get(tx.conn, self.fn_account, self.fn_region, self.uuid)
