@@ -47,6 +47,11 @@ COMMON = {
     "UnrecognizedClientException",
     "MissingAuthenticationTokenException",
     "IncompleteSignatureException",
+    # Expired session tokens: ExpiredTokenException is in the common errors of every service (AWS Management
+    # Console guide, "Common Errors"); the query services spell it ExpiredToken ("An error occurred (ExpiredToken)
+    # when calling the GetCallerIdentity operation: The security token included in the request is expired").
+    "ExpiredTokenException",
+    "ExpiredToken",
 }
 
 # Codes AWS sends that the current models do not list as error shapes, by service, each with its source.

@@ -300,7 +300,9 @@ class App:
         self.calls: list[dict] = []
         handlers = {"PutRecord": self.put_record, "GetRecords": self.get_records, "ListShards": self.broken}
         spec = ServiceSpec(name="kinesis", model=load_model("kinesis"), handlers=handlers)
-        settings = SimpleNamespace(default_account="000000000000", default_region="us-east-1", host="127.0.0.1", port=1)
+        settings = SimpleNamespace(
+            auth="none", default_account="000000000000", default_region="us-east-1", host="127.0.0.1", port=1
+        )
         self.gateway = Gateway(SimpleNamespace(settings=settings), [spec])
 
     async def put_record(self, ctx, params: dict) -> dict:
