@@ -63,17 +63,52 @@ def pg_databases() -> Iterator[PgDatabases]:
     dbs.drop_all()
 
 
+# The modules whose PostgreSQL half `make test` runs: storage under concurrency, crashes and restarts, several workers
+# and nodes on one database — where the two databases differ (locking, isolation, LISTEN/NOTIFY, lost connections).
+# The other modules' SQL is the same on both (one dialect-neutral statement, or a branch these modules also take):
+# make test runs them on SQLite only, to stay within its time; `make soak` (BROKER_TEST_BACKENDS=all) runs every
+# PostgreSQL half.
+PG_IN_MAKE_TEST = {
+    "tests/reliability/test_crash_rounds.py",
+    "tests/reliability/test_durability.py",
+    "tests/reliability/test_fifo_workers.py",
+    "tests/reliability/test_lambda_sources_crash.py",
+    "tests/reliability/test_move_task_crash.py",
+    "tests/reliability/test_races.py",
+    "tests/reliability/test_sns_replay_crash.py",
+    "tests/reliability/test_timers_restart.py",
+    "tests/reliability/test_workers.py",
+    "tests/auth/test_iam_keys.py",
+    "tests/events/test_delivery.py",
+    "tests/events/test_scheduled_rules.py",
+    "tests/kinesis/test_records.py",
+    "tests/kinesis/test_workers.py",
+    "tests/logs/test_events.py",
+    "tests/operating/test_startup_resources.py",
+    "tests/apigateway/test_usage_plans.py",
+    "tests/lambda_/test_async.py",
+    "tests/lambda_/test_concurrency.py",
+    "tests/lambda_/test_sqs_source.py",
+    "tests/scheduler/test_restart.py",
+    "tests/sns/test_http.py",
+    "tests/sqs/test_fifo.py",
+    "tests/sqs/test_messages.py",
+}
+
+
+def _on_pg(item: pytest.Item) -> bool:
+    spec = getattr(item, "callspec", None)
+    return item.get_closest_marker("pg") is not None or (spec is not None and spec.params.get("backend") == "pg")
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Modules marked `one_backend` (validation, error texts, documents stored and answered back: the same SQL on
-    both databases as the tests that do run on both) run on SQLite only, to keep `make test` within its time;
-    BROKER_TEST_BACKENDS=all (make soak) runs them on PostgreSQL too."""
+    """Deselects the PostgreSQL halves of the modules not in PG_IN_MAKE_TEST, unless BROKER_TEST_BACKENDS=all."""
     if os.environ.get("BROKER_TEST_BACKENDS") == "all":
         return
     kept, dropped = [], []
     for item in items:
-        spec = getattr(item, "callspec", None)
-        on_pg = spec is not None and spec.params.get("backend") == "pg"
-        (dropped if on_pg and item.get_closest_marker("one_backend") else kept).append(item)
+        module = item.nodeid.split("::", 1)[0]
+        (dropped if _on_pg(item) and module not in PG_IN_MAKE_TEST else kept).append(item)
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = kept

@@ -19,8 +19,6 @@ from tests.conftest import serve
 from tests.lambda_.helpers import python_zip
 from tests.server import BrokerServer
 
-pytestmark = pytest.mark.one_backend
-
 USER_B = f"arn:aws:iam::{B}:user/other-admin"
 
 

@@ -19,8 +19,6 @@ from tests.conftest import serve
 from tests.lambda_.helpers import python_zip, wait_until
 from tests.server import BrokerServer
 
-pytestmark = pytest.mark.one_backend
-
 ROLE_B = f"arn:aws:iam::{B}:role/lambda-role"
 ECHO = "def handler(event, context):\n    return {'got': event}\n"
 # Appends each event to the file $OUT names: shows that the function ran.

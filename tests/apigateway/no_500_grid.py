@@ -47,6 +47,18 @@ JUNK: list[Any] = [
     {"a": 1},
 ]
 EXAMPLES = int(os.environ.get("BROKER_FUZZ_EXAMPLES", "300")) // 2
+# make test sends each member a third of the junk values (a different third from member to member, so that every
+# value meets every kind of member); make soak (BROKER_GRID_FULL=1) sends every value to every member.
+FULL = os.environ.get("BROKER_GRID_FULL") == "1"
+STRIDE = 1 if FULL else 3
+MIN_CASES = 5000 // STRIDE  # what a grid of the served API Gateway operations sends at least
+
+
+def some(values: list[Any], turn: int) -> list[Any]:
+    """The values of this turn: all of them in the full grid, else every STRIDE-th from an offset that turns."""
+    return values[turn % STRIDE :: STRIDE]
+
+
 # More cases for one member of an operation's input: (member, its shape, the plausible input) -> inputs.
 Extra = Callable[[str, Shape, dict[str, Any]], Iterable[dict[str, Any]]]
 
@@ -64,27 +76,31 @@ def cases(
 ) -> Iterator[tuple[OperationModel, dict[str, Any]]]:
     """Each operation's plausible input, then that input with each member (each entry of a map, each member of a
     list's structures and, with `into_structures`, of a structure) replaced by every JUNK value."""
+    turn = 0
     for op_name in op_names:
         op = model.operation_model(op_name)
         shape = op.input_shape
         base = plausible(shape, "", known) if shape is not None else {}
         yield op, base
         for member, mshape in (shape.members if shape is not None else {}).items():
-            for junk in JUNK:
+            turn += 1
+            for junk in some(JUNK, turn):
                 yield op, {**base, member: junk}
             if mshape.type_name == "map":
-                for junk in JUNK:
+                for junk in some(JUNK, turn + 1):
                     yield op, {**base, member: {"k": junk}}
             inner = mshape.member if mshape.type_name == "list" else None
             if inner is not None and inner.type_name == "structure":
                 entry = plausible(inner, "", {})
                 for sub in inner.members:
-                    for junk in JUNK:
+                    turn += 1
+                    for junk in some(JUNK, turn):
                         yield op, {**base, member: [{**entry, sub: junk}]}
             if into_structures and mshape.type_name == "structure":
                 entry = plausible(mshape, "", {})
                 for sub in mshape.members:
-                    for junk in JUNK:
+                    turn += 1
+                    for junk in some(JUNK, turn):
                         yield op, {**base, member: {**entry, sub: junk}}
             for params in extra(member, mshape, base) if extra is not None else ():
                 yield op, params

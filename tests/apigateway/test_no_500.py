@@ -15,7 +15,7 @@ from botocore.model import Shape
 from hypothesis import strategies as st
 
 from broker.services.registry import all_specs
-from tests.apigateway.no_500_grid import cases, check_unserved, fuzz_never_5xx, ordered, run_grid
+from tests.apigateway.no_500_grid import MIN_CASES, cases, check_unserved, fuzz_never_5xx, ordered, run_grid, some
 from tests.reliability.fuzz_model import model
 
 MODEL = model("apigateway")
@@ -112,10 +112,10 @@ def _patch_cases(member: str, _shape: Shape, base: dict[str, Any]) -> Iterator[d
     """patchOperations of every op, path and odd value."""
     if member != "patchOperations":
         return
-    for path in PATCH_PATHS:
-        for kind in PATCH_OPS:
+    for turn, path in enumerate(PATCH_PATHS):
+        for kind in some(PATCH_OPS, turn):
             yield {**base, member: [{"op": kind, "path": path, "value": "x", "from": path}]}
-        for value in PATCH_VALUES:
+        for value in some(PATCH_VALUES, turn):
             yield {**base, member: [{"op": "replace", "path": path, "value": value}]}
         yield {**base, member: [{"op": "add", "path": path}]}  # no value
 
@@ -128,7 +128,7 @@ def test_never_500(broker):
         check_unserved(http, broker.url, MODEL, SERVED, known)
     assert not bad, sorted({(b[0], b[1][:120], b[3][:120]) for b in bad})[:20]
     print(f"apigateway no-500 grid: statuses {dict(sorted(statuses.items()))}, {len(succeeded)} operations succeeded")
-    assert statuses.total() > 5000
+    assert statuses.total() > MIN_CASES
     # Not vacuous: the plausible requests reach the operations (the known objects are found).
     assert len(succeeded) > len(SERVED) // 2, sorted(set(SERVED) - succeeded)
 

@@ -4,32 +4,21 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 
 import httpx
 import pytest
 
+from tests.awscli import MISSING, run_aws
 from tests.lambda_.helpers import create
-from tests.lambda_.test_cli import _aws_cli
 
 
-@pytest.mark.skipif(_aws_cli() is None and not os.environ.get("CI"), reason="the AWS CLI is not installed")
+@pytest.mark.skipif(MISSING, reason="the AWS CLI is not installed")
 def test_readme_http_api_commands(broker, tmp_path):
     create(broker.client("lambda", read_timeout=60), "hello-gw2",
            source='def handler(event, context):\n    return {"hello": event.get("name")}\n')  # fmt: skip
-    env = {
-        **os.environ,
-        "AWS_ACCESS_KEY_ID": "test",
-        "AWS_SECRET_ACCESS_KEY": "test",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_CONFIG_FILE": str(tmp_path / "none"),
-        "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "none"),
-    }
-    cmd = [*_aws_cli(), "--endpoint-url", broker.url, "apigatewayv2", "create-api", "--name", "hello-api",
-           "--protocol-type", "HTTP", "--target", "arn:aws:lambda:us-east-1:000000000000:function:hello-gw2",
-           "--query", "ApiId", "--output", "text"]  # fmt: skip
-    done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    done = run_aws(broker.url, tmp_path, "apigatewayv2", "create-api", "--name", "hello-api",
+                   "--protocol-type", "HTTP", "--target", "arn:aws:lambda:us-east-1:000000000000:function:hello-gw2",
+                   "--query", "ApiId", "--output", "text")  # fmt: skip
     assert done.returncode == 0, done.stderr
     api = done.stdout.strip()
     by_path = httpx.get(f"{broker.url}/_aws/execute-api/{api}/anything", timeout=60)

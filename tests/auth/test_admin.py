@@ -7,13 +7,10 @@ import json
 from types import SimpleNamespace
 
 import httpx
-import pytest
 
 from broker.auth.admin import COOKIE, Viewer, admin_viewer, session_cookie
 from broker.config import Settings
 from tests.auth.helpers import ADMIN_ACCOUNT, ADMIN_KEY, ADMIN_SECRET, ADMIN_TOKEN, signed, sigv4_env
-
-pytestmark = pytest.mark.one_backend
 
 
 def _env() -> SimpleNamespace:

@@ -9,8 +9,6 @@ import pytest
 
 from broker.config import ConfigError, load_settings
 
-pytestmark = pytest.mark.one_backend
-
 KEY = {"access_key_id": "AKIDCONFIGURED01", "secret_access_key": "s3cret", "account_id": "111111111111"}
 
 

@@ -9,13 +9,10 @@ from __future__ import annotations
 import json
 
 import httpx
-import pytest
 
 from tests.auth.helpers import ADMIN_ACCOUNT, ADMIN_KEY, OTHER_ACCOUNT, OTHER_KEY, OTHER_SECRET, signed
 from tests.lambda_.helpers import create
 from tests.sts.helpers import trust
-
-pytestmark = pytest.mark.one_backend
 
 MISMATCH = (
     "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access "

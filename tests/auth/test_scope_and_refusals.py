@@ -9,7 +9,6 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from urllib.parse import urlencode
 
-import boto3
 import httpx
 import pytest
 from botocore.auth import SigV4Auth
@@ -19,9 +18,8 @@ from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 
 from tests.auth.helpers import ADMIN_KEY, ADMIN_SECRET, ADMIN_TOKEN, signed
+from tests.server import make_client
 from tests.sqs.query_client import query_protocol_sqs_client
-
-pytestmark = pytest.mark.one_backend
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"}
 LIST_QUEUES = b"Action=ListQueues&Version=2012-11-05"
@@ -141,15 +139,10 @@ def test_a_repeated_header_is_signed_as_its_values_joined(signed_broker):
 
 def test_expired_temporary_credentials_answer_expired_token(signed_broker):
     creds = signed_broker.client("sts").get_session_token(DurationSeconds=900)["Credentials"]
-    session = boto3.session.Session(
-        aws_access_key_id=creds["AccessKeyId"],
-        aws_secret_access_key=creds["SecretAccessKey"],
-        aws_session_token=creds["SessionToken"],
-        region_name="us-east-1",
-    )
     config = Config(retries={"max_attempts": 1, "mode": "standard"})
+    key, secret, token = creds["AccessKeyId"], creds["SecretAccessKey"], creds["SessionToken"]
     clients = {
-        name: session.client(name, endpoint_url=signed_broker.url, config=config)
+        name: make_client(name, signed_broker.url, key, secret, config=config, session_token=token)
         for name in ("sqs", "kinesis", "lambda")
     }
     clients["sqs"].list_queues()

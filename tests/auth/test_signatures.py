@@ -6,13 +6,9 @@ from __future__ import annotations
 
 import datetime
 import json
-import os
 import re
-import shutil
 import subprocess
-import sys
 import xml.etree.ElementTree as ET
-from pathlib import Path
 
 import botocore.auth
 import cbor2
@@ -29,9 +25,8 @@ from tests.auth.helpers import (
     OTHER_SECRET,
     signed,
 )
+from tests.awscli import MISSING, run_aws
 from tests.sqs.query_client import query_protocol_sqs_client
-
-pytestmark = pytest.mark.one_backend
 
 # service -> (a read operation, its family's code for a wrong secret, for an unknown key, the HTTP status)
 SERVICES = {
@@ -263,27 +258,10 @@ def test_garbage_is_refused_never_a_500(signed_broker, request_kw):
     assert r.status_code == 403
 
 
-def _aws_cli() -> list[str] | None:
-    local = Path(sys.executable).parent / "aws"
-    if local.exists():
-        return [str(local)]
-    found = shutil.which("aws")
-    return [found] if found else None
-
-
-@pytest.mark.skipif(_aws_cli() is None, reason="the AWS CLI is not installed")
+@pytest.mark.skipif(MISSING, reason="the AWS CLI is not installed")
 def test_the_aws_cli(signed_broker, tmp_path):
     def aws(secret: str, *args: str) -> subprocess.CompletedProcess[str]:
-        env = {
-            **os.environ,
-            "AWS_ACCESS_KEY_ID": ADMIN_KEY,
-            "AWS_SECRET_ACCESS_KEY": secret,
-            "AWS_DEFAULT_REGION": "eu-west-1",
-            "AWS_CONFIG_FILE": str(tmp_path / "none"),
-            "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "none"),
-        }
-        cmd = [*_aws_cli(), "--endpoint-url", signed_broker.url, "--output", "json", *args]
-        return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=60)
+        return run_aws(signed_broker.url, tmp_path, *args, key=ADMIN_KEY, secret=secret, region="eu-west-1")
 
     done = aws(ADMIN_SECRET, "sts", "get-caller-identity")
     assert done.returncode == 0, done.stderr

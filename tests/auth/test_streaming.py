@@ -15,14 +15,11 @@ import zlib
 from urllib.parse import urlencode
 
 import httpx
-import pytest
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
 from tests.auth.helpers import ADMIN_KEY, ADMIN_SECRET
-
-pytestmark = pytest.mark.one_backend
 
 EMPTY = hashlib.sha256(b"").hexdigest()
 

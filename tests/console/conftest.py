@@ -191,6 +191,19 @@ def browser_for() -> Iterator[Any]:
     close()
 
 
+@pytest.fixture(scope="module")
+def chrome(browser_for: Any, server: BrokerServer) -> Browser:
+    """The browser of the module's `server` fixture."""
+    return browser_for(server)
+
+
+@pytest.fixture
+def page(chrome: Browser, server: BrokerServer) -> Iterator[Browser]:
+    """The browser, on a reset broker; the test fails if the page logged an error."""
+    server.reset()
+    yield from check_console(chrome)
+
+
 def check_console(browser: Browser) -> Iterator[Browser]:
     """For a function fixture to `yield from`: the browser, and a failure if the page logged an error."""
     browser.severe_logs()  # what earlier tests left is theirs

@@ -23,21 +23,15 @@ from tests.conftest import serve
 from tests.console.conftest import Browser, check_console
 from tests.server import BrokerServer
 
-pytestmark = pytest.mark.one_backend
-
 
 @pytest.fixture(scope="module")
 def server(backend, request) -> Iterator[BrokerServer]:
     yield from serve(request, backend, "console-login", workers=2, **sigv4_server_kw())
 
 
-@pytest.fixture(scope="module")
-def chrome(browser_for, server) -> Browser:
-    return browser_for(server)
-
-
 @pytest.fixture
 def page(chrome: Browser, server: BrokerServer) -> Iterator[Browser]:
+    """The conftest's page, logged out."""
     server.reset()
     chrome.open("/_broker/console/login")
     chrome.driver.delete_all_cookies()

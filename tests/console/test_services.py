@@ -11,12 +11,11 @@ import httpx
 import pytest
 
 from tests.conftest import serve
-from tests.console.conftest import Browser, check_console
+from tests.console.conftest import Browser
 from tests.lambda_.helpers import create
 from tests.server import BrokerServer
 
 # The pages read through the same operations (and SQL) that the SQS module runs on both databases.
-pytestmark = pytest.mark.one_backend
 
 FAILING = """
 def handler(event, context):
@@ -27,17 +26,6 @@ def handler(event, context):
 @pytest.fixture(scope="module")
 def server(backend, request) -> Iterator[BrokerServer]:
     yield from serve(request, backend, "console-services", workers=2)
-
-
-@pytest.fixture(scope="module")
-def chrome(browser_for, server) -> Browser:
-    return browser_for(server)
-
-
-@pytest.fixture
-def page(chrome: Browser, server: BrokerServer) -> Iterator[Browser]:
-    server.reset()
-    yield from check_console(chrome)
 
 
 def test_sns_topics_subscriptions_and_publish(page: Browser, server: BrokerServer) -> None:

@@ -10,31 +10,16 @@ from collections.abc import Iterator
 import pytest
 
 from tests.conftest import serve
-from tests.console.conftest import Browser, check_console
+from tests.console.conftest import Browser
+from tests.lambda_.helpers import queue_with_arn
 from tests.server import BrokerServer
 
 # SQLite only in make test: make soak runs the module on PostgreSQL too.
-pytestmark = pytest.mark.one_backend
 
 
 @pytest.fixture(scope="module")
 def server(backend, request) -> Iterator[BrokerServer]:
     yield from serve(request, backend, "console-sqs", workers=2)
-
-
-@pytest.fixture(scope="module")
-def chrome(browser_for, server) -> Browser:
-    return browser_for(server)
-
-
-@pytest.fixture
-def page(chrome: Browser, server: BrokerServer) -> Iterator[Browser]:
-    server.reset()
-    yield from check_console(chrome)
-
-
-def _arn(sqs, url: str) -> str:
-    return sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
 
 
 def _count(sqs, url: str, name: str = "ApproximateNumberOfMessages") -> int:
@@ -43,8 +28,8 @@ def _count(sqs, url: str, name: str = "ApproximateNumberOfMessages") -> int:
 
 def test_lists_queues_with_counts_and_dead_letter_links(page: Browser, server: BrokerServer) -> None:
     sqs = server.client("sqs")
-    dlq = sqs.create_queue(QueueName="orders-dlq")["QueueUrl"]
-    redrive = json.dumps({"deadLetterTargetArn": _arn(sqs, dlq), "maxReceiveCount": 3})
+    _dlq, dlq_arn = queue_with_arn(sqs, "orders-dlq")
+    redrive = json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": 3})
     url = sqs.create_queue(QueueName="orders", Attributes={"RedrivePolicy": redrive})["QueueUrl"]
     sqs.create_queue(QueueName="jobs.fifo", Attributes={"FifoQueue": "true"})
     for i in range(3):
@@ -151,19 +136,16 @@ DEAD = 100
 
 def test_redrive_start_and_cancel(page: Browser, server: BrokerServer) -> None:
     sqs = server.client("sqs")
-    dlq = sqs.create_queue(QueueName="dead")["QueueUrl"]
-    dlq_arn = _arn(sqs, dlq)
+    dlq, dlq_arn = queue_with_arn(sqs, "dead")
     redrive = json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": 1})
-    src = sqs.create_queue(QueueName="work", Attributes={"RedrivePolicy": redrive})["QueueUrl"]
+    src, src_arn = queue_with_arn(sqs, "work", RedrivePolicy=redrive)
     for batch in range(DEAD // 10):
         entries = [{"Id": str(i), "MessageBody": f"dead-{batch}-{i}"} for i in range(10)]
         assert not sqs.send_message_batch(QueueUrl=dlq, Entries=entries).get("Failed")
     page.open("/_broker/console/sqs")
 
     # A slow task (1 message a second, 100 to move) so that it is certainly still running when cancelled.
-    ok, text = page.act(
-        "#redrive-form", SourceArn=dlq_arn, DestinationArn=_arn(sqs, src), MaxNumberOfMessagesPerSecond="1"
-    )
+    ok, text = page.act("#redrive-form", SourceArn=dlq_arn, DestinationArn=src_arn, MaxNumberOfMessagesPerSecond="1")
     assert ok, text
     handle = json.loads(text)["TaskHandle"]
     tasks = sqs.list_message_move_tasks(SourceArn=dlq_arn)["Results"]
@@ -178,9 +160,7 @@ def test_redrive_start_and_cancel(page: Browser, server: BrokerServer) -> None:
     while sqs.list_message_move_tasks(SourceArn=dlq_arn)["Results"][0]["Status"] == "CANCELLING":
         assert time.monotonic() < deadline, "the cancelled task never stopped"
         time.sleep(0.1)
-    ok, text = page.act(
-        "#redrive-form", SourceArn=dlq_arn, DestinationArn=_arn(sqs, src), MaxNumberOfMessagesPerSecond=""
-    )
+    ok, text = page.act("#redrive-form", SourceArn=dlq_arn, DestinationArn=src_arn, MaxNumberOfMessagesPerSecond="")
     assert ok, text
     page.wait(
         lambda _d: sqs.list_message_move_tasks(SourceArn=dlq_arn)["Results"][0]["Status"] == "COMPLETED",

@@ -15,8 +15,6 @@ import pytest
 
 from tests.events.helpers import ACCOUNT, REGION, error
 
-pytestmark = pytest.mark.one_backend  # SQLite only in make test (tests/conftest.py)
-
 BASIC = {"BasicAuthParameters": {"Username": "user", "Password": "pw"}}
 ROLE = f"arn:aws:iam::{ACCOUNT}:role/events"
 

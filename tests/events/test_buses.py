@@ -3,11 +3,7 @@ without being created and cannot be deleted."""
 
 from __future__ import annotations
 
-import pytest
-
 from tests.events.helpers import bus_arn, error
-
-pytestmark = pytest.mark.one_backend  # SQLite only in make test (tests/conftest.py)
 
 
 def test_default_bus_exists_without_being_created(events):

@@ -5,11 +5,7 @@ from __future__ import annotations
 
 import re
 
-import pytest
-
 from tests.events.helpers import ACCOUNT, REGION, error
-
-pytestmark = pytest.mark.one_backend  # SQLite only in make test (tests/conftest.py)
 
 BASIC = {"BasicAuthParameters": {"Username": "user", "Password": "pw-secret"}}
 API_KEY = {"ApiKeyAuthParameters": {"ApiKeyName": "x-api-key", "ApiKeyValue": "key-secret"}}

@@ -6,12 +6,8 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
 from tests.events.helpers import ACCOUNT, REGION, bus_arn
 from tests.lambda_.helpers import ARN, create, queue_with_arn, receive_json
-
-pytestmark = pytest.mark.one_backend  # SQLite only in make test (tests/conftest.py)
 
 HANDLER = """
 def handler(event, context):

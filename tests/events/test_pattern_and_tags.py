@@ -9,8 +9,6 @@ import pytest
 
 from tests.events.helpers import bus_arn, error, rule_arn
 
-pytestmark = pytest.mark.one_backend  # SQLite only in make test (tests/conftest.py)
-
 EVENT = {
     "version": "0",
     "id": "6a7e8feb-b491-4cf7-a9f1-bf3703467718",

@@ -17,8 +17,6 @@ from tests.events.helpers import ACCOUNT, REGION, bus_arn, error, queue, rule_ar
 from tests.lambda_.helpers import create as create_function
 from tests.server import BrokerServer, drain
 
-pytestmark = pytest.mark.one_backend  # SQLite only in make test (tests/conftest.py)
-
 EC2_DETAIL = {"instance-id": "i-0123456789", "state": "RUNNING"}
 
 

@@ -6,11 +6,7 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
 from tests.events.helpers import error, rule_arn
-
-pytestmark = pytest.mark.one_backend  # SQLite only in make test (tests/conftest.py)
 
 INVALID = ("ValidationException", "Parameter ScheduleExpression is not valid.")
 

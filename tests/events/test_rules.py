@@ -9,8 +9,6 @@ import pytest
 
 from tests.events.helpers import error, rule_arn
 
-pytestmark = pytest.mark.one_backend  # SQLite only in make test (tests/conftest.py)
-
 PATTERN = json.dumps({"source": ["my.app"], "detail": {"size": [{"numeric": [">", 10]}]}})
 
 

@@ -5,11 +5,7 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
 from tests.events.helpers import error
-
-pytestmark = pytest.mark.one_backend  # SQLite only in make test (tests/conftest.py)
 
 QUEUE = "arn:aws:sqs:us-east-1:000000000000:q"
 PATTERN = json.dumps({"source": ["my.app"]})

@@ -4,11 +4,6 @@ for any input, the AWS CLI, and `store.role_exists` (what Lambda's strict role c
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import subprocess
-import sys
-from pathlib import Path
 
 import httpx
 import pytest
@@ -17,6 +12,7 @@ from sqlalchemy import create_engine
 from broker.config import Settings
 from broker.services.iam import store
 from broker.services.registry import all_specs
+from tests.awscli import MISSING, aws_json
 from tests.iam.helpers import BASIC, POLICY, TRUST, doc, make_role
 
 AUTH = "AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/iam/aws4_request, SignedHeaders=host, Signature=0"
@@ -118,32 +114,13 @@ def test_role_exists_for_other_services(broker):
         engine.dispose()
 
 
-def _aws_cli() -> list[str] | None:
-    local = Path(sys.executable).parent / "aws"
-    if local.exists():
-        return [str(local)]
-    found = shutil.which("aws")
-    return [found] if found else None
-
-
-@pytest.mark.skipif(_aws_cli() is None, reason="the AWS CLI is not installed")
+@pytest.mark.skipif(MISSING, reason="the AWS CLI is not installed")
 def test_aws_cli_reads_back_the_trust_policy(broker, tmp_path):
-    env = {
-        **os.environ,
-        "AWS_ACCESS_KEY_ID": "test",
-        "AWS_SECRET_ACCESS_KEY": "secret",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_CONFIG_FILE": str(tmp_path / "none"),
-        "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "none"),
-    }
     trust = tmp_path / "trust.json"
     trust.write_text(json.dumps(TRUST, indent=2))
 
     def aws(*args: str) -> dict:
-        cmd = [*_aws_cli(), "--endpoint-url", broker.url, "--output", "json", "iam", *args]
-        done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=60)
-        assert done.returncode == 0, done.stderr
-        return json.loads(done.stdout) if done.stdout.strip() else {}
+        return aws_json(broker.url, tmp_path, "iam", *args)
 
     created = aws("create-role", "--role-name", "cli-role", "--assume-role-policy-document", f"file://{trust}")
     assert created["Role"]["AssumeRolePolicyDocument"] == TRUST

@@ -11,8 +11,6 @@ import pytest
 
 from tests.kinesis.helpers import client, create_stream, error_400
 
-pytestmark = pytest.mark.one_backend
-
 PREFIX = "AAAAAAAAAAE"
 SHARD0 = "shardId-000000000000"
 

@@ -5,41 +5,17 @@ from __future__ import annotations
 
 import base64
 import json
-import os
-import shutil
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
+from tests.awscli import MISSING, aws_json
 from tests.lambda_.helpers import python_zip
 
 
-def _aws_cli() -> list[str] | None:
-    local = Path(sys.executable).parent / "aws"
-    if local.exists():
-        return [str(local)]
-    found = shutil.which("aws")
-    return [found] if found else None
-
-
-@pytest.mark.skipif(_aws_cli() is None and not os.environ.get("CI"), reason="the AWS CLI is not installed")
+@pytest.mark.skipif(MISSING, reason="the AWS CLI is not installed")
 def test_readme_lambda_commands(broker, tmp_path):
-    env = {
-        **os.environ,
-        "AWS_ACCESS_KEY_ID": "test",
-        "AWS_SECRET_ACCESS_KEY": "test",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_CONFIG_FILE": str(tmp_path / "none"),
-        "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "none"),
-    }
-
     def aws(*args: str) -> dict:
-        cmd = [*_aws_cli(), "--endpoint-url", broker.url, "--output", "json", *args]
-        done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=60, cwd=tmp_path)
-        assert done.returncode == 0, done.stderr
-        return json.loads(done.stdout) if done.stdout.strip() else {}
+        return aws_json(broker.url, tmp_path, *args)
 
     (tmp_path / "fn.zip").write_bytes(python_zip('def handler(event, context):\n    return {"hello": event["name"]}\n'))
     created = aws("lambda", "create-function", "--function-name", "hello", "--runtime", "python3.12",

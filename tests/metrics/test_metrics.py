@@ -16,7 +16,6 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import boto3
 import httpx
 import pytest
 from botocore.config import Config
@@ -26,11 +25,10 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from tests.conftest import serve
 from tests.lambda_.helpers import create as create_function
-from tests.server import BrokerServer
+from tests.server import BrokerServer, make_client
 from tests.sns.helpers import Endpoint
 
 # SQLite only in make test: make soak runs the module on PostgreSQL too.
-pytestmark = pytest.mark.one_backend
 
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
@@ -85,8 +83,7 @@ def wait_for(server: BrokerServer, check: Callable[[Samples], bool], timeout: fl
 def fresh_client(server: BrokerServer, service: str, **config) -> object:
     """A client on its own connection pool, so that concurrent clients reach both workers."""
     config.setdefault("retries", {"total_max_attempts": 1, "mode": "standard"})  # no retries: exact counts
-    session = boto3.session.Session(aws_access_key_id="test", aws_secret_access_key="x", region_name=REGION)
-    return session.client(service, endpoint_url=server.url, config=Config(**config))
+    return make_client(service, server.url, "test", "x", REGION, Config(**config))
 
 
 def metrics_dir(server: BrokerServer) -> Path:

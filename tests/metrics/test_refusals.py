@@ -14,8 +14,6 @@ from tests.auth.helpers import ADMIN_KEY, ADMIN_TOKEN, signed, sigv4_server_kw
 from tests.conftest import serve
 from tests.server import BrokerServer
 
-pytestmark = pytest.mark.one_backend
-
 JSON_1_0 = "application/x-amz-json-1.0"
 
 

@@ -13,8 +13,6 @@ from broker.cli import main
 from broker.config import ConfigError, load_settings
 from tests.server import ROOT, free_port
 
-pytestmark = pytest.mark.one_backend
-
 
 def _write(tmp_path: Path, text: str) -> str:
     path = tmp_path / "broker.toml"

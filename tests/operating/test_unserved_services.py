@@ -15,8 +15,6 @@ from prometheus_client.parser import text_string_to_metric_families
 from tests.conftest import serve
 from tests.server import BrokerServer
 
-pytestmark = pytest.mark.one_backend
-
 
 @pytest.fixture(scope="module")
 def server(backend, request) -> Iterator[BrokerServer]:

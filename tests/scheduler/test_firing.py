@@ -17,8 +17,6 @@ from tests.lambda_.helpers import create as create_function
 from tests.scheduler.helpers import OFF, ROLE, at_expression, error, iso_ms, now_ms, queue, receive, schedule_arn
 from tests.server import BrokerServer
 
-pytestmark = pytest.mark.one_backend  # SQLite only in make test (tests/conftest.py)
-
 CONTEXT = json.dumps(
     {
         "arn": "<aws.scheduler.schedule-arn>",

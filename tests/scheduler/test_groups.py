@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import pytest
-
 from tests.scheduler.helpers import OFF, ROLE, error, group_arn
-
-pytestmark = pytest.mark.one_backend  # SQLite only in make test (tests/conftest.py)
 
 QUEUE = "arn:aws:sqs:us-east-1:000000000000:q"
 

@@ -9,8 +9,6 @@ import pytest
 
 from tests.scheduler.helpers import OFF, ROLE, error, now_ms, schedule_arn
 
-pytestmark = pytest.mark.one_backend  # SQLite only in make test (tests/conftest.py)
-
 QUEUE = "arn:aws:sqs:us-east-1:000000000000:q"
 
 

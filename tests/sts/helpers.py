@@ -5,12 +5,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import boto3
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from tests.server import BrokerServer
+from tests.server import BrokerServer, make_client
 
 ACCOUNT = "123456789012"
 ROLE = f"arn:aws:iam::{ACCOUNT}:role/worker"  # what tests/sts/conftest.py's broker holds
@@ -19,13 +18,10 @@ ROLE = f"arn:aws:iam::{ACCOUNT}:role/worker"  # what tests/sts/conftest.py's bro
 def with_credentials(broker: BrokerServer, service: str, creds: dict[str, Any], **config: Any) -> Any:
     """A boto3 client of `broker` signing with temporary credentials (an STS Credentials structure)."""
     config.setdefault("retries", {"max_attempts": 1, "mode": "standard"})
-    session = boto3.session.Session(
-        aws_access_key_id=creds["AccessKeyId"],
-        aws_secret_access_key=creds["SecretAccessKey"],
-        aws_session_token=creds["SessionToken"],
-        region_name="us-east-1",
-    )
-    return session.client(service, endpoint_url=broker.url, config=Config(**config))
+    return make_client(
+        service, broker.url, creds["AccessKeyId"], creds["SecretAccessKey"], config=Config(**config),
+        session_token=creds["SessionToken"],
+    )  # fmt: skip
 
 
 def trust(principal: Any, actions: list[str] | None = None, condition: dict[str, Any] | None = None) -> str:

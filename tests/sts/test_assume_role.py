@@ -17,7 +17,6 @@ from tests.server import BrokerServer
 from tests.sts.helpers import error_of, trust, with_credentials
 
 # SQLite only in make test: make soak runs the module on PostgreSQL too.
-pytestmark = pytest.mark.one_backend
 
 ROOT = f"arn:aws:iam::{ADMIN_ACCOUNT}:root"
 ADMIN_USER = f"arn:aws:iam::{ADMIN_ACCOUNT}:user/broker"

@@ -20,8 +20,6 @@ from tests.scheduler.helpers import receive
 from tests.server import BrokerServer
 from tests.sts.helpers import trust
 
-pytestmark = pytest.mark.one_backend  # SQLite only in make test: the SQL of these paths runs on both elsewhere
-
 CALLER = """
 import json, os
 import boto3

@@ -10,8 +10,6 @@ import pytest
 from broker.services.registry import all_specs
 from tests.sts.helpers import ACCOUNT, ROLE
 
-pytestmark = pytest.mark.one_backend  # SQLite only in make test (tests/conftest.py)
-
 AUTH = f"AWS4-HMAC-SHA256 Credential={ACCOUNT}/20260101/us-east-1/sts/aws4_request, SignedHeaders=host, Signature=0"
 JUNK = ["", "x", "-1", "99999999999999999999", "true", "{", '{"a": [1]}', "\u0000", "\udcff", "A" * 70_000]
 NESTED = [

@@ -5,19 +5,14 @@ temporary credentials acting in their own account and as their session although 
 from __future__ import annotations
 
 import json
-import os
 import re
 import secrets
-import subprocess
-import sys
-from pathlib import Path
 
 import httpx
 import pytest
 
+from tests.awscli import aws_json
 from tests.sts.helpers import ACCOUNT, ROLE, error_of, with_credentials
-
-pytestmark = pytest.mark.one_backend  # SQLite only in make test (tests/conftest.py)
 
 NO_CHECKS = {"parameter_validation": False}
 
@@ -173,18 +168,6 @@ def test_bad_requests_never_500(broker):
 
 def test_cli_assume_role(broker, tmp_path):
     """The AWS CLI (installed with the dev extras) reads the answer as boto3 does."""
-    env = {
-        **os.environ,
-        "AWS_ACCESS_KEY_ID": ACCOUNT,
-        "AWS_SECRET_ACCESS_KEY": "x",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_CONFIG_FILE": str(tmp_path / "none"),
-        "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "none"),
-    }
-    cli = str(Path(sys.executable).parent / "aws")
-    out = subprocess.run(
-        [cli, "--endpoint-url", broker.url, "--output", "json", "sts", "assume-role", "--role-arn", ROLE,
-         "--role-session-name", "cli"],
-        env=env, capture_output=True, text=True, timeout=60, check=True,
-    )  # fmt: skip
-    assert json.loads(out.stdout)["AssumedRoleUser"]["Arn"] == f"arn:aws:sts::{ACCOUNT}:assumed-role/worker/cli"
+    out = aws_json(broker.url, tmp_path, "sts", "assume-role", "--role-arn", ROLE, "--role-session-name", "cli",
+                   key=ACCOUNT, secret="x")  # fmt: skip
+    assert out["AssumedRoleUser"]["Arn"] == f"arn:aws:sts::{ACCOUNT}:assumed-role/worker/cli"
