@@ -43,7 +43,7 @@ class Runtime:
             else DatagramTransport(settings.state_dir)
         )
         self.notifier = Notifier(transport)
-        self.jobs = Jobs(self.db, settings.lease_ttl_seconds)
+        self.jobs = Jobs(self.db, settings.lease_ttl_seconds, self.notifier)
         self.services: list[Service] = [cls(self) for cls in service_classes()]
         self.specs: list[ServiceSpec] = [spec for service in self.services for spec in service.specs()]
         self._slots: dict[Slot[Any], object] = {}
@@ -80,7 +80,7 @@ class Runtime:
         for service in self.services:
             await service.start()
             for job in service.jobs():
-                self.jobs.add(job.name, job.run, job.interval, leased=job.leased, precheck=job.precheck)
+                self.jobs.add(job.name, job.run, job.interval, leased=job.leased, precheck=job.precheck, wake=job.wake)
         self.jobs.start()
         # Long-lived startup objects leave the collector's view, and young collections run less often: fewer
         # pauses in the middle of requests.

@@ -1,19 +1,31 @@
-"""The per-process scheduler. Every process runs the same jobs; a lease decides which one does the work."""
+"""The per-process scheduler. Every process runs the same jobs; a lease decides which one does the work.
+
+A job with a `wake` key sleeps while it has nothing to do: once its precheck finds no work it is paused until a
+notification of that key (from any process: the writes that create its work wake it) or, as a safety net for a
+lost datagram, IDLE_RECHECK_S — an idle broker does not poll the database ten times a second for work that
+announces itself.
+"""
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import socket
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from broker.jobs import leases
+from broker.notify import Notifier
 from broker.storage.db import Database
 
 log = logging.getLogger("broker.jobs")
+
+IDLE_RECHECK_S = 30.0
+RECHECK_JOB = "jobs.recheck"
 
 
 @dataclass
@@ -24,15 +36,21 @@ class Job:
     leased: bool = True
     # Cheap check run before taking the lease: no lease traffic while there is nothing to do.
     precheck: Callable[[], bool] | None = None
+    # The notification key prefix of new work (needs a precheck): the job sleeps while the precheck finds none.
+    wake: str | None = None
+    paused: bool = False
+    woken: bool = False
 
 
 class Jobs:
-    def __init__(self, db: Database, lease_ttl_seconds: float) -> None:
+    def __init__(self, db: Database, lease_ttl_seconds: float, notifier: Notifier | None = None) -> None:
         self.db = db
+        self.notifier = notifier
         self.ttl_ms = int(lease_ttl_seconds * 1000)
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{os.urandom(3).hex()}"
         self.jobs: dict[str, Job] = {}
         self.scheduler = BackgroundScheduler(daemon=True, job_defaults={"coalesce": True, "max_instances": 1})
+        self._pause_lock = threading.Lock()  # a job pausing (scheduler thread) vs its wake (event loop thread)
 
     def add(
         self,
@@ -41,13 +59,42 @@ class Jobs:
         interval: float,
         leased: bool = True,
         precheck: Callable[[], bool] | None = None,
+        wake: str | None = None,
     ) -> None:
-        self.jobs[name] = Job(name, fn, interval, leased, precheck)
+        self.jobs[name] = Job(name, fn, interval, leased, precheck, wake if precheck is not None else None)
 
     def start(self) -> None:
         for job in self.jobs.values():
             self.scheduler.add_job(self.run, "interval", args=[job.name], seconds=job.interval, id=job.name)
+            if job.wake is not None and self.notifier is not None:
+                self.notifier.subscribe(job.wake, functools.partial(self._woken, job.name))
+        if any(job.wake for job in self.jobs.values()):
+            self.scheduler.add_job(self._recheck, "interval", seconds=IDLE_RECHECK_S, id=RECHECK_JOB)
         self.scheduler.start()
+
+    def wake(self, name: str) -> None:
+        """New work for `name` may exist: run it at its next interval again."""
+        job = self.jobs[name]
+        with self._pause_lock:
+            job.woken = True
+            if job.paused:
+                job.paused = False
+                self.scheduler.resume_job(name)
+
+    def _woken(self, name: str, _key: str) -> None:
+        self.wake(name)
+
+    def _recheck(self) -> None:
+        for job in self.jobs.values():
+            if job.paused:
+                self.wake(job.name)
+
+    def _sleep(self, job: Job) -> None:
+        """The precheck found nothing: pause, unless a wake came since the precheck began."""
+        with self._pause_lock:
+            if not job.woken and not job.paused:
+                job.paused = True
+                self.scheduler.pause_job(job.name)
 
     def stop(self) -> None:
         if self.scheduler.running:
@@ -57,7 +104,10 @@ class Jobs:
         """Run one job now if this process can hold its lease; True if it ran."""
         job = self.jobs[name]
         try:
+            job.woken = False
             if job.precheck is not None and not job.precheck():
+                if job.wake is not None:
+                    self._sleep(job)
                 return False
             if job.leased and not self.db.write_sync(leases.acquire, f"job:{name}", self.owner, self.ttl_ms):
                 return False

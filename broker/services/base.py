@@ -74,6 +74,9 @@ class Job:
     # Cheap check before taking the lease: no lease traffic while there is nothing to do.
     precheck: Callable[[], bool] | None = None
     leased: bool = True
+    # The notification key (prefix) that the writes creating this job's work wake: while the precheck finds
+    # nothing the job sleeps until it (broker/jobs/scheduler.py).
+    wake: str | None = None
 
 
 class Service:

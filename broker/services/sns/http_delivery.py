@@ -36,7 +36,9 @@ log = logging.getLogger("broker.sns.http")
 CLAIM_MS = 60_000  # a claimed delivery is retried by anyone after this long without an outcome
 REQUEST_TIMEOUT_S = 15.0  # AWS waits up to 15 s for an HTTP endpoint
 MAX_IN_FLIGHT = 50  # per process; more only adds event-loop work (pool bookkeeping) when endpoints are slow
-IDLE_RECHECK_S = 1.0
+RETRY_S = 1.0  # after a failed pass
+DUE_RECHECK_S = 5.0  # at most this long between looks while retries wait (the test clock may have moved)
+IDLE_WAIT_S = 60.0  # nothing waiting: new deliveries wake the loop
 BATCH_WINDOW_S = 0.02  # wakeups within this window share one claim and one outcome transaction
 
 Delivery = dict[str, Any]  # an sns_deliveries row
@@ -163,7 +165,7 @@ class Deliverer(WakeLoop):
     def __init__(self, db: Database, notifier: Notifier, settings: Settings) -> None:
         # New deliveries (any process) and clock changes (test mode) end the wait for the next pass.
         keys = (WAKE_KEY, "clock:")
-        super().__init__(notifier, keys, log, "SNS HTTP delivery pass failed", IDLE_RECHECK_S, settle_s=BATCH_WINDOW_S)
+        super().__init__(notifier, keys, log, "SNS HTTP delivery pass failed", RETRY_S, settle_s=BATCH_WINDOW_S)
         self.db = db
         self.settings = settings
         self._grants = settings.auth == "sigv4"
@@ -203,8 +205,8 @@ class Deliverer(WakeLoop):
         now = clock.now_ms()
         due = await self.db.read(delivery_store.next_due, now)
         if due is None:
-            return IDLE_RECHECK_S
-        return min(max((due - now) / 1000, 0.0), IDLE_RECHECK_S)
+            return IDLE_WAIT_S
+        return min(max((due - now) / 1000, 0.0), DUE_RECHECK_S)
 
     async def _deliver(self, row: Delivery) -> None:
         request = json.loads(row["payload"])

@@ -11,7 +11,7 @@ from fastapi import APIRouter
 from broker.cache import TtlCache
 from broker.protocol.spec import ServiceSpec
 from broker.services.base import Env, Job, Service, Slot
-from broker.services.sns import admin, jobs, spec, store
+from broker.services.sns import admin, jobs, replay, spec, store
 from broker.services.sns.http_delivery import Deliverer
 from broker.services.sns.signing import SIGNER, Signer
 from broker.services.sns.topics import CACHE_PREFIX, TOPICS, Topic
@@ -42,6 +42,7 @@ class SnsService(Service):
                 lambda: jobs.run_replays(db, self.signer, settings.auth == "sigv4"),
                 settings.move_interval_seconds,
                 precheck=lambda: jobs.has_replays(db),
+                wake=replay.WAKE_KEY,
             ),
         ]
 

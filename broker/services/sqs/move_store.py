@@ -21,6 +21,7 @@ from broker.storage.tables import sqs_messages as m
 from broker.storage.tables import sqs_move_tasks as mt
 
 ACTIVE = ("RUNNING",)
+WAKE_KEY = "sqs:moves"  # woken at the commit of a new move task, in every process
 
 
 class MoveTaskFailed(Exception):
@@ -64,7 +65,7 @@ def start_move_task(tx: Tx, values: dict[str, Any]) -> None:
         raise source_arn_not_found()
     count = tx.conn.execute(select(func.count(), func.max(m.c.id)).where(m.c.queue_id == source.id)).one()
     tx.conn.execute(insert(mt).values(**values, moved=0, to_move=count[0], high_water=count[1] or 0))
-    tx.wake("sqs:moves")
+    tx.wake(WAKE_KEY)
 
 
 def list_move_tasks(conn: Connection, source_arn: str, limit: int) -> list[dict[str, Any]]:

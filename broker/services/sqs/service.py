@@ -7,7 +7,7 @@ from typing import Any
 from broker.cache import TtlCache
 from broker.protocol.spec import ServiceSpec
 from broker.services.base import Env, Job, Service, Slot
-from broker.services.sqs import jobs, spec
+from broker.services.sqs import jobs, move_store, spec
 from broker.services.sqs.queues import CACHE_PREFIX, QUEUES, Queue
 
 
@@ -34,6 +34,7 @@ class SqsService(Service):
                 lambda: jobs.run_move_tasks(db, settings.sqs_move_default_rate),
                 settings.move_interval_seconds,
                 precheck=lambda: jobs.has_move_tasks(db),
+                wake=move_store.WAKE_KEY,
             ),
         ]
 
