@@ -3,7 +3,8 @@ the writer's batches.
 
 Under `broker serve` every value lives in this process's mmap file (prometheus_client's multiprocess mode) and a
 scrape of any worker sums all of them. Recording sits on hot paths, so each function keeps the label children it
-bound once in a dict: a call costs a dict lookup and the increments, no label formatting. Label values only ever
+bound once in a dict (a call costs a dict lookup, no label formatting), and the busiest counts go through
+`buffer.py`, which applies them to the files in batches. Label values only ever
 come from names the broker resolved (models' operations, AWS error codes, stored resources), never from raw input,
 so the number of series stays bounded.
 """
@@ -13,6 +14,8 @@ from __future__ import annotations
 from typing import Any
 
 from prometheus_client import Counter, Gauge, Histogram
+
+from broker.metrics import buffer
 
 # -- AWS requests (gateway) ---------------------------------------------------------------------------------------
 REQUESTS = Counter(
@@ -39,8 +42,8 @@ def request(service: str, operation: str, outcome: str, seconds: float) -> None:
     bound = _requests.get(key)
     if bound is None:
         bound = _requests[key] = (REQUESTS.labels(*key), REQUEST_SECONDS.labels(service, operation))
-    bound[0].inc()
-    bound[1].observe(seconds)
+    buffer.inc(bound[0])
+    buffer.observe(bound[1], seconds)
 
 
 # -- the writer thread (storage/db.py) ---------------------------------------------------------------------------
@@ -57,8 +60,8 @@ WRITE_BATCH_SECONDS = Histogram(
 
 
 def write_batch(units: int, seconds: float) -> None:
-    WRITE_BATCH_SIZE.observe(units)
-    WRITE_BATCH_SECONDS.observe(seconds)
+    buffer.observe(WRITE_BATCH_SIZE, units)
+    buffer.observe(WRITE_BATCH_SECONDS, seconds)
 
 
 # -- Lambda (invoke_operations.py) -------------------------------------------------------------------------------
@@ -156,7 +159,7 @@ def _stream(account: str, region: str, name: str) -> tuple[Any, Any]:
 
 def kinesis_put(account: str, region: str, name: str, records: int) -> None:
     if records:
-        _stream(account, region, name)[0].inc(records)
+        buffer.inc(_stream(account, region, name)[0], records)
 
 
 def kinesis_read(
@@ -164,7 +167,7 @@ def kinesis_read(
 ) -> None:
     """A read that returned (counted once, however often the database read was retried)."""
     if records:
-        _stream(account, region, name)[1].inc(records)
+        buffer.inc(_stream(account, region, name)[1], records)
     key = (account, region, name, shard, consumer)
     age = _iterator_ages.get(key)
     if age is None:
@@ -194,7 +197,7 @@ def sns_delivered(protocol: str, outcome: str = DELIVERED, count: int = 1) -> No
     bound = _sns.get(key)
     if bound is None:
         bound = _sns[key] = SNS_DELIVERIES.labels(protocol, outcome)
-    bound.inc(count)
+    buffer.inc(bound, count)
 
 
 def sns_fanout(sqs: int, lambda_: int, outbox: list[str]) -> None:

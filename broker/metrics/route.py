@@ -24,7 +24,7 @@ from prometheus_client.metrics_core import Metric
 from prometheus_client.registry import Collector
 
 from broker.config import Settings
-from broker.metrics import directory
+from broker.metrics import buffer, directory
 from broker.metrics.gauges import DatabaseGauges
 from broker.storage.db import Database
 
@@ -57,6 +57,7 @@ def metrics_router(db: Database, settings: Settings) -> APIRouter:
     registry.register(gauges)
 
     def render(accept: str) -> tuple[bytes, str]:
+        buffer.flush()  # this worker's latest counts; the others' are at most buffer.FLUSH_S old
         encoder, content_type = choose_encoder(accept)
         for attempt in range(1, _TRIES + 1):
             try:

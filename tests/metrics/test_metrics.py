@@ -23,6 +23,7 @@ from botocore.exceptions import ClientError
 from prometheus_client.mmap_dict import MmapedDict
 from prometheus_client.parser import text_string_to_metric_families
 
+from broker.metrics import buffer
 from tests.conftest import serve
 from tests.lambda_.helpers import create as create_function
 from tests.server import BrokerServer, make_client
@@ -51,6 +52,8 @@ def broker(server: BrokerServer) -> BrokerServer:
 
 
 def scrape(server: BrokerServer, accept: str | None = None) -> Samples:
+    """The metrics once every worker applied what it counted so far."""
+    settle()
     r = httpx.get(server.url + "/_broker/metrics", headers={"accept": accept} if accept else {}, timeout=30)
     assert r.status_code == 200, r.text
     samples: Samples = {}
@@ -66,6 +69,11 @@ def value(samples: Samples, name: str, **labels: str) -> float:
 
 def series(samples: Samples, name: str) -> list[tuple[dict[str, str], float]]:
     return [(dict(labels), v) for (n, labels), v in samples.items() if n == name]
+
+
+def settle() -> None:
+    """Wait until every worker applied the counts it buffered (broker/metrics/buffer.py: within FLUSH_S)."""
+    time.sleep(buffer.FLUSH_S + 0.25)
 
 
 def wait_for(server: BrokerServer, check: Callable[[Samples], bool], timeout: float = 12.0) -> Samples:
@@ -123,6 +131,7 @@ def test_request_counters_add_up_over_both_workers(broker):
         with concurrent.futures.ThreadPoolExecutor(8) as pool:
             list(pool.map(work, range(8)))
         rounds += 1
+        settle()
         per_process = requests_by_process(broker, "sqs", "SendMessage")
         grown = {pid: v - per_process_before.get(pid, 0.0) for pid, v in per_process.items()}
     sends, others = 40 * rounds, 16 * rounds
