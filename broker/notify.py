@@ -112,9 +112,22 @@ class Notifier:
                     fut.set_result(True)
 
     def _local(self, keys: set[str]) -> None:
-        if self.loop is not None:
+        if self.loop is not None and self._wanted(keys):
             with contextlib.suppress(RuntimeError):
                 self.loop.call_soon_threadsafe(self._on_keys, list(keys))
+
+    def _wanted(self, keys: set[str]) -> bool:
+        """Whether this process waits on or handles any of `keys` (read from the writer thread: a waiter registers
+        before it looks for work, so one that could miss this commit's data is already registered). Most commits
+        wake nobody here, and a call into the loop costs a self-pipe write and a loop turn."""
+        waiters, handlers = self._waiters, self._handlers
+        for key in keys:
+            if key == WAKE_ALL or key in waiters:
+                return True
+            for prefix, _handler in handlers:
+                if key.startswith(prefix):
+                    return True
+        return False
 
     # -- CommitListener (writer thread) --------------------------------------------------------------------
     def before_commit(self, conn: Connection, keys: set[str]) -> None:
