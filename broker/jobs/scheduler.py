@@ -8,6 +8,7 @@ announces itself.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import os
@@ -16,10 +17,11 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from broker.jobs import leases
-from broker.notify import Notifier
+from broker.notify import WAKE_ALL, Notifier
 from broker.storage.db import Database
 
 log = logging.getLogger("broker.jobs")
@@ -67,7 +69,9 @@ class Jobs:
         for job in self.jobs.values():
             self.scheduler.add_job(self.run, "interval", args=[job.name], seconds=job.interval, id=job.name)
             if job.wake is not None and self.notifier is not None:
-                self.notifier.subscribe(job.wake, functools.partial(self._woken, job.name))
+                # WAKE_ALL too: a lost and restored PostgreSQL LISTEN connection, a reset, a clock move.
+                for key in (job.wake, WAKE_ALL):
+                    self.notifier.subscribe(key, functools.partial(self._woken, job.name))
         if any(job.wake for job in self.jobs.values()):
             self.scheduler.add_job(self._recheck, "interval", seconds=IDLE_RECHECK_S, id=RECHECK_JOB)
         self.scheduler.start()
@@ -78,8 +82,9 @@ class Jobs:
         with self._pause_lock:
             job.woken = True
             if job.paused:
+                with contextlib.suppress(JobLookupError):  # the scheduler has stopped
+                    self.scheduler.resume_job(name)
                 job.paused = False
-                self.scheduler.resume_job(name)
 
     def _woken(self, name: str, _key: str) -> None:
         self.wake(name)
@@ -93,8 +98,11 @@ class Jobs:
         """The precheck found nothing: pause, unless a wake came since the precheck began."""
         with self._pause_lock:
             if not job.woken and not job.paused:
+                try:
+                    self.scheduler.pause_job(job.name)
+                except JobLookupError:  # the scheduler has stopped
+                    return
                 job.paused = True
-                self.scheduler.pause_job(job.name)
 
     def stop(self) -> None:
         if self.scheduler.running:

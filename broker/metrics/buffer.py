@@ -12,10 +12,14 @@ its own `observe` uses); tests/metrics checks the rendered series.
 
 from __future__ import annotations
 
+import atexit
+import logging
 import threading
 import time
 from bisect import bisect_left
 from typing import Any
+
+log = logging.getLogger("broker.metrics")
 
 FLUSH_S = 0.5
 
@@ -74,10 +78,14 @@ def _ensure_flusher() -> None:
         if _flusher is None:
             _flusher = threading.Thread(target=_flush_loop, name="broker-metrics", daemon=True)
             _flusher.start()
+            atexit.register(flush)  # a worker that stops keeps what it counted last
 
 
 def _flush_loop() -> None:
     while True:
         _dirty.wait()
         time.sleep(FLUSH_S)  # what arrives meanwhile goes with this flush
-        flush()
+        try:
+            flush()
+        except Exception:  # e.g. a full disk: these counts are lost, later ones are tried again
+            log.exception("metrics: counts could not be written")

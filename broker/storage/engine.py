@@ -82,7 +82,8 @@ def _sqlite_engine(settings: Settings, url: str, writer: bool, pool_size: int) -
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
         # On the driver's connection: through SQLAlchemy's statement machinery this one line cost 7% of a
-        # SendMessage. A failure here is wrapped by SQLAlchemy's begin like any statement's.
+        # SendMessage. A failure ("database is locked") reaches db.py as the driver's sqlite3 error, which its
+        # handling knows (DB_ERRORS).
         conn.connection.driver_connection.execute(begin)  # type: ignore[union-attr]
 
     return engine

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, and_, delete, insert, select, update
+from sqlalchemy import Connection, and_, delete, func, insert, select, update
 
 from broker.storage.db import Tx
 from broker.storage.tables import sns_deliveries as dl
@@ -48,6 +48,12 @@ def next_due(conn: Connection, now: int) -> int | None:
         select(dl.c.due_at).where(dl.c.lease_until <= now).order_by(dl.c.due_at).limit(1)
     ).scalar()
     return due_at
+
+
+def next_claim_end(conn: Connection, now: int) -> int | None:
+    """When the earliest claim still running ends (deliveries in flight, or left by a worker that died), or None."""
+    until: int | None = conn.execute(select(func.min(dl.c.lease_until)).where(dl.c.lease_until > now)).scalar()
+    return until
 
 
 # -- the throttle (maxReceivesPerSecond), counted on the subscription rows ------------------------------------------

@@ -21,7 +21,7 @@ from broker import clock
 from broker.config import Settings
 from broker.jobs.wake_loop import WakeLoop
 from broker.metrics import instruments as metrics
-from broker.notify import Notifier
+from broker.notify import WAKE_ALL, Notifier
 from broker.services.data_plane import own_url
 from broker.services.sns import delivery_policy, delivery_store, grants
 from broker.services.sns.delivery_store import WAKE_KEY
@@ -164,7 +164,7 @@ def _dead_letter(tx: Tx, arn: str, row: Delivery, now: int, topic_arn: str | Non
 class Deliverer(WakeLoop):
     def __init__(self, db: Database, notifier: Notifier, settings: Settings) -> None:
         # New deliveries (any process) and clock changes (test mode) end the wait for the next pass.
-        keys = (WAKE_KEY, "clock:")
+        keys = (WAKE_KEY, "clock:", WAKE_ALL)
         super().__init__(notifier, keys, log, "SNS HTTP delivery pass failed", RETRY_S, settle_s=BATCH_WINDOW_S)
         self.db = db
         self.settings = settings
@@ -205,7 +205,9 @@ class Deliverer(WakeLoop):
         now = clock.now_ms()
         due = await self.db.read(delivery_store.next_due, now)
         if due is None:
-            return IDLE_WAIT_S
+            # Every pending delivery is claimed: look again when the first claim ends (its worker may be gone).
+            claimed = await self.db.read(delivery_store.next_claim_end, now)
+            return IDLE_WAIT_S if claimed is None else min(max((claimed - now) / 1000, 0.0), IDLE_WAIT_S)
         return min(max((due - now) / 1000, 0.0), DUE_RECHECK_S)
 
     async def _deliver(self, row: Delivery) -> None:
