@@ -45,7 +45,7 @@ test: compile
 # Output in bench-results/soak.log.
 soak: compile
 	@mkdir -p bench-results
-	BROKER_CRASH_ROUNDS=50 BROKER_FUZZ_EXAMPLES=10000 BROKER_TEST_PG_RESTART=1 $(BIN)/pytest -q -s -p no:cacheprovider tests/reliability \
+	BROKER_TEST_BACKENDS=all BROKER_CRASH_ROUNDS=50 BROKER_FUZZ_EXAMPLES=10000 BROKER_TEST_PG_RESTART=1 $(BIN)/pytest -q -s -p no:cacheprovider tests/reliability \
 		> bench-results/soak.log 2>&1 && BROKER_TEST_BACKENDS=all BROKER_GRID_FULL=1 $(BIN)/pytest -q -p no:cacheprovider \
 		-n 3 --dist loadfile --ignore=tests/reliability tests >> bench-results/soak.log 2>&1; status=$$?; grep -E "crash rounds|fuzz |workers|PostgreSQL|passed|failed" \
 		bench-results/soak.log; exit $$status
