@@ -84,16 +84,7 @@ def denial(
     caller = ctx.caller
     if not policy_json:
         return no_grant(action) if caller.account != owner else None
-    now = clock.now_ms()
-    full = {
-        "aws:PrincipalAccount": caller.account,
-        "aws:PrincipalArn": _principal_arn(caller),
-        "aws:username": caller.user_name,
-        "aws:userid": caller.user_id,
-        "aws:CurrentTime": clock.to_datetime(now).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "aws:EpochTime": str(now // 1000),
-        **(context or {}),
-    }
+    full = {**caller_keys(caller), **time_keys(), **(context or {})}
     decision = decide(policy_json, caller, action, resource_arn, full)
     if decision is Decision.DENY:
         return "with an explicit deny in a resource-based policy"
@@ -171,10 +162,27 @@ def _strings(value: Any) -> list[str]:
 _ASSUMED = re.compile(r"^arn:aws:sts::(\d{12}):assumed-role/([^/]+)/[^/]+$")
 
 
-def _principal_arn(caller: Identity) -> str:
-    """aws:PrincipalArn: for an assumed-role session, the role's ARN (as IAM puts it in the request context)."""
+def principal_arn(caller: Identity) -> str:
+    """aws:PrincipalArn: for an assumed-role session, the role's ARN (as IAM puts it in the request context; the
+    session ARN does not keep the role's path)."""
     m = _ASSUMED.match(caller.arn)
     return f"arn:aws:iam::{m.group(1)}:role/{m.group(2)}" if m else caller.arn
+
+
+def caller_keys(caller: Identity) -> dict[str, str]:
+    """The condition keys of a verified caller: aws:PrincipalAccount, aws:PrincipalArn, aws:username, aws:userid."""
+    return {
+        "aws:PrincipalAccount": caller.account,
+        "aws:PrincipalArn": principal_arn(caller),
+        "aws:username": caller.user_name,
+        "aws:userid": caller.user_id,
+    }
+
+
+def time_keys() -> dict[str, str]:
+    """aws:CurrentTime and aws:EpochTime, by the broker's clock."""
+    now = clock.now_ms()
+    return {"aws:CurrentTime": clock.to_datetime(now).strftime("%Y-%m-%dT%H:%M:%SZ"), "aws:EpochTime": str(now // 1000)}
 
 
 def _principal_matches(principal: Any, caller: Identity, keys: Mapping[str, Any]) -> bool:
@@ -195,7 +203,7 @@ def _aws_principal_matches(name: str, caller: Identity) -> bool:
         return True
     if name in (caller.account, f"arn:aws:iam::{caller.account}:root"):
         return True
-    return name in (caller.arn, _principal_arn(caller))
+    return name in (caller.arn, principal_arn(caller))
 
 
 # --- actions and resources --------------------------------------------------------------------------------------

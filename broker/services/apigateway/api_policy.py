@@ -12,8 +12,7 @@ import json
 from functools import lru_cache
 from typing import Any
 
-from broker import clock
-from broker.auth.resource_policy import Decision, _principal_arn, decide
+from broker.auth.resource_policy import Decision, caller_keys, decide, time_keys
 from broker.identity import Identity
 from broker.services.apigateway.call import Call
 from broker.services.apigateway.gateway_errors import GatewayError
@@ -67,25 +66,16 @@ def _context(call: Call, caller: Identity | None) -> dict[str, str]:
     """The request's condition keys: the client's address, transport, agent and referer, the time, and for a
     signed caller who it is."""
     client = call.scope.get("client") or ("127.0.0.1", 0)
-    now = clock.now_ms()
     keys = {
         "aws:SourceIp": str(client[0]),
         "aws:SecureTransport": "true" if call.scope.get("scheme") == "https" else "false",
-        "aws:CurrentTime": clock.to_datetime(now).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "aws:EpochTime": str(now // 1000),
+        **time_keys(),
     }
     for key, name in (("aws:UserAgent", b"user-agent"), ("aws:Referer", b"referer")):
         if value := call.header(name):
             keys[key] = value
     if caller is not None:
-        keys.update(
-            {
-                "aws:PrincipalAccount": caller.account,
-                "aws:PrincipalArn": _principal_arn(caller),
-                "aws:username": caller.user_name,
-                "aws:userid": caller.user_id,
-            }
-        )
+        keys.update(caller_keys(caller))
     return keys
 
 

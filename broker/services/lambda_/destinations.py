@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from broker import ids
-from broker.auth.resource_policy import allows
+from broker.auth.resource_policy import allows, principal_arn
 from broker.identity import Identity
 from broker.services.base import Env
 from broker.services.events import routing
@@ -147,9 +147,7 @@ def granted(conn: Connection, arn: str, principal: Identity) -> bool:
     if action is None or found is None:
         return False
     policy, resource = found
-    # aws:PrincipalArn of a role session is its role's ARN (without the path, which the session ARN does not keep).
-    role_arn = principal.arn.replace(":sts::", ":iam::", 1).replace(":assumed-role/", ":role/", 1).rsplit("/", 1)[0]
-    context = {"aws:PrincipalAccount": principal.account, "aws:PrincipalArn": role_arn}
+    context = {"aws:PrincipalAccount": principal.account, "aws:PrincipalArn": principal_arn(principal)}
     return allows(policy, principal, action, resource, context)
 
 

@@ -113,7 +113,7 @@ def _check_trust(policy: str, caller: Identity, role_arn: str, p: dict[str, Any]
     tags = p.get("Tags") or []
     context: dict[str, str | list[str]] = {
         "aws:PrincipalAccount": caller.account,
-        "aws:PrincipalArn": _principal_arn(caller),
+        "aws:PrincipalArn": resource_policy.principal_arn(caller),
         "aws:userid": caller.user_id,
         "sts:RoleSessionName": p["RoleSessionName"],
     }
@@ -133,11 +133,3 @@ def _check_trust(policy: str, caller: Identity, role_arn: str, p: dict[str, Any]
     for action in actions:
         if not resource_policy.allows(policy, caller, action, role_arn, context):
             raise errors.not_authorized(caller.arn, action, role_arn)
-
-
-def _principal_arn(caller: Identity) -> str:
-    """aws:PrincipalArn: a role session's is its role's ARN (without the path the session ARN drops)."""
-    if not sessions.is_role_session(caller):
-        return caller.arn
-    role = caller.principal_arn.split(":assumed-role/", 1)[1].split("/", 1)[0]
-    return f"arn:aws:iam::{caller.account}:role/{role}"
