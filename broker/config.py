@@ -174,6 +174,11 @@ class Settings(BaseModel):
         return v
 
     @property
+    def sigv4(self) -> bool:
+        """auth = "sigv4": requests must be signed, accounts are separate, resource policies are enforced."""
+        return self.auth == "sigv4"
+
+    @property
     def is_postgres(self) -> bool:
         return bool(self.db_url and self.db_url.startswith("postgresql"))
 
@@ -228,7 +233,7 @@ def load_settings(
         err = e.errors()[0]
         where = ".".join(str(p) for p in err["loc"]) or "settings"
         raise ConfigError(f"invalid setting {where!s}: {err['msg']}") from None
-    if settings.auth == "sigv4" and not settings.credentials:
+    if settings.sigv4 and not settings.credentials:
         raise ConfigError('auth = "sigv4" needs at least one [[credentials]] key (in the config or credentials_file)')
     return settings
 

@@ -54,7 +54,7 @@ class Gateway:
         self.env = env
         self.services = Services(specs)
         self.unserved = Unserved(self.services)
-        self.sigv4 = env.settings.auth == "sigv4"
+        self.sigv4 = env.settings.sigv4
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         request_id = ids.uuid4()

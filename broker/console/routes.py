@@ -97,7 +97,7 @@ def build_router(runtime: Runtime) -> APIRouter:
             account=account,
             region=region,
             host=host,
-            authenticated=settings.auth == "sigv4",
+            authenticated=settings.sigv4,
             identity=session.identity_in(account),
         ), viewer
 

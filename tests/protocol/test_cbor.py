@@ -301,7 +301,7 @@ class App:
         handlers = {"PutRecord": self.put_record, "GetRecords": self.get_records, "ListShards": self.broken}
         spec = ServiceSpec(name="kinesis", model=load_model("kinesis"), handlers=handlers)
         settings = SimpleNamespace(
-            auth="none", default_account="000000000000", default_region="us-east-1", host="127.0.0.1", port=1
+            sigv4=False, default_account="000000000000", default_region="us-east-1", host="127.0.0.1", port=1
         )
         self.gateway = Gateway(SimpleNamespace(settings=settings), [spec])
 

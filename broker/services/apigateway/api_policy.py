@@ -28,7 +28,7 @@ TEMPLATE = {"application/json": '{"Message":$context.error.messageString}'}
 def decision(call: Call, caller: Identity | None, arn: str) -> Decision | None:
     """What the deployed API's policy says of `caller` (None: an unsigned caller) invoking the method `arn`; None
     when no policy is enforced (auth = "none", or the API has none)."""
-    if call.env.settings.auth != "sigv4":
+    if not call.env.settings.sigv4:
         return None
     policy = call.api.get("policy")
     text = _expanded(str(policy), f"arn:aws:execute-api:{call.region}:{call.account}:{call.api_id}") if policy else None

@@ -51,7 +51,7 @@ async def authorize(call: Call) -> None:
     arn = method_arn(call.region, call.account, call.api_id, call.stage["stageName"], call.method, call.path)
     if kind == "AWS_IAM":
         call.extras["identity"] = iam_identity(call)
-        if call.env.settings.auth == "sigv4":
+        if call.env.settings.sigv4:
             signer = await verified_key(call)
             call.extras["identity"] = _identity_doc(signer.identity, signer.access_key_id)
             api_policy.check_iam(call, signer.identity, arn)

@@ -227,7 +227,7 @@ class HttpApis:
             # A SigV4 Authorization header is required; with auth = "none" its signature is not verified.
             if not (request.header("authorization") or "").startswith("AWS4-HMAC-SHA256 "):
                 return payloads.message(403, "Forbidden")
-            if self.env.settings.auth != "sigv4":
+            if not self.env.settings.sigv4:
                 return None
             try:
                 key, _ = await sigv4.authenticate(self.env, sigv4.request_of(scope, request.body))

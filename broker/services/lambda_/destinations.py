@@ -126,7 +126,7 @@ def sender_for(env: Env, host: str) -> Sender:
         signer: Signer | None = env.get(SIGNER)
     except KeyError:
         signer = None
-    return Sender(signer, f"http://{host}", env.settings.auth == "sigv4")
+    return Sender(signer, f"http://{host}", env.settings.sigv4)
 
 
 def executor(account: str, function_name: str, role: str) -> Identity:

@@ -94,7 +94,7 @@ class FunctionUrls:
             credential = parse_credential(authorization) if authorization.startswith("AWS4-HMAC-SHA256") else None
             if credential is None:
                 return _message(403, "Forbidden")
-            if self.env.settings.auth == "sigv4":  # the signature itself is checked: a bad one is just Forbidden
+            if self.env.settings.sigv4:  # the signature itself is checked: a bad one is just Forbidden
                 try:
                     key, _ = await sigv4.authenticate(self.env, sigv4.request_of(scope, body))
                 except AuthFailure:

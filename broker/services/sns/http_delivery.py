@@ -168,7 +168,7 @@ class Deliverer(WakeLoop):
         super().__init__(notifier, keys, log, "SNS HTTP delivery pass failed", RETRY_S, settle_s=BATCH_WINDOW_S)
         self.db = db
         self.settings = settings
-        self._grants = settings.auth == "sigv4"
+        self._grants = settings.sigv4
         self._client: httpx.AsyncClient | None = None
         self._outcomes: list[Outcome] = []
 

@@ -24,7 +24,7 @@ def envelopes_for(env: Env) -> Envelopes | None:
         return None
     settings = env.settings
     base_url = f"http://{settings.public_host or f'127.0.0.1:{settings.port}'}"
-    return Envelopes(signer, base_url, settings.auth == "sigv4")
+    return Envelopes(signer, base_url, settings.sigv4)
 
 
 def publish(

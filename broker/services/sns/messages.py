@@ -127,7 +127,7 @@ def base_url(ctx: RequestContext) -> str:
 
 
 def envelopes(ctx: RequestContext) -> Envelopes:
-    return Envelopes(ctx.env.get(SIGNER), base_url(ctx), ctx.env.settings.auth == "sigv4")
+    return Envelopes(ctx.env.get(SIGNER), base_url(ctx), ctx.env.settings.sigv4)
 
 
 class Envelopes:

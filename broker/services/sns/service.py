@@ -39,7 +39,7 @@ class SnsService(Service):
             Job("sns.sweep", lambda: jobs.sweep(db), settings.sweep_interval_seconds),
             Job(
                 "sns.replay",
-                lambda: jobs.run_replays(db, self.signer, settings.auth == "sigv4"),
+                lambda: jobs.run_replays(db, self.signer, settings.sigv4),
                 settings.move_interval_seconds,
                 precheck=lambda: jobs.has_replays(db),
                 wake=replay.WAKE_KEY,

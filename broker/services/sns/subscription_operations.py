@@ -193,7 +193,7 @@ async def unsubscribe(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
     if row is None:
         return {}  # unsubscribing twice succeeds, as on AWS
     if (
-        ctx.env.settings.auth == "sigv4"
+        ctx.env.settings.sigv4
         and not ctx.authenticated
         and json.loads(row["attributes"]).get(store.AUTHENTICATE_ON_UNSUBSCRIBE) == "true"
     ):

@@ -196,7 +196,7 @@ class Engine:
     def _credentials_run_out(self, env: Environment) -> bool:
         """With auth = "sigv4", whether the environment's credentials could expire during an invocation."""
         expires = env.credentials_expire_ms
-        if expires is None or self.settings.auth != "sigv4":
+        if expires is None or not self.settings.sigv4:
             return False
         return expires - clock.now_ms() < (env.fn.timeout_s + CREDENTIALS_MARGIN_S) * 1000
 
