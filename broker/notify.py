@@ -1,8 +1,9 @@
 """Wakeups when a commit makes work available: in this process at once, and in every other process.
 
 Cross-process transport: on SQLite, a Unix datagram socket per process (Linux abstract namespace, registered by a
-marker file in the data dir); on PostgreSQL, LISTEN/NOTIFY (the NOTIFY is sent inside the writing transaction, so it
-is delivered exactly when the data is visible). Idle waiters cost nothing: nobody polls the database.
+marker file in the data dir, which also publishes what the process waits on, so a commit is sent only to the
+processes that want one of its keys); on PostgreSQL, LISTEN/NOTIFY (the NOTIFY is sent inside the writing
+transaction, so it is delivered exactly when the data is visible). Idle waiters cost nothing: nobody polls the database.
 """
 
 from __future__ import annotations
@@ -11,10 +12,13 @@ import asyncio
 import contextlib
 import hashlib
 import logging
+import mmap
 import os
 import socket
+import struct
 import threading
 import time
+import zlib
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -39,8 +43,13 @@ class Watch:
         self._notifier = notifier
         self._keys = tuple(keys)
         self.fut: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        waiters = notifier._waiters
         for k in self._keys:
-            notifier._waiters.setdefault(k, set()).add(self.fut)
+            s = waiters.get(k)
+            if s is None:
+                s = waiters[k] = set()
+                notifier.transport.want(k, True)
+            s.add(self.fut)
 
     async def wait(self, timeout: float) -> bool:
         """True if woken, False on timeout."""
@@ -61,6 +70,7 @@ class Watch:
                 s.discard(self.fut)
                 if not s:
                     del self._notifier._waiters[k]
+                    self._notifier.transport.want(k, False)
         if not self.fut.done():
             self.fut.cancel()
 
@@ -90,6 +100,7 @@ class Notifier:
     def subscribe(self, prefix: str, handler: Callable[[str], None]) -> None:
         """Call `handler(key)` in the loop thread for every key with this prefix, local or remote."""
         self._handlers.append((prefix, handler))
+        self.transport.want_prefixes(tuple(sorted({p for p, _h in self._handlers})))
 
     def waiting(self) -> int:
         return sum(len(s) for s in self._waiters.values())
@@ -146,14 +157,72 @@ class Notifier:
 class Transport:
     def start(self, loop: asyncio.AbstractEventLoop, deliver: Callable[[list[str]], None]) -> None: ...
     def stop(self) -> None: ...
+    def want(self, key: str, wanted: bool) -> None:
+        """This process starts (or stops) waiting on `key` (loop thread)."""
+
+    def want_prefixes(self, prefixes: tuple[str, ...]) -> None:
+        """The key prefixes this process's handlers subscribe to, all of them (loop thread)."""
+
     def in_transaction(self, conn: Connection, keys: set[str]) -> None: ...
     def publish(self, keys: set[str]) -> None: ...
     def publish_direct(self, keys: set[str]) -> None:
         self.publish(keys)
 
 
+# A process's marker file, mapped into memory by its peers: the key prefixes its handlers subscribe to (behind a
+# generation that is odd while they are rewritten) and one byte per hash slot of the exact keys it waits on.
+_GEN = struct.Struct("<Q")
+_LEN = struct.Struct("<I")
+PREFIXES_AT = _GEN.size + _LEN.size
+SLOTS_AT = 4096
+SLOTS = 4096  # a collision only sends a datagram nobody needed
+INTEREST_SIZE = SLOTS_AT + SLOTS
+
+
+def _slot(key: str) -> int:
+    return zlib.crc32(key.encode()) & (SLOTS - 1)
+
+
+class _Peer:
+    """Another process's socket name and, read from its marker file, what it waits on."""
+
+    __slots__ = ("name", "map", "gen", "prefixes")
+
+    def __init__(self, name: str, path: Path) -> None:
+        self.name = name
+        self.map: mmap.mmap | None = None  # None: its interest is unknown (still starting): it wants everything
+        self.gen = -1
+        self.prefixes: tuple[str, ...] = ()
+        with contextlib.suppress(OSError, ValueError), open(path, "rb") as f:
+            if os.fstat(f.fileno()).st_size >= INTEREST_SIZE:
+                self.map = mmap.mmap(f.fileno(), INTEREST_SIZE, access=mmap.ACCESS_READ)
+
+    def wants(self, keys: Iterable[str]) -> bool:
+        m = self.map
+        if m is None:
+            return True
+        gen = _GEN.unpack_from(m)[0]
+        if gen != self.gen:
+            if gen & 1:
+                return True  # its prefixes are being rewritten
+            n = _LEN.unpack_from(m, _GEN.size)[0]
+            text = m[PREFIXES_AT : PREFIXES_AT + n]
+            if _GEN.unpack_from(m)[0] != gen:
+                return True
+            self.prefixes = tuple(text.decode().split("\n")) if n else ()
+            self.gen = gen
+        prefixes = self.prefixes
+        return any(key == WAKE_ALL or m[SLOTS_AT + _slot(key)] or key.startswith(prefixes) for key in keys)
+
+    def close(self) -> None:
+        if self.map is not None:
+            self.map.close()
+
+
 class DatagramTransport(Transport):
-    """Peers are processes sharing one data dir; each has an abstract Unix socket named in a marker file."""
+    """Peers are processes sharing one data dir; each has an abstract Unix socket named by a marker file, which
+    also says what the process waits on: a commit's keys go only to the peers that want one of them (most commits,
+    such as a SendMessage nobody long-polls for in that process, wake no other process)."""
 
     def __init__(self, data_dir: str) -> None:
         self.dir = Path(data_dir).resolve() / "notify"
@@ -162,11 +231,16 @@ class DatagramTransport(Transport):
         self._recv: socket.socket | None = None
         self._send = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         self._send.setblocking(False)
-        self._peers: list[str] = []
+        self._peers: dict[str, _Peer] = {}
         self._peers_at = 0.0
         self._lock = threading.Lock()
         self._deliver: Callable[[list[str]], None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        # What this process waits on, kept here and mirrored into its marker file while started.
+        self._counts = [0] * SLOTS
+        self._prefixes: tuple[str, ...] = ()
+        self._gen = 0
+        self._map: mmap.mmap | None = None
 
     def _addr(self, name: str) -> bytes:
         return f"\0broker-{self._ns}-{name}".encode()
@@ -177,7 +251,16 @@ class DatagramTransport(Transport):
         self._recv.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
         self._recv.bind(self._addr(self._me))
         self._recv.setblocking(False)
-        (self.dir / self._me).touch()
+        # The marker appears whole (written under a dot name, then renamed): a peer never reads a half-made one.
+        tmp = self.dir / f".{self._me}"
+        with open(tmp, "w+b") as f:
+            f.truncate(INTEREST_SIZE)
+            self._map = mmap.mmap(f.fileno(), INTEREST_SIZE)
+        for slot, count in enumerate(self._counts):
+            if count:
+                self._map[SLOTS_AT + slot] = 1
+        self._write_prefixes()
+        tmp.rename(self.dir / self._me)
         self._deliver = deliver
         self._loop = loop
         loop.add_reader(self._recv.fileno(), self._readable)
@@ -191,7 +274,36 @@ class DatagramTransport(Transport):
             self._recv = None
         with contextlib.suppress(FileNotFoundError):
             (self.dir / self._me).unlink()
+        if self._map is not None:
+            self._map.close()
+            self._map = None
 
+    # -- what this process waits on (loop thread) ----------------------------------------------------------
+    def want(self, key: str, wanted: bool) -> None:
+        slot = _slot(key)
+        before = self._counts[slot]
+        self._counts[slot] = after = before + (1 if wanted else -1)
+        if self._map is not None and (before == 0) != (after == 0):
+            self._map[SLOTS_AT + slot] = 1 if after else 0
+
+    def want_prefixes(self, prefixes: tuple[str, ...]) -> None:
+        self._prefixes = prefixes
+        if self._map is not None:
+            self._write_prefixes()
+
+    def _write_prefixes(self) -> None:
+        assert self._map is not None
+        text = "\n".join(self._prefixes).encode()
+        if len(text) > SLOTS_AT - PREFIXES_AT:
+            text = b""  # too many to list: the empty prefix, which every key has
+        self._gen += 1  # odd: a peer reading now sends whatever it has
+        _GEN.pack_into(self._map, 0, self._gen)
+        _LEN.pack_into(self._map, _GEN.size, len(text))
+        self._map[PREFIXES_AT : PREFIXES_AT + len(text)] = text
+        self._gen += 1
+        _GEN.pack_into(self._map, 0, self._gen)
+
+    # -- receiving (loop thread) ---------------------------------------------------------------------------
     def _readable(self) -> None:
         keys: list[str] = []
         while self._recv is not None:
@@ -203,26 +315,41 @@ class DatagramTransport(Transport):
         if keys and self._deliver is not None:
             self._deliver(keys)
 
-    def _peer_names(self) -> list[str]:
+    # -- sending (writer thread, or any thread through publish_direct) -------------------------------------
+    def _peer_list(self) -> list[_Peer]:
         now = time.monotonic()
         if now - self._peers_at > 0.5:
             try:
-                self._peers = [n for n in os.listdir(self.dir) if n != self._me]
+                names = {n for n in os.listdir(self.dir) if n != self._me and not n.startswith(".")}
             except FileNotFoundError:
-                self._peers = []
+                names = set()
+            for name in [n for n in self._peers if n not in names]:
+                self._peers.pop(name).close()
+            for name in names - self._peers.keys():
+                self._peers[name] = _Peer(name, self.dir / name)
             self._peers_at = now
-        return self._peers
+        return list(self._peers.values())
 
     def publish(self, keys: set[str]) -> None:
-        payload = "\n".join(keys).encode()
+        self._send_to(keys, everyone=False)
+
+    def publish_direct(self, keys: set[str]) -> None:
+        self._send_to(keys, everyone=True)
+
+    def _send_to(self, keys: set[str], everyone: bool) -> None:
+        payload: bytes | None = None
         with self._lock:
-            for name in list(self._peer_names()):
+            for peer in self._peer_list():
+                if not everyone and not peer.wants(keys):
+                    continue
+                if payload is None:
+                    payload = "\n".join(keys).encode()
                 try:
-                    self._send.sendto(payload, self._addr(name))
+                    self._send.sendto(payload, self._addr(peer.name))
                 except ConnectionRefusedError:
                     # The peer died without cleaning up: forget it.
                     with contextlib.suppress(FileNotFoundError):
-                        (self.dir / name).unlink()
+                        (self.dir / peer.name).unlink()
                     self._peers_at = 0.0
                 except (BlockingIOError, OSError):
                     pass  # its buffer is full; it will recheck on its safety-net timer
