@@ -90,6 +90,9 @@ class Settings(BaseModel):
     sqlite_max_page_count: int = Field(0, ge=0)
     # Most requests committed together in one transaction (group commit).
     write_batch_max: int = Field(128, ge=1)
+    # SQLite only: the writes of one turn of a worker's event loop commit together at its end, on the loop, when
+    # its writer thread is idle and the write lock free (no thread hand-over); false: all through the writer thread.
+    write_inline: bool = True
     read_threads: int = Field(4, ge=1, le=64)
     # RSA key size of SNS message signatures. AWS's certificates carry 2048-bit keys; a 1024-bit key signs about
     # six times faster (one signature per published message) and verifies the same way.

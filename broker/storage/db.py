@@ -4,7 +4,14 @@ Every write of a request runs as a *unit* (a plain function taking a Tx) on the 
 all units queued at that moment and runs them in one transaction, commits once and only then resolves the
 requests' futures: a request is answered only after its data is committed, and many concurrent requests share one
 commit. If one unit fails, the batch is run again with a savepoint per unit, so only that unit fails; a deadlock
-or serialization failure (PostgreSQL, several nodes) re-runs the batch. Database calls never run on the event loop.
+or serialization failure (PostgreSQL, several nodes) re-runs the batch.
+
+On SQLite, the units the requests of one turn of the event loop issue run instead at the end of that turn, on the
+loop, in one transaction — when the writer thread is idle and no other process holds the write lock (else they go
+to the writer thread, which waits for it). A local commit takes tens of microseconds, while handing units to the
+writer thread and the answers back costs thread switches, a GIL hand-over each way and a wake of the loop: most of
+a write at a few requests in flight, and under load the requests that arrive together still share a commit.
+Reads, and every database call on PostgreSQL (a network round trip), never run on the event loop.
 """
 
 from __future__ import annotations
@@ -57,7 +64,7 @@ class Tx:
         self.wakes.add(key)
 
     def after_commit(self, fn: Callable[[], None]) -> None:
-        """Call `fn` (on the writer thread; quick, such as counting a metric) once this unit's writes committed:
+        """Call `fn` (on the thread that committed; quick, such as counting a metric) once this unit's writes committed:
         never for a unit rolled back, once for a batch run again."""
         if self.committed is None:
             self.committed = []
@@ -66,6 +73,10 @@ class Tx:
 
 class _UnitFailed(Exception):
     """A unit of a multi-unit batch raised; the batch is retried with savepoints."""
+
+
+class _LockTaken(Exception):
+    """Another of our processes holds the write lock: the unit goes to the writer thread, which waits for it."""
 
 
 def _driver_errors() -> tuple[type[Exception], ...]:
@@ -137,13 +148,22 @@ class Database:
         self._lock_fd: int | None = None
         if not self.is_pg:
             self._lock_fd = os.open(Path(settings.state_dir) / "write.lock", os.O_RDWR | os.O_CREAT, 0o644)
+        # Held while a transaction runs on the write connection: by the writer thread, or by the event loop
+        # running a unit inline (which only tries it).
+        self._busy = threading.Lock()
+        self._inline = not self.is_pg and settings.write_inline
+        self._turn: list[_Unit] = []  # writes issued during this turn of the event loop (inline mode)
+        self._home: asyncio.AbstractEventLoop | None = None  # that loop: the one running when the database started
 
     @contextlib.contextmanager
-    def _write_lock(self) -> Iterator[None]:
+    def _write_lock(self, wait: bool = True) -> Iterator[None]:
         if self._lock_fd is None:
             yield
             return
-        fcntl.flock(self._lock_fd, fcntl.LOCK_EX)
+        try:
+            fcntl.flock(self._lock_fd, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise _LockTaken from None
         try:
             yield
         finally:
@@ -151,6 +171,8 @@ class Database:
 
     # -- lifecycle -----------------------------------------------------------------------------------------
     def start(self) -> None:
+        with contextlib.suppress(RuntimeError):
+            self._home = asyncio.get_running_loop()
         if self._stopping.is_set():
             # Started again after a stop (a worker's failed start is undone and tried again): a fresh stop flag
             # for the new checkpointer (the old one ends on the old flag) and a fresh reader pool.
@@ -196,7 +218,13 @@ class Database:
     async def write(self, fn: Callable[[Tx, *_Ts], _T], *args: *_Ts) -> _T:
         loop = asyncio.get_running_loop()
         fut: asyncio.Future[_T] = loop.create_future()
-        self._queue.put((fn, args, fut, loop, time.monotonic()))
+        unit = (fn, args, fut, loop, time.monotonic())
+        if self._inline and loop is self._home:
+            if not self._turn:
+                loop.call_soon(self._run_turn)
+            self._turn.append(unit)
+        else:
+            self._queue.put(unit)
         return await fut
 
     def write_sync(self, fn: Callable[[Tx, *_Ts], _T], *args: *_Ts) -> _T:
@@ -235,53 +263,94 @@ class Database:
                     break
                 batch.append(nxt)
             try:
-                self._run_batch(batch)
+                with self._busy:
+                    self._run_batch(batch)
             except Exception as e:  # the writer thread must outlive any failure: requests wait on it
                 log.exception("writer: a batch failed unexpectedly")
-                with contextlib.suppress(Exception):
-                    if self._conn is not None:
-                        self._conn.invalidate()
-                self._conn = None
+                self._drop_connection()
                 self._deliver(batch, [(False, _translate(e))] * len(batch))
             if stop:
                 break
         if self._conn is not None:
             self._conn.close()
 
+    def _drop_connection(self) -> None:
+        with contextlib.suppress(Exception):
+            if self._conn is not None:
+                self._conn.invalidate()
+        self._conn = None
+
     def _connection(self) -> Connection:
         if self._conn is None or self._conn.closed or self._conn.invalidated:
             self._conn = self.write_engine.connect()
         return self._conn
 
-    def _run_batch(self, batch: list[_Unit]) -> None:
+    def _run_batch(self, batch: list[_Unit], on_loop: bool = False) -> bool:
+        """Run and answer `batch`. `on_loop`: on the event loop, which must not wait for a lock — False (nothing
+        done) if another of our processes holds the write lock, or a program outside the broker SQLite's lock."""
         started = time.perf_counter()
         self._committed = []
         while True:
             try:
-                outcomes, wakes = self._transaction_retrying(batch, isolate=False)
+                outcomes, wakes = self._transaction_retrying(batch, isolate=False, wait=not on_loop)
             except _UnitFailed:
                 # A unit failed after others had written: run the batch again, each unit inside its own savepoint,
                 # so only the failing unit's writes are undone. Units are plain functions of the database state.
                 try:
-                    outcomes, wakes = self._transaction_retrying(batch, isolate=True)
+                    outcomes, wakes = self._transaction_retrying(batch, isolate=True, wait=not on_loop)
+                except _LockTaken:
+                    return False
                 except Exception as e:  # noqa: BLE001 - the batch's requests get it as their answer
+                    if on_loop and self._locked_elsewhere(e):
+                        return False
                     outcomes, wakes = self._failed(batch, e)
+            except _LockTaken:
+                return False
             except Exception as e:  # noqa: BLE001 - the whole transaction failed
                 if self._locked_elsewhere(e):
+                    if on_loop:
+                        return False
                     batch = self._answer_late(batch)
                     if not batch:
-                        return
+                        return True
                     time.sleep(LOCKED_PAUSE_S)  # the other workers get the file lock between our tries
                     continue
                 outcomes, wakes = self._failed(batch, e)
             break
+        self._finish(batch, outcomes, wakes, started, on_loop)
+        return True
+
+    def _run_turn(self) -> None:
+        """The writes this turn of the event loop issued, run together right here when the writer thread is idle
+        and the write lock free; otherwise (or when the lock is taken meanwhile) queued to the writer thread."""
+        batch, self._turn = self._turn, []
+        if self._queue.empty() and self._busy.acquire(blocking=False):
+            try:
+                if self._run_batch(batch, on_loop=True):
+                    return
+            except Exception as e:  # as on the writer thread: the requests must get an answer
+                log.exception("a batch failed unexpectedly")
+                self._drop_connection()
+                _resolve_all([(u[2], (False, _translate(e))) for u in batch])
+                return
+            finally:
+                self._busy.release()
+        for unit in batch:
+            self._queue.put(unit)
+
+    def _finish(
+        self, batch: list[_Unit], outcomes: list[_Outcome], wakes: set[str], started: float, on_loop: bool
+    ) -> None:
         elapsed = time.perf_counter() - started
         if wakes and self.listener is not None:
             try:
                 self.listener.after_commit(wakes)
             except Exception:
                 log.exception("after-commit notification failed")
-        self._deliver(batch, outcomes)
+        if on_loop:
+            _resolve_all([(u[2], outcome) for u, outcome in zip(batch, outcomes, strict=True)])
+        else:
+            self._deliver(batch, outcomes)
         metrics.write_batch(len(batch), elapsed)  # after the answers: they never wait for it
         for fn in self._committed:
             try:
@@ -304,24 +373,25 @@ class Database:
             self._deliver(late, [(False, ServiceUnavailable("The database is busy. Please retry."))] * len(late))
         return [u for u in batch if (now - u[4]) * 1000 < limit]
 
-    def _transaction_retrying(self, batch: list[_Unit], isolate: bool) -> tuple[list[_Outcome], set[str]]:
+    def _transaction_retrying(self, batch: list[_Unit], isolate: bool, wait: bool) -> tuple[list[_Outcome], set[str]]:
         for attempt in range(RETRIES):
             try:
-                return self._transaction(batch, isolate)
+                return self._transaction(batch, isolate, wait)
             except Exception as e:
                 if attempt + 1 == RETRIES or not _is_retryable(e):
                     raise
                 log.info("write transaction hit %s; running it again", e)
         raise AssertionError("unreachable")
 
-    def _transaction(self, batch: list[_Unit], isolate: bool) -> tuple[list[_Outcome], set[str]]:
+    def _transaction(self, batch: list[_Unit], isolate: bool, wait: bool = True) -> tuple[list[_Outcome], set[str]]:
         """Run the units in one transaction. Without `isolate` (the fast path: no savepoints) a failing unit
-        aborts the whole transaction, unless it is alone in the batch."""
+        aborts the whole transaction, unless it is alone in the batch. Without `wait`, _LockTaken if another of
+        our processes holds the write lock."""
         outcomes: list[_Outcome] = []
         wakes: set[str] = set()
         committed: list[Callable[[], None]] = []
         conn = self._connection()
-        with self._write_lock(), conn.begin():
+        with self._write_lock(wait), conn.begin():
             for fn, args, _fut, _loop, _queued in batch:
                 tx = Tx(conn, self.is_pg)
                 if isolate:
@@ -358,9 +428,7 @@ class Database:
             log.warning("write transaction failed: %s", e)
             if isinstance(e, DB_ERRORS) and self._conn is not None and self._connection_lost(e):
                 # PostgreSQL restarted, or the network went: start the next batch on a fresh connection.
-                with contextlib.suppress(Exception):
-                    self._conn.invalidate()
-                self._conn = None
+                self._drop_connection()
         return [(False, _translate(e))] * len(batch), set()  # nothing of the batch was committed
 
     def _connection_lost(self, e: Exception) -> bool:
