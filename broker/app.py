@@ -10,6 +10,7 @@ from broker.console.browser import is_browser_visit
 from broker.console.browser import redirect as browser_redirect
 from broker.gateway import Gateway, Receive, Scope, Send
 from broker.runtime import Runtime
+from broker.server_tick import install as quiet_server_loop
 
 
 class BrokerApp:
@@ -40,4 +41,5 @@ def create_app(settings: Settings | None = None) -> BrokerApp:
     settings = settings or settings_from_resolved_env()
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(process)d %(name)s %(message)s")
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    quiet_server_loop()
     return BrokerApp(settings)

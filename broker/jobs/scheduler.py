@@ -1,9 +1,9 @@
 """The per-process scheduler. Every process runs the same jobs; a lease decides which one does the work.
 
 A job with a `wake` key sleeps while it has nothing to do: once its precheck finds no work it is paused until a
-notification of that key (from any process: the writes that create its work wake it) or, as a safety net for a
-lost datagram, IDLE_RECHECK_S — an idle broker does not poll the database ten times a second for work that
-announces itself.
+notification of that key (from any process: the writes that create its work wake it), a move of the test clock
+or, as a safety net for a lost datagram, IDLE_RECHECK_S — an idle broker does not poll the database ten times a
+second for work that announces itself, nor every few seconds for work that only comes with time (retention).
 """
 
 from __future__ import annotations
@@ -69,8 +69,9 @@ class Jobs:
         for job in self.jobs.values():
             self.scheduler.add_job(self.run, "interval", args=[job.name], seconds=job.interval, id=job.name)
             if job.wake is not None and self.notifier is not None:
-                # WAKE_ALL too: a lost and restored PostgreSQL LISTEN connection, a reset, a clock move.
-                for key in (job.wake, WAKE_ALL):
+                # WAKE_ALL too: a lost and restored PostgreSQL LISTEN connection, a reset; and a move of the test
+                # clock, which can make work due (retention).
+                for key in (job.wake, WAKE_ALL, "clock:"):
                     self.notifier.subscribe(key, functools.partial(self._woken, job.name))
         if any(job.wake for job in self.jobs.values()):
             self.scheduler.add_job(self._recheck, "interval", seconds=IDLE_RECHECK_S, id=RECHECK_JOB)

@@ -75,8 +75,13 @@ class Job:
     precheck: Callable[[], bool] | None = None
     leased: bool = True
     # The notification key (prefix) that the writes creating this job's work wake: while the precheck finds
-    # nothing the job sleeps until it (broker/jobs/scheduler.py).
+    # nothing the job sleeps until it (broker/jobs/scheduler.py), or at most IDLE_RECHECK_S. Work that only comes
+    # with time (retention) may use a key nobody sends: idle, the job then looks every IDLE_RECHECK_S.
     wake: str | None = None
+
+
+# The wake key of jobs whose work only comes with time: none of our writes send it.
+TIME_ONLY = "jobs:time-only"
 
 
 class Service:

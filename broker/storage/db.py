@@ -141,6 +141,8 @@ class Database:
         self._conn: Connection | None = None
         self._checkpointer: threading.Thread | None = None
         self._stopping = threading.Event()
+        self._wrote = threading.Event()  # set at commits: the checkpointer sleeps while nothing is written
+        self._changes = -1  # the write connection's total_changes when _wrote was last set
         self._committed: list[Callable[[], None]] = []  # the after_commit calls of the batch that just committed
         # SQLite's own busy handler sleeps and polls (waits of up to 100 ms, unfair): between our processes a
         # kernel file lock hands the write lock over the moment it is released. Foreign lockers still meet
@@ -190,14 +192,19 @@ class Database:
             self._checkpointer.start()
 
     def _checkpoint_loop(self, stopping: threading.Event) -> None:
-        """Copy the WAL back into the database file off the request path (PASSIVE: never blocks writers)."""
+        """Copy the WAL back into the database file off the request path (PASSIVE: never blocks writers), at most
+        every CHECKPOINT_INTERVAL after this process wrote (other processes checkpoint after their own writes)."""
         import sqlite3
 
         path = self.write_engine.url.database
         assert path is not None  # a SQLite engine's URL always names a file (Settings requires sqlite:///path)
         conn = sqlite3.connect(path, timeout=0, check_same_thread=False)
         try:
-            while not stopping.wait(CHECKPOINT_INTERVAL):
+            while True:
+                self._wrote.wait()
+                if stopping.wait(CHECKPOINT_INTERVAL):
+                    break
+                self._wrote.clear()  # before: a commit during the checkpoint is checkpointed next time
                 with contextlib.suppress(sqlite3.Error):
                     conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
         finally:
@@ -205,6 +212,7 @@ class Database:
 
     def stop(self) -> None:
         self._stopping.set()
+        self._wrote.set()
         self._checkpointer = None  # it ends by itself within CHECKPOINT_INTERVAL
         if self._thread is not None:
             self._queue.put(None)
@@ -342,6 +350,11 @@ class Database:
         self, batch: list[_Unit], outcomes: list[_Outcome], wakes: set[str], started: float, on_loop: bool
     ) -> None:
         elapsed = time.perf_counter() - started
+        if not self.is_pg and not self._wrote.is_set() and self._conn is not None:
+            changes = self._conn.connection.driver_connection.total_changes  # type: ignore[union-attr]
+            if changes != self._changes:  # most idle sweeps delete nothing: no WAL to checkpoint
+                self._changes = changes
+                self._wrote.set()
         if wakes and self.listener is not None:
             try:
                 self.listener.after_commit(wakes)

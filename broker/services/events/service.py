@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from broker.protocol.spec import ServiceSpec
-from broker.services.base import Env, Job, Service, Slot
+from broker.services.base import TIME_ONLY, Env, Job, Service, Slot
 from broker.services.events import (
     api_destinations,  # noqa: F401 - registers the API destination sender
     archives,
@@ -50,7 +50,11 @@ class EventsService(Service):
             # Archived events past their archive's retention; replays' chunks; OAuth connections left AUTHORIZING
             # (api_destinations registers itself as the remote sender of API destination targets on import).
             Job(
-                "events.archive_sweep", lambda: archives.sweep(db), interval, precheck=lambda: archives.has_expired(db)
+                "events.archive_sweep",
+                lambda: archives.sweep(db),
+                interval,
+                precheck=lambda: archives.has_expired(db),
+                wake=TIME_ONLY,  # events past their archive's retention (days)
             ),
             Job("events.replays", lambda: replays.run(db, lease_s), interval, precheck=lambda: replays.has_work(db)),
             Job(
@@ -58,6 +62,7 @@ class EventsService(Service):
                 lambda: authorizations.run(env),
                 interval,
                 precheck=lambda: authorizations.has_work(env),
+                wake=TIME_ONLY,  # a safety net: a request authorizes its connection itself, unless a crash cut it short
             ),
         ]
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from broker.protocol.spec import ServiceSpec
-from broker.services.base import Job, Service
+from broker.services.base import TIME_ONLY, Job, Service
 from broker.services.logs import jobs, spec
 
 
@@ -22,6 +22,7 @@ class LogsService(Service):
                 lambda: jobs.sweep(db),
                 self.env.settings.sweep_interval_seconds,
                 precheck=lambda: jobs.has_work(db),
+                wake=TIME_ONLY,  # events past their group's retention (days): idle, every 30 s is plenty
             )
         ]
 

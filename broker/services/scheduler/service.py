@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from broker.protocol.spec import ServiceSpec
 from broker.services.base import Env, Job, Service
-from broker.services.scheduler import delivery, spec, universal
+from broker.services.scheduler import delivery, spec, store, universal
 from broker.services.scheduler.firing import Firer
 
 __all__ = ["SERVICE", "delivery", "universal"]
@@ -25,7 +25,8 @@ class SchedulerService(Service):
 
     def jobs(self) -> list[Job]:
         interval = self.env.settings.sweep_interval_seconds
-        return [Job("scheduler.fire", self.firer.run_due, interval, precheck=self.firer.has_due)]
+        # A safety net for the firing loops (firing.py): idle, it sleeps until a schedule changes (or 30 s).
+        return [Job("scheduler.fire", self.firer.run_due, interval, precheck=self.firer.has_due, wake=store.WAKE_KEY)]
 
     async def start(self) -> None:
         self.firer.start()
