@@ -123,9 +123,13 @@ class Notifier:
                     fut.set_result(True)
 
     def _local(self, keys: set[str]) -> None:
-        if self.loop is not None and self._wanted(keys):
+        loop = self.loop
+        if loop is not None and self._wanted(keys):
+            if asyncio._get_running_loop() is loop:  # committed on the loop itself (db.py): no self-pipe wake
+                loop.call_soon(self._on_keys, list(keys))
+                return
             with contextlib.suppress(RuntimeError):
-                self.loop.call_soon_threadsafe(self._on_keys, list(keys))
+                loop.call_soon_threadsafe(self._on_keys, list(keys))
 
     def _wanted(self, keys: set[str]) -> bool:
         """Whether this process waits on or handles any of `keys` (read from the writer thread: a waiter registers
@@ -338,6 +342,8 @@ class DatagramTransport(Transport):
 
     def _send_to(self, keys: set[str], everyone: bool) -> None:
         payload: bytes | None = None
+        if not self._peers and time.monotonic() - self._peers_at <= 0.5:
+            return  # the only process (one worker)
         with self._lock:
             for peer in self._peer_list():
                 if not everyone and not peer.wants(keys):
