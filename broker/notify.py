@@ -180,6 +180,7 @@ _LEN = struct.Struct("<I")
 PREFIXES_AT = _GEN.size + _LEN.size
 SLOTS_AT = 4096
 SLOTS = 4096  # a collision only sends a datagram nobody needed
+EVERYTHING = 0xFFFFFFFF  # in place of the prefixes' length: the process wants every key
 INTEREST_SIZE = SLOTS_AT + SLOTS
 
 
@@ -210,10 +211,10 @@ class _Peer:
             if gen & 1:
                 return True  # its prefixes are being rewritten
             n = _LEN.unpack_from(m, _GEN.size)[0]
-            text = m[PREFIXES_AT : PREFIXES_AT + n]
+            text = m[PREFIXES_AT : PREFIXES_AT + n] if n != EVERYTHING else b""
             if _GEN.unpack_from(m)[0] != gen:
                 return True
-            self.prefixes = tuple(text.decode().split("\n")) if n else ()
+            self.prefixes = ("",) if n == EVERYTHING else tuple(text.decode().split("\n")) if n else ()
             self.gen = gen
         prefixes = self.prefixes
         return any(key == WAKE_ALL or m[SLOTS_AT + _slot(key)] or key.startswith(prefixes) for key in keys)
@@ -251,19 +252,30 @@ class DatagramTransport(Transport):
 
     def start(self, loop: asyncio.AbstractEventLoop, deliver: Callable[[list[str]], None]) -> None:
         self.dir.mkdir(parents=True, exist_ok=True)
+        # A new name per start: peers that mapped the marker of an earlier start (a start undone and tried
+        # again) must not keep reading that unlinked file.
+        self._me = f"{os.getpid()}-{os.urandom(4).hex()}"
         self._recv = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         self._recv.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
         self._recv.bind(self._addr(self._me))
         self._recv.setblocking(False)
         # The marker appears whole (written under a dot name, then renamed): a peer never reads a half-made one.
         tmp = self.dir / f".{self._me}"
-        with open(tmp, "w+b") as f:
-            f.truncate(INTEREST_SIZE)
-            self._map = mmap.mmap(f.fileno(), INTEREST_SIZE)
-        for slot, count in enumerate(self._counts):
-            if count:
-                self._map[SLOTS_AT + slot] = 1
-        self._write_prefixes()
+        try:
+            with open(tmp, "w+b") as f:
+                # Written out, not a sparse truncate: a page first written through the map on a full disk would
+                # kill the process (SIGBUS) instead of raising here.
+                f.write(bytes(INTEREST_SIZE))
+                f.flush()
+                self._map = mmap.mmap(f.fileno(), INTEREST_SIZE)
+        except OSError as e:  # a full disk: an empty marker, which peers read as "wants everything"
+            log.warning("notify: no interest map (%s); other processes will send this one every commit", e)
+            tmp.write_bytes(b"")
+        if self._map is not None:
+            for slot, count in enumerate(self._counts):
+                if count:
+                    self._map[SLOTS_AT + slot] = 1
+            self._write_prefixes()
         tmp.rename(self.dir / self._me)
         self._deliver = deliver
         self._loop = loop
@@ -298,11 +310,12 @@ class DatagramTransport(Transport):
     def _write_prefixes(self) -> None:
         assert self._map is not None
         text = "\n".join(self._prefixes).encode()
-        if len(text) > SLOTS_AT - PREFIXES_AT:
-            text = b""  # too many to list: the empty prefix, which every key has
+        length = len(text)
+        if length > SLOTS_AT - PREFIXES_AT or "" in self._prefixes:
+            text, length = b"", EVERYTHING  # too many to list, or a handler of every key
         self._gen += 1  # odd: a peer reading now sends whatever it has
         _GEN.pack_into(self._map, 0, self._gen)
-        _LEN.pack_into(self._map, _GEN.size, len(text))
+        _LEN.pack_into(self._map, _GEN.size, length)
         self._map[PREFIXES_AT : PREFIXES_AT + len(text)] = text
         self._gen += 1
         _GEN.pack_into(self._map, 0, self._gen)

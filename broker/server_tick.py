@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
+import threading
 from types import FrameType
 from typing import Any
 
@@ -24,10 +25,12 @@ async def _main_loop(self: Server) -> None:
     loop = asyncio.get_running_loop()
     wake = asyncio.Event()
     # uvicorn's signal handlers (installed before the app was loaded) only set should_exit: chain a wake to them.
-    for sig in HANDLED_SIGNALS:
-        previous = signal.getsignal(sig)
-        if callable(previous):
-            signal.signal(sig, _waking(previous, loop, wake))
+    # (Only the main thread may set handlers; a server elsewhere, as in some tests, just ticks.)
+    if threading.current_thread() is threading.main_thread():
+        for sig in HANDLED_SIGNALS:
+            previous = signal.getsignal(sig)
+            if callable(previous):
+                signal.signal(sig, _waking(previous, loop, wake))
     counter = 0
     should_exit = await self.on_tick(counter)
     while not should_exit:

@@ -27,7 +27,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, Protocol, TypeAlias, TypeVar, TypeVarTuple
+from typing import Any, NamedTuple, Protocol, TypeAlias, TypeVar, TypeVarTuple
 
 from sqlalchemy import Connection
 from sqlalchemy.exc import DBAPIError
@@ -73,6 +73,18 @@ class Tx:
 
 class _UnitFailed(Exception):
     """A unit of a multi-unit batch raised; the batch is retried with savepoints."""
+
+
+class _Done(NamedTuple):
+    """A batch run, to be answered: its units, their outcomes, the keys to wake, when it started, the units'
+    after-commit calls and whether it changed the database."""
+
+    batch: list[_Unit]
+    outcomes: list[_Outcome]
+    wakes: set[str]
+    started: float
+    committed: list[Callable[[], None]]
+    changed: bool
 
 
 class _LockTaken(Exception):
@@ -153,7 +165,8 @@ class Database:
         # Held while a transaction runs on the write connection: by the writer thread, or by the event loop
         # running a unit inline (which only tries it).
         self._busy = threading.Lock()
-        self._inline = not self.is_pg and settings.write_inline
+        # Not with durability = "fsync": each commit's fsync would stall the event loop.
+        self._inline = not self.is_pg and settings.write_inline and settings.durability != "fsync"
         self._turn: list[_Unit] = []  # writes issued during this turn of the event loop (inline mode)
         self._home: asyncio.AbstractEventLoop | None = None  # that loop: the one running when the database started
 
@@ -218,6 +231,13 @@ class Database:
             self._queue.put(None)
             self._thread.join(timeout=10)
             self._thread = None
+        # Units queued after the writer's end (a task still writing during shutdown) get an answer, not a hang.
+        late: list[_Unit] = []
+        with contextlib.suppress(queue.Empty):
+            while True:
+                if (unit := self._queue.get_nowait()) is not None:
+                    late.append(unit)
+        self._deliver(late, [(False, _stopping_error())] * len(late))
         self._readers.shutdown(wait=False, cancel_futures=True)
         self.write_engine.dispose()
         self.read_engine.dispose()
@@ -227,6 +247,8 @@ class Database:
         loop = asyncio.get_running_loop()
         fut: asyncio.Future[_T] = loop.create_future()
         unit = (fn, args, fut, loop, time.monotonic())
+        if self._stopping.is_set():
+            raise _stopping_error()
         if self._inline and loop is self._home:
             if not self._turn:
                 loop.call_soon(self._run_turn)
@@ -272,15 +294,35 @@ class Database:
                 batch.append(nxt)
             try:
                 with self._busy:
-                    self._run_batch(batch)
+                    done = self._run_batch(batch)
             except Exception as e:  # the writer thread must outlive any failure: requests wait on it
                 log.exception("writer: a batch failed unexpectedly")
                 self._drop_connection()
                 self._deliver(batch, [(False, _translate(e))] * len(batch))
+                done = None
+            if done is not None:
+                # Answered after the connection is let go: a request's next write may then run on the loop.
+                self._finish(done, on_loop=False)
             if stop:
                 break
-        if self._conn is not None:
-            self._conn.close()
+        with self._busy:  # not while the event loop runs a turn on it
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+
+    def _changed(self) -> bool:
+        """Whether the write connection changed anything since the last call (most idle sweeps delete nothing:
+        no WAL for the checkpointer)."""
+        if self.is_pg:
+            return False
+        try:
+            changes = self._conn.connection.driver_connection.total_changes  # type: ignore[union-attr]
+        except Exception:  # noqa: BLE001 - no connection (dropped after a failure): checkpoint to be safe
+            return True
+        if changes == self._changes:
+            return False
+        self._changes = changes
+        return True
 
     def _drop_connection(self) -> None:
         with contextlib.suppress(Exception):
@@ -293,9 +335,11 @@ class Database:
             self._conn = self.write_engine.connect()
         return self._conn
 
-    def _run_batch(self, batch: list[_Unit], on_loop: bool = False) -> bool:
-        """Run and answer `batch`. `on_loop`: on the event loop, which must not wait for a lock — False (nothing
-        done) if another of our processes holds the write lock, or a program outside the broker SQLite's lock."""
+    def _run_batch(self, batch: list[_Unit], on_loop: bool = False) -> _Done | None:
+        """Run `batch` (holding _busy); what to answer, for _finish once _busy is let go. None: nothing to answer —
+        on the event loop (`on_loop`, which must not wait for a lock), nothing was done because another of our
+        processes holds the write lock, or a program outside the broker SQLite's lock; on the writer thread,
+        every request was answered already (busy past its time)."""
         started = time.perf_counter()
         self._committed = []
         while True:
@@ -307,54 +351,52 @@ class Database:
                 try:
                     outcomes, wakes = self._transaction_retrying(batch, isolate=True, wait=not on_loop)
                 except _LockTaken:
-                    return False
+                    return None
                 except Exception as e:  # noqa: BLE001 - the batch's requests get it as their answer
                     if on_loop and self._locked_elsewhere(e):
-                        return False
+                        return None
                     outcomes, wakes = self._failed(batch, e)
             except _LockTaken:
-                return False
+                return None
             except Exception as e:  # noqa: BLE001 - the whole transaction failed
                 if self._locked_elsewhere(e):
                     if on_loop:
-                        return False
+                        return None
                     batch = self._answer_late(batch)
                     if not batch:
-                        return True
+                        return None
                     time.sleep(LOCKED_PAUSE_S)  # the other workers get the file lock between our tries
                     continue
                 outcomes, wakes = self._failed(batch, e)
             break
-        self._finish(batch, outcomes, wakes, started, on_loop)
-        return True
+        return _Done(batch, outcomes, wakes, started, self._committed, self._changed())
 
     def _run_turn(self) -> None:
         """The writes this turn of the event loop issued, run together right here when the writer thread is idle
         and the write lock free; otherwise (or when the lock is taken meanwhile) queued to the writer thread."""
         batch, self._turn = self._turn, []
+        if self._stopping.is_set():  # the writer is ending or gone: its connection is not ours to use
+            _resolve_all([(u[2], (False, _stopping_error())) for u in batch])
+            return
         if self._queue.empty() and self._busy.acquire(blocking=False):
             try:
-                if self._run_batch(batch, on_loop=True):
-                    return
+                done = self._run_batch(batch, on_loop=True)
             except Exception as e:  # as on the writer thread: the requests must get an answer
                 log.exception("a batch failed unexpectedly")
                 self._drop_connection()
-                _resolve_all([(u[2], (False, _translate(e))) for u in batch])
-                return
+                done = _Done(batch, [(False, _translate(e))] * len(batch), set(), time.perf_counter(), [], True)
             finally:
                 self._busy.release()
+            if done is not None:
+                self._finish(done, on_loop=True)
+                return
         for unit in batch:
             self._queue.put(unit)
 
-    def _finish(
-        self, batch: list[_Unit], outcomes: list[_Outcome], wakes: set[str], started: float, on_loop: bool
-    ) -> None:
+    def _finish(self, done: _Done, on_loop: bool) -> None:
+        """Answer a batch run by _run_batch (not holding _busy), then its after-commit work."""
+        batch, outcomes, wakes, started, committed, changed = done
         elapsed = time.perf_counter() - started
-        if not self.is_pg and not self._wrote.is_set() and self._conn is not None:
-            changes = self._conn.connection.driver_connection.total_changes  # type: ignore[union-attr]
-            if changes != self._changes:  # most idle sweeps delete nothing: no WAL to checkpoint
-                self._changes = changes
-                self._wrote.set()
         if wakes and self.listener is not None:
             try:
                 self.listener.after_commit(wakes)
@@ -365,7 +407,9 @@ class Database:
         else:
             self._deliver(batch, outcomes)
         metrics.write_batch(len(batch), elapsed)  # after the answers: they never wait for it
-        for fn in self._committed:
+        if changed and not self._wrote.is_set():
+            self._wrote.set()
+        for fn in committed:
             try:
                 fn()
             except Exception:
@@ -475,6 +519,10 @@ class Database:
                 loop.call_soon_threadsafe(_resolve_all, items)
             except RuntimeError:
                 pass  # loop closed during shutdown
+
+
+def _stopping_error() -> ServiceUnavailable:
+    return ServiceUnavailable("The broker is stopping. Please retry.")
 
 
 def _resolve_all(items: list[tuple[_AnyFuture, _Outcome]]) -> None:

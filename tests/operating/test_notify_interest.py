@@ -92,3 +92,28 @@ def test_a_peer_whose_interest_cannot_be_read_gets_everything(tmp_path: Path) ->
         await _publish(publisher, "sqs:q1")
 
     assert _received(tmp_path, scenario) == [["sqs:q1"]]
+
+
+def test_a_handler_of_every_key_gets_every_key(tmp_path: Path) -> None:
+    async def scenario(publisher: DatagramTransport, receiver: Notifier) -> None:
+        receiver.subscribe("", lambda _key: None)
+        await _publish(publisher, "anything:at-all")
+
+    assert _received(tmp_path, scenario) == [["anything:at-all"]]
+
+
+def test_a_process_started_again_is_read_anew(tmp_path: Path) -> None:
+    # A worker whose start failed is stopped and started again: peers that mapped its first marker must read the
+    # new one (the old file is unlinked; its map would never change again).
+    async def scenario(publisher: DatagramTransport, receiver: Notifier) -> None:
+        await _publish(publisher, "sqs:q1")  # the publisher maps the first marker now
+        loop = asyncio.get_running_loop()
+        deliver = receiver.transport._deliver  # type: ignore[attr-defined]
+        receiver.stop()
+        receiver.start(loop)
+        receiver.transport._deliver = deliver  # type: ignore[attr-defined]
+        publisher._peers_at = 0.0  # the publisher's next listing of the directory (every 0.5 s)
+        with Watch(receiver, ["sqs:q1"]):
+            await _publish(publisher, "sqs:q1")
+
+    assert _received(tmp_path, scenario) == [["sqs:q1"]]

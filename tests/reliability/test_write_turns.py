@@ -78,11 +78,13 @@ def test_a_write_finding_the_lock_taken_goes_to_the_writer_thread(tmp_path: Path
         loop = asyncio.get_running_loop()
         loop.call_later(0.2, lambda: (fcntl.flock(fd, fcntl.LOCK_UN), os.close(fd)))
         waited = await db.write(_insert, "x")  # the loop is not blocked: it releases the lock itself
-        after = await db.write(_insert, "y")  # the lock is free again: on the loop
-        return waited, after, _rows(db)
+        # The lock is free again: writes run on the loop once the writer thread has let go of the connection
+        # (it answers before it does, so the very next write may still find it busy).
+        after = [await db.write(_insert, f"y{i}") for i in range(5)]
+        return waited, after[-1], _rows(db)
 
     waited, after, rows = _run(tmp_path, True, body)
-    assert (waited, after, rows) == ("broker-writer", "MainThread", ["x", "y"])
+    assert (waited, after, rows) == ("broker-writer", "MainThread", ["x", "y0", "y1", "y2", "y3", "y4"])
 
 
 def test_writes_from_another_thread_use_the_writer_thread(tmp_path: Path) -> None:
@@ -91,3 +93,16 @@ def test_writes_from_another_thread_use_the_writer_thread(tmp_path: Path) -> Non
         return name, _rows(db)
 
     assert _run(tmp_path, True, body) == ("broker-writer", ["z"])
+
+
+def test_a_write_after_stop_is_answered_not_left_waiting(tmp_path: Path) -> None:
+    async def main() -> None:
+        db = Database(_settings(tmp_path, True))
+        db.start()
+        await db.write(lambda tx: tx.conn.execute(text("CREATE TABLE t (v TEXT PRIMARY KEY)")))
+        await asyncio.get_running_loop().run_in_executor(None, db.stop)  # as the runtime stops it
+        with pytest.raises(ServiceError) as e:
+            await asyncio.wait_for(db.write(_insert, "late"), 5)
+        assert e.value.code == "ServiceUnavailable"
+
+    asyncio.run(main())

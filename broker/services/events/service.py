@@ -62,7 +62,6 @@ class EventsService(Service):
                 lambda: authorizations.run(env),
                 interval,
                 precheck=lambda: authorizations.has_work(env),
-                wake=TIME_ONLY,  # a safety net: a request authorizes its connection itself, unless a crash cut it short
             ),
         ]
 
