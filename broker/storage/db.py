@@ -113,6 +113,8 @@ _T = TypeVar("_T")
 _Ts = TypeVarTuple("_Ts")
 # (ok, result or exception) of one unit.
 _Outcome: TypeAlias = tuple[bool, Any]
+# A batch's transaction: each unit's outcome, the keys to wake, the after-commit calls of the units committed.
+_Run: TypeAlias = tuple[list[_Outcome], set[str], list[Callable[[], None]]]
 _AnyFuture: TypeAlias = asyncio.Future[Any] | concurrent.futures.Future[Any]
 # A queued unit: (fn, args, future, the caller's loop or None for write_sync, monotonic time queued).
 _Unit: TypeAlias = tuple[Callable[..., Any], tuple[Any, ...], _AnyFuture, asyncio.AbstractEventLoop | None, float]
@@ -154,8 +156,7 @@ class Database:
         self._checkpointer: threading.Thread | None = None
         self._stopping = threading.Event()
         self._wrote = threading.Event()  # set at commits: the checkpointer sleeps while nothing is written
-        self._changes = -1  # the write connection's total_changes when _wrote was last set
-        self._committed: list[Callable[[], None]] = []  # the after_commit calls of the batch that just committed
+        self._changes = -1  # the write connection's total_changes when _changed last looked
         # SQLite's own busy handler sleeps and polls (waits of up to 100 ms, unfair): between our processes a
         # kernel file lock hands the write lock over the moment it is released. Foreign lockers still meet
         # busy_timeout.
@@ -341,21 +342,20 @@ class Database:
         processes holds the write lock, or a program outside the broker SQLite's lock; on the writer thread,
         every request was answered already (busy past its time)."""
         started = time.perf_counter()
-        self._committed = []
         while True:
             try:
-                outcomes, wakes = self._transaction_retrying(batch, isolate=False, wait=not on_loop)
+                outcomes, wakes, committed = self._transaction_retrying(batch, isolate=False, wait=not on_loop)
             except _UnitFailed:
                 # A unit failed after others had written: run the batch again, each unit inside its own savepoint,
                 # so only the failing unit's writes are undone. Units are plain functions of the database state.
                 try:
-                    outcomes, wakes = self._transaction_retrying(batch, isolate=True, wait=not on_loop)
+                    outcomes, wakes, committed = self._transaction_retrying(batch, isolate=True, wait=not on_loop)
                 except _LockTaken:
                     return None
                 except Exception as e:  # noqa: BLE001 - the batch's requests get it as their answer
                     if on_loop and self._locked_elsewhere(e):
                         return None
-                    outcomes, wakes = self._failed(batch, e)
+                    outcomes, wakes, committed = self._failed(batch, e)
             except _LockTaken:
                 return None
             except Exception as e:  # noqa: BLE001 - the whole transaction failed
@@ -367,9 +367,9 @@ class Database:
                         return None
                     time.sleep(LOCKED_PAUSE_S)  # the other workers get the file lock between our tries
                     continue
-                outcomes, wakes = self._failed(batch, e)
+                outcomes, wakes, committed = self._failed(batch, e)
             break
-        return _Done(batch, outcomes, wakes, started, self._committed, self._changed())
+        return _Done(batch, outcomes, wakes, started, committed, self._changed())
 
     def _run_turn(self) -> None:
         """The writes this turn of the event loop issued, run together right here when the writer thread is idle
@@ -430,7 +430,7 @@ class Database:
             self._deliver(late, [(False, ServiceUnavailable("The database is busy. Please retry."))] * len(late))
         return [u for u in batch if (now - u[4]) * 1000 < limit]
 
-    def _transaction_retrying(self, batch: list[_Unit], isolate: bool, wait: bool) -> tuple[list[_Outcome], set[str]]:
+    def _transaction_retrying(self, batch: list[_Unit], isolate: bool, wait: bool) -> _Run:
         for attempt in range(RETRIES):
             try:
                 return self._transaction(batch, isolate, wait)
@@ -440,10 +440,11 @@ class Database:
                 log.info("write transaction hit %s; running it again", e)
         raise AssertionError("unreachable")
 
-    def _transaction(self, batch: list[_Unit], isolate: bool, wait: bool = True) -> tuple[list[_Outcome], set[str]]:
-        """Run the units in one transaction. Without `isolate` (the fast path: no savepoints) a failing unit
-        aborts the whole transaction, unless it is alone in the batch. Without `wait`, _LockTaken if another of
-        our processes holds the write lock."""
+    def _transaction(self, batch: list[_Unit], isolate: bool, wait: bool) -> _Run:
+        """Run the units in one transaction: their outcomes, the keys to wake and the after-commit calls of the
+        units that committed. Without `isolate` (the fast path: no savepoints) a failing unit aborts the whole
+        transaction, unless it is alone in the batch. Without `wait`, _LockTaken if another of our processes
+        holds the write lock."""
         outcomes: list[_Outcome] = []
         wakes: set[str] = set()
         committed: list[Callable[[], None]] = []
@@ -477,16 +478,15 @@ class Database:
                     committed += tx.committed
             if wakes and self.listener is not None:
                 self.listener.before_commit(conn, wakes)
-        self._committed = committed
-        return outcomes, wakes
+        return outcomes, wakes, committed
 
-    def _failed(self, batch: list[_Unit], e: Exception) -> tuple[list[_Outcome], set[str]]:
+    def _failed(self, batch: list[_Unit], e: Exception) -> _Run:
         if not isinstance(e, ServiceError):
             log.warning("write transaction failed: %s", e)
             if isinstance(e, DB_ERRORS) and self._conn is not None and self._connection_lost(e):
                 # PostgreSQL restarted, or the network went: start the next batch on a fresh connection.
                 self._drop_connection()
-        return [(False, _translate(e))] * len(batch), set()  # nothing of the batch was committed
+        return [(False, _translate(e))] * len(batch), set(), []  # nothing of the batch was committed
 
     def _connection_lost(self, e: Exception) -> bool:
         if isinstance(e, DBAPIError) and e.connection_invalidated:
