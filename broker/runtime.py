@@ -80,7 +80,9 @@ class Runtime:
         for service in self.services:
             await service.start()
             for job in service.jobs():
-                self.jobs.add(job.name, job.run, job.interval, leased=job.leased, precheck=job.precheck, wake=job.wake)
+                self.jobs.add(
+                    job.name, job.run, job.interval, job.leased, precheck=job.precheck, wake=job.wake, due=job.due
+                )
         self.jobs.start()
         # Long-lived startup objects leave the collector's view, and young collections run less often: fewer
         # pauses in the middle of requests.

@@ -78,6 +78,10 @@ class Job:
     # nothing the job sleeps until it (broker/jobs/scheduler.py), or at most IDLE_RECHECK_S. Work that only comes
     # with time (retention) may use a key nobody sends: idle, the job then looks every IDLE_RECHECK_S.
     wake: str | None = None
+    # For work that comes with time (expiry, retention), asked instead of a precheck: when the job's work is next
+    # due (clock ms; None: none pending). The job sleeps until then or a wake of `wake`; `run` returns how much it
+    # did (after a run that did some it runs again without asking).
+    due: Callable[[], int | None] | None = None
 
 
 # The wake key of jobs whose work only comes with time: none of our writes send it.

@@ -96,30 +96,30 @@ def test_long_poll_wakes_across_worker_processes(server_factory):
 def test_sweep_lease_taken_over_when_owner_is_killed(server_factory, tmp_path):
     data = tmp_path / "shared"
     a = server_factory("sqlite", data_dir=data).start()
-    b = server_factory("sqlite", data_dir=data).start()
-    url = a.client().create_queue(QueueName="ret", Attributes={"MessageRetentionPeriod": "60"})["QueueUrl"]
-    a.client().send_message(QueueUrl=url, MessageBody="old")
 
-    def holder() -> str | None:
-        for lease in httpx.get(b.url + "/_broker/leases").json()["leases"]:
+    def holder(server) -> str | None:
+        for lease in httpx.get(server.url + "/_broker/leases").json()["leases"]:
             if lease["name"] == "job:sqs.sweep" and lease["live"]:
                 return lease["owner"]
         return None
 
+    # A process's first sweep runs at its start and takes the lease (held for its TTL, 2 s here): killed then,
+    # the lease stays live a while after its owner is gone.
     deadline = time.monotonic() + 10
-    while holder() is None and time.monotonic() < deadline:
-        time.sleep(0.1)
-    owners = {httpx.get(s.url + "/_broker/leases").json()["owner"]: s for s in (a, b)}
-    first = holder()
-    assert first in owners
-    victim = owners[first]
-    survivor = b if victim is a else a
-    victim.kill()
-    survivor.advance(120)  # the message is now past its retention period
+    while holder(a) is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    victim = holder(a)
+    assert victim == httpx.get(a.url + "/_broker/leases").json()["owner"]
+    a.kill()
+    b = server_factory("sqlite", data_dir=data).start()
+    url = b.client().create_queue(QueueName="ret", Attributes={"MessageRetentionPeriod": "60"})["QueueUrl"]
+    b.client().send_message(QueueUrl=url, MessageBody="old")
+    b.advance(120)  # the message is now past its retention period: the sweep has work
+    survivor = httpx.get(b.url + "/_broker/leases").json()["owner"]
     deadline = time.monotonic() + 15
-    while holder() != httpx.get(survivor.url + "/_broker/leases").json()["owner"] and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert holder() == httpx.get(survivor.url + "/_broker/leases").json()["owner"]
+    while holder(b) != survivor and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert holder(b) == survivor
     # The survivor's sweep now removes the expired row from disk.
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:

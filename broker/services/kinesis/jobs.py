@@ -12,3 +12,7 @@ from broker.storage.db import Database
 def sweep(db: Database) -> int:
     now = clock.now_ms()
     return db.write_sync(store.sweep, now) + db.write_sync(queue_store.sweep, now)
+
+
+def sweep_due(db: Database) -> int | None:
+    return db.read_sync(store.next_sweep_due, clock.now_ms())

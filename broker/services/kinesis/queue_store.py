@@ -97,6 +97,7 @@ def delete_queue(tx: Tx, queue_row_id: int, until: int) -> bool:
         .values(status="DELETING", status_until=until, name=f"~{queue_row_id}~" + kq.c.name)
     ).rowcount
     tx.wake(wake_key(queue_row_id))  # waiting receives end
+    tx.wake(store.SWEEP_WAKE_KEY)  # its delivery state goes at `until`
     return done > 0
 
 

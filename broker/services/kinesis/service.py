@@ -7,7 +7,7 @@ from typing import Any
 from broker.cache import TtlCache
 from broker.protocol.spec import ServiceSpec
 from broker.services.base import Env, Job, Service, Slot
-from broker.services.kinesis import jobs, spec
+from broker.services.kinesis import jobs, spec, store
 from broker.services.kinesis.streams import CACHE_PREFIX, STREAMS, Stream
 
 
@@ -27,7 +27,14 @@ class KinesisService(Service):
 
     def jobs(self) -> list[Job]:
         db = self.env.db
-        return [Job("kinesis.sweep", lambda: jobs.sweep(db), self.env.settings.sweep_interval_seconds)]
+        sweep = Job(
+            "kinesis.sweep",
+            lambda: jobs.sweep(db),
+            self.env.settings.sweep_interval_seconds,
+            wake=store.SWEEP_WAKE_KEY,
+            due=lambda: jobs.sweep_due(db),
+        )
+        return [sweep]
 
 
 SERVICE = KinesisService

@@ -46,6 +46,7 @@ from broker.storage.tables import kinesis_shards as sh
 from broker.storage.tables import kinesis_streams as st
 
 SWEEP_CHUNK = 5000
+SWEEP_WAKE_KEY = "kinesis:sweep"  # woken when work for the sweep may be due sooner than it knew (next_sweep_due)
 
 
 # -- streams -----------------------------------------------------------------------------------------------------
@@ -97,6 +98,8 @@ def create_stream(tx: Tx, values: dict[str, Any], shard_count: int, now: int) ->
 def update_stream(tx: Tx, stream_id: int, key: str, values: dict[str, Any]) -> None:
     tx.conn.execute(update(st).where(st.c.id == stream_id).values(**values))
     tx.wake(key)
+    if "retention_hours" in values:
+        tx.wake(SWEEP_WAKE_KEY)  # a shorter retention makes records due sooner
 
 
 def modify_stream(tx: Tx, stream_id: int, key: str, change: Callable[[Row], dict[str, Any]]) -> dict[str, Any]:
@@ -128,6 +131,7 @@ def delete_stream(tx: Tx, stream_id: int, key: str) -> str | None:
         return "channels"
     tx.conn.execute(update(st).where(st.c.id == stream_id).values(status="DELETING", name=f"~{stream_id}"))
     tx.wake(key)
+    tx.wake(SWEEP_WAKE_KEY)  # its rows go now
     for idx in tx.conn.execute(select(sh.c.idx).where(sh.c.stream_id == stream_id)).scalars():
         tx.wake(shard_wake_key(stream_id, idx))  # subscriptions end
     return None
@@ -229,6 +233,8 @@ def modify_channel(tx: Tx, row_id: int, change: Callable[[Row], dict[str, Any]])
     values = change(dict(row._mapping))
     if values:
         tx.conn.execute(update(ch).where(ch.c.id == row_id).values(**values))
+        if values.get("status") == "DELETING":
+            tx.wake(SWEEP_WAKE_KEY)
     return {**row._mapping, **values}
 
 
@@ -513,6 +519,30 @@ def sweep(tx: Tx, now: int) -> int:
             delete(sh).where(and_(sh.c.stream_id == row.id, sh.c.closed_at.is_not(None), sh.c.closed_at < cutoff))
         ).rowcount
     return done
+
+
+def next_sweep_due(conn: Connection, now: int) -> int | None:
+    """When the sweep next has work (ms; None: none pending): a deleted stream (now), the end of a deleted queue's
+    or channel's grace, the first record or closed shard past its stream's retention. Deletions and shorter
+    retention periods wake the sweep; records and shards come due hours after they are written or closed, so the
+    scheduler's recheck sees them in time. The delivery state of removed records goes in the runs that follow a
+    run that did work."""
+    deleting = [
+        conn.execute(select(func.min(t.c.status_until)).where(t.c.status == "DELETING")).scalar() for t in (ch, kq)
+    ]
+    times = [x for x in deleting if x is not None]
+    for row in conn.execute(select(st.c.id, st.c.status, st.c.retention_hours, st.c.attributes)).all():
+        if row.status == "DELETING":
+            return now
+        floor = int(json.loads(row.attributes).get("ExpiredBefore", 0))
+        keep = row.retention_hours * 3_600_000
+        for idx, closed_at in conn.execute(select(sh.c.idx, sh.c.closed_at).where(sh.c.stream_id == row.id)).all():
+            first = conn.execute(
+                select(func.min(r.c.arrived_at)).where(and_(r.c.stream_id == row.id, r.c.shard == idx))
+            ).scalar()
+            # Gone once arrived (closed) before the stream's oldest kept time, max(now - retention, floor).
+            times += [now if t < floor else t + keep + 1 for t in (first, closed_at) if t is not None]
+    return min(times, default=None)
 
 
 def _expire(tx: Tx, stream_id: int, idx: int, cutoff: int) -> int:

@@ -13,17 +13,17 @@ from broker.services.sns.topics import Subscription, Topic
 from broker.services.sqs.queues import queue_by_arn
 from broker.storage.db import Database, Tx
 
-DAY_MS = 86_400_000
-
 
 def sweep(db: Database) -> int:
     now = clock.now_ms()
-    cutoffs: dict[int, int] = {}
-    for topic_id, attrs in db.read_sync(store.archiving_topics):
-        policy = json.loads(attrs).get("ArchivePolicy")
-        days = int(json.loads(policy)["MessageRetentionPeriod"]) if policy and policy != "{}" else 0
-        cutoffs[topic_id] = now - days * DAY_MS  # no policy (any more): nothing is kept
+    cutoffs = {
+        topic_id: now - store.archive_retention_ms(attrs) for topic_id, attrs in db.read_sync(store.archiving_topics)
+    }
     return db.write_sync(store.sweep, now, cutoffs)
+
+
+def sweep_due(db: Database) -> int | None:
+    return db.read_sync(store.next_sweep_due)
 
 
 REPLAY_CHUNK = 200

@@ -36,7 +36,13 @@ class SnsService(Service):
     def jobs(self) -> list[Job]:
         db, settings = self.env.db, self.env.settings
         return [
-            Job("sns.sweep", lambda: jobs.sweep(db), settings.sweep_interval_seconds),
+            Job(
+                "sns.sweep",
+                lambda: jobs.sweep(db),
+                settings.sweep_interval_seconds,
+                wake=store.SWEEP_WAKE_KEY,
+                due=lambda: jobs.sweep_due(db),
+            ),
             Job(
                 "sns.replay",
                 lambda: jobs.run_replays(db, self.signer, settings.sigv4),

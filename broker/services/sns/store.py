@@ -27,6 +27,9 @@ from broker.storage.tables import sns_subscriptions as s
 from broker.storage.tables import sns_topics as t
 from broker.tags import changed
 
+DAY_MS = 86_400_000
+SWEEP_WAKE_KEY = "sns:sweep"  # woken when work for the sweep may be due sooner than it knew (see next_sweep_due)
+
 DEDUP_WINDOW_MS = 300_000
 PAGE = 100
 
@@ -99,6 +102,8 @@ def set_topic_attributes(tx: Tx, arn: str, changes: dict[str, str]) -> None:
         else:
             attrs[name] = value
     tx.conn.execute(update(t).where(t.c.arn == arn).values(attributes=json.dumps(attrs)))
+    if "ArchivePolicy" in changes:
+        tx.wake(SWEEP_WAKE_KEY)  # a shorter retention may make archived messages due now
 
 
 def list_topics(conn: Connection, account: str, region: str, after: str | None) -> list[str]:
@@ -187,6 +192,24 @@ def sweep(tx: Tx, now: int, archive_cutoffs: dict[int, int]) -> int:
 def archiving_topics(conn: Connection) -> list[tuple[int, str]]:
     """(id, attributes) of FIFO topics, for the archive's retention."""
     return [(r[0], r[1]) for r in conn.execute(select(t.c.id, t.c.attributes).where(t.c.fifo.is_(True)))]
+
+
+def archive_retention_ms(attrs: str) -> int:
+    """How long a FIFO topic (its attributes' JSON) keeps archived messages: nothing without an ArchivePolicy."""
+    policy = json.loads(attrs).get("ArchivePolicy")
+    return int(json.loads(policy)["MessageRetentionPeriod"]) * DAY_MS if policy and policy != "{}" else 0
+
+
+def next_sweep_due(conn: Connection) -> int | None:
+    """When the sweep next has work (ms; None: none pending): the first deduplication id to expire, the first
+    archived message past its topic's retention. Later ones come at least 5 minutes on (deduplication) or days
+    (archives), so the scheduler's recheck sees them in time; a changed ArchivePolicy wakes the sweep."""
+    times = [conn.execute(select(func.min(dd.c.expires_at))).scalar()]
+    for topic_id, attrs in archiving_topics(conn):
+        first = conn.execute(select(func.min(ar.c.published_at)).where(ar.c.topic_id == topic_id)).scalar()
+        if first is not None:
+            times.append(first + archive_retention_ms(attrs) + 1)
+    return min((x for x in times if x is not None), default=None)
 
 
 # -- subscriptions -------------------------------------------------------------------------------------------------

@@ -28,6 +28,10 @@ def sweep(db: Database) -> int:
     return total
 
 
+def sweep_due(db: Database) -> int | None:
+    return db.read_sync(sweep_store.next_due, clock.now_ms())
+
+
 MOVE_CHUNK = 500
 
 

@@ -7,7 +7,7 @@ from typing import Any
 from broker.cache import TtlCache
 from broker.protocol.spec import ServiceSpec
 from broker.services.base import Env, Job, Service, Slot
-from broker.services.sqs import jobs, move_store, spec
+from broker.services.sqs import jobs, move_store, spec, sweep_store
 from broker.services.sqs.queues import CACHE_PREFIX, QUEUES, Queue
 
 
@@ -28,7 +28,13 @@ class SqsService(Service):
     def jobs(self) -> list[Job]:
         db, settings = self.env.db, self.env.settings
         return [
-            Job("sqs.sweep", lambda: jobs.sweep(db), settings.sweep_interval_seconds),
+            Job(
+                "sqs.sweep",
+                lambda: jobs.sweep(db),
+                settings.sweep_interval_seconds,
+                wake=sweep_store.WAKE_KEY,
+                due=lambda: jobs.sweep_due(db),
+            ),
             Job(
                 "sqs.move",
                 lambda: jobs.run_move_tasks(db, settings.sqs_move_default_rate),

@@ -20,7 +20,7 @@ from broker.services.sqs.errors import (
     queue_name_exists,
     too_many_tags,
 )
-from broker.services.sqs.sweep_store import DELETED_RECENTLY_MS, change_retention
+from broker.services.sqs.sweep_store import DELETED_RECENTLY_MS, WAKE_KEY, change_retention
 from broker.services.sqs.validation import DEFAULTS, FIFO_DEFAULTS
 from broker.storage.db import Tx
 from broker.storage.tables import sqs_queue_tombstones as tomb
@@ -117,6 +117,7 @@ def delete_queue(tx: Tx, queue_id: int, account: str, region: str, name: str, no
     if tx.conn.execute(delete(q).where(q.c.id == queue_id)).rowcount == 0:
         raise queue_does_not_exist()
     tx.conn.execute(insert(tomb).values(queue_id=queue_id, account=account, region=region, name=name, deleted_at=now))
+    tx.wake(WAKE_KEY)  # its messages go at once (the sweep)
 
 
 def set_attributes(tx: Tx, queue_id: int, changes: dict[str, str], now: int) -> dict[str, str]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 
-from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy import Connection, and_, delete, func, or_, select, update
 
 from broker.services.sqs.errors import purge_queue_in_progress
 from broker.services.sqs.fifo_store import give_all_heads_turns, give_heads_turns
@@ -25,6 +25,7 @@ PURGE_INTERVAL_MS = 60_000
 REWRITE_CHUNK = 5000
 _PURGING = "sqs.purging."  # broker_state key + queue id -> the purge time: messages sent before it go
 _RETENTION = "sqs.retention."  # broker_state key + queue id -> the last message id already given the new expiry
+WAKE_KEY = "sqs:sweep"  # woken at the commit of work for the sweep that is due at once (see next_due)
 
 
 # -- purges and retention changes --------------------------------------------------------------------------------
@@ -40,6 +41,7 @@ def purge(tx: Tx, queue_id: int, now: int) -> None:
         # after the purge, in the same millisecond, is never taken for one sent before it.
         tx.conn.execute(delete(m).where(and_(m.c.queue_id == queue_id, m.c.visible_at >= now, m.c.sent_at == now)))
         upsert(tx.conn, bs, {"key": f"{_PURGING}{queue_id}", "value": str(now)}, ["key"])
+        tx.wake(WAKE_KEY)
 
 
 def change_retention(tx: Tx, queue_id: int, retention_s: int) -> None:
@@ -48,6 +50,7 @@ def change_retention(tx: Tx, queue_id: int, retention_s: int) -> None:
     last = _retention_chunk(tx, queue_id, retention_s, -1, REWRITE_CHUNK)
     if last is not None:
         upsert(tx.conn, bs, {"key": f"{_RETENTION}{queue_id}", "value": str(last)}, ["key"])
+        tx.wake(WAKE_KEY)
 
 
 def _purge_chunk(tx: Tx, queue_id: int, before: int, limit: int) -> int:
@@ -96,6 +99,22 @@ def sweep_rewrites(tx: Tx, now: int, limit: int) -> int:
         if attrs is not None and key.startswith(_PURGING):
             give_all_heads_turns(tx, queue_id)  # FIFO messages sent during the purge head their groups now
     return max(touched, 1)
+
+
+def next_due(conn: Connection, now: int) -> int | None:
+    """When the sweep next has work (ms; None: none pending), from the indexes: a pending purge or retention
+    change, messages of a deleted queue (now), the first expiry of a message, a deduplication id or a receive
+    attempt, a tombstone's end. A message sent later expires at least 60 s after it (the shortest retention), so
+    the scheduler's recheck sees it in time."""
+    pending = or_(bs.c.key.startswith(_PURGING), bs.c.key.startswith(_RETENTION))
+    if conn.execute(select(bs.c.key).where(pending).limit(1)).first() is not None:
+        return now
+    times = [conn.execute(select(func.min(t.c.expires_at))).scalar() for t in (m, dd, ra)]
+    for qid, deleted_at in conn.execute(select(tomb.c.queue_id, tomb.c.deleted_at)).all():
+        if conn.execute(select(m.c.id).where(m.c.queue_id == qid).limit(1)).first() is not None:
+            return now
+        times.append(deleted_at + DELETED_RECENTLY_MS)
+    return min((t for t in times if t is not None), default=None)
 
 
 # -- expiry and deleted queues -----------------------------------------------------------------------------------

@@ -5,7 +5,8 @@ it. Each worker runs at most its share of the units (their number over the live 
 lease), so the units spread over the workers and nodes; a unit changes hands only between batches (its poller
 finishes what it runs, then its lease is given up). A mapping's change (create, update, delete, enable, disable)
 wakes every worker's scan at once; a poller whose mapping changed finishes its batches and starts again with the
-new configuration."""
+new configuration. A worker with no unit to run and none running renews nothing: it sleeps until a mapping
+changes (or IDLE_RECHECK_S), and counts again once there are units."""
 
 from __future__ import annotations
 
@@ -33,7 +34,9 @@ from broker.storage.db import Tx
 log = logging.getLogger("broker.lambda.sources")
 
 WAKE_KEY = "lambda:esm"  # woken when a mapping changes
-PRESENCE = "esm-worker:"  # + owner: a lease each worker renews while it runs, to count the live workers
+PRESENCE = "esm-worker:"  # + owner: a lease each worker renews while it has units, to count the live workers
+IDLE_RECHECK_S = 30.0  # no units: the scan waits for a mapping's change, or this long (a lost notification)
+JOIN_S = 0.25  # after the scan that registers a worker: soon again, to take its share once all have counted
 
 
 @dataclass(frozen=True)
@@ -81,6 +84,7 @@ class Claim:
     kept: set[str]  # leases still ours
     taken: set[str]  # leases newly ours
     excess: list[str]  # kept units over this worker's share: to hand over once their in-flight batches end
+    joined: bool = False  # this scan registered the worker: it took nothing yet
 
 
 def claim(
@@ -106,7 +110,7 @@ def claim(
             break
         if leases.acquire(tx, name, owner, ttl_ms):
             taken.add(name)
-    return Claim(kept, taken, excess)
+    return Claim(kept, taken, excess, joined=not present)
 
 
 class Poller(Protocol):
@@ -156,17 +160,21 @@ class Sources:
         period = self.ttl_ms / 4000
         while True:
             self._wake.clear()
+            wait = period
             try:
-                await self.scan()
+                wait = await self.scan(period)
             except asyncio.CancelledError:
                 raise
             except Exception:
                 log.exception("event source scan failed")
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), period)
+                await asyncio.wait_for(self._wake.wait(), wait)
 
-    async def scan(self) -> None:
+    async def scan(self, period: float) -> float:
+        """One look at the units: renew, give up and take leases; returns how long until the next look."""
         found = {u.lease: u for u in await self.env.db.read(units)}
+        if not found and not self.running:
+            return IDLE_RECHECK_S  # nothing to run, nothing to give up: no presence to renew
         done: list[str] = []
         for name, r in list(self.running.items()):
             if r.task.done():
@@ -190,6 +198,7 @@ class Sources:
             self._drain(self.running[name])
         for name in c.taken:
             self._start(found[name])
+        return JOIN_S if c.joined and free else period
 
     def _drain(self, r: Running) -> None:
         if not r.draining:
