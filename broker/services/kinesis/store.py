@@ -534,14 +534,14 @@ def next_sweep_due(conn: Connection, now: int) -> int | None:
     for row in conn.execute(select(st.c.id, st.c.status, st.c.retention_hours, st.c.attributes)).all():
         if row.status == "DELETING":
             return now
-        floor = int(json.loads(row.attributes).get("ExpiredBefore", 0))
+        cutoff = oldest_kept(row._mapping, now)
         keep = row.retention_hours * 3_600_000
         for idx, closed_at in conn.execute(select(sh.c.idx, sh.c.closed_at).where(sh.c.stream_id == row.id)).all():
             first = conn.execute(
                 select(func.min(r.c.arrived_at)).where(and_(r.c.stream_id == row.id, r.c.shard == idx))
             ).scalar()
-            # Gone once arrived (closed) before the stream's oldest kept time, max(now - retention, floor).
-            times += [now if t < floor else t + keep + 1 for t in (first, closed_at) if t is not None]
+            # Gone once arrived (closed) before the stream's oldest kept time: now, or once its retention passed.
+            times += [now if t < cutoff else t + keep + 1 for t in (first, closed_at) if t is not None]
     return min(times, default=None)
 
 

@@ -136,6 +136,7 @@ class Sources:
         self.host = host
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{os.urandom(3).hex()}"
         self.ttl_ms = int(env.settings.lease_ttl_seconds * 1000)
+        self.period = self.ttl_ms / 4000  # between scans while there are units: leases renewed well within their TTL
         self.running: dict[str, Running] = {}
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -157,12 +158,11 @@ class Sources:
         self.running.clear()
 
     async def _run(self) -> None:
-        period = self.ttl_ms / 4000
         while True:
             self._wake.clear()
-            wait = period
+            wait = self.period
             try:
-                wait = await self.scan(period)
+                wait = await self.scan()
             except asyncio.CancelledError:
                 raise
             except Exception:
@@ -170,7 +170,7 @@ class Sources:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), wait)
 
-    async def scan(self, period: float) -> float:
+    async def scan(self) -> float:
         """One look at the units: renew, give up and take leases; returns how long until the next look."""
         found = {u.lease: u for u in await self.env.db.read(units)}
         if not found and not self.running:
@@ -198,7 +198,7 @@ class Sources:
             self._drain(self.running[name])
         for name in c.taken:
             self._start(found[name])
-        return JOIN_S if c.joined and free else period
+        return JOIN_S if c.joined and free else self.period
 
     def _drain(self, r: Running) -> None:
         if not r.draining:
